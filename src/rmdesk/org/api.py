@@ -1,0 +1,156 @@
+"""API of the org app: tokens, the current user, org units and staff, scoped (SPEC §1, §12)."""
+from datetime import date, datetime
+
+from axes.exceptions import AxesBackendPermissionDenied
+from django.contrib.auth import authenticate
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from . import services
+from .models import ApiToken
+from .scope import visible_staff, visible_units
+
+auth_router = Router(tags=["auth"])
+me_router = Router(tags=["me"])
+org_router = Router(tags=["org"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+    token_id: int
+    expires_at: datetime
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class TokenInfo(Schema):
+    id: int
+    prefix: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class UnitOut(Schema):
+    id: int
+    name: str
+    code: str
+    kind: str
+    kind_display: str
+    path: str
+    depth: int
+    parent_id: int | None
+
+    @staticmethod
+    def resolve_kind_display(obj):
+        return str(obj.get_kind_display())
+
+    @staticmethod
+    def resolve_parent_id(obj):
+        parent = obj.get_parent()
+        return parent.pk if parent else None
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    full_name: str
+    employee_no: str | None
+    unit_id: int | None
+    team_id: int | None
+    position: str
+    rm_level: str
+    status: str
+    appointed_on: date | None
+    roles: list[str]
+
+    @staticmethod
+    def resolve_roles(obj):
+        return sorted(r.code for r in obj.roles.all())
+
+
+class MeOut(StaffOut):
+    unit: UnitOut | None = None
+    team: UnitOut | None = None
+    role_names: list[str]
+
+    @staticmethod
+    def resolve_role_names(obj):
+        return [str(r.get_code_display()) for r in obj.roles.all()]
+
+
+@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut})
+def obtain_token(request, data: TokenIn):
+    """Exchange a username and password for a bearer token (failures count toward lock-out)."""
+    try:
+        user = authenticate(request, username=data.username, password=data.password)
+    except AxesBackendPermissionDenied:
+        return 403, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
+    if user is None:
+        if getattr(request, "axes_locked_out", False):
+            return 403, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
+        return 401, {"detail": _("用户名或密码错误。")}
+    token, raw = services.issue_api_token(user)
+    return {"token": raw, "token_id": token.pk, "expires_at": token.expires_at}
+
+
+@auth_router.get("/tokens", response=list[TokenInfo])
+def list_tokens(request):
+    return list(ApiToken.objects.filter(user=request.user).order_by("-created_at"))
+
+
+@auth_router.delete("/tokens/{token_id}", response={204: None})
+def revoke_token(request, token_id: int):
+    services.revoke_api_token(request.user, token_id)
+    return 204, None
+
+
+@auth_router.delete("/token", response={204: None})
+def revoke_current_token(request):
+    """Revoke the token this request was made with."""
+    token = getattr(request.user, "_api_token", None)
+    if token is None:
+        from django.http import Http404
+
+        raise Http404
+    services.revoke_api_token(request.user, token.pk)
+    return 204, None
+
+
+@me_router.get("/me", response=MeOut)
+def me(request):
+    return request.user
+
+
+@org_router.get("/units", response=list[UnitOut])
+def list_units(request):
+    return list(visible_units(request.user).order_by("path"))
+
+
+@org_router.get("/units/{unit_id}", response=UnitOut)
+def get_unit(request, unit_id: int):
+    return get_object_or_404(visible_units(request.user), pk=unit_id)
+
+
+@org_router.get("/staff", response=list[StaffOut])
+def list_staff(request, unit_id: int | None = None, role: str | None = None):
+    qs = visible_staff(request.user).prefetch_related("roles").order_by("employee_no", "id")
+    if unit_id is not None:
+        qs = qs.filter(unit_id=unit_id)
+    if role:
+        qs = qs.filter(roles__code=role)
+    return list(qs[:1000])
+
+
+@org_router.get("/staff/{staff_id}", response=StaffOut)
+def get_staff(request, staff_id: int):
+    return get_object_or_404(visible_staff(request.user).prefetch_related("roles"), pk=staff_id)

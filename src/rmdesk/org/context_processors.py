@@ -1,0 +1,18 @@
+"""Values every page of the shell needs: menu by role, user's name, unit and roles (SPEC §1)."""
+from . import nav
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    current = request.path
+    items = nav.items_for(user)
+    for item in items:
+        item["active"] = item["url"] != "/" and current.startswith(item["url"]) or item["url"] == current
+    return {
+        "nav_items": items,
+        "user_roles": [r.get_code_display() for r in user.roles.all()],
+        "user_unit": user.team or user.unit,
+        "header_counters": nav.counters_for(user),
+    }

@@ -1,0 +1,59 @@
+"""Shell views: home, health check, org and staff pages, error pages (SPEC §1, §12)."""
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from . import nav
+from .scope import visible_staff, visible_units
+
+
+@login_required
+def home(request):
+    return render(request, "org/home.html", {"panels": nav.home_panels_for(request)})
+
+
+@require_GET
+def healthz(request):
+    """Liveness and database check for load balancers and operators."""
+    db_ok = True
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+    except Exception:  # noqa: BLE001 - any failure means the database does not answer
+        db_ok = False
+    return JsonResponse({"status": "ok" if db_ok else "degraded", "database": db_ok}, status=200 if db_ok else 503)
+
+
+@login_required
+def unit_list(request):
+    units = visible_units(request.user).order_by("path")
+    return render(request, "org/unit_list.html", {"units": units})
+
+
+@login_required
+def unit_detail(request, pk):
+    unit = get_object_or_404(visible_units(request.user), pk=pk)
+    staff = visible_staff(request.user).filter(unit=unit).prefetch_related("roles").order_by("employee_no")
+    children = unit.get_children()
+    return render(request, "org/unit_detail.html", {"unit": unit, "staff": staff, "children": children})
+
+
+@login_required
+def staff_detail(request, pk):
+    person = get_object_or_404(visible_staff(request.user).select_related("unit", "team", "supervisor"), pk=pk)
+    return render(request, "org/staff_detail.html", {"person": person, "qualifications": person.qualifications.all()})
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)

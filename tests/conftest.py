@@ -1,0 +1,104 @@
+"""Shared fixtures: a small org with two branches and one person per role, and customer factories.
+
+World (paths are treebeard's):
+  总行 HQ
+  └ 分行 BR
+    ├ 支行 S1 ─ 网点 O1 ─ 团队 T1 (rm, rm_b, lead) ; 团队 T1b (rm_t1b)
+    └ 支行 S2 ─ 网点 O2 ─ 团队 T2 (rm2, lead2)
+Managers: manager (S1), risk (S1), compliance (S1), assistant (O1), referrer (O1), admin (HQ).
+"""
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from rmdesk.org.models import OrgUnit, Qualification, Role, RoleCode, UnitKind, User
+
+PASSWORD = "test-pass-123"
+_seq = itertools.count(1)
+
+
+def make_user(username, roles, unit=None, team=None, *, qualified=True, level="", **extra):
+    user = User(username=username, full_name=extra.pop("full_name", username), unit=unit, team=team,
+                rm_level=level, employee_no=f"T{next(_seq):05d}", **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    user.roles.set([Role.objects.get_or_create(code=c)[0] for c in roles])
+    if qualified:
+        today = timezone.localdate()
+        Qualification.objects.create(user=user, number=f"Q-{username}", issued_on=today - timedelta(days=30),
+                                     expires_on=today + timedelta(days=365))
+    return user
+
+
+@pytest.fixture
+def world(db):
+    hq = OrgUnit.add_root(code="H", name="总行", kind=UnitKind.HEAD_OFFICE)
+    br = hq.add_child(code="B", name="分行", kind=UnitKind.BRANCH)
+    s1 = br.add_child(code="S1", name="一支行", kind=UnitKind.SUPPORT)
+    s2 = br.add_child(code="S2", name="二支行", kind=UnitKind.SUPPORT)
+    o1 = s1.add_child(code="O1", name="一网点", kind=UnitKind.OUTLET)
+    o2 = s2.add_child(code="O2", name="二网点", kind=UnitKind.OUTLET)
+    t1 = o1.add_child(code="T1", name="一队", kind=UnitKind.TEAM)
+    t1b = o1.add_child(code="T1b", name="一队乙", kind=UnitKind.TEAM)
+    t2 = o2.add_child(code="T2", name="二队", kind=UnitKind.TEAM)
+    units = {u.code: u for u in OrgUnit.objects.all()}
+
+    class World:
+        pass
+
+    w = World()
+    w.units = units
+    w.hq, w.br, w.s1, w.s2, w.o1, w.o2, w.t1, w.t1b, w.t2 = (units[c] for c in
+                                                           ("H", "B", "S1", "S2", "O1", "O2", "T1", "T1b", "T2"))
+    w.rm = make_user("rm", [RoleCode.RM], w.o1, w.t1, level="2")
+    w.rm_b = make_user("rm_b", [RoleCode.RM], w.o1, w.t1, level="3")
+    w.rm_t1b = make_user("rm_t1b", [RoleCode.RM], w.o1, w.t1b, level="3")
+    w.lead = make_user("lead", [RoleCode.TEAM_LEAD], w.o1, w.t1, qualified=False)
+    w.rm2 = make_user("rm2", [RoleCode.RM], w.o2, w.t2, level="1")
+    w.lead2 = make_user("lead2", [RoleCode.TEAM_LEAD], w.o2, w.t2, qualified=False)
+    w.manager = make_user("manager", [RoleCode.BRANCH_MANAGER], w.s1, qualified=False)
+    w.risk = make_user("risk", [RoleCode.RISK], w.s1, qualified=False)
+    w.compliance = make_user("compliance", [RoleCode.COMPLIANCE], w.s1, qualified=False)
+    w.assistant = make_user("assistant", [RoleCode.ASSISTANT], w.o1, qualified=False)
+    w.referrer = make_user("referrer", [RoleCode.REFERRER], w.o1, qualified=False)
+    w.admin = make_user("admin", [RoleCode.ADMIN], w.hq, qualified=False, is_staff=True, is_superuser=True)
+    return w
+
+
+@pytest.fixture
+def make_customer(db):
+    """Factory: make_customer(a_rm, unit=None, b_rm=None, **fields) -> Customer (bypasses services)."""
+    from rmdesk.customers.models import Customer
+
+    counter = itertools.count(1)
+
+    def _make(a_rm=None, unit=None, b_rm=None, **fields):
+        n = next(counter)
+        unit = unit or (a_rm.team or a_rm.unit)
+        fields.setdefault("name", f"客户{n}")
+        fields.setdefault("customer_no", f"C{n:08d}")
+        return Customer.objects.create(a_rm=a_rm, b_rm=b_rm, org_unit=unit, org_path=unit.path, **fields)
+
+    return _make
+
+
+def api_token_for(client, username, password=PASSWORD):
+    resp = client.post("/api/auth/token", {"username": username, "password": password}, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    return resp.json()["token"]
+
+
+@pytest.fixture
+def api_client(client):
+    """api_client(user) -> a client sending that user's bearer token."""
+    from django.test import Client
+
+    def _for(user):
+        c = Client()
+        token = api_token_for(c, user.username)
+        c.defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return c
+
+    return _for
