@@ -183,3 +183,6 @@ if TESTING:
 # Lock-out is per username on purpose: bank branches sit behind shared NAT addresses, so locking an
 # address would lock a whole branch out after one person's typos (docs/decisions.md).
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Working hours of a working day, for SLA timers in working time (SPEC §3, §5).
+RMDESK_WORK_HOURS = (os.environ.get("RMDESK_WORK_START", "09:00"), os.environ.get("RMDESK_WORK_END", "17:00"))
