@@ -80,7 +80,7 @@ TEMPLATES = [
 _sqlite_path = VAR_DIR / "rmdesk.sqlite3"
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=60
+        env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=0 if TESTING else 60
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
