@@ -38,7 +38,7 @@ test: install-test
 
 ## make bench SIZE=small|branch DB=sqlite|postgres
 bench: install-test
-	$(PY) -m bench.run --size $(SIZE) --db $(DB)
+	$(PY) -m bench.run --size $(SIZE) --db $(DB) $(BENCH_ARGS)
 
 ## refresh and compile the English catalogues (needs GNU gettext)
 messages: install
