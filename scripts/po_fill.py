@@ -1,8 +1,8 @@
 """Fill empty msgstr entries of a .po catalogue from a TSV of `msgid<TAB>translation` lines.
 
 Usage: python scripts/po_fill.py path/to/django.po pairs.tsv
-Only single-line msgids with an empty msgstr are filled; existing translations are kept.
-Fuzzy flags on filled entries are removed.
+Only single-line msgids are filled: empty ones, and fuzzy guesses made by msgmerge (which are
+replaced and lose their fuzzy flag). Reviewed translations are kept.
 """
 import re
 import sys
@@ -19,7 +19,11 @@ def main(po_path, tsv_path):
     blocks = text.split("\n\n")
     filled = 0
     for i, block in enumerate(blocks):
+        fuzzy = "#, fuzzy" in block and 'msgid ""\nmsgstr ""\n"Project' not in block
         m = re.search(r'^msgid "(.+)"\nmsgstr ""$', block, flags=re.M)
+        if not m and fuzzy:  # a fuzzy guess by msgmerge: replace it
+            m = re.search(r'^msgid "(.+)"\nmsgstr (?:".*"\n?)+', block, flags=re.M)
+            block = re.sub(r"^#\| .*\n", "", block, flags=re.M)
         if not m:
             continue
         key = m.group(1).encode().decode("unicode_escape").encode("latin-1").decode("utf-8") if "\\" in m.group(1) else m.group(1)

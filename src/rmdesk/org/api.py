@@ -154,3 +154,38 @@ def list_staff(request, unit_id: int | None = None, role: str | None = None):
 @org_router.get("/staff/{staff_id}", response=StaffOut)
 def get_staff(request, staff_id: int):
     return get_object_or_404(visible_staff(request.user).prefetch_related("roles"), pk=staff_id)
+
+
+class ApprovalOut(Schema):
+    id: int
+    kind: str
+    title: str
+    payload: dict
+    unit_id: int | None
+    requested_by_id: int
+    requested_at: datetime
+    reason: str
+    status: str
+    decided_by_id: int | None
+    decided_at: datetime | None
+    comment: str
+
+
+class DecisionIn(Schema):
+    approve: bool
+    comment: str = ""
+
+
+@org_router.get("/approvals", response=list[ApprovalOut])
+def list_pending_approvals(request):
+    """Maker-checker requests waiting for the caller's decision."""
+    return services.pending_approvals_for(request.user)
+
+
+@org_router.post("/approvals/{request_id}/decision", response=ApprovalOut)
+def decide(request, request_id: int, data: DecisionIn):
+    if request_id not in {r.pk for r in services.pending_approvals_for(request.user)}:
+        from django.http import Http404
+
+        raise Http404
+    return services.decide_approval(request.user, request_id, approve=data.approve, comment=data.comment)

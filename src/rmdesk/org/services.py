@@ -148,3 +148,23 @@ def revoke_api_token(actor, token_id: int):
     token.save(update_fields=["revoked_at"])
     audit.record(actor, "auth.token_revoked", token, after={"prefix": token.prefix, "owner": token.user_id})
     return token
+
+
+def pending_approvals_for(checker):
+    """Pending requests this person could decide (never their own), newest first (SPEC §1)."""
+    from django.db.models import Q
+
+    from .scope import _subtree_paths
+
+    qs = ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).exclude(requested_by=checker)
+    if not checker.has_role(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER):
+        return qs.none()
+    paths = _subtree_paths(checker, write=True)
+    if not paths:
+        return qs.none()
+    q = Q()
+    for p in paths:
+        q |= Q(unit__path__startswith=p)
+    candidates = qs.filter(q).select_related("requested_by", "unit").order_by("-requested_at")
+    # apps may narrow who decides their kinds further
+    return [r for r in candidates if (_APPROVAL_HANDLERS.get(r.kind, (None, None))[1] or default_may_decide)(checker, r)]

@@ -1,7 +1,7 @@
 """Shell views: home, health check, org and staff pages, error pages (SPEC §1, §12)."""
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -57,3 +57,34 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "500.html", status=500)
+
+
+@login_required
+def approvals(request):
+    """Maker-checker inbox: requests waiting for my decision, and my own requests (SPEC §1)."""
+    from django.contrib import messages
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.shortcuts import redirect
+    from django.utils.translation import gettext as _
+
+    from . import services
+    from .models import ApprovalRequest
+
+    if request.method == "POST":
+        pending_ids = {r.pk for r in services.pending_approvals_for(request.user)}
+        try:
+            req_id = int(request.POST.get("request_id", "0"))
+        except ValueError:
+            req_id = 0
+        if req_id not in pending_ids:
+            raise Http404
+        approve = request.POST.get("decision") == "approve"
+        try:
+            services.decide_approval(request.user, req_id, approve=approve, comment=request.POST.get("comment", ""))
+        except (ValidationError, PermissionDenied) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("已批准。") if approve else _("已驳回。"))
+        return redirect("org:approvals")
+    mine = ApprovalRequest.objects.filter(requested_by=request.user).select_related("decided_by").order_by("-requested_at")[:50]
+    return render(request, "org/approvals.html", {"pending": services.pending_approvals_for(request.user), "mine": mine})
