@@ -6,3 +6,6 @@ class WorkConfig(AppConfig):
     name = "rmdesk.work"
     label = "work"
     verbose_name = _("日常事务")
+
+    def ready(self):
+        from . import registry  # noqa: F401  (menu entries, header counter, home panels, 360° slot, signals)

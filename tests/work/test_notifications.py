@@ -1,0 +1,54 @@
+"""Notification centre: notify() with dedupe, header counter, centre page, mark-read, API (SPEC §3)."""
+import pytest
+
+from rmdesk.work.models import Notification
+from rmdesk.work.notifications import mark_read, notify, unread_count
+
+pytestmark = pytest.mark.django_db
+
+
+def test_notify_dedupes_unread_only(world):
+    a = notify(world.rm, "test", "第一条", dedupe_key="k1")
+    b = notify(world.rm, "test", "第二条", dedupe_key="k1")
+    assert a.pk == b.pk and unread_count(world.rm) == 1
+    other = notify(world.rm_b, "test", "别人的", dedupe_key="k1")
+    assert other.pk != a.pk
+    mark_read(world.rm, [a.pk])
+    c = notify(world.rm, "test", "再次提醒", dedupe_key="k1")
+    assert c.pk != a.pk and unread_count(world.rm) == 1
+    notify(world.rm, "test", "无键", obj=world.rm_b)
+    notify(world.rm, "test", "无键")
+    assert unread_count(world.rm) == 3
+    assert Notification.objects.filter(object_type="org.user", object_id=str(world.rm_b.pk)).count() == 1
+
+
+def test_header_counter_and_page_mark_read(client, world):
+    n1 = notify(world.rm, "test", "客户生日提醒")
+    notify(world.rm, "test", "报告到期")
+    notify(world.rm2, "test", "别人的消息")
+    client.force_login(world.rm)
+    html = client.get("/").content.decode()
+    assert 'data-testid="counter-notifications"' in html
+    assert "消息 <b>2</b>" in html
+    page = client.get("/work/notifications/").content.decode()
+    assert "客户生日提醒" in page and "别人的消息" not in page
+    client.post("/work/notifications/read/", {"id": [n1.pk]})
+    assert unread_count(world.rm) == 1
+    # someone else's id is ignored
+    foreign = Notification.objects.get(recipient=world.rm2)
+    client.post("/work/notifications/read/", {"id": [foreign.pk]})
+    assert unread_count(world.rm2) == 1
+    client.post("/work/notifications/read/")
+    assert unread_count(world.rm) == 0
+
+
+def test_notification_api(api_client, world):
+    notify(world.rm, "test", "甲")
+    notify(world.rm2, "test", "乙")
+    api = api_client(world.rm)
+    items = api.get("/api/work/notifications?unread=true").json()
+    assert [i["title"] for i in items] == ["甲"]
+    assert api.get("/api/work/notifications/unread-count").json() == {"count": 1}
+    assert api.post("/api/work/notifications/read", {}, content_type="application/json").json() == {"count": 1}
+    assert api.get("/api/work/notifications/unread-count").json() == {"count": 0}
+    assert unread_count(world.rm2) == 1
