@@ -73,3 +73,9 @@ def test_demo_seed_is_idempotent(db):
     for code in RoleCode.values:
         assert User.objects.filter(roles__code=code).exists(), code
     assert set(User.objects.exclude(rm_level="").values_list("rm_level", flat=True)) == {"1", "2", "3"}
+
+
+def test_english_browser_still_gets_chinese_until_switch(client, world):
+    client.force_login(world.rm)
+    body = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in body and "您好" in body
