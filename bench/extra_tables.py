@@ -63,7 +63,7 @@ def holdings(ds):
                 opened = today - timedelta(days=rng.randint(10, 3650))
                 yield (cid, rng.choice(products[c]), f"6222{acct:012d}", money(bal), opened.isoformat(), now)
 
-    n = table.write(rows(), big=True)
+    n = table.write(rows(), big=ds.big)
     ds.counts["holdings"] = n
     return f"{n:,} holdings"
 
@@ -94,7 +94,7 @@ def interactions(ds):
                 yield (cid, k, _dt_db(at), local.date().isoformat(), rng.choice(PLACES), k == "visit",
                        rm, rng.choice(PURPOSES), rng.choice(CONTENTS), _dt_db(at))
 
-    n = table.write(rows(), big=True)
+    n = table.write(rows(), big=ds.big)
     ds.counts["interactions"] = n
     return f"{n:,} interactions"
 

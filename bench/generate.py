@@ -120,6 +120,8 @@ class Table:
                             n += 1
                     for _name, ddl in dropped:
                         cur.execute(ddl)
+                with connection.cursor() as c:
+                    c.execute("SET LOCAL session_replication_role = DEFAULT")
             else:
                 marks = ", ".join("?" * len(self.columns))
                 sql = f'INSERT INTO "{self.table}" ({cols}) VALUES ({marks})'
@@ -223,6 +225,7 @@ class Dataset:
         self.rng = random.Random(seed)
         self.log = log
         self.counts: dict[str, int] = {}
+        self.big = size.customers >= 50_000  # drop/recreate secondary indexes around COPY
         self.timings: dict[str, float] = {}
 
     def run(self) -> dict:
@@ -271,7 +274,9 @@ class Dataset:
         n_units = self.size.units
         # tree: 总行 -> 分行 -> units (支行) -> teams
         rows, self.teams = [], []
-        hq_path, br_path = _path("", 1), _path(_path("", 1), 1)
+        roots = OrgUnit.objects.filter(depth=1).count()
+        hq_path = _path("", roots + 1)
+        br_path = _path(hq_path, 1)
         self.hq_id, self.br_id = uid, uid + 1
         rows.append((uid, hq_path, 1, 1, "基准测试银行总行", "BK0", UnitKind.HEAD_OFFICE, True))
         rows.append((uid + 1, br_path, 2, n_units, "江苏省分行", "BK00", UnitKind.BRANCH, True))
@@ -463,7 +468,7 @@ class Dataset:
                            randint(30, 100), choice(risk) if kind == "individual" else "", _dt_db(created))
                     cid += 1
 
-        n = table.write(rows(), big=True)
+        n = table.write(rows(), big=self.big)
         self.customer_start_id = start_id
         self.counts["customers"] = n
         return f"{n:,} customers"
