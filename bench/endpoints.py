@@ -8,7 +8,7 @@ def _page(offset, page_size):
 
 
 def _list_params(tier_id, cursor, page_size):
-    params = {"limit": page_size}
+    params = {"page_size": page_size}
     if tier_id:
         params["tier"] = tier_id
     if cursor:
@@ -31,7 +31,7 @@ def customer_list_html(*, tier_id=None, cursor=None, page_size=20):
 def customer_search_api(q, *, page_size=20):
     url = "/api/customers/"
     need_url(url, "customer search API (customers app)")
-    return url, {"q": q, "limit": page_size}
+    return url, {"q": q, "page_size": page_size}
 
 
 def customer_360_html(pk):
@@ -46,16 +46,28 @@ def customer_detail_api(pk):
     return url
 
 
+def _first_resolving(candidates, what):
+    from django.urls import Resolver404, resolve
+
+    for url in candidates:
+        try:
+            resolve(url)
+            return url
+        except Resolver404:
+            continue
+    raise NotBuilt(what)
+
+
 def overdue_api(*, offset=0, page_size=20):
-    url = "/api/work/contacts/overdue"
-    need_url(url, "overdue-contact list API (work app)")
-    return url, _page(offset, page_size)
+    url = _first_resolving(["/api/work/cadence", "/api/work/cadence/", "/api/work/contact-status"],
+                           "overdue-contact list API /api/work/cadence (work app)")
+    return url, {"status": "overdue", "limit": page_size, "offset": offset}
 
 
-def overdue_html(*, offset=0, page_size=20):
-    url = "/work/contacts/overdue/"
-    need_url(url, "overdue-contact list page (work app)")
-    return url, _page(offset, page_size)
+def overdue_html(*, offset=0, page_size=50):
+    url = "/work/cadence/"
+    need_url(url, "overdue-contact list page /work/cadence/ (work app)")
+    return url, {"status": "overdue", "page": offset // 50 + 1}
 
 
 def home_html():

@@ -251,7 +251,7 @@ class Dataset:
     def _team_sizes(self) -> list[tuple[int, bool]]:
         rng, rms = self.rng, self.size.rms
         n_large = max(1, round(rms / 330))
-        large = max(4, round(rms * 0.06))
+        large = max(min(30, rms // 3), round(rms * 0.06))
         sizes = [(large, True) for _ in range(n_large) if large * n_large < rms]
         left = rms - sum(s for s, _ in sizes)
         while left > 0:

@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.items import Budget, Figure, NotBuilt
 
 ROOT = Path(__file__).resolve().parent.parent
-IMPORT_TIME_CAP_S = float(os.environ.get("BENCH_IMPORT_CAP_S", 240))
+IMPORT_TIME_CAP_S = float(os.environ.get("BENCH_IMPORT_CAP_S", 90))
 
 
 def _child(op: str, ctx, **kw) -> dict:
