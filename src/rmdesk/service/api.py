@@ -1,3 +1,644 @@
-from ninja import Router
+"""REST API of the service app (SPEC §5, §12): cases and their flow, SLA figures, surveys,
+satisfaction index, churn rates and the watch list. Every read goes through the scope functions;
+out-of-scope objects answer 404."""
+from datetime import date, datetime
+
+from django.http import Http404
+from django.utils import timezone
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
+
+from . import churn, services, sla, surveys
+from .models import CaseCategory, QualityFeedback, SlaPolicy, SurveyTemplate, WatchStatus
+from .scope import get_case_or_404, visible_cases, visible_responses, visible_rounds, visible_watch
 
 router = Router(tags=["service"])
+
+
+# --- schemas ---------------------------------------------------------------------------------
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+class PolicyOut(Schema):
+    id: int
+    name: str
+    category_id: int | None
+    severity: str
+    ack_amount: int
+    ack_unit: str
+    answer_amount: int
+    answer_unit: str
+    warn_hours: int
+    escalate_every_hours: int
+    notify_supervisor_at_once: bool
+
+
+class StepOut(Schema):
+    action: str
+    actor_id: int | None
+    at: datetime
+    status_from: str
+    status_to: str
+    note: str
+    cycle: int
+
+
+class CaseOut(Schema):
+    id: int
+    number: str | None
+    kind: str
+    channel: str
+    category_id: int
+    severity: str
+    customer_id: int
+    customer_name: str
+    product: str
+    title: str
+    description: str
+    status: str
+    status_display: str
+    responsible_unit_id: int
+    owner_id: int
+    registered_by_id: int
+    registered_at: datetime
+    cause: str
+    root_cause: str
+    plan: str
+    plan_by_id: int | None
+    instruction: str
+    approved_by_id: int | None
+    result: str
+    customer_confirmed: bool | None
+    satisfaction: int | None
+    is_valid: bool | None
+    responsibility: str
+    cycle: int
+    reopen_count: int
+    ack_due_at: datetime | None
+    answer_due_at: datetime | None
+    acknowledged_at: datetime | None
+    answered_at: datetime | None
+    paused_at: datetime | None
+    ack_breached: bool
+    answer_breached: bool
+    escalation_level: int
+    closed_at: datetime | None
+    version: int
+
+    @staticmethod
+    def resolve_customer_name(obj):
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_status_display(obj):
+        return str(obj.get_status_display())
+
+
+class CaseDetailOut(CaseOut):
+    steps: list[StepOut]
+
+    @staticmethod
+    def resolve_steps(obj):
+        return list(obj.steps.all())
+
+
+class CaseIn(Schema):
+    customer_id: int
+    kind: str = "complaint"
+    channel: str
+    category_id: int
+    severity: str = "normal"
+    title: str
+    description: str
+    product: str = ""
+    owner_id: int | None = None
+
+
+class VersionIn(Schema):
+    version: int | None = None
+
+
+class NoteIn(VersionIn):
+    note: str = ""
+
+
+class InvestigateIn(VersionIn):
+    cause: str
+    root_cause: str = ""
+
+
+class PlanIn(VersionIn):
+    plan: str
+
+
+class DecideIn(VersionIn):
+    approve: bool
+    instruction: str = ""
+
+
+class ResultIn(VersionIn):
+    result: str
+
+
+class FollowUpIn(VersionIn):
+    customer_confirmed: bool
+    satisfaction: int | None = None
+    note: str = ""
+
+
+class ReasonIn(VersionIn):
+    reason: str
+
+
+class AssessIn(VersionIn):
+    is_valid: bool
+    responsibility: str = ""
+    root_cause: str = ""
+    responsible_staff_id: int | None = None
+    note: str = ""
+
+
+class AssignIn(VersionIn):
+    owner_id: int
+    note: str = ""
+
+
+class FeedbackIn(Schema):
+    product: str
+    problem: str
+    quantity: str = ""
+    customer_opinion: str = ""
+    handling: str = ""
+    version: int | None = None
+
+
+class FeedbackOut(Schema):
+    id: int
+    case_id: int
+    product: str
+    quantity: str
+    problem: str
+    customer_opinion: str
+    handling: str
+    filled_by_id: int
+    filled_at: datetime
+    reviewed_by_id: int | None
+    reviewed_at: datetime | None
+    review_note: str
+    customer_signed_name: str
+    customer_signed_at: datetime | None
+    version: int
+
+
+class SignIn(Schema):
+    signed_name: str
+
+
+class ReviewIn(Schema):
+    note: str = ""
+
+
+class CaseFilter(Schema):
+    status: str | None = None
+    customer_id: int | None = None
+    owner_id: int | None = None
+    breached: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class SlaRow(Schema):
+    key: int | None
+    name: str
+    total: int
+    open: int
+    ack_late: int
+    answer_late: int
+    breached: int
+    escalated: int
+    valid_complaints: int
+    on_time_rate: float | None
+
+
+class QuestionOut(Schema):
+    id: int
+    order: int
+    text: str
+    kind: str
+    weight: float
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    description: str
+    questions: list[QuestionOut]
+
+    @staticmethod
+    def resolve_questions(obj):
+        return list(obj.questions.all())
+
+
+class QuestionIn(Schema):
+    text: str
+    kind: str = "score"
+    weight: float = 1
+
+
+class TemplateIn(Schema):
+    name: str
+    description: str = ""
+    questions: list[QuestionIn]
+
+
+class RoundIn(Schema):
+    template_id: int
+    name: str
+    tier_ids: list[int] = []
+    stages: list[str] = []
+    unit_id: int | None = None
+    due_on: date | None = None
+
+
+class RoundOut(Schema):
+    id: int
+    template_id: int
+    name: str
+    segment: dict
+    unit_id: int
+    created_by_id: int
+    created_at: datetime
+    due_on: date | None
+    is_closed: bool
+
+
+class ResponseOut(Schema):
+    id: int
+    round_id: int
+    customer_id: int
+    rm_id: int | None
+    answered_at: datetime | None
+    source: str
+    score: float | None
+    comment: str
+
+
+class AnswersIn(Schema):
+    answers: dict[int, str | int | None]
+    comment: str = ""
+
+
+class IndexRow(Schema):
+    key: int | None
+    name: str
+    responses: int
+    index: float
+
+
+class ChurnRow(Schema):
+    tier_id: int
+    tier: str
+    rank: int
+    customers: int
+    churned: int
+    rate: float | None
+    target: float | None
+    ok: bool | None
+
+
+class WatchIn(Schema):
+    customer_id: int
+    reason: str = "manual"
+    note: str = ""
+    assigned_to_id: int | None = None
+
+
+class ActionOut(Schema):
+    id: int
+    kind: str
+    description: str
+    assigned_to_id: int
+    due_on: date
+    done_at: datetime | None
+    result: str
+
+
+class WatchOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str
+    reason: str
+    note: str
+    assigned_to_id: int | None
+    status: str
+    added_at: datetime
+    closed_at: datetime | None
+    outcome: str
+    version: int
+    actions: list[ActionOut]
+
+    @staticmethod
+    def resolve_customer_name(obj):
+        return obj.customer.name
+
+    @staticmethod
+    def resolve_actions(obj):
+        return list(obj.actions.all())
+
+
+class ActionIn(Schema):
+    kind: str
+    description: str
+    due_on: date
+    assigned_to_id: int | None = None
+
+
+class ResultOnlyIn(Schema):
+    result: str
+
+
+class CloseWatchIn(Schema):
+    status: str
+    outcome: str = ""
+    version: int | None = None
+
+
+class RunOut(Schema):
+    checked: int
+    at_risk: int
+    breached: int
+    escalated: int
+
+
+# --- configuration -----------------------------------------------------------------------------
+
+@router.get("/categories", response=list[CategoryOut], summary="投诉/服务类别")
+def list_categories(request):
+    return list(CaseCategory.objects.filter(is_active=True))
+
+
+@router.get("/sla/policies", response=list[PolicyOut], summary="SLA 时限规则")
+def list_policies(request):
+    return list(SlaPolicy.objects.filter(is_active=True).order_by("id"))
+
+
+# --- cases -------------------------------------------------------------------------------------
+
+def _case(request, pk):
+    return visible_cases(request.user).select_related("customer").prefetch_related("steps").get(
+        pk=get_case_or_404(request.user, pk).pk)
+
+
+@router.get("/cases", response=list[CaseOut], summary="工单列表（按数据权限）")
+def list_cases(request, filters: Query[CaseFilter]):
+    qs = visible_cases(request.user).select_related("customer").order_by("-registered_at", "-id")
+    if filters.status == "open":
+        qs = qs.exclude(status="closed")
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.customer_id:
+        qs = qs.filter(customer_id=filters.customer_id)
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.breached:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(ack_breached=True) | Q(answer_breached=True))
+    limit = max(1, min(filters.limit, 500))
+    return list(qs[filters.offset: filters.offset + limit])
+
+
+@router.post("/cases", response={201: CaseDetailOut}, summary="登记投诉/服务请求")
+def create_case(request, payload: CaseIn):
+    case = services.register_case(request.user, **payload.dict())
+    return 201, _case(request, case.pk)
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, summary="工单详情与处理记录")
+def get_case(request, case_id: int):
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/accept", response=CaseDetailOut, summary="受理")
+def accept(request, case_id: int, payload: NoteIn):
+    services.accept_case(request.user, case_id, note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/investigate", response=CaseDetailOut, summary="调查原因")
+def investigate(request, case_id: int, payload: InvestigateIn):
+    services.record_investigation(request.user, case_id, cause=payload.cause, root_cause=payload.root_cause,
+                                  version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/propose", response=CaseDetailOut, summary="提交方案")
+def propose(request, case_id: int, payload: PlanIn):
+    services.propose_plan(request.user, case_id, plan=payload.plan, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/decide", response=CaseDetailOut, summary="主管批示（同意或退回）")
+def decide(request, case_id: int, payload: DecideIn):
+    services.decide_plan(request.user, case_id, approve=payload.approve, instruction=payload.instruction,
+                         version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/implement", response=CaseDetailOut, summary="实施")
+def implement(request, case_id: int, payload: ResultIn):
+    services.implement_plan(request.user, case_id, result=payload.result, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/follow-up", response=CaseDetailOut, summary="回访（客户确认与满意度）")
+def follow_up(request, case_id: int, payload: FollowUpIn):
+    services.record_follow_up(request.user, case_id, customer_confirmed=payload.customer_confirmed,
+                              satisfaction=payload.satisfaction, note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/close", response=CaseDetailOut, summary="关闭")
+def close(request, case_id: int, payload: NoteIn):
+    services.close_case(request.user, case_id, note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/reopen", response=CaseDetailOut, summary="重开")
+def reopen(request, case_id: int, payload: ReasonIn):
+    services.reopen_case(request.user, case_id, reason=payload.reason, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/pause", response=CaseDetailOut, summary="等待客户（暂停计时）")
+def pause(request, case_id: int, payload: ReasonIn):
+    services.pause_case(request.user, case_id, reason=payload.reason, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/resume", response=CaseDetailOut, summary="恢复计时")
+def resume(request, case_id: int, payload: NoteIn):
+    services.resume_case(request.user, case_id, note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/assess", response=CaseDetailOut, summary="有效投诉认定与责任归属")
+def assess(request, case_id: int, payload: AssessIn):
+    services.assess_case(request.user, case_id, is_valid=payload.is_valid, responsibility=payload.responsibility,
+                         root_cause=payload.root_cause, responsible_staff_id=payload.responsible_staff_id,
+                         note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/assign", response=CaseDetailOut, summary="转派责任人")
+def assign(request, case_id: int, payload: AssignIn):
+    services.assign_case(request.user, case_id, owner_id=payload.owner_id, note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/attachments", response={201: dict}, summary="上传附件")
+def attach(request, case_id: int, file: File[UploadedFile]):
+    att = services.add_attachment(request.user, case_id, uploaded_file=file)
+    return 201, {"id": att.pk, "name": att.name}
+
+
+@router.get("/cases/{case_id}/feedback", response=FeedbackOut, summary="商品及服务质量信息反馈单")
+def get_feedback(request, case_id: int):
+    case = get_case_or_404(request.user, case_id)
+    fb = QualityFeedback.objects.filter(case=case).first()
+    if fb is None:
+        raise Http404
+    return fb
+
+
+@router.put("/cases/{case_id}/feedback", response=FeedbackOut, summary="填写/修改质量信息反馈单")
+def put_feedback(request, case_id: int, payload: FeedbackIn):
+    return services.save_feedback(request.user, case_id, **payload.dict())
+
+
+@router.post("/cases/{case_id}/feedback/review", response=FeedbackOut, summary="主管审核反馈单")
+def review_feedback(request, case_id: int, payload: ReviewIn):
+    return services.review_feedback(request.user, case_id, note=payload.note)
+
+
+@router.post("/cases/{case_id}/feedback/sign", response=FeedbackOut, summary="客户签字确认反馈单")
+def sign_feedback(request, case_id: int, payload: SignIn):
+    return services.confirm_feedback(request.user, case_id, signed_name=payload.signed_name)
+
+
+# --- SLA ---------------------------------------------------------------------------------------
+
+@router.get("/sla/stats", response=list[SlaRow], summary="SLA 统计（按客户经理/团队/机构）")
+def sla_stats(request, group: str = "rm", start: date | None = None, end: date | None = None):
+    def aware(d, plus=0):
+        return timezone.make_aware(datetime.fromordinal(d.toordinal() + plus)) if d else None
+    return services.sla_stats(request.user, group=group, start=aware(start), end=aware(end, 1))
+
+
+@router.post("/sla/run", response=RunOut, summary="立即执行一次 SLA 检查（管理员）")
+def sla_run(request):
+    from django.core.exceptions import PermissionDenied
+
+    if not (request.user.is_superuser or request.user.has_role("admin")):
+        raise PermissionDenied
+    return sla.run()
+
+
+# --- surveys -----------------------------------------------------------------------------------
+
+@router.get("/surveys/templates", response=list[TemplateOut], summary="满意度调查问卷")
+def list_templates(request):
+    return list(SurveyTemplate.objects.filter(is_active=True).prefetch_related("questions"))
+
+
+@router.post("/surveys/templates", response={201: TemplateOut}, summary="新建问卷")
+def create_template(request, payload: TemplateIn):
+    tpl = surveys.create_template(request.user, name=payload.name, description=payload.description,
+                                  questions=[q.dict() for q in payload.questions])
+    return 201, tpl
+
+
+@router.get("/surveys/rounds", response=list[RoundOut], summary="调查轮次")
+def list_rounds(request):
+    return list(visible_rounds(request.user).order_by("-created_at")[:200])
+
+
+@router.post("/surveys/rounds", response={201: RoundOut}, summary="发起调查（向客户范围发送）")
+def create_round(request, payload: RoundIn):
+    rnd = surveys.start_round(request.user, template_id=payload.template_id, name=payload.name, due_on=payload.due_on,
+                              segment={"tier_ids": payload.tier_ids, "stages": payload.stages, "unit_id": payload.unit_id})
+    return 201, rnd
+
+
+@router.get("/surveys/rounds/{round_id}/responses", response=list[ResponseOut], summary="答卷列表")
+def list_responses(request, round_id: int):
+    if not visible_rounds(request.user).filter(pk=round_id).exists():
+        raise Http404
+    return list(visible_responses(request.user).filter(round_id=round_id).order_by("id"))
+
+
+@router.post("/surveys/responses/{response_id}", response=ResponseOut, summary="录入答卷")
+def answer(request, response_id: int, payload: AnswersIn):
+    return surveys.record_answers(request.user, response_id, answers=payload.answers, comment=payload.comment)
+
+
+@router.post("/surveys/rounds/{round_id}/import", response=dict, summary="导入答卷（Excel）")
+def import_round(request, round_id: int, file: File[UploadedFile]):
+    return {"imported": surveys.import_answers(request.user, round_id, file)}
+
+
+@router.get("/satisfaction", response=list[IndexRow], summary="满意度指数（按客户经理/团队/机构）")
+def satisfaction(request, group: str = "rm", round_id: int | None = None):
+    return surveys.satisfaction_index(request.user, group=group, round_id=round_id)
+
+
+# --- churn -------------------------------------------------------------------------------------
+
+@router.get("/churn/rates", response=list[ChurnRow], summary="分层客户流失率与目标")
+def churn_rates(request, start: date | None = None, end: date | None = None, period: str = "year"):
+    if start is None or end is None:
+        start, end = churn._period_bounds(period, timezone.localdate())
+    return churn.churn_rates(request.user, start=start, end=end)
+
+
+@router.get("/churn/watch", response=list[WatchOut], summary="流失预警名单")
+def list_watch(request, status: str = WatchStatus.OPEN):
+    qs = visible_watch(request.user).select_related("customer").prefetch_related("actions").order_by("-added_at")
+    if status in WatchStatus.values:
+        qs = qs.filter(status=status)
+    return list(qs[:500])
+
+
+@router.post("/churn/watch", response={201: WatchOut}, summary="列入名单")
+def add_watch(request, payload: WatchIn):
+    entry = churn.add_to_watch(request.user, **payload.dict())
+    return 201, entry
+
+
+@router.get("/churn/watch/{entry_id}", response=WatchOut, summary="名单详情")
+def get_watch(request, entry_id: int):
+    entry = visible_watch(request.user).select_related("customer").filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+@router.post("/churn/watch/{entry_id}/actions", response={201: ActionOut}, summary="安排挽留措施")
+def add_action(request, entry_id: int, payload: ActionIn):
+    return 201, churn.add_retention_action(request.user, entry_id, **payload.dict())
+
+
+@router.post("/churn/actions/{action_id}/done", response=ActionOut, summary="完成挽留措施")
+def done_action(request, action_id: int, payload: ResultOnlyIn):
+    return churn.complete_action(request.user, action_id, result=payload.result)
+
+
+@router.post("/churn/watch/{entry_id}/close", response=WatchOut, summary="结束跟进")
+def close_watch(request, entry_id: int, payload: CloseWatchIn):
+    return churn.close_watch(request.user, entry_id, status=payload.status, outcome=payload.outcome,
+                             version=payload.version)
