@@ -6,3 +6,52 @@ class CustomersConfig(AppConfig):
     name = "rmdesk.customers"
     label = "customers"
     verbose_name = _("客户档案")
+
+    def ready(self):
+        from rmdesk.org import nav
+
+        from . import services  # noqa: F401  (registers the approval handlers)
+        from .services import CREATE_ROLES, IMPORT_ROLES, SUPERVISOR_ROLES
+
+        viewers = ("rm", "team_lead", "branch_manager", "risk", "compliance", "assistant")
+        nav.register(nav.NavItem("customers", _("客户档案"), "customers:list", roles=viewers, order=10))
+        nav.register(nav.NavItem("customers_import", _("客户导入"), "customers:import", roles=IMPORT_ROLES, order=11))
+        nav.register(nav.NavItem("customers_pool", _("待分配客户"), "customers:pool", roles=SUPERVISOR_ROLES, order=12))
+        nav.register(nav.NavItem("customers_conflicts", _("冲突处理"), "customers:conflicts",
+                                 roles=(*SUPERVISOR_ROLES, "rm"), order=13))
+        nav.register(nav.NavItem("customers_handover", _("客户移交"), "customers:handover", roles=SUPERVISOR_ROLES,
+                                 order=14))
+        del CREATE_ROLES
+        nav.register_home_panel(_home_panel)
+        nav.register_counter(_conflict_counter)
+
+
+def _home_panel(request):
+    """RM home panel: my customers, my AUM, recent tier changes."""
+    from django.db.models import Count, Q, Sum
+
+    from .models import Customer, TierChange
+
+    user = request.user
+    if not user.has_role("rm"):
+        return None
+    mine = Customer.objects.filter(Q(a_rm=user) | Q(b_rm=user), merged_into__isnull=True)
+    agg = Customer.objects.filter(a_rm=user, merged_into__isnull=True).aggregate(n=Count("id"), aum=Sum("aum"))
+    changes = list(TierChange.objects.filter(a_rm=user).select_related("customer", "from_tier", "to_tier")
+                   .exclude(direction="initial").order_by("-at", "-id")[:5])
+    return {"key": "customers", "title": _("我的客户"), "template": "customers/panel_home.html", "order": 10,
+            "context": {"a_count": agg["n"] or 0, "aum": agg["aum"] or 0, "all_count": mine.count(), "changes": changes}}
+
+
+def _conflict_counter(user):
+    from django.urls import reverse
+
+    from .models import ConflictStatus
+    from .services import is_supervisor, visible_conflicts
+
+    if not is_supervisor(user):
+        return None
+    n = visible_conflicts(user).filter(status=ConflictStatus.OPEN).exclude(claimant=user).count()
+    if not n:
+        return None
+    return {"key": "customer_conflicts", "label": _("客户冲突"), "count": n, "url": reverse("customers:conflicts")}

@@ -140,6 +140,29 @@ class Customer(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("建档时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # --- added after 0002 (all with defaults: the benchmark generator bulk-inserts customers) ---
+    family = models.CharField(_("家庭情况"), max_length=200, blank=True, default="")
+    hobbies = models.CharField(_("兴趣爱好"), max_length=200, blank=True, default="")
+    preferences = models.CharField(_("服务偏好"), max_length=200, blank=True, default="")
+    email = models.EmailField(_("电子邮箱"), blank=True, default="")
+    founded_on = models.DateField(_("成立日期"), null=True, blank=True)
+    # other tier metrics (telecom monthly spend, tobacco sales...) by metric code, as decimal strings
+    metrics = models.JSONField(_("分层指标值"), default=dict, blank=True)
+    # key-account qualification (seed 002: volume, margin, growth, share of wallet, credit, payment cycle)
+    is_key_account = models.BooleanField(_("重点客户"), default=False)
+    ka_volume = models.DecimalField(_("年业务量"), max_digits=18, decimal_places=2, null=True, blank=True)
+    ka_margin = models.DecimalField(_("毛利率(%)"), max_digits=6, decimal_places=2, null=True, blank=True)
+    ka_growth = models.DecimalField(_("增长率(%)"), max_digits=7, decimal_places=2, null=True, blank=True)
+    ka_wallet_share = models.DecimalField(_("业务份额(%)"), max_digits=6, decimal_places=2, null=True, blank=True)
+    ka_credit_standing = models.CharField(
+        _("资信状况"), max_length=3, blank=True, default="",
+        choices=[("AAA", "AAA"), ("AA", "AA"), ("A", "A"), ("BBB", "BBB"), ("BB", "BB"), ("B", "B"), ("C", "C")],
+    )
+    ka_payment_days = models.PositiveIntegerField(_("回款周期(天)"), null=True, blank=True)
+    tags = models.ManyToManyField("customers.Tag", verbose_name=_("标签"), blank=True, related_name="customers")
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("已合并至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("客户")
@@ -150,12 +173,23 @@ class Customer(models.Model):
             models.Index(fields=["b_rm", "-aum", "id"], name="cust_brm_aum_idx"),
             models.Index(fields=["org_path", "-aum", "id"], name="cust_path_aum_idx"),
             models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
+            models.Index(fields=["-aum", "id"], name="cust_aum_idx"),
+            models.Index(fields=["name"], name="cust_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name_initials"], name="cust_initials_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
         return self.name
 
+    @property
+    def is_individual(self):
+        return self.kind == CustomerKind.INDIVIDUAL
+
     def save(self, *args, **kwargs):
+        if self.name and not self.name_initials:
+            from .search import initials_of
+
+            self.name_initials = initials_of(self.name)
         if self.org_unit_id and not self.org_path:
             self.org_path = self.org_unit.path
         if self.mobile:
@@ -163,3 +197,436 @@ class Customer(models.Model):
         if self.id_number:
             self.id_tail = self.id_number[-4:]
         super().save(*args, **kwargs)
+
+
+# --- products and holdings -----------------------------------------------------------------------
+
+class ProductCategory(models.TextChoices):
+    DEPOSIT = "deposit", _("存款")
+    WEALTH = "wealth", _("理财")
+    FUND = "fund", _("基金")
+    INSURANCE = "insurance", _("保险")
+    LOAN = "loan", _("贷款")
+    CARD = "card", _("银行卡")
+    SETTLEMENT = "settlement", _("结算")
+    PAYROLL = "payroll", _("代发")
+
+
+# categories whose balances are financial assets (AUM, 金融资产)
+AUM_CATEGORIES = (ProductCategory.DEPOSIT, ProductCategory.WEALTH, ProductCategory.FUND, ProductCategory.INSURANCE)
+
+
+class RiskLevel(models.TextChoices):
+    R1 = "R1", _("R1 低风险")
+    R2 = "R2", _("R2 中低风险")
+    R3 = "R3", _("R3 中风险")
+    R4 = "R4", _("R4 中高风险")
+    R5 = "R5", _("R5 高风险")
+
+
+class Product(models.Model):
+    """A product customers hold (minimal; the sales app grows the catalogue), SPEC §2, §4."""
+
+    code = models.CharField(_("产品代码"), max_length=30, unique=True)
+    name = models.CharField(_("产品名称"), max_length=100)
+    category = models.CharField(_("产品类别"), max_length=12, choices=ProductCategory.choices)
+    risk_level = models.CharField(_("风险等级"), max_length=2, choices=RiskLevel.choices, default=RiskLevel.R1)
+    is_active = models.BooleanField(_("在售"), default=True)
+
+    class Meta:
+        verbose_name = _("产品")
+        verbose_name_plural = _("产品")
+        ordering = ["category", "code"]
+
+    def __str__(self):
+        return f"{self.name}（{self.code}）"
+
+
+class Holding(models.Model):
+    """A customer's account/position in one product with its balance (SPEC §2 business data)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="holdings")
+    product = models.ForeignKey(Product, verbose_name=_("产品"), on_delete=models.PROTECT, related_name="holdings")
+    account_no = models.CharField(_("账号"), max_length=40, blank=True, default="")
+    balance = models.DecimalField(_("余额"), **MONEY)
+    opened_on = models.DateField(_("开户日期"), null=True, blank=True)
+    closed_on = models.DateField(_("销户日期"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("持仓")
+        verbose_name_plural = _("持仓")
+        indexes = [models.Index(fields=["customer", "product"], name="holding_cust_prod_idx")]
+
+    def __str__(self):
+        return f"{self.customer} {self.product} {self.balance}"
+
+    @property
+    def is_open(self):
+        return self.closed_on is None
+
+
+# --- corporate details ----------------------------------------------------------------------------
+
+class ContactRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("决策者")
+    INFLUENCER = "influencer", _("影响者")
+    BLOCKER = "blocker", _("阻碍者")
+    USER = "user", _("使用者")
+    FINANCE = "finance", _("财务负责人")
+    CONTACT = "contact", _("日常联系人")
+
+
+class Contact(models.Model):
+    """A person at a corporate customer, with a role in the stakeholder map (SPEC §2, seed 002)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("姓名"), max_length=50)
+    title = models.CharField(_("职务"), max_length=50, blank=True, default="")
+    role = models.CharField(_("角色"), max_length=20, choices=ContactRole.choices, default=ContactRole.CONTACT)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True, default="")
+    email = models.EmailField(_("电子邮箱"), blank=True, default="")
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("联系人")
+        verbose_name_plural = _("联系人")
+        ordering = ["-is_primary", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class RelationKind(models.TextChoices):
+    PARENT = "parent", _("母公司")
+    SUBSIDIARY = "subsidiary", _("子公司")
+    GROUP_MEMBER = "group", _("同一集团")
+    SHAREHOLDER = "shareholder", _("股东")
+    GUARANTOR = "guarantor", _("担保人")
+    LEGAL_REP = "legal_rep", _("法定代表人")
+    FAMILY = "family", _("家庭成员")
+    OTHER = "other", _("其他关联")
+
+
+class RelatedParty(models.Model):
+    """A related-party / group link between two customers (关联客户), SPEC §2."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="relations")
+    related = models.ForeignKey(Customer, verbose_name=_("关联客户"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("关联关系"), max_length=12, choices=RelationKind.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("关联客户")
+        verbose_name_plural = _("关联客户")
+        constraints = [models.UniqueConstraint(fields=["customer", "related", "kind"], name="related_party_unique")]
+
+
+class FinancialYear(models.Model):
+    """A corporate customer's revenue, assets and liabilities for one year (SPEC §2, debt ratio)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="financials")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    revenue = models.DecimalField(_("营业收入"), **MONEY)
+    assets = models.DecimalField(_("资产总额"), **MONEY)
+    liabilities = models.DecimalField(_("负债总额"), **MONEY)
+
+    class Meta:
+        verbose_name = _("财务数据")
+        verbose_name_plural = _("财务数据")
+        ordering = ["-year"]
+        constraints = [models.UniqueConstraint(fields=["customer", "year"], name="financial_year_unique")]
+
+    @property
+    def debt_ratio(self):
+        """资产负债率 in percent, or None without assets."""
+        if not self.assets:
+            return None
+        return (self.liabilities / self.assets * 100).quantize(Decimal("0.01"))
+
+
+# --- tags, needs, notes, key dates, documents ----------------------------------------------------
+
+class Tag(models.Model):
+    name = models.CharField(_("标签"), max_length=30, unique=True)
+
+    class Meta:
+        verbose_name = _("客户标签")
+        verbose_name_plural = _("客户标签")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", _("待跟进")
+    MET = "met", _("已满足")
+    DROPPED = "dropped", _("已放弃")
+
+
+class Need(models.Model):
+    """A need (需求) captured over time (SPEC §2)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="needs")
+    category = models.CharField(_("需求类别"), max_length=12, choices=ProductCategory.choices, blank=True, default="")
+    text = models.CharField(_("需求内容"), max_length=300)
+    status = models.CharField(_("状态"), max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("客户需求")
+        verbose_name_plural = _("客户需求")
+        ordering = ["-created_at", "-id"]
+
+
+class Note(models.Model):
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField(_("备注"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("客户备注")
+        verbose_name_plural = _("客户备注")
+        ordering = ["-created_at", "-id"]
+
+
+class KeyDateKind(models.TextChoices):
+    BIRTHDAY = "birthday", _("生日")
+    ANNIVERSARY = "anniversary", _("纪念日")
+    FOUNDING = "founding", _("成立纪念日")
+    SIGNING = "signing", _("签约纪念日")
+    OTHER = "other", _("其他")
+
+
+class KeyDate(models.Model):
+    """A 服务关键时刻 (birthday, anniversaries); `recurring` dates repeat every year on month/day."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="key_dates")
+    kind = models.CharField(_("类型"), max_length=12, choices=KeyDateKind.choices)
+    label = models.CharField(_("说明"), max_length=60, blank=True, default="")
+    date = models.DateField(_("日期"))
+    recurring = models.BooleanField(_("每年重复"), default=True)
+    month = models.PositiveSmallIntegerField(_("月"), default=1, editable=False)
+    day = models.PositiveSmallIntegerField(_("日"), default=1, editable=False)
+
+    class Meta:
+        verbose_name = _("服务关键时刻")
+        verbose_name_plural = _("服务关键时刻")
+        ordering = ["month", "day"]
+        indexes = [models.Index(fields=["month", "day"], name="keydate_md_idx")]
+
+    def save(self, *args, **kwargs):
+        self.month, self.day = self.date.month, self.date.day
+        super().save(*args, **kwargs)
+
+
+class DocumentKind(models.TextChoices):
+    ID_COPY = "id_copy", _("身份证件影像")
+    RISK_ASSESSMENT = "risk_assessment", _("风险测评问卷")
+    LICENSE = "license", _("营业执照")
+    FINANCIAL_STATEMENT = "financials", _("财务报表")
+    AGREEMENT = "agreement", _("服务协议")
+    OTHER = "other", _("其他")
+
+
+class Document(models.Model):
+    """A document on file for the archive; counted by the completeness score (SPEC §2)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("资料类型"), max_length=20, choices=DocumentKind.choices)
+    file = models.FileField(_("文件"), upload_to="customers/docs/%Y/%m/", blank=True)
+    title = models.CharField(_("名称"), max_length=100, blank=True, default="")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+", verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("档案资料")
+        verbose_name_plural = _("档案资料")
+
+
+# --- history: tiers, ownership, handover -----------------------------------------------------------
+
+class TierDirection(models.TextChoices):
+    UP = "up", _("升级")
+    DOWN = "down", _("降级")
+    INITIAL = "initial", _("首次定级")
+
+
+class TierChange(models.Model):
+    """One change of a customer's tier: the upgrade/downgrade event that §3 cadence and §9 read."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="tier_changes")
+    from_tier = models.ForeignKey(Tier, verbose_name=_("原层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_tier = models.ForeignKey(Tier, verbose_name=_("新层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    direction = models.CharField(_("方向"), max_length=8, choices=TierDirection.choices)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+    reason = models.CharField(_("原因"), max_length=200, blank=True, default="")
+    metric_value = models.DecimalField(_("指标值"), max_digits=18, decimal_places=2, null=True, blank=True)
+    a_rm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("当时主办客户经理"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    org_path = models.CharField(max_length=255, default="", editable=False)
+
+    class Meta:
+        verbose_name = _("层级变动")
+        verbose_name_plural = _("层级变动")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-at"], name="tierchange_cust_idx"),
+            models.Index(fields=["org_path", "at"], name="tierchange_path_idx", opclasses=["varchar_pattern_ops", None]),
+            models.Index(fields=["a_rm", "at"], name="tierchange_rm_idx"),
+        ]
+
+
+class OwnershipKind(models.TextChoices):
+    CREATE = "create", _("建档")
+    ASSIGN = "assign", _("分配")
+    REASSIGN = "reassign", _("调整")
+    HANDOVER = "handover", _("移交")
+    CONFLICT = "conflict", _("冲突裁定")
+    RELEASE = "release", _("退回待分配")
+
+
+class OwnershipChange(models.Model):
+    """History of A-post/B-post owners (SPEC §2 ownership)."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="ownership_changes")
+    kind = models.CharField(_("类型"), max_length=10, choices=OwnershipKind.choices)
+    from_a = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("原A岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_a = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("新A岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_b = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("原B岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_b = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("新B岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("归属变更")
+        verbose_name_plural = _("归属变更")
+        ordering = ["-at", "-id"]
+
+
+class Handover(models.Model):
+    """A bulk handover of an RM's customers to another RM (SPEC §2: leaving or moving)."""
+
+    from_rm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("移交人"), on_delete=models.PROTECT, related_name="+")
+    to_rm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("移交原因"), max_length=200, blank=True, default="")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("完成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("客户移交")
+        verbose_name_plural = _("客户移交")
+        ordering = ["-at", "-id"]
+
+
+class HandoverRecord(models.Model):
+    """One customer in a handover, with its handover note (交接说明)."""
+
+    handover = models.ForeignKey(Handover, verbose_name=_("移交"), on_delete=models.CASCADE, related_name="records")
+    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="handovers")
+    post = models.CharField(_("岗位"), max_length=1, choices=[("A", _("A岗")), ("B", _("B岗"))], default="A")
+    note = models.CharField(_("交接说明"), max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("移交明细")
+        verbose_name_plural = _("移交明细")
+
+
+# --- conflicts -------------------------------------------------------------------------------------
+
+class ConflictStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    MERGED = "merged", _("已合并")
+    ASSIGNED = "assigned", _("已裁定归属")
+    DISMISSED = "dismissed", _("已驳回")
+
+
+class Conflict(models.Model):
+    """A second claim on the same person/company (same ID number, credit code or mobile): the
+    supervisor decides instead of a duplicate archive being created (SPEC §2 不争夺客户)."""
+
+    existing = models.ForeignKey(Customer, verbose_name=_("已有客户"), on_delete=models.CASCADE, related_name="conflicts")
+    subject = models.ForeignKey(Customer, verbose_name=_("发起修改的客户"), null=True, blank=True,
+                                on_delete=models.CASCADE, related_name="+")
+    match_field = models.CharField(_("重复字段"), max_length=20)
+    match_value = models.CharField(_("重复值"), max_length=40)
+    source = models.CharField(_("来源"), max_length=10,
+                              choices=[("create", _("新建")), ("edit", _("修改")), ("import", _("导入"))])
+    proposed = models.JSONField(_("申报内容"), default=dict)
+    claimant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申报人"), on_delete=models.PROTECT, related_name="+")
+    org_path = models.CharField(max_length=255, editable=False, default="")
+    claimant_path = models.CharField(max_length=255, editable=False, default="")
+    status = models.CharField(_("状态"), max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN)
+    created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolution_note = models.CharField(_("处理意见"), max_length=300, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("客户冲突")
+        verbose_name_plural = _("客户冲突")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "org_path"], name="conflict_path_idx"),
+            models.Index(fields=["status", "claimant_path"], name="conflict_cpath_idx"),
+        ]
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")
+    VALIDATING = "validating", _("校验中")
+    WRITING = "writing", _("写入中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("未导入（有错误）")
+
+
+class ImportJob(models.Model):
+    """One uploaded file of customers or holdings, imported all-or-nothing as a background task."""
+
+    KIND_CHOICES = [("customers", _("客户")), ("holdings", _("持仓"))]
+
+    kind = models.CharField(_("导入内容"), max_length=10, choices=KIND_CHOICES, default="customers")
+    file = models.FileField(_("文件"), upload_to="customers/imports/%Y/%m/")
+    original_name = models.CharField(_("文件名"), max_length=200)
+    status = models.CharField(_("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("无变化"), default=0)
+    conflict_count = models.PositiveIntegerField(_("冲突"), default=0)
+    error_count = models.PositiveIntegerField(_("错误行"), default=0)
+    errors = models.JSONField(_("错误明细"), default=list, blank=True)
+    error_report = models.FileField(_("错误报告"), upload_to="customers/imports/%Y/%m/", blank=True)
+    message = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入任务")
+        verbose_name_plural = _("导入任务")
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def percent(self):
+        if not self.total_rows:
+            return 100 if self.status in (ImportStatus.DONE, ImportStatus.FAILED) else 0
+        return min(100, round(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_finished(self):
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)

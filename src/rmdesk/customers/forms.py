@@ -1,0 +1,99 @@
+"""Forms of the customer archive pages (validation of substance is in services.clean_customer_data)."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ContactRole, Customer, CustomerKind, KeyDateKind, ProductCategory
+
+INDIVIDUAL_FIELDS = ["name", "gender", "birth_date", "id_type", "id_number", "mobile", "email", "address",
+                     "occupation", "employer", "annual_income", "risk_tolerance", "family", "hobbies", "preferences"]
+CORPORATE_FIELDS = ["name", "credit_code", "industry", "legal_rep", "registered_capital", "founded_on", "mobile",
+                    "email", "address", "is_key_account", "ka_volume", "ka_margin", "ka_growth", "ka_wallet_share",
+                    "ka_credit_standing", "ka_payment_days"]
+OUTLET_FIELDS = ["name", "credit_code", "legal_rep", "industry", "mobile", "address", "founded_on"]
+COMMON_FIELDS = ["source", "stage"]
+FIELDS_BY_KIND = {
+    CustomerKind.INDIVIDUAL: INDIVIDUAL_FIELDS + COMMON_FIELDS,
+    CustomerKind.CORPORATE: CORPORATE_FIELDS + COMMON_FIELDS,
+    CustomerKind.OUTLET: OUTLET_FIELDS + COMMON_FIELDS,
+}
+
+
+class CustomerForm(forms.ModelForm):
+    """Renders the archive fields of one kind; the service validates IDs, codes and amounts."""
+
+    tags = forms.CharField(label=_("标签"), required=False, help_text=_("多个标签用逗号分隔"))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Customer
+        fields = sorted(set(INDIVIDUAL_FIELDS + CORPORATE_FIELDS + OUTLET_FIELDS + COMMON_FIELDS))
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "founded_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, kind=CustomerKind.INDIVIDUAL, **kwargs):
+        super().__init__(*args, **kwargs)
+        keep = set(FIELDS_BY_KIND[kind]) | {"tags", "version"}
+        for name in list(self.fields):
+            if name not in keep:
+                del self.fields[name]
+        for name in ("id_number", "mobile", "credit_code", "annual_income", "registered_capital", "address"):
+            if name in self.fields:
+                self.fields[name] = forms.CharField(label=self.fields[name].label, required=False)
+        if self.instance and self.instance.pk:
+            self.initial["tags"] = ", ".join(self.instance.tags.values_list("name", flat=True))
+            self.initial["version"] = self.instance.version
+            for name in ("id_number", "mobile", "credit_code", "annual_income", "registered_capital", "address"):
+                if name in self.fields:
+                    value = getattr(self.instance, name)
+                    self.initial[name] = "" if value is None else str(value)
+        self.kind = kind
+
+    def _post_clean(self):
+        """No model validation here: the service validates and writes (nothing half-written)."""
+
+    def service_data(self):
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("tags", "version")}
+        data["kind"] = self.kind
+        return data
+
+
+class RevealForm(forms.Form):
+    field = forms.CharField()
+    reason = forms.CharField(label=_("查看事由"), max_length=200)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NeedForm(forms.Form):
+    category = forms.ChoiceField(label=_("需求类别"), choices=[("", "—")] + list(ProductCategory.choices), required=False)
+    text = forms.CharField(label=_("需求内容"), max_length=300)
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    title = forms.CharField(label=_("职务"), max_length=50, required=False)
+    role = forms.ChoiceField(label=_("角色"), choices=ContactRole.choices)
+    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
+
+
+class KeyDateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=KeyDateKind.choices)
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    label = forms.CharField(label=_("说明"), max_length=60, required=False)
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("导入内容"), choices=[("customers", _("客户")), ("holdings", _("持仓"))])
+    file = forms.FileField(label=_("文件（.xlsx 或 .csv）"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("只支持 .xlsx 或 .csv 文件。"))
+        if f.size > 50 * 1024 * 1024:
+            raise forms.ValidationError(_("文件不能超过 50MB。"))
+        return f

@@ -1,0 +1,406 @@
+"""Pages of the customer archive (SPEC §2). Thin: scope through scope.py/queries.py, writes through services."""
+import json
+import os
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rmdesk.org.models import ApprovalRequest, ApprovalStatus, RoleCode
+from rmdesk.org.scope import visible_staff
+
+from . import importer, queries, services
+from .forms import ContactForm, CustomerForm, ImportForm, KeyDateForm, NeedForm, NoteForm
+from .models import (
+    Conflict,
+    ConflictStatus,
+    CustomerKind,
+    ImportJob,
+    Stage,
+    Tag,
+    TierRuleSet,
+)
+from .protection import SENSITIVE_FIELDS, mask
+from .scope import get_customer_or_404, visible_customers
+from .slots import slots_for
+
+
+def _rms_for(user):
+    return (visible_staff(user).filter(roles__code=RoleCode.RM, status="active", is_active=True)
+            .select_related("team").order_by("team__code", "employee_no").distinct())
+
+
+def _apply_errors(form, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            for e in errs:
+                form.add_error(field if field in form.fields else None, " ".join(e.messages))
+    else:
+        for m in exc.messages:
+            form.add_error(None, m)
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+@login_required
+def customer_list(request):
+    params = request.GET
+    qs = queries.filtered_customers(request.user, params)
+    page = queries.page_of(qs, cursor=params.get("cursor"), limit=params.get("page_size") or 50,
+                           page=params.get("page"))
+    filters = {k: params.get(k, "") for k in queries.FILTER_KEYS}
+    base_qs = urlencode({k: v for k, v in filters.items() if v})
+    rule_set = TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").first()
+    ctx = {
+        "page": page, "filters": filters, "base_qs": base_qs,
+        "tiers": list(rule_set.tiers.all()) if rule_set else [],
+        "stages": Stage.choices, "kinds": CustomerKind.choices, "tags": Tag.objects.all()[:200],
+        "rms": _rms_for(request.user), "can_export": services.can_export(request.user),
+        "can_create": services.can_create(request.user),
+        "next_qs": urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor}) if page.next_cursor else "",
+    }
+    template = "customers/_rows.html" if request.htmx else "customers/list.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def customer_export(request):
+    if not services.can_export(request.user):
+        raise PermissionDenied(_("您无权导出客户清单。"))
+    qs = queries.filtered_customers(request.user, request.GET)
+    path = importer.export_xlsx(request.user, qs, filters={k: request.GET.get(k, "") for k in queries.FILTER_KEYS})
+    resp = FileResponse(open(path, "rb"), as_attachment=True, filename="customers.xlsx")
+    os.unlink(path)  # the open handle keeps the data readable on POSIX
+    return resp
+
+
+# --- create / edit ------------------------------------------------------------------------------
+
+@login_required
+def customer_new(request):
+    if not services.can_create(request.user):
+        raise PermissionDenied(_("您无权新建客户档案。"))
+    kind = request.GET.get("kind") or request.POST.get("kind") or CustomerKind.INDIVIDUAL
+    if kind not in CustomerKind.values:
+        kind = CustomerKind.INDIVIDUAL
+    form = CustomerForm(request.POST or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer, conflict = services.create_customer(request.user, form.service_data(),
+                                                          tags=form.cleaned_data.get("tags") or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if conflict is not None:
+                messages.warning(request, _("系统中已有相同%(f)s的客户档案，未重复建档；已提交主管进行冲突处理。") % {
+                    "f": _field_label(conflict.match_field)})
+                return redirect("customers:list")
+            messages.success(request, _("客户档案已建立。"))
+            return redirect("customers:detail", pk=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "kind": kind, "kinds": CustomerKind.choices,
+                                                   "creating": True})
+
+
+def _field_label(field):
+    from .models import Customer
+
+    return str(Customer._meta.get_field(field).verbose_name)
+
+
+@login_required
+def customer_edit(request, pk):
+    customer = get_customer_or_404(request.user, pk, write=True)
+    form = CustomerForm(request.POST or None, instance=customer, kind=customer.kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = form.service_data()
+            data["tags"] = form.cleaned_data.get("tags") or ""
+            customer, conflict = services.update_customer(request.user, pk, data,
+                                                          version=form.cleaned_data.get("version") or 0)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            if conflict is not None:
+                messages.warning(request, _("修改后的%(f)s与其他客户档案重复，未保存；已提交主管进行冲突处理。") % {
+                    "f": _field_label(conflict.match_field)})
+            else:
+                messages.success(request, _("已保存。"))
+            return redirect("customers:detail", pk=pk)
+    return render(request, "customers/form.html", {"form": form, "kind": customer.kind, "customer": customer})
+
+
+# --- 360° -----------------------------------------------------------------------------------------
+
+@login_required
+def customer_detail(request, pk):
+    customer = get_customer_or_404(request.user, pk)
+    services.record_view(request.user, customer, channel="ui")
+    customer = (visible_customers(request.user).select_related("tier", "tier__rule_set", "a_rm", "b_rm", "org_unit")
+                .get(pk=customer.pk))
+    masked = {f: mask(f, getattr(customer, f)) for f in SENSITIVE_FIELDS}
+    writable = visible_customers(request.user, write=True).filter(pk=pk).exists()
+    holdings = list(customer.holdings.select_related("product").order_by("closed_on", "-balance"))
+    from .models import FinancialYear
+
+    ctx = {
+        "c": customer, "masked": masked, "writable": writable,
+        "can_reveal": services.can_reveal(request.user) and not customer.is_anonymised,
+        "can_privacy": services.can_privacy(request.user),
+        "holdings": holdings,
+        "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
+        "ownership": customer.ownership_changes.select_related("from_a", "to_a", "from_b", "to_b", "approved_by")[:20],
+        "needs": customer.needs.select_related("created_by")[:30],
+        "notes": customer.notes.select_related("created_by")[:30],
+        "key_dates": customer.key_dates.all(),
+        "contacts": customer.contacts.all(),
+        "financials": FinancialYear.objects.filter(customer=customer),
+        "relations": customer.relations.select_related("related"),
+        "documents": customer.documents.all(),
+        "tags": customer.tags.all(),
+        "slots": slots_for(request, customer),
+        "note_form": NoteForm(), "need_form": NeedForm(), "contact_form": ContactForm(), "key_date_form": KeyDateForm(),
+        "rms": _rms_for(request.user) if writable else [],
+        "sensitive_fields": [(f, str(label)) for f, label in SENSITIVE_FIELDS.items()],
+    }
+    return render(request, "customers/detail.html", ctx)
+
+
+@login_required
+@require_POST
+def customer_reveal(request, pk):
+    field = request.POST.get("field", "")
+    try:
+        value = services.reveal_field(request.user, pk, field, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        return render(request, "customers/_reveal.html", {"pk": pk, "field": field, "error": " ".join(exc.messages),
+                                                          "masked": ""}, status=422)
+    return render(request, "customers/_reveal.html", {"pk": pk, "field": field, "value": value})
+
+
+@login_required
+@require_POST
+def customer_add(request, pk, what):
+    """Small additions from the 360° page: note, need, contact, key date."""
+    forms_by = {"note": NoteForm, "need": NeedForm, "contact": ContactForm, "key_date": KeyDateForm}
+    if what not in forms_by:
+        raise Http404
+    form = forms_by[what](request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请检查填写内容：") + "; ".join(f"{e}" for errs in form.errors.values() for e in errs))
+        return redirect("customers:detail", pk=pk)
+    d = form.cleaned_data
+    try:
+        if what == "note":
+            services.add_note(request.user, pk, d["text"])
+        elif what == "need":
+            services.add_need(request.user, pk, d["text"], d.get("category") or "")
+        elif what == "contact":
+            services.add_contact(request.user, pk, name=d["name"], role=d["role"], title=d.get("title") or "",
+                                 mobile=d.get("mobile") or "")
+        else:
+            services.add_key_date(request.user, pk, kind=d["kind"], day=d["date"], label=d.get("label") or "")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已保存。"))
+    return redirect("customers:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def customer_assign(request, pk):
+    try:
+        services.request_assignment(request.user, [pk], request.POST.get("a_rm"), request.POST.get("b_rm") or None,
+                                    reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("归属调整申请已提交，待主管审批。"))
+    return redirect("customers:detail", pk=pk)
+
+
+@login_required
+def customer_personal_data(request, pk):
+    data = services.personal_data(request.user, pk)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    resp = HttpResponse(body, content_type="application/json; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="personal_data_{pk}.json"'
+    return resp
+
+
+@login_required
+@require_POST
+def customer_anonymise(request, pk):
+    try:
+        services.anonymise_customer(request.user, pk, request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已完成匿名化处理。"))
+    return redirect("customers:detail", pk=pk)
+
+
+# --- import ------------------------------------------------------------------------------------
+
+@login_required
+def import_page(request):
+    if not services.can_import(request.user):
+        raise PermissionDenied(_("您无权导入客户数据。"))
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = start_import(request.user, form.cleaned_data["file"], form.cleaned_data["kind"])
+        return redirect("customers:import_detail", pk=job.pk)
+    jobs = ImportJob.objects.filter(created_by=request.user)[:20]
+    return render(request, "customers/import.html", {"form": form, "jobs": jobs})
+
+
+def start_import(user, upload, kind):
+    """Save the upload as an ImportJob and hand it to the background task."""
+    from rmdesk.org import audit
+
+    from .tasks import run_import
+
+    job = ImportJob(kind=kind, original_name=os.path.basename(upload.name)[:200], created_by=user)
+    job.file.save(job.original_name, ContentFile(upload.read()), save=False)
+    job.save()
+    audit.record(user, "customers.import_upload", job, after={"file": job.original_name, "kind": kind})
+    run_import.enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _own_job(user, pk):
+    job = ImportJob.objects.filter(pk=pk, created_by=user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+def import_detail(request, pk):
+    job = _own_job(request.user, pk)
+    template = "customers/_import_status.html" if request.htmx else "customers/import_detail.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def import_errors(request, pk):
+    job = _own_job(request.user, pk)
+    if not job.error_report:
+        raise Http404
+    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import_errors_{job.pk}.xlsx")
+
+
+@login_required
+def import_template(request, kind):
+    if kind not in ("customers", "holdings"):
+        raise Http404
+    resp = HttpResponse(importer.template_bytes(kind),
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp["Content-Disposition"] = f'attachment; filename="{kind}_template.xlsx"'
+    return resp
+
+
+# --- pool, conflicts, handover ---------------------------------------------------------------------
+
+@login_required
+def pool(request):
+    if not services.is_supervisor(request.user):
+        raise PermissionDenied(_("只有团队长或分管行长可以查看待分配客户。"))
+    if request.method == "POST":
+        try:
+            services.request_assignment(request.user, request.POST.getlist("customer_ids"), request.POST.get("a_rm"),
+                                        request.POST.get("b_rm") or None, reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("分配申请已提交，待审批。"))
+        return redirect("customers:pool")
+    page = queries.page_of(services.pool_customers(request.user), cursor=request.GET.get("cursor"), limit=50)
+    gaps = services.coverage_gaps(request.user).select_related("tier").order_by("-deposits")[:50]
+    pending = ApprovalRequest.objects.filter(kind="customers.assign", status=ApprovalStatus.PENDING,
+                                             requested_by=request.user)[:20]
+    return render(request, "customers/pool.html", {"page": page, "gaps": gaps, "rms": _rms_for(request.user),
+                                                   "pending": pending})
+
+
+@login_required
+def conflicts(request):
+    status = request.GET.get("status", ConflictStatus.OPEN)
+    qs = services.visible_conflicts(request.user).select_related("existing", "claimant", "subject", "resolved_by")
+    if status:
+        qs = qs.filter(status=status)
+    return render(request, "customers/conflicts.html", {"conflicts": qs[:200], "status": status,
+                                                        "statuses": ConflictStatus.choices})
+
+
+@login_required
+def conflict_detail(request, pk):
+    conflict = services.visible_conflicts(request.user).select_related("existing", "claimant", "subject").filter(pk=pk).first()
+    if conflict is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.resolve_conflict(request.user, pk, request.POST.get("action", ""),
+                                      owner_id=request.POST.get("owner") or None, note=request.POST.get("note", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("冲突已处理。"))
+            return redirect("customers:conflicts")
+    proposed = {}
+    for k, v in conflict.proposed.items():
+        if v in (None, "", {}, False):
+            continue
+        proposed[_field_label(k) if k != "customer_no" else _("客户号")] = mask(k, v) if k in SENSITIVE_FIELDS else v
+    existing = conflict.existing
+    return render(request, "customers/conflict_detail.html", {
+        "conflict": conflict, "proposed": proposed, "existing": existing,
+        "existing_masked": {f: mask(f, getattr(existing, f)) for f in SENSITIVE_FIELDS},
+        "can_resolve": services.is_supervisor(request.user) and conflict.claimant_id != request.user.pk
+        and conflict.status == ConflictStatus.OPEN,
+        "rms": _rms_for(request.user),
+        "match_label": _field_label(conflict.match_field),
+    })
+
+
+@login_required
+def handover(request):
+    if not services.is_supervisor(request.user):
+        raise PermissionDenied(_("只有团队长或分管行长可以发起客户移交。"))
+    rms = _rms_for(request.user)
+    from_id, to_id = request.POST.get("from_rm") or request.GET.get("from_rm"), request.POST.get("to_rm") or request.GET.get("to_rm")
+    from_rm = to_rm = None
+    candidates = []
+    if from_id:
+        from_rm = visible_staff(request.user).filter(pk=from_id).first()
+        to_rm = visible_staff(request.user).filter(pk=to_id).first() if to_id else None
+        if from_rm is not None:
+            candidates = list(services.handover_candidates(request.user, from_rm)[:2000])
+    if request.method == "POST":
+        ids = request.POST.getlist("customer_ids")
+        notes = {cid: request.POST.get(f"note_{cid}", "") for cid in ids}
+        try:
+            services.request_handover(request.user, from_id, to_id, notes=notes, customer_ids=ids,
+                                      reason=request.POST.get("reason", ""))
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("移交申请已提交，待审批；审批通过后客户即转给接收人。"))
+            return redirect(reverse("customers:handover"))
+    # every RM in the actor's scope, including those who left (their customers must be handed over)
+    leavers = (visible_staff(request.user).filter(roles__code=RoleCode.RM).exclude(status="active")
+               .order_by("employee_no").distinct())
+    history = (services.Handover.objects.filter(requested_by=request.user)
+               .select_related("from_rm", "to_rm", "approved_by")[:20])
+    return render(request, "customers/handover.html", {
+        "rms": rms, "leavers": leavers, "from_rm": from_rm, "to_rm": to_rm, "candidates": candidates,
+        "history": history,
+    })
