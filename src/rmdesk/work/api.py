@@ -1,11 +1,21 @@
 """API of the work app (SPEC §3, §12): notifications, cadence, schedules, appointments, interactions,
 journals, tasks. Every list and detail goes through the scope functions of rmdesk.work.scope."""
-from datetime import datetime
+from datetime import date, datetime
 
+from django.utils import timezone
 from ninja import Router, Schema
 
+from rmdesk.org.scope import visible_staff
+
+from . import calendar as bizcal
+from . import cadence, services
 from . import notifications as notif
-from .models import Notification
+from .models import JournalStatus, JournalTemplate, Notification
+from .periods import next_monday
+from .scope import (
+    get_or_404, supervised_journals, visible_appointments, visible_interactions, visible_journals,
+    visible_schedules, visible_statuses, visible_tasks,
+)
 
 router = Router(tags=["work"])
 
@@ -47,3 +57,496 @@ def notifications_unread_count(request):
 @router.post("/notifications/read", response=CountOut, summary="标为已读（不传 ids 即全部）")
 def notifications_mark_read(request, payload: ReadIn):
     return {"count": notif.mark_read(request.user, payload.ids)}
+
+
+# --- business calendar -------------------------------------------------------------------------------
+
+class WorkingDayOut(Schema):
+    day: date
+    is_working_day: bool
+    next_working_day: date
+
+
+class AddWorkingDaysOut(Schema):
+    start: date
+    n: int
+    result: date
+
+
+@router.get("/calendar/day", response=WorkingDayOut, summary="是否工作日（含调休与行内调整）")
+def calendar_day(request, day: date):
+    return {"day": day, "is_working_day": bizcal.is_working_day(day), "next_working_day": bizcal.next_working_day(day)}
+
+
+@router.get("/calendar/add-working-days", response=AddWorkingDaysOut, summary="n 个工作日之后的日期")
+def calendar_add(request, start: date, n: int):
+    from django.core.exceptions import ValidationError
+
+    if not 0 <= n <= 3650:
+        raise ValidationError({"n": ["n 应在 0 到 3650 之间。"]})
+    return {"start": start, "n": n, "result": bizcal.add_working_days(start, n)}
+
+
+# --- cadence -------------------------------------------------------------------------------------------
+
+class ContactStatusOut(Schema):
+    customer_id: int
+    customer_name: str
+    a_rm_id: int | None
+    rule_id: int | None
+    last_contact_at: datetime | None
+    next_due_on: date | None
+    status: str
+
+    @staticmethod
+    def resolve_customer_name(obj):
+        return obj.customer.name
+
+
+class RMSummaryOut(Schema):
+    a_rm: int | None
+    name: str
+    overdue: int
+    due: int
+    soon: int
+    ok: int
+    total: int
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.get("a_rm__full_name") or obj.get("a_rm__username") or ""
+
+
+@router.get("/cadence", response=list[ContactStatusOut], summary="客户联系状态（逾期/到期/将到期）")
+def cadence_list(request, status: str = "", rm: int | None = None, limit: int = 100, offset: int = 0):
+    qs = visible_statuses(request.user).select_related("customer")
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if rm:
+        qs = qs.filter(a_rm_id=rm)
+    return list(qs.order_by("next_due_on", "customer_id")[offset: offset + min(limit, 1000)])
+
+
+@router.get("/cadence/summary", response=list[RMSummaryOut], summary="按客户经理汇总的维护情况")
+def cadence_summary(request):
+    return cadence.summary_by_rm(visible_statuses(request.user))
+
+
+@router.get("/cadence/{customer_id}", response=ContactStatusOut, summary="某客户的联系状态")
+def cadence_detail(request, customer_id: int):
+    return get_or_404(visible_statuses(request.user).select_related("customer"), customer_id)
+
+
+# --- interactions ------------------------------------------------------------------------------------
+
+class InteractionIn(Schema):
+    customer_id: int
+    kind: str
+    occurred_at: datetime
+    purpose: str
+    content: str = ""
+    place: str = ""
+    door_to_door: bool | None = None
+    companion_ids: list[int] = []
+    needs_found: str = ""
+    products_recommended: str = ""
+    next_step: str = ""
+    next_step_kind: str = "none"
+    next_step_at: datetime | None = None
+    confirmed_by_name: str = ""
+    confirmed_at: datetime | None = None
+    minutes_spent: int | None = None
+    appointment_id: int | None = None
+
+
+class InteractionOut(Schema):
+    id: int
+    customer_id: int
+    kind: str
+    occurred_at: datetime
+    place: str
+    door_to_door: bool
+    recorded_by_id: int
+    companion_ids: list[int]
+    purpose: str
+    content: str
+    needs_found: str
+    products_recommended: str
+    next_step: str
+    next_step_kind: str
+    next_step_at: datetime | None
+    confirmed_by_name: str
+    confirmed_at: datetime | None
+    minutes_spent: int | None
+
+    @staticmethod
+    def resolve_companion_ids(obj):
+        return [u.pk for u in obj.companions.all()]
+
+
+@router.get("/interactions", response=list[InteractionOut], summary="服务记录")
+def interaction_list(request, customer_id: int | None = None, kind: str = "", limit: int = 100, offset: int = 0):
+    qs = visible_interactions(request.user).prefetch_related("companions")
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return list(qs[offset: offset + min(limit, 500)])
+
+
+@router.post("/interactions", response={201: InteractionOut}, summary="记录服务")
+def interaction_create(request, payload: InteractionIn):
+    data = payload.dict()
+    ids = data.pop("companion_ids")
+    companions = list(visible_staff(request.user).filter(pk__in=ids)) if ids else []
+    if len(companions) != len(set(ids)):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"companion_ids": ["陪同人员不存在或不在您的机构范围内。"]})
+    customer_id = data.pop("customer_id")
+    inter = services.record_interaction(request.user, customer_id, companions=companions, **data)
+    return 201, inter
+
+
+@router.get("/interactions/{interaction_id}", response=InteractionOut, summary="服务记录详情")
+def interaction_detail(request, interaction_id: int):
+    return get_or_404(visible_interactions(request.user), interaction_id)
+
+
+# --- appointments ----------------------------------------------------------------------------------------
+
+class AppointmentIn(Schema):
+    customer_id: int
+    subject: str
+    start_at: datetime
+    end_at: datetime | None = None
+    place: str = ""
+    notes: str = ""
+    remind_minutes: int = 60
+
+
+class AppointmentPatch(Schema):
+    version: int
+    subject: str | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    place: str | None = None
+    notes: str | None = None
+    remind_minutes: int | None = None
+
+
+class CancelIn(Schema):
+    reason: str = ""
+    version: int | None = None
+
+
+class AppointmentOut(Schema):
+    id: int
+    owner_id: int
+    customer_id: int
+    subject: str
+    start_at: datetime
+    end_at: datetime
+    place: str
+    notes: str
+    status: str
+    remind_minutes: int
+    version: int
+
+
+@router.get("/appointments", response=list[AppointmentOut], summary="预约（按时间段）")
+def appointment_list(request, start: date | None = None, end: date | None = None, owner_id: int | None = None):
+    from datetime import time, timedelta
+
+    tz = timezone.get_current_timezone()
+    start = start or timezone.localdate()
+    end = end or start + timedelta(days=31)
+    qs = visible_appointments(request.user).filter(
+        start_at__gte=datetime.combine(start, time.min, tz), start_at__lt=datetime.combine(end, time.min, tz))
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    return list(qs.order_by("start_at")[:2000])
+
+
+@router.post("/appointments", response={201: AppointmentOut}, summary="新建预约")
+def appointment_create(request, payload: AppointmentIn):
+    data = payload.dict()
+    return 201, services.create_appointment(request.user, data.pop("customer_id"), **data)
+
+
+@router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="预约详情")
+def appointment_detail(request, appointment_id: int):
+    return get_or_404(visible_appointments(request.user), appointment_id)
+
+
+@router.patch("/appointments/{appointment_id}", response=AppointmentOut, summary="修改预约（乐观锁 version）")
+def appointment_update(request, appointment_id: int, payload: AppointmentPatch):
+    data = payload.dict(exclude_unset=True)
+    version = data.pop("version")
+    return services.update_appointment(request.user, appointment_id, version=version, **data)
+
+
+@router.post("/appointments/{appointment_id}/cancel", response=AppointmentOut, summary="取消预约")
+def appointment_cancel(request, appointment_id: int, payload: CancelIn):
+    return services.cancel_appointment(request.user, appointment_id, reason=payload.reason, version=payload.version)
+
+
+# --- weekly visit schedules ------------------------------------------------------------------------------
+
+class ScheduleItemOut(Schema):
+    id: int
+    customer_id: int
+    customer_name: str
+    day: date
+    position: int
+    source: str
+    area: str
+    note: str
+
+    @staticmethod
+    def resolve_customer_name(obj):
+        return obj.customer.name
+
+
+class ScheduleOut(Schema):
+    id: int
+    owner_id: int
+    week_start: date
+    status: str
+    version: int
+    confirmed_at: datetime | None
+    visited: int
+    planned: int
+    items: list[ScheduleItemOut]
+
+    @staticmethod
+    def resolve_items(obj):
+        return list(obj.items.select_related("customer"))
+
+    @staticmethod
+    def resolve_visited(obj):
+        return services.schedule_completion(obj)[0]
+
+    @staticmethod
+    def resolve_planned(obj):
+        return services.schedule_completion(obj)[1]
+
+
+class GenerateIn(Schema):
+    week_start: date | None = None
+    per_day: int = 6
+
+
+class ItemIn(Schema):
+    customer_id: int
+    day: date
+    note: str = ""
+    version: int | None = None
+
+
+class MoveIn(Schema):
+    day: date | None = None
+    direction: str = ""
+    version: int | None = None
+
+
+class VersionIn(Schema):
+    version: int | None = None
+
+
+@router.get("/schedules", response=list[ScheduleOut], summary="访问日程表（本人及团队）")
+def schedule_list(request, week_start: date | None = None, owner_id: int | None = None):
+    qs = visible_schedules(request.user)
+    if week_start:
+        qs = qs.filter(week_start=week_start)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    return list(qs.order_by("-week_start", "owner_id")[:200])
+
+
+@router.post("/schedules/generate", response=ScheduleOut, summary="生成（或重新生成）某周日程")
+def schedule_generate(request, payload: GenerateIn):
+    return services.generate_schedule(request.user, payload.week_start or next_monday(timezone.localdate()),
+                                      per_day=max(1, min(payload.per_day, 20)))
+
+
+@router.get("/schedules/{schedule_id}", response=ScheduleOut, summary="日程详情与完成情况")
+def schedule_detail(request, schedule_id: int):
+    return get_or_404(visible_schedules(request.user), schedule_id)
+
+
+@router.post("/schedules/{schedule_id}/items", response={201: ScheduleItemOut}, summary="添加日程条目")
+def schedule_add(request, schedule_id: int, payload: ItemIn):
+    return 201, services.add_schedule_item(request.user, schedule_id, payload.customer_id, payload.day,
+                                           note=payload.note, version=payload.version)
+
+
+@router.delete("/schedules/items/{item_id}", response={204: None}, summary="删除日程条目")
+def schedule_remove(request, item_id: int):
+    _item_in_scope(request.user, item_id)
+    services.remove_schedule_item(request.user, item_id)
+    return 204, None
+
+
+@router.post("/schedules/items/{item_id}/move", response=ScheduleItemOut, summary="调整顺序或改期")
+def schedule_move(request, item_id: int, payload: MoveIn):
+    _item_in_scope(request.user, item_id)
+    return services.move_schedule_item(request.user, item_id, day=payload.day, direction=payload.direction,
+                                       version=payload.version)
+
+
+def _item_in_scope(user, item_id):
+    from .models import ScheduleItem
+
+    item = ScheduleItem.objects.filter(pk=item_id).first()
+    if item is None or not visible_schedules(user).filter(pk=item.schedule_id).exists():
+        from django.http import Http404
+
+        raise Http404
+
+
+@router.post("/schedules/{schedule_id}/confirm", response=ScheduleOut, summary="确认日程")
+def schedule_confirm(request, schedule_id: int, payload: VersionIn):
+    return services.confirm_schedule(request.user, schedule_id, version=payload.version)
+
+
+# --- tasks ------------------------------------------------------------------------------------------------
+
+class TaskIn(Schema):
+    title: str
+    due_on: date | None = None
+    detail: str = ""
+    customer_id: int | None = None
+
+
+class TaskOut(Schema):
+    id: int
+    owner_id: int
+    customer_id: int | None
+    title: str
+    detail: str
+    due_on: date | None
+    status: str
+    source: str
+
+
+@router.get("/tasks", response=list[TaskOut], summary="待办事项")
+def task_list(request, status: str = "open", mine: bool = True):
+    qs = visible_tasks(request.user)
+    if mine:
+        qs = qs.filter(owner=request.user)
+    if status:
+        qs = qs.filter(status=status)
+    return list(qs[:500])
+
+
+@router.post("/tasks", response={201: TaskOut}, summary="新建待办")
+def task_create(request, payload: TaskIn):
+    return 201, services.create_task(request.user, title=payload.title, due_on=payload.due_on, detail=payload.detail,
+                                     customer_id=payload.customer_id)
+
+
+@router.post("/tasks/{task_id}/done", response=TaskOut, summary="完成待办")
+def task_done(request, task_id: int):
+    return services.complete_task(request.user, task_id)
+
+
+# --- journals ---------------------------------------------------------------------------------------------
+
+class TemplateOut(Schema):
+    code: str
+    name: str
+    period: str
+    sections: list[dict]
+    required: bool
+
+
+class JournalOut(Schema):
+    id: int
+    template: str
+    template_name: str
+    owner_id: int
+    period_start: date
+    period_end: date
+    due_on: date
+    status: str
+    content: dict
+    reviewer_id: int | None
+    submitted_at: datetime | None
+    reviewed_at: datetime | None
+    review_comment: str
+    version: int
+
+    @staticmethod
+    def resolve_template(obj):
+        return obj.template.code
+
+    @staticmethod
+    def resolve_template_name(obj):
+        return obj.template.name
+
+
+class JournalOpenIn(Schema):
+    template: str
+    day: date | None = None
+
+
+class JournalSaveIn(Schema):
+    content: dict
+    version: int | None = None
+
+
+class JournalSubmitIn(Schema):
+    content: dict | None = None
+    version: int | None = None
+
+
+class ReviewIn(Schema):
+    approve: bool
+    comment: str = ""
+
+
+@router.get("/journal-templates", response=list[TemplateOut], summary="日志/计划/总结模板")
+def template_list(request):
+    return list(JournalTemplate.objects.filter(is_active=True))
+
+
+@router.get("/journals", response=list[JournalOut], summary="日志（本人、待审阅、下属）")
+def journal_list(request, status: str = "", owner_id: int | None = None, to_review: bool = False,
+                 overdue: bool = False, limit: int = 100, offset: int = 0):
+    qs = (supervised_journals(request.user) if (to_review or overdue) else visible_journals(request.user))
+    qs = qs.select_related("template")
+    if to_review:
+        qs = qs.filter(status=JournalStatus.SUBMITTED)
+    if overdue:
+        qs = qs.filter(status__in=[JournalStatus.DRAFT, JournalStatus.RETURNED], due_on__lt=timezone.localdate())
+    if status:
+        qs = qs.filter(status=status)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    return list(qs.order_by("-due_on", "id")[offset: offset + min(limit, 500)])
+
+
+@router.post("/journals", response={201: JournalOut}, summary="打开某期的日志（不存在则建立）")
+def journal_open(request, payload: JournalOpenIn):
+    return 201, services.open_journal(request.user, payload.template, payload.day)
+
+
+@router.get("/journals/{journal_id}", response=JournalOut, summary="日志详情")
+def journal_detail(request, journal_id: int):
+    return get_or_404(visible_journals(request.user).select_related("template"), journal_id)
+
+
+@router.put("/journals/{journal_id}", response=JournalOut, summary="保存草稿")
+def journal_save(request, journal_id: int, payload: JournalSaveIn):
+    return services.save_journal(request.user, journal_id, content=payload.content, version=payload.version)
+
+
+@router.post("/journals/{journal_id}/submit", response=JournalOut, summary="提交审阅")
+def journal_submit(request, journal_id: int, payload: JournalSubmitIn):
+    return services.submit_journal(request.user, journal_id, content=payload.content, version=payload.version)
+
+
+@router.post("/journals/{journal_id}/review", response=JournalOut, summary="审阅：通过或退回")
+def journal_review(request, journal_id: int, payload: ReviewIn):
+    return services.review_journal(request.user, journal_id, approve=payload.approve, comment=payload.comment)

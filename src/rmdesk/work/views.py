@@ -1,13 +1,55 @@
-"""Pages of the work app (SPEC §3). Thin: reading through scope functions, writing through services."""
+"""Pages of the work app (SPEC §3). Thin: reading through the scope functions of rmdesk.work.scope,
+writing through rmdesk.work.services."""
+import calendar as pycal
+from collections import OrderedDict
+from datetime import date, datetime, time, timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rmdesk.customers.scope import get_customer_or_404, visible_customers
+
+from . import calendar as bizcal
+from . import cadence, services
 from . import notifications as notif
-from .models import Notification
+from .forms import AppointmentForm, InteractionForm, JournalOpenForm, ReviewForm, TaskForm, apply_errors
+from .models import (
+    AppointmentStatus, ContactStatusCode, InteractionKind, JournalStatus, JournalTemplate, Notification,
+    ScheduleStatus, TaskStatus, VisitSchedule,
+)
+from .periods import next_monday
+from .scope import (
+    get_or_404, may_review, supervised_journals, team_members, visible_appointments, visible_interactions,
+    visible_journals, visible_schedules, visible_statuses, visible_tasks,
+)
+
+
+def customer_url(pk):
+    try:
+        return reverse("customers:detail", args=[pk])
+    except NoReverseMatch:
+        return reverse("work:interactions") + f"?customer={pk}"
+
+
+def _parse_date(value, default):
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+def _is_supervisor(user):
+    return user.has_role("team_lead", "branch_manager") or user.reports.exists()
 
 
 # --- notification centre ----------------------------------------------------------------------
@@ -33,3 +75,421 @@ def notification_read(request):
     if nxt.startswith("/") and not nxt.startswith("//"):
         return redirect(nxt)
     return redirect("work:notifications")
+
+
+# --- contact cadence (客户维护) ------------------------------------------------------------------
+
+@login_required
+def cadence_list(request):
+    qs = visible_statuses(request.user).select_related("customer", "customer__tier", "a_rm")
+    status = request.GET.get("status", "attention")
+    if status == "attention":
+        qs = qs.filter(status__in=[ContactStatusCode.OVERDUE, ContactStatusCode.DUE, ContactStatusCode.SOON])
+    elif status in ContactStatusCode.values:
+        qs = qs.filter(status=status)
+    rm = request.GET.get("rm", "")
+    if rm.isdigit():
+        qs = qs.filter(a_rm_id=int(rm))
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = qs.filter(customer__name__contains=q)
+    page = Paginator(qs.order_by("next_due_on", "customer_id"), 50).get_page(request.GET.get("page"))
+    scope_all = visible_statuses(request.user)
+    show_summary = request.user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant")
+    return render(request, "work/cadence.html", {
+        "page": page, "status": status, "rm": rm, "q": q, "statuses": ContactStatusCode.choices,
+        "by_rm": cadence.summary_by_rm(scope_all) if show_summary else None,
+        "by_team": cadence.summary_by_team(scope_all) if request.user.has_role("branch_manager", "risk", "compliance")
+        else None,
+        "today": timezone.localdate(),
+    })
+
+
+# --- interactions (服务记录) ---------------------------------------------------------------------
+
+@login_required
+def interaction_list(request):
+    qs = visible_interactions(request.user).select_related("customer", "recorded_by")
+    cust = request.GET.get("customer", "")
+    customer = None
+    if cust.isdigit():
+        customer = get_customer_or_404(request.user, int(cust))
+        qs = qs.filter(customer=customer)
+    kind = request.GET.get("kind", "")
+    if kind in InteractionKind.values:
+        qs = qs.filter(kind=kind)
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        qs = qs.filter(recorded_by=request.user)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "work/interactions.html", {"page": page, "customer": customer, "kind": kind,
+                                                      "kinds": InteractionKind.choices, "mine": mine})
+
+
+@login_required
+def interaction_new(request):
+    user = request.user
+    initial = {"occurred_at": timezone.localtime().replace(second=0, microsecond=0), "kind": InteractionKind.VISIT}
+    if request.GET.get("customer", "").isdigit():
+        initial["customer"] = get_customer_or_404(user, int(request.GET["customer"]), write=True).pk
+    if request.GET.get("appointment", "").isdigit():
+        appt = get_or_404(visible_appointments(user, write=True), int(request.GET["appointment"]))
+        initial.update(customer=appt.customer_id, appointment=appt.pk, purpose=appt.subject, place=appt.place)
+    form = InteractionForm(user, request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            inter = services.record_interaction(
+                user, d["customer"].pk, kind=d["kind"], occurred_at=d["occurred_at"], purpose=d["purpose"],
+                content=d["content"], place=d["place"], door_to_door=d["door_to_door"] or None,
+                companions=list(d["companions"]), needs_found=d["needs_found"],
+                products_recommended=d["products_recommended"], next_step=d["next_step"],
+                next_step_kind=d["next_step_kind"], next_step_at=d["next_step_at"],
+                confirmed_by_name=d["confirmed_by_name"], confirmed_at=d["confirmed_at"],
+                minutes_spent=d["minutes_spent"], attachments=d["attachments"], appointment_id=d["appointment"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("服务记录已保存，客户的下次应联系日已更新。"))
+            return redirect("work:interaction_detail", pk=inter.pk)
+    return render(request, "work/interaction_form.html", {"form": form})
+
+
+@login_required
+def interaction_detail(request, pk):
+    inter = get_or_404(visible_interactions(request.user).select_related("customer", "recorded_by"), pk)
+    return render(request, "work/interaction_detail.html", {
+        "i": inter, "companions": inter.companions.all(), "attachments": inter.attachments.all(),
+        "customer_url": customer_url(inter.customer_id),
+    })
+
+
+@login_required
+def attachment_download(request, pk, att_pk):
+    from django.http import FileResponse
+
+    inter = get_or_404(visible_interactions(request.user), pk)
+    att = inter.attachments.filter(pk=att_pk).first()
+    if att is None:
+        raise Http404
+    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
+
+
+# --- appointments (预约日历) ---------------------------------------------------------------------
+
+@login_required
+def appointment_calendar(request):
+    user = request.user
+    view = request.GET.get("view", "week")
+    if view not in ("day", "week", "month"):
+        view = "week"
+    day = _parse_date(request.GET.get("date"), timezone.localdate())
+    if view == "day":
+        first, last = day, day
+        prev_d, next_d = day - timedelta(days=1), day + timedelta(days=1)
+    elif view == "week":
+        first = day - timedelta(days=day.weekday())
+        last = first + timedelta(days=6)
+        prev_d, next_d = first - timedelta(days=7), first + timedelta(days=7)
+    else:
+        first = day.replace(day=1)
+        last = first.replace(day=pycal.monthrange(first.year, first.month)[1])
+        prev_d, next_d = (first - timedelta(days=1)).replace(day=1), last + timedelta(days=1)
+    tz = timezone.get_current_timezone()
+    qs = (visible_appointments(user).filter(start_at__gte=datetime.combine(first, time.min, tz),
+                                            start_at__lt=datetime.combine(last + timedelta(days=1), time.min, tz))
+          .exclude(status=AppointmentStatus.CANCELLED).select_related("customer", "owner").order_by("start_at"))
+    owner = request.GET.get("owner", "")
+    if owner.isdigit():
+        qs = qs.filter(owner_id=int(owner))
+    by_day = OrderedDict()
+    grid_first = first - timedelta(days=first.weekday()) if view == "month" else first
+    grid_last = last + timedelta(days=6 - last.weekday()) if view == "month" else last
+    d = grid_first
+    while d <= grid_last:
+        by_day[d] = []
+        d += timedelta(days=1)
+    for a in qs:
+        by_day.setdefault(timezone.localtime(a.start_at).date(), []).append(a)
+    weeks = []
+    days = list(by_day.items())
+    for i in range(0, len(days), 7):
+        weeks.append([{"day": k, "items": v, "in_range": first <= k <= last, "working": bizcal.is_working_day(k)}
+                      for k, v in days[i:i + 7]])
+    return render(request, "work/appointments.html", {
+        "view": view, "day": day, "first": first, "last": last, "weeks": weeks, "prev": prev_d, "next": next_d,
+        "today": timezone.localdate(), "owner": owner,
+    })
+
+
+@login_required
+def appointment_new(request):
+    user = request.user
+    initial = {"remind_minutes": 60}
+    if request.GET.get("customer", "").isdigit():
+        initial["customer"] = get_customer_or_404(user, int(request.GET["customer"]), write=True).pk
+    form = AppointmentForm(user, request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            appt = services.create_appointment(user, d["customer"].pk, subject=d["subject"], start_at=d["start_at"],
+                                               end_at=d["end_at"], place=d["place"], notes=d["notes"],
+                                               remind_minutes=d["remind_minutes"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("预约已保存，将在开始前 %(n)d 分钟提醒您。") % {"n": appt.remind_minutes})
+            return redirect("work:appointment_detail", pk=appt.pk)
+    return render(request, "work/appointment_form.html", {"form": form, "appt": None})
+
+
+@login_required
+def appointment_detail(request, pk):
+    user = request.user
+    appt = get_or_404(visible_appointments(user).select_related("customer", "owner"), pk)
+    can_edit = (appt.status == AppointmentStatus.PLANNED
+                and visible_appointments(user, write=True).filter(pk=appt.pk).exists())
+    form = None
+    if can_edit:
+        form = AppointmentForm(user, request.POST or None, initial={
+            "customer": appt.customer_id, "subject": appt.subject, "start_at": timezone.localtime(appt.start_at),
+            "end_at": timezone.localtime(appt.end_at), "place": appt.place, "notes": appt.notes,
+            "remind_minutes": appt.remind_minutes, "version": appt.version})
+        form.fields["customer"].disabled = True
+        if request.method == "POST":
+            try:
+                if request.POST.get("action") == "cancel":
+                    services.cancel_appointment(user, appt.pk, reason=request.POST.get("reason", ""),
+                                                version=request.POST.get("version"))
+                    messages.success(request, _("预约已取消。"))
+                    return redirect("work:appointment_detail", pk=appt.pk)
+                if form.is_valid():
+                    d = form.cleaned_data
+                    services.update_appointment(user, appt.pk, version=d["version"], subject=d["subject"],
+                                                start_at=d["start_at"], end_at=d["end_at"], place=d["place"],
+                                                notes=d["notes"], remind_minutes=d["remind_minutes"])
+                    messages.success(request, _("预约已更新。"))
+                    return redirect("work:appointment_detail", pk=appt.pk)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+    return render(request, "work/appointment_form.html", {"form": form, "appt": appt, "can_edit": can_edit,
+                                                          "customer_url": customer_url(appt.customer_id)})
+
+
+# --- weekly visit schedule (访问日程) --------------------------------------------------------------
+
+def _schedule_context(schedule):
+    days = OrderedDict()
+    for i in range(7):
+        d = schedule.week_start + timedelta(days=i)
+        days[d] = {"day": d, "working": bizcal.is_working_day(d), "items": []}
+    done_ids = set()
+    items = list(schedule.items.select_related("customer", "appointment"))
+    if items:
+        from .models import Interaction
+
+        done_ids = set(Interaction.objects.filter(
+            customer_id__in=[i.customer_id for i in items], occurred_on__gte=schedule.week_start,
+            occurred_on__lte=schedule.week_end).values_list("customer_id", flat=True))
+    for item in items:
+        item.done = item.customer_id in done_ids
+        days[item.day]["items"].append(item)
+    done, total = len({i.customer_id for i in items} & done_ids), len(items)
+    return {"schedule": schedule, "days": list(days.values()), "done": done, "total": total,
+            "rate": round(100 * done / total) if total else None}
+
+
+@login_required
+def schedule_mine(request):
+    user = request.user
+    week = _parse_date(request.GET.get("week"), next_monday(timezone.localdate()))
+    week = week - timedelta(days=week.weekday())
+    schedule = VisitSchedule.objects.filter(owner=user, week_start=week).first()
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        version = request.POST.get("version") or None
+        try:
+            if action == "generate":
+                schedule = services.generate_schedule(user, week)
+                messages.success(request, _("已按维护到期、预约和片区生成日程，可继续调整。"))
+            elif schedule is None:
+                raise Http404
+            elif action == "add":
+                services.add_schedule_item(user, schedule.pk, int(request.POST.get("customer") or 0),
+                                           date.fromisoformat(request.POST.get("day")), note=request.POST.get("note", ""),
+                                           version=version)
+            elif action == "remove":
+                services.remove_schedule_item(user, int(request.POST["item"]), version=version)
+            elif action in ("up", "down"):
+                services.move_schedule_item(user, int(request.POST["item"]), direction=action, version=version)
+            elif action == "move":
+                services.move_schedule_item(user, int(request.POST["item"]),
+                                            day=date.fromisoformat(request.POST.get("day")), version=version)
+            elif action == "confirm":
+                services.confirm_schedule(user, schedule.pk, version=version)
+                messages.success(request, _("日程已确认。"))
+        except ValidationError as exc:
+            for m in exc.messages:
+                messages.error(request, m)
+        except (PermissionDenied, ValueError) as exc:
+            messages.error(request, str(exc) or _("操作无效。"))
+        return redirect(f"{reverse('work:schedule')}?week={week.isoformat()}")
+    ctx = {"week": week, "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
+           "is_rm": user.has_role("rm"), "is_lead": _is_supervisor(user)}
+    if schedule is not None:
+        ctx.update(_schedule_context(schedule))
+        ctx["editable"] = schedule.status == ScheduleStatus.DRAFT
+        ctx["own_customers"] = (visible_customers(user, write=True).filter(a_rm=user)
+                                .exclude(pk__in=schedule.items.values("customer_id")).order_by("name"))
+    return render(request, "work/schedule.html", ctx)
+
+
+@login_required
+def schedule_detail(request, pk):
+    schedule = get_or_404(visible_schedules(request.user).select_related("owner"), pk)
+    ctx = _schedule_context(schedule)
+    ctx["readonly"] = True
+    return render(request, "work/schedule_detail.html", ctx)
+
+
+@login_required
+def schedule_print(request, pk):
+    schedule = get_or_404(visible_schedules(request.user).select_related("owner"), pk)
+    return render(request, "work/schedule_print.html", {**_schedule_context(schedule), "printed_at": timezone.now()})
+
+
+@login_required
+def schedule_pdf(request, pk):
+    from weasyprint import HTML
+
+    schedule = get_or_404(visible_schedules(request.user).select_related("owner"), pk)
+    html = render_to_string("work/schedule_print.html", {**_schedule_context(schedule), "printed_at": timezone.now(),
+                                                          "pdf": True}, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="schedule-{schedule.week_start.isoformat()}.pdf"'
+    return resp
+
+
+@login_required
+def schedule_team(request):
+    user = request.user
+    week = _parse_date(request.GET.get("week"), timezone.localdate())
+    week = week - timedelta(days=week.weekday())
+    members = list(team_members(user))
+    schedules = {s.owner_id: s for s in visible_schedules(user).filter(week_start=week, owner__in=members)}
+    rows = []
+    for m in members:
+        s = schedules.get(m.pk)
+        done, total = services.schedule_completion(s) if s else (0, 0)
+        rows.append({"rm": m, "schedule": s, "done": done, "total": total,
+                     "rate": round(100 * done / total) if total else None})
+    return render(request, "work/schedule_team.html", {"rows": rows, "week": week, "prev_week": week - timedelta(days=7),
+                                                       "next_week": week + timedelta(days=7)})
+
+
+# --- tasks (待办) --------------------------------------------------------------------------------
+
+@login_required
+def task_list(request):
+    user = request.user
+    form = TaskForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "done":
+                services.complete_task(user, int(request.POST.get("task") or 0))
+                messages.success(request, _("待办已完成。"))
+                return redirect("work:tasks")
+            if form.is_valid():
+                d = form.cleaned_data
+                services.create_task(user, title=d["title"], due_on=d["due_on"], detail=d["detail"])
+                messages.success(request, _("待办已创建。"))
+                return redirect("work:tasks")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+    show = request.GET.get("show", "open")
+    qs = visible_tasks(user).filter(owner=user) if show != "team" else visible_tasks(user)
+    if show != "all":
+        qs = qs.filter(status=TaskStatus.OPEN)
+    page = Paginator(qs.select_related("customer", "owner"), 50).get_page(request.GET.get("page"))
+    return render(request, "work/tasks.html", {"page": page, "form": form, "show": show,
+                                               "today": timezone.localdate()})
+
+
+# --- journals (工作日志) and reviews (待审阅) --------------------------------------------------------
+
+@login_required
+def journal_list(request):
+    user = request.user
+    form = JournalOpenForm(request.POST or None, initial={"day": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            j = services.open_journal(user, form.cleaned_data["template"].code, form.cleaned_data["day"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return redirect("work:journal_detail", pk=j.pk)
+    qs = visible_journals(user).filter(owner=user).select_related("template", "reviewer")
+    status = request.GET.get("status", "")
+    if status in JournalStatus.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs.order_by("-due_on", "template__order"), 30).get_page(request.GET.get("page"))
+    return render(request, "work/journals.html", {"page": page, "form": form, "status": status,
+                                                  "statuses": JournalStatus.choices, "today": timezone.localdate()})
+
+
+@login_required
+def journal_detail(request, pk):
+    user = request.user
+    journal = get_or_404(visible_journals(user).select_related("template", "owner", "reviewer"), pk)
+    is_owner = journal.owner_id == user.pk
+    editable = is_owner and journal.status in (JournalStatus.DRAFT, JournalStatus.RETURNED)
+    reviewable = journal.status == JournalStatus.SUBMITTED and may_review(user, journal)
+    errors = {}
+    review_form = ReviewForm(request.POST or None) if reviewable else None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action in ("save", "submit") and editable:
+                content = {s["key"]: request.POST.get(f"content_{s['key']}", "") for s in journal.template.sections}
+                version = request.POST.get("version")
+                if action == "save":
+                    services.save_journal(user, journal.pk, content=content, version=version)
+                    messages.success(request, _("已保存草稿。"))
+                else:
+                    services.submit_journal(user, journal.pk, content=content, version=version)
+                    messages.success(request, _("已提交上级审阅。"))
+                return redirect("work:journal_detail", pk=journal.pk)
+            if action == "review" and reviewable and review_form.is_valid():
+                d = review_form.cleaned_data
+                services.review_journal(user, journal.pk, approve=d["decision"] == "approve", comment=d["comment"])
+                messages.success(request, _("审阅已完成。"))
+                return redirect("work:reviews")
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                errors = {k.replace("content.", ""): " ".join(m for e in v for m in e.messages)
+                          for k, v in exc.error_dict.items()}
+            else:
+                errors = {"__all__": " ".join(exc.messages)}
+            journal.content = {s["key"]: request.POST.get(f"content_{s['key']}", "") for s in journal.template.sections}
+        except PermissionDenied as exc:
+            errors = {"__all__": str(exc)}
+    sections = [{"key": s["key"], "title": s["title"], "value": journal.content.get(s["key"], ""),
+                 "error": errors.get(s["key"], "")} for s in journal.template.sections]
+    return render(request, "work/journal_detail.html", {
+        "j": journal, "sections": sections, "editable": editable, "reviewable": reviewable,
+        "review_form": review_form, "errors": errors, "events": journal.events.select_related("actor"),
+    })
+
+
+@login_required
+def review_list(request):
+    user = request.user
+    today = timezone.localdate()
+    waiting = supervised_journals(user).filter(status=JournalStatus.SUBMITTED).select_related("owner", "template")
+    late = services.overdue_submissions(user, today)
+    return render(request, "work/reviews.html", {"waiting": waiting.order_by("submitted_at"), "late": late,
+                                                 "today": today})

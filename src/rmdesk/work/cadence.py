@@ -1,0 +1,212 @@
+"""Contact cadence (SPEC §3): for every customer the last contact, the next due date and a status
+(ok / soon / due / overdue, or none when the customer's tier has no rule).
+
+State lives in `ContactStatus`, one row per customer. `recompute_all()` brings every row up to date
+with a handful of set-based SQL statements (no Python loop per customer: the benchmark runs it on
+1,000,000 customers); `on_interaction()` updates one row when a contact is recorded.
+
+The next due date is the last contact (or, before any contact, the day the archive was opened) plus
+the rule's months (clamped to the month's end, 31 Jan + 1 month = 28/29 Feb) plus its days. The
+status is "overdue" after that day, "due" on it, "soon" within `soon_days` before it.
+"""
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import CadenceRule, ContactStatus, ContactStatusCode, Interaction
+
+S = ContactStatusCode
+
+
+def status_for(due: date | None, today: date, soon_days: int) -> str:
+    """The status of a customer whose next contact is due on `due` (None: no rule)."""
+    if due is None:
+        return S.NONE
+    if due < today:
+        return S.OVERDUE
+    if due == today:
+        return S.DUE
+    if (due - today).days <= soon_days:
+        return S.SOON
+    return S.OK
+
+
+def rule_for(customer) -> CadenceRule | None:
+    tier = customer.tier
+    if tier is None:
+        return None
+    return CadenceRule.objects.filter(
+        rule_set_code=tier.rule_set.code, tier_code=tier.code, is_active=True
+    ).first()
+
+
+def _local_day(dt: datetime) -> date:
+    return timezone.localdate(dt) if timezone.is_aware(dt) else dt.date()
+
+
+def refresh_one(customer, *, today: date | None = None) -> ContactStatus:
+    """Bring one customer's cadence row up to date (owners, rule, due date, status): one row write."""
+    today = today or timezone.localdate()
+    row = ContactStatus.objects.filter(customer_id=customer.pk).first()
+    if row is None:
+        row = ContactStatus(customer_id=customer.pk)
+        last = Interaction.objects.filter(customer_id=customer.pk).order_by("-occurred_at").first()
+        if last is not None:
+            row.last_contact_at, row.last_contact_on = last.occurred_at, last.occurred_on
+    rule = rule_for(customer)
+    row.rule = rule
+    row.a_rm_id, row.b_rm_id, row.org_path = customer.a_rm_id, customer.b_rm_id, customer.org_path
+    if rule is None:
+        row.next_due_on, row.status = None, S.NONE
+    else:
+        base = row.last_contact_on or _local_day(customer.created_at)
+        row.next_due_on = rule.next_due(base)
+        row.status = status_for(row.next_due_on, today, rule.soon_days)
+    row.save()
+    return row
+
+
+def on_interaction(customer, occurred_at: datetime | None = None, *, today: date | None = None) -> ContactStatus:
+    """A contact was recorded: move the last contact forward (never back) and recompute the row."""
+    with transaction.atomic():
+        row = ContactStatus.objects.select_for_update().filter(customer_id=customer.pk).first()
+        if row is not None and occurred_at is not None:
+            if row.last_contact_at is None or occurred_at > row.last_contact_at:
+                ContactStatus.objects.filter(pk=row.pk).update(
+                    last_contact_at=occurred_at, last_contact_on=_local_day(occurred_at)
+                )
+        return refresh_one(customer, today=today)
+
+
+# --- the set-based recomputation ------------------------------------------------------------------
+
+def _sql_parts(vendor: str) -> dict:
+    if vendor == "postgresql":
+        tz = settings.TIME_ZONE
+        return {
+            "local_date": lambda col: f"(({col}) AT TIME ZONE '{tz}')::date",
+            "add": lambda base, months, days: f"(({base}) + make_interval(months => {months}, days => {days}))::date",
+            "days_until": lambda due: f"(({due}) - %s::date)",
+            "distinct": "IS DISTINCT FROM",
+        }
+    offset = datetime.now(ZoneInfo(settings.TIME_ZONE)).utcoffset() or timedelta(0)
+    hours = int(offset.total_seconds() // 3600)
+
+    def add(base, months, days):
+        same_day = (f"date({base}, 'start of month', '+' || ({months}) || ' months', "
+                    f"'+' || (CAST(strftime('%%d', {base}) AS INTEGER) - 1) || ' days')")
+        month_end = f"date({base}, 'start of month', '+' || ({months} + 1) || ' months', '-1 day')"
+        return f"date(min({same_day}, {month_end}), '+' || ({days}) || ' days')"
+
+    return {
+        "local_date": lambda col: f"date({col}, '{hours:+d} hours')",
+        "add": add,
+        "days_until": lambda due: f"CAST(julianday({due}) - julianday(%s) AS INTEGER)",
+        "distinct": "IS NOT",
+    }
+
+
+def recompute_all(*, today: date | None = None, from_interactions: bool = False) -> dict:
+    """Recompute every customer's cadence row with set-based SQL (SPEC §3 at scale).
+
+    1. insert a row for customers that have none; 2. (from_interactions) rebuild last contacts from
+    the interaction table; 3. one UPDATE … FROM that copies owners and org path, resolves the rule by
+    tier, computes the due date and status, and writes only the rows that changed.
+    """
+    from rmdesk.customers.models import Customer, Tier, TierRuleSet
+
+    today = today or timezone.localdate()
+    today_param = today if connection.vendor == "postgresql" else today.isoformat()
+    cs = ContactStatus._meta.db_table
+    cust = Customer._meta.db_table
+    tier = Tier._meta.db_table
+    rs = TierRuleSet._meta.db_table
+    rule = CadenceRule._meta.db_table
+    inter = Interaction._meta.db_table
+    p = _sql_parts(connection.vendor)
+    out = {}
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {cs} (customer_id, org_path, a_rm_id, b_rm_id, status) "
+            f"SELECT c.id, c.org_path, c.a_rm_id, c.b_rm_id, 'none' FROM {cust} c "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id)"
+        )
+        out["inserted"] = cur.rowcount
+        if from_interactions:
+            cur.execute(
+                f"UPDATE {cs} AS s SET last_contact_at = x.m_at, last_contact_on = x.m_on "
+                f"FROM (SELECT customer_id AS cid, MAX(occurred_at) AS m_at, MAX(occurred_on) AS m_on "
+                f"      FROM {inter} GROUP BY customer_id) x "
+                f"WHERE s.customer_id = x.cid AND (s.last_contact_at {p['distinct']} x.m_at)"
+            )
+            out["contacts"] = cur.rowcount
+        due = p["add"]("x.base", "x.months", "x.days")
+        days_until = p["days_until"]("y.due")
+        dist = p["distinct"]
+        sql = (
+            f"UPDATE {cs} AS s SET rule_id = z.rid, a_rm_id = z.a_rm_id, b_rm_id = z.b_rm_id, "
+            f"org_path = z.org_path, next_due_on = z.due, status = z.status "
+            f"FROM (SELECT y.*, CASE WHEN y.rid IS NULL THEN 'none' "
+            f"        WHEN y.due < %s THEN 'overdue' WHEN y.due = %s THEN 'due' "
+            f"        WHEN {days_until} <= y.soon_days THEN 'soon' ELSE 'ok' END AS status "
+            f"      FROM (SELECT x.*, CASE WHEN x.rid IS NULL THEN NULL ELSE {due} END AS due "
+            f"            FROM (SELECT s2.customer_id AS cid, c.a_rm_id, c.b_rm_id, c.org_path, r.id AS rid, "
+            f"                         r.interval_months AS months, r.interval_days AS days, r.soon_days, "
+            f"                         COALESCE(s2.last_contact_on, {p['local_date']('c.created_at')}) AS base "
+            f"                  FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id "
+            f"                  LEFT JOIN {tier} t ON t.id = c.tier_id "
+            f"                  LEFT JOIN {rs} rs ON rs.id = t.rule_set_id "
+            f"                  LEFT JOIN {rule} r ON r.rule_set_code = rs.code AND r.tier_code = t.code "
+            f"                                      AND r.is_active = %s) x) y) z "
+            f"WHERE s.customer_id = z.cid AND (s.status {dist} z.status OR s.next_due_on {dist} z.due "
+            f"  OR s.rule_id {dist} z.rid OR s.a_rm_id {dist} z.a_rm_id OR s.b_rm_id {dist} z.b_rm_id "
+            f"  OR s.org_path {dist} z.org_path)"
+        )
+        cur.execute(sql, [today_param, today_param, today_param, True])
+        out["updated"] = cur.rowcount
+    return out
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+def summary_by_rm(qs):
+    """Counts per A-post RM: [{a_rm, overdue, due, soon, ok, total}], most overdue first."""
+    rows = (
+        qs.exclude(status=S.NONE)
+        .values("a_rm", "a_rm__full_name", "a_rm__username")
+        .annotate(
+            overdue=Count("pk", filter=Q(status=S.OVERDUE)),
+            due=Count("pk", filter=Q(status=S.DUE)),
+            soon=Count("pk", filter=Q(status=S.SOON)),
+            ok=Count("pk", filter=Q(status=S.OK)),
+            total=Count("pk"),
+        )
+        .order_by("-overdue", "a_rm__full_name")
+    )
+    return list(rows)
+
+
+def summary_by_team(qs):
+    """Counts per owning unit path (team), most overdue first."""
+    rows = (
+        qs.exclude(status=S.NONE)
+        .values("org_path")
+        .annotate(
+            overdue=Count("pk", filter=Q(status=S.OVERDUE)),
+            due=Count("pk", filter=Q(status=S.DUE)),
+            soon=Count("pk", filter=Q(status=S.SOON)),
+            total=Count("pk"),
+        )
+        .order_by("-overdue")
+    )
+    from rmdesk.org.models import OrgUnit
+
+    rows = list(rows)
+    names = dict(OrgUnit.objects.filter(path__in=[r["org_path"] for r in rows]).values_list("path", "name"))
+    for r in rows:
+        r["unit_name"] = names.get(r["org_path"], r["org_path"])
+    return rows

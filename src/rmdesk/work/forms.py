@@ -1,0 +1,109 @@
+"""Forms of the work app; business rules live in services, forms only parse input."""
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.customers.scope import visible_customers
+from rmdesk.org.scope import visible_staff
+
+from .models import InteractionKind, JournalTemplate, NextStepKind
+
+DT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+D = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+def apply_errors(form, exc):
+    """Put a service's ValidationError next to the form's fields (others on top of the form)."""
+    if hasattr(exc, "error_dict"):
+        for field, errs in exc.error_dict.items():
+            target = field.split(".")[0]
+            for e in errs:
+                form.add_error(target if target in form.fields else None, " ".join(e.messages))
+    else:
+        for m in exc.messages:
+            form.add_error(None, m)
+
+
+class CustomerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.name}（{obj.customer_no}）"
+
+
+class StaffChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.display_name}（{obj.employee_no or obj.username}）"
+
+
+class InteractionForm(forms.Form):
+    customer = CustomerChoiceField(label=_("客户"), queryset=None)
+    kind = forms.ChoiceField(label=_("方式"), choices=InteractionKind.choices)
+    occurred_at = forms.DateTimeField(label=_("时间"), widget=DT)
+    place = forms.CharField(label=_("签到地点"), required=False, max_length=200)
+    door_to_door = forms.BooleanField(label=_("上门服务（须两人在场）"), required=False)
+    companions = StaffChoiceField(label=_("陪同人员"), queryset=None, required=False)
+    purpose = forms.CharField(label=_("目的"), max_length=200, required=False)
+    content = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    needs_found = forms.CharField(label=_("发现的需求（每行一条，记入客户档案）"), widget=forms.Textarea(attrs={"rows": 2}),
+                                  required=False)
+    products_recommended = forms.CharField(label=_("推荐产品"), max_length=300, required=False)
+    minutes_spent = forms.IntegerField(label=_("服务时长(分钟)"), required=False, min_value=0)
+    next_step = forms.CharField(label=_("下一步"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    next_step_kind = forms.ChoiceField(label=_("下一步安排"), choices=NextStepKind.choices, initial=NextStepKind.NONE)
+    next_step_at = forms.DateTimeField(label=_("下一步时间"), widget=DT, required=False)
+    confirmed_by_name = forms.CharField(label=_("客户确认人"), max_length=50, required=False)
+    confirmed_at = forms.DateTimeField(label=_("客户确认时间"), widget=DT, required=False)
+    attachments = MultipleFileField(label=_("附件"), required=False)
+    appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = visible_customers(user, write=True).order_by("name")
+        self.fields["companions"].queryset = (visible_staff(user).filter(is_active=True).exclude(pk=user.pk)
+                                              .order_by("employee_no"))
+
+
+class AppointmentForm(forms.Form):
+    customer = CustomerChoiceField(label=_("客户"), queryset=None)
+    subject = forms.CharField(label=_("事由"), max_length=200, required=False)
+    start_at = forms.DateTimeField(label=_("开始时间"), widget=DT)
+    end_at = forms.DateTimeField(label=_("结束时间"), widget=DT, required=False)
+    place = forms.CharField(label=_("地点"), max_length=200, required=False)
+    notes = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    remind_minutes = forms.IntegerField(label=_("提前提醒(分钟)"), initial=60, min_value=0)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = visible_customers(user, write=True).order_by("name")
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("事项"), max_length=200, required=False)
+    due_on = forms.DateField(label=_("完成期限"), widget=D, required=False)
+    detail = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class JournalOpenForm(forms.Form):
+    template = forms.ModelChoiceField(label=_("类型"), queryset=JournalTemplate.objects.filter(is_active=True),
+                                      to_field_name="code")
+    day = forms.DateField(label=_("所属期间中的任一日"), widget=D)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("通过")), ("return", _("退回"))])
+    comment = forms.CharField(label=_("审阅意见"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
