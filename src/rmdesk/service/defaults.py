@@ -52,13 +52,13 @@ def seed(apps):
     Target.objects.get_or_create(tier=None, defaults={"name": DEFAULT_CHURN_TARGET[0], "max_rate": DEFAULT_CHURN_TARGET[1]})
 
 
-def ensure_top_tier_targets(top_n: int = 2):
+def ensure_top_tier_targets(top_n: int = 2, rule_set=None):
     """Top tiers of the active rule set get the stricter 2 % target (needs the customers' tiers)."""
     from rmdesk.customers.models import Tier, TierRuleSet
 
     from .models import ChurnTarget
 
-    rule_set = TierRuleSet.objects.filter(is_active=True).first() or TierRuleSet.objects.first()
+    rule_set = rule_set or TierRuleSet.objects.filter(is_active=True).first() or TierRuleSet.objects.first()
     if rule_set is None:
         return 0
     made = 0
