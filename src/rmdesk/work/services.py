@@ -523,7 +523,7 @@ def open_journal(actor, template_code, day: date | None = None) -> Journal:
 def _own_journal(actor, journal_id, version=None, *, lock=True):
     qs = visible_journals(actor)
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     journal = get_or_404(qs.select_related("template"), journal_id)
     if journal.owner_id != actor.pk:
         raise PermissionDenied(_("只能修改本人的日志。"))
@@ -581,7 +581,7 @@ def review_journal(actor, journal_id, *, approve: bool, comment: str = "") -> Jo
     to its author to revise and resubmit. Nobody reviews their own (maker-checker, SPEC §1)."""
     from rmdesk.org.services import ensure_not_self
 
-    journal = get_or_404(visible_journals(actor).select_for_update(), journal_id)
+    journal = get_or_404(visible_journals(actor).select_for_update(of=("self",)), journal_id)
     ensure_not_self(journal.owner, actor)
     if not may_review(actor, journal):
         raise PermissionDenied(_("您无权审阅该日志。"))

@@ -473,10 +473,10 @@ def journal_detail(request, pk):
                 errors = {k.replace("content.", ""): " ".join(m for e in v for m in e.messages)
                           for k, v in exc.error_dict.items()}
             else:
-                errors = {"__all__": " ".join(exc.messages)}
+                errors = {"general": " ".join(exc.messages)}
             journal.content = {s["key"]: request.POST.get(f"content_{s['key']}", "") for s in journal.template.sections}
         except PermissionDenied as exc:
-            errors = {"__all__": str(exc)}
+            errors = {"general": str(exc)}
     sections = [{"key": s["key"], "title": s["title"], "value": journal.content.get(s["key"], ""),
                  "error": errors.get(s["key"], "")} for s in journal.template.sections]
     return render(request, "work/journal_detail.html", {
