@@ -33,7 +33,8 @@ def apply_errors(form, exc):
         for field, errs in exc.error_dict.items():
             target = field.split(".")[0]
             for e in errs:
-                form.add_error(target if target in form.fields else None, " ".join(e.messages))
+                visible = target in form.fields and not form.fields[target].widget.is_hidden
+                form.add_error(target if visible else None, " ".join(e.messages))
     else:
         for m in exc.messages:
             form.add_error(None, m)
