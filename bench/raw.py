@@ -114,12 +114,19 @@ def overdue_list(path, offset):
 
 
 def dashboard(path):
-    """What a branch dashboard must aggregate over the subtree: customers and AUM by tier, contact
-    states by status."""
+    """The heavy query of a manager's home dashboard: contact states over the subtree counted per
+    A-post RM (the work app's team panel), most overdue first."""
     t = _tables()
-    out = {"tiers": run(f"SELECT c.tier_id, COUNT(*), SUM(c.aum) FROM {t['customer']} c "
-                        f"WHERE c.org_path LIKE %s GROUP BY c.tier_id", [path + "%"])}
-    if t["status"]:
-        out["status"] = run(f"SELECT s.status, COUNT(*) FROM {t['status']} s WHERE s.org_path LIKE %s "
-                            f"GROUP BY s.status", [path + "%"])
-    return out
+    if not t["status"]:
+        return run(f"SELECT c.a_rm_id, COUNT(*) FROM {t['customer']} c WHERE c.org_path LIKE %s "
+                   f"GROUP BY c.a_rm_id", [path + "%"])
+    return run(
+        f"SELECT s.a_rm_id, u.full_name, u.username, "
+        f"SUM(CASE WHEN s.status = 'overdue' THEN 1 ELSE 0 END) AS overdue, "
+        f"SUM(CASE WHEN s.status = 'due' THEN 1 ELSE 0 END), SUM(CASE WHEN s.status = 'soon' THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN s.status = 'ok' THEN 1 ELSE 0 END), COUNT(*) "
+        f"FROM {t['status']} s LEFT JOIN {t['user']} u ON u.id = s.a_rm_id "
+        f"WHERE s.org_path LIKE %s AND s.status <> 'none' "
+        f"GROUP BY s.a_rm_id, u.full_name, u.username ORDER BY overdue DESC, u.full_name",
+        [path + "%"],
+    )
