@@ -436,3 +436,36 @@ def test_completeness_counts_fields_and_documents(world, ids):
     services.add_document(world.rm, c.pk, kind="risk_assessment", file=ContentFile(b"x", name="r.pdf"))
     c.refresh_from_db()
     assert c.completeness == 100
+
+
+def test_demo_builder_is_idempotent_and_covers_every_kind_and_tier(db):
+    import io
+    import random
+
+    from rmdesk.customers import demo as customers_demo
+    from rmdesk.org import demo as org_demo
+
+    class Ctx:
+        rng = random.Random(7)
+        scale = 0.1
+        out = io.StringIO()
+
+        def log(self, msg):
+            self.out.write(msg + "\n")
+
+    ctx = Ctx()
+    org_demo.build(ctx)
+    customers_demo.build(ctx)
+    n = Customer.objects.count()
+    assert n >= 500
+    assert set(Customer.objects.values_list("kind", flat=True)) == {"individual", "corporate", "outlet"}
+    assert set(Customer.objects.values_list("tier__code", flat=True)) == {"pb", "diamond", "platinum", "gold", "standard"}
+    assert Customer.objects.filter(a_rm__isnull=True).exists() and Conflict.objects.filter(status="open").exists()
+    assert Customer.objects.filter(a_rm__username="rm_senior").count() == 26
+    for c in Customer.objects.order_by("?")[:20]:
+        assert c.aum == sum(h.balance for h in c.holdings.filter(product__category__in=("deposit", "wealth", "fund",
+                                                                                           "insurance")))
+        if c.a_rm_id:
+            assert c.org_path == (c.a_rm.team or c.a_rm.unit).path
+    customers_demo.build(ctx)
+    assert Customer.objects.count() == n

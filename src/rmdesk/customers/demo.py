@@ -170,7 +170,7 @@ def build(ctx):
         weights = [rng.random() + 0.1 for _ in picks]
         total_w = sum(weights)
         parts = [(code, (c._aum * Decimal(str(w / total_w))).quantize(Decimal("0.01"))) for code, w in zip(picks, weights)]
-        c._holdings = parts
+        c._holdings = list(parts)
         loan = Decimal("0.00")
         if rng.random() < (0.35 if c.kind != CustomerKind.INDIVIDUAL else 0.12):
             loan = Decimal(rng.randint(10, 800) * 10000)
