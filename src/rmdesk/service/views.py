@@ -89,11 +89,14 @@ def case_new(request):
         if c is not None:
             initial["customer"] = c.customer_no
     form = CaseForm(request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        customer, err = _find_customer(user, form.cleaned_data["customer"])
-        if err:
-            form.add_error("customer", err)
-        else:
+    if request.method == "POST":
+        valid = form.is_valid()
+        customer, err = None, None
+        if "customer" in form.cleaned_data:
+            customer, err = _find_customer(user, form.cleaned_data["customer"])
+            if err:
+                form.add_error("customer", err)
+        if valid and not err:
             d = form.cleaned_data
             try:
                 case = services.register_case(
@@ -242,8 +245,14 @@ def feedback(request, pk):
         else:
             messages.success(request, _("已保存。"))
             return redirect("service:feedback", pk)
+    fields = ("product", "quantity", "problem", "customer_opinion", "handling")
+    if request.method == "POST" and request.POST.get("op", "save") == "save":
+        vals = {f: request.POST.get(f, "") for f in fields}
+    else:
+        vals = {f: getattr(fb, f, "") if fb else "" for f in fields}
+        vals["product"] = vals["product"] or case.product
     return render(request, "service/feedback.html", {
-        "case": case, "fb": fb, "errors": errors, "post": request.POST,
+        "case": case, "fb": fb, "errors": errors, "vals": vals,
         "is_supervisor": services.is_supervisor_of(user, case), "print": request.GET.get("print") == "1"},
         status=422 if errors else 200)
 

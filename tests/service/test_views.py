@@ -1,0 +1,110 @@
+"""Pages (SPEC §5): register form with field errors, detail page per state, action forms, the
+feedback sheet, reports, home panels and the 360° slot."""
+import pytest
+
+from rmdesk.service import services
+from rmdesk.service.models import Case, CaseStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def test_register_page_validates_and_creates(client, world, make_customer, defaults):
+    c = make_customer(world.rm, world.t1, name="王建华")
+    client.force_login(world.rm)
+    r = client.get(f"/service/new/?customer={c.pk}")
+    assert r.status_code == 200 and c.customer_no in r.content.decode()
+    r = client.post("/service/new/", {"customer": "不存在的客户", "kind": "complaint", "channel": "branch",
+                                      "category": defaults.pk, "severity": "normal", "title": "", "description": "x"})
+    body = r.content.decode()
+    assert r.status_code == 200 and "客户不存在或不在您的管辖范围内" in body and "这个字段是必填项" in body
+    r = client.post("/service/new/", {"customer": "王建华", "kind": "complaint", "channel": "branch",
+                                      "category": defaults.pk, "severity": "normal", "title": "收费争议",
+                                      "description": "客户认为多收了手续费"})
+    case = Case.objects.get()
+    assert r.status_code == 302 and r.url == f"/service/{case.pk}/"
+    assert case.customer == c and case.owner == world.rm
+
+
+def test_referrer_cannot_open_the_register_page(client, world):
+    client.force_login(world.referrer)
+    assert client.get("/service/new/").status_code == 403
+
+
+def test_detail_page_offers_the_right_actions(client, world, make_case):
+    case = make_case()
+    client.force_login(world.rm)
+    body = client.get(f"/service/{case.pk}/").content.decode()
+    assert 'data-testid="act-accept"' in body and 'data-testid="act-approve"' not in body
+    r = client.post(f"/service/{case.pk}/act/accept/", {"version": case.version})
+    assert r.status_code == 302
+    r = client.post(f"/service/{case.pk}/act/investigate/", {"version": case.version + 1, "cause": ""})
+    assert r.status_code == 422 and "此项为必填项" in r.content.decode()
+    client.post(f"/service/{case.pk}/act/investigate/", {"version": case.version + 1, "cause": "核实属实"})
+    client.post(f"/service/{case.pk}/act/propose/", {"version": case.version + 2, "plan": "退还费用"})
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.PROPOSED
+    assert 'data-testid="act-approve"' not in client.get(f"/service/{case.pk}/").content.decode()
+    client.force_login(world.lead)
+    body = client.get(f"/service/{case.pk}/").content.decode()
+    assert 'data-testid="act-approve"' in body
+    r = client.post(f"/service/{case.pk}/act/approve/", {"version": case.version + 1, "instruction": "同意"})
+    assert r.status_code == 422 and "该记录已被他人修改" in r.content.decode()  # stale version
+
+
+def test_every_state_renders(client, world, make_case):
+    case = make_case()
+    client.force_login(world.lead)
+    seen = set()
+    flow = [
+        lambda: services.accept_case(world.rm, case.pk),
+        lambda: services.record_investigation(world.rm, case.pk, cause="原因"),
+        lambda: services.propose_plan(world.rm, case.pk, plan="方案"),
+        lambda: services.decide_plan(world.lead, case.pk, approve=True),
+        lambda: services.implement_plan(world.rm, case.pk, result="结果"),
+        lambda: services.record_follow_up(world.rm, case.pk, customer_confirmed=True, satisfaction=5),
+        lambda: services.close_case(world.rm, case.pk),
+    ]
+    for step in [lambda: None, *flow]:
+        step()
+        r = client.get(f"/service/{case.pk}/")
+        assert r.status_code == 200
+        seen.add(Case.objects.get(pk=case.pk).status)
+    assert seen == set(CaseStatus.values)
+    assert 'data-testid="act-reopen"' in r.content.decode()
+
+
+def test_feedback_sheet_flow(client, world, make_case):
+    case = make_case()
+    client.force_login(world.rm)
+    r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "", "problem": ""})
+    assert r.status_code == 422
+    client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符"})
+    client.post(f"/service/{case.pk}/feedback/", {"op": "sign", "signed_name": "王建华"})
+    body = client.get(f"/service/{case.pk}/feedback/?print=1").content.decode()
+    assert "商品及服务质量信息反馈单" in body and "王建华" in body
+
+
+def test_reports_home_panels_and_slot(client, world, make_case):
+    case = make_case()
+    services.accept_case(world.rm, case.pk)
+    services.record_investigation(world.rm, case.pk, cause="原因")
+    services.propose_plan(world.rm, case.pk, plan="方案")
+    client.force_login(world.lead)
+    home = client.get("/").content.decode()
+    assert 'data-panel="service_lead"' in home and case.number in home
+    assert 'data-testid="counter-service_approvals"' in home
+    client.force_login(world.rm)
+    assert 'data-panel="service_rm"' in client.get("/").content.decode()
+    for url in ("/service/sla/?group=team", "/service/sla/?group=unit", "/service/surveys/index/?group=team",
+                "/service/churn/?period=quarter", "/service/?status=open&breached=1&q=理财"):
+        assert client.get(url).status_code == 200, url
+    from django.test import RequestFactory
+
+    from rmdesk.customers.slots import slots_for
+
+    request = RequestFactory().get("/")
+    request.user = world.rm
+    slots = {s["key"]: s for s in slots_for(request, case.customer)}
+    assert [c.pk for c in slots["service"]["context"]["cases"]] == [case.pk]
+    request.user = world.rm2
+    assert slots_for(request, case.customer) and not [s for s in slots_for(request, case.customer)
+                                                      if s["key"] == "service"][0]["context"]["cases"]
