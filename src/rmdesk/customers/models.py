@@ -479,7 +479,8 @@ class TierChange(models.Model):
         ordering = ["-at", "-id"]
         indexes = [
             models.Index(fields=["customer", "-at"], name="tierchange_cust_idx"),
-            models.Index(fields=["org_path", "at"], name="tierchange_path_idx", opclasses=["varchar_pattern_ops", None]),
+            models.Index(fields=["org_path"], name="tierchange_path_idx", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["at"], name="tierchange_at_idx"),
             models.Index(fields=["a_rm", "at"], name="tierchange_rm_idx"),
         ]
 

@@ -434,7 +434,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='tierchange',
-            index=models.Index(fields=['org_path', 'at'], name='tierchange_path_idx', opclasses=['varchar_pattern_ops', None]),
+            index=models.Index(fields=['org_path'], name='tierchange_path_idx', opclasses=['varchar_pattern_ops']),
         ),
         migrations.AddIndex(
             model_name='tierchange',
