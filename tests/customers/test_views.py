@@ -230,3 +230,10 @@ def test_personal_data_download_and_anonymise_page(world, c_rm, client):
     client.logout()
     login(client, world.lead)
     assert client.get(reverse("customers:personal_data", args=[c_rm.pk])).status_code == 403
+
+
+def test_english_catalogue(world, client):
+    login(client, world.rm)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
+    html = client.get(reverse("customers:list")).content.decode()
+    assert "Customer archive" in html and "Load more" not in html and "No matching customers." in html
