@@ -52,7 +52,8 @@ def _list(where: str, params: list, tier_id, cursor):
         where += " AND c.tier_id = %s"
         params = [*params, tier_id]
     if cursor:
-        where += " AND (c.aum < %s OR (c.aum = %s AND c.id > %s))"
+        # the sargable form of "after (aum, id)": the bound on aum is an index condition
+        where += " AND c.aum <= %s AND NOT (c.aum = %s AND c.id <= %s)"
         aum = cursor[0] if connection.vendor == "postgresql" else str(cursor[0])
         params = [*params, aum, aum, cursor[1]]
     return run(
