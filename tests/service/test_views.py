@@ -108,3 +108,13 @@ def test_reports_home_panels_and_slot(client, world, make_case):
     request.user = world.rm2
     assert slots_for(request, case.customer) and not [s for s in slots_for(request, case.customer)
                                                       if s["key"] == "service"][0]["context"]["cases"]
+
+
+def test_customer_360_page_shows_the_service_slot(client, world, make_case):
+    case = make_case()
+    client.force_login(world.rm)
+    r = client.get(f"/customers/{case.customer_id}/")
+    if r.status_code == 404:
+        pytest.skip("the customers app's 360° page is not mounted in this build")
+    body = r.content.decode()
+    assert 'data-slot="service"' in body and case.number in body
