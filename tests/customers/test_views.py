@@ -237,3 +237,32 @@ def test_english_catalogue(world, client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/customers/"})
     html = client.get(reverse("customers:list")).content.decode()
     assert "Customer archive" in html and "Load more" not in html and "No matching customers." in html
+
+
+def test_360_additions(world, c_rm, make_customer, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rmdesk.customers.models import Product
+
+    corp = make_customer(world.rm, name="钟山电子", kind="corporate", customer_no="CORP1")
+    login(client, world.rm)
+    add = lambda what, data: client.post(reverse("customers:add", args=[c_rm.pk, what]), data)  # noqa: E731
+    add("holding", {"product": Product.objects.get(code="WM-BAL").pk, "balance": "1500000", "account_no": "X1"})
+    add("document", {"kind": "id_copy", "file": SimpleUploadedFile("id.png", b"img")})
+    add("related", {"related_no": "CORP1", "kind": "shareholder"})
+    add("key_date", {"kind": "anniversary", "date": "2015-05-20", "label": "结婚纪念日"})
+    add("need", {"text": "子女教育金", "category": "insurance"})
+    c_rm.refresh_from_db()
+    assert c_rm.aum == Decimal("1500000.00") and c_rm.tier.code == "platinum"
+    assert c_rm.documents.count() == 1 and c_rm.relations.get().related == corp
+    assert c_rm.key_dates.filter(kind="anniversary").exists() and c_rm.needs.get().text == "子女教育金"
+    client.post(reverse("customers:add", args=[corp.pk, "financial"]),
+                {"year": 2025, "revenue": "100", "assets": "200", "liabilities": "150"})
+    assert corp.financials.get().debt_ratio == Decimal("75.00")
+    bad = client.post(reverse("customers:add", args=[c_rm.pk, "holding"]),
+                      {"product": Product.objects.get(code="WM-BAL").pk, "balance": "-5", "account_no": "X2"},
+                      follow=True)
+    assert "负数" in bad.content.decode()
+    client.logout()
+    login(client, world.risk)
+    assert add("note", {"text": "x"}).status_code == 404

@@ -221,7 +221,7 @@ def build(ctx):
             dates.append(KeyDate(customer_id=c.pk, kind=KeyDateKind.FOUNDING, label="成立纪念日", date=c.founded_on,
                                  month=c.founded_on.month, day=c.founded_on.day))
         for kind in c._docs:
-            docs.append(Document(customer_id=c.pk, kind=kind, title=str(kind)))
+            docs.append(Document(customer_id=c.pk, kind=kind))
         if c.kind == CustomerKind.CORPORATE:
             for role in (ContactRole.DECISION_MAKER, ContactRole.FINANCE, ContactRole.INFLUENCER)[: rng.randint(1, 3)]:
                 contacts.append(Contact(customer_id=c.pk, name=person_name(rng), role=role,

@@ -2,7 +2,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ContactRole, Customer, CustomerKind, KeyDateKind, ProductCategory
+from .models import ContactRole, Customer, CustomerKind, DocumentKind, KeyDateKind, Product, ProductCategory, RelationKind
 
 INDIVIDUAL_FIELDS = ["name", "gender", "birth_date", "id_type", "id_number", "mobile", "email", "address",
                      "occupation", "employer", "annual_income", "risk_tolerance", "family", "hobbies", "preferences"]
@@ -65,25 +65,30 @@ class RevealForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("备注")}))
+
+
+def _ph(text):
+    return {"placeholder": text}
 
 
 class NeedForm(forms.Form):
     category = forms.ChoiceField(label=_("需求类别"), choices=[("", "—")] + list(ProductCategory.choices), required=False)
-    text = forms.CharField(label=_("需求内容"), max_length=300)
+    text = forms.CharField(label=_("需求内容"), max_length=300, widget=forms.TextInput(attrs=_ph(_("需求内容"))))
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label=_("姓名"), max_length=50)
-    title = forms.CharField(label=_("职务"), max_length=50, required=False)
+    name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs=_ph(_("姓名"))))
+    title = forms.CharField(label=_("职务"), max_length=50, required=False, widget=forms.TextInput(attrs=_ph(_("职务"))))
     role = forms.ChoiceField(label=_("角色"), choices=ContactRole.choices)
-    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False)
+    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False,
+                             widget=forms.TextInput(attrs=_ph(_("手机号码"))))
 
 
 class KeyDateForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=KeyDateKind.choices)
     date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    label = forms.CharField(label=_("说明"), max_length=60, required=False)
+    label = forms.CharField(label=_("说明"), max_length=60, required=False, widget=forms.TextInput(attrs=_ph(_("说明"))))
 
 
 class ImportForm(forms.Form):
@@ -97,3 +102,27 @@ class ImportForm(forms.Form):
         if f.size > 50 * 1024 * 1024:
             raise forms.ValidationError(_("文件不能超过 50MB。"))
         return f
+
+
+class HoldingForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("产品"), queryset=Product.objects.filter(is_active=True))
+    account_no = forms.CharField(label=_("账号"), max_length=40, required=False, widget=forms.TextInput(attrs=_ph(_("账号"))))
+    balance = forms.CharField(label=_("余额"), widget=forms.TextInput(attrs=_ph(_("余额"))))
+    closed_on = forms.DateField(label=_("销户日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class FinancialYearForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), widget=forms.NumberInput(attrs=_ph(_("年度"))))
+    revenue = forms.CharField(label=_("营业收入"), widget=forms.TextInput(attrs=_ph(_("营业收入"))))
+    assets = forms.CharField(label=_("资产总额"), widget=forms.TextInput(attrs=_ph(_("资产总额"))))
+    liabilities = forms.CharField(label=_("负债总额"), widget=forms.TextInput(attrs=_ph(_("负债总额"))))
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("资料类型"), choices=DocumentKind.choices)
+    file = forms.FileField(label=_("文件"))
+
+
+class RelatedForm(forms.Form):
+    related_no = forms.CharField(label=_("关联客户号"), max_length=32, widget=forms.TextInput(attrs=_ph(_("关联客户号"))))
+    kind = forms.ChoiceField(label=_("关联关系"), choices=RelationKind.choices)

@@ -17,7 +17,18 @@ from rmdesk.org.models import ApprovalRequest, ApprovalStatus, RoleCode
 from rmdesk.org.scope import visible_staff
 
 from . import importer, queries, services
-from .forms import ContactForm, CustomerForm, ImportForm, KeyDateForm, NeedForm, NoteForm
+from .forms import (
+    ContactForm,
+    CustomerForm,
+    DocumentForm,
+    FinancialYearForm,
+    HoldingForm,
+    ImportForm,
+    KeyDateForm,
+    NeedForm,
+    NoteForm,
+    RelatedForm,
+)
 from .models import (
     Conflict,
     ConflictStatus,
@@ -166,8 +177,10 @@ def customer_detail(request, pk):
         "tags": customer.tags.all(),
         "slots": slots_for(request, customer),
         "note_form": NoteForm(), "need_form": NeedForm(), "contact_form": ContactForm(), "key_date_form": KeyDateForm(),
+        "holding_form": HoldingForm(), "financial_form": FinancialYearForm(), "document_form": DocumentForm(),
+        "related_form": RelatedForm(),
         "rms": _rms_for(request.user) if writable else [],
-        "sensitive_fields": [(f, str(label)) for f, label in SENSITIVE_FIELDS.items()],
+        "sensitive_fields": [(f, str(label), masked[f]) for f, label in SENSITIVE_FIELDS.items()],
     }
     return render(request, "customers/detail.html", ctx)
 
@@ -187,11 +200,13 @@ def customer_reveal(request, pk):
 @login_required
 @require_POST
 def customer_add(request, pk, what):
-    """Small additions from the 360° page: note, need, contact, key date."""
-    forms_by = {"note": NoteForm, "need": NeedForm, "contact": ContactForm, "key_date": KeyDateForm}
+    """Small additions from the 360° page: note, need, contact, key date, holding, financials, document, link."""
+    forms_by = {"note": NoteForm, "need": NeedForm, "contact": ContactForm, "key_date": KeyDateForm,
+                "holding": HoldingForm, "financial": FinancialYearForm, "document": DocumentForm, "related": RelatedForm}
     if what not in forms_by:
         raise Http404
-    form = forms_by[what](request.POST)
+    get_customer_or_404(request.user, pk, write=True)
+    form = forms_by[what](request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("请检查填写内容：") + "; ".join(f"{e}" for errs in form.errors.values() for e in errs))
         return redirect("customers:detail", pk=pk)
@@ -204,8 +219,21 @@ def customer_add(request, pk, what):
         elif what == "contact":
             services.add_contact(request.user, pk, name=d["name"], role=d["role"], title=d.get("title") or "",
                                  mobile=d.get("mobile") or "")
-        else:
+        elif what == "key_date":
             services.add_key_date(request.user, pk, kind=d["kind"], day=d["date"], label=d.get("label") or "")
+        elif what == "holding":
+            services.save_holding(request.user, pk, product=d["product"], balance=d["balance"],
+                                  account_no=d.get("account_no") or "", closed_on=d.get("closed_on"))
+        elif what == "financial":
+            services.add_financial_year(request.user, pk, year=d["year"], revenue=d["revenue"], assets=d["assets"],
+                                        liabilities=d["liabilities"])
+        elif what == "document":
+            services.add_document(request.user, pk, kind=d["kind"], file=d["file"])
+        else:
+            related = visible_customers(request.user).filter(customer_no=d["related_no"].strip()).first()
+            if related is None:
+                raise ValidationError({"related": [_("关联客户号不存在或不在您的管辖范围内。")]})
+            services.link_related(request.user, pk, related.pk, d["kind"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
