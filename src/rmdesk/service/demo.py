@@ -16,7 +16,7 @@ from .defaults import ensure_top_tier_targets, seed
 from .models import Case, CaseCategory, ChurnEvent, SurveyRound, SurveyTemplate, WatchEntry, WatchStatus
 
 TITLES = [
-    ("理财产品到期收益低于宣传", "wealth", "marketing", "客户反映购买的理财产品到期收益明显低于客户经理介绍的预期收益。"),
+    ("理财产品到期收益低于宣传", "marketing", "marketing", "客户反映购买的理财产品到期收益明显低于客户经理介绍的预期收益。"),
     ("跨行转账长时间未到账", "operation", "system", "客户跨行转账 5 万元两天未到账，多次致电未获答复。"),
     ("网点排队时间过长", "channel", "process", "客户在网点办理业务等候超过一小时，对服务效率不满。"),
     ("客户经理服务态度生硬", "attitude", "attitude", "客户反映客户经理电话沟通时态度生硬、不耐烦。"),
@@ -62,7 +62,7 @@ def build(ctx):
         try:
             case = services.register_case(rm, customer_id=customer.pk, kind=kind, channel=rng.choice(
                 ["branch", "phone", "online", "visit", "regulator"]), category_id=cats[cat].pk, severity=severity,
-                title=title, description=desc, product="稳盈理财90天" if cat == "wealth" else "", now=start)
+                title=title, description=desc, product="稳盈理财90天" if cat in ("marketing", "product") else "", now=start)
         except Exception as exc:  # noqa: BLE001 - a customer the demo RM may not handle; skip it
             ctx.log(f"service: skipped a demo case ({exc})")
             continue
