@@ -76,31 +76,9 @@ def setup_django(url: str):
     django.setup()
 
 
-def _tolerate_none_opclass():
-    """Bench-only workaround: an index declared with opclasses=[..., None] (customers 0003,
-    tierchange_path_idx) renders as the operator class "none" on PostgreSQL and stops migrate.
-    Treat None as "default operator class" in this process only; the proper fix belongs in the
-    customers app (use "" or drop the entry). Reported in docs/benchmarks.md."""
-    from django.db.models import Index
-
-    if getattr(Index, "_bench_patched", False):
-        return
-    original = Index.__init__
-
-    def __init__(self, *args, opclasses=(), **kwargs):
-        opclasses = tuple("" if o is None else o for o in opclasses)
-        original(self, *args, opclasses=opclasses, **kwargs)
-
-    Index.__init__ = __init__
-    Index._bench_patched = True
-
-
 def migrate(verbosity: int = 0):
     from django.core.management import call_command
-    from django.db import connection
 
-    if connection.vendor == "postgresql":
-        _tolerate_none_opclass()
     call_command("migrate", interactive=False, verbosity=verbosity)
 
 

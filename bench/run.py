@@ -31,6 +31,8 @@ def parse(argv=None):
     p.add_argument("--regenerate", action="store_true", help="drop the bench database and generate it again")
     p.add_argument("--out", default=None, help="markdown file to write (default docs/benchmarks.md; smoke: bench/out/)")
     p.add_argument("--duration", type=float, default=None, help="seconds of HTTP load for item 7 (default 20, smoke 3)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the previous run's figures of the items not run now (bench/out/<db>-<dataset>.json)")
     p.add_argument("--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 2,000)")
     return p.parse_args(argv)
 
@@ -90,7 +92,13 @@ def main(argv=None) -> int:
     }
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / f"{args.db}-{key}{'-smoke' if args.smoke else ''}.json").write_text(
+    json_path = out_dir / f"{args.db}-{key}{'-smoke' if args.smoke else ''}.json"
+    if args.merge and json_path.exists():
+        previous = json.loads(json_path.read_text())
+        kept = [f for f in previous["figures"] if f["item"] not in wanted]
+        run["figures"] = sorted(kept + run["figures"], key=lambda f: f["item"])
+        run["date"] += f" (items {', '.join(wanted)}; others from {previous['date']})"
+    json_path.write_text(
         json.dumps(run, ensure_ascii=False, indent=1, default=str))
     target = Path(args.out) if args.out else (out_dir / "benchmarks-smoke.md" if args.smoke else report.DOC)
     report.write(run, target)
