@@ -174,8 +174,6 @@ class Customer(models.Model):
             models.Index(fields=["org_path", "-aum", "id"], name="cust_path_aum_idx"),
             models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
             models.Index(fields=["-aum", "id"], name="cust_aum_idx"),
-            models.Index(fields=["name"], name="cust_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
-            models.Index(fields=["name_initials"], name="cust_initials_prefix_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
