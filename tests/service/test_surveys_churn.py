@@ -114,7 +114,10 @@ def test_churn_rate_per_tier_against_targets(world, make_customer, tiers, defaul
     # an older churn outside the period does not count
     old = make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.LOST)
     ChurnEvent.objects.filter(customer=old).update(occurred_on=date(2025, 12, 31))
+    gold[1].stage = Stage.AT_RISK
+    gold[1].save()
     rates = {r["tier_id"]: r for r in churn.churn_rates(world.lead, start=date(2026, 1, 1), end=date(2026, 12, 31))}
+    assert rates[tiers["gold"].pk]["at_risk"] == 1 and rates[tiers["pb"].pk]["at_risk"] == 0
     assert (rates[tiers["gold"].pk]["churned"], rates[tiers["gold"].pk]["customers"]) == (1, 40)
     assert rates[tiers["gold"].pk]["rate"] == Decimal("2.50") and rates[tiers["gold"].pk]["ok"] is True
     assert rates[tiers["pb"].pk]["rate"] == Decimal("5.00") and rates[tiers["pb"].pk]["ok"] is False

@@ -306,6 +306,7 @@ class ChurnRow(Schema):
     rank: int
     customers: int
     churned: int
+    at_risk: int
     rate: float | None
     target: float | None
     ok: bool | None

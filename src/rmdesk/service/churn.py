@@ -107,6 +107,8 @@ def churn_rates(user, *, start: date, end: date) -> list[dict]:
                    .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
     base = dict(visible_customers(user).exclude(stage=Stage.LOST).filter(tier__isnull=False)
                 .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    at_risk = dict(visible_customers(user).filter(stage=Stage.AT_RISK, tier__isnull=False)
+                   .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
     targets = {t.tier_id: t.max_rate for t in ChurnTarget.objects.all()}
     out = []
     for tier in Tier.objects.filter(pk__in=set(churned) | set(base)).select_related("rule_set").order_by("-rank"):
@@ -115,6 +117,7 @@ def churn_rates(user, *, start: date, end: date) -> list[dict]:
         rate = (Decimal(lost * 100) / population).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if population else None
         target = targets.get(tier.pk, targets.get(None))
         out.append({"tier_id": tier.pk, "tier": tier.name, "rank": tier.rank, "customers": population, "churned": lost,
+                    "at_risk": at_risk.get(tier.pk, 0),
                     "rate": rate, "target": target, "ok": None if rate is None or target is None else rate < target})
     return out
 
