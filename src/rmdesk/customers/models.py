@@ -160,8 +160,10 @@ class Customer(models.Model):
     )
     ka_payment_days = models.PositiveIntegerField(_("回款周期(天)"), null=True, blank=True)
     tags = models.ManyToManyField("customers.Tag", verbose_name=_("标签"), blank=True, related_name="customers")
+    # no index: nearly every row is NULL, and an index on it lures SQLite's planner away from the scope indexes
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("已合并至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self", verbose_name=_("已合并至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
 
     class Meta:

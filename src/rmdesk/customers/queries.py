@@ -7,6 +7,7 @@ uses the (org_path | a_rm | b_rm, -aum, id) indexes and stays fast at millions o
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.db import connection
 from django.db.models import Q
 
 from .scope import visible_customers
@@ -31,6 +32,14 @@ def _int(value):
         return None
 
 
+def _prefix(field, value):
+    """Index-friendly prefix match: LIKE 'x%' uses the varchar_pattern_ops index on PostgreSQL; SQLite's
+    LIKE cannot use an index, so there the prefix becomes a range on the (binary-collated) index."""
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__gte": value, f"{field}__lt": value + "\U0010ffff"})
+    return Q(**{f"{field}__startswith": value})
+
+
 def filtered_customers(user, params):
     """The scoped queryset with every filter and the search applied (unordered)."""
     qs = visible_customers(user).filter(merged_into__isnull=True)
@@ -46,9 +55,9 @@ def filtered_customers(user, params):
     elif kind == "tail":
         qs = qs.filter(Q(mobile_tail=value) | Q(id_tail=value))
     elif kind == "initials":
-        qs = qs.filter(name_initials__startswith=value)
+        qs = qs.filter(_prefix("name_initials", value))
     elif kind == "name":
-        qs = qs.filter(name__startswith=value)
+        qs = qs.filter(_prefix("name", value))
     if get("tier"):
         tier = get("tier")
         qs = qs.filter(tier_id=int(tier)) if str(tier).isdigit() else qs.filter(tier__code=tier, tier__rule_set__is_active=True)
