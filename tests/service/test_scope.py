@@ -91,6 +91,11 @@ def test_every_case_endpoint_follows_scope(client, api_client, world, cross_assi
             assert put == 404
         else:
             assert put == (403 if username not in writers else 422), (key, put)  # 422: signed by the customer above
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        up = api.post(f"/api/service/cases/{case.pk}/attachments",
+                      {"file": SimpleUploadedFile("凭证.txt", b"receipt", content_type="text/plain")}).status_code
+        assert up == (404 if username not in readers else 403 if username not in writers else 201), (key, up)
         post = client.post(f"/service/{case.pk}/act/accept/", {})
         assert post.status_code in ((404,) if username not in readers else (302, 403, 422))
 
@@ -142,7 +147,22 @@ def test_survey_watch_and_report_endpoints_follow_scope(world, api_client, clien
         code = api.post(f"/api/service/churn/watch/{entry.pk}/actions",
                         {"kind": "call", "description": "电话", "due_on": "2026-07-01"}, content_type="application/json").status_code
         assert code == (404 if username not in readers else 403 if username in ("risk", "compliance", "assistant") else 201)
-    listed = {w["id"] for w in api.get("/api/service/churn/watch").json()}
+        action = entry.actions.first() or churn.add_retention_action(
+            world.lead if entry is w1 else world.lead2, entry.pk, kind="visit", description="拜访", due_on=date(2026, 7, 1))
+        done = api.post(f"/api/service/churn/actions/{action.pk}/done", {"result": "已拜访"},
+                        content_type="application/json").status_code
+        assert done == (404 if username not in readers else 403 if username in ("risk", "compliance", "assistant") else 200)
+        closed = api.post(f"/api/service/churn/watch/{entry.pk}/close", {"status": "retained"},
+                          content_type="application/json").status_code
+        assert closed == (404 if username not in readers else 403 if username in ("risk", "compliance", "assistant") else 200)
+    for rnd, readers in ((r1, readers1), (r2, readers2)):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        bad = SimpleUploadedFile("答卷.xlsx", b"not a workbook")
+        code = api.post(f"/api/service/surveys/rounds/{rnd.pk}/import", {"file": bad}).status_code
+        assert code in ((404,) if username not in readers or username in ("risk", "compliance", "assistant") else (422,))
+    assert api.post("/api/service/sla/run").status_code == (200 if username == "admin" else 403)
+    listed = {w["id"] for w in api.get("/api/service/churn/watch?status=all").json()}
     assert listed == {e.pk for e, rd in ((w1, readers1), (w2, readers2)) if username in rd}
     rounds = {r["id"] for r in api.get("/api/service/surveys/rounds").json()}
     assert rounds == {r.pk for r, rd in ((r1, readers1), (r2, readers2)) if username in rd}
