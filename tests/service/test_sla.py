@@ -118,3 +118,27 @@ def test_both_milestones_breach_independently(make_case, world):
     assert SlaBreach.objects.filter(case=case).count() == 2  # ack and answer
     c = Case.objects.get(pk=case.pk)
     assert c.ack_breached and c.answer_breached
+
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(day=st.integers(0, 700), minute=st.integers(0, 24 * 60 - 1), hours=st.integers(1, 40))
+def test_work_hours_deadline_is_exactly_that_much_working_time(day, minute, hours):
+    from rmdesk.work import calendar
+
+    start = local(2025, 1, 1) + timedelta(days=day, minutes=minute)
+    due = sla.deadline(start, hours, DurationUnit.WORK_HOURS)
+    assert calendar.working_time_between(start, due) == timedelta(hours=hours)
+    assert calendar.is_working_day(due.date())
+
+
+@hsettings(max_examples=60, deadline=None)
+@given(day=st.integers(0, 700), minute=st.integers(0, 24 * 60 - 1), days=st.integers(1, 5))
+def test_work_days_deadline_is_n_working_days_of_working_time(day, minute, days):
+    from rmdesk.work import calendar
+
+    start = local(2025, 1, 1) + timedelta(days=day, minutes=minute)
+    due = sla.deadline(start, days, DurationUnit.WORK_DAYS)
+    assert calendar.working_time_between(start, due) == timedelta(hours=8 * days)

@@ -224,8 +224,12 @@ def run(now=None) -> dict:
     """Check every open, running case (the periodic task and `manage.py run_sla`)."""
     now = now or timezone.now()
     totals = {"checked": 0, "at_risk": 0, "breached": 0, "escalated": 0}
+    # only cases whose open deadline is near or past: no warning window spans more than ten calendar
+    # days (the longest holiday with its weekends is nine), so the rest cannot need a notice yet
+    horizon = now + timedelta(days=10)
     qs = (Case.objects.filter(status__in=OPEN_STATUSES, paused_at__isnull=True, policy__isnull=False)
-          .filter(Q(acknowledged_at__isnull=True) | Q(answered_at__isnull=True))
+          .filter(Q(acknowledged_at__isnull=True, ack_due_at__lte=horizon)
+                  | Q(answered_at__isnull=True, answer_due_at__lte=horizon))
           .select_related("policy", "owner", "responsible_unit").order_by("id"))
     for case in qs.iterator(chunk_size=500):
         with transaction.atomic():
