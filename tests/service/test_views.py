@@ -118,3 +118,11 @@ def test_customer_360_page_shows_the_service_slot(client, world, make_case):
         pytest.skip("the customers app's 360° page is not mounted in this build")
     body = r.content.decode()
     assert 'data-slot="service"' in body and case.number in body
+
+
+def test_customer_suggestions_stay_in_scope(client, world, make_customer):
+    mine = make_customer(world.rm, world.t1, name="王建华")
+    make_customer(world.rm2, world.t2, name="王建国")
+    client.force_login(world.rm)
+    body = client.get("/service/customers/suggest/?customer=王建").content.decode()
+    assert mine.customer_no in body and "王建国" not in body

@@ -5,8 +5,12 @@ from django.utils.translation import gettext_lazy as _
 from .models import CaseCategory, CaseKind, Channel, RetentionKind, Severity, SurveyTemplate, WatchReason
 
 
+SUGGEST = {"list": "customer-options", "autocomplete": "off", "hx-get": "/service/customers/suggest/",
+           "hx-trigger": "keyup changed delay:300ms", "hx-target": "#customer-options"}
+
+
 class CaseForm(forms.Form):
-    customer = forms.CharField(label=_("客户（客户号或名称）"), max_length=120)
+    customer = forms.CharField(label=_("客户（客户号或名称）"), max_length=120, widget=forms.TextInput(attrs=SUGGEST))
     kind = forms.ChoiceField(label=_("类型"), choices=CaseKind.choices, initial=CaseKind.COMPLAINT)
     channel = forms.ChoiceField(label=_("渠道"), choices=Channel.choices)
     category = forms.ModelChoiceField(label=_("类别"), queryset=CaseCategory.objects.filter(is_active=True))
@@ -33,7 +37,7 @@ class RoundForm(forms.Form):
 
 
 class WatchForm(forms.Form):
-    customer = forms.CharField(label=_("客户（客户号或名称）"), max_length=120)
+    customer = forms.CharField(label=_("客户（客户号或名称）"), max_length=120, widget=forms.TextInput(attrs=SUGGEST))
     reason = forms.ChoiceField(label=_("列入原因"), choices=WatchReason.choices, initial=WatchReason.MANUAL)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

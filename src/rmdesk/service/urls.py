@@ -6,6 +6,7 @@ app_name = "service"
 urlpatterns = [
     path("", views.case_list, name="case_list"),
     path("new/", views.case_new, name="case_new"),
+    path("customers/suggest/", views.customer_suggest, name="customer_suggest"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/act/<str:action>/", views.case_action, name="case_action"),
     path("<int:pk>/feedback/", views.feedback, name="feedback"),

@@ -47,6 +47,18 @@ def _find_customer(user, text):
     return None, _("客户不存在或不在您的管辖范围内。")
 
 
+@login_required
+def customer_suggest(request):
+    """htmx: up to ten customers in scope matching a name, pinyin initials or customer number."""
+    q = (request.GET.get("customer") or request.GET.get("q") or "").strip()
+    items = []
+    if q:
+        items = list(visible_customers(request.user).filter(
+            Q(name__icontains=q) | Q(customer_no__startswith=q) | Q(name_initials__startswith=q.lower()))
+            .order_by("name")[:10])
+    return render(request, "service/customer_options.html", {"items": items})
+
+
 # --- cases -----------------------------------------------------------------------------------
 
 @login_required
