@@ -234,3 +234,43 @@ def test_openapi_documents_the_customer_endpoints(client):
               "/api/customers/imports", "/api/customers/export", "/api/customers/handover",
               "/api/customers/conflicts", "/api/customers/conflicts/{conflict_id}/resolve"):
         assert p in paths, p
+
+
+PER_CUSTOMER_ENDPOINTS = [
+    ("get", "/api/customers/{pk}", None),
+    ("patch", "/api/customers/{pk}", {"version": 1, "occupation": "x"}),
+    ("post", "/api/customers/{pk}/reveal", {"field": "mobile", "reason": "核实身份"}),
+    ("post", "/api/customers/{pk}/holdings", {"product_code": "DEP-CUR", "balance": "1"}),
+    ("post", "/api/customers/{pk}/notes", {"text": "x"}),
+    ("post", "/api/customers/{pk}/needs", {"text": "x"}),
+    ("post", "/api/customers/assignments", {"customer_ids": ["{pk}"], "a_rm": "{rm2}"}),
+]
+
+
+@pytest.mark.parametrize("username", ["rm", "rm_b", "rm_t1b", "lead", "manager", "risk", "compliance", "assistant"])
+def test_out_of_scope_is_404_on_every_customer_endpoint(world, make_customer, api_client, username):
+    """A customer of another branch: every endpoint answers 404, never 403 (no existence leak)."""
+    c_t2 = make_customer(world.rm2, world.t2, mobile="13700000000")
+    client = api_client(getattr(world, username))
+    for method, url, body in PER_CUSTOMER_ENDPOINTS:
+        if body is not None:
+            body = {k: ([c_t2.pk] if v == ["{pk}"] else world.rm2.pk if v == "{rm2}" else v) for k, v in body.items()}
+        resp = getattr(client, method)(url.format(pk=c_t2.pk), body, content_type="application/json") if body \
+            else client.get(url.format(pk=c_t2.pk))
+        assert resp.status_code == 404, (method, url, resp.status_code)
+    if username == "compliance":
+        assert client.get(f"/api/customers/{c_t2.pk}/personal-data").status_code == 404
+        assert client.post(f"/api/customers/{c_t2.pk}/anonymise", {"reason": "申请"},
+                           content_type="application/json").status_code == 404
+    assert Customer.objects.get(pk=c_t2.pk).version == 1
+
+
+def test_tag_changes_are_versioned_and_audited(world, c_rm, api_client):
+    client = api_client(world.rm)
+    resp = client.patch(f"/api/customers/{c_rm.pk}", {"version": 1, "tags": ["代发"]}, content_type="application/json")
+    assert resp.status_code == 200 and resp.json()["customer"]["tags"] == ["代发"]
+    assert resp.json()["customer"]["version"] == 2
+    ev = AuditEvent.objects.filter(action="customers.update").latest("id")
+    assert ev.summary["after"]["tags"] == ["代发"] and ev.summary["before"]["tags"] == []
+    same = client.patch(f"/api/customers/{c_rm.pk}", {"version": 2, "tags": ["代发"]}, content_type="application/json")
+    assert same.json()["customer"]["version"] == 2

@@ -266,3 +266,43 @@ def test_360_additions(world, c_rm, make_customer, client):
     client.logout()
     login(client, world.risk)
     assert add("note", {"text": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize("username", ["rm", "lead", "manager", "risk", "compliance", "assistant"])
+def test_out_of_scope_pages_are_404(world, make_customer, client, username):
+    c_t2 = make_customer(world.rm2, world.t2, mobile="13700000000")
+    login(client, getattr(world, username))
+    gets = ["detail", "edit"] + (["personal_data"] if username == "compliance" else [])
+    for name in gets:
+        assert client.get(reverse(f"customers:{name}", args=[c_t2.pk])).status_code == 404, name
+    posts = [("reveal", {"field": "mobile", "reason": "核实"}), ("assign", {"a_rm": world.rm2.pk}),
+             ("anonymise", {"reason": "申请"})]
+    for name, data in posts:
+        status = client.post(reverse(f"customers:{name}", args=[c_t2.pk]), data).status_code
+        # anonymisation is refused by role first (403 whatever the id, so no existence leak)
+        expected = 403 if name == "anonymise" and username != "compliance" else 404
+        assert status == expected, (name, status)
+    assert client.post(reverse("customers:add", args=[c_t2.pk, "note"]), {"text": "x"}).status_code == 404
+    from rmdesk.org.models import ApprovalRequest
+
+    assert not ApprovalRequest.objects.exists()
+    assert Customer.objects.get(pk=c_t2.pk).version == 1 and not Customer.objects.get(pk=c_t2.pk).is_anonymised
+
+
+def test_admin_edits_tier_rule_sets(world, client, make_customer):
+    from rmdesk.customers.models import TierRuleSet
+
+    c = make_customer(world.rm, metrics={"monthly_spend": "500"})
+    rs = TierRuleSet.objects.create(code="telecom", name="电信", metric="monthly_spend")
+    client.force_login(world.admin)
+    resp = client.post(reverse("admin:customers_tierruleset_change", args=[rs.pk]), {
+        "code": "telecom", "name": "电信", "metric": "monthly_spend",
+        "tiers-TOTAL_FORMS": "2", "tiers-INITIAL_FORMS": "0", "tiers-MIN_NUM_FORMS": "0", "tiers-MAX_NUM_FORMS": "1000",
+        "tiers-0-code": "gold", "tiers-0-name": "金卡", "tiers-0-rank": "2", "tiers-0-threshold": "300",
+        "tiers-1-code": "silver", "tiers-1-name": "银卡", "tiers-1-rank": "1", "tiers-1-threshold": "0",
+    })
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    client.post(reverse("admin:customers_tierruleset_changelist"),
+                {"action": "activate_and_recompute", "_selected_action": [rs.pk]})
+    c.refresh_from_db()
+    assert c.tier.code == "gold" and c.tier.rule_set == rs

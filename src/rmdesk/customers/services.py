@@ -604,10 +604,16 @@ def update_customer(actor, customer_id, data: dict, *, version: int):
         return customer, open_conflict(actor, existing, field, value, source="edit",
                                        proposed={**values, "customer_no": customer.customer_no}, subject=customer)
     changed = {k: v for k, v in values.items() if before.get(k) != v}
-    if "tags" in data:
+    tags_before = sorted(customer.tags.values_list("name", flat=True))
+    if "tags" in data and data["tags"] is not None:
         set_tags(customer, data["tags"])
+        tags_after = sorted(customer.tags.values_list("name", flat=True))
+        if tags_after != tags_before:
+            changed["tags"] = tags_after
+            before["tags"] = tags_before
     if not changed:
         return customer, None
+    tags_changed = changed.pop("tags", None)
     for k, v in changed.items():
         setattr(customer, k, v)
     if "name" in changed:
@@ -618,6 +624,8 @@ def update_customer(actor, customer_id, data: dict, *, version: int):
     sync_birthday(customer)
     if "metrics" in changed:
         recompute_tier(customer, reason=_("指标变动"))
+    if tags_changed is not None:
+        changed["tags"] = tags_changed
     audit.record(actor, "customers.update", customer,
                  before=_audit_view_of({k: before[k] for k in changed}), after=_audit_view_of(changed))
     return customer, None
