@@ -252,19 +252,24 @@ def build(ctx):
             links.append(through(customer_id=c.pk, tag_id=t.pk))
     through.objects.bulk_create(links, batch_size=2000)
 
-    # a few open conflicts: RMs of other teams claiming customers already on file
-    claimers = [rm for rm in rms if rm.username == "rm_mid"] + others[:4]
-    targets = [c for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.a_rm is not None]
+    # a few open conflicts: RMs of neighbouring teams claiming customers already on file in the same sub-branch
     conflicts = []
-    for claimant in claimers:
-        for c in rng.sample(targets, 2):
-            if c.a_rm_id == claimant.pk:
-                continue
-            conflicts.append(Conflict(existing_id=c.pk, match_field="id_number", match_value=c.id_number,
-                                      source="create", claimant=claimant, org_path=c.org_path,
-                                      claimant_path=claimant.team.path,
-                                      proposed={"name": c.name, "id_number": c.id_number, "mobile": c.mobile,
-                                                "occupation": rng.choice(OCCUPATIONS)}))
+    named_mid = next((rm for rm in rms if rm.username == "rm_mid"), rms[0])
+    branch_path = named_mid.team.path[: -named_mid.team.steplen * 2] if named_mid.team.depth > 2 else named_mid.team.path
+    local_rms = [rm for rm in rms if rm.team.path.startswith(branch_path)]
+    targets = [c for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.a_rm is not None
+               and c.org_path.startswith(branch_path)]
+    for claimant in [named_mid] + local_rms[:9]:
+        candidates = [c for c in targets if c.a_rm.team_id != claimant.team_id] or \
+            [c for c in targets if c.a_rm_id != claimant.pk]
+        if not candidates:
+            continue
+        c = rng.choice(candidates)
+        conflicts.append(Conflict(existing_id=c.pk, match_field="id_number", match_value=c.id_number,
+                                  source="create", claimant=claimant, org_path=c.org_path,
+                                  claimant_path=claimant.team.path,
+                                  proposed={"name": c.name, "id_number": c.id_number, "mobile": c.mobile,
+                                            "occupation": rng.choice(OCCUPATIONS)}))
     Conflict.objects.bulk_create(conflicts)
     ctx.log(f"customers: {len(customers)} customers ({pool_n} in the unassigned pool), {len(holdings)} holdings, "
             f"{len(changes)} tier changes, {len(conflicts)} open conflicts")

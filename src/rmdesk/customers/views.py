@@ -351,7 +351,8 @@ def pool(request):
         else:
             messages.success(request, _("分配申请已提交，待审批。"))
         return redirect("customers:pool")
-    page = queries.page_of(services.pool_customers(request.user), cursor=request.GET.get("cursor"), limit=50)
+    page = queries.page_of(services.pool_customers(request.user).select_related("org_unit"),
+                           cursor=request.GET.get("cursor"), limit=50)
     gaps = services.coverage_gaps(request.user).select_related("tier").order_by("-deposits")[:50]
     pending = ApprovalRequest.objects.filter(kind="customers.assign", status=ApprovalStatus.PENDING,
                                              requested_by=request.user)[:20]
@@ -362,10 +363,14 @@ def pool(request):
 @login_required
 def conflicts(request):
     status = request.GET.get("status", ConflictStatus.OPEN)
-    qs = services.visible_conflicts(request.user).select_related("existing", "claimant", "subject", "resolved_by")
+    qs = (services.visible_conflicts(request.user).select_related("existing", "claimant", "subject", "resolved_by")
+          .order_by("-created_at", "-id"))
     if status:
         qs = qs.filter(status=status)
-    return render(request, "customers/conflicts.html", {"conflicts": qs[:200], "status": status,
+    rows = list(qs[:200])
+    for k in rows:
+        k.match_label = _field_label(k.match_field)
+    return render(request, "customers/conflicts.html", {"conflicts": rows, "status": status,
                                                         "statuses": ConflictStatus.choices})
 
 
@@ -391,9 +396,9 @@ def conflict_detail(request, pk):
     existing = conflict.existing
     return render(request, "customers/conflict_detail.html", {
         "conflict": conflict, "proposed": proposed, "existing": existing,
-        "existing_masked": {f: mask(f, getattr(existing, f)) for f in SENSITIVE_FIELDS},
+        "existing_masked": [(str(label), mask(f, getattr(existing, f))) for f, label in SENSITIVE_FIELDS.items()],
         "can_resolve": services.is_supervisor(request.user) and conflict.claimant_id != request.user.pk
-        and conflict.status == ConflictStatus.OPEN,
+        and conflict.status == ConflictStatus.OPEN and services._supervises_all(request.user, [existing.pk]),
         "rms": _rms_for(request.user),
         "match_label": _field_label(conflict.match_field),
     })
