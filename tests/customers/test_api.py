@@ -274,3 +274,20 @@ def test_tag_changes_are_versioned_and_audited(world, c_rm, api_client):
     assert ev.summary["after"]["tags"] == ["代发"] and ev.summary["before"]["tags"] == []
     same = client.patch(f"/api/customers/{c_rm.pk}", {"version": 2, "tags": ["代发"]}, content_type="application/json")
     assert same.json()["customer"]["version"] == 2
+
+
+def test_contact_overdue_filter_uses_the_work_apps_cadence_rows(world, make_customer, api_client):
+    from django.apps import apps
+
+    try:
+        ContactStatus = apps.get_model("work", "ContactStatus")
+    except LookupError:
+        pytest.skip("work app has no ContactStatus yet")
+    late = make_customer(world.rm, name="逾期客户")
+    fine = make_customer(world.rm, name="正常客户")
+    ContactStatus.objects.update_or_create(customer=late, defaults={"status": "overdue", "a_rm": world.rm,
+                                                                    "org_path": late.org_path})
+    ContactStatus.objects.update_or_create(customer=fine, defaults={"status": "ok", "a_rm": world.rm,
+                                                                    "org_path": fine.org_path})
+    items = api_client(world.rm).get("/api/customers/", {"contact": "overdue"}).json()["items"]
+    assert [r["name"] for r in items] == ["逾期客户"]

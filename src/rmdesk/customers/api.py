@@ -315,6 +315,7 @@ class ListFilters(Schema):
     tag: str = ""
     min_completeness: int | None = None
     max_completeness: int | None = None
+    contact: str = ""
     cursor: str = ""
     page: int | None = None
     page_size: int = 50

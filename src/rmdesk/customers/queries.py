@@ -13,7 +13,15 @@ from django.db.models import Q
 from .scope import visible_customers
 from .search import classify
 
-FILTER_KEYS = ("q", "tier", "stage", "kind", "owner", "tag", "min_completeness", "max_completeness", "pool")
+FILTER_KEYS = ("q", "tier", "stage", "kind", "owner", "tag", "min_completeness", "max_completeness", "pool", "contact")
+CONTACT_STATES = ("overdue", "due", "soon", "ok")
+
+
+def has_contact_status() -> bool:
+    """The work app keeps a per-customer cadence row (reverse relation `contact_status`), SPEC §3."""
+    from .models import Customer
+
+    return any(getattr(f, "name", "") == "contact_status" for f in Customer._meta.related_objects)
 
 
 @dataclass
@@ -75,6 +83,9 @@ def filtered_customers(user, params):
     if get("tag"):
         tag = get("tag")
         qs = qs.filter(tags__id=int(tag)) if str(tag).isdigit() else qs.filter(tags__name=tag)
+    contact = get("contact")
+    if contact in CONTACT_STATES and has_contact_status():
+        qs = qs.filter(contact_status__status=contact)
     lo, hi = _int(get("min_completeness")), _int(get("max_completeness"))
     if lo is not None:
         qs = qs.filter(completeness__gte=lo)

@@ -75,6 +75,7 @@ def customer_list(request):
         "stages": Stage.choices, "kinds": CustomerKind.choices, "tags": Tag.objects.all()[:200],
         "rms": _rms_for(request.user), "can_export": services.can_export(request.user),
         "can_create": services.can_create(request.user),
+        "contact_filter": queries.has_contact_status(),
         "next_qs": urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor}) if page.next_cursor else "",
     }
     template = "customers/_rows.html" if request.htmx else "customers/list.html"
