@@ -66,8 +66,30 @@ def _list(where: str, params: list, tier_id, cursor):
 
 
 def rm_customer_list(rm_id, tier_id, cursor):
-    """An RM's book (A-post or B-post), optional tier filter, sorted by AUM, one page."""
-    return _list("(c.a_rm_id = %s OR c.b_rm_id = %s)", [rm_id, rm_id], tier_id, cursor)
+    """An RM's book (A-post or B-post), optional tier filter, sorted by AUM, one page.
+
+    The floor is the best shape: one ordered scan per owner index, (a_rm, -aum, id) and
+    (b_rm, -aum, id), each stopping after a page, merged. The `a_rm = x OR b_rm = x` form lets
+    PostgreSQL walk the AUM index of the whole table instead (see the closing note)."""
+    t = _tables()
+    where, params = _live_filter(), []
+    if tier_id:
+        where += " AND c.tier_id = %s"
+        params.append(tier_id)
+    if cursor:
+        where += " AND c.aum <= %s AND NOT (c.aum = %s AND c.id <= %s)"
+        aum = cursor[0] if connection.vendor == "postgresql" else str(cursor[0])
+        params += [aum, aum, cursor[1]]
+    part = (f"SELECT * FROM (SELECT c.id, c.aum FROM {t['customer']} c WHERE c.{{owner}} = %s{where} "
+            f"ORDER BY c.aum DESC, c.id LIMIT {PAGE + 1}) AS {{alias}}")
+    ids = (f"{part.format(owner='a_rm_id', alias='pa')} UNION {part.format(owner='b_rm_id', alias='pb')}")
+    return run(
+        f"SELECT c.id, c.customer_no, c.name, c.kind, c.stage, c.aum, c.mobile_tail, t.name, u.full_name "
+        f"FROM ({ids}) AS k JOIN {t['customer']} c ON c.id = k.id "
+        f"LEFT JOIN {t['tier']} t ON t.id = c.tier_id LEFT JOIN {t['user']} u ON u.id = c.a_rm_id "
+        f"ORDER BY c.aum DESC, c.id LIMIT {PAGE + 1}",
+        [rm_id, *params, rm_id, *params],
+    )
 
 
 def subtree_customer_list(path, tier_id, cursor):

@@ -5,7 +5,7 @@
 3. measure items 1-7 of issue #4 warm (bench/items.py, bench/heavy.py, bench/load.py);
 4. write the figures to docs/benchmarks.md (or --out) and bench/out/<db>-<dataset>.json.
 
-`--smoke` (CI): few repetitions, small import/export and a 3-second load test; it proves the
+`--smoke` (CI): few repetitions, a 1,000-row import, export and a 3-second load test; it proves the
 harness works, asserts no timing, and writes to bench/out/ unless --out is given. Exit status is
 non-zero when a measurement that exists fails (an error), never because a figure misses its budget.
 """
@@ -33,7 +33,7 @@ def parse(argv=None):
     p.add_argument("--duration", type=float, default=None, help="seconds of HTTP load for item 7 (default 20, smoke 3)")
     p.add_argument("--merge", action="store_true",
                    help="keep the previous run's figures of the items not run now (bench/out/<db>-<dataset>.json)")
-    p.add_argument("--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 2,000)")
+    p.add_argument("--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 1,000)")
     return p.parse_args(argv)
 
 
