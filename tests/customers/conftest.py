@@ -14,6 +14,17 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _chinese():
+    """Messages are asserted in Chinese (the source language); a request switching to English leaves
+    the thread's translation active, so reset it around every test."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
 def new_id(born=date(1985, 6, 15)):
     """A fresh valid resident ID number."""
     return make_resident_id("320102", born, f"{next(_seq) % 1000:03d}")
