@@ -199,3 +199,34 @@ def test_wrong_file_type_and_missing_header(world, lead_client):
     assert resp.status_code == 200 and "只支持" in resp.content.decode()
     job = upload(lead_client, csv_bytes([["1", "2"]], header=["foo", "bar"]), name="x.csv")
     assert job.status == "failed" and "客户号" in job.errors[0]["message"]
+
+
+def test_progress_is_reported_while_validating(world, lead_client, monkeypatch):
+    from rmdesk.customers import importer
+
+    seen = []
+    real = importer._progress
+
+    def spy(job, n):
+        seen.append((ImportJob.objects.get(pk=job.pk).status, n))
+        real(job, n)
+
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 10)
+    monkeypatch.setattr(importer, "_progress", spy)
+    rows = [row(f"P{i:03d}", f"客户{i}", mobile=f"1380000{i:04d}") for i in range(35)]
+    job = upload(lead_client, xlsx(rows))
+    assert job.status == "done" and job.created_count == 35
+    assert [n for _s, n in seen] == [10, 20, 30, 35] and {s for s, _n in seen} == {"validating"}
+    html = lead_client.get(reverse("customers:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in html and 'data-status="done"' in html and "hx-trigger" not in html
+
+
+def test_running_job_page_polls(world, lead_client):
+    from django.core.files.base import ContentFile
+
+    job = ImportJob(kind="customers", original_name="big.xlsx", created_by=world.lead, status="validating",
+                    total_rows=1000, processed_rows=250)
+    job.file.save("big.xlsx", ContentFile(b"x"), save=False)
+    job.save()
+    html = lead_client.get(reverse("customers:import_detail", args=[job.pk])).content.decode()
+    assert 'hx-trigger="every 2s"' in html and "width:25%" in html and "250 / 1000" in html
