@@ -121,9 +121,12 @@ def test_upsert_by_customer_number_updates_changed_rows(world, lead_client, ids)
     rows = good_rows(world, ids)
     upload(lead_client, xlsx(rows))
     rows[1] = row("K002", "李小红", mobile="13900000002", gender="女", occupation="会计")
+    rows[2] = row("K003", "金陵机械有限公司", kind="", industry="机械")  # empty cells keep what is on file
     job = upload(lead_client, csv_bytes(rows), name="update.csv")
     assert job.status == "done", job.errors
-    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 1, 3)
+    assert (job.created_count, job.updated_count, job.unchanged_count) == (0, 2, 2)
+    k3 = Customer.objects.get(customer_no="K003")
+    assert (k3.kind, k3.industry, k3.legal_rep) == ("corporate", "机械", "王刚")
     k2 = Customer.objects.get(customer_no="K002")
     assert k2.occupation == "会计" and k2.version == 2 and k2.a_rm == world.rm_b
 
@@ -230,3 +233,25 @@ def test_running_job_page_polls(world, lead_client):
     job.save()
     html = lead_client.get(reverse("customers:import_detail", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 2s"' in html and "width:25%" in html and "250 / 1000" in html
+
+
+def test_metric_columns_feed_other_tier_sets(world, lead_client):
+    from rmdesk.customers.models import Tier, TierRuleSet
+    from rmdesk.customers.services import activate_rule_set
+
+    rs = TierRuleSet.objects.create(code="telecom", name="电信VIP", metric="monthly_spend")
+    for rank, (code, threshold) in enumerate([("silver", "100"), ("gold", "300"), ("diamond", "800")], start=1):
+        Tier.objects.create(rule_set=rs, code=code, name=code, rank=rank, threshold=Decimal(threshold))
+    activate_rule_set(world.admin, rs.pk)
+    header = [*HEADER, "指标:monthly_spend"]
+    rows = [[*row("T1", "甲", mobile="13900000401"), "950"], [*row("T2", "乙", mobile="13900000402"), "120"]]
+    job = upload(lead_client, xlsx(rows, header=header))
+    assert job.status == "done", job.errors
+    assert {c.customer_no: c.tier.code for c in Customer.objects.select_related("tier")} == {"T1": "diamond", "T2": "silver"}
+    again = upload(lead_client, xlsx(rows, header=header))
+    assert again.unchanged_count == 2
+    rows[1][-1] = "400"
+    upload(lead_client, xlsx(rows, header=header))
+    t2 = Customer.objects.get(customer_no="T2")
+    assert t2.tier.code == "gold" and t2.metrics == {"monthly_spend": "400.00"}
+    assert t2.tier_changes.latest("id").direction == "up"

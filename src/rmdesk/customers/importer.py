@@ -107,7 +107,16 @@ def _rows_as_dicts(rows, columns):
     if not rows:
         raise ValidationError(_("文件是空的。"))
     hmap = _header_map(columns)
-    header = [hmap.get(_cell(h)) for h in rows[0]]
+    header = []
+    for h in rows[0]:
+        h = _cell(h)
+        key = hmap.get(h)
+        if key is None and columns is CUSTOMER_COLUMNS:
+            # other tier metrics (telecom monthly spend, tobacco sales): a column "指标:<code>" / "metric:<code>"
+            for prefix in ("指标:", "指标：", "metric:"):
+                if h.startswith(prefix) and h[len(prefix):].strip():
+                    key = "metric:" + h[len(prefix):].strip()
+        header.append(key)
     if "customer_no" not in header:
         raise ValidationError(_("缺少“客户号”列。请使用导入模板。"))
     out = []
@@ -142,6 +151,10 @@ def _progress(job, n):
 
 # --- customers -----------------------------------------------------------------------------------
 
+def _existing_metrics(customer_no):
+    return Customer.objects.filter(customer_no=customer_no).values_list("metrics", flat=True).first()
+
+
 def _validate_customer_rows(job, actor, rows, errors):
     """Validate every row; returns a plan [(row_no, action, values, extra)] when the file is clean."""
     plan = []
@@ -163,7 +176,10 @@ def _validate_customer_rows(job, actor, rows, errors):
             errors.add(row_no, no, "customer_no", _("客户号与第 %(r)d 行重复。") % {"r": seen["customer_no"][no]})
             continue
         seen["customer_no"][no] = row_no
-        data = dict(row)
+        data = {k: v for k, v in row.items() if not k.startswith("metric:")}
+        metrics = {k[len("metric:"):]: v for k, v in row.items() if k.startswith("metric:") and v != ""}
+        if metrics:
+            data["metrics"] = {**(_existing_metrics(no) or {}), **metrics}
         kind_label = data.get("kind", "")
         if kind_label:
             data["kind"] = KIND_LABELS.get(kind_label, kind_label)
@@ -177,8 +193,9 @@ def _validate_customer_rows(job, actor, rows, errors):
         base = services.customer_values(existing) if existing else None
         if existing is not None:
             # keep what the file does not carry
-            data = {k: v for k, v in data.items() if v != "" or k in ("kind",)}
-            data.setdefault("kind", existing.kind)
+            data = {k: v for k, v in data.items() if v not in ("", None)}
+            if not data.get("kind"):
+                data["kind"] = existing.kind
             if not row.get("stage"):
                 data.pop("stage", None)
             if not row.get("source"):
