@@ -32,6 +32,15 @@ def make_user(username, roles, unit=None, team=None, *, qualified=True, level=""
     return user
 
 
+@pytest.fixture(autouse=True)
+def _chinese_by_default():
+    """Each test starts in the product's default language, whatever an earlier test switched to."""
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        yield
+
+
 @pytest.fixture
 def world(db):
     hq = OrgUnit.add_root(code="H", name="总行", kind=UnitKind.HEAD_OFFICE)

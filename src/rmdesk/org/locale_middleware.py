@@ -15,8 +15,13 @@ class ChineseFirstLocaleMiddleware:
             language = get_supported_language_variant(chosen) if chosen else settings.LANGUAGE_CODE
         except LookupError:
             language = settings.LANGUAGE_CODE
+        previous = translation.get_language()
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # do not leak this request's language into whatever the thread runs next
+            translation.activate(previous) if previous else translation.deactivate()
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
