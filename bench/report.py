@@ -89,7 +89,14 @@ def render_section(run: dict) -> str:
     m, ds = run["machine"], run["dataset"]
     title = f"{m['database']} · size `{ds['size']}`" + (f" ×{ds['scale']:g}" if ds["scale"] != 1 else "")
     lines = [f"## {title}", ""]
-    lines.append(f"- **Date**: {run['date']} · commit `{m['commit']}` · {'smoke run' if run.get('smoke') else 'full run'}"
+    dates = run.get("item_dates") or {}
+    when = run["date"]
+    if len(set(dates.values())) > 1:
+        by_date = {}
+        for item, d in sorted(dates.items()):
+            by_date.setdefault(d, []).append(item)
+        when = "; ".join(f"items {', '.join(items)}: {d}" for d, items in sorted(by_date.items()))
+    lines.append(f"- **Date**: {when} · commit `{m['commit']}` · {'smoke run' if run.get('smoke') else 'full run'}"
                  f" · {run['reps']} timed repetitions per figure")
     lines.append(f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; Python {m['python']},"
                  f" Django {m['django']}, {m['database']}"

@@ -33,12 +33,21 @@ def parse(argv=None):
     p.add_argument("--duration", type=float, default=None, help="seconds of HTTP load for item 7 (default 20, smoke 3)")
     p.add_argument("--merge", action="store_true",
                    help="keep the previous run's figures of the items not run now (bench/out/<db>-<dataset>.json)")
+    p.add_argument("--rerender", action="store_true",
+                   help="only re-render docs/benchmarks.md from the recorded runs in bench/out/*.json")
     p.add_argument("--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 1,000)")
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse(argv)
+    if args.rerender:
+        from bench import report
+
+        for path in sorted((ROOT / "bench" / "out").glob("*.json")):
+            if not path.stem.endswith("-smoke"):
+                report.write(json.loads(path.read_text()), Path(args.out) if args.out else report.DOC)
+        return 0
     from bench import db
     from bench.sizes import get_size
 
@@ -93,11 +102,13 @@ def main(argv=None) -> int:
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{args.db}-{key}{'-smoke' if args.smoke else ''}.json"
+    run["item_dates"] = {i: run["date"] for i in wanted}
     if args.merge and json_path.exists():
         previous = json.loads(json_path.read_text())
         kept = [f for f in previous["figures"] if f["item"] not in wanted]
         run["figures"] = sorted(kept + run["figures"], key=lambda f: f["item"])
-        run["date"] += f" (items {', '.join(wanted)}; others from {previous['date']})"
+        dates = previous.get("item_dates") or {f["item"]: previous["date"] for f in previous["figures"]}
+        run["item_dates"] = {**{k: v for k, v in dates.items() if k not in wanted}, **run["item_dates"]}
     json_path.write_text(
         json.dumps(run, ensure_ascii=False, indent=1, default=str))
     target = Path(args.out) if args.out else (out_dir / "benchmarks-smoke.md" if args.smoke else report.DOC)
