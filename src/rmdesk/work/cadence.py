@@ -136,6 +136,9 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
             f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id)"
         )
         out["inserted"] = cur.rowcount
+        if connection.vendor == "postgresql" and out["inserted"] > 1000:
+            # fresh rows have no statistics yet: without them the planner picks nested loops below
+            cur.execute(f"ANALYZE {cs}")
         if from_interactions:
             cur.execute(
                 f"UPDATE {cs} AS s SET last_contact_at = x.m_at, last_contact_on = x.m_on "
