@@ -92,3 +92,15 @@ def test_missing_object_and_foreign_object_look_the_same(client, world):
     missing = client.get("/org/units/999999/")
     assert foreign.status_code == missing.status_code == 404
     assert "页面不存在" in foreign.content.decode()
+
+
+def test_team_that_gains_a_sub_team_covers_it(world, make_customer):
+    """Leaf teams are matched by equality; once a team has children its lead sees them too."""
+    from rmdesk.org.models import OrgUnit, UnitKind, User
+
+    own = make_customer(world.rm, world.t1)
+    assert set(visible_customers(world.lead)) == {own}
+    sub = OrgUnit.objects.get(pk=world.t1.pk).add_child(code="T1s", name="一队小组", kind=UnitKind.TEAM)
+    nested = make_customer(world.rm, sub)
+    lead = User.objects.select_related("team", "unit").get(pk=world.lead.pk)
+    assert set(visible_customers(lead)) == {own, nested}

@@ -27,24 +27,27 @@ class ScopeSpec:
 READ_SUBTREE_ROLES = (RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.ASSISTANT)
 
 
-def _subtree_paths(user, write: bool) -> list[str]:
-    """Org paths whose whole subtree the user may see (or edit, when write=True)."""
-    paths = []
+def _subtree_units(user, write: bool) -> list:
+    """Org units whose whole subtree the user may see (or edit, when write=True), none nested in another."""
+    units = []
     if user.has_role(RoleCode.TEAM_LEAD):
         lead_unit = user.team or user.unit
         if lead_unit:
-            paths.append(lead_unit.path)
+            units.append(lead_unit)
     if user.has_role(RoleCode.BRANCH_MANAGER) and user.unit:
-        paths.append(user.unit.path)
+        units.append(user.unit)
     if not write and user.has_role(*READ_SUBTREE_ROLES) and user.unit:
-        paths.append(user.unit.path)
-    # drop paths already covered by a shorter one
-    paths = sorted(set(paths), key=len)
+        units.append(user.unit)
     kept = []
-    for p in paths:
-        if not any(p.startswith(k) for k in kept):
-            kept.append(p)
+    for unit in sorted(units, key=lambda u: len(u.path)):
+        if not any(unit.path.startswith(k.path) for k in kept):
+            kept.append(unit)
     return kept
+
+
+def _subtree_paths(user, write: bool) -> list[str]:
+    """Org paths whose whole subtree the user may see (or edit, when write=True)."""
+    return [u.path for u in _subtree_units(user, write)]
 
 
 def scope_q(user, spec: ScopeSpec, *, write: bool = False) -> Q | None:
@@ -58,8 +61,10 @@ def scope_q(user, spec: ScopeSpec, *, write: bool = False) -> Q | None:
             q |= Q(**{field: user.pk})
             matched = True
     if spec.path_field:
-        for path in _subtree_paths(user, write):
-            q |= Q(**{f"{spec.path_field}__startswith": path})
+        for unit in _subtree_units(user, write):
+            # a leaf unit (a team) has no subtree: equality lets the planner use an ordered index scan
+            lookup = "" if unit.numchild == 0 else "__startswith"
+            q |= Q(**{f"{spec.path_field}{lookup}": unit.path})
             matched = True
     return q if matched else None
 
