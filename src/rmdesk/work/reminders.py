@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,7 +41,7 @@ def birthday_reminders(today: date) -> int:
         day = next(d for d in days if (d.month, d.day) == (c.birth_date.month, c.birth_date.day))
         when = _("今天") if day == today else day.strftime("%m-%d")
         notify(c.a_rm, "birthday", _("客户 %(name)s %(when)s 生日") % {"name": c.name, "when": when},
-               url=f"/customers/{c.pk}/", obj=c, dedupe_key=f"birthday:{c.pk}:{day.year}")
+               url=reverse("customers:detail", args=[c.pk]), obj=c, dedupe_key=f"birthday:{c.pk}:{day.year}")
         n += 1
     kq = Q()
     for d in days:
@@ -54,7 +55,7 @@ def birthday_reminders(today: date) -> int:
         notify(kd.customer.a_rm, "key_date",
                _("客户 %(name)s %(when)s：%(label)s") % {"name": kd.customer.name, "when": day.strftime("%m-%d"),
                                                         "label": label},
-               url=f"/customers/{kd.customer_id}/", obj=kd.customer, dedupe_key=f"keydate:{kd.pk}:{day.year}")
+               url=reverse("customers:detail", args=[kd.customer_id]), obj=kd.customer, dedupe_key=f"keydate:{kd.pk}:{day.year}")
         n += 1
     return n
 
