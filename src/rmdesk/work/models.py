@@ -161,8 +161,8 @@ class ContactStatus(models.Model):
         indexes = [
             models.Index(fields=["a_rm", "status", "next_due_on"], name="cs_arm_status_idx"),
             models.Index(fields=["b_rm", "status"], name="cs_brm_status_idx"),
-            models.Index(fields=["status", "org_path"], name="cs_status_path_idx",
-                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["status", "org_path", "next_due_on", "customer"], name="cs_status_path_due_idx",
+                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "", ""]),
             models.Index(fields=["org_path"], name="cs_path_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
