@@ -31,9 +31,15 @@ def test_home_panels_for_rm_and_lead(client, world, make_customer, tiers, local_
     client.force_login(world.rm)
     html = client.get("/").content.decode()
     assert 'data-testid="panel-rm"' in html and "逾期的王先生" in html
+    make_customer(world.rm2, tier=tiers["gold"], created_at=local_dt(2025, 1, 1))
+    cadence.recompute_all()
     client.force_login(world.lead)
     html = client.get("/").content.decode()
-    assert 'data-testid="panel-lead"' in html and "rm" in html
+    assert 'data-testid="panel-lead"' in html
+    assert f'?status=overdue&rm={world.rm.pk}">1<' in html and f"rm={world.rm2.pk}" not in html
+    client.force_login(world.manager)
+    html = client.get("/").content.decode()
+    assert "<td>一队</td>" in html and "二队" not in html
 
 
 def test_cadence_page_filters_and_lead_summary(client, world, make_customer, tiers, local_dt):

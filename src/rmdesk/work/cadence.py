@@ -213,3 +213,19 @@ def summary_by_team(qs):
     for r in rows:
         r["unit_name"] = names.get(r["org_path"], r["org_path"])
     return rows
+
+
+def overdue_counts(qs, by: str) -> list[dict]:
+    """Overdue customers counted per A-post RM (by="a_rm") or per owning unit (by="org_path"), most
+    first: reads only the overdue rows (home panels of leads and managers over large subtrees)."""
+    from rmdesk.org.models import OrgUnit, User
+
+    rows = list(qs.filter(status=S.OVERDUE).values(by).annotate(overdue=Count("pk")).order_by("-overdue")[:20])
+    keys = [r[by] for r in rows]
+    if by == "a_rm":
+        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[k for k in keys if k])}
+    else:
+        names = dict(OrgUnit.objects.filter(path__in=keys).values_list("path", "name"))
+    for r in rows:
+        r["name"] = names.get(r[by], "—")
+    return rows

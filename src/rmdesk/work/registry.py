@@ -76,7 +76,9 @@ def _lead_panel(request):
     return {
         "key": "work_lead", "title": _("团队日常事务"), "template": "work/panel_lead.html", "order": 21,
         "context": {
-            "by_rm": cadence.summary_by_rm(visible_statuses(user))[:10],
+            "rows": cadence.overdue_counts(visible_statuses(user),
+                                           "a_rm" if user.has_role("team_lead") else "org_path")[:10],
+            "by_unit": not user.has_role("team_lead"),
             "waiting": sup.filter(status=JournalStatus.SUBMITTED).count(),
             "late": sup.filter(status__in=PENDING_JOURNAL, due_on__lt=timezone.localdate()).count(),
         },
