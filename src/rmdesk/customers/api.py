@@ -333,7 +333,7 @@ def list_customers(request, filters: Query[ListFilters]):
     params = filters.dict()
     qs = queries.filtered_customers(request.user, params)
     page = queries.page_of(qs, cursor=params.get("cursor") or None, limit=params.get("page_size"),
-                           page=params.get("page"))
+                           page=params.get("page"), related=("tier",))
     return {"items": page.items, "next_cursor": page.next_cursor, "page": page.page, "page_size": page.limit,
             "has_next": page.has_next}
 
@@ -361,7 +361,8 @@ def export_customers(request, filters: Query[ListFilters]):
 
 @router.get("/pool", response=CustomerList, summary="待分配客户池（团队长、分管行长）")
 def pool(request, cursor: str = "", page_size: int = 50):
-    page = queries.page_of(services.pool_customers(request.user), cursor=cursor or None, limit=page_size)
+    page = queries.page_of(services.pool_customers(request.user), cursor=cursor or None, limit=page_size,
+                           related=("tier",))
     return {"items": page.items, "next_cursor": page.next_cursor, "page": page.page, "page_size": page.limit,
             "has_next": page.has_next}
 

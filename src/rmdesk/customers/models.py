@@ -86,10 +86,57 @@ class Tier(models.Model):
         return self.name
 
 
+class CustomerQuerySet(models.QuerySet):
+    """Customers, plus one planning hint for `queries.page_of`: `book_owner`.
+
+    `within_book_of(user_id)` filters to the customers the user holds as A-post or B-post and records
+    the user id; every further filter keeps the rows a subset, so the hint stays true (combinations
+    with other querysets drop it). `page_of` then reads a page as one ordered scan per owner index
+    (`cust_arm_aum_idx`, `cust_brm_aum_idx`) instead of `a_rm = x OR b_rm = x` over the AUM index.
+    """
+
+    book_owner = None
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.book_owner = self.book_owner
+        return clone
+
+    def within_book_of(self, user_id, *, filtered: bool = False):
+        """Restrict to user_id's book (A- or B-post); `filtered=True`: the restriction is already in
+        the query (the scope of an RM without subtree roles), only record the hint."""
+        qs = self._chain() if filtered else self.filter(models.Q(a_rm_id=user_id) | models.Q(b_rm_id=user_id))
+        qs.book_owner = user_id
+        return qs
+
+    def _without_hint(self, other, op):
+        combined = op(other)
+        combined.book_owner = None
+        return combined
+
+    def __or__(self, other):
+        return self._without_hint(other, super().__or__)
+
+    def __xor__(self, other):
+        return self._without_hint(other, super().__xor__)
+
+    def __and__(self, other):
+        combined = super().__and__(other)
+        combined.book_owner = self.book_owner or getattr(other, "book_owner", None)
+        return combined
+
+    def _combinator_query(self, *args, **kwargs):
+        combined = super()._combinator_query(*args, **kwargs)
+        combined.book_owner = None
+        return combined
+
+
 class Customer(models.Model):
     """A customer archive of any kind (individual, corporate, retail outlet), SPEC §2."""
 
     SCOPE = ScopeSpec(owner_fields=("a_rm", "b_rm"), path_field="org_path")
+
+    objects = CustomerQuerySet.as_manager()
 
     kind = models.CharField(_("客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL)
     customer_no = models.CharField(_("客户号"), max_length=32, unique=True)

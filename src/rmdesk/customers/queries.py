@@ -3,13 +3,27 @@ export so all three answer the same question inside the same scope (SPEC §2 lis
 
 Pagination is keyset on (aum DESC, id ASC): the next page starts after the last row seen, which
 uses the (org_path | a_rm | b_rm, -aum, id) indexes and stays fast at millions of rows.
+
+Query shapes (bench/notes.md items 1-3):
+- a page loads only the columns a list shows (`LIST_FIELDS` and the few columns of the joined tier /
+  RMs / unit), never whole rows of the customer and both RMs (password hashes included);
+- when the rows are one person's book (an RM whose scope is only their own customers, or the
+  `owner` filter), a page is two ordered scans, one per owner index (a_rm, -aum, id) and
+  (b_rm, -aum, id), each limited to the page + 1 row, merged here: `a_rm = x OR b_rm = x` would make
+  PostgreSQL walk the whole table's AUM index and filter;
+- the keyset bound is sargable: `aum <= x AND NOT (aum = x AND id <= y)` is an index condition,
+  `aum < x OR (aum = x AND id > y)` is not.
 """
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.sql.where import AND, OR, WhereNode
 
+from rmdesk.org.scope import scope_q
+
+from .models import Customer
 from .scope import visible_customers
 from .search import classify
 
@@ -48,9 +62,18 @@ def _prefix(field, value):
     return Q(**{f"{field}__startswith": value})
 
 
+def own_book_only(user) -> bool:
+    """True when the user's whole read scope is their own book (A-post or B-post customers): an RM
+    without team-lead, manager or subtree read roles."""
+    pk = getattr(user, "pk", None)
+    return pk is not None and scope_q(user, Customer.SCOPE) == (Q(a_rm=pk) | Q(b_rm=pk))
+
+
 def filtered_customers(user, params):
     """The scoped queryset with every filter and the search applied (unordered)."""
     qs = visible_customers(user).filter(merged_into__isnull=True)
+    if own_book_only(user):
+        qs = qs.within_book_of(user.pk, filtered=True)
     get = params.get
     q = (get("q") or "").strip()
     kind, value = classify(q)
@@ -75,11 +98,11 @@ def filtered_customers(user, params):
         qs = qs.filter(kind=get("kind"))
     owner = get("owner")
     if owner == "me":
-        qs = qs.filter(Q(a_rm=user) | Q(b_rm=user))
+        qs = qs.within_book_of(user.pk)
     elif owner == "none" or get("pool") in ("1", "true", True):
         qs = qs.filter(a_rm__isnull=True)
     elif _int(owner):
-        qs = qs.filter(Q(a_rm_id=_int(owner)) | Q(b_rm_id=_int(owner)))
+        qs = qs.within_book_of(_int(owner))
     if get("tag"):
         tag = get("tag")
         qs = qs.filter(tags__id=int(tag)) if str(tag).isdigit() else qs.filter(tags__name=tag)
@@ -94,6 +117,26 @@ def filtered_customers(user, params):
     return qs
 
 
+# the columns a list row needs: the page, the API row (CustomerRow), the pool page and the cursor
+LIST_FIELDS = ("id", "customer_no", "kind", "name", "name_initials", "stage", "aum", "deposits", "loans",
+               "a_rm", "b_rm", "org_unit", "tier", "completeness", "mobile", "id_number", "credit_code")
+RELATED_FIELDS = {
+    "tier": ("id", "code", "name", "rank"),
+    "a_rm": ("id", "username", "full_name"),
+    "b_rm": ("id", "username", "full_name"),
+    "org_unit": ("id", "code", "name"),
+}
+LIST_RELATED = ("tier", "a_rm", "b_rm")
+
+
+def list_rows(qs, related=LIST_RELATED):
+    """`qs` reduced to the listed columns, with `related` (keys of RELATED_FIELDS) joined."""
+    fields = list(LIST_FIELDS)
+    for rel in related:
+        fields += [f"{rel}__{f}" for f in RELATED_FIELDS[rel]]
+    return qs.select_related(None).select_related(*related).only(*fields)
+
+
 def encode_cursor(customer) -> str:
     return f"{customer.aum}_{customer.pk}"
 
@@ -106,9 +149,55 @@ def decode_cursor(cursor):
         return None
 
 
-def page_of(qs, cursor=None, limit=50, page=None) -> Page:
+def after_key(qs, aum, pk):
+    """Rows after (aum, pk) in (aum DESC, id) order, sargable: aum <= x AND NOT (aum = x AND id <= y)."""
+    return qs.filter(aum__lte=aum).exclude(aum=aum, id__lte=pk)
+
+
+def _is_book_condition(node, owner, alias) -> bool:
+    """Is this WHERE node `a_rm_id = owner OR b_rm_id = owner` on the customer table?"""
+    if not isinstance(node, WhereNode) or node.connector != OR or node.negated or len(node.children) != 2:
+        return False
+    cols = set()
+    for child in node.children:
+        lhs = getattr(child, "lhs", None)
+        if (getattr(child, "lookup_name", None) != "exact" or getattr(lhs, "alias", None) != alias
+                or child.rhs != owner):
+            return False
+        cols.add(getattr(getattr(lhs, "target", None), "attname", None))
+    return cols == {"a_rm_id", "b_rm_id"}
+
+
+def _owner_part(qs, column, owner):
+    """The rows of `qs` (all in `owner`'s book) where `column` (a_rm_id | b_rm_id) is the owner.
+
+    The `a_rm = x OR b_rm = x` condition is implied by `column = x`, so it is dropped: left in, it
+    makes PostgreSQL underestimate the rows ~100-fold and sort the whole book from the plain FK
+    index instead of reading the first rows of the ordered (owner, -aum, id) index."""
+    part = qs.filter(**{column: owner})
+    where = part.query.where  # a clone of qs's: its children list is part's own
+    if where.connector == AND and not where.negated:
+        alias = part.query.get_initial_alias()
+        where.children = [ch for ch in where.children if not _is_book_condition(ch, owner, alias)]
+    return part
+
+
+def _ordered_slice(qs, start, stop, related):
+    owner = getattr(qs, "book_owner", None)
+    if owner is None or qs.query.combinator:
+        return list(list_rows(qs, related).order_by("-aum", "id")[start:stop])
+    # one person's book: one ordered index scan per owner column, each up to `stop` rows, merged
+    rows = {}
+    for part in (_owner_part(qs, "a_rm_id", owner), _owner_part(qs, "b_rm_id", owner)):
+        for c in list_rows(part, related).order_by("-aum", "id")[:stop]:
+            rows.setdefault(c.pk, c)
+    return sorted(rows.values(), key=lambda c: (-c.aum, c.pk))[start:stop]
+
+
+def page_of(qs, cursor=None, limit=50, page=None, *, related=LIST_RELATED) -> Page:
     """One page sorted by AUM descending (then id): after `cursor` (keyset, any depth) or, without a
-    cursor, page number `page` (indexed offset, for shallow pages)."""
+    cursor, page number `page` (indexed offset, for shallow pages). Rows carry only the listed
+    columns (`LIST_FIELDS`) and the `related` objects (tier, RMs, unit)."""
     try:
         limit = max(1, min(int(limit or 50), 200))
     except (TypeError, ValueError):
@@ -116,13 +205,12 @@ def page_of(qs, cursor=None, limit=50, page=None) -> Page:
     after = decode_cursor(cursor) if cursor else None
     offset = 0
     if after is not None:
-        aum, pk = after
-        qs = qs.filter(Q(aum__lt=aum) | Q(aum=aum, id__gt=pk))
+        qs = after_key(qs, *after)
         page = None
     else:
         page = max(1, _int(page) or 1)
         offset = (page - 1) * limit
-    rows = list(qs.select_related("tier", "a_rm", "b_rm").order_by("-aum", "id")[offset: offset + limit + 1])
+    rows = _ordered_slice(qs, offset, offset + limit + 1, related)
     has_next = len(rows) > limit
     nxt = encode_cursor(rows[limit - 1]) if has_next else None
     return Page(items=rows[:limit], next_cursor=nxt, limit=limit, page=page, has_next=has_next)

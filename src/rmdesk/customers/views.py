@@ -352,8 +352,8 @@ def pool(request):
         else:
             messages.success(request, _("分配申请已提交，待审批。"))
         return redirect("customers:pool")
-    page = queries.page_of(services.pool_customers(request.user).select_related("org_unit"),
-                           cursor=request.GET.get("cursor"), limit=50)
+    page = queries.page_of(services.pool_customers(request.user), cursor=request.GET.get("cursor"), limit=50,
+                           related=("tier", "org_unit"))
     gaps = services.coverage_gaps(request.user).select_related("tier").order_by("-deposits")[:50]
     pending = ApprovalRequest.objects.filter(kind="customers.assign", status=ApprovalStatus.PENDING,
                                              requested_by=request.user)[:20]
