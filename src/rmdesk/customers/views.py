@@ -10,6 +10,9 @@ from django.core.files.base import ContentFile
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.db.models import BooleanField, ExpressionWrapper, Value
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -150,14 +153,61 @@ def customer_edit(request, pk):
 
 # --- 360° -----------------------------------------------------------------------------------------
 
+# display columns of the staff shown on the 360° page (never their password hashes)
+_STAFF = ("id", "username", "full_name")
+_FORMS = {
+    "note_form": NoteForm, "need_form": NeedForm, "contact_form": ContactForm, "key_date_form": KeyDateForm,
+    "holding_form": HoldingForm, "financial_form": FinancialYearForm, "document_form": DocumentForm,
+    "related_form": RelatedForm,
+}
+_LIVE_FIELDS = {HoldingForm: ("product",)}  # choices read from the database: rendered per request
+_form_html: dict = {}
+
+
+def _blank_forms() -> dict:
+    """The 360° page's empty forms. Their fields are the same HTML for every archive and request (no
+    instance, no initial data, choices from code), so each field is rendered once per language and
+    kept; fields whose choices come from the database (`_LIVE_FIELDS`) are rendered per request."""
+    lang = get_language()
+    out = {}
+    for name, form_cls in _FORMS.items():
+        key = (form_cls, lang)
+        cached = _form_html.get(key)
+        live = _LIVE_FIELDS.get(form_cls, ())
+        if cached is None:
+            form = form_cls()
+            cached = _form_html[key] = {f: mark_safe(str(form[f])) for f in form.fields if f not in live}
+        fields = dict(cached)
+        if live:
+            form = form_cls()
+            fields.update({f: form[f] for f in live})
+        out[name] = fields
+    return out
+
+
+def _staff_only(qs, *relations):
+    """`qs` with `relations` (FKs to staff) joined, loading only the staff's display columns."""
+    model_fields = [f.name for f in qs.model._meta.concrete_fields]
+    return qs.select_related(*relations).only(*model_fields, *(f"{r}__{f}" for r in relations for f in _STAFF))
+
+
 @login_required
 def customer_detail(request, pk):
-    customer = get_customer_or_404(request.user, pk)
+    from rmdesk.org.scope import get_in_scope_or_404, scope_q
+
+    from .models import Customer
+
+    write_q = scope_q(request.user, Customer.SCOPE, write=True)
+    base = (Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit")
+            .defer(*(f"{r}__{f.name}" for r in ("a_rm", "b_rm") for f in Customer._meta.get_field(r)
+                     .related_model._meta.concrete_fields if f.name not in _STAFF))
+            .annotate(writable=ExpressionWrapper(write_q if write_q is not None else Value(False),
+                                                 output_field=BooleanField())))
+    # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it
+    customer = get_in_scope_or_404(base, request.user, Customer.SCOPE, pk=pk)
     services.record_view(request.user, customer, channel="ui")
-    customer = (visible_customers(request.user).select_related("tier", "tier__rule_set", "a_rm", "b_rm", "org_unit")
-                .get(pk=customer.pk))
     masked = {f: mask(f, getattr(customer, f)) for f in SENSITIVE_FIELDS}
-    writable = visible_customers(request.user, write=True).filter(pk=pk).exists()
+    writable = bool(customer.writable)
     holdings = list(customer.holdings.select_related("product").order_by("closed_on", "-balance"))
     from .models import FinancialYear
 
@@ -167,19 +217,18 @@ def customer_detail(request, pk):
         "can_privacy": services.can_privacy(request.user),
         "holdings": holdings,
         "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
-        "ownership": customer.ownership_changes.select_related("from_a", "to_a", "from_b", "to_b", "approved_by")[:20],
-        "needs": customer.needs.select_related("created_by")[:30],
-        "notes": customer.notes.select_related("created_by")[:30],
+        "ownership": _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[:20],
+        "needs": _staff_only(customer.needs.all(), "created_by")[:30],
+        "notes": _staff_only(customer.notes.all(), "created_by")[:30],
         "key_dates": customer.key_dates.all(),
         "contacts": customer.contacts.all(),
         "financials": FinancialYear.objects.filter(customer=customer),
-        "relations": customer.relations.select_related("related"),
+        "relations": customer.relations.select_related("related").only(
+            "id", "customer_id", "related_id", "kind", "note", "related__id", "related__name"),
         "documents": customer.documents.all(),
         "tags": customer.tags.all(),
         "slots": slots_for(request, customer),
-        "note_form": NoteForm(), "need_form": NeedForm(), "contact_form": ContactForm(), "key_date_form": KeyDateForm(),
-        "holding_form": HoldingForm(), "financial_form": FinancialYearForm(), "document_form": DocumentForm(),
-        "related_form": RelatedForm(),
+        **(_blank_forms() if writable else {}),
         "rms": _rms_for(request.user) if writable else [],
         "sensitive_fields": [(f, str(label), masked[f]) for f, label in SENSITIVE_FIELDS.items()],
     }
