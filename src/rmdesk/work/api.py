@@ -129,7 +129,7 @@ def cadence_list(request, status: str = "", rm: int | None = None, limit: int = 
 
 @router.get("/cadence/summary", response=list[RMSummaryOut], summary="按客户经理汇总的维护情况")
 def cadence_summary(request):
-    return cadence.summary_by_rm(visible_statuses(request.user))
+    return cadence.rm_summary(request.user)
 
 
 @router.get("/cadence/{customer_id}", response=ContactStatusOut, summary="某客户的联系状态")

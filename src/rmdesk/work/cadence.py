@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q, Subquery, Sum
 from django.utils import timezone
 
-from .models import CadenceRule, ContactStatus, ContactStatusCode, Interaction
+from .models import CadenceRule, ContactCounter, ContactStatus, ContactStatusCode, Interaction
 
 S = ContactStatusCode
+COUNTED = (S.OVERDUE.value, S.DUE.value, S.SOON.value, S.OK.value)  # column names of ContactCounter
 
 
 def status_for(due: date | None, today: date, soon_days: int) -> str:
@@ -49,25 +50,47 @@ def _local_day(dt: datetime) -> date:
 
 
 def refresh_one(customer, *, today: date | None = None) -> ContactStatus:
-    """Bring one customer's cadence row up to date (owners, rule, due date, status): one row write."""
+    """Bring one customer's cadence row up to date (owners, rule, due date, status): one row write,
+    and the per-RM counters follow (old bucket -1, new bucket +1) in the same transaction."""
     today = today or timezone.localdate()
-    row = ContactStatus.objects.filter(customer_id=customer.pk).first()
-    if row is None:
-        row = ContactStatus(customer_id=customer.pk)
-        last = Interaction.objects.filter(customer_id=customer.pk).order_by("-occurred_at").first()
-        if last is not None:
-            row.last_contact_at, row.last_contact_on = last.occurred_at, last.occurred_on
-    rule = rule_for(customer)
-    row.rule = rule
-    row.a_rm_id, row.b_rm_id, row.org_path = customer.a_rm_id, customer.b_rm_id, customer.org_path
-    if rule is None:
-        row.next_due_on, row.status = None, S.NONE
-    else:
-        base = row.last_contact_on or _local_day(customer.created_at)
-        row.next_due_on = rule.next_due(base)
-        row.status = status_for(row.next_due_on, today, rule.soon_days)
-    row.save()
+    with transaction.atomic():
+        row = ContactStatus.objects.select_for_update().filter(customer_id=customer.pk).first()
+        if row is None:
+            before = None
+            row = ContactStatus(customer_id=customer.pk)
+            last = Interaction.objects.filter(customer_id=customer.pk).order_by("-occurred_at").first()
+            if last is not None:
+                row.last_contact_at, row.last_contact_on = last.occurred_at, last.occurred_on
+        else:
+            before = (row.a_rm_id, row.org_path, row.status)
+        rule = rule_for(customer)
+        row.rule = rule
+        row.a_rm_id, row.b_rm_id, row.org_path = customer.a_rm_id, customer.b_rm_id, customer.org_path
+        if rule is None:
+            row.next_due_on, row.status = None, S.NONE
+        else:
+            base = row.last_contact_on or _local_day(customer.created_at)
+            row.next_due_on = rule.next_due(base)
+            row.status = status_for(row.next_due_on, today, rule.soon_days)
+        row.save()
+        after = (row.a_rm_id, row.org_path, row.status)
+        if before != after:
+            if before is not None:
+                bump_counter(*before, -1)
+            bump_counter(*after, +1)
     return row
+
+
+def bump_counter(a_rm_id, org_path: str, status: str, delta: int):
+    """Add `delta` to one (A-post RM, org path) counter of `status` (statuses without a rule are not
+    counted): one UPDATE of one row, or an INSERT when the bucket is new."""
+    status = getattr(status, "value", status)
+    if status not in COUNTED:
+        return
+    key = ContactCounter.objects.filter(a_rm_id=a_rm_id, org_path=org_path)
+    n = ContactCounter.objects.filter(pk__in=Subquery(key.values("pk")[:1])).update(**{status: F(status) + delta})
+    if n == 0:
+        ContactCounter.objects.create(a_rm_id=a_rm_id, org_path=org_path, **{status: delta})
 
 
 def on_interaction(customer, occurred_at: datetime | None = None, *, today: date | None = None) -> ContactStatus:
@@ -171,7 +194,30 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
         )
         cur.execute(sql, [today_param, today_param, today_param, True])
         out["updated"] = cur.rowcount
+        rebuild_counters(cur)
     return out
+
+
+def rebuild_counters(cur=None):
+    """Rewrite the per-(A-post RM, org path) counters from the state table: one GROUP BY."""
+    cs = ContactStatus._meta.db_table
+    cc = ContactCounter._meta.db_table
+    sums = ", ".join(f"SUM(CASE WHEN status = '{code}' THEN 1 ELSE 0 END)" for code in COUNTED)
+    with transaction.atomic():
+        own = cur is None
+        cur = cur or connection.cursor()
+        try:
+            if connection.vendor == "postgresql":
+                # on_interaction() adjusts single rows: let it wait for the rebuild, not interleave
+                cur.execute(f"LOCK TABLE {cc} IN EXCLUSIVE MODE")
+            cur.execute(f"DELETE FROM {cc}")
+            cur.execute(
+                f"INSERT INTO {cc} (a_rm_id, org_path, {', '.join(COUNTED)}) "
+                f"SELECT a_rm_id, org_path, {sums} FROM {cs} WHERE status <> 'none' GROUP BY a_rm_id, org_path"
+            )
+        finally:
+            if own:
+                cur.close()
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -221,6 +267,112 @@ def overdue_counts(qs, by: str) -> list[dict]:
     from rmdesk.org.models import OrgUnit, User
 
     rows = list(qs.filter(status=S.OVERDUE).values(by).annotate(overdue=Count("pk")).order_by("-overdue")[:20])
+    keys = [r[by] for r in rows]
+    if by == "a_rm":
+        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[k for k in keys if k])}
+    else:
+        names = dict(OrgUnit.objects.filter(path__in=keys).values_list("path", "name"))
+    for r in rows:
+        r["name"] = names.get(r[by], "—")
+    return rows
+
+
+# --- reading the counters (dashboards, summary tables) -------------------------------------------------
+
+def _split_scope(user):
+    """The user's read scope on cadence rows as (path Q, owner Q), or None when it is not a plain OR of
+    org-path and owner conditions (then callers group the state rows directly)."""
+    from rmdesk.org.scope import scope_q
+
+    q = scope_q(user, ContactStatus.SCOPE)
+    if q is None:
+        return Q(pk__in=[]), Q()
+    if q.negated or (len(q.children) > 1 and q.connector != Q.OR):
+        return None
+    path_q, owner_q = Q(), Q()
+    for child in q.children:
+        if isinstance(child, Q):
+            return None
+        field, value = child
+        if field in ("org_path", "org_path__startswith"):
+            path_q |= Q(**{field: value})
+        elif field in ("a_rm", "b_rm", "a_rm_id", "b_rm_id"):
+            owner_q |= Q(**{field: value})
+        else:
+            return None
+    return path_q, owner_q
+
+
+def _group_states(qs) -> list[dict]:
+    sums = {code: Count("pk", filter=Q(status=code)) for code in COUNTED}
+    return list(qs.exclude(status=S.NONE).values("a_rm", "org_path").annotate(**sums))
+
+
+def scope_buckets(user) -> list[dict]:
+    """Counts per (A-post RM, org path) over everything `user` sees: [{a_rm, org_path, overdue, due,
+    soon, ok}]. The subtree part comes from the counters (a few rows per RM); what the user sees only
+    as an owner outside that subtree (A/B-post customers elsewhere) is grouped from the state rows,
+    through the owner indexes. The result equals grouping visible_statuses(user) directly."""
+    parts = _split_scope(user)
+    if parts is None:
+        from .scope import visible_statuses
+
+        return _group_states(visible_statuses(user))
+    path_q, owner_q = parts
+    rows = []
+    if path_q:
+        rows += list(ContactCounter.objects.filter(path_q).values("a_rm", "org_path", *COUNTED))
+    if owner_q:
+        extra = ContactStatus.objects.filter(owner_q)
+        if path_q:
+            extra = extra.exclude(path_q)
+        rows += _group_states(extra)
+    return rows
+
+
+def _fold(rows: list[dict], key: str) -> dict:
+    out = {}
+    for r in rows:
+        acc = out.setdefault(r[key], dict.fromkeys(COUNTED, 0))
+        for code in COUNTED:
+            acc[code] += r[code]
+    return out
+
+
+def rm_summary(user) -> list[dict]:
+    """summary_by_rm(visible_statuses(user)) from the counters: same keys, same numbers."""
+    from rmdesk.org.models import User
+
+    folded = {k: v for k, v in _fold(scope_buckets(user), "a_rm").items() if sum(v.values())}
+    names = {pk: (full, uname) for pk, full, uname in
+             User.objects.filter(pk__in=[k for k in folded if k is not None]).values_list("pk", "full_name", "username")}
+    rows = []
+    for pk, c in folded.items():
+        full, uname = names.get(pk, (None, None))
+        rows.append({"a_rm": pk, "a_rm__full_name": full, "a_rm__username": uname, **c, "total": sum(c.values())})
+    rows.sort(key=lambda r: (-r["overdue"], r["a_rm__full_name"] is None, r["a_rm__full_name"] or ""))
+    return rows
+
+
+def team_summary(user) -> list[dict]:
+    """summary_by_team(visible_statuses(user)) from the counters: same keys, same numbers."""
+    from rmdesk.org.models import OrgUnit
+
+    folded = {k: v for k, v in _fold(scope_buckets(user), "org_path").items() if sum(v.values())}
+    names = dict(OrgUnit.objects.filter(path__in=list(folded)).values_list("path", "name"))
+    rows = [{"org_path": path, "overdue": c["overdue"], "due": c["due"], "soon": c["soon"],
+             "total": sum(c.values()), "unit_name": names.get(path, path)} for path, c in folded.items()]
+    rows.sort(key=lambda r: (-r["overdue"], r["org_path"]))
+    return rows
+
+
+def overdue_counts_for(user, by: str) -> list[dict]:
+    """overdue_counts(visible_statuses(user), by) from the counters (top 20, most overdue first)."""
+    from rmdesk.org.models import OrgUnit, User
+
+    folded = _fold(scope_buckets(user), by)
+    rows = sorted(({by: k, "overdue": c["overdue"]} for k, c in folded.items() if c["overdue"] > 0),
+                  key=lambda r: (-r["overdue"], str(r[by])))[:20]
     keys = [r[by] for r in rows]
     if by == "a_rm":
         names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[k for k in keys if k])}

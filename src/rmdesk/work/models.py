@@ -170,6 +170,31 @@ class ContactStatus(models.Model):
         return f"{self.customer_id} {self.status}"
 
 
+class ContactCounter(models.Model):
+    """How many contact states of each status (none excluded) one A-post RM has in one org path: the
+    dashboard and summary tables of leads and managers read these few rows instead of grouping every
+    state of their subtree (a million at branch scale). Rebuilt by `cadence.recompute_all()` (one
+    GROUP BY), adjusted by `cadence.refresh_one()` (every per-row change: interaction, tier change,
+    handover) and on deletion of a state row. Several rows with the same key may exist after a race
+    between two first inserts: readers always sum."""
+
+    a_rm = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    org_path = models.CharField(max_length=255, default="")
+    overdue = models.IntegerField(default=0)
+    due = models.IntegerField(default=0)
+    soon = models.IntegerField(default=0)
+    ok = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["org_path", "a_rm"], name="cc_path_rm_idx", opclasses=["varchar_pattern_ops", ""]),
+            models.Index(fields=["a_rm"], name="cc_rm_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.a_rm_id} {self.org_path} {self.overdue}/{self.due}/{self.soon}/{self.ok}"
+
+
 # --- interactions (服务日志/拜访记录) -----------------------------------------------------------------
 
 class InteractionKind(models.TextChoices):

@@ -70,14 +70,13 @@ def _lead_panel(request):
         return None
     from . import cadence
     from .models import JournalStatus
-    from .scope import PENDING_JOURNAL, supervised_journals, visible_statuses
+    from .scope import PENDING_JOURNAL, supervised_journals
 
     sup = supervised_journals(user)
     return {
         "key": "work_lead", "title": _("团队日常事务"), "template": "work/panel_lead.html", "order": 21,
         "context": {
-            "rows": cadence.overdue_counts(visible_statuses(user),
-                                           "a_rm" if user.has_role("team_lead") else "org_path")[:10],
+            "rows": cadence.overdue_counts_for(user, "a_rm" if user.has_role("team_lead") else "org_path")[:10],
             "by_unit": not user.has_role("team_lead"),
             "waiting": sup.filter(status=JournalStatus.SUBMITTED).count(),
             "late": sup.filter(status__in=PENDING_JOURNAL, due_on__lt=timezone.localdate()).count(),
@@ -86,17 +85,23 @@ def _lead_panel(request):
 
 
 def _slot_context(request, customer):
+    """Two queries: the last ten interactions (scoped, with their recorder) and the cadence row. Whether
+    the viewer may record one comes from the 360° page's own scoped read (`customer.writable`) when it
+    has it, else from one more query."""
     from .models import ContactStatus
     from .scope import visible_interactions
 
     items = list(visible_interactions(request.user).filter(customer=customer)
                  .select_related("recorded_by").order_by("-occurred_at")[:10])
-    from rmdesk.customers.scope import visible_customers
+    writable = getattr(customer, "writable", None)
+    if writable is None:
+        from rmdesk.customers.scope import visible_customers
 
+        writable = visible_customers(request.user, write=True).filter(pk=customer.pk).exists()
     return {
         "items": items,
         "status": ContactStatus.objects.filter(customer=customer).first(),
-        "can_write": visible_customers(request.user, write=True).filter(pk=customer.pk).exists(),
+        "can_write": bool(writable),
     }
 
 
@@ -118,3 +123,21 @@ def _on_handover(sender, actor, customers, from_rm, to_rm, notes=None, **kwargs)
     from .services import handover_tasks
 
     handover_tasks(actor, customers, from_rm, to_rm, notes)
+
+
+def _on_status_deleted(sender, instance, **kwargs):
+    """A cadence row goes (its customer was deleted): its counter bucket loses one."""
+    from .cadence import bump_counter
+
+    bump_counter(instance.a_rm_id, instance.org_path, instance.status, -1)
+
+
+def _connect_status_delete():
+    from django.db.models.signals import post_delete
+
+    from .models import ContactStatus
+
+    post_delete.connect(_on_status_deleted, sender=ContactStatus, dispatch_uid="work.counter_on_status_delete")
+
+
+_connect_status_delete()

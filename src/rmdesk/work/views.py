@@ -94,12 +94,12 @@ def cadence_list(request):
     if q:
         qs = qs.filter(customer__name__contains=q)
     page = Paginator(qs.order_by("next_due_on", "customer_id"), 50).get_page(request.GET.get("page"))
-    scope_all = visible_statuses(request.user)
     show_summary = request.user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant")
+    # summaries from the per-RM counters (a few rows), not a GROUP BY over every state of the subtree
     return render(request, "work/cadence.html", {
         "page": page, "status": status, "rm": rm, "q": q, "statuses": ContactStatusCode.choices,
-        "by_rm": cadence.summary_by_rm(scope_all) if show_summary else None,
-        "by_team": cadence.summary_by_team(scope_all) if request.user.has_role("branch_manager", "risk", "compliance")
+        "by_rm": cadence.rm_summary(request.user) if show_summary else None,
+        "by_team": cadence.team_summary(request.user) if request.user.has_role("branch_manager", "risk", "compliance")
         else None,
         "today": timezone.localdate(),
     })
