@@ -21,20 +21,25 @@ from rmdesk.org import audit
 from rmdesk.org.models import OrgUnit, User
 from rmdesk.org.scope import _subtree_paths
 
-from . import services
+from . import services, signals
 from .models import (
     Customer,
     CustomerKind,
     Holding,
     ImportJob,
     ImportStatus,
+    KeyDate,
+    KeyDateKind,
     OwnershipChange,
     OwnershipKind,
     Product,
     Source,
     Stage,
+    Tag,
+    TierChange,
+    TierDirection,
 )
-from .protection import SENSITIVE_FIELDS, mask
+from .protection import mask
 from .scope import visible_customers
 from .search import initials_of
 
@@ -151,165 +156,330 @@ def _progress(job, n):
 
 # --- customers -----------------------------------------------------------------------------------
 
-def _existing_metrics(customer_no):
-    return Customer.objects.filter(customer_no=customer_no).values_list("metrics", flat=True).first()
+BATCH_SIZE = 1000  # rows validated per round of look-ups, rows per INSERT
+
+
+class _Lookups:
+    """What validation looks up, read a batch at a time (`__in`) and kept for the whole file: staff by
+    employee number with their assignability (qualification, role, status) checked once per person,
+    units by code, the importer's write scope."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self.paths = _subtree_paths(actor, write=True)
+        self.writable = visible_customers(actor, write=True)
+        self.rms: dict = {}  # employee_no -> (user | None, error | "")
+        self.units: dict = {}  # code -> unit | None
+
+    def load_rms(self, numbers):
+        missing = sorted({n for n in numbers if n and n not in self.rms})
+        if not missing:
+            return
+        found = {}
+        for user in User.objects.filter(employee_no__in=missing).select_related("team", "unit").order_by("pk"):
+            found.setdefault(user.employee_no, user)
+        for no in missing:
+            user, error = found.get(no), ""
+            if user is not None:
+                try:
+                    services.ensure_can_be_assigned_customers(user)
+                except ValidationError as exc:
+                    error = exc.messages[0]
+            self.rms[no] = (user, error)
+
+    def load_units(self, codes):
+        missing = sorted({c for c in codes if c and c not in self.units})
+        if not missing:
+            return
+        found = {}
+        for unit in OrgUnit.objects.filter(code__in=missing).order_by("pk"):
+            found.setdefault(unit.code, unit)
+        self.units.update({c: found.get(c) for c in missing})
+
+    def in_write_scope(self, unit) -> bool:
+        return unit is not None and any(unit.path.startswith(p) for p in self.paths)
 
 
 def _validate_customer_rows(job, actor, rows, errors):
-    """Validate every row; returns a plan [(row_no, action, values, extra)] when the file is clean."""
+    """Validate every row; returns a plan [(row_no, action, values, extra)] when the file is clean.
+
+    Rows are read in batches of BATCH_SIZE: the existing archives of a batch (with their tags), which
+    of them the importer may change, the owners and units it names are each one query per batch."""
     plan = []
     seen = {"customer_no": {}, "id_number": {}, "credit_code": {}, "mobile": {}}
-    paths = _subtree_paths(actor, write=True)
-    writable = visible_customers(actor, write=True)
-    rms, units = {}, {}
-    for n, (row_no, row) in enumerate(rows, start=1):
-        no = row.get("customer_no", "")
-        if n % PROGRESS_EVERY == 0:
-            _progress(job, n)
-        if not no:
-            errors.add(row_no, no, "customer_no", _("缺少客户号。"))
-            continue
-        if len(no) > 32:
-            errors.add(row_no, no, "customer_no", _("客户号不能超过32个字符。"))
-            continue
-        if no in seen["customer_no"]:
-            errors.add(row_no, no, "customer_no", _("客户号与第 %(r)d 行重复。") % {"r": seen["customer_no"][no]})
-            continue
-        seen["customer_no"][no] = row_no
-        data = {k: v for k, v in row.items() if not k.startswith("metric:")}
-        metrics = {k[len("metric:"):]: v for k, v in row.items() if k.startswith("metric:") and v != ""}
-        if metrics:
-            data["metrics"] = {**(_existing_metrics(no) or {}), **metrics}
-        kind_label = data.get("kind", "")
-        if kind_label:
-            data["kind"] = KIND_LABELS.get(kind_label, kind_label)
-        data["gender"] = GENDER_LABELS.get(data.get("gender", ""), data.get("gender", ""))
-        data["stage"] = STAGE_LABELS.get(data.get("stage", ""), data.get("stage", "")) or None
-        data["source"] = SOURCE_LABELS.get(data.get("source", ""), data.get("source", "")) or Source.IMPORT
-        existing = Customer.objects.filter(customer_no=no).first()
-        if existing is not None and not writable.filter(pk=existing.pk).exists():
-            errors.add(row_no, no, "customer_no", _("客户号不可用（已被其他机构使用）。"))
-            continue
-        base = services.customer_values(existing) if existing else None
-        if existing is not None:
-            # keep what the file does not carry
-            data = {k: v for k, v in data.items() if v not in ("", None)}
-            if not data.get("kind"):
-                data["kind"] = existing.kind
-            if not row.get("stage"):
-                data.pop("stage", None)
-            if not row.get("source"):
-                data.pop("source", None)
-        try:
-            values = services.clean_customer_data(data, partial_base=base)
-        except ValidationError as exc:
-            errors.add_validation(row_no, no, exc)
-            continue
-        bad = False
-        for field in services.DUPLICATE_FIELDS:
-            v = values.get(field)
-            if v and v in seen[field]:
-                errors.add(row_no, no, field, _("与第 %(r)d 行重复。") % {"r": seen[field][v]})
-                bad = True
-            elif v:
-                seen[field][v] = row_no
-        if bad:
-            continue
-        extra = {"tags": [t for t in row.get("tags", "").replace("，", ",").replace("、", ",").split(",") if t.strip()]}
-        if existing is None:
-            rm_no, unit_code = row.get("a_rm_no", ""), row.get("org_unit_code", "")
-            rm = unit = None
-            if rm_no:
-                if rm_no not in rms:
-                    rms[rm_no] = User.objects.filter(employee_no=rm_no).select_related("team", "unit").first()
-                rm = rms[rm_no]
-                if rm is None:
-                    errors.add(row_no, no, "a_rm_no", _("工号 %(no)s 不存在。") % {"no": rm_no})
-                    continue
-                try:
-                    services.ensure_can_be_assigned_customers(rm)
-                except ValidationError as exc:
-                    errors.add(row_no, no, "a_rm_no", exc.messages[0])
-                    continue
-                unit = rm.team or rm.unit
-            elif unit_code:
-                if unit_code not in units:
-                    units[unit_code] = OrgUnit.objects.filter(code=unit_code).first()
-                unit = units[unit_code]
-                if unit is None:
-                    errors.add(row_no, no, "org_unit_code", _("机构代码 %(c)s 不存在。") % {"c": unit_code})
-                    continue
-            else:
-                unit = actor.team or actor.unit
-            if unit is None or not any(unit.path.startswith(p) for p in paths):
-                errors.add(row_no, no, "org_unit_code", _("归属机构不在您的管辖范围内。"))
-                continue
-            extra.update(rm=rm, unit=unit, customer_no=no)
-            plan.append((row_no, "create", values, extra))
-        else:
-            changed = {k: v for k, v in values.items() if base.get(k) != v}
-            tags_now = sorted(existing.tags.values_list("name", flat=True))
-            if "tags" in row and row.get("tags", "") != "" and sorted(set(t.strip() for t in extra["tags"])) != tags_now:
-                extra["set_tags"] = True
-            if not changed and not extra.get("set_tags"):
-                plan.append((row_no, "same", values, {"customer": existing}))
-            else:
-                plan.append((row_no, "update", changed, {**extra, "customer": existing}))
+    look = _Lookups(actor)
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start:start + BATCH_SIZE]
+        numbers = [r.get("customer_no", "") for _n, r in batch if r.get("customer_no", "")]
+        existing_by_no = {c.customer_no: c for c in
+                          Customer.objects.filter(customer_no__in=numbers).prefetch_related("tags")}
+        writable_ids = set(look.writable.filter(pk__in=[c.pk for c in existing_by_no.values()])
+                           .values_list("pk", flat=True)) if existing_by_no else set()
+        new_rows = [r for _n, r in batch if r.get("customer_no", "") not in existing_by_no]
+        look.load_rms(r.get("a_rm_no", "") for r in new_rows)
+        look.load_units(r.get("org_unit_code", "") for r in new_rows if not r.get("a_rm_no", ""))
+        for n, (row_no, row) in enumerate(batch, start=start + 1):
+            if n % PROGRESS_EVERY == 0:
+                _progress(job, n)
+            item = _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen, errors, actor)
+            if item is not None:
+                plan.append(item)
     _progress(job, len(rows))
     return plan
 
 
+def _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen, errors, actor):
+    no = row.get("customer_no", "")
+    if not no:
+        errors.add(row_no, no, "customer_no", _("缺少客户号。"))
+        return None
+    if len(no) > 32:
+        errors.add(row_no, no, "customer_no", _("客户号不能超过32个字符。"))
+        return None
+    if no in seen["customer_no"]:
+        errors.add(row_no, no, "customer_no", _("客户号与第 %(r)d 行重复。") % {"r": seen["customer_no"][no]})
+        return None
+    seen["customer_no"][no] = row_no
+    existing = existing_by_no.get(no)
+    data = {k: v for k, v in row.items() if not k.startswith("metric:")}
+    metrics = {k[len("metric:"):]: v for k, v in row.items() if k.startswith("metric:") and v != ""}
+    if metrics:
+        data["metrics"] = {**((existing.metrics if existing is not None else None) or {}), **metrics}
+    kind_label = data.get("kind", "")
+    if kind_label:
+        data["kind"] = KIND_LABELS.get(kind_label, kind_label)
+    data["gender"] = GENDER_LABELS.get(data.get("gender", ""), data.get("gender", ""))
+    data["stage"] = STAGE_LABELS.get(data.get("stage", ""), data.get("stage", "")) or None
+    data["source"] = SOURCE_LABELS.get(data.get("source", ""), data.get("source", "")) or Source.IMPORT
+    if existing is not None and existing.pk not in writable_ids:
+        errors.add(row_no, no, "customer_no", _("客户号不可用（已被其他机构使用）。"))
+        return None
+    base = services.customer_values(existing) if existing else None
+    if existing is not None:
+        # keep what the file does not carry
+        data = {k: v for k, v in data.items() if v not in ("", None)}
+        if not data.get("kind"):
+            data["kind"] = existing.kind
+        if not row.get("stage"):
+            data.pop("stage", None)
+        if not row.get("source"):
+            data.pop("source", None)
+    try:
+        values = services.clean_customer_data(data, partial_base=base)
+    except ValidationError as exc:
+        errors.add_validation(row_no, no, exc)
+        return None
+    bad = False
+    for field in services.DUPLICATE_FIELDS:
+        v = values.get(field)
+        if v and v in seen[field]:
+            errors.add(row_no, no, field, _("与第 %(r)d 行重复。") % {"r": seen[field][v]})
+            bad = True
+        elif v:
+            seen[field][v] = row_no
+    if bad:
+        return None
+    extra = {"tags": [t for t in row.get("tags", "").replace("，", ",").replace("、", ",").split(",") if t.strip()]}
+    if existing is None:
+        rm_no, unit_code = row.get("a_rm_no", ""), row.get("org_unit_code", "")
+        rm = unit = None
+        if rm_no:
+            rm, problem = look.rms[rm_no]
+            if rm is None:
+                errors.add(row_no, no, "a_rm_no", _("工号 %(no)s 不存在。") % {"no": rm_no})
+                return None
+            if problem:
+                errors.add(row_no, no, "a_rm_no", problem)
+                return None
+            unit = rm.team or rm.unit
+        elif unit_code:
+            unit = look.units[unit_code]
+            if unit is None:
+                errors.add(row_no, no, "org_unit_code", _("机构代码 %(c)s 不存在。") % {"c": unit_code})
+                return None
+        else:
+            unit = actor.team or actor.unit
+        if not look.in_write_scope(unit):
+            errors.add(row_no, no, "org_unit_code", _("归属机构不在您的管辖范围内。"))
+            return None
+        extra.update(rm=rm, unit=unit, customer_no=no)
+        return (row_no, "create", values, extra)
+    changed = {k: v for k, v in values.items() if base.get(k) != v}
+    tags_now = sorted(t.name for t in existing.tags.all())
+    if "tags" in row and row.get("tags", "") != "" and sorted(set(t.strip() for t in extra["tags"])) != tags_now:
+        extra["set_tags"] = True
+    if not changed and not extra.get("set_tags"):
+        return (row_no, "same", values, {"customer": existing})
+    return (row_no, "update", changed, {**extra, "customer": existing})
+
+
+class _Duplicates:
+    """`services.find_duplicate` for a whole plan: the archives sharing an ID number, credit code or
+    mobile with any planned row, read with one `__in` query per field and batch. An archive this file
+    updates counts with the values it will have after the file (the row-by-row import saw earlier
+    rows' updates; values are unique inside a file, so only swaps between rows can differ)."""
+
+    def __init__(self, plan):
+        self.after = {}  # pk -> (customer, {field: value after this file})
+        wanted = {f: set() for f in services.DUPLICATE_FIELDS}
+        for _row, action, values, extra in plan:
+            if action == "same":
+                continue
+            full = values if action == "create" else {**services.customer_values(extra["customer"]), **values}
+            if action == "update":
+                self.after[extra["customer"].pk] = (extra["customer"], full)
+            for f in services.DUPLICATE_FIELDS:
+                if full.get(f):
+                    wanted[f].add(full[f])
+        self.owners = {f: {} for f in services.DUPLICATE_FIELDS}  # field -> value -> {pk: customer}
+        for f, found in wanted.items():
+            found = sorted(found)
+            for i in range(0, len(found), BATCH_SIZE):
+                for c in Customer.objects.filter(**{f"{f}__in": found[i:i + BATCH_SIZE]}, is_anonymised=False,
+                                                 merged_into__isnull=True):
+                    self.owners[f].setdefault(getattr(c, f), {})[c.pk] = c
+        for pk, (c, full) in self.after.items():
+            if c.is_anonymised or c.merged_into_id:
+                continue
+            for f in services.DUPLICATE_FIELDS:
+                if full.get(f):
+                    self.owners[f].setdefault(full[f], {})[pk] = c
+
+    def _value(self, customer, field):
+        if customer.pk in self.after:
+            return self.after[customer.pk][1].get(field)
+        return getattr(customer, field)
+
+    def find(self, values, exclude_pk=None):
+        """(field, value, other archive) of the first duplicate, lowest id first, or None."""
+        for f in services.DUPLICATE_FIELDS:
+            value = values.get(f)
+            if not value:
+                continue
+            for pk in sorted(self.owners[f].get(value, {})):
+                other = self.owners[f][value][pk]
+                if pk != exclude_pk and self._value(other, f) == value:
+                    return f, value, other
+        return None
+
+
+def _new_customer(values, extra, tiers, metric):
+    """The archive a create row becomes, with everything `Customer.save`, `completeness_of` and the
+    first `recompute_tier` would have set, ready for bulk_create."""
+    rm, unit = extra["rm"], extra["unit"]
+    c = Customer(**values, customer_no=extra["customer_no"], a_rm=rm, org_unit=unit, org_path=unit.path,
+                 name_initials=initials_of(values["name"]))
+    if c.mobile:
+        c.mobile_tail = c.mobile[-4:]
+    if c.id_number:
+        c.id_tail = c.id_number[-4:]
+    c.completeness = services.completeness_of(c, doc_kinds=set(), has_contacts=False, has_financials=False)
+    if tiers is not None:
+        c.tier = services.tier_for_value(tiers, services.metric_value(c, metric))
+    return c
+
+
 def _write_customer_plan(job, actor, plan):
+    """Write a validated plan. New archives are inserted in bulk (BATCH_SIZE rows per INSERT) with
+    their tier computed before the insert, and their tags, birthdays, ownership and first-tier history
+    rows in bulk too; updated rows keep the row-by-row path. The per-row `tier_changed` signal is not
+    sent: one `customers_imported(actor, customer_ids)` covers every created or updated archive."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
-    for row_no, action, values, extra in plan:
+    dups = _Duplicates(plan)
+    rule_set = services.active_rule_set()
+    tiers = list(rule_set.tiers.all()) if rule_set else None
+    metric = rule_set.metric if rule_set else "aum"
+    creates, touched = [], []
+    for _row_no, action, values, extra in plan:
         if action == "same":
             counts["unchanged"] += 1
             continue
         if action == "create":
-            dup = services.find_duplicate(values)
+            dup = dups.find(values)
             if dup is not None:
                 field, value, other = dup
                 services.open_conflict(actor, other, field, value, source="import",
                                        proposed={**values, "customer_no": extra.get("customer_no", "")})
                 counts["conflicts"] += 1
                 continue
-            rm, unit = extra["rm"], extra["unit"]
-            customer = Customer(**values, customer_no=extra["customer_no"],
-                                a_rm=rm, org_unit=unit, org_path=unit.path, name_initials=initials_of(values["name"]))
-            customer.completeness = services.completeness_of(customer, doc_kinds=set(), has_contacts=False,
-                                                             has_financials=False)
+            creates.append((_new_customer(values, extra, tiers, metric), extra))
+            continue
+        customer = extra["customer"]
+        dup = dups.find({**services.customer_values(customer), **values}, exclude_pk=customer.pk)
+        if dup is not None:
+            field, value, other = dup
+            services.open_conflict(actor, other, field, value, source="import", subject=customer,
+                                   proposed={**values, "customer_no": customer.customer_no})
+            counts["conflicts"] += 1
+            continue
+        for k, v in values.items():
+            setattr(customer, k, v)
+        if "name" in values:
+            customer.name_initials = initials_of(customer.name)
+        if values:
+            customer.version += 1
+            customer.completeness = services.completeness_of(customer)
             customer.save()
-            if extra["tags"]:
-                services.set_tags(customer, extra["tags"])
             services.sync_birthday(customer)
-            OwnershipChange.objects.create(customer=customer, kind=OwnershipKind.CREATE, to_a=rm, actor=actor,
-                                           note=_("批量导入"))
-            services.recompute_tier(customer, reason=_("建档定级"))
-            counts["created"] += 1
-        else:
-            customer = extra["customer"]
-            dup = services.find_duplicate({**services.customer_values(customer), **values}, exclude_pk=customer.pk)
-            if dup is not None:
-                field, value, other = dup
-                services.open_conflict(actor, other, field, value, source="import", subject=customer,
-                                       proposed={**values, "customer_no": customer.customer_no})
-                counts["conflicts"] += 1
-                continue
-            for k, v in values.items():
-                setattr(customer, k, v)
-            if "name" in values:
-                customer.name_initials = initials_of(customer.name)
-            if values:
-                customer.version += 1
-                customer.completeness = services.completeness_of(customer)
-                customer.save()
-                services.sync_birthday(customer)
-                if "metrics" in values:
-                    services.recompute_tier(customer, reason=_("指标变动"))
-            if extra.get("set_tags"):
-                services.set_tags(customer, extra["tags"])
-            counts["updated"] += 1
+            if "metrics" in values:
+                services.recompute_tier(customer, reason=_("指标变动"), rule_set=rule_set, tiers=tiers, send=False)
+        if extra.get("set_tags"):
+            services.set_tags(customer, extra["tags"])
+        touched.append(customer.pk)
+        counts["updated"] += 1
+    created = _insert_new_customers(actor, creates, metric)
+    counts["created"] = len(created)
+    ids = [c.pk for c in created] + touched
+    if ids:
+        signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=ids)
     return counts
+
+
+def _insert_new_customers(actor, creates, metric):
+    from django.db.models.signals import post_save
+
+    if not creates:
+        return []
+    customers = Customer.objects.bulk_create([c for c, _extra in creates], batch_size=BATCH_SIZE)
+    if any(c.pk is None for c in customers):  # a backend that cannot return ids from a bulk insert
+        by_no = dict(Customer.objects.filter(customer_no__in=[c.customer_no for c in customers])
+                     .values_list("customer_no", "pk"))
+        for c in customers:
+            c.pk = c.id = by_no[c.customer_no]
+    note, reason, birthday = _("批量导入"), _("建档定级")[:200], _("生日")
+    OwnershipChange.objects.bulk_create(
+        [OwnershipChange(customer=c, kind=OwnershipKind.CREATE, to_a=c.a_rm, actor=actor, note=note)
+         for c in customers], batch_size=BATCH_SIZE)
+    TierChange.objects.bulk_create(
+        [TierChange(customer=c, from_tier=None, to_tier=c.tier, direction=TierDirection.INITIAL, reason=reason,
+                    metric_value=services.metric_value(c, metric),
+                    a_rm_id=c.a_rm_id, org_path=c.org_path)
+         for c in customers if c.tier_id], batch_size=BATCH_SIZE)
+    KeyDate.objects.bulk_create(
+        [KeyDate(customer=c, kind=KeyDateKind.BIRTHDAY, label=birthday, date=c.birth_date,
+                 month=c.birth_date.month, day=c.birth_date.day)
+         for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.birth_date], batch_size=BATCH_SIZE)
+    _bulk_tags(customers, [extra["tags"] for _c, extra in creates])
+    for c in customers:  # receivers of the single save (e.g. the service app's churn watch) still see it
+        post_save.send(sender=Customer, instance=c, created=True, update_fields=None, raw=False, using=c._state.db)
+    return customers
+
+
+def _bulk_tags(customers, names_per_customer):
+    """`services.set_tags` for new archives: missing tags created, links inserted in bulk."""
+    wanted = [[n.strip()[:30] for n in names if n and n.strip()] for names in names_per_customer]
+    all_names = sorted({n for names in wanted for n in names})
+    if not all_names:
+        return
+    tags = {t.name: t for t in Tag.objects.filter(name__in=all_names)}
+    missing = [n for n in all_names if n not in tags]
+    if missing:
+        Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
+        tags = {t.name: t for t in Tag.objects.filter(name__in=all_names)}
+    through = Customer.tags.through
+    through.objects.bulk_create(
+        [through(customer_id=c.pk, tag_id=tags[n].pk) for c, names in zip(customers, wanted)
+         for n in dict.fromkeys(names)], batch_size=BATCH_SIZE)
 
 
 # --- holdings ------------------------------------------------------------------------------------
@@ -496,34 +666,35 @@ def export_xlsx(actor, qs, *, filters: dict) -> str:
         raise PermissionDenied(_("您无权导出客户清单。"))
     tmp = tempfile.NamedTemporaryFile(prefix="customers_", suffix=".xlsx", delete=False)
     tmp.close()
-    wb = xlsxwriter.Workbook(tmp.name, {"constant_memory": True})
+    # text cells stay text (write_row dispatches on type: no formula or link is made from a name)
+    wb = xlsxwriter.Workbook(tmp.name, {"constant_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
     ws = wb.add_worksheet(_("客户清单"))
     money = wb.add_format({"num_format": "#,##0.00"})
     for col, (_f, label) in enumerate(EXPORT_COLUMNS):
         ws.write_string(0, col, _(label))
+    kinds = {k: str(v) for k, v in CustomerKind.choices}
+    stages = {k: str(v) for k, v in Stage.choices}
+    # one row = the exported columns as plain values (joins as columns), streamed in id order chunks
+    columns = ("customer_no", "kind", "name", "id_number", "mobile", "credit_code", "address", "annual_income",
+               "tier__name", "stage", "aum", "deposits", "loans", "a_rm__full_name", "a_rm__username",
+               "b_rm__full_name", "b_rm__username", "completeness")
+    rows = qs.order_by("-aum", "id").values_list(*columns).iterator(chunk_size=5000)
+    write_row = ws.write_row
+    write_number = ws.write_number
     row = 0
-    kinds = dict(CustomerKind.choices)
-    stages = dict(Stage.choices)
-    for c in qs.select_related("tier", "a_rm", "b_rm").order_by("-aum", "id").iterator(chunk_size=2000):
+    for (no, kind, name, id_number, mobile, credit_code, address, income, tier, stage, aum, deposits, loans,
+         a_full, a_user, b_full, b_user, completeness) in rows:
         row += 1
-        for col, (f, _label) in enumerate(EXPORT_COLUMNS):
-            if f in SENSITIVE_FIELDS:
-                ws.write_string(row, col, mask(f, getattr(c, f)))
-            elif f in ("aum", "deposits", "loans"):
-                ws.write_number(row, col, float(getattr(c, f)), money)
-            elif f == "kind":
-                ws.write_string(row, col, str(kinds.get(c.kind, c.kind)))
-            elif f == "stage":
-                ws.write_string(row, col, str(stages.get(c.stage, c.stage)))
-            elif f == "tier":
-                ws.write_string(row, col, c.tier.name if c.tier_id else "")
-            elif f in ("a_rm", "b_rm"):
-                rm = getattr(c, f)
-                ws.write_string(row, col, rm.display_name if rm else "")
-            elif f == "completeness":
-                ws.write_number(row, col, c.completeness)
-            else:
-                ws.write_string(row, col, str(getattr(c, f) or ""))
+        write_row(row, 0, (
+            no, kinds.get(kind, kind), name or "", mask("id_number", id_number), mask("mobile", mobile),
+            credit_code or "", mask("address", address), mask("annual_income", income), tier or "",
+            stages.get(stage, stage),
+        ))
+        write_number(row, 10, float(aum), money)
+        write_number(row, 11, float(deposits), money)
+        write_number(row, 12, float(loans), money)
+        write_row(row, 13, (a_full or a_user or "", b_full or b_user or "", completeness))
     wb.close()
     with transaction.atomic():
         audit.record(actor, "customers.export", object_type="customers.customer", object_id="",
