@@ -195,3 +195,29 @@ def test_customer_page_work_slot_reads_two_queries(world, make_customer, tiers, 
     body = client.get(f"/customers/{c.pk}/").content.decode()
     assert 'data-testid="slot-interactions"' in body and "联系2" in body
     assert f"/work/appointments/new/?customer={c.pk}" not in body
+
+
+def test_rebuild_from_scratch_equals_update_of_existing_rows(book):
+    """recompute_all writes complete rows on INSERT (last contact, rule, due date, status): the result
+    equals the one of updating existing rows, and a second run changes nothing."""
+    today = timezone.localdate()
+    fields = ("customer_id", "a_rm_id", "b_rm_id", "org_path", "rule_id", "last_contact_at", "last_contact_on",
+              "next_due_on", "status")
+
+    def snapshot():
+        return sorted(ContactStatus.objects.values_list(*fields))
+
+    expected = snapshot()
+    assert any(r[6] for r in expected) and any(r[7] for r in expected)
+    ContactStatus.objects.all().delete()
+    out = cadence.recompute_all(today=today, from_interactions=True)
+    assert out["inserted"] == len(expected) and out["updated"] == 0 and out["contacts"] == 0
+    assert snapshot() == expected
+    assert_counters_match(book.users)
+    # existing rows without their last contacts and with stale statuses: the UPDATE path restores them
+    ContactStatus.objects.update(last_contact_at=None, last_contact_on=None, status="none", next_due_on=None)
+    out = cadence.recompute_all(today=today, from_interactions=True)
+    assert out["inserted"] == 0 and out["contacts"] > 0 and out["updated"] > 0
+    assert snapshot() == expected
+    assert cadence.recompute_all(today=today, from_interactions=True) == {"inserted": 0, "contacts": 0, "updated": 0}
+    assert_counters_match(book.users)

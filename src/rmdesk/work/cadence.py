@@ -133,12 +133,36 @@ def _sql_parts(vendor: str) -> dict:
     }
 
 
+LAST_CONTACTS = "work_last_contact_tmp"
+
+
+def _computed_rows(p: dict, source: str, last_on: str, extra_cols: str = "") -> str:
+    """SELECT of the computed state per customer: cid, owners, org path, rule, due date, status (and
+    `extra_cols`), from `source` (FROM … clause that names the customer `c` and defines `last_on`)."""
+    due = p["add"]("x.base", "x.months", "x.days")
+    days_until = p["days_until"]("y.due")
+    return (
+        f"SELECT y.*, CASE WHEN y.rid IS NULL THEN 'none' "
+        f"        WHEN y.due < %s THEN 'overdue' WHEN y.due = %s THEN 'due' "
+        f"        WHEN {days_until} <= y.soon_days THEN 'soon' ELSE 'ok' END AS status "
+        f"FROM (SELECT x.*, CASE WHEN x.rid IS NULL THEN NULL ELSE {due} END AS due "
+        f"      FROM (SELECT c.id AS cid, c.a_rm_id, c.b_rm_id, c.org_path, r.id AS rid, "
+        f"                   r.interval_months AS months, r.interval_days AS days, r.soon_days, {extra_cols}"
+        f"                   COALESCE({last_on}, {p['local_date']('c.created_at')}) AS base "
+        f"            {source}) x) y"
+    )
+
+
 def recompute_all(*, today: date | None = None, from_interactions: bool = False) -> dict:
     """Recompute every customer's cadence row with set-based SQL (SPEC §3 at scale).
 
-    1. insert a row for customers that have none; 2. (from_interactions) rebuild last contacts from
-    the interaction table; 3. one UPDATE … FROM that copies owners and org path, resolves the rule by
-    tier, computes the due date and status, and writes only the rows that changed.
+    1. (from_interactions) last contacts of every customer from the interaction table, aggregated once
+    into a temporary table; 2. insert the complete row (owners, last contact, rule, due date, status)
+    of customers that have none; 3. (from_interactions) move the last contacts of existing rows;
+    4. one UPDATE … FROM that copies owners and org path, resolves the rule by tier, computes the due
+    date and status, and writes only the rows that changed (none of those inserted in 2); 5. rebuild
+    the per-RM counters. Every row is written at most twice, inserted rows once: a rebuild from
+    scratch is one INSERT of a million rows, not an INSERT and two UPDATEs of all of them.
     """
     from rmdesk.customers.models import Customer, Tier, TierRuleSet
 
@@ -151,12 +175,42 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
     rule = CadenceRule._meta.db_table
     inter = Interaction._meta.db_table
     p = _sql_parts(connection.vendor)
+    dist = p["distinct"]
+    rule_joins = (
+        f"LEFT JOIN {tier} t ON t.id = c.tier_id "
+        f"LEFT JOIN {rs} rs ON rs.id = t.rule_set_id "
+        f"LEFT JOIN {rule} r ON r.rule_set_code = rs.code AND r.tier_code = t.code AND r.is_active = %s "
+    )
+    status_params = [today_param, today_param, today_param]
     out = {}
     with transaction.atomic(), connection.cursor() as cur:
+        if from_interactions:
+            cur.execute(f"DROP TABLE IF EXISTS {LAST_CONTACTS}")
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {LAST_CONTACTS} AS "
+                f"SELECT customer_id AS cid, MAX(occurred_at) AS m_at, MAX(occurred_on) AS m_on "
+                f"FROM {inter} GROUP BY customer_id"
+            )
+            cur.execute(f"CREATE UNIQUE INDEX {LAST_CONTACTS}_cid ON {LAST_CONTACTS} (cid)")
+            if connection.vendor == "postgresql":
+                cur.execute(f"ANALYZE {LAST_CONTACTS}")
+            contacts = f"LEFT JOIN {LAST_CONTACTS} lc ON lc.cid = c.id "
+            last_cols = "lc.m_at AS l_at, lc.m_on AS l_on, "
+            last_on = "lc.m_on"
+        else:
+            typed = connection.vendor == "postgresql"
+            last_cols = ("NULL::timestamptz AS l_at, NULL::date AS l_on, " if typed
+                         else "NULL AS l_at, NULL AS l_on, ")
+            contacts, last_on = "", ("NULL::date" if typed else "NULL")
+        new_rows = _computed_rows(
+            p, f"FROM {cust} c {rule_joins}{contacts}"
+               f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id)", last_on, last_cols)
         cur.execute(
-            f"INSERT INTO {cs} (customer_id, org_path, a_rm_id, b_rm_id, status) "
-            f"SELECT c.id, c.org_path, c.a_rm_id, c.b_rm_id, 'none' FROM {cust} c "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id)"
+            f"INSERT INTO {cs} (customer_id, org_path, a_rm_id, b_rm_id, rule_id, last_contact_at, last_contact_on, "
+            f"                  next_due_on, status) "
+            f"SELECT z.cid, z.org_path, z.a_rm_id, z.b_rm_id, z.rid, z.l_at, z.l_on, z.due, z.status "
+            f"FROM ({new_rows}) z",
+            [*status_params, True],
         )
         out["inserted"] = cur.rowcount
         if connection.vendor == "postgresql" and out["inserted"] > 1000:
@@ -164,35 +218,23 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
             cur.execute(f"ANALYZE {cs}")
         if from_interactions:
             cur.execute(
-                f"UPDATE {cs} AS s SET last_contact_at = x.m_at, last_contact_on = x.m_on "
-                f"FROM (SELECT customer_id AS cid, MAX(occurred_at) AS m_at, MAX(occurred_on) AS m_on "
-                f"      FROM {inter} GROUP BY customer_id) x "
-                f"WHERE s.customer_id = x.cid AND (s.last_contact_at {p['distinct']} x.m_at)"
+                f"UPDATE {cs} AS s SET last_contact_at = lc.m_at, last_contact_on = lc.m_on "
+                f"FROM {LAST_CONTACTS} lc "
+                f"WHERE s.customer_id = lc.cid AND (s.last_contact_at {dist} lc.m_at)"
             )
             out["contacts"] = cur.rowcount
-        due = p["add"]("x.base", "x.months", "x.days")
-        days_until = p["days_until"]("y.due")
-        dist = p["distinct"]
-        sql = (
+            cur.execute(f"DROP TABLE {LAST_CONTACTS}")
+        current = _computed_rows(
+            p, f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}", "s2.last_contact_on")
+        cur.execute(
             f"UPDATE {cs} AS s SET rule_id = z.rid, a_rm_id = z.a_rm_id, b_rm_id = z.b_rm_id, "
             f"org_path = z.org_path, next_due_on = z.due, status = z.status "
-            f"FROM (SELECT y.*, CASE WHEN y.rid IS NULL THEN 'none' "
-            f"        WHEN y.due < %s THEN 'overdue' WHEN y.due = %s THEN 'due' "
-            f"        WHEN {days_until} <= y.soon_days THEN 'soon' ELSE 'ok' END AS status "
-            f"      FROM (SELECT x.*, CASE WHEN x.rid IS NULL THEN NULL ELSE {due} END AS due "
-            f"            FROM (SELECT s2.customer_id AS cid, c.a_rm_id, c.b_rm_id, c.org_path, r.id AS rid, "
-            f"                         r.interval_months AS months, r.interval_days AS days, r.soon_days, "
-            f"                         COALESCE(s2.last_contact_on, {p['local_date']('c.created_at')}) AS base "
-            f"                  FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id "
-            f"                  LEFT JOIN {tier} t ON t.id = c.tier_id "
-            f"                  LEFT JOIN {rs} rs ON rs.id = t.rule_set_id "
-            f"                  LEFT JOIN {rule} r ON r.rule_set_code = rs.code AND r.tier_code = t.code "
-            f"                                      AND r.is_active = %s) x) y) z "
+            f"FROM ({current}) z "
             f"WHERE s.customer_id = z.cid AND (s.status {dist} z.status OR s.next_due_on {dist} z.due "
             f"  OR s.rule_id {dist} z.rid OR s.a_rm_id {dist} z.a_rm_id OR s.b_rm_id {dist} z.b_rm_id "
-            f"  OR s.org_path {dist} z.org_path)"
+            f"  OR s.org_path {dist} z.org_path)",
+            [*status_params, True],
         )
-        cur.execute(sql, [today_param, today_param, today_param, True])
         out["updated"] = cur.rowcount
         rebuild_counters(cur)
     return out
