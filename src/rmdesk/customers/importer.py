@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -435,33 +435,79 @@ def _write_customer_plan(job, actor, plan):
     return counts
 
 
+def _insert_rows(model, objs):
+    """INSERT `objs` with one prepared statement per BATCH_SIZE rows (executemany). `objs` are unsaved
+    instances, or dicts {attname: value} (fields left out take their default, evaluated once).
+
+    What bulk_create does per value, minus its SQL assembly: each field's pre_save (defaults,
+    auto_now) and its database preparation, skipped for values the drivers take as they are (str,
+    int, bool, None). Like bulk_create, no pre_save/post_save signal is sent and primary keys are not
+    read back (see `_insert_new_customers`)."""
+    if not objs:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    qn = conn.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    plain = (str, int, type(None))
+
+    def prep(f, value):
+        return value if isinstance(value, plain) else f.get_db_prep_save(value, conn)
+
+    rows = []
+    if isinstance(objs[0], dict):
+        defaults = {f.attname: prep(f, f.pre_save(model(), True)) for f in fields}
+        for obj in objs:
+            rows.append([prep(f, obj[f.attname]) if f.attname in obj else defaults[f.attname] for f in fields])
+    else:
+        for obj in objs:
+            rows.append([prep(f, f.pre_save(obj, True)) for f in fields])
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            # one multi-row VALUES statement per chunk: PostgreSQL pays per statement, not per row
+            per = max(1, min(BATCH_SIZE, 65000 // len(fields)))
+            one = f"({', '.join(['%s'] * len(fields))})"
+            for i in range(0, len(rows), per):
+                chunk = rows[i:i + per]
+                cur.execute(sql.rsplit(" VALUES ", 1)[0] + " VALUES " + ", ".join([one] * len(chunk)),
+                            [v for r in chunk for v in r])
+        else:
+            for i in range(0, len(rows), BATCH_SIZE):
+                cur.executemany(sql, rows[i:i + BATCH_SIZE])
+
+
 def _insert_new_customers(actor, creates, metric):
+    """Insert the new archives and what creating one writes besides (ownership and first-tier
+    history, birthday, tags), in bulk; then send post_save for each, as their single save did."""
     from django.db.models.signals import post_save
 
     if not creates:
         return []
-    customers = Customer.objects.bulk_create([c for c, _extra in creates], batch_size=BATCH_SIZE)
-    if any(c.pk is None for c in customers):  # a backend that cannot return ids from a bulk insert
-        by_no = dict(Customer.objects.filter(customer_no__in=[c.customer_no for c in customers])
-                     .values_list("customer_no", "pk"))
-        for c in customers:
-            c.pk = c.id = by_no[c.customer_no]
+    customers = [c for c, _extra in creates]
+    _insert_rows(Customer, customers)
+    numbers = [c.customer_no for c in customers]
+    pks = {}
+    for i in range(0, len(numbers), BATCH_SIZE):
+        pks.update(Customer.objects.filter(customer_no__in=numbers[i:i + BATCH_SIZE]).values_list("customer_no", "pk"))
+    db = connection.alias
+    for c in customers:
+        c.pk = pks[c.customer_no]
+        c._state.adding, c._state.db = False, db
     note, reason, birthday = _("批量导入"), _("建档定级")[:200], _("生日")
-    OwnershipChange.objects.bulk_create(
-        [OwnershipChange(customer=c, kind=OwnershipKind.CREATE, to_a=c.a_rm, actor=actor, note=note)
-         for c in customers], batch_size=BATCH_SIZE)
-    TierChange.objects.bulk_create(
-        [TierChange(customer=c, from_tier=None, to_tier=c.tier, direction=TierDirection.INITIAL, reason=reason,
-                    metric_value=services.metric_value(c, metric),
-                    a_rm_id=c.a_rm_id, org_path=c.org_path)
-         for c in customers if c.tier_id], batch_size=BATCH_SIZE)
-    KeyDate.objects.bulk_create(
-        [KeyDate(customer=c, kind=KeyDateKind.BIRTHDAY, label=birthday, date=c.birth_date,
-                 month=c.birth_date.month, day=c.birth_date.day)
-         for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.birth_date], batch_size=BATCH_SIZE)
+    actor_id = actor.pk if actor else None
+    _insert_rows(OwnershipChange, [{"customer_id": c.pk, "kind": OwnershipKind.CREATE.value, "to_a_id": c.a_rm_id,
+                                    "actor_id": actor_id, "note": note} for c in customers])
+    _insert_rows(TierChange, [{"customer_id": c.pk, "from_tier_id": None, "to_tier_id": c.tier_id,
+                               "direction": TierDirection.INITIAL.value, "reason": reason,
+                               "metric_value": services.metric_value(c, metric), "a_rm_id": c.a_rm_id,
+                               "org_path": c.org_path} for c in customers if c.tier_id])
+    _insert_rows(KeyDate, [{"customer_id": c.pk, "kind": KeyDateKind.BIRTHDAY.value, "label": birthday,
+                            "date": c.birth_date, "month": c.birth_date.month, "day": c.birth_date.day}
+                           for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.birth_date])
     _bulk_tags(customers, [extra["tags"] for _c, extra in creates])
     for c in customers:  # receivers of the single save (e.g. the service app's churn watch) still see it
-        post_save.send(sender=Customer, instance=c, created=True, update_fields=None, raw=False, using=c._state.db)
+        post_save.send(sender=Customer, instance=c, created=True, update_fields=None, raw=False, using=db)
     return customers
 
 
@@ -477,9 +523,8 @@ def _bulk_tags(customers, names_per_customer):
         Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
         tags = {t.name: t for t in Tag.objects.filter(name__in=all_names)}
     through = Customer.tags.through
-    through.objects.bulk_create(
-        [through(customer_id=c.pk, tag_id=tags[n].pk) for c, names in zip(customers, wanted)
-         for n in dict.fromkeys(names)], batch_size=BATCH_SIZE)
+    _insert_rows(through, [{"customer_id": c.pk, "tag_id": tags[n].pk} for c, names in zip(customers, wanted)
+                           for n in dict.fromkeys(names)])
 
 
 # --- holdings ------------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Search helpers: pinyin initials and classification of a free-text query (SPEC §2 search)."""
 import re
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
 from .validators import USCC_CHARSET
 
 
+@lru_cache(maxsize=65536)
 def initials_of(name: str) -> str:
     """Lower-case pinyin initials of a Chinese name ("张伟明" -> "zwm"); other letters and digits kept."""
     parts = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors=lambda s: list(s))

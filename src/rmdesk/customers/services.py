@@ -160,6 +160,11 @@ def _amount(value, field, errors, *, allow_negative=False):
         return None
 
 
+# the enums' `.values` are rebuilt on every access: the import cleans 100,000 rows
+_KINDS, _RISKS = frozenset(CustomerKind.values), frozenset(RiskTolerance.values)
+_SOURCES, _STAGES = frozenset(Source.values), frozenset(Stage.values)
+
+
 def clean_customer_data(data: dict, *, partial_base: dict | None = None) -> dict:
     """Validate and normalise archive fields (SPEC §2). Raises ValidationError({field: msg}) with all errors.
 
@@ -170,7 +175,7 @@ def clean_customer_data(data: dict, *, partial_base: dict | None = None) -> dict
     errors: dict[str, str] = {}
     out: dict = {}
     kind = merged.get("kind") or CustomerKind.INDIVIDUAL
-    if kind not in CustomerKind.values:
+    if kind not in _KINDS:
         errors["kind"] = _("客户类型无效。")
     out["kind"] = kind
     for field, max_len in TEXT_FIELDS.items():
@@ -254,15 +259,15 @@ def clean_customer_data(data: dict, *, partial_base: dict | None = None) -> dict
     out["is_key_account"] = bool(merged.get("is_key_account"))
 
     risk = merged.get("risk_tolerance") or ""
-    if risk and risk not in RiskTolerance.values:
+    if risk and risk not in _RISKS:
         errors["risk_tolerance"] = _("风险承受能力应为 C1 至 C5。")
     out["risk_tolerance"] = risk
     source = merged.get("source") or Source.SELF
-    if source not in Source.values:
+    if source not in _SOURCES:
         errors["source"] = _("客户来源无效。")
     out["source"] = source
     stage = merged.get("stage") or Stage.POTENTIAL
-    if stage not in Stage.values:
+    if stage not in _STAGES:
         errors["stage"] = _("生命周期阶段无效。")
     out["stage"] = stage
 
