@@ -221,3 +221,21 @@ def test_rebuild_from_scratch_equals_update_of_existing_rows(book):
     assert snapshot() == expected
     assert cadence.recompute_all(today=today, from_interactions=True) == {"inserted": 0, "contacts": 0, "updated": 0}
     assert_counters_match(book.users)
+
+
+def test_import_signal_refreshes_only_the_imported_archives(book, make_customer, tiers, local_dt):
+    """customers_imported(actor, customer_ids): the file's archives get their cadence rows (new ones
+    inserted, changed tiers re-derived) in set-based statements; other customers are left alone."""
+    new = [make_customer(book.rm2, tier=tiers["gold"], created_at=local_dt(2024, 1, 5)) for _ in range(3)]
+    untouched = make_customer(book.rm2, tier=tiers["gold"], created_at=local_dt(2024, 1, 5))
+    changed = book.customers[4]  # standard (no rule) -> gold
+    Customer.objects.filter(pk=changed.pk).update(tier=tiers["gold"])
+    other = book.customers[5]
+    ContactStatus.objects.filter(customer=other).update(status="ok")  # stale on purpose: not in the file
+    customer_signals.customers_imported.send(sender=Customer, actor=book.manager,
+                                             customer_ids=[c.pk for c in new] + [changed.pk])
+    assert set(ContactStatus.objects.filter(customer__in=new).values_list("status", flat=True)) == {"overdue"}
+    assert not ContactStatus.objects.filter(customer=untouched).exists()
+    assert ContactStatus.objects.get(customer=changed).status == "overdue"
+    assert ContactStatus.objects.get(customer=other).status == "ok"
+    assert _counter_totals() == _direct_totals()

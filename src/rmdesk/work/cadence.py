@@ -134,6 +134,7 @@ def _sql_parts(vendor: str) -> dict:
 
 
 LAST_CONTACTS = "work_last_contact_tmp"
+ONLY_IDS = "work_recompute_ids_tmp"
 
 
 def _computed_rows(p: dict, source: str, last_on: str, extra_cols: str = "") -> str:
@@ -153,7 +154,7 @@ def _computed_rows(p: dict, source: str, last_on: str, extra_cols: str = "") -> 
     )
 
 
-def recompute_all(*, today: date | None = None, from_interactions: bool = False) -> dict:
+def recompute_all(*, today: date | None = None, from_interactions: bool = False, customer_ids=None) -> dict:
     """Recompute every customer's cadence row with set-based SQL (SPEC §3 at scale).
 
     1. (from_interactions) last contacts of every customer from the interaction table, aggregated once
@@ -163,6 +164,9 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
     date and status, and writes only the rows that changed (none of those inserted in 2); 5. rebuild
     the per-RM counters. Every row is written at most twice, inserted rows once: a rebuild from
     scratch is one INSERT of a million rows, not an INSERT and two UPDATEs of all of them.
+
+    `customer_ids` restricts 2–4 to those customers (an import file's archives: the ids go to a
+    temporary table); the counters are still rebuilt whole (one GROUP BY).
     """
     from rmdesk.customers.models import Customer, Tier, TierRuleSet
 
@@ -184,6 +188,19 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
     status_params = [today_param, today_param, today_param]
     out = {}
     with transaction.atomic(), connection.cursor() as cur:
+        only_new = only_cur = only_lc = ""
+        if customer_ids is not None:
+            ids = sorted({int(i) for i in customer_ids})
+            cur.execute(f"DROP TABLE IF EXISTS {ONLY_IDS}")
+            cur.execute(f"CREATE TEMPORARY TABLE {ONLY_IDS} (id bigint PRIMARY KEY)")
+            for i in range(0, len(ids), 1000):
+                chunk = ids[i:i + 1000]
+                cur.execute(f"INSERT INTO {ONLY_IDS} (id) VALUES " + ", ".join(["(%s)"] * len(chunk)), chunk)
+            if connection.vendor == "postgresql":
+                cur.execute(f"ANALYZE {ONLY_IDS}")
+            only_new = f"AND c.id IN (SELECT id FROM {ONLY_IDS}) "
+            only_cur = f"WHERE s2.customer_id IN (SELECT id FROM {ONLY_IDS}) "
+            only_lc = f"AND lc.cid IN (SELECT id FROM {ONLY_IDS}) "
         if from_interactions:
             cur.execute(f"DROP TABLE IF EXISTS {LAST_CONTACTS}")
             cur.execute(
@@ -204,7 +221,7 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
             contacts, last_on = "", ("NULL::date" if typed else "NULL")
         new_rows = _computed_rows(
             p, f"FROM {cust} c {rule_joins}{contacts}"
-               f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id)", last_on, last_cols)
+               f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id) {only_new}", last_on, last_cols)
         cur.execute(
             f"INSERT INTO {cs} (customer_id, org_path, a_rm_id, b_rm_id, rule_id, last_contact_at, last_contact_on, "
             f"                  next_due_on, status) "
@@ -220,12 +237,12 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
             cur.execute(
                 f"UPDATE {cs} AS s SET last_contact_at = lc.m_at, last_contact_on = lc.m_on "
                 f"FROM {LAST_CONTACTS} lc "
-                f"WHERE s.customer_id = lc.cid AND (s.last_contact_at {dist} lc.m_at)"
+                f"WHERE s.customer_id = lc.cid AND (s.last_contact_at {dist} lc.m_at) {only_lc}"
             )
             out["contacts"] = cur.rowcount
             cur.execute(f"DROP TABLE {LAST_CONTACTS}")
         current = _computed_rows(
-            p, f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}", "s2.last_contact_on")
+            p, f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}{only_cur}", "s2.last_contact_on")
         cur.execute(
             f"UPDATE {cs} AS s SET rule_id = z.rid, a_rm_id = z.a_rm_id, b_rm_id = z.b_rm_id, "
             f"org_path = z.org_path, next_due_on = z.due, status = z.status "
@@ -236,6 +253,8 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False)
             [*status_params, True],
         )
         out["updated"] = cur.rowcount
+        if customer_ids is not None:
+            cur.execute(f"DROP TABLE {ONLY_IDS}")
         rebuild_counters(cur)
     return out
 

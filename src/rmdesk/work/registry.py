@@ -117,6 +117,16 @@ def _on_tier_changed(sender, customer, old_tier=None, new_tier=None, **kwargs):
     refresh_one(customer)
 
 
+@receiver(customer_signals.customers_imported, dispatch_uid="work.cadence_on_import")
+def _on_imported(sender, customer_ids, **kwargs):
+    """An import file's archives (new ones, changed tiers): their cadence rows in a few set-based
+    statements, not one refresh per row."""
+    from .cadence import recompute_all
+
+    if customer_ids:
+        recompute_all(customer_ids=customer_ids)
+
+
 @receiver(customer_signals.customers_handed_over, dispatch_uid="work.tasks_on_handover")
 def _on_handover(sender, actor, customers, from_rm, to_rm, notes=None, **kwargs):
     """Handover: a follow-up task (待办) per customer for the receiving RM (SPEC §2)."""
