@@ -45,9 +45,9 @@ def _child(op: str, ctx, **kw) -> dict:
 
 
 def write_csv(path: Path, n: int, rm_nos: list[str], seed: int = 7):
-    """n new individual customers in the import template's columns (Chinese headers)."""
+    """n new individual customers in the import template's columns (Chinese headers); n ≤ 100,000."""
     from rmdesk import demo_names
-    from bench.generate import resident_id
+    from bench.generate import _ID_CHECK, _ID_WEIGHTS
 
     from datetime import date
 
@@ -59,10 +59,9 @@ def write_csv(path: Path, n: int, rm_nos: list[str], seed: int = 7):
                     "年收入", "风险承受能力", "生命周期阶段", "客户来源", "主办客户经理工号"])
         for i in range(n):
             birth = date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28))
-            idn = resident_id(rng, birth)
-            idn = "3299" + idn[4:17]
-            from bench.generate import _ID_CHECK, _ID_WEIGHTS
-
+            # region 3299xx is never generated for the dataset, and (region suffix, sequence) is
+            # unique per row, so no two rows share an ID number whatever their birth dates
+            idn = f"3299{i // 1000 % 100:02d}{birth:%Y%m%d}{i % 1000:03d}"
             idn += _ID_CHECK[sum(int(c) * wt for c, wt in zip(idn, _ID_WEIGHTS)) % 11]
             w.writerow([f"IMP{stamp:05d}{i:07d}", "个人", demo_names.person_name(rng), idn,
                         f"166{i:08d}", "男" if int(idn[16]) % 2 else "女", birth.isoformat(),
