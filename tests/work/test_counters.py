@@ -239,3 +239,10 @@ def test_import_signal_refreshes_only_the_imported_archives(book, make_customer,
     assert ContactStatus.objects.get(customer=changed).status == "overdue"
     assert ContactStatus.objects.get(customer=other).status == "ok"
     assert _counter_totals() == _direct_totals()
+
+
+def test_unassigned_customers_are_labelled_in_the_lead_panel():
+    from rmdesk.work.cadence import _label_rows
+
+    rows = _label_rows([{"a_rm": None, "overdue": 3}], "a_rm")
+    assert rows[0]["name"] == "未分配"

@@ -322,20 +322,27 @@ def summary_by_team(qs):
     return rows
 
 
-def overdue_counts(qs, by: str) -> list[dict]:
-    """Overdue customers counted per A-post RM (by="a_rm") or per owning unit (by="org_path"), most
-    first: reads only the overdue rows (home panels of leads and managers over large subtrees)."""
+def _label_rows(rows: list[dict], by: str) -> list[dict]:
+    """Name each row's RM (by="a_rm"; customers without an A-post are 未分配) or unit (by="org_path")."""
+    from django.utils.translation import gettext as _
+
     from rmdesk.org.models import OrgUnit, User
 
-    rows = list(qs.filter(status=S.OVERDUE).values(by).annotate(overdue=Count("pk")).order_by("-overdue")[:20])
     keys = [r[by] for r in rows]
     if by == "a_rm":
         names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[k for k in keys if k])}
     else:
         names = dict(OrgUnit.objects.filter(path__in=keys).values_list("path", "name"))
     for r in rows:
-        r["name"] = names.get(r[by], "—")
+        r["name"] = names.get(r[by]) or (_("未分配") if by == "a_rm" and not r[by] else "—")
     return rows
+
+
+def overdue_counts(qs, by: str) -> list[dict]:
+    """Overdue customers counted per A-post RM (by="a_rm") or per owning unit (by="org_path"), most
+    first: reads only the overdue rows (home panels of leads and managers over large subtrees)."""
+    rows = list(qs.filter(status=S.OVERDUE).values(by).annotate(overdue=Count("pk")).order_by("-overdue")[:20])
+    return _label_rows(rows, by)
 
 
 # --- reading the counters (dashboards, summary tables) -------------------------------------------------
@@ -429,16 +436,7 @@ def team_summary(user) -> list[dict]:
 
 def overdue_counts_for(user, by: str) -> list[dict]:
     """overdue_counts(visible_statuses(user), by) from the counters (top 20, most overdue first)."""
-    from rmdesk.org.models import OrgUnit, User
-
     folded = _fold(scope_buckets(user), by)
     rows = sorted(({by: k, "overdue": c["overdue"]} for k, c in folded.items() if c["overdue"] > 0),
                   key=lambda r: (-r["overdue"], str(r[by])))[:20]
-    keys = [r[by] for r in rows]
-    if by == "a_rm":
-        names = {u.pk: u.display_name for u in User.objects.filter(pk__in=[k for k in keys if k])}
-    else:
-        names = dict(OrgUnit.objects.filter(path__in=keys).values_list("path", "name"))
-    for r in rows:
-        r["name"] = names.get(r[by], "—")
-    return rows
+    return _label_rows(rows, by)
