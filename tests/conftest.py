@@ -93,6 +93,16 @@ def make_customer(db):
     return _make
 
 
+@pytest.fixture
+def make_demo_ctx():
+    """make_demo_ctx(scale=1.0) -> the context seed_demo hands each app's demo.build (seed 7, quiet)."""
+    import io
+
+    from rmdesk.org.management.commands.seed_demo import DemoContext
+
+    return lambda scale=1.0: DemoContext(io.StringIO(), seed=7, scale=scale)
+
+
 def api_token_for(client, username, password=PASSWORD):
     resp = client.post("/api/auth/token", {"username": username, "password": password}, content_type="application/json")
     assert resp.status_code == 200, resp.content

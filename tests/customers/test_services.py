@@ -438,22 +438,11 @@ def test_completeness_counts_fields_and_documents(world, ids):
     assert c.completeness == 100
 
 
-def test_demo_builder_is_idempotent_and_covers_every_kind_and_tier(db):
-    import io
-    import random
-
+def test_demo_builder_is_idempotent_and_covers_every_kind_and_tier(db, make_demo_ctx):
     from rmdesk.customers import demo as customers_demo
     from rmdesk.org import demo as org_demo
 
-    class Ctx:
-        rng = random.Random(7)
-        scale = 0.1
-        out = io.StringIO()
-
-        def log(self, msg):
-            self.out.write(msg + "\n")
-
-    ctx = Ctx()
+    ctx = make_demo_ctx(scale=0.1)
     org_demo.build(ctx)
     customers_demo.build(ctx)
     n = Customer.objects.count()

@@ -9,32 +9,20 @@ from rmdesk.service.models import Case, CaseStatus, ChurnEvent, SurveyResponse, 
 pytestmark = pytest.mark.django_db
 
 
-class Ctx:
-    def __init__(self):
-        import random
-
-        self.rng = random.Random(7)
-        self.scale = 1.0
-        self.lines = []
-
-    def log(self, msg):
-        self.lines.append(msg)
-
-
-def test_demo_without_customers_does_nothing(world):
-    ctx = Ctx()
+def test_demo_without_customers_does_nothing(world, make_demo_ctx):
+    ctx = make_demo_ctx()
     demo.build(ctx)
     assert not Case.objects.exists() and "no customers" in ctx.lines[-1]
 
 
-def test_demo_builds_every_state_and_is_idempotent(world, make_customer):
+def test_demo_builds_every_state_and_is_idempotent(world, make_customer, make_demo_ctx):
     from rmdesk.customers.models import TierRuleSet
 
     rule_set = TierRuleSet.objects.create(code="svc_demo", name="演示分层")
     tier = Tier.objects.create(rule_set=rule_set, code="top", name="顶级客户", rank=9)
     for i in range(40):
         make_customer(world.rm if i % 2 else world.rm_b, world.t1, tier=tier, stage="active", aum=6_000_000)
-    ctx = Ctx()
+    ctx = make_demo_ctx()
     demo.build(ctx)
     statuses = set(Case.objects.values_list("status", flat=True))
     assert statuses == set(CaseStatus.values)
@@ -44,5 +32,5 @@ def test_demo_builds_every_state_and_is_idempotent(world, make_customer):
     assert SurveyResponse.objects.filter(answered_at__isnull=False).exists()
     assert ChurnEvent.objects.exists() and WatchEntry.objects.filter(reason="at_risk").exists()
     n = Case.objects.count()
-    demo.build(Ctx())
+    demo.build(make_demo_ctx())
     assert Case.objects.count() == n

@@ -15,8 +15,10 @@ class DemoContext:
         self.rng = random.Random(seed)
         self.stdout = stdout
         self.scale = scale
+        self.lines = []  # what the builders reported, in order
 
     def log(self, msg):
+        self.lines.append(msg)
         self.stdout.write(msg)
 
 
