@@ -70,6 +70,7 @@ class HoldingOut(Schema):
     balance: Decimal
     opened_on: date | None
     closed_on: date | None
+    matures_on: date | None
 
 
 class TierChangeOut(Schema):
@@ -127,7 +128,7 @@ class CustomerDetail(CustomerRow):
     def resolve_holdings(obj):
         return [HoldingOut(id=h.pk, product_code=h.product.code, product_name=h.product.name,
                            category=h.product.category, risk_level=h.product.risk_level, account_no=h.account_no,
-                           balance=h.balance, opened_on=h.opened_on, closed_on=h.closed_on)
+                           balance=h.balance, opened_on=h.opened_on, closed_on=h.closed_on, matures_on=h.matures_on)
                 for h in obj.holdings.select_related("product")]
 
     @staticmethod
@@ -278,6 +279,7 @@ class HoldingIn(Schema):
     account_no: str = ""
     opened_on: date | None = None
     closed_on: date | None = None
+    matures_on: date | None = None  # 到期日; empty keeps the holding's current date
 
 
 class TextIn(Schema):
@@ -475,10 +477,11 @@ def save_holding(request, customer_id: int, body: HoldingIn):
     if product is None:
         raise ValidationError({"product_code": [_("产品代码不存在。")]})
     h = services.save_holding(request.user, customer_id, product=product, balance=body.balance,
-                              account_no=body.account_no, opened_on=body.opened_on, closed_on=body.closed_on)
+                              account_no=body.account_no, opened_on=body.opened_on, closed_on=body.closed_on,
+                              matures_on=body.matures_on)
     return 201, HoldingOut(id=h.pk, product_code=product.code, product_name=product.name, category=product.category,
                            risk_level=product.risk_level, account_no=h.account_no, balance=h.balance,
-                           opened_on=h.opened_on, closed_on=h.closed_on)
+                           opened_on=h.opened_on, closed_on=h.closed_on, matures_on=h.matures_on)
 
 
 @router.post("/{int:customer_id}/notes", response={201: dict}, summary="添加备注")

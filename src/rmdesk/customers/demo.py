@@ -44,6 +44,21 @@ NEEDS = ["子女教育金规划", "养老规划", "稳健理财", "房贷提前�
          "外汇及跨境汇款"]
 STAGE_W = [("potential", 5), ("intent", 5), ("new", 8), ("active", 60), ("dormant", 13), ("at_risk", 6), ("lost", 3)]
 SOURCE_W = [("self", 30), ("referral", 15), ("campaign", 10), ("walk_in", 25), ("import", 20)]
+# products with a maturity (SPEC §3 product-maturity reminders): term in days, and whether the product
+# renews (the demo shows the current term's maturity, so every few days some fall within the next 30 days)
+TERMS = {"DEP-FIX1Y": (365, True), "DEP-LD3Y": (3 * 365, True), "WM-STABLE": (90, True), "LN-BIZ": (365, True),
+         "LN-MORTGAGE": (20 * 365, False)}
+
+
+def _matures_on(code, opened, today):
+    """The holding's maturity date: opened + term, rolled over renewals to the first one not before today."""
+    if code not in TERMS:
+        return None
+    term, renews = TERMS[code]
+    end = opened + timedelta(days=term)
+    if renews and end < today:
+        end += timedelta(days=term * -(-(today - end).days // term))
+    return end
 
 
 def _weighted(rng, pairs):
@@ -196,9 +211,10 @@ def build(ctx):
     holdings, changes, dates, docs, contacts, fins, owners, needs, notes = [], [], [], [], [], [], [], [], []
     for c in customers:
         for code, bal in c._holdings:
+            opened = c.created_at.date() + timedelta(days=rng.randint(0, 200))
             holdings.append(Holding(customer_id=c.pk, product=products[code], balance=bal,
-                                    account_no=f"{c.customer_no}-{code}",
-                                    opened_on=c.created_at.date() + timedelta(days=rng.randint(0, 200))))
+                                    account_no=f"{c.customer_no}-{code}", opened_on=opened,
+                                    matures_on=_matures_on(code, opened, today)))
         owners.append(OwnershipChange(customer_id=c.pk, kind="create", to_a=c.a_rm, at=c.created_at))
         if c.tier is not None:
             # tier history: first tier at opening, then a move or two, ending at the current tier

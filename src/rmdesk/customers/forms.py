@@ -109,6 +109,8 @@ class HoldingForm(forms.Form):
     account_no = forms.CharField(label=_("账号"), max_length=40, required=False, widget=forms.TextInput(attrs=_ph(_("账号"))))
     balance = forms.CharField(label=_("余额"), widget=forms.TextInput(attrs=_ph(_("余额"))))
     closed_on = forms.DateField(label=_("销户日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    matures_on = forms.DateField(label=_("到期日"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date", "title": _("到期日")}))
 
 
 class FinancialYearForm(forms.Form):

@@ -53,7 +53,7 @@ CUSTOMER_COLUMNS = [
 ]
 HOLDING_COLUMNS = [
     ("customer_no", "客户号"), ("product_code", "产品代码"), ("account_no", "账号"), ("balance", "余额"),
-    ("opened_on", "开户日期"), ("closed_on", "销户日期"),
+    ("opened_on", "开户日期"), ("closed_on", "销户日期"), ("matures_on", "到期日"),
 ]
 KIND_LABELS = {"个人": CustomerKind.INDIVIDUAL, "对公": CustomerKind.CORPORATE, "对公/集团": CustomerKind.CORPORATE,
                "集团": CustomerKind.CORPORATE, "零售户": CustomerKind.OUTLET}
@@ -553,8 +553,11 @@ def _validate_holding_rows(job, actor, rows, errors):
         balance = services._amount(row.get("balance"), "balance", errs)
         opened = services._parse_date(row.get("opened_on"), "opened_on", errs)
         closed = services._parse_date(row.get("closed_on"), "closed_on", errs)
+        matures = services._parse_date(row.get("matures_on"), "matures_on", errs)  # optional column
         if balance is None and "balance" not in errs:
             errs["balance"] = _("请填写余额。")
+        if opened and matures and matures < opened:
+            errs["matures_on"] = _("到期日不能早于开户日期。")
         for f, m in errs.items():
             errors.add(row_no, no, f, m)
         if errs:
@@ -565,7 +568,7 @@ def _validate_holding_rows(job, actor, rows, errors):
             errors.add(row_no, no, "account_no", _("与第 %(r)d 行重复。") % {"r": seen[key]})
             continue
         seen[key] = row_no
-        plan.append((row_no, customer, product, account, balance, opened, closed))
+        plan.append((row_no, customer, product, account, balance, opened, closed, matures))
     _progress(job, len(rows))
     return plan
 
@@ -573,19 +576,21 @@ def _validate_holding_rows(job, actor, rows, errors):
 def _write_holding_plan(job, actor, plan):
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
     touched = {}
-    for _row, customer, product, account, balance, opened, closed in plan:
+    for _row, customer, product, account, balance, opened, closed, matures in plan:
         lookup = {"account_no": account} if account else {"product": product, "account_no": ""}
         h = Holding.objects.filter(customer=customer, **lookup).first()
         if h is None:
             Holding.objects.create(customer=customer, product=product, account_no=account, balance=balance,
-                                   opened_on=opened or timezone.localdate(), closed_on=closed)
+                                   opened_on=opened or timezone.localdate(), closed_on=closed, matures_on=matures)
             counts["created"] += 1
-        elif (h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed) and (not opened or h.opened_on == opened):
+        elif ((h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed)
+              and (not opened or h.opened_on == opened) and (not matures or h.matures_on == matures)):
             counts["unchanged"] += 1
             continue
         else:
             h.product, h.balance, h.closed_on = product, balance, closed
             h.opened_on = opened or h.opened_on
+            h.matures_on = matures or h.matures_on  # an empty 到期日 cell keeps the current date
             h.save()
             counts["updated"] += 1
         touched[customer.pk] = customer

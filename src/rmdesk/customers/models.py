@@ -298,12 +298,20 @@ class Holding(models.Model):
     balance = models.DecimalField(_("余额"), **MONEY)
     opened_on = models.DateField(_("开户日期"), null=True, blank=True)
     closed_on = models.DateField(_("销户日期"), null=True, blank=True)
+    # maturity of a time deposit, wealth product, insurance policy or loan (SPEC §3 product-maturity reminders)
+    matures_on = models.DateField(_("到期日"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("持仓")
         verbose_name_plural = _("持仓")
-        indexes = [models.Index(fields=["customer", "product"], name="holding_cust_prod_idx")]
+        indexes = [
+            models.Index(fields=["customer", "product"], name="holding_cust_prod_idx"),
+            # "open holdings maturing between d1 and d2" (the daily maturity reminders): partial, so only
+            # open holdings that have a maturity date are in it
+            models.Index(fields=["matures_on"], name="holding_matures_open_idx",
+                         condition=models.Q(closed_on__isnull=True, matures_on__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.customer} {self.product} {self.balance}"

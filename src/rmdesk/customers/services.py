@@ -477,30 +477,39 @@ def recompute_aggregates(customer, *, reason: str = ""):
 
 
 @transaction.atomic
-def save_holding(actor, customer_id, *, product, balance, account_no="", opened_on=None, closed_on=None):
-    """Open or update a holding (upsert by account number, else product) and recompute AUM and tier."""
+def save_holding(actor, customer_id, *, product, balance, account_no="", opened_on=None, closed_on=None,
+                 matures_on=None):
+    """Open or update a holding (upsert by account number, else product) and recompute AUM and tier.
+
+    `matures_on` (到期日, SPEC §3 product-maturity reminders): empty keeps the holding's current date."""
     customer = get_customer_or_404(actor, customer_id, write=True)
     errors = {}
     amount = _amount(balance, "balance", errors, allow_negative=False)
     opened = _parse_date(opened_on, "opened_on", errors)
     closed = _parse_date(closed_on, "closed_on", errors)
+    matures = _parse_date(matures_on, "matures_on", errors)
     if amount is None and "balance" not in errors:
         errors["balance"] = _("请填写余额。")
     if opened and closed and closed < opened:
         errors["closed_on"] = _("销户日期不能早于开户日期。")
+    if opened and matures and matures < opened:
+        errors["matures_on"] = _("到期日不能早于开户日期。")
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     lookup = {"account_no": account_no} if account_no else {"product": product, "account_no": ""}
     holding = Holding.objects.filter(customer=customer, **lookup).first() or Holding(customer=customer, account_no=account_no)
-    before = {"balance": holding.balance, "closed_on": holding.closed_on} if holding.pk else None
+    before = ({"balance": holding.balance, "closed_on": holding.closed_on, "matures_on": holding.matures_on}
+              if holding.pk else None)
     holding.product = product
     holding.balance = amount
     holding.opened_on = opened or holding.opened_on or timezone.localdate()
     holding.closed_on = closed
+    holding.matures_on = matures or holding.matures_on
     holding.save()
     recompute_aggregates(customer)
     audit.record(actor, "customers.holding_save", holding, before=before,
-                 after={"customer": customer.pk, "product": product.code, "balance": amount, "closed_on": closed})
+                 after={"customer": customer.pk, "product": product.code, "balance": amount, "closed_on": closed,
+                        "matures_on": holding.matures_on})
     return holding
 
 
@@ -801,7 +810,7 @@ def personal_data(actor, customer_id) -> dict:
     data["tags"] = [t.name for t in customer.tags.all()]
     data["holdings"] = [
         {"product": h.product.name, "account_no": h.account_no, "balance": str(h.balance),
-         "opened_on": _plain(h.opened_on), "closed_on": _plain(h.closed_on)}
+         "opened_on": _plain(h.opened_on), "closed_on": _plain(h.closed_on), "matures_on": _plain(h.matures_on)}
         for h in customer.holdings.select_related("product")
     ]
     data["contacts"] = [{"name": c.name, "title": c.title, "role": c.role, "mobile": c.mobile, "email": c.email}

@@ -273,7 +273,8 @@ def customer_add(request, pk, what):
             services.add_key_date(request.user, pk, kind=d["kind"], day=d["date"], label=d.get("label") or "")
         elif what == "holding":
             services.save_holding(request.user, pk, product=d["product"], balance=d["balance"],
-                                  account_no=d.get("account_no") or "", closed_on=d.get("closed_on"))
+                                  account_no=d.get("account_no") or "", closed_on=d.get("closed_on"),
+                                  matures_on=d.get("matures_on"))
         elif what == "financial":
             services.add_financial_year(request.user, pk, year=d["year"], revenue=d["revenue"], assets=d["assets"],
                                         liabilities=d["liabilities"])

@@ -5,6 +5,7 @@ Each reminder is a notification with a dedupe key, so running the job twice a da
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +23,8 @@ from .periods import next_monday
 from .scope import PENDING_JOURNAL
 
 BIRTHDAY_DAYS_AHEAD = 3
+# product maturities are announced this many days ahead; the setting RMDESK_MATURITY_REMINDER_DAYS overrides it
+MATURITY_DAYS_AHEAD = 30
 
 
 def _month_days(today: date, ahead: int):
@@ -114,8 +117,51 @@ def task_reminders(today: date) -> int:
     return n
 
 
+def maturity_reminders(today: date, days_ahead: int | None = None) -> int:
+    """Product maturities (产品到期, SPEC §3 reminders): every open holding with a positive balance that
+    matures within the next `days_ahead` days (default MATURITY_DAYS_AHEAD / RMDESK_MATURITY_REMINDER_DAYS)
+    is announced once to the customer's A-post RM, and once more on the day itself.
+
+    Pool customers (no A-post) get none: they are worked from the unassigned pool, which an assignment
+    empties first. Anonymised archives get none. "Once" holds across days even after the RM read the
+    message: a holding whose key the recipient already has (read or not) is skipped, so a daily run
+    adds only the holdings that entered the window since the last run. Returns how many were created."""
+    from rmdesk.customers.models import Holding
+
+    from .models import Notification
+
+    if days_ahead is None:
+        days_ahead = getattr(settings, "RMDESK_MATURITY_REMINDER_DAYS", MATURITY_DAYS_AHEAD)
+    ids = list(Holding.objects.filter(closed_on__isnull=True, matures_on__gte=today,  # holding_matures_open_idx
+                                      matures_on__lte=today + timedelta(days=days_ahead), balance__gt=0,
+                                      customer__a_rm__isnull=False, customer__is_anonymised=False)
+               .order_by("matures_on", "pk").values_list("pk", flat=True))
+    n = 0
+    for start in range(0, len(ids), 500):
+        chunk = list(Holding.objects.filter(pk__in=ids[start:start + 500])
+                     .select_related("product", "customer", "customer__a_rm").order_by("matures_on", "pk"))
+        keys = {h.pk: (f"maturity-day:{h.pk}:{h.matures_on.isoformat()}" if h.matures_on == today
+                       else f"maturity:{h.pk}:{h.matures_on.isoformat()}") for h in chunk}
+        sent = set(Notification.objects.filter(recipient_id__in={h.customer.a_rm_id for h in chunk},
+                                               dedupe_key__in=keys.values())
+                   .values_list("recipient_id", "dedupe_key"))
+        for h in chunk:
+            c = h.customer
+            if (c.a_rm_id, keys[h.pk]) in sent:
+                continue
+            values = {"customer": c.name, "product": h.product.name, "amount": f"{h.balance:,.2f}",
+                      "date": h.matures_on.isoformat()}
+            title = (_("产品今日到期：%(customer)s %(product)s %(amount)s（%(date)s）") if h.matures_on == today
+                     else _("产品到期：%(customer)s %(product)s %(amount)s 于 %(date)s 到期")) % values
+            notify(c.a_rm, "maturity", title, url=reverse("customers:detail", args=[c.pk]), obj=h,
+                   dedupe_key=keys[h.pk])
+            n += 1
+    return n
+
+
 def generate_reminders(today: date | None = None) -> dict:
-    """The daily reminders: birthdays and key dates, contacts due, schedules due, reports due, tasks due."""
+    """The daily reminders: birthdays and key dates, contacts due, schedules due, reports due, tasks due,
+    product maturities."""
     today = today or timezone.localdate()
     return {
         "birthdays": birthday_reminders(today),
@@ -123,6 +169,7 @@ def generate_reminders(today: date | None = None) -> dict:
         "schedules": schedule_reminders(today),
         "journals": journal_reminders(today),
         "tasks": task_reminders(today),
+        "maturities": maturity_reminders(today),
     }
 
 
