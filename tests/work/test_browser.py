@@ -4,7 +4,7 @@ import pytest
 from tests.browser import login, page  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_rm_records_visit_and_customer_leaves_overdue_list(page, world, make_customer, tiers, local_dt):  # noqa: F811
