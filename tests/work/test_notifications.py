@@ -52,3 +52,14 @@ def test_notification_api(api_client, world):
     assert api.post("/api/work/notifications/read", {}, content_type="application/json").json() == {"count": 1}
     assert api.get("/api/work/notifications/unread-count").json() == {"count": 0}
     assert unread_count(world.rm2) == 1
+
+
+def test_centre_shows_kind_labels_not_codes(client, world):
+    notify(world.rm, "maturity", "产品到期：张三 定期存款")
+    notify(world.rm, "service.breach", "工单超时")
+    notify(world.rm, "service.something_new", "新类别")
+    notify(world.rm, "unheard_of", "未知类别")
+    client.force_login(world.rm)
+    body = client.get("/work/notifications/").content.decode()
+    assert ">产品到期<" in body and ">SLA 超时<" in body and ">客户服务<" in body and ">消息<" in body
+    assert ">maturity<" not in body and ">service.breach<" not in body

@@ -30,6 +30,33 @@ class CalendarOverride(models.Model):
         return f"{self.day} {self.name}"
 
 
+# What the notification centre calls each kind; kinds are plain strings any app may add, so
+# unknown ones fall back to their app prefix ("service.xxx" -> 客户服务) and then to 消息.
+NOTIFICATION_KIND_LABELS = {
+    "birthday": _("客户生日"),
+    "key_date": _("服务关键时刻"),
+    "maturity": _("产品到期"),
+    "contacts_due": _("客户维护到期"),
+    "schedule_due": _("访问日程待确认"),
+    "journal_due": _("计划总结待提交"),
+    "journal.review": _("待审阅"),
+    "journal.reviewed": _("审阅结果"),
+    "task_due": _("待办到期"),
+    "appointment": _("预约提醒"),
+    "handover": _("客户移交"),
+    "service.approval": _("待批示"),
+    "service.decided": _("批示结果"),
+    "service.assigned": _("工单分派"),
+    "service.at_risk": _("SLA 即将超时"),
+    "service.breach": _("SLA 超时"),
+    "service.escalation": _("SLA 升级"),
+    "service.serious": _("重大投诉"),
+    "service.watch": _("流失预警"),
+    "service.retention": _("挽留任务"),
+}
+NOTIFICATION_PREFIX_LABELS = {"service": _("客户服务"), "journal": _("工作日志"), "customers": _("客户档案")}
+
+
 class Notification(models.Model):
     """One message of the notification centre (工作提醒, SPEC §3): reminders, due items, approvals.
 
@@ -52,6 +79,14 @@ class Notification(models.Model):
     due_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("摘要发送时间"), null=True, blank=True)
+
+    @property
+    def kind_label(self):
+        """The kind as people read it in the centre (SPEC §3), e.g. 产品到期 for "maturity"."""
+        label = NOTIFICATION_KIND_LABELS.get(self.kind)
+        if label is None:
+            label = NOTIFICATION_PREFIX_LABELS.get(self.kind.split(".", 1)[0], _("消息"))
+        return label
 
     class Meta:
         verbose_name = _("消息")
