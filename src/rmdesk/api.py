@@ -11,6 +11,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, django_auth
 
+from rmdesk.core.actions import StaleVersion
+
 
 class BearerToken(HttpBearer):
     def authenticate(self, request, token):
@@ -41,6 +43,12 @@ def validation_detail(exc: ValidationError, prefix=("body",)) -> list[dict]:
                 out.append({"type": err.code or "invalid", "loc": loc, "msg": " ".join(err.messages)})
         return out
     return [{"type": "invalid", "loc": list(prefix), "msg": m} for m in exc.messages]
+
+
+@api.exception_handler(StaleVersion)
+def _stale(request, exc):
+    """Optimistic locking: the record changed since the client read it (core.actions.check_version)."""
+    return api.create_response(request, {"detail": " ".join(exc.messages)}, status=409)
 
 
 @api.exception_handler(ValidationError)

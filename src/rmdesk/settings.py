@@ -2,9 +2,9 @@
 
 Embedded default: SQLite (WAL) in var/, no other server. Production: set DATABASE_URL to a
 PostgreSQL URL, RMDESK_SECRET_KEY, RMDESK_DEBUG=0 and RMDESK_ALLOWED_HOSTS (SPEC §12).
+The test suite runs on rmdesk.settings_test, which starts from these.
 """
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,8 +13,6 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("RMDESK_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-TESTING = "pytest" in sys.modules or os.environ.get("RMDESK_TESTING") == "1"
 
 SECRET_KEY = os.environ.get("RMDESK_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 DEBUG = os.environ.get("RMDESK_DEBUG", "1") == "1"
@@ -35,6 +33,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     # RM Desk domain apps, one per SPEC area (ARCHITECTURE.md "Layout").
+    "rmdesk.core",
     "rmdesk.org",
     "rmdesk.customers",
     "rmdesk.work",
@@ -80,7 +79,7 @@ TEMPLATES = [
 _sqlite_path = VAR_DIR / "rmdesk.sqlite3"
 DATABASES = {
     "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=0 if TESTING else 60
+        env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=60
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -154,10 +153,7 @@ WHITENOISE_USE_FINDERS = True
 # --- background work ------------------------------------------------------------------------
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get(
-            "RMDESK_TASKS_BACKEND",
-            "django_tasks.backends.immediate.ImmediateBackend" if TESTING else "django_tasks_db.backend.DatabaseBackend",
-        )
+        "BACKEND": os.environ.get("RMDESK_TASKS_BACKEND", "django_tasks_db.backend.DatabaseBackend"),
     }
 }
 
@@ -174,11 +170,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
-
-if TESTING:
-    # Argon2 is the production hasher (above); tests use a fast one so the suite stays quick.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Lock-out is per username on purpose: bank branches sit behind shared NAT addresses, so locking an
 # address would lock a whole branch out after one person's typos (docs/decisions.md).

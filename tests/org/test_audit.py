@@ -5,8 +5,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from rmdesk.org import audit
-from rmdesk.org.models import AuditEvent
+from rmdesk.core import audit
+from rmdesk.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@
 import pytest
 from django.conf import settings
 
-from rmdesk.org.models import ApiToken, AuditEvent
+from rmdesk.core.models import AuditEvent
+from rmdesk.org.models import ApiToken
 from tests.conftest import PASSWORD, api_token_for
 
 pytestmark = pytest.mark.django_db

@@ -1,51 +1,14 @@
-"""The data-scope matrix: every role against objects inside and outside its subtree (SPEC §1).
+"""Scope matrix of the org app (SPEC §1): every role against units, staff and approval requests
+inside and outside its subtree. Out-of-scope objects answer 404 on pages and API alike, never 403
+(no existence leak). The customer archive's matrix is in tests/customers/test_scope.py."""
 
-Out-of-scope objects answer 404 on pages and API alike, never 403 (no existence leak).
-"""
 import pytest
 
-from rmdesk.customers.scope import visible_customers
+from tests.scope_matrix import Matrix, Sample
 
 pytestmark = pytest.mark.django_db
 
-# customer -> which users see it (read) and which may change it (write)
-CUSTOMER_MATRIX = {
-    "c_rm": ({"rm", "lead", "manager", "risk", "compliance", "assistant"}, {"rm", "lead", "manager"}),
-    "c_b_post": ({"rm", "rm_t1b", "manager", "risk", "compliance", "assistant"}, {"rm", "rm_t1b", "manager"}),
-    "c_t1b": ({"rm_t1b", "manager", "risk", "compliance", "assistant"}, {"rm_t1b", "manager"}),
-    "c_t2": ({"rm2", "lead2"}, {"rm2", "lead2"}),
-}
-USERS = ["rm", "rm_b", "rm_t1b", "lead", "rm2", "lead2", "manager", "risk", "compliance", "assistant", "referrer", "admin"]
-
-
-@pytest.fixture
-def customers(world, make_customer):
-    return {
-        "c_rm": make_customer(world.rm, world.t1),
-        "c_b_post": make_customer(world.rm_t1b, world.t1b, b_rm=world.rm),
-        "c_t1b": make_customer(world.rm_t1b, world.t1b),
-        "c_t2": make_customer(world.rm2, world.t2),
-    }
-
-
-@pytest.mark.parametrize("username", USERS)
-def test_customer_scope_matrix(world, customers, username):
-    user = getattr(world, username)
-    seen = {key for key, c in customers.items() if visible_customers(user).filter(pk=c.pk).exists()}
-    writable = {key for key, c in customers.items() if visible_customers(user, write=True).filter(pk=c.pk).exists()}
-    assert seen == {k for k, (readers, _) in CUSTOMER_MATRIX.items() if username in readers}
-    assert writable == {k for k, (_, writers) in CUSTOMER_MATRIX.items() if username in writers}
-
-
-def test_several_roles_see_the_union(world, customers):
-    from rmdesk.org.models import Role
-
-    world.rm2.roles.add(Role.objects.get_or_create(code="risk")[0])
-    world.rm2 = type(world.rm2).objects.get(pk=world.rm2.pk)  # drop the cached role set
-    world.rm2.unit = world.s1
-    seen = set(visible_customers(world.rm2).values_list("name", flat=True))
-    assert seen == {customers[k].name for k in ("c_rm", "c_b_post", "c_t1b", "c_t2")}
-
+# --- units and staff: administrators see all, others their home unit's subtree --------------------
 
 # unit code -> users who may see that unit (and its staff)
 UNIT_MATRIX = {
@@ -56,34 +19,35 @@ UNIT_MATRIX = {
     "B": {"admin"},
 }
 
-
-@pytest.mark.parametrize("username", USERS)
-def test_unit_pages_and_api_follow_scope(client, api_client, world, username):
-    user = getattr(world, username)
-    client.force_login(user)
-    api = api_client(user)
-    for code, allowed in UNIT_MATRIX.items():
-        unit = world.units[code]
-        expected = 200 if username in allowed else 404
-        assert client.get(f"/org/units/{unit.pk}/").status_code == expected, (username, code, "page")
-        assert api.get(f"/api/org/units/{unit.pk}").status_code == expected, (username, code, "api")
-    listed = {u["code"] for u in api.get("/api/org/units").json()}
-    assert listed & set(UNIT_MATRIX) == {c for c, allowed in UNIT_MATRIX.items() if username in allowed}
+units = Matrix("org", samples="unit_samples")
 
 
-@pytest.mark.parametrize("username", USERS)
-def test_staff_pages_and_api_follow_scope(client, api_client, world, username):
-    user = getattr(world, username)
-    client.force_login(user)
-    api = api_client(user)
-    for target_name, unit_code in (("rm", "O1"), ("rm2", "O2"), ("manager", "S1")):
-        target = getattr(world, target_name)
-        allowed = username in UNIT_MATRIX[unit_code] or username == target_name
-        expected = 200 if allowed else 404
-        assert client.get(f"/org/staff/{target.pk}/").status_code == expected, (username, target_name)
-        assert api.get(f"/api/org/staff/{target.pk}").status_code == expected, (username, target_name)
-    names = {s["username"] for s in api.get("/api/org/staff").json()}
-    assert ("rm2" in names) == (username in UNIT_MATRIX["O2"] or username == "rm2")
+@pytest.fixture
+def unit_samples(world):
+    return [Sample(code, readers, unit=world.units[code]) for code, readers in UNIT_MATRIX.items()]
+
+
+units.page("org:unit_detail", obj="unit")
+units.api("GET /api/org/units/{unit_id}", obj="unit")
+units.listing("GET /api/org/units", obj="unit", field="code", attr="code")
+
+test_unit_scope_matrix = units.test()
+
+staff = Matrix("org", samples="staff_samples")
+
+
+@pytest.fixture
+def staff_samples(world):
+    # a person is seen by whoever sees their unit, and always by themselves
+    return [Sample(name, UNIT_MATRIX[code] | {name}, person=getattr(world, name))
+            for name, code in (("rm", "O1"), ("rm2", "O2"), ("manager", "S1"))]
+
+
+staff.page("org:staff_detail", obj="person")
+staff.api("GET /api/org/staff/{staff_id}", obj="person")
+staff.listing("GET /api/org/staff", obj="person", field="username", attr="username")
+
+test_staff_scope_matrix = staff.test()
 
 
 def test_missing_object_and_foreign_object_look_the_same(client, world):
@@ -94,13 +58,39 @@ def test_missing_object_and_foreign_object_look_the_same(client, world):
     assert "页面不存在" in foreign.content.decode()
 
 
-def test_team_that_gains_a_sub_team_covers_it(world, make_customer):
-    """Leaf teams are matched by equality; once a team has children its lead sees them too."""
-    from rmdesk.org.models import OrgUnit, UnitKind, User
+# --- approval requests: the deciders of the pending step see it, the maker withdraws it -----------
 
-    own = make_customer(world.rm, world.t1)
-    assert set(visible_customers(world.lead)) == {own}
-    sub = OrgUnit.objects.get(pk=world.t1.pk).add_child(code="T1s", name="一队小组", kind=UnitKind.TEAM)
-    nested = make_customer(world.rm, sub)
-    lead = User.objects.select_related("team", "unit").get(pk=world.lead.pk)
-    assert set(visible_customers(lead)) == {own, nested}
+approvals = Matrix("org", samples="approval_samples")
+
+
+@pytest.fixture
+def approval_samples(world):
+    from rmdesk.core.approvals import request_approval
+
+    def ask(maker, unit):
+        return request_approval(maker, "test.scope", f"{maker.username} 的申请", {}, unit=unit, reason="范围测试")
+
+    # the default one-step chain: a supervisor (team lead, branch manager) over the request's unit
+    return [
+        Sample("t1", {"lead", "manager"}, {"lead", "manager"}, request=ask(world.rm, world.t1), maker="rm"),
+        Sample("t2", {"lead2"}, {"lead2"}, request=ask(world.rm2, world.t2), maker="rm2"),
+    ]
+
+
+def _maker_only(ok):
+    return lambda username, s: ok if username == s.maker else 404
+
+
+approvals.listing("GET /api/org/approvals", obj="request")
+approvals.api("POST /api/org/approvals/{request_id}/decision", obj="request",
+              body=lambda s: {"decision": "reject", "version": s.request.version, "opinion": "不同意"})
+# only the maker may resubmit (a pending request is not returned: 422) or withdraw their request
+approvals.api("POST /api/org/approvals/{request_id}/resubmit", obj="request",
+              body=lambda s: {"version": s.request.version}, expect=_maker_only(422))
+approvals.api("POST /api/org/approvals/{request_id}/cancel", obj="request",
+              body=lambda s: {"version": s.request.version}, expect=_maker_only(200))
+
+test_approval_scope_matrix = approvals.test()
+
+approvals.exempt("DELETE /api/auth/tokens/{token_id}",
+                 "revokes only the caller's own tokens (administrators any): tests/org/test_auth.py")

@@ -8,22 +8,23 @@ class CustomersConfig(AppConfig):
     verbose_name = _("客户档案")
 
     def ready(self):
-        from rmdesk.org import nav
+        from rmdesk.core import hooks
+        from rmdesk.core.roles import READERS, SUPERVISORS, RoleCode
 
         from . import services  # noqa: F401  (registers the approval handlers)
-        from .services import CREATE_ROLES, IMPORT_ROLES, SUPERVISOR_ROLES
+        from .services import IMPORT_ROLES
 
-        viewers = ("rm", "team_lead", "branch_manager", "risk", "compliance", "assistant")
-        nav.register(nav.NavItem("customers", _("客户档案"), "customers:list", roles=viewers, order=10))
-        nav.register(nav.NavItem("customers_import", _("客户导入"), "customers:import", roles=IMPORT_ROLES, order=11))
-        nav.register(nav.NavItem("customers_pool", _("待分配客户"), "customers:pool", roles=SUPERVISOR_ROLES, order=12))
-        nav.register(nav.NavItem("customers_conflicts", _("冲突处理"), "customers:conflicts",
-                                 roles=(*SUPERVISOR_ROLES, "rm"), order=13))
-        nav.register(nav.NavItem("customers_handover", _("客户移交"), "customers:handover", roles=SUPERVISOR_ROLES,
-                                 order=14))
-        del CREATE_ROLES
-        nav.register_home_panel(_home_panel)
-        nav.register_counter(_conflict_counter)
+        for item in (
+            hooks.MenuItem("customers", _("客户档案"), "customers:list", roles=READERS, order=10),
+            hooks.MenuItem("customers_import", _("客户导入"), "customers:import", roles=IMPORT_ROLES, order=11),
+            hooks.MenuItem("customers_pool", _("待分配客户"), "customers:pool", roles=SUPERVISORS, order=12),
+            hooks.MenuItem("customers_conflicts", _("冲突处理"), "customers:conflicts",
+                           roles=(*SUPERVISORS, RoleCode.RM), order=13),
+            hooks.MenuItem("customers_handover", _("客户移交"), "customers:handover", roles=SUPERVISORS, order=14),
+            hooks.HomePanel("customers", _home_panel),
+            hooks.Counter("customer_conflicts", _conflict_counter),
+        ):
+            hooks.register(item)
 
 
 def _home_panel(request):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from .models import ApiToken, ApprovalRequest, AuditEvent, OrgUnit, Qualification, Role, User
+from .models import ApiToken, OrgUnit, Qualification, Role, User
 
 
 @admin.register(OrgUnit)
@@ -41,33 +41,7 @@ class RoleAdmin(admin.ModelAdmin):
     list_display = ("code",)
 
 
-@admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "requested_by", "status", "decided_by", "requested_at")
-    list_filter = ("status", "kind")
-    readonly_fields = [f.name for f in ApprovalRequest._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
     readonly_fields = ("user", "prefix", "digest", "created_at", "expires_at", "last_used_at")
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("id", "at", "actor_name", "action", "object_type", "object_id")
-    list_filter = ("action",)
-    search_fields = ("actor_name", "object_id", "action")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,11 +1,17 @@
 """API of the org app: tokens, the current user, org units and staff, scoped (SPEC §1, §12)."""
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from django.http import Http404
+from ninja import Field, Router, Schema
+
+from rmdesk.core import approvals
+from rmdesk.core.models import ApprovalRequest
 
 from . import services
 from .models import ApiToken
@@ -156,6 +162,16 @@ def get_staff(request, staff_id: int):
     return get_object_or_404(visible_staff(request.user).prefetch_related("roles"), pk=staff_id)
 
 
+class DecisionOut(Schema):
+    step_order: int
+    step_name: str
+    round: int
+    decided_by_id: int
+    decision: str
+    opinion: str
+    decided_at: datetime
+
+
 class ApprovalOut(Schema):
     id: int
     kind: str
@@ -166,26 +182,56 @@ class ApprovalOut(Schema):
     requested_at: datetime
     reason: str
     status: str
+    chain_id: int | None
+    amount: Decimal | None
+    step_order: int
+    step_due_at: datetime | None
+    round: int
+    version: int
     decided_by_id: int | None
     decided_at: datetime | None
     comment: str
+    decisions: list[DecisionOut]
 
 
 class DecisionIn(Schema):
-    approve: bool
-    comment: str = ""
+    decision: Literal["approve", "reject", "return"]
+    version: int
+    opinion: str = Field("", max_length=2000)
+
+
+class MakerActionIn(Schema):
+    version: int
 
 
 @org_router.get("/approvals", response=list[ApprovalOut])
-def list_pending_approvals(request):
-    """Maker-checker requests waiting for the caller's decision."""
-    return services.pending_approvals_for(request.user)
+def list_pending_approvals(request, kind: str | None = None):
+    """The inbox: every pending approval step the caller may decide (never their own requests)."""
+    return approvals.pending_for(request.user, kind=kind)
+
+
+@org_router.get("/approvals/mine", response=list[ApprovalOut])
+def list_my_requests(request):
+    """The caller's own requests, newest first."""
+    return list(ApprovalRequest.objects.filter(requested_by=request.user).prefetch_related("decisions")
+                .order_by("-requested_at")[:200])
 
 
 @org_router.post("/approvals/{request_id}/decision", response=ApprovalOut)
 def decide(request, request_id: int, data: DecisionIn):
-    if request_id not in {r.pk for r in services.pending_approvals_for(request.user)}:
-        from django.http import Http404
-
+    """Approve, reject or return the pending step (409 when another decider moved it on meanwhile)."""
+    if request_id not in {r.pk for r in approvals.pending_for(request.user)}:
         raise Http404
-    return services.decide_approval(request.user, request_id, approve=data.approve, comment=data.comment)
+    return approvals.decide(request.user, request_id, data.decision, opinion=data.opinion, version=data.version)
+
+
+@org_router.post("/approvals/{request_id}/resubmit", response=ApprovalOut)
+def resubmit(request, request_id: int, data: MakerActionIn):
+    """The maker sends a returned request again (a new round from the first step)."""
+    return approvals.resubmit(request.user, request_id, version=data.version)
+
+
+@org_router.post("/approvals/{request_id}/cancel", response=ApprovalOut)
+def cancel(request, request_id: int, data: MakerActionIn):
+    """The maker withdraws a pending or returned request."""
+    return approvals.cancel(request.user, request_id, version=data.version)

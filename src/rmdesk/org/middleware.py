@@ -1,5 +1,5 @@
 """Carry the client address into audit events written during the request (SPEC §8)."""
-from .audit import current_ip
+from rmdesk.core.audit import current_ip
 
 
 class AuditContextMiddleware:

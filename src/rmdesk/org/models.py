@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
+from rmdesk.core.roles import RoleCode  # noqa: F401  (re-exported: staff roles are org data)
+
 
 class UnitKind(models.TextChoices):
     HEAD_OFFICE = "head", _("总行")
@@ -47,17 +49,6 @@ class OrgUnit(MP_Node):
 
     def full_name(self):
         return " / ".join(a.name for a in [*self.get_ancestors(), self])
-
-
-class RoleCode(models.TextChoices):
-    RM = "rm", _("客户经理")
-    TEAM_LEAD = "team_lead", _("团队长/网点负责人")
-    BRANCH_MANAGER = "branch_manager", _("分管行长")
-    RISK = "risk", _("风险经理")
-    COMPLIANCE = "compliance", _("合规/审计")
-    ASSISTANT = "assistant", _("产品经理/助理")
-    REFERRER = "referrer", _("大堂经理/柜员")
-    ADMIN = "admin", _("系统管理员")
 
 
 class Role(models.Model):
@@ -157,43 +148,6 @@ class Qualification(models.Model):
         return not self.revoked and self.issued_on <= day <= self.expires_on
 
 
-class ApprovalStatus(models.TextChoices):
-    PENDING = "pending", _("待审批")
-    APPROVED = "approved", _("已批准")
-    REJECTED = "rejected", _("已驳回")
-    CANCELLED = "cancelled", _("已撤回")
-
-
-class ApprovalRequest(models.Model):
-    """A generic maker-checker request: the maker asks, a different person decides (SPEC §1).
-
-    `kind` names the business action (e.g. "customers.assign"), `payload` carries its parameters
-    and the owning app's service carries the action out when the request is approved.
-    """
-
-    kind = models.CharField(_("类型"), max_length=50, db_index=True)
-    title = models.CharField(_("标题"), max_length=200)
-    payload = models.JSONField(_("内容"), default=dict)
-    unit = models.ForeignKey(OrgUnit, verbose_name=_("机构"), on_delete=models.PROTECT, null=True, blank=True)
-    requested_by = models.ForeignKey(User, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+")
-    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
-    reason = models.TextField(_("申请理由"), blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
-    decided_by = models.ForeignKey(
-        User, verbose_name=_("审批人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
-    comment = models.TextField(_("审批意见"), blank=True)
-
-    class Meta:
-        verbose_name = _("审批申请")
-        verbose_name_plural = _("审批申请")
-        indexes = [models.Index(fields=["status", "unit"])]
-
-    def __str__(self):
-        return self.title
-
-
 class ApiToken(models.Model):
     """A bearer token for the REST API; only its SHA-256 digest is stored (SPEC §12)."""
 
@@ -212,56 +166,4 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_of(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
-
-
-class AuditEvent(models.Model):
-    """One business event in the append-only, hash-chained audit trail (SPEC §8).
-
-    hash = SHA-256(prev_hash + canonical JSON of the row's content). Altering or deleting a row
-    breaks the chain at that point; `manage.py verify_audit` finds the first broken link.
-    """
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=60, db_index=True)
-    object_type = models.CharField(max_length=60, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        verbose_name = _("审计事件")
-        verbose_name_plural = _("审计事件")
-        indexes = [
-            models.Index(fields=["object_type", "object_id"]),
-            models.Index(fields=["actor", "at"]),
-        ]
-
-    def content(self) -> dict:
-        return {
-            "at": self.at.isoformat(),
-            "actor": self.actor_id,
-            "actor_name": self.actor_name,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "summary": self.summary,
-            "ip": self.ip,
-        }
-
-    def compute_hash(self) -> str:
-        body = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
-            raise PermissionError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit events are append-only")
+from rmdesk.core.models import ApprovalRequest, ApprovalStatus, AuditEvent  # noqa: E402,F401  TEMP

@@ -1,4 +1,5 @@
-"""Business actions of the org app: qualification rule, maker-checker approvals, API tokens (SPEC §1, §12).
+"""Business actions of the org app: qualification rule and API tokens (SPEC §1, §12). Approvals are the
+kernel's (rmdesk.core.approvals).
 
 Every action takes the acting user first and writes its audit event in the same transaction.
 """
@@ -11,18 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit
-from .models import ApiToken, ApprovalRequest, ApprovalStatus, RoleCode, StaffStatus, User
-
-
-class SelfApprovalError(PermissionDenied):
-    """Maker-checker: nobody approves their own request (SPEC §1)."""
-
-
-def ensure_not_self(maker, checker):
-    """Refuse a decision by the person who made the request (maker-checker, SPEC §1)."""
-    if maker is not None and checker is not None and maker.pk == checker.pk:
-        raise SelfApprovalError(_("不能审批本人提交的申请。"))
+from rmdesk.core import audit
+from .models import ApiToken, RoleCode, StaffStatus, User
 
 
 # --- qualification ---------------------------------------------------------------------------
@@ -43,62 +34,6 @@ def ensure_can_be_assigned_customers(user, on=None):
         raise ValidationError(
             _("%(name)s 没有有效的岗位资质认证，不能分配客户。") % {"name": user.display_name}
         )
-
-
-# --- maker-checker approvals -------------------------------------------------------------------
-
-_APPROVAL_HANDLERS = {}
-
-
-def register_approval_handler(kind: str, on_approved, may_decide=None):
-    """Apps register what happens when a request of `kind` is approved, and who may decide it.
-
-    on_approved(checker, request) carries the action out inside the approval's transaction;
-    may_decide(checker, request) -> bool restricts deciders (default: a team lead or branch manager
-    whose scope covers the request's unit).
-    """
-    _APPROVAL_HANDLERS[kind] = (on_approved, may_decide)
-
-
-def default_may_decide(checker, request) -> bool:
-    if not checker.has_role(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER):
-        return False
-    if request.unit is None:
-        return True
-    from .scope import _subtree_paths
-
-    return any(request.unit.path.startswith(p) for p in _subtree_paths(checker, write=True))
-
-
-@transaction.atomic
-def request_approval(maker, kind: str, title: str, payload: dict, *, unit=None, reason: str = ""):
-    """Open a maker-checker request; nothing changes until a different person approves it."""
-    req = ApprovalRequest.objects.create(
-        kind=kind, title=title, payload=payload, unit=unit, requested_by=maker, reason=reason
-    )
-    audit.record(maker, "approval.request", req, after={"kind": kind, "title": title, "payload": payload})
-    return req
-
-
-@transaction.atomic
-def decide_approval(checker, request_id: int, *, approve: bool, comment: str = ""):
-    """Approve or reject a pending request. The maker can never decide their own request."""
-    req = ApprovalRequest.objects.select_for_update().get(pk=request_id)
-    if req.status != ApprovalStatus.PENDING:
-        raise ValidationError(_("该申请已处理，不能重复审批。"))
-    ensure_not_self(req.requested_by, checker)
-    on_approved, may_decide = _APPROVAL_HANDLERS.get(req.kind, (None, None))
-    if not (may_decide or default_may_decide)(checker, req):
-        raise PermissionDenied(_("您无权审批该申请。"))
-    req.status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
-    req.decided_by = checker
-    req.decided_at = timezone.now()
-    req.comment = comment
-    req.save()
-    if approve and on_approved is not None:
-        on_approved(checker, req)
-    audit.record(checker, "approval.approve" if approve else "approval.reject", req, after={"comment": comment})
-    return req
 
 
 # --- API tokens --------------------------------------------------------------------------------
@@ -150,21 +85,11 @@ def revoke_api_token(actor, token_id: int):
     return token
 
 
-def pending_approvals_for(checker):
-    """Pending requests this person could decide (never their own), newest first (SPEC §1)."""
-    from django.db.models import Q
+# TEMP: the customers app still imports these names from here; removed once it uses rmdesk.core.approvals.
+from rmdesk.core.approvals import SelfApprovalError, ensure_not_self, request_approval  # noqa: E402,F401
 
-    from .scope import _subtree_paths
 
-    qs = ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).exclude(requested_by=checker)
-    if not checker.has_role(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER):
-        return qs.none()
-    paths = _subtree_paths(checker, write=True)
-    if not paths:
-        return qs.none()
-    q = Q()
-    for p in paths:
-        q |= Q(unit__path__startswith=p)
-    candidates = qs.filter(q).select_related("requested_by", "unit").order_by("-requested_at")
-    # apps may narrow who decides their kinds further
-    return [r for r in candidates if (_APPROVAL_HANDLERS.get(r.kind, (None, None))[1] or default_may_decide)(checker, r)]
+def register_approval_handler(kind, on_approved, may_decide=None):  # TEMP
+    from rmdesk.core import approvals
+
+    approvals.register_handler(kind, kind, on_approved=on_approved, may_decide=may_decide)

@@ -2,7 +2,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from . import audit
+from rmdesk.core import audit
 
 
 @receiver(user_logged_in)

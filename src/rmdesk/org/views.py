@@ -5,13 +5,15 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from . import nav
+from . import forms
+
+from rmdesk.core import hooks
 from .scope import visible_staff, visible_units
 
 
 @login_required
 def home(request):
-    return render(request, "org/home.html", {"panels": nav.home_panels_for(request)})
+    return render(request, "org/home.html", {"panels": hooks.home_panels_for(request)})
 
 
 @require_GET
@@ -61,30 +63,49 @@ def error_500(request):
 
 @login_required
 def approvals(request):
-    """Maker-checker inbox: requests waiting for my decision, and my own requests (SPEC §1)."""
+    """The one inbox (审批中心, SPEC §1): every pending step I may decide, filtered by kind, with the
+    chain's history; and my own requests, which I may resubmit when returned or withdraw."""
     from django.contrib import messages
     from django.core.exceptions import PermissionDenied, ValidationError
     from django.shortcuts import redirect
     from django.utils.translation import gettext as _
 
-    from . import services
-    from .models import ApprovalRequest
+    from rmdesk.core import approvals as chains
+    from rmdesk.core.models import ApprovalRequest, DecisionKind
 
     if request.method == "POST":
-        pending_ids = {r.pk for r in services.pending_approvals_for(request.user)}
+        form = forms.ApprovalActionForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+            return redirect("org:approvals")
+        d = form.cleaned_data
         try:
-            req_id = int(request.POST.get("request_id", "0"))
-        except ValueError:
-            req_id = 0
-        if req_id not in pending_ids:
-            raise Http404
-        approve = request.POST.get("decision") == "approve"
-        try:
-            services.decide_approval(request.user, req_id, approve=approve, comment=request.POST.get("comment", ""))
+            if d["decision"] in ("resubmit", "cancel"):
+                action = chains.resubmit if d["decision"] == "resubmit" else chains.cancel
+                action(request.user, d["request_id"], version=d["version"])
+            else:
+                if d["request_id"] not in {r.pk for r in chains.pending_for(request.user)}:
+                    raise Http404
+                chains.decide(request.user, d["request_id"], d["decision"], opinion=d["comment"],
+                              version=d["version"])
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
-            messages.success(request, _("已批准。") if approve else _("已驳回。"))
+            messages.success(request, _("已办理。"))
         return redirect("org:approvals")
-    mine = ApprovalRequest.objects.filter(requested_by=request.user).select_related("decided_by").order_by("-requested_at")[:50]
-    return render(request, "org/approvals.html", {"pending": services.pending_approvals_for(request.user), "mine": mine})
+    kind = request.GET.get("kind") or None
+    pending = chains.pending_for(request.user)
+    kinds = sorted({r.kind for r in pending})
+    if kind:
+        pending = [r for r in pending if r.kind == kind]
+    for r in pending:
+        r.kind_label = chains.kind_label(r.kind)
+        r.step = chains.current_step(r)
+    mine = list(ApprovalRequest.objects.filter(requested_by=request.user).select_related("decided_by")
+                .prefetch_related("decisions__decided_by").order_by("-requested_at")[:50])
+    for r in mine:
+        r.kind_label = chains.kind_label(r.kind)
+    return render(request, "org/approvals.html", {
+        "pending": pending, "mine": mine, "kind": kind,
+        "kinds": [(k, chains.kind_label(k)) for k in kinds], "decisions": DecisionKind.choices,
+    })

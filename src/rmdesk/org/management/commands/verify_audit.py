@@ -1,7 +1,7 @@
 """Verify the audit trail's hash chain; exit non-zero naming the first broken link (SPEC §8)."""
 from django.core.management.base import BaseCommand, CommandError
 
-from rmdesk.org.audit import verify_chain
+from rmdesk.core.audit import verify_chain
 
 
 class Command(BaseCommand):

@@ -1,0 +1,325 @@
+"""Approval chains and the one inbox (审批中心), SPEC §1 maker-checker, §6 审查→审核→审批, §7, §8, §9.
+
+A request of a kind is decided along the chain chosen for it (`choose_chain`: by kind and amount;
+a kind without a configured chain is decided in one step by a team lead or branch manager whose
+scope covers the request's unit). The rules every chain keeps:
+
+- the maker never decides, at any step;
+- nobody decides two steps of the same submission (round);
+- each decision records the person, the time and the opinion (ApprovalDecision);
+- approve moves to the next step, or approves the request after the last one (the kind's handler
+  then carries the business action out, in the same transaction); reject ends it (no override);
+  return sends it back to the maker, who may resubmit (a new round from the first step);
+- every pending step has a working-time due date; its deciders are notified when it arrives.
+
+Apps register a handler per kind through the hook registry (`register_handler`).
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import audit, calendar, hooks
+from .actions import StaleVersion, check_version
+from .models import (
+    ApprovalChain, ApprovalDecision, ApprovalRequest, ApprovalStatus, ApprovalStep, DecisionKind, StepDecider,
+)
+from .notifications import notify_after_commit
+from .roles import SUPERVISORS
+from .scope import paths_q, subtree_units
+
+__all__ = [
+    "SelfApprovalError", "StaleVersion", "register_handler", "choose_chain", "request_approval", "decide",
+    "resubmit", "cancel", "pending_for", "may_decide", "steps_of", "current_step", "ensure_not_self",
+]
+
+
+class SelfApprovalError(PermissionDenied):
+    """Maker-checker: nobody decides their own request (SPEC §1)."""
+
+
+def ensure_not_self(maker, checker):
+    """Refuse a decision by the person who made the request (maker-checker, SPEC §1)."""
+    if maker is not None and checker is not None and maker.pk == checker.pk:
+        raise SelfApprovalError(_("不能审批本人提交的申请。"))
+
+
+def register_handler(kind: str, label, *, on_approved=None, on_rejected=None, on_returned=None, may_decide=None):
+    """What happens when a request of `kind` is decided (inside the decision's transaction), and a
+    further condition its deciders must meet (e.g. supervising every customer it names)."""
+    return hooks.register(hooks.ApprovalHandler(kind, label, on_approved=on_approved, on_rejected=on_rejected,
+                                                on_returned=on_returned, may_decide=may_decide))
+
+
+def kind_label(kind: str):
+    handler = hooks.get(hooks.ApprovalHandler, kind)
+    return handler.label if handler else kind
+
+
+# --- chains and steps --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step as the engine reads it (a configured ApprovalStep, or the default single step)."""
+
+    order: int
+    name: str
+    decider: str
+    levels_up: int = 0
+    group_id: int | None = None
+    due_hours: int = 8
+
+    @classmethod
+    def of(cls, step: ApprovalStep):
+        return cls(step.order, step.name, step.decider, step.levels_up, step.group_id, step.due_hours)
+
+
+DEFAULT_STEP = StepSpec(1, gettext_lazy("审批"), StepDecider.SUPERVISOR)
+
+
+def choose_chain(kind: str, amount=None) -> ApprovalChain | None:
+    """The active chain of `kind` whose amount band holds `amount` (lowest priority number first)."""
+    qs = ApprovalChain.objects.filter(kind=kind, is_active=True, steps__isnull=False).distinct()
+    if amount is not None:
+        qs = qs.filter(Q(min_amount__isnull=True) | Q(min_amount__lte=amount))
+        qs = qs.filter(Q(max_amount__isnull=True) | Q(max_amount__gt=amount))
+    else:
+        qs = qs.filter(min_amount__isnull=True)
+    return qs.order_by("priority", "-min_amount", "id").first()
+
+
+def steps_of(req: ApprovalRequest) -> list[StepSpec]:
+    cached = getattr(req, "_steps", None)
+    if cached is None:
+        if req.chain_id is None:
+            cached = [DEFAULT_STEP]
+        else:
+            cached = [StepSpec.of(s) for s in req.chain.steps.order_by("order")]
+        req._steps = cached
+    return cached
+
+
+def current_step(req: ApprovalRequest) -> StepSpec | None:
+    for step in steps_of(req):
+        if step.order == req.step_order:
+            return step
+    return None
+
+
+def _due(step: StepSpec, start=None):
+    return calendar.add_working_time(start or timezone.now(), timedelta(hours=step.due_hours))
+
+
+# --- who may decide ---------------------------------------------------------------------------------
+
+def _holds_decider_role(user, decider: str) -> bool:
+    if decider == StepDecider.ANY:
+        return True
+    if decider == StepDecider.SUPERVISOR:
+        return user.has_role(*SUPERVISORS)
+    return user.has_role(decider)
+
+
+def _depth(unit) -> int:
+    return len(unit.path) // type(unit).steplen
+
+
+def qualifies_for_step(user, req: ApprovalRequest, step: StepSpec) -> bool:
+    """The step's role (and group), at the step's level of the org tree above the request's unit."""
+    if not getattr(user, "is_active", False) or not _holds_decider_role(user, step.decider):
+        return False
+    if step.group_id is not None and not user.groups.filter(pk=step.group_id).exists():
+        return False
+    if req.unit_id is None:
+        return step.levels_up == 0
+    # supervisors decide with the scope they may change; read-only overseers (risk, compliance) with their read scope
+    write = step.decider in (StepDecider.SUPERVISOR, StepDecider.TEAM_LEAD, StepDecider.BRANCH_MANAGER)
+    unit = req.unit
+    for home in subtree_units(user, write):
+        if unit.path.startswith(home.path) and _depth(unit) - _depth(home) >= step.levels_up:
+            return True
+    return False
+
+
+def _decided_this_round(user, req) -> bool:
+    return ApprovalDecision.objects.filter(request=req, round=req.round, decided_by=user).exists()
+
+
+def may_decide(user, req: ApprovalRequest) -> bool:
+    """True when `user` may decide the pending step of `req` now."""
+    if req.status != ApprovalStatus.PENDING or req.requested_by_id == user.pk:
+        return False
+    step = current_step(req)
+    if step is None or not qualifies_for_step(user, req, step):
+        return False
+    if _decided_this_round(user, req):
+        return False
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    return handler is None or handler.may_decide is None or handler.may_decide(user, req)
+
+
+def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
+    """Every pending step `user` may decide (never their own requests), newest first: the inbox."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return []
+    units = subtree_units(user, write=False)
+    where = Q(unit__isnull=True)
+    covered = paths_q("unit__path", units)
+    if covered is not None:
+        where |= covered
+    qs = (ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).filter(where).exclude(requested_by=user)
+          .select_related("requested_by", "unit", "chain").order_by("-requested_at", "-id"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return [r for r in qs if may_decide(user, r)]
+
+
+def eligible_deciders(req: ApprovalRequest):
+    """Active staff who may decide the pending step (for its arrival notice)."""
+    from django.contrib.auth import get_user_model
+
+    step = current_step(req)
+    if step is None:
+        return []
+    users = get_user_model().objects.filter(is_active=True).exclude(pk=req.requested_by_id)
+    if req.unit_id is not None:
+        unit = req.unit
+        steplen = type(unit).steplen
+        prefixes = [unit.path[:i] for i in range(steplen, len(unit.path) + 1, steplen)]
+        users = users.filter(Q(unit__path__in=prefixes) | Q(team__path__in=prefixes))
+    if step.decider == StepDecider.SUPERVISOR:
+        users = users.filter(roles__code__in=SUPERVISORS)
+    elif step.decider != StepDecider.ANY:
+        users = users.filter(roles__code=step.decider)
+    return [u for u in users.distinct().order_by("id")[:200] if may_decide(u, req)]
+
+
+def _announce(req: ApprovalRequest):
+    step = current_step(req)
+    for user in eligible_deciders(req):
+        notify_after_commit(user, "approval.pending",
+                            _("待审批（%(step)s）：%(title)s") % {"step": step.name, "title": req.title},
+                            url="/org/approvals/", obj=req, due_at=req.step_due_at,
+                            dedupe_key=f"approval:{req.pk}:{req.round}:{req.step_order}")
+
+
+# --- the maker's actions ----------------------------------------------------------------------------
+
+@transaction.atomic
+def request_approval(maker, kind: str, title: str, payload: dict, *, unit=None, reason: str = "", amount=None):
+    """Open a request; nothing changes until the chain's deciders (never the maker) approve it."""
+    chain = choose_chain(kind, amount)
+    req = ApprovalRequest(kind=kind, title=title, payload=payload, unit=unit, requested_by=maker, reason=reason,
+                          chain=chain, amount=amount, step_order=1)
+    req.step_due_at = _due(steps_of(req)[0])
+    req.save()
+    audit.record(maker, "approval.request", req,
+                 after={"kind": kind, "chain": chain.pk if chain else None, "amount": amount, "payload": payload})
+    _announce(req)
+    return req
+
+
+def _mine_or_404(maker, request_id):
+    req = ApprovalRequest.objects.select_for_update().filter(pk=request_id, requested_by=maker).first()
+    if req is None:
+        raise Http404
+    return req
+
+
+@transaction.atomic
+def resubmit(maker, request_id: int, *, version: int, reason: str = "", payload: dict | None = None):
+    """The maker sends a returned request again: a new round from the first step."""
+    req = _mine_or_404(maker, request_id)
+    check_version(req, version)
+    if req.status != ApprovalStatus.RETURNED:
+        raise ValidationError({"status": [_("只有退回修改的申请可以重新提交。")]})
+    req.status = ApprovalStatus.PENDING
+    req.round += 1
+    req.step_order = 1
+    req.step_due_at = _due(steps_of(req)[0])
+    if reason:
+        req.reason = reason
+    if payload is not None:
+        req.payload = payload
+    req.version += 1
+    req.save()
+    audit.record(maker, "approval.resubmit", req, after={"round": req.round})
+    _announce(req)
+    return req
+
+
+@transaction.atomic
+def cancel(maker, request_id: int, *, version: int):
+    """The maker withdraws a pending or returned request."""
+    req = _mine_or_404(maker, request_id)
+    check_version(req, version)
+    if req.status not in (ApprovalStatus.PENDING, ApprovalStatus.RETURNED):
+        raise ValidationError({"status": [_("该申请已处理，不能撤回。")]})
+    req.status = ApprovalStatus.CANCELLED
+    req.version += 1
+    req.save()
+    audit.record(maker, "approval.cancel", req)
+    return req
+
+
+# --- the deciders' action ---------------------------------------------------------------------------
+
+@transaction.atomic
+def decide(checker, request_id: int, decision: str, *, opinion: str = "", version: int | None = None):
+    """Decide the pending step of a request: approve, reject or return (SPEC §1, §6).
+
+    `version`, when given (the inbox and the API always give it), must be the version the checker
+    saw: a request another decider moved on meanwhile answers 409.
+    """
+    if decision not in DecisionKind.values:
+        raise ValidationError({"decision": [_("审批结论无效。")]})
+    req = ApprovalRequest.objects.select_for_update().select_related("unit", "chain").filter(pk=request_id).first()
+    if req is None:
+        raise Http404
+    if version is not None:
+        check_version(req, version)
+    if req.status != ApprovalStatus.PENDING:
+        raise ValidationError({"status": [_("该申请已处理，不能重复审批。")]})
+    ensure_not_self(req.requested_by, checker)
+    if _decided_this_round(checker, req):
+        raise PermissionDenied(_("您已审批过本申请的其他步骤，同一申请不能由同一人审批两次。"))
+    if not may_decide(checker, req):
+        raise PermissionDenied(_("您无权审批该申请。"))
+    step = current_step(req)
+    now = timezone.now()
+    ApprovalDecision.objects.create(request=req, round=req.round, step_order=step.order, step_name=str(step.name),
+                                    decided_by=checker, decision=decision, opinion=opinion, decided_at=now)
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    later = [s for s in steps_of(req) if s.order > step.order]
+    finished = decision != DecisionKind.APPROVE or not later
+    if decision == DecisionKind.APPROVE and later:
+        req.step_order = later[0].order
+        req.step_due_at = _due(later[0], now)
+    else:
+        req.status = {DecisionKind.APPROVE: ApprovalStatus.APPROVED, DecisionKind.REJECT: ApprovalStatus.REJECTED,
+                      DecisionKind.RETURN: ApprovalStatus.RETURNED}[decision]
+        req.decided_by, req.decided_at, req.comment = checker, now, opinion
+        req.step_due_at = None
+    req.version += 1
+    req.save()
+    if finished and handler is not None:
+        callback = {DecisionKind.APPROVE: handler.on_approved, DecisionKind.REJECT: handler.on_rejected,
+                    DecisionKind.RETURN: handler.on_returned}[decision]
+        if callback is not None:
+            callback(checker, req)
+    audit.record(checker, f"approval.{decision}", req,
+                 after={"step": step.order, "round": req.round, "opinion": opinion, "status": req.status})
+    if finished:
+        notify_after_commit(req.requested_by, "approval.returned" if decision == DecisionKind.RETURN
+                            else "approval.decided",
+                            _("%(title)s：%(result)s") % {"title": req.title, "result": req.get_status_display()},
+                            url="/org/approvals/", obj=req)
+    else:
+        _announce(req)
+    return req

@@ -1,0 +1,134 @@
+"""The one hook registry (docs/decisions.md 9): how an app shows itself in the shell and in other apps
+without their code knowing it (SPEC §1 "navigation by role", §2 "360° view").
+
+Each app calls `hooks.register(...)` from its AppConfig.ready(). Kinds:
+
+- `MenuItem`        a menu entry, shown to whoever may use the page behind it (`roles`, or a
+                    `visible_to(user)` test when a role is not the whole rule);
+- `Counter`         a header badge: fn(user) -> {"key", "label", "count", "url"} or None;
+- `HomePanel`       a home-page panel: fn(request) -> {"title", "template", "context", "order"} or None;
+- `Slot`            a section of the customer's 360° page (rendered by customers.slots.slots_for);
+- `ListFilter`      an extra filter another app offers on a list (e.g. the customer list);
+- `ApprovalHandler` what happens when a request of a kind is approved or rejected, and who else
+                    must agree to decide it (see rmdesk.core.approvals).
+
+Registration is idempotent by key: registering the same key again replaces the entry.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from .roles import is_admin
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: object  # a lazy translation
+    url_name: str
+    roles: tuple | None = None  # None: every signed-in user; otherwise any of these role codes
+    order: int = 100
+    admin_ok: bool = False  # also shown to administrators without one of the roles
+    visible_to: Callable | None = None  # fn(user) -> bool: overrides `roles` when given
+
+
+@dataclass(frozen=True)
+class Counter:
+    key: str
+    count: Callable  # fn(user) -> dict(label, count, url) | None
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    key: str
+    build: Callable  # fn(request) -> dict(title, template, context, order) | None
+
+
+@dataclass(frozen=True)
+class Slot:
+    key: str
+    title: object
+    template: str
+    context: Callable  # (request, customer) -> dict | None (None hides the slot)
+    order: int = 100
+    roles: tuple | None = None  # None: everyone who may see the customer
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    key: str
+    list_name: str  # which list offers it, e.g. "customers"
+    label: object
+    choices: tuple  # ((value, label), ...)
+    apply: Callable  # fn(queryset, value, user) -> queryset
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class ApprovalHandler:
+    key: str  # the request kind, e.g. "customers.assign"
+    label: object  # the kind as people read it in the inbox
+    on_approved: Callable | None = None  # fn(checker, request), inside the decision's transaction
+    on_rejected: Callable | None = None  # fn(checker, request), inside the decision's transaction
+    may_decide: Callable | None = None  # fn(checker, request) -> bool: a further condition on deciders
+    on_returned: Callable | None = None  # fn(checker, request)
+
+
+KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler)
+_REGISTRY: dict[type, dict[str, object]] = {kind: {} for kind in KINDS}
+
+
+def register(item):
+    """Register one hook (any of KINDS); returns it, so it can be used as a decorator's result."""
+    if type(item) not in _REGISTRY:
+        raise TypeError(f"not a hook kind: {type(item).__name__}")
+    _REGISTRY[type(item)][item.key] = item
+    return item
+
+
+def unregister(kind: type, key: str):
+    _REGISTRY[kind].pop(key, None)
+
+
+def registered(kind: type) -> list:
+    """Every registered hook of one kind, by (order, key) where the kind has an order."""
+    return sorted(_REGISTRY[kind].values(), key=lambda i: (getattr(i, "order", 100), i.key))
+
+
+def get(kind: type, key: str):
+    return _REGISTRY[kind].get(key)
+
+
+def menu_for(user) -> list[dict]:
+    """The menu entries `user` may use, in order, with their URLs."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    admin = is_admin(user)
+    out = []
+    for item in registered(MenuItem):
+        if item.visible_to is not None:
+            allowed = item.visible_to(user)
+        else:
+            allowed = item.roles is None or user.has_role(*item.roles)
+        if not (allowed or (item.admin_ok and admin)):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        out.append({"key": item.key, "label": item.label, "url": url})
+    return out
+
+
+def counters_for(user) -> list[dict]:
+    return [c for c in (item.count(user) for item in registered(Counter)) if c]
+
+
+def home_panels_for(request) -> list[dict]:
+    panels = [p for p in (item.build(request) for item in registered(HomePanel)) if p]
+    return sorted(panels, key=lambda p: p.get("order", 100))
+
+
+def list_filters(list_name: str) -> list[ListFilter]:
+    return [f for f in registered(ListFilter) if f.list_name == list_name]

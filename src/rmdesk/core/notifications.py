@@ -1,0 +1,80 @@
+"""Notification centre core (工作提醒与消息中心, SPEC §3): every app calls `notify()`.
+
+    from rmdesk.work.notifications import notify
+    notify(rm, "service.sla", "工单即将超时", url=..., obj=ticket, due_at=..., dedupe_key=f"sla:{ticket.pk}")
+
+Unread notifications are counted in the header; the centre page (`work:notifications`) lists them
+and marks them read; the daily digest e-mail (rmdesk.work.digest) summarises them.
+"""
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notification
+
+# What the centre calls each kind. Kinds are plain strings; each app registers the labels of its own
+# kinds (`register_kind`) and of its prefix, so unknown ones fall back to their app ("service.xxx"
+# -> 客户服务) and then to 消息.
+_KIND_LABELS: dict[str, object] = {"approval.pending": _("待审批"), "approval.decided": _("审批结果"),
+                                   "approval.returned": _("退回修改")}
+_PREFIX_LABELS: dict[str, object] = {"approval": _("审批")}
+
+
+def register_kind(kind: str, label) -> None:
+    """Name one notification kind ."""
+    _KIND_LABELS[kind] = label
+
+
+def register_prefix(prefix: str, label) -> None:
+    _PREFIX_LABELS[prefix] = label
+
+
+def kind_label(kind: str):
+    """The kind as people read it in the centre, e.g. 产品到期 for "maturity"."""
+    label = _KIND_LABELS.get(kind)
+    if label is None:
+        label = _PREFIX_LABELS.get(kind.split(".", 1)[0], _("消息"))
+    return label
+
+
+def notify_after_commit(recipient, kind: str, title: str, **kwargs) -> None:
+    """`notify()` once the current transaction commits: a rolled-back action tells nobody."""
+    transaction.on_commit(lambda: notify(recipient, kind, title, **kwargs))
+
+
+def notify(recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None,
+           dedupe_key: str = "") -> Notification:
+    """Create a notification for `recipient`; with `dedupe_key`, an unread one with the same key is
+    returned instead of creating a second one (SPEC §3 reminders must not pile up)."""
+    object_type, object_id = "", ""
+    if obj is not None:
+        object_type, object_id = obj._meta.label_lower, str(obj.pk)
+    with transaction.atomic():
+        if dedupe_key:
+            existing = (
+                Notification.objects.select_for_update()
+                .filter(recipient=recipient, dedupe_key=dedupe_key, read_at__isnull=True)
+                .first()
+            )
+            if existing is not None:
+                return existing
+        return Notification.objects.create(
+            recipient=recipient, kind=kind, title=str(title)[:200], body=str(body), url=url,
+            object_type=object_type, object_id=object_id, due_at=due_at, dedupe_key=dedupe_key,
+        )
+
+
+def unread_for(user):
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)
+
+
+def unread_count(user) -> int:
+    return unread_for(user).count()
+
+
+def mark_read(user, ids=None) -> int:
+    """Mark the user's notifications read (all unread ones when `ids` is None); returns how many."""
+    qs = unread_for(user)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
