@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import pytest
 
+from rmdesk.core.models import AuditEvent
 from rmdesk.customers.models import Customer, Product
-from rmdesk.org.models import AuditEvent, StaffStatus
+from rmdesk.org.models import StaffStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -186,9 +187,9 @@ def test_assignment_and_handover_endpoints(world, make_customer, api_client):
                      content_type="application/json")
     assert resp.status_code == 201 and resp.json()["status"] == "pending"
     # the org inbox decides it
-    from rmdesk.org.services import decide_approval
+    from rmdesk.core.approvals import decide
 
-    decide_approval(world.manager, resp.json()["id"], approve=True)
+    decide(world.manager, resp.json()["id"], "approve")
     assert Customer.objects.get(pk=c.pk).a_rm == world.rm
     preview = lead.get("/api/customers/handover/preview", {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk}).json()
     assert {r["name"] for r in preview["customers"]} == {"池中客户", "甲"}
@@ -198,7 +199,7 @@ def test_assignment_and_handover_endpoints(world, make_customer, api_client):
     req = lead.post("/api/customers/handover", {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk,
                                                 "notes": {str(mine.pk): "交接完成"}}, content_type="application/json")
     assert req.status_code == 201
-    decide_approval(world.manager, req.json()["id"], approve=True)
+    decide(world.manager, req.json()["id"], "approve")
     assert set(Customer.objects.values_list("a_rm", flat=True)) == {world.rm_b.pk}
 
 

@@ -46,6 +46,6 @@ def test_search_by_pinyin_initials_and_open_360(page, world, make_customer, bank
     pg.click("[data-testid=reveal-mobile]")
     pg.wait_for_selector("[data-testid=revealed-mobile]")
     assert pg.inner_text("[data-testid=revealed-mobile]") == "13912345678"
-    from rmdesk.org.models import AuditEvent
+    from rmdesk.core.models import AuditEvent
 
     assert AuditEvent.objects.filter(action="customers.reveal", actor=world.rm).count() == 1

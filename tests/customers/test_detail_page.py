@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from rmdesk.core.models import AuditEvent
 from rmdesk.customers import services
 from rmdesk.customers.models import OwnershipChange, OwnershipKind, Product
-from rmdesk.org.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

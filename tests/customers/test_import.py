@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from rmdesk.core.models import AuditEvent
 from rmdesk.customers.importer import CUSTOMER_COLUMNS
 from rmdesk.customers.models import Conflict, Customer, Holding, ImportJob, TierChange
-from rmdesk.org.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -192,7 +192,8 @@ def test_one_signal_for_the_file_and_no_per_row_signals(world, ids, make_custome
     assert got["tier"] == 0 and got["created"] == 0
 
 
-def test_save_receivers_still_see_new_archives(world, ids):
+def test_new_archives_in_a_watched_stage_reach_the_churn_watch(world, ids):
+    """A row created in 流失预警 sends `stage_changed` (old_stage None), which the service app watches."""
     from rmdesk.service.models import WatchEntry
 
     job = run(world.lead, [row("R001", "流失预警客户", mobile="13400000001", stage="流失预警",

@@ -6,6 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from rmdesk.core.approvals import SelfApprovalError, decide
+from rmdesk.core.models import AuditEvent
 from rmdesk.customers import services, signals
 from rmdesk.customers.models import (
     Conflict,
@@ -21,8 +23,7 @@ from rmdesk.customers.models import (
     TierChange,
     TierRuleSet,
 )
-from rmdesk.org.models import AuditEvent, StaffStatus
-from rmdesk.org.services import SelfApprovalError, decide_approval
+from rmdesk.org.models import StaffStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -298,10 +299,10 @@ def test_assignment_needs_another_supervisors_approval(world, ids):
     c.refresh_from_db()
     assert c.a_rm is None  # nothing changes before the decision
     with pytest.raises(SelfApprovalError):
-        decide_approval(world.lead, req.pk, approve=True)
+        decide(world.lead, req.pk, "approve")
     with pytest.raises(PermissionDenied):
-        decide_approval(world.lead2, req.pk, approve=True)  # another branch's lead
-    decide_approval(world.manager, req.pk, approve=True)
+        decide(world.lead2, req.pk, "approve")  # another branch's lead
+    decide(world.manager, req.pk, "approve")
     c.refresh_from_db()
     assert (c.a_rm, c.b_rm, c.org_path) == (world.rm, world.rm_b, world.t1.path)
     ch = OwnershipChange.objects.get(customer=c, kind="assign")
@@ -311,7 +312,7 @@ def test_assignment_needs_another_supervisors_approval(world, ids):
 def test_reassignment_by_rm_moves_scope_to_new_team(world, ids):
     c, _ = services.create_customer(world.rm, individual(ids))
     req = services.request_assignment(world.rm, [c.pk], world.rm_t1b.pk)
-    decide_approval(world.lead, req.pk, approve=True)
+    decide(world.lead, req.pk, "approve")
     c.refresh_from_db()
     assert c.a_rm == world.rm_t1b and c.org_path == world.t1b.path and c.version == 2
 
@@ -333,7 +334,7 @@ def test_qualification_lapsing_before_approval_blocks_it(world, ids):
     req = services.request_assignment(world.rm, [c.pk], world.rm_b.pk)
     world.rm_b.qualifications.update(revoked=True)
     with pytest.raises(ValidationError):
-        decide_approval(world.lead, req.pk, approve=True)
+        decide(world.lead, req.pk, "approve")
     c.refresh_from_db()
     assert c.a_rm == world.rm
 
@@ -367,7 +368,7 @@ def test_bulk_handover_leaves_no_customer_without_a_post(world, make_customer):
         req = services.request_handover(world.lead, world.rm.pk, world.rm_b.pk,
                                         notes={a1.pk: "每月初联系", a2.pk: "关注到期理财"}, reason="离职")
         assert Customer.objects.get(pk=a1.pk).a_rm == world.rm
-        decide_approval(world.manager, req.pk, approve=True)
+        decide(world.manager, req.pk, "approve")
     finally:
         signals.customers_handed_over.disconnect(listener)
     for c in (a1, a2, b1, other):
@@ -456,5 +457,6 @@ def test_demo_builder_is_idempotent_and_covers_every_kind_and_tier(db, make_demo
                                                                                            "insurance")))
         if c.a_rm_id:
             assert c.org_path == (c.a_rm.team or c.a_rm.unit).path
+        assert c.refresh_derived() == []  # search keys as save() and the importer compute them
     customers_demo.build(ctx)
     assert Customer.objects.count() == n

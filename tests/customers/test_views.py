@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from rmdesk.core.models import AuditEvent
 from rmdesk.customers import services
 from rmdesk.customers.models import Customer
-from rmdesk.org.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -95,18 +95,18 @@ def test_reveal_on_page_is_audited(world, c_rm, client):
 
 
 def test_slots_render_on_360(world, c_rm, client, settings, tmp_path):
-    from rmdesk.customers import slots
+    from rmdesk.core import hooks
 
     tpl_dir = tmp_path / "tpl"
     (tpl_dir / "x").mkdir(parents=True)
     (tpl_dir / "x" / "slot.html").write_text("<p data-testid='slot-x'>{{ slot.count }} {{ customer.name }}</p>")
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], tpl_dir]}]
-    slots.register_slot(slots.Slot("x_test", "测试插槽", "x/slot.html", lambda request, c: {"count": 7}, order=1))
+    hooks.register(hooks.Slot("x_test", "测试插槽", "x/slot.html", lambda request, c: {"count": 7}, order=1))
     try:
         login(client, world.rm)
         html = client.get(reverse("customers:detail", args=[c_rm.pk])).content.decode()
     finally:
-        slots._SLOTS.pop("x_test")
+        hooks.unregister(hooks.Slot, "x_test")
     assert "data-testid='slot-x'>7 张伟明" in html and "测试插槽" in html
 
 
@@ -192,11 +192,11 @@ def test_pool_assign_goes_to_approval(world, make_customer, client):
     client.post(reverse("customers:pool"), {"customer_ids": [c.pk], "a_rm": world.rm.pk})
     c.refresh_from_db()
     assert c.a_rm is None
-    from rmdesk.org.models import ApprovalRequest
-    from rmdesk.org.services import decide_approval
+    from rmdesk.core.approvals import decide
+    from rmdesk.core.models import ApprovalRequest
 
     req = ApprovalRequest.objects.get(kind="customers.assign")
-    decide_approval(world.manager, req.pk, approve=True)
+    decide(world.manager, req.pk, "approve")
     c.refresh_from_db()
     assert c.a_rm == world.rm
 
@@ -208,7 +208,7 @@ def test_handover_page_preview_and_submit(world, make_customer, client):
     assert "甲" in html and 'data-testid="handover-row"' in html
     client.post(reverse("customers:handover"), {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk,
                                                 "customer_ids": [a.pk], f"note_{a.pk}": "每周电话"})
-    from rmdesk.org.models import ApprovalRequest
+    from rmdesk.core.models import ApprovalRequest
 
     req = ApprovalRequest.objects.get(kind="customers.handover")
     assert req.payload["notes"] == {str(a.pk): "每周电话"}
@@ -283,7 +283,7 @@ def test_out_of_scope_pages_are_404(world, make_customer, client, username):
         expected = 403 if name == "anonymise" and username != "compliance" else 404
         assert status == expected, (name, status)
     assert client.post(reverse("customers:add", args=[c_t2.pk, "note"]), {"text": "x"}).status_code == 404
-    from rmdesk.org.models import ApprovalRequest
+    from rmdesk.core.models import ApprovalRequest
 
     assert not ApprovalRequest.objects.exists()
     assert Customer.objects.get(pk=c_t2.pk).version == 1 and not Customer.objects.get(pk=c_t2.pk).is_anonymised

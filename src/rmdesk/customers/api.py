@@ -1,327 +1,45 @@
 """REST API of the customer archive under /api/customers (SPEC §2, §12). Same scope, services and
-masking as the pages. Sensitive fields are masked; POST /{id}/reveal returns one in clear (audited)."""
+masking as the pages. Sensitive fields are masked; POST /{id}/reveal returns one in clear (audited).
+The routes parse input and call the services; schemas are in schemas.py."""
+import json
 import os
-from datetime import date, datetime
-from decimal import Decimal
 
-from django.http import FileResponse, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
+from rmdesk.org.scope import visible_staff
+
 from . import importer, queries, services
-from .models import Customer, ImportJob, TierRuleSet
-from .protection import SENSITIVE_FIELDS, mask
+from .models import Customer, ImportJob, Product, TierRuleSet
+from .schemas import (
+    AnonymiseIn,
+    ApprovalOut,
+    AssignIn,
+    ConflictOut,
+    CreatedOut,
+    CustomerDetail,
+    CustomerIn,
+    CustomerList,
+    CustomerPatch,
+    ErrorOut,
+    HandoverIn,
+    HandoverPreviewOut,
+    HoldingIn,
+    HoldingOut,
+    ImportJobOut,
+    ListFilters,
+    ResolveIn,
+    RevealIn,
+    RevealOut,
+    RuleSetOut,
+    TextIn,
+)
 from .scope import get_customer_or_404
 
 router = Router(tags=["customers"])
-
-
-# --- schemas ---------------------------------------------------------------------------------------
-
-class TierOut(Schema):
-    id: int
-    code: str
-    name: str
-    rank: int
-
-
-class CustomerRow(Schema):
-    id: int
-    customer_no: str
-    kind: str
-    name: str
-    name_initials: str
-    tier: TierOut | None
-    stage: str
-    aum: Decimal
-    a_rm_id: int | None
-    b_rm_id: int | None
-    org_unit_id: int
-    completeness: int
-    mobile: str
-    id_number: str
-    credit_code: str
-
-    @staticmethod
-    def resolve_mobile(obj):
-        return mask("mobile", obj.mobile)
-
-    @staticmethod
-    def resolve_id_number(obj):
-        return mask("id_number", obj.id_number)
-
-
-class CustomerList(Schema):
-    items: list[CustomerRow]
-    next_cursor: str | None
-    page: int | None
-    page_size: int
-    has_next: bool
-
-
-class HoldingOut(Schema):
-    id: int
-    product_code: str
-    product_name: str
-    category: str
-    risk_level: str
-    account_no: str
-    balance: Decimal
-    opened_on: date | None
-    closed_on: date | None
-    matures_on: date | None
-
-
-class TierChangeOut(Schema):
-    at: datetime
-    from_tier: str | None
-    to_tier: str | None
-    direction: str
-    reason: str
-
-
-class CustomerDetail(CustomerRow):
-    gender: str
-    birth_date: date | None
-    id_type: str
-    email: str
-    address: str
-    occupation: str
-    employer: str
-    annual_income: str
-    risk_tolerance: str
-    family: str
-    hobbies: str
-    preferences: str
-    industry: str
-    legal_rep: str
-    registered_capital: Decimal | None
-    founded_on: date | None
-    deposits: Decimal
-    loans: Decimal
-    contribution: Decimal
-    source: str
-    metrics: dict
-    is_key_account: bool
-    is_anonymised: bool
-    version: int
-    tags: list[str]
-    holdings: list[HoldingOut]
-    tier_history: list[TierChangeOut]
-    created_at: datetime
-    updated_at: datetime
-
-    @staticmethod
-    def resolve_address(obj):
-        return mask("address", obj.address)
-
-    @staticmethod
-    def resolve_annual_income(obj):
-        return mask("annual_income", obj.annual_income)
-
-    @staticmethod
-    def resolve_tags(obj):
-        return [t.name for t in obj.tags.all()]
-
-    @staticmethod
-    def resolve_holdings(obj):
-        return [HoldingOut(id=h.pk, product_code=h.product.code, product_name=h.product.name,
-                           category=h.product.category, risk_level=h.product.risk_level, account_no=h.account_no,
-                           balance=h.balance, opened_on=h.opened_on, closed_on=h.closed_on, matures_on=h.matures_on)
-                for h in obj.holdings.select_related("product")]
-
-    @staticmethod
-    def resolve_tier_history(obj):
-        return [TierChangeOut(at=t.at, from_tier=t.from_tier.code if t.from_tier else None,
-                              to_tier=t.to_tier.code if t.to_tier else None, direction=t.direction, reason=t.reason)
-                for t in obj.tier_changes.select_related("from_tier", "to_tier")[:50]]
-
-
-class CustomerIn(Schema):
-    kind: str = "individual"
-    customer_no: str = ""
-    name: str
-    gender: str = ""
-    birth_date: date | None = None
-    id_type: str = "resident_id"
-    id_number: str = ""
-    mobile: str = ""
-    email: str = ""
-    address: str = ""
-    occupation: str = ""
-    employer: str = ""
-    annual_income: Decimal | None = None
-    risk_tolerance: str = ""
-    family: str = ""
-    hobbies: str = ""
-    preferences: str = ""
-    credit_code: str = ""
-    industry: str = ""
-    legal_rep: str = ""
-    registered_capital: Decimal | None = None
-    founded_on: date | None = None
-    source: str = "self"
-    stage: str = "potential"
-    metrics: dict = {}
-    tags: list[str] = []
-
-
-class CustomerPatch(Schema):
-    version: int
-    name: str | None = None
-    gender: str | None = None
-    birth_date: date | None = None
-    id_number: str | None = None
-    mobile: str | None = None
-    email: str | None = None
-    address: str | None = None
-    occupation: str | None = None
-    employer: str | None = None
-    annual_income: Decimal | None = None
-    risk_tolerance: str | None = None
-    family: str | None = None
-    hobbies: str | None = None
-    preferences: str | None = None
-    credit_code: str | None = None
-    industry: str | None = None
-    legal_rep: str | None = None
-    registered_capital: Decimal | None = None
-    founded_on: date | None = None
-    source: str | None = None
-    stage: str | None = None
-    metrics: dict | None = None
-    tags: list[str] | None = None
-
-
-class ConflictOut(Schema):
-    id: int
-    existing_id: int
-    subject_id: int | None
-    match_field: str
-    source: str
-    status: str
-    claimant_id: int
-    created_at: datetime
-    resolved_by_id: int | None
-    resolved_at: datetime | None
-
-
-class CreatedOut(Schema):
-    customer: CustomerDetail | None = None
-    conflict: ConflictOut | None = None
-
-
-class RevealIn(Schema):
-    field: str
-    reason: str
-
-
-class RevealOut(Schema):
-    field: str
-    value: str
-
-
-class AssignIn(Schema):
-    customer_ids: list[int]
-    a_rm: int
-    b_rm: int | None = None
-    reason: str = ""
-
-
-class ApprovalOut(Schema):
-    id: int
-    kind: str
-    title: str
-    status: str
-
-
-class HandoverIn(Schema):
-    from_rm: int
-    to_rm: int
-    customer_ids: list[int] | None = None
-    notes: dict[str, str] = {}
-    reason: str = ""
-
-
-class HandoverPreviewOut(Schema):
-    from_rm: int
-    to_rm: int | None
-    customers: list[CustomerRow]
-
-
-class ResolveIn(Schema):
-    action: str
-    owner: int | None = None
-    note: str = ""
-
-
-class ImportJobOut(Schema):
-    id: int
-    kind: str
-    original_name: str
-    status: str
-    total_rows: int
-    processed_rows: int
-    percent: int
-    created_count: int
-    updated_count: int
-    unchanged_count: int
-    conflict_count: int
-    error_count: int
-    errors: list
-    message: str
-
-
-class HoldingIn(Schema):
-    product_code: str
-    balance: Decimal
-    account_no: str = ""
-    opened_on: date | None = None
-    closed_on: date | None = None
-    matures_on: date | None = None  # 到期日; empty keeps the holding's current date
-
-
-class TextIn(Schema):
-    text: str
-    category: str = ""
-
-
-class AnonymiseIn(Schema):
-    reason: str
-
-
-class ErrorOut(Schema):
-    detail: str | list
-
-
-class RuleSetOut(Schema):
-    id: int
-    code: str
-    name: str
-    metric: str
-    is_active: bool
-    tiers: list[TierOut]
-
-    @staticmethod
-    def resolve_tiers(obj):
-        return list(obj.tiers.all())
-
-
-class ListFilters(Schema):
-    q: str = ""
-    tier: str = ""
-    stage: str = ""
-    kind: str = ""
-    owner: str = ""
-    tag: str = ""
-    min_completeness: int | None = None
-    max_completeness: int | None = None
-    contact: str = ""
-    cursor: str = ""
-    page: int | None = None
-    page_size: int = 50
-    sort: str = "-aum"
 
 
 def _detail(user, pk):
@@ -382,17 +100,14 @@ def request_assignment(request, body: AssignIn):
 
 @router.get("/handover/preview", response=HandoverPreviewOut, summary="客户移交预览")
 def handover_preview(request, from_rm: int, to_rm: int | None = None):
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
-
-    from rmdesk.org.scope import visible_staff
-
+    """At most HANDOVER_MAX_CUSTOMERS customers (the most one request may move) of `total`."""
     if not services.is_supervisor(request.user):
         raise PermissionDenied(_("只有团队长或分管行长可以发起客户移交。"))
     rm = visible_staff(request.user).filter(pk=from_rm).first()
     if rm is None:
         raise Http404
-    return {"from_rm": from_rm, "to_rm": to_rm, "customers": list(services.handover_candidates(request.user, rm)[:5000])}
+    customers, total = services.handover_preview(request.user, rm)
+    return {"from_rm": from_rm, "to_rm": to_rm, "customers": customers, "total": total}
 
 
 @router.post("/handover", response={201: ApprovalOut}, summary="提交客户移交申请（待审批）")
@@ -417,23 +132,12 @@ def resolve_conflict(request, conflict_id: int, body: ResolveIn):
 
 @router.post("/imports", response={201: ImportJobOut}, summary="上传导入文件（xlsx/csv，后台任务）")
 def create_import(request, file: File[UploadedFile], kind: Form[str] = "customers"):
-    from django.core.exceptions import PermissionDenied, ValidationError
-
-    from .views import start_import
-
-    if not services.can_import(request.user):
-        raise PermissionDenied(_("您无权导入客户数据。"))
-    if kind not in ("customers", "holdings"):
-        raise ValidationError({"kind": [_("导入内容无效。")]})
-    if not file.name.lower().endswith((".xlsx", ".csv")):
-        raise ValidationError({"file": [_("只支持 .xlsx 或 .csv 文件。")]})
-    return 201, start_import(request.user, file, kind)
+    """The service checks the role (403), the kind and the file (type, at most IMPORT_MAX_BYTES: 422)."""
+    return 201, services.start_import(request.user, file, kind)
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut, summary="导入任务进度与结果")
 def import_status(request, job_id: int):
-    from django.http import Http404
-
     job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
     if job is None:
         raise Http404
@@ -469,10 +173,6 @@ def reveal(request, customer_id: int, body: RevealIn):
 
 @router.post("/{int:customer_id}/holdings", response={201: HoldingOut}, summary="新增或更新持仓（重算AUM与层级）")
 def save_holding(request, customer_id: int, body: HoldingIn):
-    from django.core.exceptions import ValidationError
-
-    from .models import Product
-
     product = Product.objects.filter(code=body.product_code).first()
     if product is None:
         raise ValidationError({"product_code": [_("产品代码不存在。")]})
@@ -498,8 +198,6 @@ def add_need(request, customer_id: int, body: TextIn):
 
 @router.get("/{int:customer_id}/personal-data", summary="个人信息导出（合规人员，留痕）")
 def personal_data(request, customer_id: int):
-    import json
-
     data = services.personal_data(request.user, customer_id)
     resp = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8")
     return resp

@@ -30,7 +30,6 @@ from .models import (
     TierChange,
     TierRuleSet,
 )
-from .search import initials_of
 from .services import completeness_of, tier_for_value
 from .validators import make_credit_code, make_resident_id
 
@@ -134,7 +133,7 @@ def build(ctx):
         n = seq[0] + 1
         mobile = f"1{rng.choice('3589')}{rng.randint(0, 9)}{n:08d}"
         c = Customer(customer_no=next_no(), kind=kind, a_rm=a_rm, org_unit=unit, org_path=unit.path,
-                     mobile=mobile, mobile_tail=mobile[-4:],
+                     mobile=mobile,
                      address=f"南京市{rng.choice(DISTRICTS)}区{rng.choice(STREETS)}{rng.randint(1, 300)}号",
                      stage=_weighted(rng, STAGE_W), source=_weighted(rng, SOURCE_W),
                      created_at=now - timedelta(days=rng.randint(30, 5 * 365)))
@@ -147,7 +146,7 @@ def build(ctx):
                 if number not in used_ids:
                     used_ids.add(number)
                     break
-            c.id_number, c.id_tail, c.birth_date = number, number[-4:], born
+            c.id_number, c.birth_date = number, born
             c.gender = "M" if int(number[16]) % 2 else "F"
             c.occupation = rng.choice(OCCUPATIONS) if rng.random() < 0.8 else ""
             c.risk_tolerance = rng.choice(["C1", "C2", "C3", "C4", "C5"]) if rng.random() < 0.85 else ""
@@ -160,7 +159,7 @@ def build(ctx):
             c.registered_capital = Decimal(rng.randint(50, 50000) * 10000) if kind == CustomerKind.CORPORATE else None
             c.founded_on = date(rng.randint(1995, 2022), rng.randint(1, 12), rng.randint(1, 28))
             c.metrics = {"sales": str(Decimal(rng.randint(10, 400) * 1000))} if kind == CustomerKind.OUTLET else {}
-        c.name_initials = initials_of(c.name)
+        c.refresh_derived()  # search keys, as save() and the importer compute them
         c._aum = Decimal(str(round(_aum(rng, kind), 2)))
         return c
 
@@ -184,7 +183,7 @@ def build(ctx):
         picks = rng.sample(asset_codes, rng.randint(1, min(4, len(asset_codes))))
         weights = [rng.random() + 0.1 for _ in picks]
         total_w = sum(weights)
-        parts = [(code, (c._aum * Decimal(str(w / total_w))).quantize(Decimal("0.01"))) for code, w in zip(picks, weights)]
+        parts = [(code, (c._aum * Decimal(str(w / total_w))).quantize(Decimal("0.01"))) for code, w in zip(picks, weights, strict=True)]
         c._holdings = list(parts)
         loan = Decimal("0.00")
         if rng.random() < (0.35 if c.kind != CustomerKind.INDIVIDUAL else 0.12):

@@ -1,8 +1,20 @@
-"""Forms of the customer archive pages (validation of substance is in services.clean_customer_data)."""
+"""Forms of the customer archive pages (validation of substance is in services.clean_customer_data;
+limits shared with the API are the services' validators)."""
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import ContactRole, Customer, CustomerKind, DocumentKind, KeyDateKind, Product, ProductCategory, RelationKind
+from . import services
+from .models import (
+    ContactRole,
+    Customer,
+    CustomerKind,
+    DocumentKind,
+    KeyDateKind,
+    Product,
+    ProductCategory,
+    RelationKind,
+)
 
 INDIVIDUAL_FIELDS = ["name", "gender", "birth_date", "id_type", "id_number", "mobile", "email", "address",
                      "occupation", "employer", "annual_income", "risk_tolerance", "family", "hobbies", "preferences"]
@@ -22,7 +34,10 @@ class CustomerForm(forms.ModelForm):
     """Renders the archive fields of one kind; the service validates IDs, codes and amounts."""
 
     tags = forms.CharField(label=_("标签"), required=False, help_text=_("多个标签用逗号分隔"))
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # the version the edit was made on (optimistic locking): required when editing, unused when creating
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False,
+                                 error_messages={"required": _("缺少版本号，请刷新后重试。"),
+                                                 "invalid": _("版本号无效。")})
 
     class Meta:
         model = Customer
@@ -42,6 +57,7 @@ class CustomerForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name] = forms.CharField(label=self.fields[name].label, required=False)
         if self.instance and self.instance.pk:
+            self.fields["version"].required = True
             self.initial["tags"] = ", ".join(self.instance.tags.values_list("name", flat=True))
             self.initial["version"] = self.instance.version
             for name in ("id_number", "mobile", "credit_code", "annual_income", "registered_capital", "address"):
@@ -92,16 +108,44 @@ class KeyDateForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    """The upload; its limits (type, size) are the ones the API and services.start_import apply."""
+
     kind = forms.ChoiceField(label=_("导入内容"), choices=[("customers", _("客户")), ("holdings", _("持仓"))])
     file = forms.FileField(label=_("文件（.xlsx 或 .csv）"))
 
     def clean_file(self):
         f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".xlsx", ".csv")):
-            raise forms.ValidationError(_("只支持 .xlsx 或 .csv 文件。"))
-        if f.size > 50 * 1024 * 1024:
-            raise forms.ValidationError(_("文件不能超过 50MB。"))
+        services.validate_import_file(f)
         return f
+
+
+class IdListField(forms.Field):
+    """Several ids under one name (checkboxes), as a list of ints."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": _("所选客户无效。")}
+
+    def to_python(self, value):
+        if not value:
+            return []
+        try:
+            return [int(v) for v in value]
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class HandoverForm(forms.Form):
+    """The handover page's submission; the size limit is the one the API and the service apply."""
+
+    from_rm = forms.IntegerField(label=_("移交人"))
+    to_rm = forms.IntegerField(label=_("接收人"))
+    customer_ids = IdListField(label=_("客户"), error_messages={"required": _("请选择客户。")})
+    reason = forms.CharField(label=_("移交原因"), required=False, max_length=200)
+
+    def clean_customer_ids(self):
+        ids = self.cleaned_data["customer_ids"]
+        services.validate_handover_size(len(set(ids)))
+        return ids
 
 
 class HoldingForm(forms.Form):

@@ -17,9 +17,10 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rmdesk.org import audit
+from rmdesk.core import audit
+from rmdesk.core.scope import subtree_paths
 from rmdesk.org.models import OrgUnit, User
-from rmdesk.org.scope import _subtree_paths
+from rmdesk.org.services import ensure_can_be_assigned_customers
 
 from . import services, signals
 from .models import (
@@ -41,7 +42,6 @@ from .models import (
 )
 from .protection import mask
 from .scope import visible_customers
-from .search import initials_of
 
 CUSTOMER_COLUMNS = [
     ("customer_no", "客户号"), ("kind", "客户类型"), ("name", "客户名称"), ("id_number", "证件号码"),
@@ -95,7 +95,7 @@ def read_rows(path: str, name: str):
             continue
     else:
         raise ValidationError(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
-    return [row for row in csv.reader(io.StringIO(text))]
+    return list(csv.reader(io.StringIO(text)))
 
 
 def _cell(value):
@@ -166,7 +166,7 @@ class _Lookups:
 
     def __init__(self, actor):
         self.actor = actor
-        self.paths = _subtree_paths(actor, write=True)
+        self.paths = subtree_paths(actor, write=True)
         self.writable = visible_customers(actor, write=True)
         self.rms: dict = {}  # employee_no -> (user | None, error | "")
         self.units: dict = {}  # code -> unit | None
@@ -182,7 +182,7 @@ class _Lookups:
             user, error = found.get(no), ""
             if user is not None:
                 try:
-                    services.ensure_can_be_assigned_customers(user)
+                    ensure_can_be_assigned_customers(user)
                 except ValidationError as exc:
                     error = exc.messages[0]
             self.rms[no] = (user, error)
@@ -306,7 +306,7 @@ def _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen
         return (row_no, "create", values, extra)
     changed = {k: v for k, v in values.items() if base.get(k) != v}
     tags_now = sorted(t.name for t in existing.tags.all())
-    if "tags" in row and row.get("tags", "") != "" and sorted(set(t.strip() for t in extra["tags"])) != tags_now:
+    if "tags" in row and row.get("tags", "") != "" and sorted({t.strip() for t in extra["tags"]}) != tags_now:
         extra["set_tags"] = True
     if not changed and not extra.get("set_tags"):
         return (row_no, "same", values, {"customer": existing})
@@ -367,12 +367,8 @@ def _new_customer(values, extra, tiers, metric):
     """The archive a create row becomes, with everything `Customer.save`, `completeness_of` and the
     first `recompute_tier` would have set, ready for bulk_create."""
     rm, unit = extra["rm"], extra["unit"]
-    c = Customer(**values, customer_no=extra["customer_no"], a_rm=rm, org_unit=unit, org_path=unit.path,
-                 name_initials=initials_of(values["name"]))
-    if c.mobile:
-        c.mobile_tail = c.mobile[-4:]
-    if c.id_number:
-        c.id_tail = c.id_number[-4:]
+    c = Customer(**values, customer_no=extra["customer_no"], a_rm=rm, org_unit=unit, org_path=unit.path)
+    c.refresh_derived()
     c.completeness = services.completeness_of(c, doc_kinds=set(), has_contacts=False, has_financials=False)
     if tiers is not None:
         c.tier = services.tier_for_value(tiers, services.metric_value(c, metric))
@@ -383,7 +379,9 @@ def _write_customer_plan(job, actor, plan):
     """Write a validated plan. New archives are inserted in bulk (BATCH_SIZE rows per INSERT) with
     their tier computed before the insert, and their tags, birthdays, ownership and first-tier history
     rows in bulk too; updated rows keep the row-by-row path. The per-row `tier_changed` signal is not
-    sent: one `customers_imported(actor, customer_ids)` covers every created or updated archive."""
+    sent: one `customers_imported(actor, customer_ids)` covers every created or updated archive. A row
+    whose lifecycle stage changes sends `stage_changed`: an updated archive with its old stage, a new
+    one created in a stage past 潜在 with old_stage None (as `services.create_customer`)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
     dups = _Duplicates(plan)
     rule_set = services.active_rule_set()
@@ -412,17 +410,19 @@ def _write_customer_plan(job, actor, plan):
                                    proposed={**values, "customer_no": customer.customer_no})
             counts["conflicts"] += 1
             continue
+        old_stage = customer.stage
         for k, v in values.items():
             setattr(customer, k, v)
-        if "name" in values:
-            customer.name_initials = initials_of(customer.name)
         if values:
             customer.version += 1
             customer.completeness = services.completeness_of(customer)
-            customer.save()
+            customer.save()  # the search keys follow: Customer.refresh_derived
             services.sync_birthday(customer)
             if "metrics" in values:
                 services.recompute_tier(customer, reason=_("指标变动"), rule_set=rule_set, tiers=tiers, send=False)
+            if customer.stage != old_stage:
+                signals.stage_changed.send(sender=Customer, actor=actor, customer=customer, old_stage=old_stage,
+                                           new_stage=customer.stage)
         if extra.get("set_tags"):
             services.set_tags(customer, extra["tags"])
         touched.append(customer.pk)
@@ -479,9 +479,8 @@ def _insert_rows(model, objs):
 
 def _insert_new_customers(actor, creates, metric):
     """Insert the new archives and what creating one writes besides (ownership and first-tier
-    history, birthday, tags), in bulk; then send post_save for each, as their single save did."""
-    from django.db.models.signals import post_save
-
+    history, birthday, tags), in bulk; then `stage_changed` (old_stage None) for each one created in
+    a stage past 潜在, as `services.create_customer` sends it."""
     if not creates:
         return []
     customers = [c for c, _extra in creates]
@@ -506,8 +505,9 @@ def _insert_new_customers(actor, creates, metric):
                             "date": c.birth_date, "month": c.birth_date.month, "day": c.birth_date.day}
                            for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.birth_date])
     _bulk_tags(customers, [extra["tags"] for _c, extra in creates])
-    for c in customers:  # receivers of the single save (e.g. the service app's churn watch) still see it
-        post_save.send(sender=Customer, instance=c, created=True, update_fields=None, raw=False, using=db)
+    for c in customers:  # e.g. 流失预警 from the core system: the service app's watch list sees it
+        if c.stage != Stage.POTENTIAL:
+            signals.stage_changed.send(sender=Customer, actor=actor, customer=c, old_stage=None, new_stage=c.stage)
     return customers
 
 
@@ -523,7 +523,7 @@ def _bulk_tags(customers, names_per_customer):
         Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
         tags = {t.name: t for t in Tag.objects.filter(name__in=all_names)}
     through = Customer.tags.through
-    _insert_rows(through, [{"customer_id": c.pk, "tag_id": tags[n].pk} for c, names in zip(customers, wanted)
+    _insert_rows(through, [{"customer_id": c.pk, "tag_id": tags[n].pk} for c, names in zip(customers, wanted, strict=True)
                            for n in dict.fromkeys(names)])
 
 
@@ -550,10 +550,10 @@ def _validate_holding_rows(job, actor, rows, errors):
             errors.add(row_no, no, "product_code", _("产品代码不存在。"))
             continue
         errs = {}
-        balance = services._amount(row.get("balance"), "balance", errs)
-        opened = services._parse_date(row.get("opened_on"), "opened_on", errs)
-        closed = services._parse_date(row.get("closed_on"), "closed_on", errs)
-        matures = services._parse_date(row.get("matures_on"), "matures_on", errs)  # optional column
+        balance = services.parse_amount(row.get("balance"), "balance", errs)
+        opened = services.parse_date(row.get("opened_on"), "opened_on", errs)
+        closed = services.parse_date(row.get("closed_on"), "closed_on", errs)
+        matures = services.parse_date(row.get("matures_on"), "matures_on", errs)  # optional column
         if balance is None and "balance" not in errs:
             errs["balance"] = _("请填写余额。")
         if opened and matures and matures < opened:

@@ -11,7 +11,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.org.scope import ScopeSpec
+from rmdesk.core.scope import ScopeSpec
+
+from .search import initials_of
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0.00")}
 
@@ -134,9 +136,9 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(models.Model):
     """A customer archive of any kind (individual, corporate, retail outlet), SPEC §2."""
 
-    SCOPE = ScopeSpec(owner_fields=("a_rm", "b_rm"), path_field="org_path")
-
-    objects = CustomerQuerySet.as_manager()
+    SCOPE = ScopeSpec(owner_fields=("a_rm", "b_rm"), path_fields=("org_path",))
+    #: columns computed from others (SPEC §2 search keys), never written by hand: refresh_derived()
+    DERIVED_FIELDS = ("name_initials", "mobile_tail", "id_tail")
 
     kind = models.CharField(_("客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL)
     customer_no = models.CharField(_("客户号"), max_length=32, unique=True)
@@ -213,6 +215,8 @@ class Customer(models.Model):
         db_index=False,
     )
 
+    objects = CustomerQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("客户")
         verbose_name_plural = _("客户")
@@ -228,23 +232,33 @@ class Customer(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.org_unit_id and not self.org_path:
+            self.org_path = self.org_unit.path
+        changed = self.refresh_derived()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and changed:
+            kwargs["update_fields"] = [*update_fields, *(f for f in changed if f not in update_fields)]
+        super().save(*args, **kwargs)
+
     @property
     def is_individual(self):
         return self.kind == CustomerKind.INDIVIDUAL
 
-    def save(self, *args, **kwargs):
-        if self.name and not self.name_initials:
-            from .search import initials_of
-
-            self.name_initials = initials_of(self.name)
-        if self.org_unit_id and not self.org_path:
-            self.org_path = self.org_unit.path
-        if self.mobile:
-            self.mobile_tail = self.mobile[-4:]
-        if self.id_number:
-            self.id_tail = self.id_number[-4:]
-        super().save(*args, **kwargs)
-
+    def refresh_derived(self) -> list[str]:
+        """Recompute the derived columns from their sources: the pinyin initials of the name, the last
+        four characters of the mobile and of the ID number; blank when the source is blank, and no
+        initials on an anonymised archive. The one place they are computed: `save()`, the importer's
+        bulk inserts and the demo data all call it. Returns the names of the columns that changed."""
+        values = {
+            "name_initials": "" if self.is_anonymised else initials_of(self.name or ""),
+            "mobile_tail": (self.mobile or "")[-4:],
+            "id_tail": (self.id_number or "")[-4:],
+        }
+        changed = [f for f, v in values.items() if getattr(self, f) != v]
+        for f in changed:
+            setattr(self, f, values[f])
+        return changed
 
 # --- products and holdings -----------------------------------------------------------------------
 
@@ -377,6 +391,9 @@ class RelatedParty(models.Model):
         verbose_name_plural = _("关联客户")
         constraints = [models.UniqueConstraint(fields=["customer", "related", "kind"], name="related_party_unique")]
 
+    def __str__(self):
+        return f"{self.customer_id} → {self.related_id}（{self.get_kind_display()}）"
+
 
 class FinancialYear(models.Model):
     """A corporate customer's revenue, assets and liabilities for one year (SPEC §2, debt ratio)."""
@@ -392,6 +409,9 @@ class FinancialYear(models.Model):
         verbose_name_plural = _("财务数据")
         ordering = ["-year"]
         constraints = [models.UniqueConstraint(fields=["customer", "year"], name="financial_year_unique")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.year}"
 
     @property
     def debt_ratio(self):
@@ -437,6 +457,9 @@ class Need(models.Model):
         verbose_name_plural = _("客户需求")
         ordering = ["-created_at", "-id"]
 
+    def __str__(self):
+        return self.text[:40]
+
 
 class Note(models.Model):
     customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="notes")
@@ -449,6 +472,9 @@ class Note(models.Model):
         verbose_name = _("客户备注")
         verbose_name_plural = _("客户备注")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.text[:40]
 
 
 class KeyDateKind(models.TextChoices):
@@ -475,6 +501,9 @@ class KeyDate(models.Model):
         verbose_name_plural = _("服务关键时刻")
         ordering = ["month", "day"]
         indexes = [models.Index(fields=["month", "day"], name="keydate_md_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.date}"
 
     def save(self, *args, **kwargs):
         self.month, self.day = self.date.month, self.date.day
@@ -504,6 +533,9 @@ class Document(models.Model):
     class Meta:
         verbose_name = _("档案资料")
         verbose_name_plural = _("档案资料")
+
+    def __str__(self):
+        return self.title or str(self.get_kind_display())
 
 
 # --- history: tiers, ownership, handover -----------------------------------------------------------
@@ -539,6 +571,9 @@ class TierChange(models.Model):
             models.Index(fields=["a_rm", "at"], name="tierchange_rm_idx"),
         ]
 
+    def __str__(self):
+        return f"{self.customer_id} {self.get_direction_display()} {self.at:%Y-%m-%d}"
+
 
 class OwnershipKind(models.TextChoices):
     CREATE = "create", _("建档")
@@ -568,6 +603,9 @@ class OwnershipChange(models.Model):
         verbose_name_plural = _("归属变更")
         ordering = ["-at", "-id"]
 
+    def __str__(self):
+        return f"{self.customer_id} {self.get_kind_display()} {self.at:%Y-%m-%d}"
+
 
 class Handover(models.Model):
     """A bulk handover of an RM's customers to another RM (SPEC §2: leaving or moving)."""
@@ -584,6 +622,9 @@ class Handover(models.Model):
         verbose_name_plural = _("客户移交")
         ordering = ["-at", "-id"]
 
+    def __str__(self):
+        return f"{self.from_rm_id} → {self.to_rm_id} {self.at:%Y-%m-%d}"
+
 
 class HandoverRecord(models.Model):
     """One customer in a handover, with its handover note (交接说明)."""
@@ -596,6 +637,9 @@ class HandoverRecord(models.Model):
     class Meta:
         verbose_name = _("移交明细")
         verbose_name_plural = _("移交明细")
+
+    def __str__(self):
+        return f"{self.handover_id}/{self.customer_id} {self.post}"
 
 
 # --- conflicts -------------------------------------------------------------------------------------
@@ -638,6 +682,9 @@ class Conflict(models.Model):
             models.Index(fields=["status", "claimant_path"], name="conflict_cpath_idx"),
         ]
 
+    def __str__(self):
+        return f"{self.match_field} #{self.pk} {self.get_status_display()}"
+
 
 # --- import ----------------------------------------------------------------------------------------
 
@@ -676,6 +723,9 @@ class ImportJob(models.Model):
         verbose_name = _("导入任务")
         verbose_name_plural = _("导入任务")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.original_name
 
     @property
     def percent(self):

@@ -25,7 +25,7 @@ _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS))
+    total = sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=False))
     return ID_CHECK[total % 11]
 
 
@@ -56,7 +56,7 @@ def id_gender(number: str) -> str:
 
 def uscc_check_char(first17: str) -> str:
     """The GB 32100 check character for the first 17 characters."""
-    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=False))
     return USCC_CHARSET[(31 - total % 31) % 31]
 
 

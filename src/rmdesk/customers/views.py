@@ -6,17 +6,17 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rmdesk.org.models import ApprovalRequest, ApprovalStatus, RoleCode
+from rmdesk.core.models import ApprovalRequest, ApprovalStatus
+from rmdesk.core.roles import RoleCode
 from rmdesk.org.scope import visible_staff
 
 from . import importer, queries, services
@@ -25,6 +25,7 @@ from .forms import (
     CustomerForm,
     DocumentForm,
     FinancialYearForm,
+    HandoverForm,
     HoldingForm,
     ImportForm,
     KeyDateForm,
@@ -33,9 +34,9 @@ from .forms import (
     RelatedForm,
 )
 from .models import (
-    Conflict,
     ConflictStatus,
     CustomerKind,
+    Handover,
     ImportJob,
     Stage,
     Tag,
@@ -138,7 +139,7 @@ def customer_edit(request, pk):
             data = form.service_data()
             data["tags"] = form.cleaned_data.get("tags") or ""
             customer, conflict = services.update_customer(request.user, pk, data,
-                                                          version=form.cleaned_data.get("version") or 0)
+                                                          version=form.cleaned_data["version"])
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -193,7 +194,7 @@ def _staff_only(qs, *relations):
 
 @login_required
 def customer_detail(request, pk):
-    from rmdesk.org.scope import get_in_scope_or_404, scope_q
+    from rmdesk.core.scope import get_in_scope_or_404, scope_q
 
     from .models import Customer
 
@@ -334,25 +335,14 @@ def import_page(request):
         raise PermissionDenied(_("您无权导入客户数据。"))
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = start_import(request.user, form.cleaned_data["file"], form.cleaned_data["kind"])
-        return redirect("customers:import_detail", pk=job.pk)
+        try:
+            job = services.start_import(request.user, form.cleaned_data["file"], form.cleaned_data["kind"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return redirect("customers:import_detail", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user)[:20]
     return render(request, "customers/import.html", {"form": form, "jobs": jobs})
-
-
-def start_import(user, upload, kind):
-    """Save the upload as an ImportJob and hand it to the background task."""
-    from rmdesk.org import audit
-
-    from .tasks import run_import
-
-    job = ImportJob(kind=kind, original_name=os.path.basename(upload.name)[:200], created_by=user)
-    job.file.save(job.original_name, ContentFile(upload.read()), save=False)
-    job.save()
-    audit.record(user, "customers.import_upload", job, after={"file": job.original_name, "kind": kind})
-    run_import.enqueue(job.pk)
-    job.refresh_from_db()
-    return job
 
 
 def _own_job(user, pk):
@@ -449,7 +439,7 @@ def conflict_detail(request, pk):
         "conflict": conflict, "proposed": proposed, "existing": existing,
         "existing_masked": [(str(label), mask(f, getattr(existing, f))) for f, label in SENSITIVE_FIELDS.items()],
         "can_resolve": services.is_supervisor(request.user) and conflict.claimant_id != request.user.pk
-        and conflict.status == ConflictStatus.OPEN and services._supervises_all(request.user, [existing.pk]),
+        and conflict.status == ConflictStatus.OPEN and services.supervises_all(request.user, [existing.pk]),
         "rms": _rms_for(request.user),
         "match_label": _field_label(conflict.match_field),
     })
@@ -462,29 +452,31 @@ def handover(request):
     rms = _rms_for(request.user)
     from_id, to_id = request.POST.get("from_rm") or request.GET.get("from_rm"), request.POST.get("to_rm") or request.GET.get("to_rm")
     from_rm = to_rm = None
-    candidates = []
+    candidates, total = [], 0
     if from_id:
         from_rm = visible_staff(request.user).filter(pk=from_id).first()
         to_rm = visible_staff(request.user).filter(pk=to_id).first() if to_id else None
         if from_rm is not None:
-            candidates = list(services.handover_candidates(request.user, from_rm)[:2000])
+            candidates, total = services.handover_preview(request.user, from_rm)
+    form = HandoverForm(request.POST or None)
     if request.method == "POST":
-        ids = request.POST.getlist("customer_ids")
-        notes = {cid: request.POST.get(f"note_{cid}", "") for cid in ids}
-        try:
-            services.request_handover(request.user, from_id, to_id, notes=notes, customer_ids=ids,
-                                      reason=request.POST.get("reason", ""))
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("移交申请已提交，待审批；审批通过后客户即转给接收人。"))
-            return redirect(reverse("customers:handover"))
+        if form.is_valid():
+            d = form.cleaned_data
+            notes = {str(cid): request.POST.get(f"note_{cid}", "") for cid in d["customer_ids"]}
+            try:
+                services.request_handover(request.user, d["from_rm"], d["to_rm"], notes=notes,
+                                          customer_ids=d["customer_ids"], reason=d["reason"])
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("移交申请已提交，待审批；审批通过后客户即转给接收人。"))
+                return redirect(reverse("customers:handover"))
     # every RM in the actor's scope, including those who left (their customers must be handed over)
     leavers = (visible_staff(request.user).filter(roles__code=RoleCode.RM).exclude(status="active")
                .order_by("employee_no").distinct())
-    history = (services.Handover.objects.filter(requested_by=request.user)
+    history = (Handover.objects.filter(requested_by=request.user)
                .select_related("from_rm", "to_rm", "approved_by")[:20])
     return render(request, "customers/handover.html", {
         "rms": rms, "leavers": leavers, "from_rm": from_rm, "to_rm": to_rm, "candidates": candidates,
-        "history": history,
+        "total": total, "capped": total > len(candidates), "form": form, "history": history,
     })
