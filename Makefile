@@ -6,7 +6,7 @@ PORT ?= 8000
 SIZE ?= small
 DB ?= sqlite
 
-.PHONY: run test install install-test serve migrate demo bench messages clean
+.PHONY: run test lint install install-test serve migrate demo bench messages clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ run: demo
 ## make test: the whole suite on SQLite, or on the database DATABASE_URL points to
 test: install-test
 	$(PY) -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+## make lint: ruff (lint and format check) and the import contract (pyproject.toml), as CI runs them
+lint: install-test
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/lint-imports
 
 ## make bench SIZE=small|branch DB=sqlite|postgres
 bench: install-test

@@ -78,9 +78,7 @@ TEMPLATES = [
 # --- database -------------------------------------------------------------------------------
 _sqlite_path = VAR_DIR / "rmdesk.sqlite3"
 DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=60
-    )
+    "default": dj_database_url.config(env="DATABASE_URL", default=f"sqlite:///{_sqlite_path}", conn_max_age=60)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -1,0 +1,27 @@
+"""Settings of the test suite (pytest-django's DJANGO_SETTINGS_MODULE in pyproject.toml).
+
+The production and development settings (rmdesk.settings) with what tests need changed; the
+database is still chosen by DATABASE_URL, so the same suite runs on SQLite and PostgreSQL.
+"""
+
+import os
+
+from rmdesk.settings import *  # noqa: F403
+from rmdesk.settings import DATABASES, PASSWORD_HASHERS
+
+# Argon2 is the production hasher; tests create hundreds of users, so they hash with a fast one
+# first (the others stay listed, so stored Argon2 hashes still verify).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+
+# Mail stays in memory (django.core.mail.outbox), whatever RMDESK_EMAIL_BACKEND says.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Tasks run at once, inside the request or test that enqueues them (no worker process in tests).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("RMDESK_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
+    }
+}
+
+# No persistent connections: tests on PostgreSQL open and drop the test database per run.
+DATABASES = {**DATABASES, "default": {**DATABASES["default"], "CONN_MAX_AGE": 0}}
