@@ -7,6 +7,7 @@ World (paths are treebeard's):
     └ 支行 S2 ─ 网点 O2 ─ 团队 T2 (rm2, lead2)
 Managers: manager (S1), risk (S1), compliance (S1), assistant (O1), referrer (O1), admin (HQ).
 """
+
 import itertools
 from datetime import timedelta
 
@@ -20,15 +21,26 @@ _seq = itertools.count(1)
 
 
 def make_user(username, roles, unit=None, team=None, *, qualified=True, level="", **extra):
-    user = User(username=username, full_name=extra.pop("full_name", username), unit=unit, team=team,
-                rm_level=level, employee_no=f"T{next(_seq):05d}", **extra)
+    user = User(
+        username=username,
+        full_name=extra.pop("full_name", username),
+        unit=unit,
+        team=team,
+        rm_level=level,
+        employee_no=f"T{next(_seq):05d}",
+        **extra,
+    )
     user.set_password(PASSWORD)
     user.save()
     user.roles.set([Role.objects.get_or_create(code=c)[0] for c in roles])
     if qualified:
         today = timezone.localdate()
-        Qualification.objects.create(user=user, number=f"Q-{username}", issued_on=today - timedelta(days=30),
-                                     expires_on=today + timedelta(days=365))
+        Qualification.objects.create(
+            user=user,
+            number=f"Q-{username}",
+            issued_on=today - timedelta(days=30),
+            expires_on=today + timedelta(days=365),
+        )
     return user
 
 
@@ -49,9 +61,9 @@ def world(db):
     s2 = br.add_child(code="S2", name="二支行", kind=UnitKind.SUPPORT)
     o1 = s1.add_child(code="O1", name="一网点", kind=UnitKind.OUTLET)
     o2 = s2.add_child(code="O2", name="二网点", kind=UnitKind.OUTLET)
-    t1 = o1.add_child(code="T1", name="一队", kind=UnitKind.TEAM)
-    t1b = o1.add_child(code="T1b", name="一队乙", kind=UnitKind.TEAM)
-    t2 = o2.add_child(code="T2", name="二队", kind=UnitKind.TEAM)
+    o1.add_child(code="T1", name="一队", kind=UnitKind.TEAM)
+    o1.add_child(code="T1b", name="一队乙", kind=UnitKind.TEAM)
+    o2.add_child(code="T2", name="二队", kind=UnitKind.TEAM)
     units = {u.code: u for u in OrgUnit.objects.all()}
 
     class World:
@@ -59,8 +71,9 @@ def world(db):
 
     w = World()
     w.units = units
-    w.hq, w.br, w.s1, w.s2, w.o1, w.o2, w.t1, w.t1b, w.t2 = (units[c] for c in
-                                                           ("H", "B", "S1", "S2", "O1", "O2", "T1", "T1b", "T2"))
+    w.hq, w.br, w.s1, w.s2, w.o1, w.o2, w.t1, w.t1b, w.t2 = (
+        units[c] for c in ("H", "B", "S1", "S2", "O1", "O2", "T1", "T1b", "T2")
+    )
     w.rm = make_user("rm", [RoleCode.RM], w.o1, w.t1, level="2")
     w.rm_b = make_user("rm_b", [RoleCode.RM], w.o1, w.t1, level="3")
     w.rm_t1b = make_user("rm_t1b", [RoleCode.RM], w.o1, w.t1b, level="3")

@@ -39,8 +39,10 @@ staff = Matrix("org", samples="staff_samples")
 @pytest.fixture
 def staff_samples(world):
     # a person is seen by whoever sees their unit, and always by themselves
-    return [Sample(name, UNIT_MATRIX[code] | {name}, person=getattr(world, name))
-            for name, code in (("rm", "O1"), ("rm2", "O2"), ("manager", "S1"))]
+    return [
+        Sample(name, UNIT_MATRIX[code] | {name}, person=getattr(world, name))
+        for name, code in (("rm", "O1"), ("rm2", "O2"), ("manager", "S1"))
+    ]
 
 
 staff.page("org:staff_detail", obj="person")
@@ -82,15 +84,28 @@ def _maker_only(ok):
 
 
 approvals.listing("GET /api/org/approvals", obj="request")
-approvals.api("POST /api/org/approvals/{request_id}/decision", obj="request",
-              body=lambda s: {"decision": "reject", "version": s.request.version, "opinion": "不同意"})
+approvals.api(
+    "POST /api/org/approvals/{request_id}/decision",
+    obj="request",
+    body=lambda s: {"decision": "reject", "version": s.request.version, "opinion": "不同意"},
+)
 # only the maker may resubmit (a pending request is not returned: 422) or withdraw their request
-approvals.api("POST /api/org/approvals/{request_id}/resubmit", obj="request",
-              body=lambda s: {"version": s.request.version}, expect=_maker_only(422))
-approvals.api("POST /api/org/approvals/{request_id}/cancel", obj="request",
-              body=lambda s: {"version": s.request.version}, expect=_maker_only(200))
+approvals.api(
+    "POST /api/org/approvals/{request_id}/resubmit",
+    obj="request",
+    body=lambda s: {"version": s.request.version},
+    expect=_maker_only(422),
+)
+approvals.api(
+    "POST /api/org/approvals/{request_id}/cancel",
+    obj="request",
+    body=lambda s: {"version": s.request.version},
+    expect=_maker_only(200),
+)
 
 test_approval_scope_matrix = approvals.test()
 
-approvals.exempt("DELETE /api/auth/tokens/{token_id}",
-                 "revokes only the caller's own tokens (administrators any): tests/org/test_auth.py")
+approvals.exempt(
+    "DELETE /api/auth/tokens/{token_id}",
+    "revokes only the caller's own tokens (administrators any): tests/org/test_auth.py",
+)
