@@ -20,7 +20,7 @@ re-derives "is this unit in my subtree".
 """
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from django.http import Http404
 
 from .roles import READ_ONLY_OVERSEERS, RoleCode
@@ -115,10 +115,8 @@ def visible(queryset, user, spec: ScopeSpec, *, write: bool = False):
 def annotate_writable(queryset, user, spec: ScopeSpec, *, name: str = "writable"):
     """Annotate each row with whether `user` may change it, in the same query as the read."""
     q = scope_q(user, spec, write=True)
-    if q is None:
-        return queryset.annotate(**{name: Value(False, output_field=BooleanField())})
-    return queryset.annotate(**{name: Case(When(q, then=Value(True)), default=Value(False),
-                                           output_field=BooleanField())})
+    expression = Value(False) if q is None else q
+    return queryset.annotate(**{name: ExpressionWrapper(expression, output_field=BooleanField())})
 
 
 def get_in_scope_or_404(queryset, user, spec: ScopeSpec, *, write: bool = False, **lookup):

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.sql.where import AND, OR, WhereNode
 
-from rmdesk.org.scope import scope_q
+from rmdesk.core.scope import scope_q
 
 from .models import Customer
 from .scope import visible_customers

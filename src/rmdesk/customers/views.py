@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import BooleanField, ExpressionWrapper, Value
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -194,16 +193,15 @@ def _staff_only(qs, *relations):
 
 @login_required
 def customer_detail(request, pk):
-    from rmdesk.core.scope import get_in_scope_or_404, scope_q
+    from rmdesk.core.scope import annotate_writable, get_in_scope_or_404
 
     from .models import Customer
 
-    write_q = scope_q(request.user, Customer.SCOPE, write=True)
-    base = (Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit")
-            .defer(*(f"{r}__{f.name}" for r in ("a_rm", "b_rm") for f in Customer._meta.get_field(r)
-                     .related_model._meta.concrete_fields if f.name not in _STAFF))
-            .annotate(writable=ExpressionWrapper(write_q if write_q is not None else Value(False),
-                                                 output_field=BooleanField())))
+    base = annotate_writable(
+        Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit")
+        .defer(*(f"{r}__{f.name}" for r in ("a_rm", "b_rm") for f in Customer._meta.get_field(r)
+                 .related_model._meta.concrete_fields if f.name not in _STAFF)),
+        request.user, Customer.SCOPE)
     # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it
     customer = get_in_scope_or_404(base, request.user, Customer.SCOPE, pk=pk)
     services.record_view(request.user, customer, channel="ui")

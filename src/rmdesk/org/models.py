@@ -166,4 +166,3 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_of(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
-from rmdesk.core.models import ApprovalRequest, ApprovalStatus, AuditEvent  # noqa: E402,F401  TEMP

@@ -83,13 +83,3 @@ def revoke_api_token(actor, token_id: int):
     token.save(update_fields=["revoked_at"])
     audit.record(actor, "auth.token_revoked", token, after={"prefix": token.prefix, "owner": token.user_id})
     return token
-
-
-# TEMP: the customers app still imports these names from here; removed once it uses rmdesk.core.approvals.
-from rmdesk.core.approvals import SelfApprovalError, ensure_not_self, request_approval  # noqa: E402,F401
-
-
-def register_approval_handler(kind, on_approved, may_decide=None):  # TEMP
-    from rmdesk.core import approvals
-
-    approvals.register_handler(kind, kind, on_approved=on_approved, may_decide=may_decide)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
 from rmdesk.core.scope import ScopeSpec, visible
-from rmdesk.org.services import ensure_not_self
+from rmdesk.core.approvals import ensure_not_self
 
 from .. import signals
 from ..models import (

@@ -8,11 +8,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rmdesk.core import audit
 from rmdesk.org.models import User
 from rmdesk.org.scope import visible_staff
-from rmdesk.org.services import ensure_can_be_assigned_customers, register_approval_handler, request_approval
+from rmdesk.core.approvals import register_handler, request_approval
+from rmdesk.org.services import ensure_can_be_assigned_customers
 
 from .. import signals
 from ..models import Customer, Handover, HandoverRecord, OwnershipChange, OwnershipKind
@@ -135,7 +137,8 @@ def _apply_assignment(checker, req):
                      after={"a_rm": a_rm.pk, "b_rm": b_rm.pk if b_rm else None}, approval=req.pk)
 
 
-register_approval_handler("customers.assign", _apply_assignment, _may_decide_assignment)
+register_handler("customers.assign", gettext_lazy("客户分配/调整"), on_approved=_apply_assignment,
+                 may_decide=_may_decide_assignment)
 
 
 # --- handover ----------------------------------------------------------------------------------------
@@ -242,4 +245,5 @@ def _apply_handover(checker, req):
     return handover
 
 
-register_approval_handler("customers.handover", _apply_handover, _may_decide_handover)
+register_handler("customers.handover", gettext_lazy("客户批量移交"), on_approved=_apply_handover,
+                 may_decide=_may_decide_handover)
