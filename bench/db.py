@@ -1,6 +1,7 @@
 """The benchmark database: separate from the dev database (own SQLite file under var/bench/, or its
 own PostgreSQL database), configured through DATABASE_URL before Django starts, migrated with
 Django's migrate."""
+
 import os
 import re
 from pathlib import Path
@@ -30,7 +31,7 @@ def database_url(db: str, key: str) -> str:
 
 def drop_database(url: str):
     if url.startswith("sqlite:///"):
-        path = Path(url[len("sqlite:///"):])
+        path = Path(url[len("sqlite:///") :])
         for suffix in ("", "-wal", "-shm"):
             p = Path(str(path) + suffix)
             if p.exists():

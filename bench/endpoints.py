@@ -1,5 +1,6 @@
 """Where the measured endpoints live, in one place. Each function returns (url, params) or a url,
 and raises NotBuilt while the owning app has not built the endpoint yet."""
+
 from bench.items import NotBuilt, need_url
 
 
@@ -59,8 +60,10 @@ def _first_resolving(candidates, what):
 
 
 def overdue_api(*, offset=0, page_size=20):
-    url = _first_resolving(["/api/work/cadence", "/api/work/cadence/", "/api/work/contact-status"],
-                           "overdue-contact list API /api/work/cadence (work app)")
+    url = _first_resolving(
+        ["/api/work/cadence", "/api/work/cadence/", "/api/work/contact-status"],
+        "overdue-contact list API /api/work/cadence (work app)",
+    )
     return url, {"status": "overdue", "limit": page_size, "offset": offset}
 
 

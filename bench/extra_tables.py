@@ -3,6 +3,7 @@
 Each step returns None (and records why in MISSING) when its model does not exist yet, so the
 harness keeps working while the apps grow.
 """
+
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,11 +12,27 @@ from bench.generate import Table, _dt_db, find_model, money, poisson_like
 
 MISSING: dict[str, str] = {}
 
-PURPOSES = ["例行维护回访", "理财产品到期提醒", "生日问候", "新产品推介", "资产配置建议", "贷款需求了解",
-            "投诉回访", "账户信息核实", "节日问候", "大额资金变动关注"]
-CONTENTS = ["客户对现有产品收益满意，计划续作。", "客户有子女教育资金规划需求，约定下周面谈。",
-            "介绍了稳盈理财90天，客户表示考虑。", "客户近期资金需求较大，关注流动性。",
-            "客户反映手机银行转账限额问题，已协助处理。", "", "客户暂无新需求。"]
+PURPOSES = [
+    "例行维护回访",
+    "理财产品到期提醒",
+    "生日问候",
+    "新产品推介",
+    "资产配置建议",
+    "贷款需求了解",
+    "投诉回访",
+    "账户信息核实",
+    "节日问候",
+    "大额资金变动关注",
+]
+CONTENTS = [
+    "客户对现有产品收益满意，计划续作。",
+    "客户有子女教育资金规划需求，约定下周面谈。",
+    "介绍了稳盈理财90天，客户表示考虑。",
+    "客户近期资金需求较大，关注流动性。",
+    "客户反映手机银行转账限额问题，已协助处理。",
+    "",
+    "客户暂无新需求。",
+]
 PLACES = ["客户单位", "客户家中", "网点贵宾室", "电话", "微信", "咖啡厅"]
 
 
@@ -44,7 +61,7 @@ def holdings(ds):
 
     def rows():
         acct = 0
-        for cid, _rm, _path, aum, loans, kind in ds.customers():
+        for cid, _rm, _path, aum, loans, _kind in ds.customers():
             n = 1 + min(9, poisson_like(rng, mean_extra))
             cats = ["deposit" if "deposit" in products else asset_cats[0]]
             cats += [rng.choice(asset_cats) for _ in range(n - 1)]
@@ -73,8 +90,21 @@ def interactions(ds):
     if Interaction is None:
         MISSING["interactions"] = "work.Interaction"
         return None
-    table = Table(Interaction, ["customer_id", "kind", "occurred_at", "occurred_on", "place", "door_to_door",
-                                "recorded_by_id", "purpose", "content", "created_at"])
+    table = Table(
+        Interaction,
+        [
+            "customer_id",
+            "kind",
+            "occurred_at",
+            "occurred_on",
+            "place",
+            "door_to_door",
+            "recorded_by_id",
+            "purpose",
+            "content",
+            "created_at",
+        ],
+    )
     if not table.is_empty():
         return None
     rng = ds.rng
@@ -91,8 +121,18 @@ def interactions(ds):
                 at = now - timedelta(days=rng.randint(0, 420), seconds=rng.randint(9 * 3600, 18 * 3600))
                 k = rng.choices(kinds, kind_w)[0]
                 local = timezone.localtime(at)
-                yield (cid, k, _dt_db(at), local.date().isoformat(), rng.choice(PLACES), k == "visit",
-                       rm, rng.choice(PURPOSES), rng.choice(CONTENTS), _dt_db(at))
+                yield (
+                    cid,
+                    k,
+                    _dt_db(at),
+                    local.date().isoformat(),
+                    rng.choice(PLACES),
+                    k == "visit",
+                    rm,
+                    rng.choice(PURPOSES),
+                    rng.choice(CONTENTS),
+                    _dt_db(at),
+                )
 
     n = table.write(rows(), big=ds.big)
     ds.counts["interactions"] = n

@@ -10,10 +10,11 @@ Skew: RMs hold 200-3,000 customers (beta-distributed, scaled to the size), a few
 AUM log-normal (so the tier shares look like a real branch: ~0.5 % private banking, ~12 % at
 500k or more), Chinese names with pinyin initials, 85 % individuals.
 """
+
 import math
 import random
 import time
-from datetime import date, datetime, timedelta, timezone as dt_tz
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.apps import apps
@@ -26,9 +27,38 @@ from rmdesk import demo_names
 BENCH_PASSWORD = "rmdesk-bench-2026"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 STEPLEN = 4
-DISTRICTS = ["鼓楼", "玄武", "秦淮", "建邺", "雨花台", "栖霞", "江宁", "浦口", "六合", "溧水", "高淳", "新街口",
-             "河西", "仙林", "江北", "龙江", "湖南路", "中山", "汉中", "大行宫", "珠江路", "夫子庙", "迈皋桥",
-             "燕子矶", "东山", "百家湖", "九龙湖", "麒麟", "板桥", "铁心桥"]
+DISTRICTS = [
+    "鼓楼",
+    "玄武",
+    "秦淮",
+    "建邺",
+    "雨花台",
+    "栖霞",
+    "江宁",
+    "浦口",
+    "六合",
+    "溧水",
+    "高淳",
+    "新街口",
+    "河西",
+    "仙林",
+    "江北",
+    "龙江",
+    "湖南路",
+    "中山",
+    "汉中",
+    "大行宫",
+    "珠江路",
+    "夫子庙",
+    "迈皋桥",
+    "燕子矶",
+    "东山",
+    "百家湖",
+    "九龙湖",
+    "麒麟",
+    "板桥",
+    "铁心桥",
+]
 
 BANK_TIERS = [  # (code, name, rank, threshold) SPEC §2 bank example
     ("private", "私人银行客户", 5, Decimal("5000000")),
@@ -45,13 +75,14 @@ class GeneratorError(RuntimeError):
 
 # --- low-level writing ------------------------------------------------------------------------
 
+
 def _now_db():
     return _dt_db(timezone.now())
 
 
 def _dt_db(value: datetime) -> str:
     """A datetime literal both drivers accept (UTC; SQLite stores Django's naive UTC text)."""
-    value = value.astimezone(dt_tz.utc)
+    value = value.astimezone(UTC)
     if connection.vendor == "postgresql":
         return value.strftime("%Y-%m-%d %H:%M:%S+00")
     return value.strftime("%Y-%m-%d %H:%M:%S")
@@ -201,7 +232,7 @@ _ID_CHECK = "10X98765432"
 def resident_id(rng, birth: date) -> str:
     """An 18-character 居民身份证 number with a valid GB 11643 check character."""
     body = f"3201{rng.randint(0, 99):02d}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
-    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS)) % 11]
+    return body + _ID_CHECK[sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True)) % 11]
 
 
 def money(x: float) -> str:
@@ -218,6 +249,7 @@ def _path(parent: str, pos: int) -> str:
 
 
 # --- the dataset ------------------------------------------------------------------------------
+
 
 class Dataset:
     """Generate the bench dataset of `size` into the current database connection."""
@@ -293,14 +325,25 @@ class Dataset:
             unit_id = next_id
             next_id += 1
             district = DISTRICTS[u % len(DISTRICTS)] + ("" if u < len(DISTRICTS) else str(u // len(DISTRICTS) + 1))
-            rows.append((unit_id, upath, 3, len(teams_per_unit[u]), f"{district}支行", f"BK{u + 1:03d}",
-                         UnitKind.SUPPORT, True))
+            rows.append(
+                (unit_id, upath, 3, len(teams_per_unit[u]), f"{district}支行", f"BK{u + 1:03d}", UnitKind.SUPPORT, True)
+            )
             self.units.append((unit_id, upath))
             for k, (tsize, is_large) in enumerate(teams_per_unit[u]):
                 tno += 1
                 tpath = _path(upath, k + 1)
-                rows.append((next_id, tpath, 4, 0, f"{district}{'财富' if is_large else ''}{k + 1}队",
-                             f"BK{u + 1:03d}{k + 1:02d}", UnitKind.TEAM, True))
+                rows.append(
+                    (
+                        next_id,
+                        tpath,
+                        4,
+                        0,
+                        f"{district}{'财富' if is_large else ''}{k + 1}队",
+                        f"BK{u + 1:03d}{k + 1:02d}",
+                        UnitKind.TEAM,
+                        True,
+                    )
+                )
                 self.teams.append({"id": next_id, "path": tpath, "unit_id": unit_id, "size": tsize, "large": is_large})
                 next_id += 1
         units_t.write(iter(rows))
@@ -310,9 +353,28 @@ class Dataset:
         from django.contrib.auth.hashers import make_password
 
         password = make_password(BENCH_PASSWORD)
-        users_t = Table(User, ["id", "password", "username", "full_name", "employee_no", "unit_id", "team_id",
-                               "rm_level", "position", "appointed_on", "status", "is_active", "is_staff",
-                               "is_superuser", "date_joined", "supervisor_id", "mobile"])
+        users_t = Table(
+            User,
+            [
+                "id",
+                "password",
+                "username",
+                "full_name",
+                "employee_no",
+                "unit_id",
+                "team_id",
+                "rm_level",
+                "position",
+                "appointed_on",
+                "status",
+                "is_active",
+                "is_staff",
+                "is_superuser",
+                "date_joined",
+                "supervisor_id",
+                "mobile",
+            ],
+        )
         roles = {c: Role.objects.get_or_create(code=c)[0].pk for c in RoleCode.values}
         user_id = users_t.next_id()
         joined = _now_db()
@@ -324,31 +386,76 @@ class Dataset:
             nonlocal user_id
             pk = user_id
             user_id += 1
-            users.append((pk, password, username, demo_names.person_name(rng), f"BE{pk:07d}", unit_id, team_id, level,
-                          position, (today - timedelta(days=rng.randint(100, 4000))).isoformat(), "active", True,
-                          False, False, joined, supervisor, f"139{rng.randint(0, 99_999_999):08d}"))
+            users.append(
+                (
+                    pk,
+                    password,
+                    username,
+                    demo_names.person_name(rng),
+                    f"BE{pk:07d}",
+                    unit_id,
+                    team_id,
+                    level,
+                    position,
+                    (today - timedelta(days=rng.randint(100, 4000))).isoformat(),
+                    "active",
+                    True,
+                    False,
+                    False,
+                    joined,
+                    supervisor,
+                    f"139{rng.randint(0, 99_999_999):08d}",
+                )
+            )
             user_roles.append((pk, roles[role]))
             return pk
 
         self.branch_manager_id = add("bench_branch_mgr", self.br_id, None, RoleCode.BRANCH_MANAGER, position="分管行长")
         unit_mgr = {}
         for u, (unit_id, _p) in enumerate(self.units):
-            unit_mgr[unit_id] = add(f"bench_unit{u + 1:03d}_mgr", unit_id, None, RoleCode.BRANCH_MANAGER,
-                                    position="支行行长", supervisor=self.branch_manager_id)
+            unit_mgr[unit_id] = add(
+                f"bench_unit{u + 1:03d}_mgr",
+                unit_id,
+                None,
+                RoleCode.BRANCH_MANAGER,
+                position="支行行长",
+                supervisor=self.branch_manager_id,
+            )
         rm_no = 0
         for t, team in enumerate(self.teams):
-            team["lead_id"] = add(f"bench_lead{t + 1:04d}", team["unit_id"], team["id"], RoleCode.TEAM_LEAD,
-                                  position="团队长", supervisor=unit_mgr[team["unit_id"]])
+            team["lead_id"] = add(
+                f"bench_lead{t + 1:04d}",
+                team["unit_id"],
+                team["id"],
+                RoleCode.TEAM_LEAD,
+                position="团队长",
+                supervisor=unit_mgr[team["unit_id"]],
+            )
             team["rms"] = []
             for _ in range(team["size"]):
                 rm_no += 1
                 level = rng.choices(["1", "2", "3"], weights=(2, 3, 5))[0]
-                pk = add(f"bench_rm{rm_no:05d}", team["unit_id"], team["id"], RoleCode.RM, level, "客户经理",
-                         supervisor=team["lead_id"])
+                pk = add(
+                    f"bench_rm{rm_no:05d}",
+                    team["unit_id"],
+                    team["id"],
+                    RoleCode.RM,
+                    level,
+                    "客户经理",
+                    supervisor=team["lead_id"],
+                )
                 team["rms"].append(pk)
                 self.rms.append((pk, team))
-                quals.append((pk, "客户经理岗位资格证书", f"BQ{pk:07d}", (today - timedelta(days=400)).isoformat(),
-                              (today + timedelta(days=rng.randint(100, 1000))).isoformat(), False))
+                quals.append(
+                    (
+                        pk,
+                        "客户经理岗位资格证书",
+                        f"BQ{pk:07d}",
+                        (today - timedelta(days=400)).isoformat(),
+                        (today + timedelta(days=rng.randint(100, 1000))).isoformat(),
+                        False,
+                    )
+                )
         users_t.write(iter(users))
         Table(User.roles.through, ["user_id", "role_id"]).write(iter(user_roles))
         Table(Qualification, ["user_id", "name", "number", "issued_on", "expires_on", "revoked"]).write(iter(quals))
@@ -365,8 +472,11 @@ class Dataset:
 
         teams = {u.pk: {"id": u.pk, "path": u.path, "rms": []} for u in OrgUnit.objects.filter(kind=UnitKind.TEAM)}
         self.rms = []
-        for pk, team_id, unit_id in (User.objects.filter(roles__code=RoleCode.RM, team__isnull=False)
-                                     .values_list("pk", "team_id", "unit_id").order_by("pk")):
+        for pk, team_id, unit_id in (
+            User.objects.filter(roles__code=RoleCode.RM, team__isnull=False)
+            .values_list("pk", "team_id", "unit_id")
+            .order_by("pk")
+        ):
             team = teams[team_id]
             team["unit_id"] = unit_id
             team["rms"].append(pk)
@@ -381,11 +491,13 @@ class Dataset:
 
         rule_set = TierRuleSet.objects.filter(is_active=True).first() or TierRuleSet.objects.first()
         if rule_set is None or not rule_set.tiers.exists():
-            rule_set, _ = TierRuleSet.objects.get_or_create(code="bank_aum", defaults={
-                "name": "银行金融资产分层", "metric": "aum", "is_active": True})
+            rule_set, _ = TierRuleSet.objects.get_or_create(
+                code="bank_aum", defaults={"name": "银行金融资产分层", "metric": "aum", "is_active": True}
+            )
             for code, name, rank, threshold in BANK_TIERS:
-                Tier.objects.get_or_create(rule_set=rule_set, code=code,
-                                           defaults={"name": name, "rank": rank, "threshold": threshold})
+                Tier.objects.get_or_create(
+                    rule_set=rule_set, code=code, defaults={"name": name, "rank": rank, "threshold": threshold}
+                )
         return [(t.pk, t.threshold) for t in rule_set.tiers.order_by("-threshold")]
 
     def _per_rm_counts(self) -> list[int]:
@@ -405,12 +517,39 @@ class Dataset:
     def gen_customers(self):
         from rmdesk.customers.models import Customer
 
-        table = Table(Customer, [
-            "id", "kind", "customer_no", "name", "name_initials", "gender", "birth_date", "id_number", "mobile",
-            "mobile_tail", "id_tail", "address", "credit_code", "industry", "aum", "deposits", "loans",
-            "contribution", "source", "stage", "tier_id", "a_rm_id", "b_rm_id", "org_unit_id", "org_path",
-            "completeness", "risk_tolerance", "created_at",
-        ])
+        table = Table(
+            Customer,
+            [
+                "id",
+                "kind",
+                "customer_no",
+                "name",
+                "name_initials",
+                "gender",
+                "birth_date",
+                "id_number",
+                "mobile",
+                "mobile_tail",
+                "id_tail",
+                "address",
+                "credit_code",
+                "industry",
+                "aum",
+                "deposits",
+                "loans",
+                "contribution",
+                "source",
+                "stage",
+                "tier_id",
+                "a_rm_id",
+                "b_rm_id",
+                "org_unit_id",
+                "org_path",
+                "completeness",
+                "risk_tolerance",
+                "created_at",
+            ],
+        )
         if not table.is_empty():
             self.log("  customers: present, kept")
             return None
@@ -431,7 +570,7 @@ class Dataset:
         def rows():
             cid = start_id
             lognorm, rand, randint, choice = rng.lognormvariate, rng.random, rng.randint, rng.choice
-            for (rm_id, team), n in zip(self.rms, counts):
+            for (rm_id, team), n in zip(self.rms, counts, strict=True):
                 mates = [m for m in team["rms"] if m != rm_id]
                 path, unit_id = team["path"], team["id"]
                 for _ in range(n):
@@ -461,13 +600,36 @@ class Dataset:
                     b_rm = choice(mates) if mates and rand() < 0.3 else None
                     created = now - timedelta(days=randint(0, 5 * 365), seconds=randint(0, 86_399))
                     self.customer_owner.append((rm_id, path, aum, loans, kind))
-                    yield (cid, kind, f"BC{cid:010d}", name, initials(name), gender,
-                           birth.isoformat() if birth else None, id_number, mobile, mobile[-4:],
-                           id_number[-4:] if id_number else "", f"南京市{choice(DISTRICTS)}区{choice(streets)}{randint(1, 300)}号",
-                           credit, industry, money(aum), money(aum * (0.4 + 0.5 * rand())), money(loans),
-                           money(aum * 0.008 * rand()), rng.choices(sources, source_w)[0],
-                           rng.choices(stages, stage_w)[0], tier_id, rm_id, b_rm, unit_id, path,
-                           randint(30, 100), choice(risk) if kind == "individual" else "", _dt_db(created))
+                    yield (
+                        cid,
+                        kind,
+                        f"BC{cid:010d}",
+                        name,
+                        initials(name),
+                        gender,
+                        birth.isoformat() if birth else None,
+                        id_number,
+                        mobile,
+                        mobile[-4:],
+                        id_number[-4:] if id_number else "",
+                        f"南京市{choice(DISTRICTS)}区{choice(streets)}{randint(1, 300)}号",
+                        credit,
+                        industry,
+                        money(aum),
+                        money(aum * (0.4 + 0.5 * rand())),
+                        money(loans),
+                        money(aum * 0.008 * rand()),
+                        rng.choices(sources, source_w)[0],
+                        rng.choices(stages, stage_w)[0],
+                        tier_id,
+                        rm_id,
+                        b_rm,
+                        unit_id,
+                        path,
+                        randint(30, 100),
+                        choice(risk) if kind == "individual" else "",
+                        _dt_db(created),
+                    )
                     cid += 1
 
         n = table.write(rows(), big=self.big)
@@ -484,9 +646,11 @@ class Dataset:
             return
         from rmdesk.customers.models import Customer
 
-        for cid, rm, path, aum, loans, kind in (Customer.objects.order_by("id")
-                                                .values_list("id", "a_rm_id", "org_path", "aum", "loans", "kind")
-                                                .iterator(chunk_size=20_000)):
+        for cid, rm, path, aum, loans, kind in (
+            Customer.objects.order_by("id")
+            .values_list("id", "a_rm_id", "org_path", "aum", "loans", "kind")
+            .iterator(chunk_size=20_000)
+        ):
             yield cid, rm, path, float(aum), float(loans), kind
 
     # -- tables of other apps: filled when their models exist (see bench/extra_tables.py)

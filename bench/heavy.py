@@ -7,6 +7,7 @@ The import is all-or-nothing by design (SPEC §2), so it cannot be stopped half-
 pilot estimates the rate first, and when 100,000 rows would take longer than `--import-budget-s`
 the full run uses as many rows as fit, and says so.
 """
+
 import csv
 import json
 import os
@@ -46,39 +47,71 @@ def _child(op: str, ctx, **kw) -> dict:
 
 def write_csv(path: Path, n: int, rm_nos: list[str], seed: int = 7):
     """n new individual customers in the import template's columns (Chinese headers); n ≤ 100,000."""
-    from rmdesk import demo_names
-    from bench.generate import _ID_CHECK, _ID_WEIGHTS
-
     from datetime import date
+
+    from bench.generate import _ID_CHECK, _ID_WEIGHTS
+    from rmdesk import demo_names
 
     rng = random.Random(seed)
     stamp = int(time.time()) % 100000
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
-        w.writerow(["客户号", "客户类型", "客户名称", "证件号码", "手机号码", "性别", "出生日期", "地址", "职业",
-                    "年收入", "风险承受能力", "生命周期阶段", "客户来源", "主办客户经理工号"])
+        w.writerow(
+            [
+                "客户号",
+                "客户类型",
+                "客户名称",
+                "证件号码",
+                "手机号码",
+                "性别",
+                "出生日期",
+                "地址",
+                "职业",
+                "年收入",
+                "风险承受能力",
+                "生命周期阶段",
+                "客户来源",
+                "主办客户经理工号",
+            ]
+        )
         for i in range(n):
             birth = date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28))
             # region 3299xx is never generated for the dataset, and (region suffix, sequence) is
             # unique per row, so no two rows share an ID number whatever their birth dates
             idn = f"3299{i // 1000 % 100:02d}{birth:%Y%m%d}{i % 1000:03d}"
-            idn += _ID_CHECK[sum(int(c) * wt for c, wt in zip(idn, _ID_WEIGHTS)) % 11]
-            w.writerow([f"IMP{stamp:05d}{i:07d}", "个人", demo_names.person_name(rng), idn,
-                        f"166{i:08d}", "男" if int(idn[16]) % 2 else "女", birth.isoformat(),
-                        "南京市鼓楼区中山路1号", "职员", f"{rng.randint(50, 900) * 1000}", "C3", "潜在", "系统导入",
-                        rm_nos[i % len(rm_nos)]])
+            idn += _ID_CHECK[sum(int(c) * wt for c, wt in zip(idn, _ID_WEIGHTS, strict=True)) % 11]
+            w.writerow(
+                [
+                    f"IMP{stamp:05d}{i:07d}",
+                    "个人",
+                    demo_names.person_name(rng),
+                    idn,
+                    f"166{i:08d}",
+                    "男" if int(idn[16]) % 2 else "女",
+                    birth.isoformat(),
+                    "南京市鼓楼区中山路1号",
+                    "职员",
+                    f"{rng.randint(50, 900) * 1000}",
+                    "C3",
+                    "潜在",
+                    "系统导入",
+                    rm_nos[i % len(rm_nos)],
+                ]
+            )
 
 
 def item_6(ctx) -> list[Figure]:
     from rmdesk.org.models import User
 
     args = getattr(ctx, "args", None)
-    target = (args.rows if args and args.rows else (1000 if ctx.smoke else 100_000))
-    imp = Figure("6", f"import of customer rows from CSV", "service", unit="rows/s",
-                 budget=Budget("value", ">=", 5000, "rows/s"))
+    target = args.rows if args and args.rows else (1000 if ctx.smoke else 100_000)
+    imp = Figure(
+        "6", "import of customer rows from CSV", "service", unit="rows/s", budget=Budget("value", ">=", 5000, "rows/s")
+    )
     exp = Figure("6", "export of customer rows to .xlsx", "service", unit="s", budget=Budget("value", "<=", 20, "s"))
-    mem = Figure("6", "export to .xlsx: peak RSS of the process", "service", unit="MB",
-                 budget=Budget("value", "<=", 500, "MB"))
+    mem = Figure(
+        "6", "export to .xlsx: peak RSS of the process", "service", unit="MB", budget=Budget("value", "<=", 500, "MB")
+    )
     actor = ctx.manager
     rm_nos = list(User.objects.filter(pk__in=[u.pk for u in ctx.rms]).values_list("employee_no", flat=True))
     tmpdir = Path(tempfile.mkdtemp(prefix="bench_import_"))
@@ -99,8 +132,12 @@ def item_6(ctx) -> list[Figure]:
         else:
             res = pilot
         imp.value = res["rows"] / res["seconds"]
-        imp.extra = {"rows": res["rows"], "seconds": round(res["seconds"], 1), "status": res.get("status"),
-                     "peak RSS MB": round(res["peak_rss_mb"])}
+        imp.extra = {
+            "rows": res["rows"],
+            "seconds": round(res["seconds"], 1),
+            "status": res.get("status"),
+            "peak RSS MB": round(res["peak_rss_mb"]),
+        }
         if res["rows"] < target:
             imp.name += f" ({res['rows']:,} rows measured: 100,000 would take ~{target / imp.value / 60:.0f} min)"
         else:
@@ -126,6 +163,7 @@ def item_6(ctx) -> list[Figure]:
 
 
 # --- child side -------------------------------------------------------------------------------
+
 
 class _Rollback(Exception):
     pass
@@ -154,8 +192,13 @@ def _child_import(opts) -> dict:
                 job.save()
             t0 = time.perf_counter()
             job = importer.run_import(job.pk)
-            result = {"rows": rows, "seconds": time.perf_counter() - t0, "status": job.status,
-                      "created": job.created_count, "errors": job.errors[:3]}
+            result = {
+                "rows": rows,
+                "seconds": time.perf_counter() - t0,
+                "status": job.status,
+                "created": job.created_count,
+                "errors": job.errors[:3],
+            }
             stored = job.file.path
             raise _Rollback
     except _Rollback:
@@ -184,7 +227,7 @@ def _child_export(opts) -> dict:
     actor = User.objects.get(pk=opts["user"])
     n = int(opts["rows"])
     qs = visible_customers(actor)
-    last = qs.order_by("id").values_list("id", flat=True)[n - 1: n]
+    last = qs.order_by("id").values_list("id", flat=True)[n - 1 : n]
     if last:
         qs = qs.filter(id__lte=last[0])
     result = {}

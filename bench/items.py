@@ -9,6 +9,7 @@ Channels: "raw" = hand-written SQL through the driver (sqlite3 / psycopg) = the 
 (full middleware stack, bearer token); "HTML" = the server-rendered page through the test Client
 (session login).
 """
+
 import time
 from dataclasses import dataclass, field
 
@@ -40,7 +41,8 @@ class Budget:
 
     def __str__(self):
         what = {"p95": "p95", "ratio": "app/raw", "value": ""}[self.metric]
-        return f"{what} {'≤' if self.op == '<=' else '≥'} {self.limit:g}{'' if self.unit == 'x' else ' ' + self.unit}".strip()
+        unit = "" if self.unit == "x" else " " + self.unit
+        return f"{what} {'≤' if self.op == '<=' else '≥'} {self.limit:g}{unit}".strip()
 
 
 @dataclass
@@ -91,13 +93,20 @@ class Figure:
 
     def as_dict(self):
         return {
-            "item": self.item, "name": self.name, "channel": self.channel,
+            "item": self.item,
+            "name": self.name,
+            "channel": self.channel,
             "stats": self.stats.as_dict() if self.stats else None,
             "raw": self.raw.as_dict() if self.raw else None,
             "ratio": round(self.ratio, 2) if self.ratio is not None else None,
-            "value": self.value, "unit": self.unit, "budget": str(self.budget) if self.budget else "",
+            "value": self.value,
+            "unit": self.unit,
+            "budget": str(self.budget) if self.budget else "",
             "ratio_budget": str(self.ratio_budget) if self.ratio_budget else "",
-            "status": self.status, "na": self.na, "error": self.error, "extra": self.extra,
+            "status": self.status,
+            "na": self.na,
+            "error": self.error,
+            "extra": self.extra,
         }
 
 
@@ -107,6 +116,7 @@ RATIO_2 = Budget("ratio", "<=", 2, "x")
 
 
 # --- context: who is measured, with which clients --------------------------------------------------
+
 
 class Context:
     def __init__(self, reps: int, smoke: bool = False, log=print):
@@ -123,25 +133,31 @@ class Context:
         from rmdesk.customers.models import Customer
         from rmdesk.org.models import OrgUnit, RoleCode, User
 
-        counts = (Customer.objects.values("a_rm").annotate(n=Count("id")).order_by("-n", "a_rm"))
+        counts = Customer.objects.values("a_rm").annotate(n=Count("id")).order_by("-n", "a_rm")
         rows = [(r["a_rm"], r["n"]) for r in counts if r["a_rm"]]
         if not rows:
             raise RuntimeError("the bench database has no customers: run the generator")
         ids = [r[0] for r in rows]
         # the biggest book, plus RMs spread over the distribution (rotation)
-        sample = [ids[0]] + ids[1:: max(1, len(ids) // 7)][:7]
+        sample = [ids[0]] + ids[1 :: max(1, len(ids) // 7)][:7]
         users = {u.pk: u for u in User.objects.filter(pk__in=sample).select_related("team", "unit")}
         self.rms = [users[i] for i in sample]
         self.book = dict(rows)
-        team_sizes = (Customer.objects.values("org_path").annotate(n=Count("id")).order_by("-n"))
+        team_sizes = Customer.objects.values("org_path").annotate(n=Count("id")).order_by("-n")
         big_path = team_sizes[0]["org_path"]
         team = OrgUnit.objects.get(path=big_path)
         self.team = team
         self.team_size = team_sizes[0]["n"]
-        self.lead = (User.objects.filter(roles__code=RoleCode.TEAM_LEAD, team=team).first()
-                     or User.objects.filter(roles__code=RoleCode.TEAM_LEAD).first())
-        self.manager = (User.objects.filter(roles__code=RoleCode.BRANCH_MANAGER, unit__isnull=False)
-                        .select_related("unit").order_by("unit__depth", "pk").first())
+        self.lead = (
+            User.objects.filter(roles__code=RoleCode.TEAM_LEAD, team=team).first()
+            or User.objects.filter(roles__code=RoleCode.TEAM_LEAD).first()
+        )
+        self.manager = (
+            User.objects.filter(roles__code=RoleCode.BRANCH_MANAGER, unit__isnull=False)
+            .select_related("unit")
+            .order_by("unit__depth", "pk")
+            .first()
+        )
         self.manager_path = self.manager.unit.path if self.manager else ""
         self.total_customers = Customer.objects.count()
         from rmdesk.customers.models import Tier
@@ -203,13 +219,14 @@ def run_figure(fig: Figure, fn, args_list, reps, raw_fn=None, raw_args=None):
 
 # --- item 1: an RM's customer list ------------------------------------------------------------------
 
+
 def _deep_cursor(user, position):
     """The keyset cursor that starts the page at `position` of the user's book sorted by AUM."""
     from rmdesk.customers.scope import visible_customers
 
     if position <= 0:
         return None
-    row = visible_customers(user).order_by("-aum", "id").values_list("aum", "id")[position - 1: position]
+    row = visible_customers(user).order_by("-aum", "id").values_list("aum", "id")[position - 1 : position]
     return (row[0][0], row[0][1]) if row else None
 
 
@@ -218,8 +235,11 @@ def _list_cases(ctx):
     first = [(u, None, None) for u in ctx.rms]
     tier = [(u, ctx.tier.pk if ctx.tier else None, None) for u in ctx.rms]
     deep = [(u, None, _deep_cursor(u, int(ctx.book.get(u.pk, 0) * 0.9))) for u in ctx.rms]
-    return [("first page, sorted by AUM", first), ("tier filter, first page", tier),
-            ("deep page (90 % into the book, keyset cursor)", deep)]
+    return [
+        ("first page, sorted by AUM", first),
+        ("tier filter, first page", tier),
+        ("deep page (90 % into the book, keyset cursor)", deep),
+    ]
 
 
 def cursor_str(cursor):
@@ -244,7 +264,7 @@ def orm_customer_list(user, tier_id, cursor):
         qs = qs.filter(tier_id=tier_id)
     if cursor:
         qs = qs.filter(Q(aum__lt=cursor[0]) | Q(aum=cursor[0], id__gt=cursor[1]))
-    return list(qs.select_related("tier", "a_rm").order_by("-aum", "id")[:PAGE + 1])
+    return list(qs.select_related("tier", "a_rm").order_by("-aum", "id")[: PAGE + 1])
 
 
 def item_1(ctx) -> list[Figure]:
@@ -253,8 +273,14 @@ def item_1(ctx) -> list[Figure]:
     figs = []
     for label, cases in _list_cases(ctx):
         raw_args = [(u.pk, t, c) for u, t, c in cases]
-        orm = run_figure(Figure("1", f"RM customer list: {label}", "ORM"), orm_customer_list, cases,
-                         ctx.reps, raw.rm_customer_list, raw_args)
+        orm = run_figure(
+            Figure("1", f"RM customer list: {label}", "ORM"),
+            orm_customer_list,
+            cases,
+            ctx.reps,
+            raw.rm_customer_list,
+            raw_args,
+        )
         figs.append(orm)
 
         def api_call(u, t, c):
@@ -274,9 +300,16 @@ def item_1(ctx) -> list[Figure]:
     # the branch manager's whole subtree (not in the budget: shows the cost of a big scope)
     if ctx.manager:
         cases = [(ctx.manager, None, None)]
-        figs.append(run_figure(Figure("1", "branch manager's customer list (whole subtree), first page", "ORM"),
-                               orm_customer_list, cases, max(5, ctx.reps // 3),
-                               raw.subtree_customer_list, [(ctx.manager_path, None, None)]))
+        figs.append(
+            run_figure(
+                Figure("1", "branch manager's customer list (whole subtree), first page", "ORM"),
+                orm_customer_list,
+                cases,
+                max(5, ctx.reps // 3),
+                raw.subtree_customer_list,
+                [(ctx.manager_path, None, None)],
+            )
+        )
 
         def api_mgr(u, t, c):
             url, params = endpoints.customer_list_api(tier_id=t, cursor=cursor_str(c), page_size=PAGE)
@@ -290,14 +323,19 @@ def item_1(ctx) -> list[Figure]:
 
 # --- item 2: search -------------------------------------------------------------------------------
 
+
 def _search_terms(ctx):
     """Real terms taken from customers the sampled RMs own: name prefix, initials, mobile tail."""
     from rmdesk.customers.models import Customer
 
     terms = {"name": [], "initials": [], "tail": []}
     for u in ctx.rms:
-        c = (Customer.objects.filter(a_rm=u, kind="individual").order_by("id")
-             .values("name", "name_initials", "mobile_tail").first())
+        c = (
+            Customer.objects.filter(a_rm=u, kind="individual")
+            .order_by("id")
+            .values("name", "name_initials", "mobile_tail")
+            .first()
+        )
         if not c:
             continue
         terms["name"].append((u, c["name"][:2]))
@@ -317,8 +355,11 @@ def orm_search(user, kind, q):
     from rmdesk.customers.scope import visible_customers
 
     qs = visible_customers(user)
-    qs = {"name": lambda: qs.filter(name__startswith=q), "initials": lambda: qs.filter(name_initials__startswith=q),
-          "tail": lambda: qs.filter(mobile_tail=q)}[kind]()
+    qs = {
+        "name": lambda: qs.filter(name__startswith=q),
+        "initials": lambda: qs.filter(name_initials__startswith=q),
+        "tail": lambda: qs.filter(mobile_tail=q),
+    }[kind]()
     return list(qs.order_by("-aum", "id")[:PAGE])
 
 
@@ -333,8 +374,14 @@ def item_2(ctx) -> list[Figure]:
             continue
         cases = [(u, kind, q) for u, q in pairs]
         raw_args = [(u.pk, kind, q) for u, q in pairs]
-        orm = run_figure(Figure("2", f"search by {labels[kind]} (RM scope)", "ORM"), orm_search, cases, ctx.reps,
-                         raw.rm_search, raw_args)
+        orm = run_figure(
+            Figure("2", f"search by {labels[kind]} (RM scope)", "ORM"),
+            orm_search,
+            cases,
+            ctx.reps,
+            raw.rm_search,
+            raw_args,
+        )
         figs.append(orm)
 
         def api_call(u, k, q):
@@ -347,8 +394,16 @@ def item_2(ctx) -> list[Figure]:
         if ctx.manager:
             mcases = [(ctx.manager, kind, q) for _u, q in pairs]
             mraw = [(ctx.manager_path, kind, q) for _u, q in pairs]
-            figs.append(run_figure(Figure("2", f"search by {labels[kind]} (whole branch)", "ORM"), orm_search,
-                                   mcases, ctx.reps, raw.subtree_search, mraw))
+            figs.append(
+                run_figure(
+                    Figure("2", f"search by {labels[kind]} (whole branch)", "ORM"),
+                    orm_search,
+                    mcases,
+                    ctx.reps,
+                    raw.subtree_search,
+                    mraw,
+                )
+            )
             fig = Figure("2", f"search by {labels[kind]} (whole branch)", "API", budget=P95_30, ratio_budget=RATIO_2)
             fig.raw = figs[-1].raw
             figs.append(run_figure(fig, api_call, mcases, ctx.reps))
@@ -356,6 +411,7 @@ def item_2(ctx) -> list[Figure]:
 
 
 # --- item 3: the customer 360° page -------------------------------------------------------------------
+
 
 def item_3(ctx) -> list[Figure]:
     from bench import endpoints
@@ -373,13 +429,18 @@ def item_3(ctx) -> list[Figure]:
         ctx.get(ctx.api(user), endpoints.customer_detail_api(pk), expect_json=True)
 
     return [
-        run_figure(Figure("3", "customer 360° page (largest and smallest books' customers)", "HTML", budget=P95_30),
-                   html_call, cases, ctx.reps),
+        run_figure(
+            Figure("3", "customer 360° page (largest and smallest books' customers)", "HTML", budget=P95_30),
+            html_call,
+            cases,
+            ctx.reps,
+        ),
         run_figure(Figure("3", "customer detail", "API"), api_call, cases, ctx.reps),
     ]
 
 
 # --- item 4: team lead's overdue list, branch manager's dashboard ------------------------------------
+
 
 def item_4(ctx) -> list[Figure]:
     from bench import endpoints
@@ -395,11 +456,19 @@ def item_4(ctx) -> list[Figure]:
             raise NotBuilt("rmdesk.work.scope.visible_statuses") from None
         qs = visible_statuses(user).filter(status="overdue")
         total = qs.count()
-        return total, list(qs.select_related("customer", "a_rm").order_by("next_due_on", "customer_id")[offset:offset + PAGE])
+        return total, list(
+            qs.select_related("customer", "a_rm").order_by("next_due_on", "customer_id")[offset : offset + PAGE]
+        )
 
     cases = [(lead, 0)]
-    fig = run_figure(Figure("4", "team lead's overdue-contact list (largest team), first page", "ORM"),
-                     orm_overdue_safe, cases, ctx.reps, raw.overdue_list, [(path, 0)])
+    fig = run_figure(
+        Figure("4", "team lead's overdue-contact list (largest team), first page", "ORM"),
+        orm_overdue_safe,
+        cases,
+        ctx.reps,
+        raw.overdue_list,
+        [(path, 0)],
+    )
     figs.append(fig)
 
     def api_call(user, offset):
@@ -410,8 +479,9 @@ def item_4(ctx) -> list[Figure]:
         url, params = endpoints.overdue_html(offset=offset, page_size=PAGE)
         ctx.get(ctx.html(user), url, params)
 
-    f = Figure("4", "team lead's overdue-contact list (largest team), first page", "API", budget=P95_30,
-               ratio_budget=RATIO_2)
+    f = Figure(
+        "4", "team lead's overdue-contact list (largest team), first page", "API", budget=P95_30, ratio_budget=RATIO_2
+    )
     f.raw = fig.raw
     figs.append(run_figure(f, api_call, cases, ctx.reps))
     f = Figure("4", "team lead's overdue-contact list (largest team), first page", "HTML")
@@ -419,17 +489,17 @@ def item_4(ctx) -> list[Figure]:
     figs.append(run_figure(f, html_call, cases, ctx.reps))
 
     if ctx.manager:
+
         def dash(user):
             ctx.get(ctx.html(user), endpoints.home_html())
 
-        f = Figure("4", "branch manager's home dashboard (whole subtree)", "HTML", budget=P95_300,
-                   ratio_budget=RATIO_2)
-        figs.append(run_figure(f, dash, [(ctx.manager,)], max(5, ctx.reps // 2), raw.dashboard,
-                               [(ctx.manager_path,)]))
+        f = Figure("4", "branch manager's home dashboard (whole subtree)", "HTML", budget=P95_300, ratio_budget=RATIO_2)
+        figs.append(run_figure(f, dash, [(ctx.manager,)], max(5, ctx.reps // 2), raw.dashboard, [(ctx.manager_path,)]))
     return figs
 
 
 # --- item 5: cadence recomputation -------------------------------------------------------------------
+
 
 def item_5(ctx) -> list[Figure]:
     figs = []
@@ -437,8 +507,16 @@ def item_5(ctx) -> list[Figure]:
         from rmdesk.work import cadence
     except ImportError:
         cadence = None
-    full = Figure("5", "full cadence recomputation, all customers (from scratch)", "function", unit="s", budget=Budget("value", "<=", 60, "s"))
-    inc = Figure("5", "incremental cadence update after one new interaction", "function", budget=Budget("p95", "<=", 50))
+    full = Figure(
+        "5",
+        "full cadence recomputation, all customers (from scratch)",
+        "function",
+        unit="s",
+        budget=Budget("value", "<=", 60, "s"),
+    )
+    inc = Figure(
+        "5", "incremental cadence update after one new interaction", "function", budget=Budget("p95", "<=", 50)
+    )
     if cadence is None or not hasattr(cadence, "recompute_all"):
         full.na = "not built yet: rmdesk.work.cadence.recompute_all"
         inc.na = "not built yet: rmdesk.work.cadence.on_interaction"
@@ -455,8 +533,11 @@ def item_5(ctx) -> list[Figure]:
         full.value = time.perf_counter() - t0
         t0 = time.perf_counter()
         again = cadence.recompute_all(from_interactions=True)
-        full.extra = {"rebuilt": out, "steady-state run s": round(time.perf_counter() - t0, 2),
-                      "steady-state result": again}
+        full.extra = {
+            "rebuilt": out,
+            "steady-state run s": round(time.perf_counter() - t0, 2),
+            "steady-state result": again,
+        }
     except Exception as exc:  # noqa: BLE001
         full.error = f"{type(exc).__name__}: {exc}"[:300]
     figs.append(full)
@@ -473,8 +554,9 @@ def item_5(ctx) -> list[Figure]:
         # the interaction row itself is written by the work app's service; here: the cadence update
         with transaction.atomic():
             now = timezone.now()
-            Interaction.objects.create(customer=customer, kind="phone", occurred_at=now, recorded_by_id=customer.a_rm_id,
-                                       purpose="基准测试")
+            Interaction.objects.create(
+                customer=customer, kind="phone", occurred_at=now, recorded_by_id=customer.a_rm_id, purpose="基准测试"
+            )
             cadence.on_interaction(customer, now)
 
     inc.name = "incremental cadence update after one new interaction (insert + on_interaction)"

@@ -1,6 +1,7 @@
 """Item 7: HTTP throughput of the customer-list API under gunicorn workers on 127.0.0.1, with a
 small pure-Python load generator (threads, one TCP connection per request, as gunicorn's sync
 workers close it), bounded in time and in requests. Loopback only."""
+
 import http.client
 import os
 import signal
@@ -26,8 +27,20 @@ def free_port() -> int:
 
 def start_gunicorn(db_url: str, workers: int, port: int):
     env = {**os.environ, "DATABASE_URL": db_url, "RMDESK_DEBUG": "0", "PYTHONPATH": str(ROOT / "src")}
-    cmd = [sys.executable, "-m", "gunicorn", "rmdesk.wsgi:application", "--workers", str(workers),
-           "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "rmdesk.wsgi:application",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -98,12 +111,17 @@ def item_7(ctx) -> list[Figure]:
     from bench import endpoints
 
     args = getattr(ctx, "args", None)
-    duration = (args.duration if args and args.duration else (3.0 if ctx.smoke else 20.0))
+    duration = args.duration if args and args.duration else (3.0 if ctx.smoke else 20.0)
     workers = int(os.environ.get("BENCH_WORKERS", (os.cpu_count() or 2) * 2))
     concurrency = int(os.environ.get("BENCH_CONCURRENCY", 8))
-    fig = Figure("7", f"customer-list API under gunicorn ({workers} sync workers), {concurrency} concurrent "
-                 f"clients for {duration:g} s on loopback", "HTTP", unit="req/s",
-                 budget=Budget("value", ">=", 200, "req/s"))
+    fig = Figure(
+        "7",
+        f"customer-list API under gunicorn ({workers} sync workers), {concurrency} concurrent "
+        f"clients for {duration:g} s on loopback",
+        "HTTP",
+        unit="req/s",
+        budget=Budget("value", ">=", 200, "req/s"),
+    )
     try:
         reqs = []
         for u in ctx.rms:
@@ -129,8 +147,13 @@ def item_7(ctx) -> list[Figure]:
     ok = len(lat) - len(errors)
     fig.value = ok / elapsed
     st = Stats.of(lat)
-    fig.extra = {"requests": len(lat), "errors": len(errors), "p50 ms": round(st.p50, 1), "p95 ms": round(st.p95, 1),
-                 "max ms": round(st.max, 1)}
+    fig.extra = {
+        "requests": len(lat),
+        "errors": len(errors),
+        "p50 ms": round(st.p50, 1),
+        "p95 ms": round(st.p95, 1),
+        "max ms": round(st.max, 1),
+    }
     if errors:
         fig.extra["first error"] = errors[0]
         fig.budget = Budget("value", ">=", float("inf"), "req/s (with zero errors)")

@@ -1,13 +1,14 @@
 """The physical floor: the same queries as the app's, hand-written SQL run through the driver
 (sqlite3 / psycopg) on Django's underlying connection, no ORM, no serialisation."""
-from functools import lru_cache
+
+from functools import cache
 
 from django.db import connection
 
 PAGE = 20
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tables():
     from django.apps import apps
 
@@ -17,8 +18,12 @@ def _tables():
         except LookupError:
             return None
 
-    return {"customer": t("customers", "Customer"), "tier": t("customers", "Tier"), "user": t("org", "User"),
-            "status": t("work", "ContactStatus")}
+    return {
+        "customer": t("customers", "Customer"),
+        "tier": t("customers", "Tier"),
+        "user": t("org", "User"),
+        "status": t("work", "ContactStatus"),
+    }
 
 
 def run(sql: str, params: list):
@@ -35,7 +40,7 @@ def run(sql: str, params: list):
         return cur.fetchall()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _live_filter() -> str:
     """Merged-away archives are hidden from lists (when the customers app has that column)."""
     from django.apps import apps
@@ -80,9 +85,11 @@ def rm_customer_list(rm_id, tier_id, cursor):
         where += " AND c.aum <= %s AND NOT (c.aum = %s AND c.id <= %s)"
         aum = cursor[0] if connection.vendor == "postgresql" else str(cursor[0])
         params += [aum, aum, cursor[1]]
-    part = (f"SELECT * FROM (SELECT c.id, c.aum FROM {t['customer']} c WHERE c.{{owner}} = %s{where} "
-            f"ORDER BY c.aum DESC, c.id LIMIT {PAGE + 1}) AS {{alias}}")
-    ids = (f"{part.format(owner='a_rm_id', alias='pa')} UNION {part.format(owner='b_rm_id', alias='pb')}")
+    part = (
+        f"SELECT * FROM (SELECT c.id, c.aum FROM {t['customer']} c WHERE c.{{owner}} = %s{where} "
+        f"ORDER BY c.aum DESC, c.id LIMIT {PAGE + 1}) AS {{alias}}"
+    )
+    ids = f"{part.format(owner='a_rm_id', alias='pa')} UNION {part.format(owner='b_rm_id', alias='pb')}"
     return run(
         f"SELECT c.id, c.customer_no, c.name, c.kind, c.stage, c.aum, c.mobile_tail, t.name, u.full_name "
         f"FROM ({ids}) AS k JOIN {t['customer']} c ON c.id = k.id "
@@ -98,8 +105,11 @@ def subtree_customer_list(path, tier_id, cursor):
 
 def _search(where, params, kind, q):
     t = _tables()
-    cond = {"name": "c.name LIKE %s", "initials": "c.name_initials LIKE %s",
-            "tail": "(c.mobile_tail = %s OR c.id_tail = %s)"}[kind]
+    cond = {
+        "name": "c.name LIKE %s",
+        "initials": "c.name_initials LIKE %s",
+        "tail": "(c.mobile_tail = %s OR c.id_tail = %s)",
+    }[kind]
     args = [q, q] if kind == "tail" else [q + "%"]
     return run(
         f"SELECT c.id, c.customer_no, c.name, c.kind, c.aum, c.mobile_tail FROM {t['customer']} c "
@@ -123,8 +133,9 @@ def overdue_list(path, offset):
     t = _tables()
     if not t["status"]:
         raise NotBuilt("work.ContactStatus")
-    total = run(f"SELECT COUNT(*) FROM {t['status']} s WHERE s.org_path LIKE %s AND s.status = 'overdue'",
-                [path + "%"])[0][0]
+    total = run(
+        f"SELECT COUNT(*) FROM {t['status']} s WHERE s.org_path LIKE %s AND s.status = 'overdue'", [path + "%"]
+    )[0][0]
     rows = run(
         f"SELECT s.customer_id, c.name, c.aum, s.last_contact_on, s.next_due_on, u.full_name "
         f"FROM {t['status']} s JOIN {t['customer']} c ON c.id = s.customer_id "
@@ -141,8 +152,10 @@ def dashboard(path):
     A-post RM (the work app's team panel), most overdue first."""
     t = _tables()
     if not t["status"]:
-        return run(f"SELECT c.a_rm_id, COUNT(*) FROM {t['customer']} c WHERE c.org_path LIKE %s "
-                   f"GROUP BY c.a_rm_id", [path + "%"])
+        return run(
+            f"SELECT c.a_rm_id, COUNT(*) FROM {t['customer']} c WHERE c.org_path LIKE %s GROUP BY c.a_rm_id",
+            [path + "%"],
+        )
     return run(
         f"SELECT s.a_rm_id, u.full_name, u.username, "
         f"SUM(CASE WHEN s.status = 'overdue' THEN 1 ELSE 0 END) AS overdue, "

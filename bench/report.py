@@ -2,6 +2,7 @@
 markers; a new run replaces its own section and keeps the others, so PostgreSQL and SQLite figures
 of different sizes live side by side. Everything here is written by the harness; the hand-written
 analysis lives in bench/notes.md and is included verbatim."""
+
 import os
 import platform
 import re
@@ -58,8 +59,9 @@ def machine_info(db_info: dict) -> dict:
     import django
 
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except Exception:  # noqa: BLE001
         commit = ""
     try:
@@ -67,9 +69,14 @@ def machine_info(db_info: dict) -> dict:
     except OSError:
         load = None
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "memory": mem, "os": platform.platform(),
-        "python": platform.python_version(), "django": django.get_version(),
-        "database": f"{db_info['engine']} {db_info['version']}", "commit": commit,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "database": f"{db_info['engine']} {db_info['version']}",
+        "commit": commit,
         "load_at_start": load,
     }
 
@@ -96,11 +103,19 @@ def render_section(run: dict) -> str:
         for item, d in sorted(dates.items()):
             by_date.setdefault(d, []).append(item)
         when = "; ".join(f"items {', '.join(items)}: {d}" for d, items in sorted(by_date.items()))
-    lines.append(f"- **Date**: {when} · commit `{m['commit']}` · {'smoke run' if run.get('smoke') else 'full run'}"
-                 f" · {run['reps']} timed repetitions per figure")
-    lines.append(f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; Python {m['python']},"
-                 f" Django {m['django']}, {m['database']}"
-                 + (f"; load average at start {m['load_at_start']:.2f} (shared machine)" if m.get("load_at_start") is not None else ""))
+    lines.append(
+        f"- **Date**: {when} · commit `{m['commit']}` · {'smoke run' if run.get('smoke') else 'full run'}"
+        f" · {run['reps']} timed repetitions per figure"
+    )
+    lines.append(
+        f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; Python {m['python']},"
+        f" Django {m['django']}, {m['database']}"
+        + (
+            f"; load average at start {m['load_at_start']:.2f} (shared machine)"
+            if m.get("load_at_start") is not None
+            else ""
+        )
+    )
     counts = ", ".join(f"{v:,} {k}" for k, v in ds["counts"].items())
     lines.append(f"- **Dataset**: {ds['label']} → {counts}")
     if ds.get("generated"):
@@ -109,28 +124,44 @@ def render_section(run: dict) -> str:
     lines.append("")
     lat = [f for f in run["figures"] if f["stats"] or (f["status"] in ("n/a", "error") and f["unit"] in ("", "ms"))]
     other = [f for f in run["figures"] if f not in lat]
-    lines += ["| # | measurement | via | p50 ms | p95 ms | max ms | raw p50 | raw p95 | app/raw | budget | result |",
-              "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    lines += [
+        "| # | measurement | via | p50 ms | p95 ms | max ms | raw p50 | raw p95 | app/raw | budget | result |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
     for f in lat:
         st, rw = f["stats"] or {}, f["raw"] or {}
         budget = "; ".join(b for b in (f["budget"], f["ratio_budget"]) if b)
         note = f["na"] or f["error"]
         ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else ""
-        lines.append(f"| {f['item']} | {f['name']}{' — ' + note if note else ''} | {f['channel']} | {_ms(st.get('p50'))} "
-                     f"| {_ms(st.get('p95'))} | {_ms(st.get('max'))} | {_ms(rw.get('p50'))} | {_ms(rw.get('p95'))} "
-                     f"| {ratio} | {budget} | {_status(f)} |")
+        lines.append(
+            f"| {f['item']} | {f['name']}{' — ' + note if note else ''} | {f['channel']} | {_ms(st.get('p50'))} "
+            f"| {_ms(st.get('p95'))} | {_ms(st.get('max'))} | {_ms(rw.get('p50'))} | {_ms(rw.get('p95'))} "
+            f"| {ratio} | {budget} | {_status(f)} |"
+        )
     if other:
-        lines += ["", "| # | measurement | via | figure | budget | result | details |", "|---|---|---|---:|---|---|---|"]
+        lines += [
+            "",
+            "| # | measurement | via | figure | budget | result | details |",
+            "|---|---|---|---:|---|---|---|",
+        ]
         for f in other:
-            val = "" if f["value"] is None else (f"{f['value']:,.2f} {f['unit']}" if f["value"] < 100
-                                                  else f"{f['value']:,.0f} {f['unit']}")
+            val = (
+                ""
+                if f["value"] is None
+                else (f"{f['value']:,.2f} {f['unit']}" if f["value"] < 100 else f"{f['value']:,.0f} {f['unit']}")
+            )
             note = f["na"] or f["error"]
             details = ", ".join(f"{k}: {v}" for k, v in (f.get("extra") or {}).items())
-            lines.append(f"| {f['item']} | {f['name']}{' — ' + note if note else ''} | {f['channel']} | {val} "
-                         f"| {f['budget']} | {_status(f)} | {details} |")
+            lines.append(
+                f"| {f['item']} | {f['name']}{' — ' + note if note else ''} | {f['channel']} | {val} "
+                f"| {f['budget']} | {_status(f)} | {details} |"
+            )
     misses = [f for f in run["figures"] if f["status"] == "miss"]
-    lines += ["", f"**Misses in this run**: {len(misses)}"
-              + ("" if not misses else " — " + "; ".join(f"{f['item']} {f['name']} ({f['channel']})" for f in misses))]
+    lines += [
+        "",
+        f"**Misses in this run**: {len(misses)}"
+        + ("" if not misses else " — " + "; ".join(f"{f['item']} {f['name']} ({f['channel']})" for f in misses)),
+    ]
     nas = [f for f in run["figures"] if f["status"] == "n/a"]
     if nas:
         lines.append(f"**Not measured** (not built yet when this run happened): {len(nas)}")

@@ -9,6 +9,7 @@
 harness works, asserts no timing, and writes to bench/out/ unless --out is given. Exit status is
 non-zero when a measurement that exists fails (an error), never because a figure misses its budget.
 """
+
 import argparse
 import json
 import sys
@@ -31,11 +32,19 @@ def parse(argv=None):
     p.add_argument("--regenerate", action="store_true", help="drop the bench database and generate it again")
     p.add_argument("--out", default=None, help="markdown file to write (default docs/benchmarks.md; smoke: bench/out/)")
     p.add_argument("--duration", type=float, default=None, help="seconds of HTTP load for item 7 (default 20, smoke 3)")
-    p.add_argument("--merge", action="store_true",
-                   help="keep the previous run's figures of the items not run now (bench/out/<db>-<dataset>.json)")
-    p.add_argument("--rerender", action="store_true",
-                   help="only re-render docs/benchmarks.md from the recorded runs in bench/out/*.json")
-    p.add_argument("--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 1,000)")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the previous run's figures of the items not run now (bench/out/<db>-<dataset>.json)",
+    )
+    p.add_argument(
+        "--rerender",
+        action="store_true",
+        help="only re-render docs/benchmarks.md from the recorded runs in bench/out/*.json",
+    )
+    p.add_argument(
+        "--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 1,000)"
+    )
     return p.parse_args(argv)
 
 
@@ -70,8 +79,14 @@ def main(argv=None) -> int:
     from bench.generate import Dataset
 
     gen = Dataset(size, log=log).run()
-    dataset = {"size": args.size, "scale": args.scale, "key": key, "label": size.label,
-               "counts": current_counts(), "generated": gen["timings"]}
+    dataset = {
+        "size": args.size,
+        "scale": args.scale,
+        "key": key,
+        "label": size.label,
+        "counts": current_counts(),
+        "generated": gen["timings"],
+    }
     log(f"  dataset: {dataset['counts']}")
 
     ctx = items.Context(reps=reps, smoke=args.smoke, log=log)
@@ -95,29 +110,34 @@ def main(argv=None) -> int:
         log(f"  note: {what} not generated (not built yet: {model})")
 
     run = {
-        "date": report.now_str(), "smoke": args.smoke, "reps": reps,
-        "machine": report.machine_info(db.server_versions()), "dataset": dataset,
-        "figures": [f.as_dict() for f in figures], "seconds": round(time.perf_counter() - t_start, 1),
+        "date": report.now_str(),
+        "smoke": args.smoke,
+        "reps": reps,
+        "machine": report.machine_info(db.server_versions()),
+        "dataset": dataset,
+        "figures": [f.as_dict() for f in figures],
+        "seconds": round(time.perf_counter() - t_start, 1),
     }
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{args.db}-{key}{'-smoke' if args.smoke else ''}.json"
-    run["item_dates"] = {i: run["date"] for i in wanted}
+    run["item_dates"] = dict.fromkeys(wanted, run["date"])
     if args.merge and json_path.exists():
         previous = json.loads(json_path.read_text())
         kept = [f for f in previous["figures"] if f["item"] not in wanted]
         run["figures"] = sorted(kept + run["figures"], key=lambda f: f["item"])
         dates = previous.get("item_dates") or {f["item"]: previous["date"] for f in previous["figures"]}
         run["item_dates"] = {**{k: v for k, v in dates.items() if k not in wanted}, **run["item_dates"]}
-    json_path.write_text(
-        json.dumps(run, ensure_ascii=False, indent=1, default=str))
+    json_path.write_text(json.dumps(run, ensure_ascii=False, indent=1, default=str))
     target = Path(args.out) if args.out else (out_dir / "benchmarks-smoke.md" if args.smoke else report.DOC)
     report.write(run, target)
     errors = [f for f in figures if f.status == "error"]
     measured = [f for f in figures if f.status in ("pass", "miss", "info")]
-    log(f"bench: {len(measured)} figures, {sum(f.status == 'miss' for f in figures)} over budget, "
+    log(
+        f"bench: {len(measured)} figures, {sum(f.status == 'miss' for f in figures)} over budget, "
         f"{sum(f.status == 'n/a' for f in figures)} n/a, {len(errors)} errors; written to {target} "
-        f"in {time.perf_counter() - t_start:.0f}s")
+        f"in {time.perf_counter() - t_start:.0f}s"
+    )
     if not measured:
         log("bench: FAILED, no figure was measured")
         return 1
@@ -145,10 +165,16 @@ def current_counts() -> dict:
     from rmdesk.customers.models import Customer
     from rmdesk.org.models import OrgUnit, RoleCode, User
 
-    counts = {"org units": OrgUnit.objects.count(), "RMs": User.objects.filter(roles__code=RoleCode.RM).count(),
-              "customers": Customer.objects.count()}
-    for label, app, name in (("holdings", "customers", "Holding"), ("interactions", "work", "Interaction"),
-                             ("cadence states", "work", "ContactStatus")):
+    counts = {
+        "org units": OrgUnit.objects.count(),
+        "RMs": User.objects.filter(roles__code=RoleCode.RM).count(),
+        "customers": Customer.objects.count(),
+    }
+    for label, app, name in (
+        ("holdings", "customers", "Holding"),
+        ("interactions", "work", "Interaction"),
+        ("cadence states", "work", "ContactStatus"),
+    ):
         model = find_model(app, name)
         if model is not None:
             counts[label] = model.objects.count()

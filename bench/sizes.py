@@ -1,4 +1,5 @@
 """Named dataset sizes. A size is scaled as a whole by `--scale` (RMs, units and rows alike)."""
+
 from dataclasses import dataclass, replace
 
 

@@ -1,4 +1,5 @@
 """Warm timing: p50 / p95 / max over repetitions."""
+
 import math
 import time
 from dataclasses import dataclass
