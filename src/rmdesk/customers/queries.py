@@ -21,21 +21,24 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.sql.where import AND, OR, WhereNode
 
+from rmdesk.core import hooks
 from rmdesk.core.scope import scope_q
 
 from .models import Customer
 from .scope import visible_customers
 from .search import classify
 
-FILTER_KEYS = ("q", "tier", "stage", "kind", "owner", "tag", "min_completeness", "max_completeness", "pool", "contact")
-CONTACT_STATES = ("overdue", "due", "soon", "ok")
+OWN_FILTER_KEYS = ("q", "tier", "stage", "kind", "owner", "tag", "min_completeness", "max_completeness", "pool")
 
 
-def has_contact_status() -> bool:
-    """The work app keeps a per-customer cadence row (reverse relation `contact_status`), SPEC §3."""
-    from .models import Customer
+def extra_filters():
+    """Filters other apps offer on the customer list through the hook registry (e.g. the work app's
+    contact status, SPEC §3): the archive does not know their models."""
+    return hooks.list_filters("customers")
 
-    return any(getattr(f, "name", "") == "contact_status" for f in Customer._meta.related_objects)
+
+def filter_keys() -> tuple:
+    return OWN_FILTER_KEYS + tuple(f.key for f in extra_filters())
 
 
 @dataclass
@@ -106,9 +109,10 @@ def filtered_customers(user, params):
     if get("tag"):
         tag = get("tag")
         qs = qs.filter(tags__id=int(tag)) if str(tag).isdigit() else qs.filter(tags__name=tag)
-    contact = get("contact")
-    if contact in CONTACT_STATES and has_contact_status():
-        qs = qs.filter(contact_status__status=contact)
+    for extra in extra_filters():
+        value = get(extra.key)
+        if value and value in {str(v) for v, _label in extra.choices}:
+            qs = extra.apply(qs, value, user)
     lo, hi = _int(get("min_completeness")), _int(get("max_completeness"))
     if lo is not None:
         qs = qs.filter(completeness__gte=lo)

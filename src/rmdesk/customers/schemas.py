@@ -4,7 +4,7 @@ made on (optimistic locking: a stale one answers 409)."""
 from datetime import date, datetime
 from decimal import Decimal
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from .protection import mask
 
@@ -308,7 +308,7 @@ class ListFilters(Schema):
     tag: str = ""
     min_completeness: int | None = None
     max_completeness: int | None = None
-    contact: str = ""
+    contact: str = Field("", description="联系状态 (overdue/due/soon/ok): offered by the work app as a list filter")
     cursor: str = ""
     page: int | None = None
     page_size: int = 50

@@ -69,7 +69,7 @@ def customer_list(request):
     qs = queries.filtered_customers(request.user, params)
     page = queries.page_of(qs, cursor=params.get("cursor"), limit=params.get("page_size") or 50,
                            page=params.get("page"))
-    filters = {k: params.get(k, "") for k in queries.FILTER_KEYS}
+    filters = {k: params.get(k, "") for k in queries.filter_keys()}
     base_qs = urlencode({k: v for k, v in filters.items() if v})
     rule_set = TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").first()
     ctx = {
@@ -78,7 +78,8 @@ def customer_list(request):
         "stages": Stage.choices, "kinds": CustomerKind.choices, "tags": Tag.objects.all()[:200],
         "rms": _rms_for(request.user), "can_export": services.can_export(request.user),
         "can_create": services.can_create(request.user),
-        "contact_filter": queries.has_contact_status(),
+        "extra_filters": [{"key": f.key, "label": f.label, "choices": f.choices, "selected": filters.get(f.key, "")}
+                          for f in queries.extra_filters()],
         "next_qs": urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor}) if page.next_cursor else "",
     }
     template = "customers/_rows.html" if request.htmx else "customers/list.html"
@@ -90,7 +91,7 @@ def customer_export(request):
     if not services.can_export(request.user):
         raise PermissionDenied(_("您无权导出客户清单。"))
     qs = queries.filtered_customers(request.user, request.GET)
-    path = importer.export_xlsx(request.user, qs, filters={k: request.GET.get(k, "") for k in queries.FILTER_KEYS})
+    path = importer.export_xlsx(request.user, qs, filters={k: request.GET.get(k, "") for k in queries.filter_keys()})
     resp = FileResponse(open(path, "rb"), as_attachment=True, filename="customers.xlsx")
     os.unlink(path)  # the open handle keeps the data readable on POSIX
     return resp
