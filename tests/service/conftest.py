@@ -37,8 +37,15 @@ def make_case(defaults, make_customer, world):
 @pytest.fixture(autouse=True)
 def _fresh_calendar():
     """The business calendar caches its overrides; a rolled-back test must not leak them."""
-    from rmdesk.work import calendar
+    from rmdesk.core import calendar
 
     calendar.clear_cache()
     yield
     calendar.clear_cache()
+
+
+def ver(pk, model=None):
+    """The version a user's page or API client shows now (default: of a case)."""
+    from rmdesk.service.models import Case
+
+    return (model or Case).objects.values_list("version", flat=True).get(pk=pk)

@@ -8,13 +8,13 @@ from django.core.management import call_command
 from rmdesk.service import services, sla
 from rmdesk.service.tasks import run_sla_task, scan_churn_task
 
-from .conftest import local
+from .conftest import local, ver
 
 pytestmark = pytest.mark.django_db
 
 
 def test_breach_and_escalation_reach_the_notification_centre(make_case, world):
-    from rmdesk.work.models import Notification
+    from rmdesk.core.models import Notification
 
     case = make_case(now=local(2026, 3, 9, 10, 0))
     sla.run(now=local(2026, 3, 10, 10, 5))
@@ -38,9 +38,9 @@ def test_task_and_command_run_the_engine(make_case, world):
 def test_sla_figures_per_rm_team_and_unit(make_case, make_customer, world):
     a = make_case(now=local(2026, 3, 9, 10, 0))  # rm, breached below
     b = make_case(now=local(2026, 3, 9, 10, 0))  # rm, acknowledged in time
-    services.accept_case(world.rm, b.pk, now=local(2026, 3, 9, 11, 0))
+    services.accept_case(world.rm, b.pk, now=local(2026, 3, 9, 11, 0), version=ver(b.pk))
     c = make_case(world.rm_t1b, customer=make_customer(world.rm_t1b, world.t1b), now=local(2026, 3, 9, 10, 0))
-    services.accept_case(world.rm_t1b, c.pk, now=local(2026, 3, 9, 11, 0))
+    services.accept_case(world.rm_t1b, c.pk, now=local(2026, 3, 9, 11, 0), version=ver(c.pk))
     sla.run(now=local(2026, 3, 10, 12, 0))
     by_rm = {r["key"]: r for r in services.sla_stats(world.manager, group="rm")}
     assert (by_rm[world.rm.pk]["total"], by_rm[world.rm.pk]["ack_late"], by_rm[world.rm.pk]["on_time_rate"]) == (2, 1, 50.0)

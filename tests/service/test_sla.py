@@ -6,9 +6,9 @@ import pytest
 
 from rmdesk.service import services, sla
 from rmdesk.service.models import Case, DurationUnit, SlaBreach, SlaEvent, SlaEventKind
-from rmdesk.work.models import CalendarOverride
+from rmdesk.core.models import CalendarOverride
 
-from .conftest import local
+from .conftest import local, ver
 
 pytestmark = pytest.mark.django_db
 
@@ -47,10 +47,10 @@ def test_serious_case_uses_stricter_policy_and_notifies_supervisor(make_case, wo
 def test_pause_and_resume_move_deadlines_by_waiting_time(make_case, world):
     case = make_case(now=local(2026, 3, 9, 10, 0))  # Monday 10:00
     assert case.answer_due_at == local(2026, 3, 12, 10, 0)
-    services.pause_case(world.rm, case.pk, reason="等待客户提供交易凭证", now=local(2026, 3, 9, 11, 0))
+    services.pause_case(world.rm, case.pk, reason="等待客户提供交易凭证", now=local(2026, 3, 9, 11, 0), version=ver(case.pk))
     # while paused nothing is breached even long after the deadline
     assert sla.run(now=local(2026, 3, 20, 10, 0))["breached"] == 0
-    services.resume_case(world.rm, case.pk, now=local(2026, 3, 10, 11, 0))  # waited 8 working hours
+    services.resume_case(world.rm, case.pk, now=local(2026, 3, 10, 11, 0), version=ver(case.pk))  # waited 8 working hours
     case.refresh_from_db()
     assert case.paused_at is None
     assert case.paused_seconds == 8 * 3600
@@ -105,7 +105,7 @@ def test_escalation_catches_up_one_level_per_elapsed_interval(make_case, world):
 
 def test_acknowledged_case_is_not_breached_for_ack(make_case, world):
     case = make_case(now=local(2026, 3, 9, 10, 0))
-    services.accept_case(world.rm, case.pk, now=local(2026, 3, 9, 11, 0))
+    services.accept_case(world.rm, case.pk, now=local(2026, 3, 9, 11, 0), version=ver(case.pk))
     r = sla.run(now=local(2026, 3, 10, 12, 0))
     assert r["breached"] == 0
     case.refresh_from_db()
@@ -126,7 +126,7 @@ from hypothesis import given, settings as hsettings, strategies as st  # noqa: E
 @hsettings(max_examples=60, deadline=None)
 @given(day=st.integers(0, 700), minute=st.integers(0, 24 * 60 - 1), hours=st.integers(1, 40))
 def test_work_hours_deadline_is_exactly_that_much_working_time(day, minute, hours):
-    from rmdesk.work import calendar
+    from rmdesk.core import calendar
 
     start = local(2025, 1, 1) + timedelta(days=day, minutes=minute)
     due = sla.deadline(start, hours, DurationUnit.WORK_HOURS)
@@ -137,7 +137,7 @@ def test_work_hours_deadline_is_exactly_that_much_working_time(day, minute, hour
 @hsettings(max_examples=60, deadline=None)
 @given(day=st.integers(0, 700), minute=st.integers(0, 24 * 60 - 1), days=st.integers(1, 5))
 def test_work_days_deadline_is_n_working_days_of_working_time(day, minute, days):
-    from rmdesk.work import calendar
+    from rmdesk.core import calendar
 
     start = local(2025, 1, 1) + timedelta(days=day, minutes=minute)
     due = sla.deadline(start, days, DurationUnit.WORK_DAYS)

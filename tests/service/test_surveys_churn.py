@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from openpyxl import Workbook
 
+from rmdesk.core.actions import StaleVersion
 from rmdesk.customers.models import Stage, Tier, TierRuleSet
 from rmdesk.service import churn, surveys
 from rmdesk.service.defaults import ensure_top_tier_targets
@@ -44,11 +45,13 @@ def test_round_goes_to_the_segment_and_index_per_rm_team_unit(template, world, m
     rnd = surveys.start_round(world.manager, template_id=template.pk, name="2026 年一季度满意度调查")
     assert set(rnd.responses.values_list("customer_id", flat=True)) == {c1.pk, c2.pk, c3.pk}
     r = {x.customer_id: x for x in rnd.responses.all()}
-    surveys.record_answers(world.rm, r[c1.pk].pk, answers=_answers(template, 5, 5, 5, 5))  # 100
-    surveys.record_answers(world.rm, r[c2.pk].pk, answers=_answers(template, 5, 5, 3, 1))  # 70
-    surveys.record_answers(world.rm_t1b, r[c3.pk].pk, answers=_answers(template, 3, 3, 3, 3))  # 50
+    surveys.record_answers(world.rm, r[c1.pk].pk, answers=_answers(template, 5, 5, 5, 5), version=1)  # 100
+    surveys.record_answers(world.rm, r[c2.pk].pk, answers=_answers(template, 5, 5, 3, 1), version=1)  # 70
+    surveys.record_answers(world.rm_t1b, r[c3.pk].pk, answers=_answers(template, 3, 3, 3, 3), version=1)  # 50
     with pytest.raises(ValidationError):
-        surveys.record_answers(world.rm, r[c1.pk].pk, answers=_answers(template, 6, 5, 5, 5))
+        surveys.record_answers(world.rm, r[c1.pk].pk, answers=_answers(template, 6, 5, 5, 5), version=2)
+    with pytest.raises(StaleVersion):  # recorded again from a page opened before the first answers
+        surveys.record_answers(world.rm, r[c1.pk].pk, answers=_answers(template, 1, 1, 1, 1), version=1)
     by_rm = {row["key"]: row for row in surveys.satisfaction_index(world.manager, group="rm")}
     assert by_rm[world.rm.pk]["index"] == Decimal("85.0") and by_rm[world.rm.pk]["responses"] == 2
     assert by_rm[world.rm_t1b.pk]["index"] == Decimal("50.0")
@@ -95,6 +98,19 @@ def tiers(db):
                                          ("gold", "金卡", 2, "1000000"), ("wealth", "财富", 1, "500000")]}
 
 
+def _set_stage(actor, customer, stage):
+    """The lifecycle stage changes through the customers app's service, which sends `stage_changed`."""
+    from rmdesk.customers import services as customer_services
+
+    customer.refresh_from_db()
+    data = {"stage": stage}
+    if not (customer.mobile or customer.id_number):  # an edited archive must be valid: hand-made ones get a mobile
+        data["mobile"] = f"139{customer.pk:08d}"
+    customer_services.update_customer(actor, customer.pk, data, version=customer.version)
+    customer.refresh_from_db()
+    assert customer.stage == stage
+
+
 def test_churn_rate_per_tier_against_targets(world, make_customer, tiers, defaults):
     ensure_top_tier_targets(2, rule_set=tiers["pb"].rule_set)
     assert ChurnTarget.objects.get(tier=tiers["pb"]).max_rate == Decimal("2.00")
@@ -106,16 +122,15 @@ def test_churn_rate_per_tier_against_targets(world, make_customer, tiers, defaul
     pb = [make_customer(world.rm, world.t1, tier=tiers["pb"], stage=Stage.ACTIVE, aum=Decimal("6000000"))
           for _ in range(20)]
     for c in (gold[0], pb[0]):
-        c.stage = Stage.LOST
-        c.save()  # the signal records the churn today
+        _set_stage(world.rm, c, Stage.LOST)  # stage_changed records the churn today
     ev = ChurnEvent.objects.get(customer=gold[0])
     ChurnEvent.objects.filter(pk=ev.pk).update(occurred_on=date(2026, 5, 10))
     ChurnEvent.objects.filter(customer=pb[0]).update(occurred_on=date(2026, 6, 1))
     # an older churn outside the period does not count
-    old = make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.LOST)
+    old = make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.ACTIVE)
+    _set_stage(world.rm, old, Stage.LOST)
     ChurnEvent.objects.filter(customer=old).update(occurred_on=date(2025, 12, 31))
-    gold[1].stage = Stage.AT_RISK
-    gold[1].save()
+    _set_stage(world.rm, gold[1], Stage.AT_RISK)
     rates = {r["tier_id"]: r for r in churn.churn_rates(world.lead, start=date(2026, 1, 1), end=date(2026, 12, 31))}
     assert rates[tiers["gold"].pk]["at_risk"] == 1 and rates[tiers["pb"].pk]["at_risk"] == 0
     assert (rates[tiers["gold"].pk]["churned"], rates[tiers["gold"].pk]["customers"]) == (1, 40)
@@ -128,13 +143,12 @@ def test_churn_rate_per_tier_against_targets(world, make_customer, tiers, defaul
 
 def test_lost_and_at_risk_customers_land_on_the_watch_list(world, make_customer, tiers, defaults):
     c = make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.ACTIVE, aum=Decimal("1000000"))
-    c.stage = Stage.AT_RISK
-    c.save()
+    _set_stage(world.rm, c, Stage.AT_RISK)
     entry = WatchEntry.objects.get(customer=c, status=WatchStatus.OPEN)
     assert entry.reason == "at_risk" and entry.assigned_to == world.rm
-    c.stage = Stage.LOST
-    c.save()
-    c.save()
+    _set_stage(world.rm, c, Stage.LOST)
+    c.save()  # a save that is no stage change is no event
+    _set_stage(world.rm, c, Stage.LOST)
     assert ChurnEvent.objects.filter(customer=c).count() == 1  # recorded once
     # the periodic scan catches customers changed without signals (bulk updates), and the AUM rule
     d = make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.ACTIVE, aum=Decimal("900000"))
@@ -153,12 +167,15 @@ def test_watch_list_actions_and_scope(world, make_customer, defaults):
                                         due_on=date(2026, 7, 1))
     assert action.assigned_to == world.rm
     churn.complete_action(world.rm, action.pk, result="客户同意续存")
-    churn.close_watch(world.rm, entry.pk, status="retained", outcome="挽留成功")
+    entry.refresh_from_db()  # the new action moved its version on
+    with pytest.raises(StaleVersion):
+        churn.close_watch(world.rm, entry.pk, status="retained", outcome="挽留成功", version=entry.version - 1)
+    churn.close_watch(world.rm, entry.pk, status="retained", outcome="挽留成功", version=entry.version)
     entry.refresh_from_db()
     assert entry.status == WatchStatus.RETAINED
     from django.http import Http404
 
     with pytest.raises(Http404):
-        churn.close_watch(world.rm2, entry.pk, status="lost")
+        churn.close_watch(world.rm2, entry.pk, status="lost", version=entry.version)
     with pytest.raises(PermissionDenied):
         churn.add_retention_action(world.risk, entry.pk, kind="call", description="x", due_on=date(2026, 7, 1))

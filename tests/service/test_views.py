@@ -5,6 +5,8 @@ import pytest
 from rmdesk.service import services
 from rmdesk.service.models import Case, CaseStatus
 
+from .conftest import ver
+
 pytestmark = pytest.mark.django_db
 
 
@@ -55,13 +57,13 @@ def test_every_state_renders(client, world, make_case):
     client.force_login(world.lead)
     seen = set()
     flow = [
-        lambda: services.accept_case(world.rm, case.pk),
-        lambda: services.record_investigation(world.rm, case.pk, cause="原因"),
-        lambda: services.propose_plan(world.rm, case.pk, plan="方案"),
-        lambda: services.decide_plan(world.lead, case.pk, approve=True),
-        lambda: services.implement_plan(world.rm, case.pk, result="结果"),
-        lambda: services.record_follow_up(world.rm, case.pk, customer_confirmed=True, satisfaction=5),
-        lambda: services.close_case(world.rm, case.pk),
+        lambda: services.accept_case(world.rm, case.pk, version=ver(case.pk)),
+        lambda: services.record_investigation(world.rm, case.pk, cause="原因", version=ver(case.pk)),
+        lambda: services.propose_plan(world.rm, case.pk, plan="方案", version=ver(case.pk)),
+        lambda: services.decide_plan(world.lead, case.pk, approve=True, version=ver(case.pk)),
+        lambda: services.implement_plan(world.rm, case.pk, result="结果", version=ver(case.pk)),
+        lambda: services.record_follow_up(world.rm, case.pk, customer_confirmed=True, satisfaction=5, version=ver(case.pk)),
+        lambda: services.close_case(world.rm, case.pk, version=ver(case.pk)),
     ]
     for step in [lambda: None, *flow]:
         step()
@@ -75,23 +77,32 @@ def test_every_state_renders(client, world, make_case):
 def test_feedback_sheet_flow(client, world, make_case):
     case = make_case()
     client.force_login(world.rm)
-    r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "", "problem": ""})
+    page = client.get(f"/service/{case.pk}/feedback/").content.decode()
+    assert '<input type="hidden" name="version" value="0">' in page  # no form yet
+    r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "", "problem": "", "version": 0})
     assert r.status_code == 422
-    client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符"})
-    client.post(f"/service/{case.pk}/feedback/", {"op": "sign", "signed_name": "王建华"})
+    r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符"})
+    assert r.status_code == 422 and "缺少版本号" in r.content.decode()
+    client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符",
+                                                  "version": 0})
+    r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "x", "problem": "y", "version": 0})
+    assert r.status_code == 422 and "已被他人修改" in r.content.decode()  # filled in meanwhile
+    client.post(f"/service/{case.pk}/feedback/", {"op": "sign", "signed_name": "王建华", "version": 1})
     body = client.get(f"/service/{case.pk}/feedback/?print=1").content.decode()
-    assert "商品及服务质量信息反馈单" in body and "王建华" in body
+    assert "商品及服务质量信息反馈单" in body and "王建华" in body and "稳盈理财90天" in body
 
 
 def test_reports_home_panels_and_slot(client, world, make_case):
     case = make_case()
-    services.accept_case(world.rm, case.pk)
-    services.record_investigation(world.rm, case.pk, cause="原因")
-    services.propose_plan(world.rm, case.pk, plan="方案")
+    services.accept_case(world.rm, case.pk, version=ver(case.pk))
+    services.record_investigation(world.rm, case.pk, cause="原因", version=ver(case.pk))
+    services.propose_plan(world.rm, case.pk, plan="方案", version=ver(case.pk))
     client.force_login(world.lead)
     home = client.get("/").content.decode()
     assert 'data-panel="service_lead"' in home and case.number in home
-    assert 'data-testid="counter-service_approvals"' in home
+    assert 'data-testid="service-approvals"' in home  # the panel lists the plans waiting for the lead
+    assert 'data-testid="counter-approvals"' in home  # counted by the approval inbox's badge, no counter of its own
+    assert 'counter-service_approvals' not in home
     client.force_login(world.rm)
     assert 'data-panel="service_rm"' in client.get("/").content.decode()
     for url in ("/service/sla/?group=team", "/service/sla/?group=unit", "/service/surveys/index/?group=team",

@@ -4,8 +4,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from rmdesk.work import calendar
-from rmdesk.work.models import CalendarOverride
+from rmdesk.core import calendar
+from rmdesk.core.models import CalendarOverride
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.utils import timezone
 
-from rmdesk.org.models import AuditEvent
+from rmdesk.core.models import AuditEvent
 from rmdesk.work import services
 from rmdesk.work.models import Appointment, ContactStatus, Interaction, Task
 

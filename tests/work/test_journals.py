@@ -6,9 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from rmdesk.org.services import SelfApprovalError
+from rmdesk.core.approvals import SelfApprovalError
 from rmdesk.work import services
-from rmdesk.work.models import CalendarOverride, Journal, JournalTemplate, Notification
+from rmdesk.core.models import CalendarOverride, Notification
+from rmdesk.work.models import Journal, JournalTemplate
 from rmdesk.work.periods import due_date, period_bounds
 from rmdesk.work.scope import supervisor_of
 
@@ -52,33 +53,33 @@ def test_submit_return_resubmit_approve(world):
     assert (j.period_start, j.period_end, j.due_on) == (date(2026, 9, 1), date(2026, 9, 30), date(2026, 10, 8))
     assert services.open_journal(world.rm, SALES, date(2026, 9, 30)).pk == j.pk
     with pytest.raises(ValidationError) as exc:
-        services.submit_journal(world.rm, j.pk, content={"overall": "整体平稳"})
+        services.submit_journal(world.rm, j.pk, content={"overall": "整体平稳"}, version=j.version)
     assert "content.problems" in exc.value.message_dict
     content = {"overall": "整体平稳", "problems": "部分零售户断货", "feedback": "希望增加配送频次", "forecast": "次月增长5%"}
     j = services.submit_journal(world.rm, j.pk, content=content, version=j.version)
     assert j.status == "submitted" and j.reviewer == world.lead
     assert Notification.objects.filter(recipient=world.lead, kind="journal.review").count() == 1
     with pytest.raises(ValidationError):
-        services.save_journal(world.rm, j.pk, content=content)  # submitted: locked
+        services.save_journal(world.rm, j.pk, content=content, version=j.version)  # submitted: locked
     with pytest.raises(SelfApprovalError):
-        services.review_journal(world.rm, j.pk, approve=True)
+        services.review_journal(world.rm, j.pk, approve=True, version=j.version)
     with pytest.raises(Http404):
-        services.review_journal(world.rm_b, j.pk, approve=True)  # a colleague does not even see it
+        services.review_journal(world.rm_b, j.pk, approve=True, version=j.version)  # a colleague does not see it
     with pytest.raises(PermissionDenied):
-        services.review_journal(world.risk, j.pk, approve=True)  # risk sees the subtree read-only
+        services.review_journal(world.risk, j.pk, approve=True, version=j.version)  # risk: subtree read-only
     with pytest.raises(ValidationError):
-        services.review_journal(world.lead, j.pk, approve=False)  # returning needs a comment
-    j = services.review_journal(world.lead, j.pk, approve=False, comment="问题分析不够具体")
+        services.review_journal(world.lead, j.pk, approve=False, version=j.version)  # returning needs a comment
+    j = services.review_journal(world.lead, j.pk, approve=False, comment="问题分析不够具体", version=j.version)
     assert j.status == "returned"
     assert Notification.objects.filter(recipient=world.rm, kind="journal.reviewed").exists()
     j = services.save_journal(world.rm, j.pk, content={**content, "problems": "三家零售户断货，因配送周期长"},
                               version=j.version)
     j = services.submit_journal(world.rm, j.pk, version=j.version)
-    j = services.review_journal(world.lead, j.pk, approve=True, comment="同意")
+    j = services.review_journal(world.lead, j.pk, approve=True, comment="同意", version=j.version)
     assert j.status == "approved"
     assert [e.action for e in j.events.all()] == ["submit", "return", "submit", "approve"]
     with pytest.raises(ValidationError):
-        services.review_journal(world.lead, j.pk, approve=True)
+        services.review_journal(world.lead, j.pk, approve=True, version=j.version)
 
 
 def test_overdue_submissions_listed_for_supervisor(world):
@@ -107,7 +108,11 @@ def test_journal_pages(client, world):
     assert client.post(f"/work/journals/{j.pk}/", data).status_code == 302
     client.force_login(world.lead)
     assert "客户月度销售情况分析报告" in client.get("/work/reviews/").content.decode()
+    j.refresh_from_db()
     resp = client.post(f"/work/journals/{j.pk}/", {"action": "review", "decision": "return", "comment": "请补充"})
+    assert "缺少版本号" in resp.content.decode()  # the page's hidden version field is required
+    resp = client.post(f"/work/journals/{j.pk}/", {"action": "review", "decision": "return", "comment": "请补充",
+                                                   "version": j.version})
     assert resp.status_code == 302
     j.refresh_from_db()
     assert j.status == "returned" and j.review_comment == "请补充"

@@ -10,8 +10,8 @@ from django.urls import reverse
 from rmdesk.customers.models import Holding, Product
 from rmdesk.work import reminders
 from rmdesk.work.digest import send_digest
-from rmdesk.work.models import Notification
-from rmdesk.work.notifications import mark_read
+from rmdesk.core.models import Notification
+from rmdesk.core.notifications import mark_read
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,8 @@
 """Notification centre: notify() with dedupe, header counter, centre page, mark-read, API (SPEC §3)."""
 import pytest
 
-from rmdesk.work.models import Notification
-from rmdesk.work.notifications import mark_read, notify, unread_count
+from rmdesk.core.models import Notification
+from rmdesk.core.notifications import mark_read, notify, unread_count
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from rmdesk.work import cadence, reminders, services
 from rmdesk.work.digest import digest_for, send_digests
-from rmdesk.work.models import Appointment, Notification, Task
+from rmdesk.core.models import Notification
+from rmdesk.work.models import Appointment, Task
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +74,7 @@ def test_digest_lists_exactly_the_users_due_items(world, make_customer, tiers, l
     # the lead's digest: the submitted journal waits for review; nothing of rm's own lists
     j.content = {"done": "完成3户拜访", "issues": "无"}
     j.save()
-    services.submit_journal(world.rm, j.pk)
+    services.submit_journal(world.rm, j.pk, version=j.version)
     lead = digest_for(world.lead, today)
     assert lead["reviews"] == [j] and lead["contacts"] == [] and lead["tasks"] == []
     assert [n.kind for n in lead["notifications"]] == ["journal.review"]

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from rmdesk.core.actions import StaleVersion
 from rmdesk.work import cadence, services
 from rmdesk.work.models import Appointment, Interaction, ScheduleItem, VisitSchedule
 from rmdesk.work.periods import next_monday
@@ -61,34 +62,44 @@ def test_per_day_capacity_and_working_days_only(world, make_customer, tiers, loc
 def test_editing_and_confirming(world, book):
     week = next_monday(timezone.localdate())
     s = services.generate_schedule(world.rm, week)
+
+    def v():  # the version the RM's page shows now
+        return VisitSchedule.objects.get(pk=s.pk).version
+
     fresh = book["fresh"]
-    item = services.add_schedule_item(world.rm, s.pk, fresh.pk, week, note="送生日贺卡")
+    item = services.add_schedule_item(world.rm, s.pk, fresh.pk, week, note="送生日贺卡", version=v())
     assert item.source == "manual"
     with pytest.raises(ValidationError):
-        services.add_schedule_item(world.rm, s.pk, book["other"].pk, week)  # someone else's customer
+        services.add_schedule_item(world.rm, s.pk, book["other"].pk, week, version=v())  # someone else's customer
     with pytest.raises(ValidationError):
-        services.add_schedule_item(world.rm, s.pk, book["b_post"].pk, week)  # B-post only: not the A-post's plan
+        services.add_schedule_item(world.rm, s.pk, book["b_post"].pk, week, version=v())  # B-post: not the A-post's
     with pytest.raises(ValidationError):
-        services.add_schedule_item(world.rm, s.pk, fresh.pk, week)  # already there
-    services.move_schedule_item(world.rm, item.pk, day=week + timedelta(days=1))
+        services.add_schedule_item(world.rm, s.pk, fresh.pk, week, version=v())  # already there
+    services.move_schedule_item(world.rm, item.pk, day=week + timedelta(days=1), version=v())
     item.refresh_from_db()
     assert item.day == week + timedelta(days=1)
-    second = services.add_schedule_item(world.rm, s.pk, book["norule"].pk, week + timedelta(days=1))
-    services.move_schedule_item(world.rm, second.pk, direction="up")
+    second = services.add_schedule_item(world.rm, s.pk, book["norule"].pk, week + timedelta(days=1), version=v())
+    services.move_schedule_item(world.rm, second.pk, direction="up", version=v())
     order = list(s.items.filter(day=week + timedelta(days=1)).values_list("customer_id", flat=True))
     assert order.index(book["norule"].pk) < order.index(fresh.pk)
-    services.remove_schedule_item(world.rm, second.pk)
+    with pytest.raises(StaleVersion):
+        services.remove_schedule_item(world.rm, second.pk, version=v() - 1)  # a stale page changes nothing
+    with pytest.raises(ValidationError) as exc:
+        services.remove_schedule_item(world.rm, second.pk, version=None)  # the version is required
+    assert "version" in exc.value.error_dict
+    assert s.items.filter(customer=book["norule"]).exists()
+    services.remove_schedule_item(world.rm, second.pk, version=v())
     assert not s.items.filter(customer=book["norule"]).exists()
     # regenerating keeps manual items
     s = services.generate_schedule(world.rm, week)
     assert s.items.filter(customer=fresh, source="manual").exists()
-    with pytest.raises(ValidationError):
+    with pytest.raises(StaleVersion):
         services.confirm_schedule(world.rm, s.pk, version=s.version - 1)  # stale copy
     with pytest.raises(PermissionDenied):
-        services.confirm_schedule(world.lead, s.pk)  # the lead sees it but it is the RM's to confirm
+        services.confirm_schedule(world.lead, s.pk, version=s.version)  # the lead sees it but it is the RM's
     services.confirm_schedule(world.rm, s.pk, version=s.version)
     with pytest.raises(ValidationError):
-        services.add_schedule_item(world.rm, s.pk, book["norule"].pk, week)
+        services.add_schedule_item(world.rm, s.pk, book["norule"].pk, week, version=v())
     with pytest.raises(ValidationError):
         services.generate_schedule(world.rm, week)
 

@@ -3,377 +3,24 @@ satisfaction index, churn rates and the watch list. Every read goes through the 
 out-of-scope objects answer 404."""
 from datetime import date, datetime
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from ninja import File, Query, Router, Schema
+from ninja import File, Query, Router
 from ninja.files import UploadedFile
 
 from . import churn, services, sla, surveys
 from .models import CaseCategory, QualityFeedback, SlaPolicy, SurveyTemplate, WatchStatus
+from .schemas import (
+    ActionIn, ActionOut, AnswersIn, AssessIn, AssignIn, CaseDetailOut, CaseFilter, CaseIn, CaseOut, CategoryOut,
+    ChurnRow, CloseWatchIn, DecideIn, FeedbackIn, FeedbackOut, FollowUpIn, IndexRow, InvestigateIn, NoteIn, PlanIn,
+    PolicyOut, ReasonIn, ResponseOut, ResultIn, ResultOnlyIn, ReviewIn, RoundIn, RoundOut, RunOut, SignIn, SlaRow,
+    TemplateIn, TemplateOut, WatchIn, WatchOut,
+)
 from .scope import get_case_or_404, visible_cases, visible_responses, visible_rounds, visible_watch
 
 router = Router(tags=["service"])
-
-
-# --- schemas ---------------------------------------------------------------------------------
-
-class CategoryOut(Schema):
-    id: int
-    code: str
-    name: str
-    kind: str
-
-
-class PolicyOut(Schema):
-    id: int
-    name: str
-    category_id: int | None
-    severity: str
-    ack_amount: int
-    ack_unit: str
-    answer_amount: int
-    answer_unit: str
-    warn_hours: int
-    escalate_every_hours: int
-    notify_supervisor_at_once: bool
-
-
-class StepOut(Schema):
-    action: str
-    actor_id: int | None
-    at: datetime
-    status_from: str
-    status_to: str
-    note: str
-    cycle: int
-
-
-class CaseOut(Schema):
-    id: int
-    number: str | None
-    kind: str
-    channel: str
-    category_id: int
-    severity: str
-    customer_id: int
-    customer_name: str
-    product: str
-    title: str
-    description: str
-    status: str
-    status_display: str
-    responsible_unit_id: int
-    owner_id: int
-    registered_by_id: int
-    registered_at: datetime
-    cause: str
-    root_cause: str
-    plan: str
-    plan_by_id: int | None
-    instruction: str
-    approved_by_id: int | None
-    result: str
-    customer_confirmed: bool | None
-    satisfaction: int | None
-    is_valid: bool | None
-    responsibility: str
-    cycle: int
-    reopen_count: int
-    ack_due_at: datetime | None
-    answer_due_at: datetime | None
-    acknowledged_at: datetime | None
-    answered_at: datetime | None
-    paused_at: datetime | None
-    ack_breached: bool
-    answer_breached: bool
-    escalation_level: int
-    closed_at: datetime | None
-    version: int
-
-    @staticmethod
-    def resolve_customer_name(obj):
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_status_display(obj):
-        return str(obj.get_status_display())
-
-
-class CaseDetailOut(CaseOut):
-    steps: list[StepOut]
-
-    @staticmethod
-    def resolve_steps(obj):
-        return list(obj.steps.all())
-
-
-class CaseIn(Schema):
-    customer_id: int
-    kind: str = "complaint"
-    channel: str
-    category_id: int
-    severity: str = "normal"
-    title: str
-    description: str
-    product: str = ""
-    owner_id: int | None = None
-
-
-class VersionIn(Schema):
-    version: int | None = None
-
-
-class NoteIn(VersionIn):
-    note: str = ""
-
-
-class InvestigateIn(VersionIn):
-    cause: str
-    root_cause: str = ""
-
-
-class PlanIn(VersionIn):
-    plan: str
-
-
-class DecideIn(VersionIn):
-    approve: bool
-    instruction: str = ""
-
-
-class ResultIn(VersionIn):
-    result: str
-
-
-class FollowUpIn(VersionIn):
-    customer_confirmed: bool
-    satisfaction: int | None = None
-    note: str = ""
-
-
-class ReasonIn(VersionIn):
-    reason: str
-
-
-class AssessIn(VersionIn):
-    is_valid: bool
-    responsibility: str = ""
-    root_cause: str = ""
-    responsible_staff_id: int | None = None
-    note: str = ""
-
-
-class AssignIn(VersionIn):
-    owner_id: int
-    note: str = ""
-
-
-class FeedbackIn(Schema):
-    product: str
-    problem: str
-    quantity: str = ""
-    customer_opinion: str = ""
-    handling: str = ""
-    version: int | None = None
-
-
-class FeedbackOut(Schema):
-    id: int
-    case_id: int
-    product: str
-    quantity: str
-    problem: str
-    customer_opinion: str
-    handling: str
-    filled_by_id: int
-    filled_at: datetime
-    reviewed_by_id: int | None
-    reviewed_at: datetime | None
-    review_note: str
-    customer_signed_name: str
-    customer_signed_at: datetime | None
-    version: int
-
-
-class SignIn(Schema):
-    signed_name: str
-
-
-class ReviewIn(Schema):
-    note: str = ""
-
-
-class CaseFilter(Schema):
-    status: str | None = None
-    customer_id: int | None = None
-    owner_id: int | None = None
-    breached: bool | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-class SlaRow(Schema):
-    key: int | None
-    name: str
-    total: int
-    open: int
-    ack_late: int
-    answer_late: int
-    breached: int
-    escalated: int
-    valid_complaints: int
-    on_time_rate: float | None
-
-
-class QuestionOut(Schema):
-    id: int
-    order: int
-    text: str
-    kind: str
-    weight: float
-
-
-class TemplateOut(Schema):
-    id: int
-    name: str
-    description: str
-    questions: list[QuestionOut]
-
-    @staticmethod
-    def resolve_questions(obj):
-        return list(obj.questions.all())
-
-
-class QuestionIn(Schema):
-    text: str
-    kind: str = "score"
-    weight: float = 1
-
-
-class TemplateIn(Schema):
-    name: str
-    description: str = ""
-    questions: list[QuestionIn]
-
-
-class RoundIn(Schema):
-    template_id: int
-    name: str
-    tier_ids: list[int] = []
-    stages: list[str] = []
-    unit_id: int | None = None
-    due_on: date | None = None
-
-
-class RoundOut(Schema):
-    id: int
-    template_id: int
-    name: str
-    segment: dict
-    unit_id: int
-    created_by_id: int
-    created_at: datetime
-    due_on: date | None
-    is_closed: bool
-
-
-class ResponseOut(Schema):
-    id: int
-    round_id: int
-    customer_id: int
-    rm_id: int | None
-    answered_at: datetime | None
-    source: str
-    score: float | None
-    comment: str
-
-
-class AnswersIn(Schema):
-    answers: dict[int, str | int | None]
-    comment: str = ""
-
-
-class IndexRow(Schema):
-    key: int | None
-    name: str
-    responses: int
-    index: float
-
-
-class ChurnRow(Schema):
-    tier_id: int
-    tier: str
-    rank: int
-    customers: int
-    churned: int
-    at_risk: int
-    rate: float | None
-    target: float | None
-    ok: bool | None
-
-
-class WatchIn(Schema):
-    customer_id: int
-    reason: str = "manual"
-    note: str = ""
-    assigned_to_id: int | None = None
-
-
-class ActionOut(Schema):
-    id: int
-    kind: str
-    description: str
-    assigned_to_id: int
-    due_on: date
-    done_at: datetime | None
-    result: str
-
-
-class WatchOut(Schema):
-    id: int
-    customer_id: int
-    customer_name: str
-    reason: str
-    note: str
-    assigned_to_id: int | None
-    status: str
-    added_at: datetime
-    closed_at: datetime | None
-    outcome: str
-    version: int
-    actions: list[ActionOut]
-
-    @staticmethod
-    def resolve_customer_name(obj):
-        return obj.customer.name
-
-    @staticmethod
-    def resolve_actions(obj):
-        return list(obj.actions.all())
-
-
-class ActionIn(Schema):
-    kind: str
-    description: str
-    due_on: date
-    assigned_to_id: int | None = None
-
-
-class ResultOnlyIn(Schema):
-    result: str
-
-
-class CloseWatchIn(Schema):
-    status: str
-    outcome: str = ""
-    version: int | None = None
-
-
-class RunOut(Schema):
-    checked: int
-    at_risk: int
-    breached: int
-    escalated: int
 
 
 # --- configuration -----------------------------------------------------------------------------
@@ -407,8 +54,6 @@ def list_cases(request, filters: Query[CaseFilter]):
     if filters.owner_id:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.breached:
-        from django.db.models import Q
-
         qs = qs.filter(Q(ack_breached=True) | Q(answer_breached=True))
     limit = max(1, min(filters.limit, 500))
     return list(qs[filters.offset: filters.offset + limit])
@@ -524,12 +169,12 @@ def put_feedback(request, case_id: int, payload: FeedbackIn):
 
 @router.post("/cases/{case_id}/feedback/review", response=FeedbackOut, summary="主管审核反馈单")
 def review_feedback(request, case_id: int, payload: ReviewIn):
-    return services.review_feedback(request.user, case_id, note=payload.note)
+    return services.review_feedback(request.user, case_id, note=payload.note, version=payload.version)
 
 
 @router.post("/cases/{case_id}/feedback/sign", response=FeedbackOut, summary="客户签字确认反馈单")
 def sign_feedback(request, case_id: int, payload: SignIn):
-    return services.confirm_feedback(request.user, case_id, signed_name=payload.signed_name)
+    return services.confirm_feedback(request.user, case_id, signed_name=payload.signed_name, version=payload.version)
 
 
 # --- SLA ---------------------------------------------------------------------------------------
@@ -543,8 +188,6 @@ def sla_stats(request, group: str = "rm", start: date | None = None, end: date |
 
 @router.post("/sla/run", response=RunOut, summary="立即执行一次 SLA 检查（管理员）")
 def sla_run(request):
-    from django.core.exceptions import PermissionDenied
-
     if not (request.user.is_superuser or request.user.has_role("admin")):
         raise PermissionDenied
     return sla.run()
@@ -585,7 +228,8 @@ def list_responses(request, round_id: int):
 
 @router.post("/surveys/responses/{response_id}", response=ResponseOut, summary="录入答卷")
 def answer(request, response_id: int, payload: AnswersIn):
-    return surveys.record_answers(request.user, response_id, answers=payload.answers, comment=payload.comment)
+    return surveys.record_answers(request.user, response_id, answers=payload.answers, comment=payload.comment,
+                                  version=payload.version)
 
 
 @router.post("/surveys/rounds/{round_id}/import", response=dict, summary="导入答卷（Excel）")

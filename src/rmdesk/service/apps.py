@@ -8,20 +8,7 @@ class ServiceConfig(AppConfig):
     verbose_name = _("客户服务与投诉")
 
     def ready(self):
-        from django.db.models.signals import post_save
+        from . import hooks, receivers
 
-        from rmdesk.customers.models import Customer
-        from rmdesk.org import nav
-
-        from . import churn, hooks
-
-        post_save.connect(churn.on_customer_saved, sender=Customer, dispatch_uid="service.churn_watch")
-        nav.register(nav.NavItem("service_cases", _("投诉与服务"), "service:case_list",
-                                 roles=("rm", "team_lead", "branch_manager", "risk", "compliance", "assistant"), order=40))
-        nav.register(nav.NavItem("service_surveys", _("满意度调查"), "service:survey_list",
-                                 roles=("rm", "team_lead", "branch_manager", "risk", "compliance", "assistant"), order=41))
-        nav.register(nav.NavItem("service_churn", _("流失预警"), "service:churn",
-                                 roles=("rm", "team_lead", "branch_manager", "risk", "compliance", "assistant"), order=42))
-        nav.register(nav.NavItem("service_sla", _("SLA 统计"), "service:sla_stats",
-                                 roles=("team_lead", "branch_manager", "risk", "compliance"), order=43))
-        hooks.register()
+        hooks.register()  # menu entries, home panels, 360° slot, the 主管批示 approval handler (rmdesk.core.hooks)
+        receivers.connect()  # the customers app's domain events

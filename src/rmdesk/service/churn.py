@@ -1,7 +1,9 @@
 """Churn watch (名单制管理), SPEC §5.
 
 Definition (docs/service.md): a customer churns on the day it moves to stage 流失 (lost) or, having
-held a tier, its AUM falls below CHURN_AUM_FLOOR. Each churn is one ChurnEvent (this app's own
+held a tier, its AUM falls below CHURN_AUM_FLOOR. A duplicate archive merged into another (合并, its
+`merged_into` set) is closed, not lost: it never counts as churn (customers' `customers_merged` moves
+its rows to the archive it was merged into). Each churn is one ChurnEvent (this app's own
 history, with the tier the customer held). A customer in stage 流失预警 (at risk) is put on the
 watch list. The churn rate of a tier over a period is
 
@@ -20,9 +22,10 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core import audit
+from rmdesk.core.actions import check_version
 from rmdesk.customers.models import Customer, Stage, Tier
 from rmdesk.customers.scope import visible_customers
-from rmdesk.org import audit
 from rmdesk.org.models import RoleCode, User
 
 from . import notify
@@ -67,13 +70,14 @@ def scan(now=None) -> dict:
     today = timezone.localdate(now) if now else timezone.localdate()
     out = {"churned": 0, "watched": 0, "recovered": 0}
     open_churn = set(ChurnEvent.objects.filter(recovered_on__isnull=True).values_list("customer_id", flat=True))
-    candidates = Customer.objects.filter(stage=Stage.LOST) | Customer.objects.filter(
+    archives = Customer.objects.filter(merged_into__isnull=True)  # a merged duplicate is not a lost customer
+    candidates = archives.filter(stage=Stage.LOST) | archives.filter(
         tier__isnull=False, stage__in=ACTIVE_STAGES, aum__lt=CHURN_AUM_FLOOR)
     for c in candidates.exclude(pk__in=open_churn).iterator(chunk_size=500):
         if record_churn(c, on=today):
             out["churned"] += 1
     watched = set(WatchEntry.objects.filter(status=WatchStatus.OPEN).values_list("customer_id", flat=True))
-    for c in Customer.objects.filter(stage=Stage.AT_RISK).exclude(pk__in=watched).iterator(chunk_size=500):
+    for c in archives.filter(stage=Stage.AT_RISK).exclude(pk__in=watched).iterator(chunk_size=500):
         with transaction.atomic():
             _ensure_watch(c, WatchReason.AT_RISK)
         out["watched"] += 1
@@ -83,15 +87,44 @@ def scan(now=None) -> dict:
     return out
 
 
-def on_customer_saved(sender, instance, created=False, raw=False, **kwargs):
-    """Signal receiver: react at once when a customer is marked lost or at risk (the AUM rule is left
-    to the periodic scan)."""
-    if raw:
+def on_stage_changed(actor, customer, new_stage):
+    """A customer's lifecycle stage changed (customers' `stage_changed`): react at once when it is
+    marked lost (a churn event and the watch list) or at risk (the watch list); the AUM rule is left
+    to the periodic scan. A merged archive is never churn."""
+    if customer.merged_into_id is not None:
         return
-    if instance.stage == Stage.LOST:
-        record_churn(instance)
-    elif instance.stage == Stage.AT_RISK and not WatchEntry.objects.filter(customer=instance, status=WatchStatus.OPEN).exists():
-        _ensure_watch(instance, WatchReason.AT_RISK)
+    if new_stage == Stage.LOST:
+        record_churn(customer, actor=actor)
+    elif new_stage == Stage.AT_RISK and not WatchEntry.objects.filter(customer=customer,
+                                                                     status=WatchStatus.OPEN).exists():
+        _ensure_watch(customer, WatchReason.AT_RISK, actor)
+
+
+def absorb_merged_customer(actor, source, target) -> dict:
+    """A duplicate archive `source` was merged into `target` (SPEC §2 不争夺客户, customers_merged): its
+    cases, watch entries, churn history and survey responses now belong to `target`, in the merge's
+    transaction. Case and watch-entry scope copies follow the target's unit; where both archives
+    answered the same survey round, the answered response is kept (the target's when both did)."""
+    from .models import Case, SurveyResponse
+
+    moved = {
+        "cases": Case.objects.filter(customer=source).update(customer=target, customer_path=target.org_path),
+        "watch_entries": WatchEntry.objects.filter(customer=source).update(customer=target,
+                                                                           org_path=target.org_path),
+        "churn_events": ChurnEvent.objects.filter(customer=source).update(customer=target),
+    }
+    theirs = {r.round_id: r for r in SurveyResponse.objects.filter(customer=target)}
+    drop = []
+    for resp in SurveyResponse.objects.filter(customer=source, round_id__in=list(theirs)):
+        kept = theirs[resp.round_id]
+        if resp.answered_at is not None and kept.answered_at is None:
+            drop.append(kept.pk)
+        else:
+            drop.append(resp.pk)
+    SurveyResponse.objects.filter(pk__in=drop).delete()
+    moved["survey_responses"] = SurveyResponse.objects.filter(customer=source).update(customer=target)
+    audit.record(actor, "service.customers_merged", target, after={"source": source.pk, **moved})
+    return moved
 
 
 def target_for(tier) -> Decimal | None:
@@ -103,12 +136,13 @@ def target_for(tier) -> Decimal | None:
 
 def churn_rates(user, *, start: date, end: date) -> list[dict]:
     """Churn rate per tier over [start, end] for the customers in the user's scope (SPEC §5)."""
-    churned = dict(visible_churn(user).filter(occurred_on__gte=start, occurred_on__lte=end, tier__isnull=False)
+    churned = dict(visible_churn(user).filter(occurred_on__gte=start, occurred_on__lte=end, tier__isnull=False,
+                                              customer__merged_into__isnull=True)
                    .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
-    base = dict(visible_customers(user).exclude(stage=Stage.LOST).filter(tier__isnull=False)
-                .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
-    at_risk = dict(visible_customers(user).filter(stage=Stage.AT_RISK, tier__isnull=False)
-                   .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    archives = visible_customers(user).filter(merged_into__isnull=True, tier__isnull=False)
+    base = dict(archives.exclude(stage=Stage.LOST).values("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    at_risk = dict(archives.filter(stage=Stage.AT_RISK).values("tier").annotate(n=Count("id"))
+                   .values_list("tier", "n"))
     targets = {t.tier_id: t.max_rate for t in ChurnTarget.objects.all()}
     out = []
     for tier in Tier.objects.filter(pk__in=set(churned) | set(base)).select_related("rule_set").order_by("-rank"):
@@ -164,14 +198,12 @@ def add_to_watch(user, *, customer_id, reason=WatchReason.MANUAL, note="", assig
     return entry
 
 
-def _entry_for_write(user, entry_id, version=None) -> WatchEntry:
+def _entry_for_write(user, entry_id) -> WatchEntry:
     if not visible_watch(user).filter(pk=entry_id).exists():
         raise Http404
     entry = visible_watch(user, write=True).select_for_update().filter(pk=entry_id).first()
     if entry is None:
         raise PermissionDenied(_("您对该名单只有查看权限。"))
-    if version is not None and int(version) != entry.version:
-        raise ValidationError({"version": [_("该记录已被他人修改，请刷新后重试。")]})
     return entry
 
 
@@ -223,9 +255,10 @@ def complete_action(user, action_id, *, result) -> RetentionAction:
 
 
 @transaction.atomic
-def close_watch(user, entry_id, *, status, outcome="", version=None) -> WatchEntry:
-    """End a watch-list entry as retained or lost."""
-    entry = _entry_for_write(user, entry_id, version)
+def close_watch(user, entry_id, *, status, version, outcome="") -> WatchEntry:
+    """End a watch-list entry as retained or lost (the version the user saw is required)."""
+    entry = _entry_for_write(user, entry_id)
+    check_version(entry, version)
     if entry.status != WatchStatus.OPEN:
         raise ValidationError({"status": [_("名单已结束。")]})
     if status not in (WatchStatus.RETAINED, WatchStatus.LOST):

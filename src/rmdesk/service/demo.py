@@ -76,33 +76,38 @@ def build(ctx):
         head = _head(case)
         if head is None and wanted >= 4:
             wanted = 3
+        def v():  # the version the handler's page shows now
+            return Case.objects.values_list("version", flat=True).get(pk=case.pk)
+
         for k, stage in enumerate(order[:wanted], 1):
             t = step(gap)
             if t > now:
                 break
             if stage == "accepted":
-                services.accept_case(rm, case.pk, now=t)
+                services.accept_case(rm, case.pk, now=t, version=v())
             elif stage == "investigated":
-                services.record_investigation(rm, case.pk, cause="经调取业务记录核实，" + desc[:20], root_cause=root, now=t)
+                services.record_investigation(rm, case.pk, cause="经调取业务记录核实，" + desc[:20], root_cause=root, now=t,
+                                              version=v())
             elif stage == "proposed":
-                services.propose_plan(rm, case.pk, plan="向客户说明情况并致歉，按规定予以处理。", now=t)
+                services.propose_plan(rm, case.pk, plan="向客户说明情况并致歉，按规定予以处理。", now=t, version=v())
             elif stage == "approved":
-                services.decide_plan(head, case.pk, approve=True, instruction="同意，按时回复客户。", now=t)
+                services.decide_plan(head, case.pk, approve=True, instruction="同意，按时回复客户。", now=t, version=v())
             elif stage == "implemented":
-                services.implement_plan(rm, case.pk, result="已向客户答复处理结果。", now=t)
+                services.implement_plan(rm, case.pk, result="已向客户答复处理结果。", now=t, version=v())
             elif stage == "visited":
                 services.record_follow_up(rm, case.pk, customer_confirmed=rng.random() > 0.15,
-                                          satisfaction=rng.choice([3, 4, 4, 5, 5]), note="电话回访", now=t)
+                                          satisfaction=rng.choice([3, 4, 4, 5, 5]), note="电话回访", now=t, version=v())
             elif stage == "closed":
                 c = Case.objects.get(pk=case.pk)
-                services.close_case(rm if c.customer_confirmed else head or rm, case.pk, now=t)
+                services.close_case(rm if c.customer_confirmed else head or rm, case.pk, now=t, version=v())
         if target == "reopened" and Case.objects.get(pk=case.pk).status == "closed":
-            services.reopen_case(rm, case.pk, reason="客户再次来电，表示问题未彻底解决。", now=min(step(5), now))
+            services.reopen_case(rm, case.pk, reason="客户再次来电，表示问题未彻底解决。", now=min(step(5), now),
+                                 version=v())
         if kind == "complaint" and head and i % 3 == 0:
             services.assess_case(head, case.pk, is_valid=i % 2 == 0, responsibility="bank" if i % 2 == 0 else "customer",
-                                 root_cause=root or "")
+                                 root_cause=root or "", version=v())
         if i % 7 == 3 and Case.objects.get(pk=case.pk).status not in ("closed",):
-            services.pause_case(rm, case.pk, reason="等待客户提供交易凭证", now=min(step(1), now))
+            services.pause_case(rm, case.pk, reason="等待客户提供交易凭证", now=min(step(1), now), version=v())
     res = sla.run(now)
     ctx.log(f"service: {made} cases; SLA run {res}")
 
@@ -124,7 +129,7 @@ def build(ctx):
                 base = rng.choice([3, 4, 4, 5, 5, 5])
                 answers = {q.pk: (max(1, min(5, base + rng.choice([-1, 0, 0, 1]))) if q.kind == "score" else "")
                            for q in questions}
-                surveys.record_answers(resp.rm, resp.pk, answers=answers, comment="",
+                surveys.record_answers(resp.rm, resp.pk, answers=answers, comment="", version=resp.version,
                                        now=now - timedelta(days=rng.randint(0, 15)))
             ctx.log(f"service: survey round with {rnd.responses.filter(answered_at__isnull=False).count()} answers")
 

@@ -1,6 +1,7 @@
-"""What this app shows elsewhere: home-page panels, a header counter and the customer 360° slot (SPEC §5)."""
+"""What this app shows elsewhere (rmdesk.core.hooks): menu entries, home-page panels, the customer 360°
+slot and the approval handler of the 主管批示 (SPEC §5). The plans waiting for a supervisor are counted
+by the approval inbox's header badge (审批中心), not by a counter of this app."""
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import OPEN_STATUSES, CaseStatus, WatchStatus
@@ -8,10 +9,16 @@ from .scope import visible_cases, visible_responses, visible_watch
 
 
 def _awaiting_my_approval(user):
-    from .services import is_supervisor_of
+    """Cases whose plan waits for this supervisor's instruction: the inbox's pending requests of the kind."""
+    from rmdesk.core.approvals import pending_for
 
-    return [c for c in visible_cases(user, write=True).filter(status=CaseStatus.PROPOSED).exclude(plan_by=user)
-            .select_related("customer")[:50] if is_supervisor_of(user, c)]
+    from .services import PLAN_KIND
+
+    ids = [r.payload.get("case_id") for r in pending_for(user, kind=PLAN_KIND)]
+    if not ids:
+        return []
+    return list(visible_cases(user).filter(pk__in=ids, status=CaseStatus.PROPOSED).select_related("customer")
+                .order_by("plan_at")[:50])
 
 
 def rm_panel(request):
@@ -38,16 +45,6 @@ def lead_panel(request):
             "order": 31}
 
 
-def approvals_counter(user):
-    if not user.has_role("team_lead", "branch_manager"):
-        return None
-    n = len(_awaiting_my_approval(user))
-    if not n:
-        return None
-    return {"key": "service_approvals", "label": _("待批示"), "count": n,
-            "url": reverse("service:case_list") + "?status=proposed"}
-
-
 def customer_slot(request, customer):
     cases = visible_cases(request.user).filter(customer=customer).select_related("owner").order_by("-registered_at")[:20]
     responses = (visible_responses(request.user).filter(customer=customer, answered_at__isnull=False)
@@ -57,11 +54,35 @@ def customer_slot(request, customer):
 
 
 def register():
-    from rmdesk.customers.slots import Slot, register_slot
-    from rmdesk.org import nav
+    """Called once from ServiceConfig.ready()."""
+    from rmdesk.core import hooks
+    from rmdesk.core import notifications as notif
+    from rmdesk.core.approvals import register_handler
+    from rmdesk.core.roles import READERS, RoleCode
 
-    nav.register_home_panel(rm_panel)
-    nav.register_home_panel(lead_panel)
-    nav.register_counter(approvals_counter)
-    register_slot(Slot(key="service", title=_("投诉与满意度"), template="service/slot_customer.html",
-                       context=customer_slot, order=60))
+    from . import services
+
+    for item in (
+        hooks.MenuItem("service_cases", _("投诉与服务"), "service:case_list", roles=READERS, order=40),
+        hooks.MenuItem("service_surveys", _("满意度调查"), "service:survey_list", roles=READERS, order=41),
+        hooks.MenuItem("service_churn", _("流失预警"), "service:churn", roles=READERS, order=42),
+        hooks.MenuItem("service_sla", _("SLA 统计"), "service:sla_stats",
+                       roles=(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER, RoleCode.RISK, RoleCode.COMPLIANCE),
+                       order=43),
+        hooks.HomePanel("service_rm", rm_panel),
+        hooks.HomePanel("service_lead", lead_panel),
+        hooks.Slot(key="service", title=_("投诉与满意度"), template="service/slot_customer.html",
+                   context=customer_slot, order=60),
+    ):
+        hooks.register(item)
+    register_handler(services.PLAN_KIND, _("投诉处理方案批示"), on_approved=services.on_plan_approved,
+                     on_rejected=services.on_plan_rejected, on_returned=services.on_plan_returned,
+                     may_decide=services.may_decide_plan_request)
+    for kind, label in (
+        ("service.approval", _("待批示")), ("service.decided", _("批示结果")), ("service.assigned", _("工单分派")),
+        ("service.at_risk", _("SLA 即将超时")), ("service.breach", _("SLA 超时")),
+        ("service.escalation", _("SLA 升级")), ("service.serious", _("重大投诉")), ("service.watch", _("流失预警")),
+        ("service.retention", _("挽留任务")),
+    ):
+        notif.register_kind(kind, label)
+    notif.register_prefix("service", _("客户服务"))

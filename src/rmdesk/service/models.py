@@ -94,7 +94,7 @@ class DurationUnit(models.TextChoices):
 class SlaPolicy(models.Model):
     """SLA in working time per category and severity (SPEC §5); the most specific active row wins.
 
-    Durations are counted on the business calendar (rmdesk.work.calendar): `work_hours` are hours of
+    Durations are counted on the business calendar (rmdesk.core.calendar): `work_hours` are hours of
     working time (09:00–17:00 of working days), `work_days` are whole working days at the same time
     of day ("24 小时内受理" = 1 working day: a Friday 16:00 complaint is due Monday 16:00).
     """
@@ -261,7 +261,7 @@ class CaseStep(models.Model):
         "approve": _("主管批示：同意"), "reject": _("主管批示：退回"), "implement": _("实施"), "follow_up": _("回访"),
         "close": _("关闭"), "reopen": _("重开"), "pause": _("等待客户"), "resume": _("恢复计时"),
         "assess": _("有效投诉认定"), "assign": _("转派"), "attach": _("上传附件"), "feedback": _("质量反馈单"),
-        "feedback_review": _("反馈单审核"), "feedback_sign": _("客户签字确认"),
+        "feedback_review": _("反馈单审核"), "feedback_sign": _("客户签字确认"), "return": _("主管批示：退回修改"),
     }
 
     @property
@@ -436,6 +436,7 @@ class SurveyResponse(models.Model):
     source = models.CharField(_("来源"), max_length=10, blank=True, choices=[("rm", _("客户经理录入")), ("import", _("导入"))])
     score = models.DecimalField(_("满意度得分"), max_digits=5, decimal_places=2, null=True, blank=True)
     comment = models.TextField(_("意见建议"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)  # answers recorded again replace the earlier ones
 
     class Meta:
         verbose_name = _("调查答卷")

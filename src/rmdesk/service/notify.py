@@ -1,20 +1,14 @@
-"""The one adapter between this app and the notification centre (SPEC §3 "notification centre").
+"""The one adapter between this app and the kernel's notification centre (SPEC §3, §5).
 
-Everything the service app tells people goes through `send()`, so the SLA engine can be tested on
-its own (its own SlaEvent rows record who was told what) and the notification centre can change.
+Everything the service app tells people goes through `send()`, so the SLA engine's own SlaEvent rows
+and the notices it sends stay side by side in one place.
 """
-import logging
-
-log = logging.getLogger(__name__)
+from rmdesk.core.notifications import notify
 
 
-def send(recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None, dedupe_key: str = ""):
-    """Hand one notification to rmdesk.work.notifications.notify(); a missing centre is not an error."""
+def send(recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None,
+         dedupe_key: str = ""):
+    """Notify `recipient` (nobody when None)."""
     if recipient is None:
-        return None
-    try:
-        from rmdesk.work.notifications import notify
-    except ImportError:  # the notification centre is not installed in this build
-        log.info("notification (no centre): %s -> %s", title, recipient)
         return None
     return notify(recipient, kind, title, body=body, url=url, obj=obj, due_at=due_at, dedupe_key=dedupe_key)

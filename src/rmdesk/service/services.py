@@ -1,5 +1,7 @@
 """Business actions of the service app (SPEC §5): one function per action, the acting user first,
-the audit event in the same transaction, Chinese validation messages next to the fields."""
+the audit event in the same transaction, Chinese validation messages next to the fields. Every step of
+a case is an edit of a shared record: it names the version the user saw (rmdesk.core.actions)."""
+from contextvars import ContextVar
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,11 +10,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core import approvals, audit
+from rmdesk.core.actions import check_version
+from rmdesk.core.approvals import ensure_not_self
+from rmdesk.core.models import ApprovalRequest, ApprovalStatus
+from rmdesk.core.scope import covers
 from rmdesk.customers.scope import visible_customers
-from rmdesk.org import audit
 from rmdesk.org.models import OrgUnit, RoleCode, User
-from rmdesk.org.scope import _subtree_paths
-from rmdesk.org.services import ensure_not_self
 
 from . import notify, sla
 from .models import (
@@ -27,18 +31,18 @@ SUPERVISOR_ROLES = (RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER)
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def _check_version(obj, version):
-    """Optimistic locking: a stale form or API call is refused, never silently applied."""
-    if version is not None and int(version) != obj.version:
-        raise ValidationError({"version": [_("该记录已被他人修改，请刷新后重试。")]})
-
-
-def _locked_case(user, case_id, version=None) -> Case:
+def _locked_case(user, case_id) -> Case:
     get_case_or_404(user, case_id)  # 404 when out of read scope
     case = visible_cases(user, write=True).select_for_update().filter(pk=case_id).first()
     if case is None:
         raise PermissionDenied(_("您对该工单只有查看权限。"))
-    _check_version(case, version)
+    return case
+
+
+def _edit_case(user, case_id, version) -> Case:
+    """The case locked for a step, at the version the user saw (required; a stale one: StaleVersion)."""
+    case = _locked_case(user, case_id)
+    check_version(case, version)
     return case
 
 
@@ -46,8 +50,7 @@ def is_supervisor_of(user, case: Case) -> bool:
     """A team lead or branch manager whose subtree covers the responsible unit or the customer's unit."""
     if not user.has_role(*SUPERVISOR_ROLES):
         return False
-    paths = _subtree_paths(user, write=True)
-    return any(case.org_path.startswith(p) or case.customer_path.startswith(p) for p in paths)
+    return covers(user, case.org_path, write=True) or covers(user, case.customer_path, write=True)
 
 
 def _require_supervisor(user, case):
@@ -162,16 +165,16 @@ def register_case(user, *, customer_id, kind, channel, category_id, severity, ti
 
 
 @transaction.atomic
-def assign_case(user, case_id, *, owner_id, version=None, note="") -> Case:
+def assign_case(user, case_id, *, owner_id, version, note="") -> Case:
     """Hand a case to another responsible person (by hand, a supervisor's action, SPEC §5)."""
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_supervisor(user, case)
     _require_status(case, *[s for s in CaseStatus.values if s != CaseStatus.CLOSED])
     owner = User.objects.filter(pk=owner_id, is_active=True).first()
     if owner is None:
         raise ValidationError({"owner_id": [_("责任人不存在。")]})
     unit = _home_unit(owner)
-    if unit is None or not any(unit.path.startswith(p) for p in _subtree_paths(user, write=True)):
+    if unit is None or not covers(user, unit.path, write=True):
         raise ValidationError({"owner_id": [_("责任人必须在您管辖的机构内。")]})
     before = {"owner": case.owner_id, "unit": case.responsible_unit_id}
     case.owner, case.responsible_unit, case.org_path = owner, unit, unit.path
@@ -183,10 +186,10 @@ def assign_case(user, case_id, *, owner_id, version=None, note="") -> Case:
 # --- the flow -----------------------------------------------------------------------------------
 
 @transaction.atomic
-def accept_case(user, case_id, *, note="", version=None, now=None) -> Case:
+def accept_case(user, case_id, *, note="", version, now=None) -> Case:
     """受理: acknowledge the case; stops the acknowledgement timer (SPEC §5)."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.REGISTERED)
     frm = case.status
     case.status, case.acknowledged_at = CaseStatus.ACCEPTED, now
@@ -194,9 +197,9 @@ def accept_case(user, case_id, *, note="", version=None, now=None) -> Case:
 
 
 @transaction.atomic
-def record_investigation(user, case_id, *, cause, root_cause="", version=None, now=None) -> Case:
+def record_investigation(user, case_id, *, cause, root_cause="", version, now=None) -> Case:
     """调查原因: the responsible unit records the cause it found (SPEC §5)."""
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.ACCEPTED, CaseStatus.INVESTIGATED)
     _required(cause=cause)
     if root_cause and root_cause not in RootCause.values:
@@ -208,53 +211,158 @@ def record_investigation(user, case_id, *, cause, root_cause="", version=None, n
     return _save(case, user, "investigate", frm, note=cause, now=now, root_cause=root_cause)
 
 
+# --- 主管批示 through the approval inbox (rmdesk.core.approvals) -----------------------------------------
+
+#: the approval kind of a complaint's handling plan (one-step chain by default: the supervisors above
+#: the responsible unit; administrators may configure a longer chain for the kind)
+PLAN_KIND = "service.plan"
+#: the time of the decision being carried out (the demo replays past decisions); now when unset
+_decided_at: ContextVar = ContextVar("service_plan_decided_at", default=None)
+
+
+def _proposal_step_id(case):
+    """The case's current proposal: the id of its latest 提交方案 step."""
+    return case.steps.filter(action="propose").order_by("-id").values_list("id", flat=True).first()
+
+
+def plan_request(case) -> ApprovalRequest | None:
+    """The pending approval request of the case's current plan, if any."""
+    current = _proposal_step_id(case)
+    for req in ApprovalRequest.objects.filter(kind=PLAN_KIND, payload__case_id=case.pk,
+                                              status=ApprovalStatus.PENDING).order_by("-id"):
+        if req.payload.get("step_id") == current:
+            return req
+    return None
+
+
+def _submit_plan(user, case, plan):
+    """Ask for the supervisor's instruction in the inbox: the proposer's request returned for rework is
+    submitted again (a new round of the same request), otherwise a new request is opened."""
+    payload = {"case_id": case.pk, "step_id": _proposal_step_id(case)}
+    mine = list(ApprovalRequest.objects.filter(kind=PLAN_KIND, payload__case_id=case.pk, requested_by=user,
+                                               status__in=(ApprovalStatus.PENDING, ApprovalStatus.RETURNED))
+                .order_by("-id"))
+    for req in mine:
+        if req.status == ApprovalStatus.PENDING:  # resubmitted from the inbox without a new plan: withdrawn
+            approvals.cancel(user, req.pk, version=req.version)
+    returned = next((r for r in mine if r.status == ApprovalStatus.RETURNED), None)
+    if returned is not None:
+        return approvals.resubmit(user, returned.pk, version=returned.version, reason=plan, payload=payload)
+    return approvals.request_approval(user, PLAN_KIND, _("投诉处理方案批示：%(no)s") % {"no": case.number}, payload,
+                                      unit=case.responsible_unit, reason=plan)
+
+
 @transaction.atomic
-def propose_plan(user, case_id, *, plan, version=None, now=None) -> Case:
-    """提交方案: propose the handling plan for the supervisor's instruction (SPEC §5)."""
+def propose_plan(user, case_id, *, plan, version, now=None) -> Case:
+    """提交方案: propose the handling plan for the supervisor's instruction (SPEC §5); the request
+    waits in the approval inbox (审批中心) of the supervisors above the responsible unit."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.INVESTIGATED)
     _required(plan=plan)
     frm = case.status
     case.plan, case.plan_by, case.plan_at, case.status = plan.strip(), user, now, CaseStatus.PROPOSED
     _save(case, user, "propose", frm, note=plan, now=now)
-    for head in sla.escalation_ladder(case)[:1]:
-        for person in head[1]:
-            if person.pk != user.pk:
-                notify.send(person, "service.approval", _("待批示：%(no)s %(t)s") % {"no": case.number, "t": case.title},
-                            url=sla._url(case), obj=case)
+    _submit_plan(user, case, case.plan)
     return case
 
 
+def may_decide_plan(user, case) -> bool:
+    """Whether `user` may give the 主管批示 of the case's current plan now (the inbox's rule)."""
+    if case.status != CaseStatus.PROPOSED or case.plan_by_id == user.pk or not is_supervisor_of(user, case):
+        return False
+    req = plan_request(case)
+    return req is None or approvals.may_decide(user, req)
+
+
 @transaction.atomic
-def decide_plan(user, case_id, *, approve: bool, instruction="", version=None, now=None) -> Case:
-    """主管批示: maker-checker approval of the plan. The proposer can never approve it (SPEC §1, §5);
-    a rejection sends the case back to investigation with the instruction."""
-    now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+def decide_plan(user, case_id, *, approve: bool, version, instruction="", now=None) -> Case:
+    """主管批示 from the case page: decides the case's request in the approval inbox, the one path of
+    the decision (rmdesk.core.approvals.decide; the handler below carries the transition out). The
+    proposer can never approve (maker-checker, SPEC §1, §5); a rejection needs an instruction and sends
+    the case back to investigation."""
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.PROPOSED)
     ensure_not_self(case.plan_by, user)
     _require_supervisor(user, case)
     if not approve:
         _required(instruction=instruction)
-    frm = case.status
-    case.instruction = (instruction or "").strip()
-    if approve:
-        case.status, case.approved_by, case.approved_at = CaseStatus.APPROVED, user, now
-    else:
-        case.status = CaseStatus.INVESTIGATED
-    _save(case, user, "approve" if approve else "reject", frm, note=instruction, now=now)
-    notify.send(case.owner, "service.decided",
-                (_("方案已批示：%(no)s") if approve else _("方案被退回：%(no)s")) % {"no": case.number},
-                url=sla._url(case), obj=case)
+    req = plan_request(case)
+    if req is None:  # proposed before plans went through the inbox: open its request now
+        req = approvals.request_approval(case.plan_by, PLAN_KIND,
+                                         _("投诉处理方案批示：%(no)s") % {"no": case.number},
+                                         {"case_id": case.pk, "step_id": _proposal_step_id(case)},
+                                         unit=case.responsible_unit, reason=case.plan)
+    token = _decided_at.set(now)
+    try:
+        approvals.decide(user, req.pk, "approve" if approve else "reject", opinion=(instruction or "").strip(),
+                         version=req.version)
+    finally:
+        _decided_at.reset(token)
+    case.refresh_from_db()
     return case
 
 
+def _plan_case(req) -> Case:
+    case = Case.objects.select_for_update().filter(pk=req.payload.get("case_id")).first()
+    if case is None:
+        raise Http404
+    _require_status(case, CaseStatus.PROPOSED)
+    return case
+
+
+def _plan_decided(checker, req, case, action, frm, now):
+    opinion = (req.comment or "").strip()
+    _save(case, checker, action, frm, note=opinion, now=now)
+    if case.owner_id != req.requested_by_id:  # the proposer hears it from the inbox
+        notify.send(case.owner, "service.decided",
+                    (_("方案已批示：%(no)s") if action == "approve" else _("方案被退回：%(no)s")) % {"no": case.number},
+                    url=sla._url(case), obj=case)
+
+
+def on_plan_approved(checker, req):
+    """The plan was approved (the chain's last step): the case moves on to 实施."""
+    case = _plan_case(req)
+    now = _decided_at.get() or timezone.now()
+    frm = case.status
+    case.instruction = (req.comment or "").strip()
+    case.status, case.approved_by, case.approved_at = CaseStatus.APPROVED, checker, now
+    _plan_decided(checker, req, case, "approve", frm, now)
+
+
+def _plan_sent_back(checker, req, action):
+    if not (req.comment or "").strip():
+        raise ValidationError({"instruction": [_("退回方案时请填写批示意见。")]})
+    case = _plan_case(req)
+    frm = case.status
+    case.instruction, case.status = req.comment.strip(), CaseStatus.INVESTIGATED
+    _plan_decided(checker, req, case, action, frm, _decided_at.get() or timezone.now())
+
+
+def on_plan_rejected(checker, req):
+    """The plan was refused: the case goes back to investigation with the instruction."""
+    _plan_sent_back(checker, req, "reject")
+
+
+def on_plan_returned(checker, req):
+    """The plan was returned for rework: back to investigation; proposing again resubmits the request."""
+    _plan_sent_back(checker, req, "return")
+
+
+def may_decide_plan_request(checker, req) -> bool:
+    """The inbox's further condition: a supervisor of the case (is_supervisor_of), never its proposer,
+    and only the case's current proposal while it waits for the instruction."""
+    case = Case.objects.filter(pk=req.payload.get("case_id")).first()
+    if case is None or case.status != CaseStatus.PROPOSED or case.plan_by_id == checker.pk:
+        return False
+    return req.payload.get("step_id") == _proposal_step_id(case) and is_supervisor_of(checker, case)
+
+
 @transaction.atomic
-def implement_plan(user, case_id, *, result, version=None, now=None) -> Case:
+def implement_plan(user, case_id, *, result, version, now=None) -> Case:
     """实施: carry out the approved plan and answer the customer; stops the answer timer (SPEC §5)."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.APPROVED)
     _required(result=result)
     frm = case.status
@@ -265,10 +373,10 @@ def implement_plan(user, case_id, *, result, version=None, now=None) -> Case:
 
 
 @transaction.atomic
-def record_follow_up(user, case_id, *, customer_confirmed: bool, satisfaction: int | None, note="", version=None,
+def record_follow_up(user, case_id, *, customer_confirmed: bool, satisfaction: int | None, note="", version,
                      now=None) -> Case:
     """回访: the customer's confirmation and satisfaction (1–5) are captured (SPEC §5)."""
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.IMPLEMENTED)
     if satisfaction is None or not 1 <= int(satisfaction) <= 5:
         raise ValidationError({"satisfaction": [_("满意度须为 1–5 分。")]})
@@ -280,10 +388,10 @@ def record_follow_up(user, case_id, *, customer_confirmed: bool, satisfaction: i
 
 
 @transaction.atomic
-def close_case(user, case_id, *, note="", version=None, now=None) -> Case:
+def close_case(user, case_id, *, note="", version, now=None) -> Case:
     """关闭: close after the follow-up visit. Without the customer's confirmation only a supervisor may close."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.VISITED)
     if not case.customer_confirmed and not is_supervisor_of(user, case):
         raise ValidationError({"status": [_("客户未确认处理结果，须由主管关闭或重新处理。")]})
@@ -293,11 +401,11 @@ def close_case(user, case_id, *, note="", version=None, now=None) -> Case:
 
 
 @transaction.atomic
-def reopen_case(user, case_id, *, reason, version=None, now=None) -> Case:
+def reopen_case(user, case_id, *, reason, version, now=None) -> Case:
     """重开: a closed or followed-up case goes back to investigation in a new cycle; its history
     stays and a new answer deadline runs from now (SPEC §5)."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.CLOSED, CaseStatus.VISITED)
     _required(reason=reason)
     frm = case.status
@@ -314,10 +422,10 @@ def reopen_case(user, case_id, *, reason, version=None, now=None) -> Case:
 
 
 @transaction.atomic
-def pause_case(user, case_id, *, reason, version=None, now=None) -> Case:
+def pause_case(user, case_id, *, reason, version, now=None) -> Case:
     """等待客户: the SLA timers stand still while the case waits for the customer (SPEC §5)."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     if case.status == CaseStatus.CLOSED or case.paused_at is not None:
         raise ValidationError({"status": [_("工单已关闭或已在等待客户。")]})
     _required(reason=reason)
@@ -326,10 +434,10 @@ def pause_case(user, case_id, *, reason, version=None, now=None) -> Case:
 
 
 @transaction.atomic
-def resume_case(user, case_id, *, note="", version=None, now=None) -> Case:
+def resume_case(user, case_id, *, note="", version, now=None) -> Case:
     """Resume the timers; every open deadline moves by the working time spent waiting (SPEC §5)."""
     now = now or timezone.now()
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     if case.paused_at is None:
         raise ValidationError({"status": [_("工单不在等待客户状态。")]})
     waited = sla.shift_for_pause(case, now)
@@ -339,10 +447,10 @@ def resume_case(user, case_id, *, note="", version=None, now=None) -> Case:
 
 @transaction.atomic
 def assess_case(user, case_id, *, is_valid: bool, responsibility="", root_cause="", responsible_staff_id=None,
-                note="", version=None) -> Case:
+                note="", version) -> Case:
     """有效投诉认定: the supervisor decides whether a complaint is valid, who is responsible and the root
     cause (SPEC §5; valid complaints feed §9 assessment)."""
-    case = _locked_case(user, case_id, version)
+    case = _edit_case(user, case_id, version)
     _require_supervisor(user, case)
     if case.kind != CaseKind.COMPLAINT:
         raise ValidationError({"is_valid": [_("只有投诉需要认定是否有效。")]})
@@ -386,14 +494,15 @@ def add_attachment(user, case_id, *, uploaded_file) -> CaseAttachment:
 # --- quality feedback form (商品及服务质量信息反馈单) --------------------------------------------------
 
 @transaction.atomic
-def save_feedback(user, case_id, *, product, problem, quantity="", customer_opinion="", handling="",
-                  version=None) -> QualityFeedback:
-    """Fill in or update the product/service quality feedback form (seed 001 §4.6)."""
+def save_feedback(user, case_id, *, product, problem, version, quantity="", customer_opinion="",
+                  handling="") -> QualityFeedback:
+    """Fill in or update the product/service quality feedback form (seed 001 §4.6). `version` is the
+    form's version as read, 0 when the case had none (two people filling it in at once: one is refused)."""
     case = _locked_case(user, case_id)
-    _required(product=product, problem=problem)
     fb = QualityFeedback.objects.select_for_update().filter(case=case).first()
+    check_version(fb or QualityFeedback(version=0), version)
+    _required(product=product, problem=problem)
     if fb is not None:
-        _check_version(fb, version)
         if fb.customer_signed_at:
             raise ValidationError({"product": [_("客户已签字确认，反馈单不能再修改。")]})
         fb.version += 1
@@ -407,14 +516,20 @@ def save_feedback(user, case_id, *, product, problem, quantity="", customer_opin
     return fb
 
 
-@transaction.atomic
-def review_feedback(user, case_id, *, note="") -> QualityFeedback:
-    """The supervisor (区域市场经理) reviews the feedback form."""
-    case = _locked_case(user, case_id)
-    _require_supervisor(user, case)
+def _locked_feedback(case, version) -> QualityFeedback:
     fb = QualityFeedback.objects.select_for_update().filter(case=case).first()
     if fb is None:
         raise Http404
+    check_version(fb, version)
+    return fb
+
+
+@transaction.atomic
+def review_feedback(user, case_id, *, version, note="") -> QualityFeedback:
+    """The supervisor (区域市场经理) reviews the feedback form (never the one who filled it in)."""
+    case = _locked_case(user, case_id)
+    _require_supervisor(user, case)
+    fb = _locked_feedback(case, version)
     ensure_not_self(fb.filled_by, user)
     fb.reviewed_by, fb.reviewed_at, fb.review_note = user, timezone.now(), note or ""
     fb.version += 1
@@ -425,12 +540,10 @@ def review_feedback(user, case_id, *, note="") -> QualityFeedback:
 
 
 @transaction.atomic
-def confirm_feedback(user, case_id, *, signed_name) -> QualityFeedback:
+def confirm_feedback(user, case_id, *, signed_name, version) -> QualityFeedback:
     """客户确认: record the customer's signature on the feedback form (name and time)."""
     case = _locked_case(user, case_id)
-    fb = QualityFeedback.objects.select_for_update().filter(case=case).first()
-    if fb is None:
-        raise Http404
+    fb = _locked_feedback(case, version)
     _required(signed_name=signed_name)
     if fb.customer_signed_at:
         raise ValidationError({"signed_name": [_("客户已签字确认。")]})

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.org.models import OrgUnit, RoleCode, User
-from rmdesk.work import calendar
+from rmdesk.core import calendar
 
 from . import notify
 from .models import (

@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from rmdesk.customers.models import Stage
 from rmdesk.customers.scope import visible_customers
-from rmdesk.org import audit
+from rmdesk.core import audit
+from rmdesk.core.actions import check_version
 from rmdesk.org.models import OrgUnit, RoleCode, User
 
 from .models import QuestionKind, SurveyAnswer, SurveyQuestion, SurveyResponse, SurveyRound, SurveyTemplate
@@ -127,13 +128,15 @@ def _save_answers(resp: SurveyResponse, answers: dict, comment: str, user, sourc
         for qid, v in clean.items()])
     resp.score, resp.comment = score, comment or ""
     resp.answered_at, resp.recorded_by, resp.source = now or timezone.now(), user, source
+    resp.version += 1
     resp.save()
     return resp
 
 
 @transaction.atomic
-def record_answers(user, response_id, *, answers: dict, comment="", now=None) -> SurveyResponse:
-    """The RM records a customer's answers (by phone or visit)."""
+def record_answers(user, response_id, *, answers: dict, version, comment="", now=None) -> SurveyResponse:
+    """The RM records a customer's answers (by phone or visit); recording them again replaces the
+    earlier ones, so the version the RM saw is required (a stale one is refused, SPEC §1)."""
     resp = visible_responses(user, write=True).select_related("round__template").select_for_update().filter(pk=response_id).first()
     if resp is None:
         if visible_responses(user).filter(pk=response_id).exists():
@@ -143,6 +146,7 @@ def record_answers(user, response_id, *, answers: dict, comment="", now=None) ->
         raise Http404
     if resp.round.is_closed:
         raise ValidationError({"answers": [_("该轮调查已结束。")]})
+    check_version(resp, version)
     _save_answers(resp, answers, comment, user, "rm", now)
     audit.record(user, "service.survey_answer", resp, after={"score": str(resp.score)})
     return resp

@@ -140,7 +140,7 @@ def _case_actions(user, case) -> set:
         CaseStatus.IMPLEMENTED: {"follow_up"}, CaseStatus.VISITED: {"close", "reopen"}, CaseStatus.CLOSED: {"reopen"},
     }
     acts |= by_status.get(s, set())
-    if s == CaseStatus.PROPOSED and sup and case.plan_by_id != user.pk:
+    if s == CaseStatus.PROPOSED and sup and services.may_decide_plan(user, case):
         acts.add("decide")
     if s == CaseStatus.VISITED and not case.customer_confirmed and not sup:
         acts.discard("close")
@@ -247,9 +247,10 @@ def feedback(request, pk):
                                        quantity=p.get("quantity", ""), customer_opinion=p.get("customer_opinion", ""),
                                        handling=p.get("handling", ""), version=p.get("version") or None)
             elif op == "review":
-                services.review_feedback(user, pk, note=p.get("review_note", ""))
+                services.review_feedback(user, pk, note=p.get("review_note", ""), version=p.get("version") or None)
             elif op == "sign":
-                services.confirm_feedback(user, pk, signed_name=p.get("signed_name", ""))
+                services.confirm_feedback(user, pk, signed_name=p.get("signed_name", ""),
+                                          version=p.get("version") or None)
             else:
                 raise Http404
         except ValidationError as exc:
@@ -363,7 +364,8 @@ def response_edit(request, pk):
     if request.method == "POST":
         answers = {q.pk: request.POST.get(f"q{q.pk}", "") for q in questions}
         try:
-            surveys.record_answers(request.user, pk, answers=answers, comment=request.POST.get("comment", ""))
+            surveys.record_answers(request.user, pk, answers=answers, comment=request.POST.get("comment", ""),
+                                   version=request.POST.get("version"))
         except ValidationError as exc:
             errors = _errors(exc)
         else:

@@ -1,17 +1,9 @@
-"""Administrator configuration of RM daily work (SPEC §3): business calendar overrides, cadence rules,
-journal templates. Business records are not edited here."""
+"""Administrator configuration of RM daily work (SPEC §3): cadence rules and journal templates
+(the business calendar is the kernel's). Business records are not edited here."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from .models import CadenceRule, CalendarOverride, JournalTemplate
-
-
-@admin.register(CalendarOverride)
-class CalendarOverrideAdmin(admin.ModelAdmin):
-    list_display = ("day", "is_working_day", "name")
-    list_filter = ("is_working_day",)
-    date_hierarchy = "day"
-    search_fields = ("name",)
+from .models import CadenceRule, JournalTemplate
 
 
 @admin.register(CadenceRule)
@@ -23,7 +15,7 @@ class CadenceRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        from rmdesk.org import audit
+        from rmdesk.core import audit
 
         audit.record(request.user, "work.cadence_rule_saved", obj,
                      after={"tier": f"{obj.rule_set_code}/{obj.tier_code}", "months": obj.interval_months,

@@ -2,43 +2,32 @@
 journals, tasks. Every list and detail goes through the scope functions of rmdesk.work.scope."""
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router
 
+from rmdesk.core import calendar as bizcal
+from rmdesk.core import notifications as notif
+from rmdesk.core.models import Notification
+from rmdesk.core.scope import get_or_404
 from rmdesk.org.scope import visible_staff
 
-from . import calendar as bizcal
 from . import cadence, services
-from . import notifications as notif
-from .models import JournalStatus, JournalTemplate, Notification
+from .models import JournalStatus, JournalTemplate, ScheduleItem
 from .periods import next_monday
+from .schemas import (
+    AddWorkingDaysOut, AppointmentIn, AppointmentOut, AppointmentPatch, CancelIn, ContactStatusOut, CountOut,
+    GenerateIn, InteractionIn, InteractionOut, ItemIn, JournalOpenIn, JournalOut, JournalSaveIn, JournalSubmitIn,
+    MoveIn, NotificationOut, ReadIn, ReviewIn, RMSummaryOut, ScheduleItemOut, ScheduleOut, TaskIn, TaskOut,
+    TemplateOut, VersionIn, WorkingDayOut,
+)
 from .scope import (
-    get_or_404, supervised_journals, visible_appointments, visible_interactions, visible_journals,
-    visible_schedules, visible_statuses, visible_tasks,
+    supervised_journals, visible_appointments, visible_interactions, visible_journals, visible_schedules,
+    visible_statuses, visible_tasks,
 )
 
 router = Router(tags=["work"])
-
-
-class NotificationOut(Schema):
-    id: int
-    kind: str
-    title: str
-    body: str
-    url: str
-    object_type: str
-    object_id: str
-    created_at: datetime
-    due_at: datetime | None
-    read_at: datetime | None
-
-
-class ReadIn(Schema):
-    ids: list[int] | None = None
-
-
-class CountOut(Schema):
-    count: int
 
 
 @router.get("/notifications", response=list[NotificationOut], summary="我的消息")
@@ -61,17 +50,6 @@ def notifications_mark_read(request, payload: ReadIn):
 
 # --- business calendar -------------------------------------------------------------------------------
 
-class WorkingDayOut(Schema):
-    day: date
-    is_working_day: bool
-    next_working_day: date
-
-
-class AddWorkingDaysOut(Schema):
-    start: date
-    n: int
-    result: date
-
 
 @router.get("/calendar/day", response=WorkingDayOut, summary="是否工作日（含调休与行内调整）")
 def calendar_day(request, day: date):
@@ -80,41 +58,12 @@ def calendar_day(request, day: date):
 
 @router.get("/calendar/add-working-days", response=AddWorkingDaysOut, summary="n 个工作日之后的日期")
 def calendar_add(request, start: date, n: int):
-    from django.core.exceptions import ValidationError
-
     if not 0 <= n <= 3650:
         raise ValidationError({"n": ["n 应在 0 到 3650 之间。"]})
     return {"start": start, "n": n, "result": bizcal.add_working_days(start, n)}
 
 
 # --- cadence -------------------------------------------------------------------------------------------
-
-class ContactStatusOut(Schema):
-    customer_id: int
-    customer_name: str
-    a_rm_id: int | None
-    rule_id: int | None
-    last_contact_at: datetime | None
-    next_due_on: date | None
-    status: str
-
-    @staticmethod
-    def resolve_customer_name(obj):
-        return obj.customer.name
-
-
-class RMSummaryOut(Schema):
-    a_rm: int | None
-    name: str
-    overdue: int
-    due: int
-    soon: int
-    ok: int
-    total: int
-
-    @staticmethod
-    def resolve_name(obj):
-        return obj.get("a_rm__full_name") or obj.get("a_rm__username") or ""
 
 
 @router.get("/cadence", response=list[ContactStatusOut], summary="客户联系状态（逾期/到期/将到期）")
@@ -139,50 +88,6 @@ def cadence_detail(request, customer_id: int):
 
 # --- interactions ------------------------------------------------------------------------------------
 
-class InteractionIn(Schema):
-    customer_id: int
-    kind: str
-    occurred_at: datetime
-    purpose: str
-    content: str = ""
-    place: str = ""
-    door_to_door: bool | None = None
-    companion_ids: list[int] = []
-    needs_found: str = ""
-    products_recommended: str = ""
-    next_step: str = ""
-    next_step_kind: str = "none"
-    next_step_at: datetime | None = None
-    confirmed_by_name: str = ""
-    confirmed_at: datetime | None = None
-    minutes_spent: int | None = None
-    appointment_id: int | None = None
-
-
-class InteractionOut(Schema):
-    id: int
-    customer_id: int
-    kind: str
-    occurred_at: datetime
-    place: str
-    door_to_door: bool
-    recorded_by_id: int
-    companion_ids: list[int]
-    purpose: str
-    content: str
-    needs_found: str
-    products_recommended: str
-    next_step: str
-    next_step_kind: str
-    next_step_at: datetime | None
-    confirmed_by_name: str
-    confirmed_at: datetime | None
-    minutes_spent: int | None
-
-    @staticmethod
-    def resolve_companion_ids(obj):
-        return [u.pk for u in obj.companions.all()]
-
 
 @router.get("/interactions", response=list[InteractionOut], summary="服务记录")
 def interaction_list(request, customer_id: int | None = None, kind: str = "", limit: int = 100, offset: int = 0):
@@ -200,8 +105,6 @@ def interaction_create(request, payload: InteractionIn):
     ids = data.pop("companion_ids")
     companions = list(visible_staff(request.user).filter(pk__in=ids)) if ids else []
     if len(companions) != len(set(ids)):
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"companion_ids": ["陪同人员不存在或不在您的机构范围内。"]})
     customer_id = data.pop("customer_id")
     inter = services.record_interaction(request.user, customer_id, companions=companions, **data)
@@ -214,44 +117,6 @@ def interaction_detail(request, interaction_id: int):
 
 
 # --- appointments ----------------------------------------------------------------------------------------
-
-class AppointmentIn(Schema):
-    customer_id: int
-    subject: str
-    start_at: datetime
-    end_at: datetime | None = None
-    place: str = ""
-    notes: str = ""
-    remind_minutes: int = 60
-
-
-class AppointmentPatch(Schema):
-    version: int
-    subject: str | None = None
-    start_at: datetime | None = None
-    end_at: datetime | None = None
-    place: str | None = None
-    notes: str | None = None
-    remind_minutes: int | None = None
-
-
-class CancelIn(Schema):
-    reason: str = ""
-    version: int | None = None
-
-
-class AppointmentOut(Schema):
-    id: int
-    owner_id: int
-    customer_id: int
-    subject: str
-    start_at: datetime
-    end_at: datetime
-    place: str
-    notes: str
-    status: str
-    remind_minutes: int
-    version: int
 
 
 @router.get("/appointments", response=list[AppointmentOut], summary="预约（按时间段）")
@@ -293,66 +158,6 @@ def appointment_cancel(request, appointment_id: int, payload: CancelIn):
 
 # --- weekly visit schedules ------------------------------------------------------------------------------
 
-class ScheduleItemOut(Schema):
-    id: int
-    customer_id: int
-    customer_name: str
-    day: date
-    position: int
-    source: str
-    area: str
-    note: str
-
-    @staticmethod
-    def resolve_customer_name(obj):
-        return obj.customer.name
-
-
-class ScheduleOut(Schema):
-    id: int
-    owner_id: int
-    week_start: date
-    status: str
-    version: int
-    confirmed_at: datetime | None
-    visited: int
-    planned: int
-    items: list[ScheduleItemOut]
-
-    @staticmethod
-    def resolve_items(obj):
-        return list(obj.items.select_related("customer"))
-
-    @staticmethod
-    def resolve_visited(obj):
-        return services.schedule_completion(obj)[0]
-
-    @staticmethod
-    def resolve_planned(obj):
-        return services.schedule_completion(obj)[1]
-
-
-class GenerateIn(Schema):
-    week_start: date | None = None
-    per_day: int = 6
-
-
-class ItemIn(Schema):
-    customer_id: int
-    day: date
-    note: str = ""
-    version: int | None = None
-
-
-class MoveIn(Schema):
-    day: date | None = None
-    direction: str = ""
-    version: int | None = None
-
-
-class VersionIn(Schema):
-    version: int | None = None
-
 
 @router.get("/schedules", response=list[ScheduleOut], summary="访问日程表（本人及团队）")
 def schedule_list(request, week_start: date | None = None, owner_id: int | None = None):
@@ -381,10 +186,10 @@ def schedule_add(request, schedule_id: int, payload: ItemIn):
                                            note=payload.note, version=payload.version)
 
 
-@router.delete("/schedules/items/{item_id}", response={204: None}, summary="删除日程条目")
-def schedule_remove(request, item_id: int):
+@router.delete("/schedules/items/{item_id}", response={204: None}, summary="删除日程条目（version：日程的版本）")
+def schedule_remove(request, item_id: int, version: int):
     _item_in_scope(request.user, item_id)
-    services.remove_schedule_item(request.user, item_id)
+    services.remove_schedule_item(request.user, item_id, version=version)
     return 204, None
 
 
@@ -396,12 +201,8 @@ def schedule_move(request, item_id: int, payload: MoveIn):
 
 
 def _item_in_scope(user, item_id):
-    from .models import ScheduleItem
-
     item = ScheduleItem.objects.filter(pk=item_id).first()
     if item is None or not visible_schedules(user).filter(pk=item.schedule_id).exists():
-        from django.http import Http404
-
         raise Http404
 
 
@@ -411,23 +212,6 @@ def schedule_confirm(request, schedule_id: int, payload: VersionIn):
 
 
 # --- tasks ------------------------------------------------------------------------------------------------
-
-class TaskIn(Schema):
-    title: str
-    due_on: date | None = None
-    detail: str = ""
-    customer_id: int | None = None
-
-
-class TaskOut(Schema):
-    id: int
-    owner_id: int
-    customer_id: int | None
-    title: str
-    detail: str
-    due_on: date | None
-    status: str
-    source: str
 
 
 @router.get("/tasks", response=list[TaskOut], summary="待办事项")
@@ -452,58 +236,6 @@ def task_done(request, task_id: int):
 
 
 # --- journals ---------------------------------------------------------------------------------------------
-
-class TemplateOut(Schema):
-    code: str
-    name: str
-    period: str
-    sections: list[dict]
-    required: bool
-
-
-class JournalOut(Schema):
-    id: int
-    template: str
-    template_name: str
-    owner_id: int
-    period_start: date
-    period_end: date
-    due_on: date
-    status: str
-    content: dict
-    reviewer_id: int | None
-    submitted_at: datetime | None
-    reviewed_at: datetime | None
-    review_comment: str
-    version: int
-
-    @staticmethod
-    def resolve_template(obj):
-        return obj.template.code
-
-    @staticmethod
-    def resolve_template_name(obj):
-        return obj.template.name
-
-
-class JournalOpenIn(Schema):
-    template: str
-    day: date | None = None
-
-
-class JournalSaveIn(Schema):
-    content: dict
-    version: int | None = None
-
-
-class JournalSubmitIn(Schema):
-    content: dict | None = None
-    version: int | None = None
-
-
-class ReviewIn(Schema):
-    approve: bool
-    comment: str = ""
 
 
 @router.get("/journal-templates", response=list[TemplateOut], summary="日志/计划/总结模板")
@@ -549,4 +281,5 @@ def journal_submit(request, journal_id: int, payload: JournalSubmitIn):
 
 @router.post("/journals/{journal_id}/review", response=JournalOut, summary="审阅：通过或退回")
 def journal_review(request, journal_id: int, payload: ReviewIn):
-    return services.review_journal(request.user, journal_id, approve=payload.approve, comment=payload.comment)
+    return services.review_journal(request.user, journal_id, approve=payload.approve, comment=payload.comment,
+                                   version=payload.version)

@@ -8,4 +8,7 @@ class WorkConfig(AppConfig):
     verbose_name = _("日常事务")
 
     def ready(self):
-        from . import registry  # noqa: F401  (menu entries, header counter, home panels, 360° slot, signals)
+        from . import receivers, registry
+
+        registry.register()  # menu entries, header counter, home panels, 360° slot (rmdesk.core.hooks)
+        receivers.connect()  # the customers app's domain events

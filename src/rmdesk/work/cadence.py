@@ -350,7 +350,7 @@ def overdue_counts(qs, by: str) -> list[dict]:
 def _split_scope(user):
     """The user's read scope on cadence rows as (path Q, owner Q), or None when it is not a plain OR of
     org-path and owner conditions (then callers group the state rows directly)."""
-    from rmdesk.org.scope import scope_q
+    from rmdesk.core.scope import scope_q
 
     q = scope_q(user, ContactStatus.SCOPE)
     if q is None:

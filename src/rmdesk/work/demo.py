@@ -10,7 +10,7 @@ from django.utils import timezone
 from rmdesk.org.models import RoleCode, User
 
 from . import cadence, reminders, services
-from . import calendar as bizcal
+from rmdesk.core import calendar as bizcal
 from .models import (
     Appointment, CadenceRule, Interaction, InteractionKind, Journal, JournalEvent, JournalStatus, JournalTemplate,
     ScheduleStatus, Task, TaskSource, VisitSchedule, staff_path,
@@ -187,7 +187,7 @@ def build(ctx):
             events.append(JournalEvent(journal=j, actor=j.reviewer, action="approve" if j.status == "approved" else "return",
                                        comment=j.review_comment, at=j.reviewed_at))
     JournalEvent.objects.bulk_create(events)
-    from .notifications import notify
+    from rmdesk.core.notifications import notify
 
     for j in journals:
         if j.status == JournalStatus.SUBMITTED:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from rmdesk.org.models import User
 
 from .models import Appointment, AppointmentStatus, ContactStatus, ContactStatusCode, Journal, JournalStatus, Task, TaskStatus
-from .notifications import unread_for
+from rmdesk.core.notifications import unread_for
 from .scope import PENDING_JOURNAL, supervised_journals
 
 

@@ -86,11 +86,14 @@ class AppointmentForm(forms.Form):
     place = forms.CharField(label=_("地点"), max_length=200, required=False)
     notes = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     remind_minutes = forms.IntegerField(label=_("提前提醒(分钟)"), initial=60, min_value=0)
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # the version the user saw: required when editing (optimistic locking), unused for a new appointment
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput,
+                                 error_messages={"required": _("缺少版本号，请刷新后重试。")})
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, edit=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = visible_customers(user, write=True).order_by("name")
+        self.fields["version"].required = edit
 
 
 class TaskForm(forms.Form):

@@ -7,102 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.org.scope import ScopeSpec
-
-
-class CalendarOverride(models.Model):
-    """An administrator's override of the business calendar for one day (SPEC §3 "Business calendar").
-
-    The built-in calendar is China's public holidays and 调休 working days (package chinese-calendar);
-    a row here wins over it: mark a bank-specific holiday, or a Saturday the bank works.
-    """
-
-    day = models.DateField(_("日期"), unique=True)
-    is_working_day = models.BooleanField(_("是否工作日"))
-    name = models.CharField(_("说明"), max_length=60, blank=True)
-
-    class Meta:
-        verbose_name = _("营业日历调整")
-        verbose_name_plural = _("营业日历调整")
-        ordering = ["day"]
-
-    def __str__(self):
-        return f"{self.day} {self.name}"
-
-
-# What the notification centre calls each kind; kinds are plain strings any app may add, so
-# unknown ones fall back to their app prefix ("service.xxx" -> 客户服务) and then to 消息.
-NOTIFICATION_KIND_LABELS = {
-    "birthday": _("客户生日"),
-    "key_date": _("服务关键时刻"),
-    "maturity": _("产品到期"),
-    "contacts_due": _("客户维护到期"),
-    "schedule_due": _("访问日程待确认"),
-    "journal_due": _("计划总结待提交"),
-    "journal.review": _("待审阅"),
-    "journal.reviewed": _("审阅结果"),
-    "task_due": _("待办到期"),
-    "appointment": _("预约提醒"),
-    "handover": _("客户移交"),
-    "service.approval": _("待批示"),
-    "service.decided": _("批示结果"),
-    "service.assigned": _("工单分派"),
-    "service.at_risk": _("SLA 即将超时"),
-    "service.breach": _("SLA 超时"),
-    "service.escalation": _("SLA 升级"),
-    "service.serious": _("重大投诉"),
-    "service.watch": _("流失预警"),
-    "service.retention": _("挽留任务"),
-}
-NOTIFICATION_PREFIX_LABELS = {"service": _("客户服务"), "journal": _("工作日志"), "customers": _("客户档案")}
-
-
-class Notification(models.Model):
-    """One message of the notification centre (工作提醒, SPEC §3): reminders, due items, approvals.
-
-    Created through `rmdesk.work.notifications.notify()` (any app may call it). `dedupe_key` keeps a
-    recurring reminder from piling up: while one unread notification with the same recipient and key
-    exists, no second one is created.
-    """
-
-    recipient = models.ForeignKey(
-        "org.User", verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
-    )
-    kind = models.CharField(_("类别"), max_length=40, db_index=True)
-    title = models.CharField(_("标题"), max_length=200)
-    body = models.TextField(_("内容"), blank=True)
-    url = models.CharField(_("链接"), max_length=300, blank=True)
-    object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
-    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
-    dedupe_key = models.CharField(_("去重键"), max_length=120, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    due_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
-    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("摘要发送时间"), null=True, blank=True)
-
-    @property
-    def kind_label(self):
-        """The kind as people read it in the centre (SPEC §3), e.g. 产品到期 for "maturity"."""
-        label = NOTIFICATION_KIND_LABELS.get(self.kind)
-        if label is None:
-            label = NOTIFICATION_PREFIX_LABELS.get(self.kind.split(".", 1)[0], _("消息"))
-        return label
-
-    class Meta:
-        verbose_name = _("消息")
-        verbose_name_plural = _("消息")
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["recipient", "read_at", "-created_at"], name="notif_inbox_idx"),
-            models.Index(fields=["recipient", "dedupe_key"], name="notif_dedupe_idx"),
-        ]
-
-    def __str__(self):
-        return self.title
-
-    @property
-    def is_read(self):
-        return self.read_at is not None
+from rmdesk.core.scope import ScopeSpec
 
 
 # --- contact cadence (SPEC §3 "Contact cadence rules per tier") -------------------------------------
@@ -171,7 +76,7 @@ class ContactStatus(models.Model):
     millions of customers (SPEC §3). Owners and org path are copies of the customer's, rewritten by
     `cadence.recompute_all()` (set-based) and on handover; one row update per new interaction."""
 
-    SCOPE = ScopeSpec(owner_fields=("a_rm", "b_rm"), path_field="org_path")
+    SCOPE = ScopeSpec(owner_fields=("a_rm", "b_rm"), path_fields=("org_path",))
 
     customer = models.OneToOneField(
         "customers.Customer", verbose_name=_("客户"), primary_key=True, on_delete=models.CASCADE,
@@ -249,7 +154,7 @@ class NextStepKind(models.TextChoices):
 class Interaction(models.Model):
     """One contact with a customer (服务日志/拜访记录, SPEC §3). Visible to whoever sees the customer."""
 
-    SCOPE = ScopeSpec(owner_fields=("customer__a_rm", "customer__b_rm"), path_field="customer__org_path")
+    SCOPE = ScopeSpec(owner_fields=("customer__a_rm", "customer__b_rm"), path_fields=("customer__org_path",))
 
     customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE,
                                  related_name="interactions")
@@ -311,7 +216,7 @@ class InteractionAttachment(models.Model):
 
 # --- staff-owned work items: appointments, schedules, tasks, journals --------------------------------
 
-STAFF_SCOPE = ScopeSpec(owner_fields=("owner",), path_field="org_path")
+STAFF_SCOPE = ScopeSpec(owner_fields=("owner",), path_fields=("org_path",))
 
 
 def staff_path(user) -> str:
@@ -518,7 +423,11 @@ class Journal(models.Model):
     """A work journal, plan or summary for one period (SPEC §3): written, submitted to the supervisor,
     reviewed with comments, approved or returned (and then resubmitted)."""
 
-    SCOPE = ScopeSpec(owner_fields=("owner", "reviewer"), path_field="org_path")
+    #: read: the author, the reviewer and the author's supervisor, whatever their roles, and the
+    #: subtree of a team lead / manager (read-only for risk, compliance and assistants)
+    SCOPE = ScopeSpec(personal_fields=("owner", "reviewer", "owner__supervisor"), path_fields=("org_path",))
+    #: review (used with write=True): the reviewer, the author's supervisor, the leads and managers above
+    REVIEW_SCOPE = ScopeSpec(personal_fields=("reviewer", "owner__supervisor"), path_fields=("org_path",))
 
     template = models.ForeignKey(JournalTemplate, verbose_name=_("类型"), on_delete=models.PROTECT, related_name="+")
     owner = models.ForeignKey("org.User", verbose_name=_("填报人"), on_delete=models.PROTECT, related_name="journals")

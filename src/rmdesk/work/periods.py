@@ -2,7 +2,7 @@
 import calendar as _cal
 from datetime import date, timedelta
 
-from . import calendar as bizcal
+from rmdesk.core import calendar as bizcal
 from .models import DueAnchor, JournalPeriod, add_months
 
 

@@ -1,40 +1,30 @@
-"""What the work app plugs into the shell and other apps: menu entries, the unread counter, home
-panels, the 360° slot with the customer's interactions, and receivers of the customers app's signals."""
-from django.db.models import Q
-from django.dispatch import receiver
+"""What the work app plugs into the shell and other apps (rmdesk.core.hooks): menu entries, the unread
+counter, home panels and the 360° slot with the customer's interactions. The receivers of the
+customers app's domain events are in rmdesk.work.receivers."""
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.customers import signals as customer_signals
-from rmdesk.customers.slots import Slot, register_slot
-from rmdesk.org import nav
-
-WORKERS = ("rm", "team_lead", "branch_manager")
-SUPERVISORS = ("team_lead", "branch_manager", "rm")
-READERS = ("rm", "team_lead", "branch_manager", "risk", "compliance", "assistant")
-
-for item in (
-    nav.NavItem("work_cadence", _("客户维护"), "work:cadence", roles=READERS, order=30),
-    nav.NavItem("work_schedule", _("访问日程"), "work:schedule", roles=WORKERS, order=31),
-    nav.NavItem("work_appointments", _("预约日历"), "work:appointments", roles=WORKERS, order=32),
-    nav.NavItem("work_interactions", _("服务记录"), "work:interactions", roles=READERS, order=33),
-    nav.NavItem("work_tasks", _("待办事项"), "work:tasks", roles=WORKERS, order=34),
-    nav.NavItem("work_journals", _("工作日志"), "work:journals", roles=WORKERS, order=35),
-    nav.NavItem("work_reviews", _("待审阅"), "work:reviews", roles=("team_lead", "branch_manager"), order=36),
-    nav.NavItem("work_notifications", _("消息中心"), "work:notifications", roles=None, order=90),
-):
-    nav.register(item)
+from rmdesk.core import hooks
+from rmdesk.core import notifications as notif
+from rmdesk.core.roles import READERS, SUPERVISORS, WORKERS
 
 
-@nav.register_counter
+def _may_review_journals(user) -> bool:
+    """待审阅 is shown to whoever reviews journals: supervisors, and any RM named as a reviewer or
+    supervising someone (a senior RM who reviews juniors' journals)."""
+    if user.has_role(*SUPERVISORS):
+        return True
+    from .scope import supervised_journals
+
+    return supervised_journals(user).exists()
+
+
 def _unread_counter(user):
-    from .notifications import unread_count
+    return {"key": "notifications", "label": _("消息"), "count": notif.unread_count(user),
+            "url": reverse("work:notifications")}
 
-    return {"key": "notifications", "label": _("消息"), "count": unread_count(user), "url": reverse("work:notifications")}
 
-
-@nav.register_home_panel
 def _rm_panel(request):
     user = request.user
     if not user.has_role("rm"):
@@ -63,7 +53,6 @@ def _rm_panel(request):
     }
 
 
-@nav.register_home_panel
 def _lead_panel(request):
     user = request.user
     if not user.has_role("team_lead", "branch_manager"):
@@ -105,49 +94,33 @@ def _slot_context(request, customer):
     }
 
 
-register_slot(Slot(key="interactions", title=_("服务记录"), template="work/slot_interactions.html",
-                   context=_slot_context, order=20))
+def register():
+    """Called once from WorkConfig.ready(): menu entries, the unread counter, home panels, the 360°
+    slot and the labels of this app's notification kinds."""
+    for item in (
+        hooks.MenuItem("work_cadence", _("客户维护"), "work:cadence", roles=READERS, order=30),
+        hooks.MenuItem("work_schedule", _("访问日程"), "work:schedule", roles=WORKERS, order=31),
+        hooks.MenuItem("work_appointments", _("预约日历"), "work:appointments", roles=WORKERS, order=32),
+        hooks.MenuItem("work_interactions", _("服务记录"), "work:interactions", roles=READERS, order=33),
+        hooks.MenuItem("work_tasks", _("待办事项"), "work:tasks", roles=WORKERS, order=34),
+        hooks.MenuItem("work_journals", _("工作日志"), "work:journals", roles=WORKERS, order=35),
+        hooks.MenuItem("work_reviews", _("待审阅"), "work:reviews", visible_to=_may_review_journals, order=36),
+        hooks.MenuItem("work_notifications", _("消息中心"), "work:notifications", roles=None, order=90),
+        hooks.Counter("notifications", _unread_counter),
+        hooks.HomePanel("work_rm", _rm_panel),
+        hooks.HomePanel("work_lead", _lead_panel),
+        hooks.Slot(key="interactions", title=_("服务记录"), template="work/slot_interactions.html",
+                   context=_slot_context, order=20),
+    ):
+        hooks.register(item)
 
-
-@receiver(customer_signals.tier_changed, dispatch_uid="work.cadence_on_tier_change")
-def _on_tier_changed(sender, customer, old_tier=None, new_tier=None, **kwargs):
-    """A tier change changes the cadence rule: recompute the customer's row at once."""
-    from .cadence import refresh_one
-
-    refresh_one(customer)
-
-
-@receiver(customer_signals.customers_imported, dispatch_uid="work.cadence_on_import")
-def _on_imported(sender, customer_ids, **kwargs):
-    """An import file's archives (new ones, changed tiers): their cadence rows in a few set-based
-    statements, not one refresh per row."""
-    from .cadence import recompute_all
-
-    if customer_ids:
-        recompute_all(customer_ids=customer_ids)
-
-
-@receiver(customer_signals.customers_handed_over, dispatch_uid="work.tasks_on_handover")
-def _on_handover(sender, actor, customers, from_rm, to_rm, notes=None, **kwargs):
-    """Handover: a follow-up task (待办) per customer for the receiving RM (SPEC §2)."""
-    from .services import handover_tasks
-
-    handover_tasks(actor, customers, from_rm, to_rm, notes)
-
-
-def _on_status_deleted(sender, instance, **kwargs):
-    """A cadence row goes (its customer was deleted): its counter bucket loses one."""
-    from .cadence import bump_counter
-
-    bump_counter(instance.a_rm_id, instance.org_path, instance.status, -1)
-
-
-def _connect_status_delete():
-    from django.db.models.signals import post_delete
-
-    from .models import ContactStatus
-
-    post_delete.connect(_on_status_deleted, sender=ContactStatus, dispatch_uid="work.counter_on_status_delete")
-
-
-_connect_status_delete()
+    for kind, label in (
+        ("birthday", _("客户生日")), ("key_date", _("服务关键时刻")), ("maturity", _("产品到期")),
+        ("contacts_due", _("客户维护到期")), ("schedule_due", _("访问日程待确认")),
+        ("journal_due", _("计划总结待提交")),
+        ("journal.review", _("待审阅")), ("journal.reviewed", _("审阅结果")), ("task_due", _("待办到期")),
+        ("appointment", _("预约提醒")), ("handover", _("客户移交")),
+    ):
+        notif.register_kind(kind, label)
+    notif.register_prefix("journal", _("工作日志"))
+    notif.register_prefix("customers", _("客户档案"))

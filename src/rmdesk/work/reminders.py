@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 
 from rmdesk.org.models import RoleCode, User
 
-from . import calendar as bizcal
+from rmdesk.core import calendar as bizcal
 from .models import (
     Appointment, AppointmentStatus, ContactStatus, ContactStatusCode, Journal, ScheduleStatus, Task, TaskStatus,
     VisitSchedule,
 )
-from .notifications import notify
+from rmdesk.core.notifications import notify
 from .periods import next_monday
 from .scope import PENDING_JOURNAL
 
@@ -128,7 +128,7 @@ def maturity_reminders(today: date, days_ahead: int | None = None) -> int:
     adds only the holdings that entered the window since the last run. Returns how many were created."""
     from rmdesk.customers.models import Holding
 
-    from .models import Notification
+    from rmdesk.core.models import Notification
 
     if days_ahead is None:
         days_ahead = getattr(settings, "RMDESK_MATURITY_REMINDER_DAYS", MATURITY_DAYS_AHEAD)

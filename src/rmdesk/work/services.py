@@ -6,37 +6,33 @@ from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core import audit
+from rmdesk.core import calendar as bizcal
+from rmdesk.core.actions import check_version
+from rmdesk.core.approvals import ensure_not_self
+from rmdesk.core.notifications import notify
+from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
-from rmdesk.org import audit
 from rmdesk.org.models import RoleCode, User
 from rmdesk.org.scope import visible_staff
 
 from . import cadence
-from . import calendar as bizcal
 from .models import (
     Appointment, AppointmentStatus, ContactStatus, ContactStatusCode, Interaction, InteractionAttachment,
     InteractionKind, ItemSource, Journal, JournalEvent, JournalStatus, JournalTemplate, NextStepKind,
     ScheduleItem, ScheduleStatus, Task, TaskSource, TaskStatus, VisitSchedule, staff_path,
 )
-from .notifications import notify
 from .periods import due_date, next_monday, period_bounds
 from .scope import (
-    PENDING_JOURNAL, get_or_404, may_review, supervisor_of, visible_appointments, visible_journals,
+    PENDING_JOURNAL, may_review, supervisor_of, visible_appointments, visible_journals,
     visible_schedules, visible_tasks,
 )
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-
-
-def _ensure_version(obj, version):
-    """Optimistic locking: refuse a write based on a stale copy (ARCHITECTURE "Concurrency")."""
-    if version is not None and int(version) != obj.version:
-        raise ValidationError({"version": [_("该记录已被他人修改，请刷新后重试。")]})
 
 
 def _local(dt: datetime) -> datetime:
@@ -193,9 +189,9 @@ def create_appointment(actor, customer_id, *, subject, start_at, end_at=None, pl
 
 @transaction.atomic
 def update_appointment(actor, appointment_id, *, version, **fields) -> Appointment:
-    """Reschedule or edit an appointment (optimistic locking on `version`)."""
+    """Reschedule or edit an appointment (optimistic locking: `version` is required, a stale one is refused)."""
     appt = get_or_404(visible_appointments(actor, write=True).select_for_update(), appointment_id)
-    _ensure_version(appt, version)
+    check_version(appt, version)
     if appt.status != AppointmentStatus.PLANNED:
         raise ValidationError({"status": [_("只能修改尚未完成或取消的预约。")]})
     before = {"start_at": appt.start_at.isoformat(), "end_at": appt.end_at.isoformat(), "subject": appt.subject}
@@ -220,10 +216,10 @@ def update_appointment(actor, appointment_id, *, version, **fields) -> Appointme
 
 
 @transaction.atomic
-def cancel_appointment(actor, appointment_id, *, reason="", version=None) -> Appointment:
-    """Cancel a planned appointment."""
+def cancel_appointment(actor, appointment_id, *, version, reason="") -> Appointment:
+    """Cancel a planned appointment (the version the user saw is required)."""
     appt = get_or_404(visible_appointments(actor, write=True).select_for_update(), appointment_id)
-    _ensure_version(appt, version)
+    check_version(appt, version)
     if appt.status != AppointmentStatus.PLANNED:
         raise ValidationError({"status": [_("该预约已完成或已取消。")]})
     appt.status = AppointmentStatus.CANCELLED
@@ -340,13 +336,14 @@ def _renumber(schedule):
                 item.save(update_fields=["position"])
 
 
-def _editable_schedule(actor, schedule_id, version=None):
+def _editable_schedule(actor, schedule_id, version):
+    """The RM's own draft schedule, locked, at the version the RM saw (required; stale: StaleVersion)."""
     schedule = get_or_404(visible_schedules(actor, write=True).select_for_update(), schedule_id)
     if schedule.owner_id != actor.pk:
         raise PermissionDenied(_("只有日程的客户经理本人可以修改。"))
     if schedule.status == ScheduleStatus.CONFIRMED:
         raise ValidationError({"status": [_("日程已确认，不能再修改。")]})
-    _ensure_version(schedule, version)
+    check_version(schedule, version)
     return schedule
 
 
@@ -356,7 +353,7 @@ def _touch(schedule):
 
 
 @transaction.atomic
-def add_schedule_item(actor, schedule_id, customer_id, day: date, *, note="", version=None) -> ScheduleItem:
+def add_schedule_item(actor, schedule_id, customer_id, day: date, *, version, note="") -> ScheduleItem:
     """Add one of the RM's own customers to a day of the draft schedule."""
     schedule = _editable_schedule(actor, schedule_id, version)
     customer = _schedule_customers(actor).filter(pk=customer_id).first()
@@ -375,7 +372,7 @@ def add_schedule_item(actor, schedule_id, customer_id, day: date, *, note="", ve
 
 
 @transaction.atomic
-def remove_schedule_item(actor, item_id, *, version=None):
+def remove_schedule_item(actor, item_id, *, version):
     """Drop a customer from the draft schedule."""
     item = ScheduleItem.objects.filter(pk=item_id).first()
     if item is None:
@@ -388,7 +385,7 @@ def remove_schedule_item(actor, item_id, *, version=None):
 
 
 @transaction.atomic
-def move_schedule_item(actor, item_id, *, day: date | None = None, direction: str = "", version=None):
+def move_schedule_item(actor, item_id, *, version, day: date | None = None, direction: str = ""):
     """Reorder within a day (direction "up"/"down") or move to another day of the week."""
     item = ScheduleItem.objects.filter(pk=item_id).first()
     if item is None:
@@ -418,7 +415,7 @@ def move_schedule_item(actor, item_id, *, day: date | None = None, direction: st
 
 
 @transaction.atomic
-def confirm_schedule(actor, schedule_id, *, version=None) -> VisitSchedule:
+def confirm_schedule(actor, schedule_id, *, version) -> VisitSchedule:
     """The RM confirms the week's schedule before the week starts (SPEC §3: made by the end of the
     previous week); afterwards it can no longer be edited."""
     schedule = _editable_schedule(actor, schedule_id, version)
@@ -500,6 +497,27 @@ def handover_tasks(actor, customers, from_rm, to_rm, notes=None):
     return tasks
 
 
+def absorb_merged_customer(actor, source, target) -> dict:
+    """A duplicate archive `source` was merged into `target` (SPEC §2 不争夺客户, customers_merged):
+    every work record of `source` now belongs to `target`, in the merge's transaction. Interactions,
+    appointments and tasks move; a schedule item moves unless the target is already planned in the
+    same week (then it goes: one visit per customer and week); the source's cadence row goes (its
+    counter bucket follows) and the target's row is recomputed from the contacts it now holds."""
+    moved = {
+        "interactions": Interaction.objects.filter(customer=source).update(customer=target),
+        "appointments": Appointment.objects.filter(customer=source).update(customer=target),
+        "tasks": Task.objects.filter(customer=source).update(customer=target),
+    }
+    planned = ScheduleItem.objects.filter(customer=target).values("schedule_id")
+    ScheduleItem.objects.filter(customer=source, schedule_id__in=planned).delete()
+    moved["schedule_items"] = ScheduleItem.objects.filter(customer=source).update(customer=target)
+    ContactStatus.objects.filter(customer=source).delete()  # its counter bucket: receivers.on_status_deleted
+    last = Interaction.objects.filter(customer=target).order_by("-occurred_at").only("occurred_at").first()
+    cadence.on_interaction(target, last.occurred_at if last else None)
+    audit.record(actor, "work.customers_merged", target, after={"source": source.pk, **moved})
+    return moved
+
+
 # --- journals, plans, summaries -----------------------------------------------------------------------
 
 @transaction.atomic
@@ -520,19 +538,19 @@ def open_journal(actor, template_code, day: date | None = None) -> Journal:
     return journal
 
 
-def _own_journal(actor, journal_id, version=None, *, lock=True):
+def _own_journal(actor, journal_id, version, *, lock=True):
     qs = visible_journals(actor)
     if lock:
         qs = qs.select_for_update(of=("self",))
     journal = get_or_404(qs.select_related("template"), journal_id)
     if journal.owner_id != actor.pk:
         raise PermissionDenied(_("只能修改本人的日志。"))
-    _ensure_version(journal, version)
+    check_version(journal, version)
     return journal
 
 
 @transaction.atomic
-def save_journal(actor, journal_id, *, content: dict, version=None) -> Journal:
+def save_journal(actor, journal_id, *, content: dict, version) -> Journal:
     """Write the parts of a draft or returned journal."""
     journal = _own_journal(actor, journal_id, version)
     if journal.status not in PENDING_JOURNAL:
@@ -546,7 +564,7 @@ def save_journal(actor, journal_id, *, content: dict, version=None) -> Journal:
 
 
 @transaction.atomic
-def submit_journal(actor, journal_id, *, version=None, content: dict | None = None) -> Journal:
+def submit_journal(actor, journal_id, *, version, content: dict | None = None) -> Journal:
     """Submit to the supervisor for review (SPEC §3). Every part must be filled in; the reviewer is
     the supervisor (user.supervisor, else the team lead)."""
     journal = _own_journal(actor, journal_id, version)
@@ -576,15 +594,15 @@ def submit_journal(actor, journal_id, *, version=None, content: dict | None = No
 
 
 @transaction.atomic
-def review_journal(actor, journal_id, *, approve: bool, comment: str = "") -> Journal:
+def review_journal(actor, journal_id, *, approve: bool, version, comment: str = "") -> Journal:
     """The supervisor approves or returns a submitted journal with comments; a returned one goes back
-    to its author to revise and resubmit. Nobody reviews their own (maker-checker, SPEC §1)."""
-    from rmdesk.org.services import ensure_not_self
-
+    to its author to revise and resubmit. Nobody reviews their own (maker-checker, SPEC §1); the
+    reviewer names the version they read (two reviewers cannot both decide)."""
     journal = get_or_404(visible_journals(actor).select_for_update(of=("self",)), journal_id)
     ensure_not_self(journal.owner, actor)
     if not may_review(actor, journal):
         raise PermissionDenied(_("您无权审阅该日志。"))
+    check_version(journal, version)
     if journal.status != JournalStatus.SUBMITTED:
         raise ValidationError({"status": [_("只有待审阅的日志可以审阅。")]})
     if not approve and not comment.strip():
@@ -596,7 +614,7 @@ def review_journal(actor, journal_id, *, approve: bool, comment: str = "") -> Jo
     journal.save()
     JournalEvent.objects.create(journal=journal, actor=actor, action="approve" if approve else "return",
                                 comment=comment.strip())
-    from .models import Notification
+    from rmdesk.core.models import Notification
 
     Notification.objects.filter(recipient=actor, dedupe_key=f"journal-review:{journal.pk}",
                                 read_at__isnull=True).update(read_at=timezone.now())

@@ -17,19 +17,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rmdesk.core import calendar as bizcal
+from rmdesk.core import notifications as notif
+from rmdesk.core.models import Notification
+from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
 
-from . import calendar as bizcal
 from . import cadence, services
-from . import notifications as notif
 from .forms import AppointmentForm, InteractionForm, JournalOpenForm, ReviewForm, TaskForm, apply_errors
 from .models import (
-    AppointmentStatus, ContactStatusCode, InteractionKind, JournalStatus, JournalTemplate, Notification,
+    AppointmentStatus, ContactStatusCode, InteractionKind, JournalStatus, JournalTemplate,
     ScheduleStatus, TaskStatus, VisitSchedule,
 )
 from .periods import next_monday
 from .scope import (
-    get_or_404, may_review, supervised_journals, team_members, visible_appointments, visible_interactions,
+    may_review, supervised_journals, team_members, visible_appointments, visible_interactions,
     visible_journals, visible_schedules, visible_statuses, visible_tasks,
 )
 
@@ -255,13 +257,13 @@ def appointment_detail(request, pk):
         form = AppointmentForm(user, request.POST or None, initial={
             "customer": appt.customer_id, "subject": appt.subject, "start_at": timezone.localtime(appt.start_at),
             "end_at": timezone.localtime(appt.end_at), "place": appt.place, "notes": appt.notes,
-            "remind_minutes": appt.remind_minutes, "version": appt.version})
+            "remind_minutes": appt.remind_minutes, "version": appt.version}, edit=True)
         form.fields["customer"].disabled = True
         if request.method == "POST":
             try:
                 if request.POST.get("action") == "cancel":
-                    services.cancel_appointment(user, appt.pk, reason=request.POST.get("reason", ""),
-                                                version=request.POST.get("version"))
+                    services.cancel_appointment(user, appt.pk, version=request.POST.get("version"),
+                                                reason=request.POST.get("reason", ""))
                     messages.success(request, _("预约已取消。"))
                     return redirect("work:appointment_detail", pk=appt.pk)
                 if form.is_valid():
@@ -465,7 +467,8 @@ def journal_detail(request, pk):
                 return redirect("work:journal_detail", pk=journal.pk)
             if action == "review" and reviewable and review_form.is_valid():
                 d = review_form.cleaned_data
-                services.review_journal(user, journal.pk, approve=d["decision"] == "approve", comment=d["comment"])
+                services.review_journal(user, journal.pk, approve=d["decision"] == "approve", comment=d["comment"],
+                                        version=request.POST.get("version"))
                 messages.success(request, _("审阅已完成。"))
                 return redirect("work:reviews")
         except ValidationError as exc:
