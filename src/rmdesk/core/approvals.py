@@ -50,11 +50,21 @@ def ensure_not_self(maker, checker):
         raise SelfApprovalError(_("不能审批本人提交的申请。"))
 
 
-def register_handler(kind: str, label, *, on_approved=None, on_rejected=None, on_returned=None, may_decide=None):
+def register_handler(kind: str, label, *, on_approved=None, on_rejected=None, on_returned=None, may_decide=None,
+                     resubmit_in_inbox: bool = True):
     """What happens when a request of `kind` is decided (inside the decision's transaction), and a
-    further condition its deciders must meet (e.g. supervising every customer it names)."""
+    further condition its deciders must meet (e.g. supervising every customer it names).
+    `resubmit_in_inbox=False`: a returned request is sent again from its own business page (which
+    calls `resubmit`), not from the inbox, because the business record must change first."""
     return hooks.register(hooks.ApprovalHandler(kind, label, on_approved=on_approved, on_rejected=on_rejected,
-                                                on_returned=on_returned, may_decide=may_decide))
+                                                on_returned=on_returned, may_decide=may_decide,
+                                                resubmit_in_inbox=resubmit_in_inbox))
+
+
+def resubmitted_in_inbox(req: ApprovalRequest) -> bool:
+    """Whether the inbox (page and API) resubmits requests of this kind, or the business page does."""
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    return handler is None or handler.resubmit_in_inbox
 
 
 def kind_label(kind: str):
@@ -279,7 +289,8 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
     """
     if decision not in DecisionKind.values:
         raise ValidationError({"decision": [_("审批结论无效。")]})
-    req = ApprovalRequest.objects.select_for_update().select_related("unit", "chain").filter(pk=request_id).first()
+    req = (ApprovalRequest.objects.select_for_update(of=("self",)).select_related("unit", "chain")
+           .filter(pk=request_id).first())
     if req is None:
         raise Http404
     if version is not None:

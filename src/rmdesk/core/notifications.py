@@ -1,6 +1,6 @@
 """Notification centre core (工作提醒与消息中心, SPEC §3): every app calls `notify()`.
 
-    from rmdesk.work.notifications import notify
+    from rmdesk.core.notifications import notify
     notify(rm, "service.sla", "工单即将超时", url=..., obj=ticket, due_at=..., dedupe_key=f"sla:{ticket.pk}")
 
 Unread notifications are counted in the header; the centre page (`work:notifications`) lists them

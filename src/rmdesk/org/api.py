@@ -227,7 +227,11 @@ def decide(request, request_id: int, data: DecisionIn):
 
 @org_router.post("/approvals/{request_id}/resubmit", response=ApprovalOut)
 def resubmit(request, request_id: int, data: MakerActionIn):
-    """The maker sends a returned request again (a new round from the first step)."""
+    """The maker sends a returned request again (a new round from the first step); kinds whose
+    business record must change first are resubmitted from their own page (404 here)."""
+    mine = ApprovalRequest.objects.filter(pk=request_id, requested_by=request.user).first()
+    if mine is None or not approvals.resubmitted_in_inbox(mine):
+        raise Http404
     return approvals.resubmit(request.user, request_id, version=data.version)
 
 

@@ -80,9 +80,13 @@ def approvals(request):
             return redirect("org:approvals")
         d = form.cleaned_data
         try:
-            if d["decision"] in ("resubmit", "cancel"):
-                action = chains.resubmit if d["decision"] == "resubmit" else chains.cancel
-                action(request.user, d["request_id"], version=d["version"])
+            if d["decision"] == "resubmit":
+                mine = ApprovalRequest.objects.filter(pk=d["request_id"], requested_by=request.user).first()
+                if mine is None or not chains.resubmitted_in_inbox(mine):
+                    raise Http404
+                chains.resubmit(request.user, d["request_id"], version=d["version"])
+            elif d["decision"] == "cancel":
+                chains.cancel(request.user, d["request_id"], version=d["version"])
             else:
                 if d["request_id"] not in {r.pk for r in chains.pending_for(request.user)}:
                     raise Http404
@@ -105,6 +109,7 @@ def approvals(request):
                 .prefetch_related("decisions__decided_by").order_by("-requested_at")[:50])
     for r in mine:
         r.kind_label = chains.kind_label(r.kind)
+        r.resubmittable = r.status == "returned" and chains.resubmitted_in_inbox(r)
     return render(request, "org/approvals.html", {
         "pending": pending, "mine": mine, "kind": kind,
         "kinds": [(k, chains.kind_label(k)) for k in kinds], "decisions": DecisionKind.choices,

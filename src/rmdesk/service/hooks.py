@@ -77,7 +77,7 @@ def register():
         hooks.register(item)
     register_handler(services.PLAN_KIND, _("投诉处理方案批示"), on_approved=services.on_plan_approved,
                      on_rejected=services.on_plan_rejected, on_returned=services.on_plan_returned,
-                     may_decide=services.may_decide_plan_request)
+                     may_decide=services.may_decide_plan_request, resubmit_in_inbox=False)
     for kind, label in (
         ("service.approval", _("待批示")), ("service.decided", _("批示结果")), ("service.assigned", _("工单分派")),
         ("service.at_risk", _("SLA 即将超时")), ("service.breach", _("SLA 超时")),

@@ -94,6 +94,11 @@ def _slot_context(request, customer):
     }
 
 
+def _filter_by_contact_status(queryset, value, user):
+    """The customer list's 联系状态 filter: the cadence row this app keeps per customer (SPEC §3)."""
+    return queryset.filter(contact_status__status=value)
+
+
 def register():
     """Called once from WorkConfig.ready(): menu entries, the unread counter, home panels, the 360°
     slot and the labels of this app's notification kinds."""
@@ -111,6 +116,10 @@ def register():
         hooks.HomePanel("work_lead", _lead_panel),
         hooks.Slot(key="interactions", title=_("服务记录"), template="work/slot_interactions.html",
                    context=_slot_context, order=20),
+        hooks.ListFilter("contact", "customers", _("联系状态"),
+                         choices=(("overdue", _("联系已逾期")), ("due", _("今日应联系")), ("soon", _("即将到期")),
+                                  ("ok", _("正常"))),
+                         apply=_filter_by_contact_status, order=50),
     ):
         hooks.register(item)
 
