@@ -1,12 +1,20 @@
 """Playwright helpers for browser tests: Debian's chromium, headless, never a downloaded browser."""
+
 import os
 import shutil
 
 import pytest
 
 CHROMIUM = os.environ.get("RMDESK_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def require_chromium():

@@ -4,6 +4,7 @@ Auth: `Authorization: Bearer <token>` (POST /api/auth/token) or the browser sess
 Errors: Django ValidationError -> 422 with field paths; PermissionDenied -> 403; out of scope -> 404.
 Each app contributes a router from its own api.py.
 """
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -71,10 +72,10 @@ def _unauthorized(request, exc):
     return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
 
 
-from rmdesk.org.api import auth_router, org_router, me_router  # noqa: E402
 from rmdesk.customers.api import router as customers_router  # noqa: E402
-from rmdesk.work.api import router as work_router  # noqa: E402
+from rmdesk.org.api import auth_router, me_router, org_router  # noqa: E402
 from rmdesk.service.api import router as service_router  # noqa: E402
+from rmdesk.work.api import router as work_router  # noqa: E402
 
 api.add_router("/auth", auth_router)
 api.add_router("/", me_router)

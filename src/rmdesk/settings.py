@@ -4,6 +4,7 @@ Embedded default: SQLite (WAL) in var/, no other server. Production: set DATABAS
 PostgreSQL URL, RMDESK_SECRET_KEY, RMDESK_DEBUG=0 and RMDESK_ALLOWED_HOSTS (SPEC §12).
 The test suite runs on rmdesk.settings_test, which starts from these.
 """
+
 import os
 from datetime import timedelta
 from pathlib import Path

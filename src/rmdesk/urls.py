@@ -1,4 +1,5 @@
 """URL map: each domain app is mounted under its own prefix; the API under /api/ (SPEC §12)."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path

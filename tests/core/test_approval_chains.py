@@ -1,13 +1,21 @@
 """Approval chains and the one inbox (SPEC §1 maker-checker, §6 审查→审核→审批): the kernel's rules,
 on SQLite and PostgreSQL alike."""
+
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 
 from rmdesk.core import approvals, hooks
 from rmdesk.core.models import (
-    ApprovalChain, ApprovalDecision, ApprovalStatus, ApprovalStep, AuditEvent, Notification, StepDecider,
+    ApprovalChain,
+    ApprovalDecision,
+    ApprovalStatus,
+    ApprovalStep,
+    AuditEvent,
+    Notification,
+    StepDecider,
 )
 from rmdesk.org.models import RoleCode
 from tests.conftest import make_user
@@ -26,17 +34,21 @@ def three_step_chain(kind="test.credit", **bounds):
 @pytest.fixture
 def handled():
     done = []
-    approvals.register_handler("test.credit", "测试授信",
-                               on_approved=lambda checker, req: done.append(("approved", checker.username)),
-                               on_rejected=lambda checker, req: done.append(("rejected", checker.username)),
-                               on_returned=lambda checker, req: done.append(("returned", checker.username)))
+    approvals.register_handler(
+        "test.credit",
+        "测试授信",
+        on_approved=lambda checker, req: done.append(("approved", checker.username)),
+        on_rejected=lambda checker, req: done.append(("rejected", checker.username)),
+        on_returned=lambda checker, req: done.append(("returned", checker.username)),
+    )
     yield done
     hooks.unregister(hooks.ApprovalHandler, "test.credit")
 
 
 def open_request(world, maker=None, amount=None, kind="test.credit"):
-    return approvals.request_approval(maker or world.rm, kind, "授信申请 A-001", {"application": 1}, unit=world.t1,
-                                      reason="经营周转", amount=amount)
+    return approvals.request_approval(
+        maker or world.rm, kind, "授信申请 A-001", {"application": 1}, unit=world.t1, reason="经营周转", amount=amount
+    )
 
 
 def test_three_steps_decided_by_three_people_in_order(world, handled):
@@ -58,18 +70,25 @@ def test_three_steps_decided_by_three_people_in_order(world, handled):
     req.refresh_from_db()
     assert req.status == ApprovalStatus.APPROVED and req.decided_by == world.manager
     assert handled == [("approved", "manager")]
-    rows = list(ApprovalDecision.objects.filter(request=req).values_list("step_name", "decided_by__username",
-                                                                          "decision", "opinion"))
-    assert rows == [("审查", "risk", "approve", "材料真实完整"), ("审核", "lead", "approve", "同意"),
-                    ("审批", "manager", "approve", "批准")]
+    rows = list(
+        ApprovalDecision.objects.filter(request=req).values_list(
+            "step_name", "decided_by__username", "decision", "opinion"
+        )
+    )
+    assert rows == [
+        ("审查", "risk", "approve", "材料真实完整"),
+        ("审核", "lead", "approve", "同意"),
+        ("审批", "manager", "approve", "批准"),
+    ]
     assert all(d.decided_at is not None for d in ApprovalDecision.objects.filter(request=req))
     assert AuditEvent.objects.filter(object_type="core.approvalrequest", object_id=str(req.pk)).count() == 4
 
 
 def test_maker_is_refused_at_every_step(world, handled):
     three_step_chain()
-    maker = make_user("maker_all", [RoleCode.RM, RoleCode.RISK, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER],
-                      world.s1, world.t1)
+    maker = make_user(
+        "maker_all", [RoleCode.RM, RoleCode.RISK, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER], world.s1, world.t1
+    )
     req = open_request(world, maker=maker)
     for decider in (world.risk, world.lead, world.manager):
         assert req.pk not in [r.pk for r in approvals.pending_for(maker)]
@@ -108,7 +127,7 @@ def test_return_sends_it_back_to_the_maker_who_resubmits(world, handled, django_
     assert Notification.objects.filter(recipient=world.rm, kind="approval.returned").exists()
     with pytest.raises(ValidationError):
         approvals.decide(world.manager, req.pk, "approve")
-    with pytest.raises(Exception):  # only the maker resubmits
+    with pytest.raises(Http404):  # only the maker resubmits
         approvals.resubmit(world.lead, req.pk, version=req.version)
     approvals.resubmit(world.rm, req.pk, version=req.version, reason="已补充")
     req.refresh_from_db()
@@ -173,18 +192,37 @@ def test_api_decision_requires_version_and_refuses_stale(api_client, world, hand
     risk = api_client(world.risk)
     url = f"/api/org/approvals/{req.pk}/decision"
     assert risk.post(url, {"decision": "approve"}, content_type="application/json").status_code == 422
-    assert risk.post(url, {"decision": "maybe", "version": req.version},
-                     content_type="application/json").status_code == 422
-    assert risk.post(url, {"decision": "approve", "version": req.version + 5},
-                     content_type="application/json").status_code == 409
-    ok = risk.post(url, {"decision": "approve", "version": req.version, "opinion": "同意"},
-                   content_type="application/json")
+    assert (
+        risk.post(url, {"decision": "maybe", "version": req.version}, content_type="application/json").status_code
+        == 422
+    )
+    assert (
+        risk.post(url, {"decision": "approve", "version": req.version + 5}, content_type="application/json").status_code
+        == 409
+    )
+    ok = risk.post(
+        url, {"decision": "approve", "version": req.version, "opinion": "同意"}, content_type="application/json"
+    )
     assert ok.status_code == 200 and ok.json()["step_order"] == 2
     assert ok.json()["decisions"][0]["opinion"] == "同意"
     # the maker and an out-of-scope lead get 404, like a missing request
-    assert api_client(world.rm).post(url, {"decision": "approve", "version": ok.json()["version"]},
-                                     content_type="application/json").status_code == 404
-    assert api_client(world.lead2).post(url, {"decision": "approve", "version": ok.json()["version"]},
-                                        content_type="application/json").status_code == 404
-    assert api_client(world.lead).post("/api/org/approvals/999999/decision", {"decision": "approve", "version": 1},
-                                       content_type="application/json").status_code == 404
+    assert (
+        api_client(world.rm)
+        .post(url, {"decision": "approve", "version": ok.json()["version"]}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert (
+        api_client(world.lead2)
+        .post(url, {"decision": "approve", "version": ok.json()["version"]}, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert (
+        api_client(world.lead)
+        .post(
+            "/api/org/approvals/999999/decision", {"decision": "approve", "version": 1}, content_type="application/json"
+        )
+        .status_code
+        == 404
+    )

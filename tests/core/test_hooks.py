@@ -1,5 +1,6 @@
 """The hook registry (docs/decisions.md 14): every menu item shown to a person opens for them, and a
 menu item is shown to whoever can use its page (SPEC §1 navigation by role)."""
+
 import pytest
 
 from rmdesk.core import hooks
@@ -31,8 +32,15 @@ def test_senior_rm_who_reviews_journals_sees_the_review_menu(client, world):
     senior = make_user("senior", [RoleCode.RM], world.o1, world.t1, level="1")
     assert "work_reviews" not in {i["key"] for i in hooks.menu_for(senior)}
     template = JournalTemplate.objects.order_by("id").first()
-    Journal.objects.create(template=template, owner=world.rm_b, reviewer=senior, org_path=world.t1.path,
-                           period_start=date(2026, 11, 1), period_end=date(2026, 11, 30), due_on=date(2026, 12, 5))
+    Journal.objects.create(
+        template=template,
+        owner=world.rm_b,
+        reviewer=senior,
+        org_path=world.t1.path,
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        due_on=date(2026, 12, 5),
+    )
     assert "work_reviews" in {i["key"] for i in hooks.menu_for(senior)}
     client.force_login(senior)
     assert client.get("/work/reviews/").status_code == 200

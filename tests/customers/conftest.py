@@ -1,4 +1,5 @@
 """Fixtures of the customer-archive tests: uploads in a temporary MEDIA_ROOT, valid IDs and codes."""
+
 import itertools
 from datetime import date
 

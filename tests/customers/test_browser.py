@@ -1,4 +1,5 @@
 """Browser: an RM finds a customer by pinyin initials and opens the 360° page (issue #6)."""
+
 from decimal import Decimal
 
 import pytest

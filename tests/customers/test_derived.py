@@ -1,5 +1,6 @@
 """Derived columns of an archive in one place (issue 9): `Customer.refresh_derived()` computes the
 pinyin initials and the mobile and ID tails for save(), the importer's bulk inserts and the demo."""
+
 import io
 
 import pytest
@@ -66,8 +67,14 @@ def test_anonymised_archives_keep_no_search_keys(world, make_customer, ids):
 
 def test_importer_and_save_compute_the_same_derived_values(world, client, ids):
     number = ids.id()
-    values = {"customer_no": "K001", "kind": "个人", "name": "欧阳明月", "id_number": number,
-              "mobile": "13900001234", "a_rm_no": world.rm.employee_no}
+    values = {
+        "customer_no": "K001",
+        "kind": "个人",
+        "name": "欧阳明月",
+        "id_number": number,
+        "mobile": "13900001234",
+        "a_rm_no": world.rm.employee_no,
+    }
     header = [label for _f, label in CUSTOMER_COLUMNS]
     body = io.StringIO()
     import csv
@@ -76,19 +83,31 @@ def test_importer_and_save_compute_the_same_derived_values(world, client, ids):
     w.writerow(header)
     w.writerow([values.get(f, "") for f, _l in CUSTOMER_COLUMNS])
     client.force_login(world.lead)
-    resp = client.post(reverse("customers:import"), {"kind": "customers",
-                                                     "file": SimpleUploadedFile("c.csv", body.getvalue().encode())})
+    resp = client.post(
+        reverse("customers:import"),
+        {"kind": "customers", "file": SimpleUploadedFile("c.csv", body.getvalue().encode())},
+    )
     assert resp.status_code == 302
     imported = Customer.objects.get(customer_no="K001")
-    saved = Customer(name="欧阳明月", id_number=number, mobile="13900001234", customer_no="S001",
-                     org_unit=world.t1, org_path=world.t1.path)
+    saved = Customer(
+        name="欧阳明月",
+        id_number=number,
+        mobile="13900001234",
+        customer_no="S001",
+        org_unit=world.t1,
+        org_path=world.t1.path,
+    )
     saved.save()
     assert _derived(imported) == _derived(saved) == ("oymy", "1234", number[-4:])
 
 
 def test_the_importers_new_row_is_refreshed_like_a_saved_one(world):
-    row = importer._new_customer({"name": "张伟明", "mobile": "13912345678", "id_number": "", "kind": "individual"},
-                                 {"rm": world.rm, "unit": world.t1, "customer_no": "K9"}, None, "aum")
+    row = importer._new_customer(
+        {"name": "张伟明", "mobile": "13912345678", "id_number": "", "kind": "individual"},
+        {"rm": world.rm, "unit": world.t1, "customer_no": "K9"},
+        None,
+        "aum",
+    )
     fresh = Customer(name="张伟明", mobile="13912345678")
     fresh.refresh_derived()
     assert _derived(row) == _derived(fresh) == ("zwm", "5678", "")

@@ -1,6 +1,7 @@
 """The 360° page's reads (bench/notes.md item 6): one scoped read of the archive with its owners and
 write permission, a bounded number of queries whatever the history's length, the view audited every
 time, the add-forms only for those who may write, in the viewer's language."""
+
 from decimal import Decimal
 
 import pytest
@@ -27,8 +28,16 @@ def grow_history(world, c, n):
     for i in range(n):
         services.add_note(world.rm, c.pk, f"备注{i}")
         services.add_need(world.rm, c.pk, f"需求{i}")
-        OwnershipChange.objects.create(customer=c, kind=OwnershipKind.REASSIGN, from_a=world.rm, to_a=world.rm_b,
-                                       from_b=world.rm_b, to_b=world.rm, actor=world.lead, approved_by=world.manager)
+        OwnershipChange.objects.create(
+            customer=c,
+            kind=OwnershipKind.REASSIGN,
+            from_a=world.rm,
+            to_a=world.rm_b,
+            from_b=world.rm_b,
+            to_b=world.rm,
+            actor=world.lead,
+            approved_by=world.manager,
+        )
         services.save_holding(world.rm, c.pk, product=product, balance=Decimal(1000 + i), account_no=f"A{i}")
 
 

@@ -2,6 +2,7 @@
 really changes the lifecycle stage (edit, import update), `customers_merged` when a duplicate archive
 is merged; a merge is not churn (no `stage_changed` for the merged archive). All are sent inside
 the action's transaction: a receiver's failure rolls the action back."""
+
 from contextlib import contextmanager
 
 import pytest
@@ -36,8 +37,9 @@ def test_an_edit_changing_the_stage_sends_stage_changed(world, ids):
     c, _ = services.create_customer(world.rm, individual(ids))
     with listening(signals.stage_changed) as got:
         c, _ = services.update_customer(world.rm, c.pk, {"stage": "at_risk"}, version=c.version)
-    assert [(e["actor"], e["customer"].pk, e["old_stage"], e["new_stage"]) for e in got] == \
-        [(world.rm, c.pk, "potential", "at_risk")]
+    assert [(e["actor"], e["customer"].pk, e["old_stage"], e["new_stage"]) for e in got] == [
+        (world.rm, c.pk, "potential", "at_risk")
+    ]
 
 
 def test_creating_past_potential_sends_stage_changed_from_none(world, ids):
@@ -89,16 +91,27 @@ def test_an_import_sends_stage_changed_per_row_whose_stage_changed(world, make_c
     moved = make_customer(world.rm, name="李小红", customer_no="M001", mobile="13500000001", stage="active")
     kept = make_customer(world.rm, name="王五", customer_no="M002", mobile="13500000002", stage="active")
     with listening(signals.stage_changed) as got:
-        job = _run_import(world.lead, [
-            {"customer_no": "M001", "kind": "个人", "name": "李小红", "stage": "流失预警"},
-            {"customer_no": "M002", "kind": "个人", "name": "王五", "stage": "活跃", "occupation": "教师"},
-            {"customer_no": "N001", "kind": "个人", "name": "新客户", "mobile": "13500000003", "stage": "活跃",
-             "a_rm_no": world.rm.employee_no},
-        ])
+        job = _run_import(
+            world.lead,
+            [
+                {"customer_no": "M001", "kind": "个人", "name": "李小红", "stage": "流失预警"},
+                {"customer_no": "M002", "kind": "个人", "name": "王五", "stage": "活跃", "occupation": "教师"},
+                {
+                    "customer_no": "N001",
+                    "kind": "个人",
+                    "name": "新客户",
+                    "mobile": "13500000003",
+                    "stage": "活跃",
+                    "a_rm_no": world.rm.employee_no,
+                },
+            ],
+        )
     assert job.status == "done", job.errors
     new = Customer.objects.get(customer_no="N001")
-    assert [(e["actor"], e["customer"].pk, e["old_stage"], e["new_stage"]) for e in got] == \
-        [(world.lead, moved.pk, "active", "at_risk"), (world.lead, new.pk, None, "active")]
+    assert [(e["actor"], e["customer"].pk, e["old_stage"], e["new_stage"]) for e in got] == [
+        (world.lead, moved.pk, "active", "at_risk"),
+        (world.lead, new.pk, None, "active"),
+    ]
     assert kept.pk not in [e["customer"].pk for e in got]
 
 

@@ -1,5 +1,6 @@
 """Bulk import from .xlsx/.csv (SPEC §2): all-or-nothing per file, error report per bad row,
 idempotent upsert by customer number, conflicts instead of duplicates, holdings recompute AUM."""
+
 import io
 from decimal import Decimal
 
@@ -58,11 +59,26 @@ def lead_client(client, world):
 
 def good_rows(world, ids):
     return [
-        row("K001", "张伟明", id_number=ids.id(), mobile="13900000001", a_rm_no=world.rm.employee_no,
-            annual_income="360000", risk_tolerance="C3", tags="代发、高净值"),
+        row(
+            "K001",
+            "张伟明",
+            id_number=ids.id(),
+            mobile="13900000001",
+            a_rm_no=world.rm.employee_no,
+            annual_income="360000",
+            risk_tolerance="C3",
+            tags="代发、高净值",
+        ),
         row("K002", "李小红", mobile="13900000002", gender="女", a_rm_no=world.rm_b.employee_no, stage="活跃"),
-        row("K003", "金陵机械有限公司", kind="对公", credit_code=ids.credit(), legal_rep="王刚",
-            registered_capital="5000000", org_unit_code="T1"),
+        row(
+            "K003",
+            "金陵机械有限公司",
+            kind="对公",
+            credit_code=ids.credit(),
+            legal_rep="王刚",
+            registered_capital="5000000",
+            org_unit_code="T1",
+        ),
         row("K004", "王记便利店", kind="零售户", mobile="13900000004", a_rm_no=world.rm.employee_no),
     ]
 
@@ -132,16 +148,21 @@ def test_upsert_by_customer_number_updates_changed_rows(world, lead_client, ids)
 
 
 def test_gb18030_csv(world, lead_client):
-    job = upload(lead_client, csv_bytes([row("G001", "赵大海", mobile="13900000011")], encoding="gb18030"),
-                 name="gbk.csv")
+    job = upload(
+        lead_client, csv_bytes([row("G001", "赵大海", mobile="13900000011")], encoding="gb18030"), name="gbk.csv"
+    )
     assert job.status == "done" and Customer.objects.get(customer_no="G001").name == "赵大海"
 
 
 def test_import_row_matching_another_archive_opens_conflict(world, lead_client, make_customer, ids):
     number = ids.id()
     existing = make_customer(world.rm2, name="张伟明", id_number=number)
-    job = upload(lead_client, xlsx([row("K100", "张伟明", id_number=number, mobile="13900000100"),
-                                    row("K101", "新客户", mobile="13900000101")]))
+    job = upload(
+        lead_client,
+        xlsx(
+            [row("K100", "张伟明", id_number=number, mobile="13900000100"), row("K101", "新客户", mobile="13900000101")]
+        ),
+    )
     assert job.status == "done" and job.conflict_count == 1 and job.created_count == 1
     assert not Customer.objects.filter(customer_no="K100").exists()
     conflict = Conflict.objects.get()
@@ -158,8 +179,12 @@ def test_duplicates_inside_the_file_are_bad_rows(world, lead_client):
 
 def test_out_of_scope_customer_numbers_and_units_are_refused(world, lead_client, make_customer):
     make_customer(world.rm2, customer_no="X001", name="外行客户")
-    job = upload(lead_client, xlsx([row("X001", "改名", mobile="13900000301"),
-                                    row("X002", "外机构", mobile="13900000302", org_unit_code="T2")]))
+    job = upload(
+        lead_client,
+        xlsx(
+            [row("X001", "改名", mobile="13900000301"), row("X002", "外机构", mobile="13900000302", org_unit_code="T2")]
+        ),
+    )
     assert job.status == "failed" and {e["row"] for e in job.errors} == {2, 3}
     assert Customer.objects.get(customer_no="X001").name == "外行客户"
 
@@ -167,9 +192,14 @@ def test_out_of_scope_customer_numbers_and_units_are_refused(world, lead_client,
 def test_holdings_import_recomputes_aum_and_tier(world, lead_client, ids):
     upload(lead_client, xlsx(good_rows(world, ids)))
     header = ["客户号", "产品代码", "账号", "余额", "开户日期", "销户日期"]
-    content = xlsx([["K001", "WM-STABLE", "A-1", "1500000", "2024-01-05", ""],
-                    ["K001", "DEP-CUR", "A-2", "600000.50", "", ""],
-                    ["K002", "LN-MORTGAGE", "L-1", "800000", "", ""]], header=header)
+    content = xlsx(
+        [
+            ["K001", "WM-STABLE", "A-1", "1500000", "2024-01-05", ""],
+            ["K001", "DEP-CUR", "A-2", "600000.50", "", ""],
+            ["K002", "LN-MORTGAGE", "L-1", "800000", "", ""],
+        ],
+        header=header,
+    )
     job = upload(lead_client, content, name="holdings.xlsx", kind="holdings")
     assert job.status == "done", job.errors
     k1 = Customer.objects.get(customer_no="K001")
@@ -177,8 +207,12 @@ def test_holdings_import_recomputes_aum_and_tier(world, lead_client, ids):
     assert Customer.objects.get(customer_no="K002").loans == Decimal("800000.00")
     again = upload(lead_client, content, name="holdings.xlsx", kind="holdings")
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 3)
-    bad = upload(lead_client, xlsx([["K001", "NOPE", "A-9", "1", "", ""], ["K001", "DEP-CUR", "A-2", "x", "", ""]],
-                                   header=header), name="h2.xlsx", kind="holdings")
+    bad = upload(
+        lead_client,
+        xlsx([["K001", "NOPE", "A-9", "1", "", ""], ["K001", "DEP-CUR", "A-2", "x", "", ""]], header=header),
+        name="h2.xlsx",
+        kind="holdings",
+    )
     assert bad.status == "failed" and bad.error_count == 2
     assert Holding.objects.count() == 3
 
@@ -186,19 +220,21 @@ def test_holdings_import_recomputes_aum_and_tier(world, lead_client, ids):
 def test_progress_and_api(world, api_client, ids):
     client = api_client(world.lead)
     content = xlsx(good_rows(world, ids))
-    resp = client.post("/api/customers/imports", {"kind": "customers",
-                                                  "file": SimpleUploadedFile("c.xlsx", content)})
+    resp = client.post("/api/customers/imports", {"kind": "customers", "file": SimpleUploadedFile("c.xlsx", content)})
     assert resp.status_code == 201, resp.content
     body = client.get(f"/api/customers/imports/{resp.json()['id']}").json()
     assert body["status"] == "done" and body["percent"] == 100 and body["processed_rows"] == 4
     assert api_client(world.rm).get(f"/api/customers/imports/{resp.json()['id']}").status_code == 404
-    assert api_client(world.rm).post("/api/customers/imports", {"file": SimpleUploadedFile("c.xlsx", content)}
-                                     ).status_code == 403
+    assert (
+        api_client(world.rm).post("/api/customers/imports", {"file": SimpleUploadedFile("c.xlsx", content)}).status_code
+        == 403
+    )
 
 
 def test_wrong_file_type_and_missing_header(world, lead_client):
-    resp = lead_client.post(reverse("customers:import"), {"kind": "customers",
-                                                          "file": SimpleUploadedFile("a.txt", b"x")})
+    resp = lead_client.post(
+        reverse("customers:import"), {"kind": "customers", "file": SimpleUploadedFile("a.txt", b"x")}
+    )
     assert resp.status_code == 200 and "只支持" in resp.content.decode()
     job = upload(lead_client, csv_bytes([["1", "2"]], header=["foo", "bar"]), name="x.csv")
     assert job.status == "failed" and "客户号" in job.errors[0]["message"]
@@ -227,8 +263,14 @@ def test_progress_is_reported_while_validating(world, lead_client, monkeypatch):
 def test_running_job_page_polls(world, lead_client):
     from django.core.files.base import ContentFile
 
-    job = ImportJob(kind="customers", original_name="big.xlsx", created_by=world.lead, status="validating",
-                    total_rows=1000, processed_rows=250)
+    job = ImportJob(
+        kind="customers",
+        original_name="big.xlsx",
+        created_by=world.lead,
+        status="validating",
+        total_rows=1000,
+        processed_rows=250,
+    )
     job.file.save("big.xlsx", ContentFile(b"x"), save=False)
     job.save()
     html = lead_client.get(reverse("customers:import_detail", args=[job.pk])).content.decode()
@@ -247,7 +289,10 @@ def test_metric_columns_feed_other_tier_sets(world, lead_client):
     rows = [[*row("T1", "甲", mobile="13900000401"), "950"], [*row("T2", "乙", mobile="13900000402"), "120"]]
     job = upload(lead_client, xlsx(rows, header=header))
     assert job.status == "done", job.errors
-    assert {c.customer_no: c.tier.code for c in Customer.objects.select_related("tier")} == {"T1": "diamond", "T2": "silver"}
+    assert {c.customer_no: c.tier.code for c in Customer.objects.select_related("tier")} == {
+        "T1": "diamond",
+        "T2": "silver",
+    }
     again = upload(lead_client, xlsx(rows, header=header))
     assert again.unchanged_count == 2
     rows[1][-1] = "400"

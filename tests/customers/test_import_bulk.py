@@ -2,6 +2,7 @@
 `customers_imported` signal. Same results as the row-by-row import: all-or-nothing per file, per-row
 error report, idempotent second run, conflicts instead of duplicates; results do not depend on
 where the batch boundaries fall."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -61,16 +62,30 @@ def many_rows(world, ids, n=10, prefix="B"):
     for i in range(n):
         rm = [world.rm, world.rm_b, None][i % 3]
         born = date(1980, 3, 1 + i % 9)
-        out.append(row(f"{prefix}{i:03d}", f"张伟{i}", id_number=ids.id(born=born),
-                       mobile=f"1370{ord(prefix[0]) % 100:02d}{i:05d}", birth_date=born.isoformat(),
-                       a_rm_no=rm.employee_no if rm else "", org_unit_code="" if rm else "T1",
-                       tags="代发、高净值" if i % 2 else "新客"))
+        out.append(
+            row(
+                f"{prefix}{i:03d}",
+                f"张伟{i}",
+                id_number=ids.id(born=born),
+                mobile=f"1370{ord(prefix[0]) % 100:02d}{i:05d}",
+                birth_date=born.isoformat(),
+                a_rm_no=rm.employee_no if rm else "",
+                org_unit_code="" if rm else "T1",
+                tags="代发、高净值" if i % 2 else "新客",
+            )
+        )
     return out
 
 
 def counts():
-    return (Customer.objects.count(), TierChange.objects.count(), OwnershipChange.objects.count(),
-            KeyDate.objects.count(), Conflict.objects.count(), Customer.tags.through.objects.count())
+    return (
+        Customer.objects.count(),
+        TierChange.objects.count(),
+        OwnershipChange.objects.count(),
+        KeyDate.objects.count(),
+        Conflict.objects.count(),
+        Customer.tags.through.objects.count(),
+    )
 
 
 def test_new_archives_carry_what_the_single_save_gave_them(world, ids, small_batches):
@@ -82,11 +97,15 @@ def test_new_archives_carry_what_the_single_save_gave_them(world, ids, small_bat
         assert c.customer_no == f"B{i:03d}" and c.source == "import"
         assert c.name_initials == initials_of(c.name) and c.mobile_tail == c.mobile[-4:]
         assert c.id_tail == c.id_number[-4:]
-        assert c.completeness == services.completeness_of(c, doc_kinds=set(), has_contacts=False,
-                                                          has_financials=False)
+        assert c.completeness == services.completeness_of(c, doc_kinds=set(), has_contacts=False, has_financials=False)
         assert c.tier == standard
         change = TierChange.objects.get(customer=c)
-        assert (change.from_tier, change.to_tier, change.direction, change.reason) == (None, standard, "initial", "建档定级")
+        assert (change.from_tier, change.to_tier, change.direction, change.reason) == (
+            None,
+            standard,
+            "initial",
+            "建档定级",
+        )
         assert change.org_path == c.org_path and change.a_rm_id == c.a_rm_id
         own = OwnershipChange.objects.get(customer=c)
         assert (own.kind, own.to_a_id, own.actor, own.note) == ("create", c.a_rm_id, world.lead, "批量导入")
@@ -117,7 +136,9 @@ def test_a_bad_row_in_the_last_batch_writes_nothing(world, ids, small_batches):
 
 def test_in_file_duplicates_across_batches_are_bad_rows(world, ids, small_batches):
     rows = many_rows(world, ids, 8)
-    rows.append(row("B100", "重复手机", mobile=rows[1][CUSTOMER_COLUMNS.index(("mobile", "手机号码"))]))  # two batches back
+    rows.append(
+        row("B100", "重复手机", mobile=rows[1][CUSTOMER_COLUMNS.index(("mobile", "手机号码"))])
+    )  # two batches back
     rows.append(row("B000", "重复客户号", mobile="13700009999"))
     job = run(world.lead, rows)
     assert job.status == "failed"
@@ -130,8 +151,13 @@ def test_unqualified_and_unknown_owners_are_reported_on_every_row(world, ids, sm
     rows.append(row("Q9", "无工号", mobile="13600009999", a_rm_no="NOPE"))
     job = run(world.lead, rows)
     assert job.status == "failed"
-    assert [(e["row"], e["field"]) for e in job.errors] == [(2, "a_rm_no"), (3, "a_rm_no"), (4, "a_rm_no"),
-                                                             (5, "a_rm_no"), (6, "a_rm_no")]
+    assert [(e["row"], e["field"]) for e in job.errors] == [
+        (2, "a_rm_no"),
+        (3, "a_rm_no"),
+        (4, "a_rm_no"),
+        (5, "a_rm_no"),
+        (6, "a_rm_no"),
+    ]
     assert "不是客户经理" in job.errors[0]["message"] and "不存在" in job.errors[-1]["message"]
 
 
@@ -181,7 +207,9 @@ def test_one_signal_for_the_file_and_no_per_row_signals(world, ids, make_custome
     signals.tier_changed.connect(on_tier, dispatch_uid="t.tier")
     signals.customer_created.connect(on_created, dispatch_uid="t.created")
     try:
-        job = run(world.lead, many_rows(world, ids, 7) + [row("M001", "李小红", mobile="13500000001", occupation="会计")])
+        job = run(
+            world.lead, many_rows(world, ids, 7) + [row("M001", "李小红", mobile="13500000001", occupation="会计")]
+        )
     finally:
         signals.customers_imported.disconnect(dispatch_uid="t.imported")
         signals.tier_changed.disconnect(dispatch_uid="t.tier")
@@ -196,8 +224,9 @@ def test_new_archives_in_a_watched_stage_reach_the_churn_watch(world, ids):
     """A row created in 流失预警 sends `stage_changed` (old_stage None), which the service app watches."""
     from rmdesk.service.models import WatchEntry
 
-    job = run(world.lead, [row("R001", "流失预警客户", mobile="13400000001", stage="流失预警",
-                               a_rm_no=world.rm.employee_no)])
+    job = run(
+        world.lead, [row("R001", "流失预警客户", mobile="13400000001", stage="流失预警", a_rm_no=world.rm.employee_no)]
+    )
     assert job.status == "done", job.errors
     assert WatchEntry.objects.filter(customer__customer_no="R001").exists()
 

@@ -1,6 +1,7 @@
 """One limit for the page and the API (issue 9 "Services own every write"): the import upload size
 and the handover size are each a constant of the services, checked by the form, the API and the
 service alike; the page shows the error next to the field, the API answers 422 with its path."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -22,6 +23,7 @@ def test_the_limits_are_the_documented_ones():
 
 
 # --- import upload size ----------------------------------------------------------------------------
+
 
 def _too_big(name="customers.csv"):
     f = SimpleUploadedFile(name, CSV)
@@ -50,8 +52,9 @@ def test_page_and_api_refuse_an_oversized_upload_the_same_way(world, client, api
     page = client.post(reverse("customers:import"), {"kind": "customers", "file": SimpleUploadedFile("c.csv", CSV)})
     assert page.status_code == 200
     form_errors = page.context["form"].errors["file"]
-    api = api_client(world.lead).post("/api/customers/imports", {"kind": "customers",
-                                                                 "file": SimpleUploadedFile("c.csv", CSV)})
+    api = api_client(world.lead).post(
+        "/api/customers/imports", {"kind": "customers", "file": SimpleUploadedFile("c.csv", CSV)}
+    )
     assert api.status_code == 422
     detail = api.json()["detail"]
     assert [d["loc"] for d in detail] == [["body", "file"]]
@@ -60,16 +63,20 @@ def test_page_and_api_refuse_an_oversized_upload_the_same_way(world, client, api
     assert not ImportJob.objects.exists()
     # at the limit both accept
     monkeypatch.setattr(imports, "IMPORT_MAX_BYTES", len(CSV))
-    assert api_client(world.lead).post("/api/customers/imports", {"kind": "customers",
-                                                                  "file": SimpleUploadedFile("c.csv", CSV)}
-                                       ).status_code == 201
+    assert (
+        api_client(world.lead)
+        .post("/api/customers/imports", {"kind": "customers", "file": SimpleUploadedFile("c.csv", CSV)})
+        .status_code
+        == 201
+    )
 
 
 def test_page_and_api_refuse_a_wrong_file_type_the_same_way(world, client, api_client):
     client.force_login(world.lead)
     page = client.post(reverse("customers:import"), {"kind": "customers", "file": SimpleUploadedFile("c.txt", CSV)})
-    api = api_client(world.lead).post("/api/customers/imports", {"kind": "customers",
-                                                                 "file": SimpleUploadedFile("c.txt", CSV)})
+    api = api_client(world.lead).post(
+        "/api/customers/imports", {"kind": "customers", "file": SimpleUploadedFile("c.txt", CSV)}
+    )
     assert api.status_code == 422 and api.json()["detail"][0]["loc"] == ["body", "file"]
     assert page.context["form"].errors["file"] == [api.json()["detail"][0]["msg"]] == ["只支持 .xlsx 或 .csv 文件。"]
     assert not ImportJob.objects.exists()
@@ -80,13 +87,17 @@ def test_only_import_roles_may_start_an_import(world, api_client):
 
     with pytest.raises(PermissionDenied):
         services.start_import(world.rm, SimpleUploadedFile("c.csv", CSV), "customers")
-    assert api_client(world.rm).post("/api/customers/imports", {"kind": "customers",
-                                                                "file": SimpleUploadedFile("c.csv", CSV)}
-                                     ).status_code == 403
+    assert (
+        api_client(world.rm)
+        .post("/api/customers/imports", {"kind": "customers", "file": SimpleUploadedFile("c.csv", CSV)})
+        .status_code
+        == 403
+    )
     assert not ImportJob.objects.exists()
 
 
 # --- handover size ---------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def three(world, make_customer):
@@ -104,27 +115,32 @@ def test_page_and_api_refuse_an_oversized_handover_the_same_way(world, three, cl
     monkeypatch.setattr(ownership, "HANDOVER_MAX_CUSTOMERS", 2)
     ids = [c.pk for c in three]
     client.force_login(world.lead)
-    page = client.post(reverse("customers:handover"), {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk,
-                                                       "customer_ids": ids})
+    page = client.post(
+        reverse("customers:handover"), {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk, "customer_ids": ids}
+    )
     assert page.status_code == 200
     html = page.content.decode()
     message = "一次最多移交 2 户客户（本次 3 户），请分批提交。"
     assert f'data-field-error="customer_ids">{message}</p>' in html  # next to the customer table
-    api = api_client(world.lead).post("/api/customers/handover", {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk,
-                                                                  "customer_ids": ids},
-                                      content_type="application/json")
+    api = api_client(world.lead).post(
+        "/api/customers/handover",
+        {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk, "customer_ids": ids},
+        content_type="application/json",
+    )
     assert api.status_code == 422
     assert api.json()["detail"] == [{"type": "max_customers", "loc": ["body", "customer_ids"], "msg": message}]
     # without a selection the API means "all of them": the same limit applies
-    everything = api_client(world.lead).post("/api/customers/handover", {"from_rm": world.rm.pk,
-                                                                         "to_rm": world.rm_b.pk},
-                                             content_type="application/json")
+    everything = api_client(world.lead).post(
+        "/api/customers/handover", {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk}, content_type="application/json"
+    )
     assert everything.status_code == 422 and everything.json()["detail"][0]["loc"] == ["body", "customer_ids"]
     assert not ApprovalRequest.objects.filter(kind="customers.handover").exists()
     # at the limit both accept
-    ok = api_client(world.lead).post("/api/customers/handover", {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk,
-                                                                 "customer_ids": ids[:2]},
-                                     content_type="application/json")
+    ok = api_client(world.lead).post(
+        "/api/customers/handover",
+        {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk, "customer_ids": ids[:2]},
+        content_type="application/json",
+    )
     assert ok.status_code == 201
 
 

@@ -1,5 +1,6 @@
 """Holdings' maturity date (到期日, SPEC §3 product-maturity reminders): on the 360° page, in its add form,
 in the API and in the holdings import (optional column; an empty cell keeps the date)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -20,19 +21,34 @@ def cust(world, make_customer):
 
 
 def test_360_page_shows_and_saves_the_maturity_date(world, cust, client):
-    services.save_holding(world.rm, cust.pk, product=Product.objects.get(code="DEP-FIX1Y"), balance="300000",
-                          account_no="F1", opened_on="2026-01-05", matures_on="2027-01-05")
+    services.save_holding(
+        world.rm,
+        cust.pk,
+        product=Product.objects.get(code="DEP-FIX1Y"),
+        balance="300000",
+        account_no="F1",
+        opened_on="2026-01-05",
+        matures_on="2027-01-05",
+    )
     client.force_login(world.rm)
     html = client.get(reverse("customers:detail", args=[cust.pk])).content.decode()
     assert "到期日" in html and '<td data-testid="holding-matures">2027-01-05</td>' in html
     assert 'name="matures_on"' in html
-    client.post(reverse("customers:add", args=[cust.pk, "holding"]),
-                {"product": Product.objects.get(code="WM-STABLE").pk, "balance": "100000", "account_no": "W1",
-                 "matures_on": "2026-12-01"})
+    client.post(
+        reverse("customers:add", args=[cust.pk, "holding"]),
+        {
+            "product": Product.objects.get(code="WM-STABLE").pk,
+            "balance": "100000",
+            "account_no": "W1",
+            "matures_on": "2026-12-01",
+        },
+    )
     assert Holding.objects.get(account_no="W1").matures_on == date(2026, 12, 1)
     # updating the balance without a date keeps the date
-    client.post(reverse("customers:add", args=[cust.pk, "holding"]),
-                {"product": Product.objects.get(code="WM-STABLE").pk, "balance": "120000", "account_no": "W1"})
+    client.post(
+        reverse("customers:add", args=[cust.pk, "holding"]),
+        {"product": Product.objects.get(code="WM-STABLE").pk, "balance": "120000", "account_no": "W1"},
+    )
     w1 = Holding.objects.get(account_no="W1")
     assert (w1.balance, w1.matures_on) == (Decimal("120000.00"), date(2026, 12, 1))
 
@@ -41,16 +57,24 @@ def test_maturity_before_opening_is_refused(world, cust):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError) as exc:
-        services.save_holding(world.rm, cust.pk, product=Product.objects.get(code="DEP-FIX1Y"), balance="1",
-                              opened_on="2026-01-05", matures_on="2025-01-05")
+        services.save_holding(
+            world.rm,
+            cust.pk,
+            product=Product.objects.get(code="DEP-FIX1Y"),
+            balance="1",
+            opened_on="2026-01-05",
+            matures_on="2025-01-05",
+        )
     assert "matures_on" in exc.value.message_dict
 
 
 def test_api_reads_and_writes_the_maturity_date(world, cust, api_client):
     client = api_client(world.rm)
-    resp = client.post(f"/api/customers/{cust.pk}/holdings",
-                       {"product_code": "DEP-LD3Y", "balance": "1000000", "account_no": "D1", "matures_on": "2029-03-01"},
-                       content_type="application/json")
+    resp = client.post(
+        f"/api/customers/{cust.pk}/holdings",
+        {"product_code": "DEP-LD3Y", "balance": "1000000", "account_no": "D1", "matures_on": "2029-03-01"},
+        content_type="application/json",
+    )
     assert resp.status_code == 201 and resp.json()["matures_on"] == "2029-03-01"
     body = client.get(f"/api/customers/{cust.pk}").json()
     assert [h["matures_on"] for h in body["holdings"]] == ["2029-03-01"]
@@ -61,8 +85,13 @@ def test_api_reads_and_writes_the_maturity_date(world, cust, api_client):
 def test_holdings_import_reads_the_optional_maturity_column(world, cust, client):
     client.force_login(world.lead)
     header = ["客户号", "产品代码", "账号", "余额", "开户日期", "销户日期", "到期日"]
-    content = xlsx([[cust.customer_no, "DEP-FIX1Y", "F-1", "200000", "2026-01-10", "", "2027-01-10"],
-                    [cust.customer_no, "DEP-CUR", "C-1", "5000", "", "", ""]], header=header)
+    content = xlsx(
+        [
+            [cust.customer_no, "DEP-FIX1Y", "F-1", "200000", "2026-01-10", "", "2027-01-10"],
+            [cust.customer_no, "DEP-CUR", "C-1", "5000", "", "", ""],
+        ],
+        header=header,
+    )
     job = upload(client, content, name="h.xlsx", kind="holdings")
     assert job.status == "done", job.errors
     assert Holding.objects.get(account_no="F-1").matures_on == date(2027, 1, 10)

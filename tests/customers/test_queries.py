@@ -2,6 +2,7 @@
 columns, one ordered scan per owner index for one person's book, a sargable keyset bound. Every shape
 must answer exactly what the simple form answers: `(a_rm = x OR b_rm = x)` / the scope, sorted by
 AUM descending then id, including ties on AUM across page boundaries and B-post customers."""
+
 from decimal import Decimal
 
 import pytest
@@ -69,7 +70,9 @@ def test_rm_book_pages_equal_the_simple_form(world, book, size):
     assert numbered == expected
 
 
-@pytest.mark.parametrize("params", [{"q": "王乙"}, {"q": "wj"}, {"tier": "gold"}, {"owner": "me"}, {"kind": "individual"}])
+@pytest.mark.parametrize(
+    "params", [{"q": "王乙"}, {"q": "wj"}, {"tier": "gold"}, {"owner": "me"}, {"kind": "individual"}]
+)
 def test_rm_book_with_filters_equals_the_simple_form(world, book, params):
     expected = simple_ids(queries.filtered_customers(world.rm, params))
     assert expected  # the filter keeps some of the book
@@ -131,11 +134,24 @@ def test_rows_carry_the_listed_columns_and_owners(world, book, django_assert_max
     page = queries.page_of(queries.filtered_customers(world.rm, {}), None, 50)
     with django_assert_max_num_queries(0):
         for c in page.items:
-            (c.name, c.customer_no, c.get_kind_display(), c.get_stage_display(), c.aum, c.completeness,
-             c.tier.name if c.tier else "", c.a_rm.display_name if c.a_rm else "",
-             c.b_rm.display_name if c.b_rm else "", c.mobile, c.id_number, c.credit_code, c.org_unit_id)
+            (
+                c.name,
+                c.customer_no,
+                c.get_kind_display(),
+                c.get_stage_display(),
+                c.aum,
+                c.completeness,
+                c.tier.name if c.tier else "",
+                c.a_rm.display_name if c.a_rm else "",
+                c.b_rm.display_name if c.b_rm else "",
+                c.mobile,
+                c.id_number,
+                c.credit_code,
+                c.org_unit_id,
+            )
     assert {"password", "address", "annual_income", "metrics"} & {
-        f for f in ("password", "address", "annual_income", "metrics") if f in page.items[0].__dict__} == set()
+        f for f in ("password", "address", "annual_income", "metrics") if f in page.items[0].__dict__
+    } == set()
 
 
 def test_list_api_and_page_show_b_post_customers(world, book, api_client, client):

@@ -1,5 +1,6 @@
 """Business actions of the customer archive (SPEC §2): create, validation, conflicts, optimistic
 locking, tiers, ownership with maker-checker, handover, protection."""
+
 from decimal import Decimal
 
 import pytest
@@ -34,6 +35,7 @@ def individual(ids, **extra):
 
 # --- create and validation -------------------------------------------------------------------
 
+
 def test_rm_creates_and_becomes_a_post(world, ids):
     customer, conflict = services.create_customer(world.rm, individual(ids, address="南京市湖南路1号"))
     assert conflict is None
@@ -61,14 +63,17 @@ def test_who_may_not_create(world, ids, user):
         services.create_customer(getattr(world, user), individual(ids))
 
 
-@pytest.mark.parametrize("field, value, fragment", [
-    ("id_number", "110105194912310021", "校验位"),
-    ("id_number", "11010519491331002X", "出生日期"),
-    ("mobile", "12345", "手机号码"),
-    ("annual_income", "12.345", "两位小数"),
-    ("annual_income", "-3", "负数"),
-    ("name", "", "客户名称"),
-])
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("id_number", "110105194912310021", "校验位"),
+        ("id_number", "11010519491331002X", "出生日期"),
+        ("mobile", "12345", "手机号码"),
+        ("annual_income", "12.345", "两位小数"),
+        ("annual_income", "-3", "负数"),
+        ("name", "", "客户名称"),
+    ],
+)
 def test_bad_input_writes_nothing(world, ids, field, value, fragment):
     before = (Customer.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationError) as exc:
@@ -82,10 +87,12 @@ def test_corporate_requires_a_valid_credit_code(world, ids):
         services.create_customer(world.rm, {"kind": "corporate", "name": "金陵机械有限公司"})
     assert "credit_code" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        services.create_customer(world.rm, {"kind": "corporate", "name": "金陵机械有限公司",
-                                            "credit_code": "91350100M000100Y44"})
-    c, _ = services.create_customer(world.rm, {"kind": "corporate", "name": "金陵机械有限公司",
-                                               "credit_code": ids.credit()})
+        services.create_customer(
+            world.rm, {"kind": "corporate", "name": "金陵机械有限公司", "credit_code": "91350100M000100Y44"}
+        )
+    c, _ = services.create_customer(
+        world.rm, {"kind": "corporate", "name": "金陵机械有限公司", "credit_code": ids.credit()}
+    )
     assert c.kind == "corporate"
 
 
@@ -103,6 +110,7 @@ def test_unqualified_rm_cannot_take_customers(world, ids):
 
 
 # --- duplicates and conflicts -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("field", ["id_number", "mobile"])
 def test_duplicate_on_create_opens_a_conflict_not_a_second_archive(world, ids, field):
@@ -125,16 +133,21 @@ def test_duplicate_on_create_opens_a_conflict_not_a_second_archive(world, ids, f
 
 def test_duplicate_credit_code(world, ids):
     code = ids.credit()
-    first, _ = services.create_customer(world.rm, {"kind": "corporate", "name": "钟山电子有限公司", "credit_code": code})
-    _, conflict = services.create_customer(world.rm2, {"kind": "corporate", "name": "钟山电子", "credit_code": code.lower()})
+    first, _ = services.create_customer(
+        world.rm, {"kind": "corporate", "name": "钟山电子有限公司", "credit_code": code}
+    )
+    _, conflict = services.create_customer(
+        world.rm2, {"kind": "corporate", "name": "钟山电子", "credit_code": code.lower()}
+    )
     assert conflict.existing == first and conflict.match_field == "credit_code"
 
 
 def test_duplicate_on_edit_changes_nothing_and_opens_conflict(world, ids):
     a, _ = services.create_customer(world.rm, individual(ids))
     b, _ = services.create_customer(world.rm, individual(ids, name="李四"))
-    _, conflict = services.update_customer(world.rm, b.pk, {"mobile": a.mobile, "occupation": "教师"},
-                                           version=b.version)
+    _, conflict = services.update_customer(
+        world.rm, b.pk, {"mobile": a.mobile, "occupation": "教师"}, version=b.version
+    )
     b.refresh_from_db()
     assert conflict.subject == b and conflict.existing == a and conflict.source == "edit"
     assert b.mobile != a.mobile and b.occupation == "" and b.version == 1
@@ -186,6 +199,7 @@ def test_dismiss(world, ids):
 
 # --- optimistic locking -----------------------------------------------------------------------
 
+
 def test_stale_version_is_refused(world, ids):
     c, _ = services.create_customer(world.rm, individual(ids))
     services.update_customer(world.rm, c.pk, {"occupation": "律师"}, version=1)
@@ -204,6 +218,7 @@ def test_update_outside_write_scope_is_404(world, ids):
 
 # --- tiers --------------------------------------------------------------------------------------
 
+
 def test_holdings_drive_aum_and_tier_with_history_and_signal(world, ids):
     received = []
 
@@ -220,13 +235,19 @@ def test_holdings_drive_aum_and_tier_with_history_and_signal(world, ids):
         c.refresh_from_db()
         assert (c.aum, c.loans, c.tier.code) == (Decimal("1200000.00"), Decimal("900000.00"), "platinum")
         services.save_holding(world.rm, c.pk, product=wealth, balance="5000000", account_no="W1")
-        services.save_holding(world.rm, c.pk, product=wealth, balance="5000000", account_no="W1", closed_on="2030-01-01")
+        services.save_holding(
+            world.rm, c.pk, product=wealth, balance="5000000", account_no="W1", closed_on="2030-01-01"
+        )
         c.refresh_from_db()
         assert c.aum == 0 and c.tier.code == "standard"
     finally:
         signals.tier_changed.disconnect(listener)
-    assert received == [(None, "standard", "initial"), ("standard", "platinum", "up"), ("platinum", "pb", "up"),
-                        ("pb", "standard", "down")]
+    assert received == [
+        (None, "standard", "initial"),
+        ("standard", "platinum", "up"),
+        ("platinum", "pb", "up"),
+        ("pb", "standard", "down"),
+    ]
     history = list(TierChange.objects.filter(customer=c).order_by("id").values_list("direction", flat=True))
     assert history == ["initial", "up", "up", "down"]
     assert TierChange.objects.filter(customer=c, direction="down").get().org_path == world.t1.path
@@ -235,8 +256,16 @@ def test_holdings_drive_aum_and_tier_with_history_and_signal(world, ids):
 def test_bank_default_thresholds(world, make_customer):
     bank = TierRuleSet.objects.get(code="bank")
     tiers = list(bank.tiers.all())
-    for aum, code in [("4999999.99", "diamond"), ("5000000", "pb"), ("2000000", "diamond"), ("1999999", "platinum"),
-                      ("1000000", "platinum"), ("500000", "gold"), ("499999.99", "standard"), ("0", "standard")]:
+    for aum, code in [
+        ("4999999.99", "diamond"),
+        ("5000000", "pb"),
+        ("2000000", "diamond"),
+        ("1999999", "platinum"),
+        ("1000000", "platinum"),
+        ("500000", "gold"),
+        ("499999.99", "standard"),
+        ("0", "standard"),
+    ]:
         assert services.tier_for_value(tiers, Decimal(aum)).code == code
 
 
@@ -248,8 +277,12 @@ def _rule_set(code, name, metric, bands):
 
 
 def test_telecom_card_tiers_by_monthly_spend(world, make_customer):
-    rs = _rule_set("telecom", "电信VIP卡级", "monthly_spend",
-                   [("diamond", "钻石卡", "800"), ("gold", "金卡", "300"), ("silver", "银卡", "100"), ("none", "普通", "0")])
+    rs = _rule_set(
+        "telecom",
+        "电信VIP卡级",
+        "monthly_spend",
+        [("diamond", "钻石卡", "800"), ("gold", "金卡", "300"), ("silver", "银卡", "100"), ("none", "普通", "0")],
+    )
     spend = {"甲": "950", "乙": "300", "丙": "120.5", "丁": "20"}
     customers = {n: make_customer(world.rm, name=n, metrics={"monthly_spend": v}) for n, v in spend.items()}
     changes = services.activate_rule_set(world.admin, rs.pk)
@@ -266,13 +299,18 @@ def test_telecom_card_tiers_by_monthly_spend(world, make_customer):
 
 
 def test_tobacco_sales_bands(world, make_customer, ids):
-    rs = _rule_set("tobacco", "卷烟零售户档位", "sales",
-                   [("d1", "一档", "200000"), ("d2", "二档", "100000"), ("d3", "三档", "50000"), ("d4", "四档", "0")])
+    rs = _rule_set(
+        "tobacco",
+        "卷烟零售户档位",
+        "sales",
+        [("d1", "一档", "200000"), ("d2", "二档", "100000"), ("d3", "三档", "50000"), ("d4", "四档", "0")],
+    )
     with pytest.raises(PermissionDenied):
         services.activate_rule_set(world.lead, rs.pk)
     services.activate_rule_set(world.admin, rs.pk)
-    c, _ = services.create_customer(world.rm, {"kind": "outlet", "name": "金陵王记便利店", "mobile": ids.mobile(),
-                                               "metrics": {"sales": "120000"}})
+    c, _ = services.create_customer(
+        world.rm, {"kind": "outlet", "name": "金陵王记便利店", "mobile": ids.mobile(), "metrics": {"sales": "120000"}}
+    )
     assert c.tier.code == "d2"
     services.update_customer(world.rm, c.pk, {"metrics": {"sales": "250000"}}, version=c.version)
     c.refresh_from_db()
@@ -292,6 +330,7 @@ def test_periodic_task_recomputes(world, make_customer):
 
 
 # --- ownership: maker-checker ---------------------------------------------------------------
+
 
 def test_assignment_needs_another_supervisors_approval(world, ids):
     c, _ = services.create_customer(world.lead, individual(ids))
@@ -347,6 +386,7 @@ def test_cannot_request_for_out_of_scope_customer(world, make_customer):
 
 # --- handover ------------------------------------------------------------------------------
 
+
 def test_bulk_handover_leaves_no_customer_without_a_post(world, make_customer):
     a1 = make_customer(world.rm, name="甲")
     a2 = make_customer(world.rm, name="乙", b_rm=world.rm_b)
@@ -365,8 +405,9 @@ def test_bulk_handover_leaves_no_customer_without_a_post(world, make_customer):
     try:
         with pytest.raises(PermissionDenied):
             services.request_handover(world.rm_b, world.rm.pk, world.rm_b.pk)
-        req = services.request_handover(world.lead, world.rm.pk, world.rm_b.pk,
-                                        notes={a1.pk: "每月初联系", a2.pk: "关注到期理财"}, reason="离职")
+        req = services.request_handover(
+            world.lead, world.rm.pk, world.rm_b.pk, notes={a1.pk: "每月初联系", a2.pk: "关注到期理财"}, reason="离职"
+        )
         assert Customer.objects.get(pk=a1.pk).a_rm == world.rm
         decide(world.manager, req.pk, "approve")
     finally:
@@ -380,8 +421,11 @@ def test_bulk_handover_leaves_no_customer_without_a_post(world, make_customer):
     assert not Customer.objects.filter(a_rm=world.rm).exists() and not Customer.objects.filter(b_rm=world.rm).exists()
     h = Handover.objects.get()
     assert (h.from_rm, h.to_rm, h.approved_by) == (world.rm, world.rm_b, world.manager)
-    assert dict(HandoverRecord.objects.values_list("customer__name", "note")) == {"甲": "每月初联系", "乙": "关注到期理财",
-                                                                                "丙": ""}
+    assert dict(HandoverRecord.objects.values_list("customer__name", "note")) == {
+        "甲": "每月初联系",
+        "乙": "关注到期理财",
+        "丙": "",
+    }
     assert got and got[0][0] == ["丙", "乙", "甲"] and got[0][3][a1.pk] == "每月初联系"
 
 
@@ -393,6 +437,7 @@ def test_handover_to_unqualified_rm_is_refused(world, make_customer):
 
 
 # --- protection ----------------------------------------------------------------------------
+
 
 def test_reveal_is_audited_with_reason(world, ids):
     c, _ = services.create_customer(world.rm, individual(ids))
@@ -449,12 +494,19 @@ def test_demo_builder_is_idempotent_and_covers_every_kind_and_tier(db, make_demo
     n = Customer.objects.count()
     assert n >= 500
     assert set(Customer.objects.values_list("kind", flat=True)) == {"individual", "corporate", "outlet"}
-    assert set(Customer.objects.values_list("tier__code", flat=True)) == {"pb", "diamond", "platinum", "gold", "standard"}
+    assert set(Customer.objects.values_list("tier__code", flat=True)) == {
+        "pb",
+        "diamond",
+        "platinum",
+        "gold",
+        "standard",
+    }
     assert Customer.objects.filter(a_rm__isnull=True).exists() and Conflict.objects.filter(status="open").exists()
     assert Customer.objects.filter(a_rm__username="rm_senior").count() == 26
     for c in Customer.objects.order_by("?")[:20]:
-        assert c.aum == sum(h.balance for h in c.holdings.filter(product__category__in=("deposit", "wealth", "fund",
-                                                                                           "insurance")))
+        assert c.aum == sum(
+            h.balance for h in c.holdings.filter(product__category__in=("deposit", "wealth", "fund", "insurance"))
+        )
         if c.a_rm_id:
             assert c.org_path == (c.a_rm.team or c.a_rm.unit).path
         assert c.refresh_derived() == []  # search keys as save() and the importer compute them

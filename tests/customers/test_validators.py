@@ -1,11 +1,11 @@
 """Validation of 居民身份证 numbers, 统一社会信用代码, mobiles and amounts (SPEC §2)."""
+
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from rmdesk.customers.validators import (
     id_check_char,
@@ -19,21 +19,30 @@ from rmdesk.customers.validators import (
 )
 
 
-@pytest.mark.parametrize("number", ["11010519491231002X", make_resident_id("440524", date(1970, 2, 28), "123"), "320102198506150019"[:17] +
-                                    id_check_char("32010219850615001")])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "11010519491231002X",
+        make_resident_id("440524", date(1970, 2, 28), "123"),
+        "320102198506150019"[:17] + id_check_char("32010219850615001"),
+    ],
+)
 def test_valid_resident_ids(number):
     assert validate_resident_id(number.lower()) == number.upper()
 
 
-@pytest.mark.parametrize("number, message", [
-    ("110105194912310021", "校验位"),            # wrong check digit (should be X)
-    ("11010519491331002X", "出生日期"),          # month 13
-    ("110105190002300028", "出生日期"),          # 30 February
-    ("110105299901010010", "出生日期"),          # born in the future
-    ("11010519491231002", "18位"),               # too short
-    ("1101051949123100AX", "18位"),              # letters inside
-    ("", "18位"),
-])
+@pytest.mark.parametrize(
+    "number, message",
+    [
+        ("110105194912310021", "校验位"),  # wrong check digit (should be X)
+        ("11010519491331002X", "出生日期"),  # month 13
+        ("110105190002300028", "出生日期"),  # 30 February
+        ("110105299901010010", "出生日期"),  # born in the future
+        ("11010519491231002", "18位"),  # too short
+        ("1101051949123100AX", "18位"),  # letters inside
+        ("", "18位"),
+    ],
+)
 def test_invalid_resident_ids(number, message):
     with pytest.raises(ValidationError) as exc:
         validate_resident_id(number)
@@ -45,20 +54,25 @@ def test_valid_credit_codes(code):
     assert validate_credit_code(code.lower()) == code
 
 
-@pytest.mark.parametrize("code, message", [
-    ("91350100M000100Y44", "校验位"),
-    ("91350100M000100Y4", "18位"),
-    ("91350100M0001O0Y43", "18位"),   # letter O is not in the GB 32100 set
-    ("913501X0M000100Y43", "行政区划"),
-])
+@pytest.mark.parametrize(
+    "code, message",
+    [
+        ("91350100M000100Y44", "校验位"),
+        ("91350100M000100Y4", "18位"),
+        ("91350100M0001O0Y43", "18位"),  # letter O is not in the GB 32100 set
+        ("913501X0M000100Y43", "行政区划"),
+    ],
+)
 def test_invalid_credit_codes(code, message):
     with pytest.raises(ValidationError) as exc:
         validate_credit_code(code)
     assert message in exc.value.messages[0]
 
 
-@pytest.mark.parametrize("raw, clean", [("13912345678", "13912345678"), ("+86 139-1234-5678", "13912345678"),
-                                        ("8619912345678", "19912345678")])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [("13912345678", "13912345678"), ("+86 139-1234-5678", "13912345678"), ("8619912345678", "19912345678")],
+)
 def test_valid_mobiles(raw, clean):
     assert validate_mobile(raw) == clean
 
@@ -79,9 +93,12 @@ def test_amounts():
 
 
 @settings(max_examples=200, deadline=None)
-@given(born=st.dates(min_value=date(1920, 1, 1), max_value=date(2008, 12, 31)),
-       seq=st.integers(min_value=0, max_value=999), pos=st.integers(min_value=0, max_value=16),
-       delta=st.integers(min_value=1, max_value=9))
+@given(
+    born=st.dates(min_value=date(1920, 1, 1), max_value=date(2008, 12, 31)),
+    seq=st.integers(min_value=0, max_value=999),
+    pos=st.integers(min_value=0, max_value=16),
+    delta=st.integers(min_value=1, max_value=9),
+)
 def test_generated_ids_are_valid_and_any_digit_change_is_caught(born, seq, pos, delta):
     number = make_resident_id("320102", born, f"{seq:03d}")
     assert validate_resident_id(number) == number

@@ -1,6 +1,7 @@
 """Required version on every edit of the customers app (issue 9, ARCHITECTURE "Concurrency"): the
 API answers 422 on `version` when it is missing and 409 when it is stale, the page shows a form
 error; in every case nothing is written."""
+
 import pytest
 from django.urls import reverse
 
@@ -19,14 +20,18 @@ EDIT_ENDPOINTS = [
 
 @pytest.fixture
 def c_rm(world, make_customer, ids):
-    return make_customer(world.rm, world.t1, name="张伟明", id_number=ids.id(), mobile="13912345678",
-                         occupation="教师")
+    return make_customer(world.rm, world.t1, name="张伟明", id_number=ids.id(), mobile="13912345678", occupation="教师")
 
 
 def _untouched(c):
     fresh = Customer.objects.get(pk=c.pk)
-    return (fresh.version == c.version and fresh.occupation == c.occupation and fresh.stage == c.stage
-            and not fresh.tags.exists() and not AuditEvent.objects.filter(action="customers.update").exists())
+    return (
+        fresh.version == c.version
+        and fresh.occupation == c.occupation
+        and fresh.stage == c.stage
+        and not fresh.tags.exists()
+        and not AuditEvent.objects.filter(action="customers.update").exists()
+    )
 
 
 def test_the_edit_schema_requires_version():
@@ -46,8 +51,9 @@ def test_missing_version_is_422_and_writes_nothing(world, c_rm, api_client, meth
 
 @pytest.mark.parametrize("method,url,body", EDIT_ENDPOINTS)
 def test_null_version_is_422_and_writes_nothing(world, c_rm, api_client, method, url, body):
-    resp = getattr(api_client(world.rm), method)(url.format(pk=c_rm.pk), {**body, "version": None},
-                                                 content_type="application/json")
+    resp = getattr(api_client(world.rm), method)(
+        url.format(pk=c_rm.pk), {**body, "version": None}, content_type="application/json"
+    )
     assert resp.status_code == 422
     assert _untouched(c_rm)
 
@@ -56,8 +62,9 @@ def test_null_version_is_422_and_writes_nothing(world, c_rm, api_client, method,
 def test_stale_version_is_409_and_writes_nothing(world, c_rm, api_client, method, url, body):
     Customer.objects.filter(pk=c_rm.pk).update(version=3)  # someone else saved twice meanwhile
     c_rm.version = 3
-    resp = getattr(api_client(world.rm), method)(url.format(pk=c_rm.pk), {**body, "version": 2},
-                                                 content_type="application/json")
+    resp = getattr(api_client(world.rm), method)(
+        url.format(pk=c_rm.pk), {**body, "version": 2}, content_type="application/json"
+    )
     assert resp.status_code == 409
     assert "已被他人修改" in resp.json()["detail"] and "当前版本 3" in resp.json()["detail"]
     assert _untouched(c_rm)
@@ -75,8 +82,16 @@ def test_the_service_refuses_a_missing_version(world, c_rm):
 
 
 def _edit_form(c, **extra):
-    return {"kind": "individual", "name": c.name, "id_number": c.id_number, "mobile": c.mobile, "source": "self",
-            "stage": "potential", "occupation": "律师", **extra}
+    return {
+        "kind": "individual",
+        "name": c.name,
+        "id_number": c.id_number,
+        "mobile": c.mobile,
+        "source": "self",
+        "stage": "potential",
+        "occupation": "律师",
+        **extra,
+    }
 
 
 def test_edit_form_without_version_shows_an_error_and_writes_nothing(world, c_rm, client):
@@ -101,6 +116,8 @@ def test_edit_form_with_a_stale_version_shows_an_error_and_writes_nothing(world,
 
 def test_create_form_needs_no_version(world, client, ids):
     client.force_login(world.rm)
-    resp = client.post(reverse("customers:new"), {"kind": "individual", "name": "王五", "id_number": ids.id(),
-                                                   "source": "self", "stage": "potential"})
+    resp = client.post(
+        reverse("customers:new"),
+        {"kind": "individual", "name": "王五", "id_number": ids.id(), "source": "self", "stage": "potential"},
+    )
     assert resp.status_code == 302 and Customer.objects.filter(name="王五").exists()

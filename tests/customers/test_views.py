@@ -1,4 +1,5 @@
 """Pages of the customer archive: scope matrix, masking, reveal, forms, menus (SPEC §2)."""
+
 from decimal import Decimal
 from io import BytesIO
 
@@ -12,7 +13,20 @@ from rmdesk.customers.models import Customer
 
 pytestmark = pytest.mark.django_db
 
-USERS = ["rm", "rm_b", "rm_t1b", "lead", "rm2", "lead2", "manager", "risk", "compliance", "assistant", "referrer", "admin"]
+USERS = [
+    "rm",
+    "rm_b",
+    "rm_t1b",
+    "lead",
+    "rm2",
+    "lead2",
+    "manager",
+    "risk",
+    "compliance",
+    "assistant",
+    "referrer",
+    "admin",
+]
 READERS = {"rm", "lead", "manager", "risk", "compliance", "assistant"}
 WRITERS = {"rm", "lead", "manager"}
 
@@ -24,9 +38,17 @@ def login(client, user):
 
 @pytest.fixture
 def c_rm(world, make_customer, ids):
-    return make_customer(world.rm, world.t1, name="张伟明", name_initials="zwm", id_number=ids.id(),
-                         mobile="13912345678", address="南京市鼓楼区湖南路100号", annual_income=Decimal("360000"),
-                         aum=Decimal("800000"))
+    return make_customer(
+        world.rm,
+        world.t1,
+        name="张伟明",
+        name_initials="zwm",
+        id_number=ids.id(),
+        mobile="13912345678",
+        address="南京市鼓楼区湖南路100号",
+        annual_income=Decimal("360000"),
+        aum=Decimal("800000"),
+    )
 
 
 @pytest.mark.parametrize("username", USERS)
@@ -45,14 +67,17 @@ def test_page_scope_matrix(world, c_rm, client, username):
     assert note.status_code == (302 if username in WRITERS else 404)
 
 
-@pytest.mark.parametrize("username, pages", [
-    ("rm", {"import": 403, "pool": 403, "handover": 403, "conflicts": 200, "export": 403}),
-    ("lead", {"import": 200, "pool": 200, "handover": 200, "conflicts": 200, "export": 200}),
-    ("manager", {"import": 200, "pool": 200, "handover": 200, "conflicts": 200, "export": 200}),
-    ("compliance", {"import": 403, "pool": 403, "handover": 403, "conflicts": 200, "export": 200}),
-    ("assistant", {"import": 200, "pool": 403, "handover": 403, "conflicts": 200, "export": 403}),
-    ("referrer", {"import": 403, "pool": 403, "handover": 403, "conflicts": 200, "export": 403}),
-])
+@pytest.mark.parametrize(
+    "username, pages",
+    [
+        ("rm", {"import": 403, "pool": 403, "handover": 403, "conflicts": 200, "export": 403}),
+        ("lead", {"import": 200, "pool": 200, "handover": 200, "conflicts": 200, "export": 200}),
+        ("manager", {"import": 200, "pool": 200, "handover": 200, "conflicts": 200, "export": 200}),
+        ("compliance", {"import": 403, "pool": 403, "handover": 403, "conflicts": 200, "export": 200}),
+        ("assistant", {"import": 200, "pool": 403, "handover": 403, "conflicts": 200, "export": 403}),
+        ("referrer", {"import": 403, "pool": 403, "handover": 403, "conflicts": 200, "export": 403}),
+    ],
+)
 def test_role_pages(world, client, username, pages):
     login(client, getattr(world, username))
     for name, status in pages.items():
@@ -112,9 +137,17 @@ def test_slots_render_on_360(world, c_rm, client, settings, tmp_path):
 
 def test_create_form_shows_chinese_errors_and_writes_nothing(world, client):
     login(client, world.rm)
-    resp = client.post(reverse("customers:new") + "?kind=individual",
-                       {"kind": "individual", "name": "王五", "id_number": "110105194912310021", "mobile": "123",
-                        "source": "self", "stage": "potential"})
+    resp = client.post(
+        reverse("customers:new") + "?kind=individual",
+        {
+            "kind": "individual",
+            "name": "王五",
+            "id_number": "110105194912310021",
+            "mobile": "123",
+            "source": "self",
+            "stage": "potential",
+        },
+    )
     html = resp.content.decode()
     assert resp.status_code == 200 and "校验位错误" in html and "手机号码应为11位" in html
     assert not Customer.objects.exists()
@@ -123,14 +156,31 @@ def test_create_form_shows_chinese_errors_and_writes_nothing(world, client):
 def test_create_and_edit_through_pages(world, client, ids):
     login(client, world.rm)
     number = ids.id()
-    resp = client.post(reverse("customers:new"), {"kind": "individual", "name": "王五", "id_number": number,
-                                                   "mobile": "13800001111", "source": "self", "stage": "potential",
-                                                   "tags": "代发, 高净值"})
+    resp = client.post(
+        reverse("customers:new"),
+        {
+            "kind": "individual",
+            "name": "王五",
+            "id_number": number,
+            "mobile": "13800001111",
+            "source": "self",
+            "stage": "potential",
+            "tags": "代发, 高净值",
+        },
+    )
     c = Customer.objects.get()
     assert resp.status_code == 302 and resp["Location"] == reverse("customers:detail", args=[c.pk])
     assert c.a_rm == world.rm and sorted(c.tags.values_list("name", flat=True)) == ["代发", "高净值"]
-    form = {"kind": "individual", "name": "王五", "id_number": number, "mobile": "13800001111", "source": "self",
-            "stage": "active", "version": 1, "occupation": "教师"}
+    form = {
+        "kind": "individual",
+        "name": "王五",
+        "id_number": number,
+        "mobile": "13800001111",
+        "source": "self",
+        "stage": "active",
+        "version": 1,
+        "occupation": "教师",
+    }
     assert client.post(reverse("customers:edit", args=[c.pk]), form).status_code == 302
     c.refresh_from_db()
     assert (c.stage, c.occupation, c.version) == ("active", "教师", 2)
@@ -141,8 +191,11 @@ def test_create_and_edit_through_pages(world, client, ids):
 
 def test_duplicate_on_page_opens_conflict(world, client, c_rm):
     login(client, world.rm2)
-    resp = client.post(reverse("customers:new"), {"kind": "individual", "name": "张伟明", "id_number": c_rm.id_number,
-                                                   "source": "self", "stage": "potential"}, follow=True)
+    resp = client.post(
+        reverse("customers:new"),
+        {"kind": "individual", "name": "张伟明", "id_number": c_rm.id_number, "source": "self", "stage": "potential"},
+        follow=True,
+    )
     assert "冲突处理" in resp.content.decode()
     assert Customer.objects.count() == 1
     client.logout()
@@ -206,8 +259,10 @@ def test_handover_page_preview_and_submit(world, make_customer, client):
     login(client, world.lead)
     html = client.get(reverse("customers:handover"), {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk}).content.decode()
     assert "甲" in html and 'data-testid="handover-row"' in html
-    client.post(reverse("customers:handover"), {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk,
-                                                "customer_ids": [a.pk], f"note_{a.pk}": "每周电话"})
+    client.post(
+        reverse("customers:handover"),
+        {"from_rm": world.rm.pk, "to_rm": world.rm_b.pk, "customer_ids": [a.pk], f"note_{a.pk}": "每周电话"},
+    )
     from rmdesk.core.models import ApprovalRequest
 
     req = ApprovalRequest.objects.get(kind="customers.handover")
@@ -256,12 +311,16 @@ def test_360_additions(world, c_rm, make_customer, client):
     assert c_rm.aum == Decimal("1500000.00") and c_rm.tier.code == "platinum"
     assert c_rm.documents.count() == 1 and c_rm.relations.get().related == corp
     assert c_rm.key_dates.filter(kind="anniversary").exists() and c_rm.needs.get().text == "子女教育金"
-    client.post(reverse("customers:add", args=[corp.pk, "financial"]),
-                {"year": 2025, "revenue": "100", "assets": "200", "liabilities": "150"})
+    client.post(
+        reverse("customers:add", args=[corp.pk, "financial"]),
+        {"year": 2025, "revenue": "100", "assets": "200", "liabilities": "150"},
+    )
     assert corp.financials.get().debt_ratio == Decimal("75.00")
-    bad = client.post(reverse("customers:add", args=[c_rm.pk, "holding"]),
-                      {"product": Product.objects.get(code="WM-BAL").pk, "balance": "-5", "account_no": "X2"},
-                      follow=True)
+    bad = client.post(
+        reverse("customers:add", args=[c_rm.pk, "holding"]),
+        {"product": Product.objects.get(code="WM-BAL").pk, "balance": "-5", "account_no": "X2"},
+        follow=True,
+    )
     assert "负数" in bad.content.decode()
     client.logout()
     login(client, world.risk)
@@ -275,8 +334,11 @@ def test_out_of_scope_pages_are_404(world, make_customer, client, username):
     gets = ["detail", "edit"] + (["personal_data"] if username == "compliance" else [])
     for name in gets:
         assert client.get(reverse(f"customers:{name}", args=[c_t2.pk])).status_code == 404, name
-    posts = [("reveal", {"field": "mobile", "reason": "核实"}), ("assign", {"a_rm": world.rm2.pk}),
-             ("anonymise", {"reason": "申请"})]
+    posts = [
+        ("reveal", {"field": "mobile", "reason": "核实"}),
+        ("assign", {"a_rm": world.rm2.pk}),
+        ("anonymise", {"reason": "申请"}),
+    ]
     for name, data in posts:
         status = client.post(reverse(f"customers:{name}", args=[c_t2.pk]), data).status_code
         # anonymisation is refused by role first (403 whatever the id, so no existence leak)
@@ -295,14 +357,30 @@ def test_admin_edits_tier_rule_sets(world, client, make_customer):
     c = make_customer(world.rm, metrics={"monthly_spend": "500"})
     rs = TierRuleSet.objects.create(code="telecom", name="电信", metric="monthly_spend")
     client.force_login(world.admin)
-    resp = client.post(reverse("admin:customers_tierruleset_change", args=[rs.pk]), {
-        "code": "telecom", "name": "电信", "metric": "monthly_spend",
-        "tiers-TOTAL_FORMS": "2", "tiers-INITIAL_FORMS": "0", "tiers-MIN_NUM_FORMS": "0", "tiers-MAX_NUM_FORMS": "1000",
-        "tiers-0-code": "gold", "tiers-0-name": "金卡", "tiers-0-rank": "2", "tiers-0-threshold": "300",
-        "tiers-1-code": "silver", "tiers-1-name": "银卡", "tiers-1-rank": "1", "tiers-1-threshold": "0",
-    })
+    resp = client.post(
+        reverse("admin:customers_tierruleset_change", args=[rs.pk]),
+        {
+            "code": "telecom",
+            "name": "电信",
+            "metric": "monthly_spend",
+            "tiers-TOTAL_FORMS": "2",
+            "tiers-INITIAL_FORMS": "0",
+            "tiers-MIN_NUM_FORMS": "0",
+            "tiers-MAX_NUM_FORMS": "1000",
+            "tiers-0-code": "gold",
+            "tiers-0-name": "金卡",
+            "tiers-0-rank": "2",
+            "tiers-0-threshold": "300",
+            "tiers-1-code": "silver",
+            "tiers-1-name": "银卡",
+            "tiers-1-rank": "1",
+            "tiers-1-threshold": "0",
+        },
+    )
     assert resp.status_code == 302, resp.content.decode()[:2000]
-    client.post(reverse("admin:customers_tierruleset_changelist"),
-                {"action": "activate_and_recompute", "_selected_action": [rs.pk]})
+    client.post(
+        reverse("admin:customers_tierruleset_changelist"),
+        {"action": "activate_and_recompute", "_selected_action": [rs.pk]},
+    )
     c.refresh_from_db()
     assert c.tier.code == "gold" and c.tier.rule_set == rs

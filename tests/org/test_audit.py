@@ -1,4 +1,5 @@
 """The audit trail is append-only and its hash chain detects alteration and deletion (SPEC §8)."""
+
 from decimal import Decimal
 
 import pytest

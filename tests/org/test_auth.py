@@ -1,4 +1,5 @@
 """Login, lock-out, logout, password change, API tokens and their revocation (SPEC §1, §12)."""
+
 import pytest
 from django.conf import settings
 
@@ -61,8 +62,10 @@ def test_session_expires_on_idle_timeout(settings):
 
 def test_password_change(client, world):
     client.force_login(world.rm)
-    resp = client.post("/password/", {"old_password": PASSWORD, "new_password1": "Xq7!long-new-pass",
-                                      "new_password2": "Xq7!long-new-pass"})
+    resp = client.post(
+        "/password/",
+        {"old_password": PASSWORD, "new_password1": "Xq7!long-new-pass", "new_password2": "Xq7!long-new-pass"},
+    )
     assert resp.status_code == 302
     world.rm.refresh_from_db()
     assert world.rm.check_password("Xq7!long-new-pass")
@@ -70,8 +73,10 @@ def test_password_change(client, world):
 
 def test_password_change_rejects_mismatch_in_chinese(client, world):
     client.force_login(world.rm)
-    resp = client.post("/password/", {"old_password": PASSWORD, "new_password1": "Xq7!long-new-pass",
-                                      "new_password2": "other-pass-999"})
+    resp = client.post(
+        "/password/",
+        {"old_password": PASSWORD, "new_password1": "Xq7!long-new-pass", "new_password2": "other-pass-999"},
+    )
     assert resp.status_code == 200
     assert "输入的两个密码不一致" in resp.content.decode()
 

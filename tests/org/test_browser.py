@@ -1,4 +1,5 @@
 """Browser: an RM logs in, sees the Chinese home page, switches to English and logs out (issue #2)."""
+
 import pytest
 
 from tests.browser import login, page  # noqa: F401  (fixture)

@@ -1,12 +1,12 @@
 """The qualification rule (SPEC §1); approvals are tested in tests/core."""
+
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from rmdesk.org import services
-from rmdesk.core.models import ApprovalStatus, AuditEvent
 from rmdesk.org.models import StaffStatus
 from tests.conftest import make_user
 

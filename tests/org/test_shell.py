@@ -1,4 +1,5 @@
 """Shell: health check, home page in Chinese with the user's unit and roles, English switch, API docs (SPEC §12)."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,6 @@
 """Fixtures of the service tests: the seeded configuration (re-applied, since transactional tests
 flush migration data) and a case factory that goes through the real services."""
+
 from datetime import datetime
 
 import pytest
@@ -27,9 +28,17 @@ def make_case(defaults, make_customer, world):
         user = user or world.rm
         customer = customer or make_customer(world.rm, world.t1)
         return services.register_case(
-            user, customer_id=customer.pk, kind=kind, channel="branch", category_id=defaults.pk, severity=severity,
-            title=extra.pop("title", "理财产品收益与宣传不符"), description=extra.pop("description", "客户反映收益低于预期。"),
-            now=now, **extra)
+            user,
+            customer_id=customer.pk,
+            kind=kind,
+            channel="branch",
+            category_id=defaults.pk,
+            severity=severity,
+            title=extra.pop("title", "理财产品收益与宣传不符"),
+            description=extra.pop("description", "客户反映收益低于预期。"),
+            now=now,
+            **extra,
+        )
 
     return _make
 

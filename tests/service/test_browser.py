@@ -1,5 +1,6 @@
 """Browser (issue #5): an RM registers a complaint, the team lead approves the plan (主管批示), the
 RM implements it, records the 回访 and closes the case."""
+
 import pytest
 
 from tests.browser import login, page  # noqa: F401  (fixture)

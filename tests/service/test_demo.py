@@ -1,5 +1,6 @@
 """The demo builder (SPEC §5 demo data): every state, some breached, a survey round with answers,
 churn history; idempotent; a no-op without customers."""
+
 import pytest
 
 from rmdesk.customers.models import Tier

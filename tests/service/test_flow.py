@@ -1,10 +1,11 @@
 """The case flow 登记 → 受理 → 调查原因 → 提交方案 → 主管批示 → 实施 → 回访 → 关闭 with reopen (SPEC §5)."""
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from rmdesk.core.models import AuditEvent
 from rmdesk.core.actions import StaleVersion
 from rmdesk.core.approvals import SelfApprovalError
+from rmdesk.core.models import AuditEvent
 from rmdesk.service import services
 from rmdesk.service.models import Case, CaseStatus, CaseStep
 
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def _to_proposed(case, user):
     services.accept_case(user, case.pk, version=ver(case.pk))
-    services.record_investigation(user, case.pk, cause="产品说明书风险提示不清", root_cause="marketing", version=ver(case.pk))
+    services.record_investigation(
+        user, case.pk, cause="产品说明书风险提示不清", root_cause="marketing", version=ver(case.pk)
+    )
     return services.propose_plan(user, case.pk, plan="向客户致歉并补偿手续费", version=ver(case.pk))
 
 
@@ -25,18 +28,28 @@ def test_full_flow_records_who_when_what(make_case, world):
     _to_proposed(case, world.rm)
     services.decide_plan(world.lead, case.pk, approve=True, instruction="同意，三日内办结", version=ver(case.pk))
     services.implement_plan(world.rm, case.pk, result="已退还手续费 200 元", version=ver(case.pk))
-    services.record_follow_up(world.rm, case.pk, customer_confirmed=True, satisfaction=4, note="客户表示满意", version=ver(case.pk))
+    services.record_follow_up(
+        world.rm, case.pk, customer_confirmed=True, satisfaction=4, note="客户表示满意", version=ver(case.pk)
+    )
     services.close_case(world.rm, case.pk, note="办结", version=ver(case.pk))
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
     assert case.approved_by == world.lead and case.satisfaction == 4 and case.customer_confirmed
     assert case.acknowledged_at and case.answered_at and case.closed_at
     steps = list(case.steps.values_list("action", "actor__username", "status_to"))
-    assert steps == [("register", "rm", "registered"), ("accept", "rm", "accepted"),
-                     ("investigate", "rm", "investigated"), ("propose", "rm", "proposed"),
-                     ("approve", "lead", "approved"), ("implement", "rm", "implemented"),
-                     ("follow_up", "rm", "visited"), ("close", "rm", "closed")]
-    actions = set(AuditEvent.objects.filter(object_id=str(case.pk), object_type="service.case").values_list("action", flat=True))
+    assert steps == [
+        ("register", "rm", "registered"),
+        ("accept", "rm", "accepted"),
+        ("investigate", "rm", "investigated"),
+        ("propose", "rm", "proposed"),
+        ("approve", "lead", "approved"),
+        ("implement", "rm", "implemented"),
+        ("follow_up", "rm", "visited"),
+        ("close", "rm", "closed"),
+    ]
+    actions = set(
+        AuditEvent.objects.filter(object_id=str(case.pk), object_type="service.case").values_list("action", flat=True)
+    )
     assert {"service.register", "service.approve", "service.close"} <= actions
 
 
@@ -57,9 +70,13 @@ def test_only_a_supervisor_approves(make_case, make_customer, world):
     case = make_case(customer=make_customer(world.rm, world.t1, b_rm=world.rm_b))
     _to_proposed(case, world.rm)
     with pytest.raises(PermissionDenied):
-        services.decide_plan(world.rm_b, case.pk, approve=True, version=ver(case.pk))  # the B-post RM sees it but is no supervisor
+        services.decide_plan(
+            world.rm_b, case.pk, approve=True, version=ver(case.pk)
+        )  # the B-post RM sees it but is no supervisor
     with pytest.raises(Http404):
-        services.decide_plan(world.lead2, case.pk, approve=True, version=ver(case.pk))  # another team's lead: out of scope
+        services.decide_plan(
+            world.lead2, case.pk, approve=True, version=ver(case.pk)
+        )  # another team's lead: out of scope
 
 
 def test_reject_sends_back_to_investigation(make_case, world):
@@ -143,8 +160,15 @@ def test_valid_complaint_flag_by_supervisor_only(make_case, world):
     with pytest.raises(ValidationError) as exc:
         services.assess_case(world.lead, case.pk, is_valid=True, version=ver(case.pk))
     assert "responsibility" in exc.value.error_dict
-    services.assess_case(world.lead, case.pk, is_valid=True, responsibility="staff", root_cause="attitude",
-                         responsible_staff_id=world.rm.pk, version=ver(case.pk))
+    services.assess_case(
+        world.lead,
+        case.pk,
+        is_valid=True,
+        responsibility="staff",
+        root_cause="attitude",
+        responsible_staff_id=world.rm.pk,
+        version=ver(case.pk),
+    )
     case.refresh_from_db()
     assert case.is_valid and case.responsible_staff == world.rm and case.valid_decided_by == world.lead
 
@@ -152,12 +176,28 @@ def test_valid_complaint_flag_by_supervisor_only(make_case, world):
 def test_register_out_of_scope_customer_refused(make_case, make_customer, world, defaults):
     other = make_customer(world.rm2, world.t2)
     with pytest.raises(ValidationError) as exc:
-        services.register_case(world.rm, customer_id=other.pk, kind="complaint", channel="phone",
-                               category_id=defaults.pk, severity="normal", title="t", description="d")
+        services.register_case(
+            world.rm,
+            customer_id=other.pk,
+            kind="complaint",
+            channel="phone",
+            category_id=defaults.pk,
+            severity="normal",
+            title="t",
+            description="d",
+        )
     assert "customer_id" in exc.value.error_dict
     with pytest.raises(PermissionDenied):
-        services.register_case(world.referrer, customer_id=other.pk, kind="complaint", channel="phone",
-                               category_id=defaults.pk, severity="normal", title="t", description="d")
+        services.register_case(
+            world.referrer,
+            customer_id=other.pk,
+            kind="complaint",
+            channel="phone",
+            category_id=defaults.pk,
+            severity="normal",
+            title="t",
+            description="d",
+        )
 
 
 def test_assignment_rule_and_manual_assignment(make_case, world, defaults):
@@ -170,15 +210,18 @@ def test_assignment_rule_and_manual_assignment(make_case, world, defaults):
     case.refresh_from_db()
     assert case.owner == world.rm_b and case.org_path == world.t1.path
     with pytest.raises(ValidationError):
-        services.assign_case(world.lead, case.pk, owner_id=world.rm2.pk, version=ver(case.pk))  # outside the lead's subtree
+        services.assign_case(
+            world.lead, case.pk, owner_id=world.rm2.pk, version=ver(case.pk)
+        )  # outside the lead's subtree
 
 
 def test_quality_feedback_form_with_customer_sign_off(make_case, world):
     case = make_case()
     with pytest.raises(StaleVersion):  # "new form" (0) while none exists is fine; any other number is stale
         services.save_feedback(world.rm, case.pk, product="稳健理财 90 天", problem="到期收益低于宣传", version=1)
-    fb = services.save_feedback(world.rm, case.pk, product="稳健理财 90 天", problem="到期收益低于宣传", quantity="1 笔",
-                                version=0)
+    fb = services.save_feedback(
+        world.rm, case.pk, product="稳健理财 90 天", problem="到期收益低于宣传", quantity="1 笔", version=0
+    )
     with pytest.raises(StaleVersion):  # someone else filled it in meanwhile: the second "new form" is refused
         services.save_feedback(world.lead, case.pk, product="理财", problem="收益", version=0)
     with pytest.raises(PermissionDenied):

@@ -2,6 +2,7 @@
 settlement, every work and service row of the merged archive B moves to A (customers_merged), and the
 merge is not churn: no churn event, no new watch entry, not counted by the scan or the churn rates.
 Plain ORM only, so it runs the same on SQLite and PostgreSQL."""
+
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
@@ -14,10 +15,16 @@ from rmdesk.customers import services as customer_services
 from rmdesk.customers.models import Customer, Product, Stage, Tier, TierRuleSet
 from rmdesk.service import churn, surveys
 from rmdesk.service.models import Case, ChurnEvent, SurveyResponse, SurveyTemplate, WatchEntry
-from rmdesk.work import cadence
-from rmdesk.work import services as work_services
+from rmdesk.work import cadence, services as work_services
 from rmdesk.work.models import (
-    Appointment, CadenceRule, ContactCounter, ContactStatus, Interaction, ScheduleItem, Task, VisitSchedule,
+    Appointment,
+    CadenceRule,
+    ContactCounter,
+    ContactStatus,
+    Interaction,
+    ScheduleItem,
+    Task,
+    VisitSchedule,
 )
 from rmdesk.work.periods import next_monday
 
@@ -33,19 +40,21 @@ def _counter_totals():
 
 
 def _direct_totals():
-    rows = (ContactStatus.objects.exclude(status="none").values("a_rm_id", "org_path", "status")
-            .annotate(n=Count("pk")))
+    rows = ContactStatus.objects.exclude(status="none").values("a_rm_id", "org_path", "status").annotate(n=Count("pk"))
     return {(r["a_rm_id"], r["org_path"], r["status"]): r["n"] for r in rows}
 
 
 @pytest.fixture
 def gold(db):
     rs = TierRuleSet.objects.get_or_create(code="bank", defaults={"name": "银行"})[0]
-    tier = Tier.objects.get_or_create(rule_set=rs, code="gold",
-                                      defaults={"name": "金卡客户", "rank": 2, "threshold": Decimal("500000")})[0]
-    CadenceRule.objects.update_or_create(rule_set_code="bank", tier_code="gold",
-                                         defaults={"name": "每月", "interval_months": 1, "soon_days": 5,
-                                                   "is_active": True})
+    tier = Tier.objects.get_or_create(
+        rule_set=rs, code="gold", defaults={"name": "金卡客户", "rank": 2, "threshold": Decimal("500000")}
+    )[0]
+    CadenceRule.objects.update_or_create(
+        rule_set_code="bank",
+        tier_code="gold",
+        defaults={"name": "每月", "interval_months": 1, "soon_days": 5, "is_active": True},
+    )
     return tier
 
 
@@ -53,17 +62,21 @@ def gold(db):
 def pair(world, make_customer, make_case, gold, defaults):
     """A (kept) and its duplicate B, both the RM's gold customers; B holds a row of every kind."""
     old = timezone.now() - timedelta(days=400)
-    a = make_customer(world.rm, world.t1, name="张伟明", mobile="13900001111", tier=gold, stage=Stage.ACTIVE,
-                      created_at=old)
-    b = make_customer(world.rm, world.t1, name="张伟明（重复）", mobile="13900002222", tier=gold,
-                      stage=Stage.ACTIVE, created_at=old)
+    a = make_customer(
+        world.rm, world.t1, name="张伟明", mobile="13900001111", tier=gold, stage=Stage.ACTIVE, created_at=old
+    )
+    b = make_customer(
+        world.rm, world.t1, name="张伟明（重复）", mobile="13900002222", tier=gold, stage=Stage.ACTIVE, created_at=old
+    )
     customer_services.save_holding(world.rm, a.pk, product=Product.objects.get(code="DEP-CUR"), balance="600000")
     cadence.recompute_all()
     rows = {
-        "interaction": work_services.record_interaction(world.rm, b.pk, kind="phone", purpose="电话回访",
-                                                        occurred_at=timezone.now() - timedelta(hours=2)),
-        "appointment": work_services.create_appointment(world.rm, b.pk, subject="理财面谈",
-                                                        start_at=timezone.now() + timedelta(days=3)),
+        "interaction": work_services.record_interaction(
+            world.rm, b.pk, kind="phone", purpose="电话回访", occurred_at=timezone.now() - timedelta(hours=2)
+        ),
+        "appointment": work_services.create_appointment(
+            world.rm, b.pk, subject="理财面谈", start_at=timezone.now() + timedelta(days=3)
+        ),
         "task": work_services.create_task(world.rm, title="寄送产品说明书", customer_id=b.pk),
         "case": make_case(customer=b),
         "watch": churn.add_to_watch(world.lead, customer_id=b.pk, note="大额资金转出"),
@@ -77,8 +90,9 @@ def pair(world, make_customer, make_case, gold, defaults):
     tpl = SurveyTemplate.objects.get(name__startswith="客户满意度调查")
     rnd = surveys.start_round(world.lead, template_id=tpl.pk, name="一季度")
     answered = SurveyResponse.objects.get(round=rnd, customer=b)
-    surveys.record_answers(world.rm, answered.pk, answers={q.pk: 4 for q in tpl.questions.filter(kind="score")},
-                           version=answered.version)
+    surveys.record_answers(
+        world.rm, answered.pk, answers={q.pk: 4 for q in tpl.questions.filter(kind="score")}, version=answered.version
+    )
     rows["response"] = answered
     return a, b, rows
 

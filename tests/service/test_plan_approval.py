@@ -1,6 +1,7 @@
 """The complaint's 主管批示 goes through the one approval inbox (审批中心, issue 9): proposing a plan
 opens a request of kind "service.plan" for the supervisors above the responsible unit; deciding it in
 /org/approvals/ or with the case page's buttons is the same decision (rmdesk.core.approvals.decide)."""
+
 import pytest
 
 from rmdesk.core import approvals
@@ -37,12 +38,14 @@ def test_plan_waits_in_the_supervisors_inbox_and_is_decided_there(client, world,
         assert approvals.pending_for(other) == []
     client.force_login(world.lead)
     home = client.get("/").content.decode()
-    assert 'data-testid="counter-approvals"' in home and 'counter-service_approvals' not in home
+    assert 'data-testid="counter-approvals"' in home and "counter-service_approvals" not in home
     inbox = client.get("/org/approvals/?kind=service.plan").content.decode()
     assert req.title in inbox and "投诉处理方案批示" in inbox
 
-    r = client.post("/org/approvals/", {"request_id": req.pk, "version": req.version, "decision": "approve",
-                                        "comment": "同意，三日内答复客户"})
+    r = client.post(
+        "/org/approvals/",
+        {"request_id": req.pk, "version": req.version, "decision": "approve", "comment": "同意，三日内答复客户"},
+    )
     assert r.status_code == 302
     case = Case.objects.get(pk=case.pk)
     assert case.status == CaseStatus.APPROVED and case.approved_by == world.lead
@@ -82,8 +85,10 @@ def test_returned_plan_is_resubmitted_by_proposing_again(client, world, make_cas
     client.post("/org/approvals/", {"request_id": req.pk, "version": req.version, "decision": "return"})
     assert Case.objects.get(pk=case.pk).status == CaseStatus.PROPOSED
     assert ApprovalRequest.objects.get(pk=req.pk).status == ApprovalStatus.PENDING
-    client.post("/org/approvals/", {"request_id": req.pk, "version": req.version, "decision": "return",
-                                    "comment": "请补充补偿金额依据"})
+    client.post(
+        "/org/approvals/",
+        {"request_id": req.pk, "version": req.version, "decision": "return", "comment": "请补充补偿金额依据"},
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.INVESTIGATED and case.instruction == "请补充补偿金额依据"
     assert case.steps.order_by("-id").first().action == "return"

@@ -1,5 +1,6 @@
 """The periodic SLA task and command, notifications through the centre, SLA figures per RM/team/unit,
 and the service API in the OpenAPI document."""
+
 from io import StringIO
 
 import pytest
@@ -43,7 +44,11 @@ def test_sla_figures_per_rm_team_and_unit(make_case, make_customer, world):
     services.accept_case(world.rm_t1b, c.pk, now=local(2026, 3, 9, 11, 0), version=ver(c.pk))
     sla.run(now=local(2026, 3, 10, 12, 0))
     by_rm = {r["key"]: r for r in services.sla_stats(world.manager, group="rm")}
-    assert (by_rm[world.rm.pk]["total"], by_rm[world.rm.pk]["ack_late"], by_rm[world.rm.pk]["on_time_rate"]) == (2, 1, 50.0)
+    assert (by_rm[world.rm.pk]["total"], by_rm[world.rm.pk]["ack_late"], by_rm[world.rm.pk]["on_time_rate"]) == (
+        2,
+        1,
+        50.0,
+    )
     assert (by_rm[world.rm_t1b.pk]["total"], by_rm[world.rm_t1b.pk]["breached"]) == (1, 0)
     by_team = {r["key"]: r["breached"] for r in services.sla_stats(world.manager, group="team")}
     assert by_team == {world.t1.pk: 1, world.t1b.pk: 0}
@@ -54,7 +59,13 @@ def test_sla_figures_per_rm_team_and_unit(make_case, make_customer, world):
 
 def test_openapi_lists_the_service_api(client):
     paths = client.get("/api/openapi.json").json()["paths"]
-    for p in ("/api/service/cases", "/api/service/cases/{case_id}/decide", "/api/service/sla/stats",
-              "/api/service/surveys/rounds", "/api/service/satisfaction", "/api/service/churn/rates",
-              "/api/service/churn/watch"):
+    for p in (
+        "/api/service/cases",
+        "/api/service/cases/{case_id}/decide",
+        "/api/service/sla/stats",
+        "/api/service/surveys/rounds",
+        "/api/service/satisfaction",
+        "/api/service/churn/rates",
+        "/api/service/churn/watch",
+    ):
         assert p in paths, p

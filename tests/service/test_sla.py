@@ -1,12 +1,13 @@
 """SLA engine (SPEC §5): deadlines in working time across weekends and holidays, pause and resume,
 at-risk and breach notices, escalation exactly one level per interval up to the top, breach counted once."""
+
 from datetime import date, timedelta
 
 import pytest
 
+from rmdesk.core.models import CalendarOverride
 from rmdesk.service import services, sla
 from rmdesk.service.models import Case, DurationUnit, SlaBreach, SlaEvent, SlaEventKind
-from rmdesk.core.models import CalendarOverride
 
 from .conftest import local, ver
 
@@ -47,10 +48,14 @@ def test_serious_case_uses_stricter_policy_and_notifies_supervisor(make_case, wo
 def test_pause_and_resume_move_deadlines_by_waiting_time(make_case, world):
     case = make_case(now=local(2026, 3, 9, 10, 0))  # Monday 10:00
     assert case.answer_due_at == local(2026, 3, 12, 10, 0)
-    services.pause_case(world.rm, case.pk, reason="等待客户提供交易凭证", now=local(2026, 3, 9, 11, 0), version=ver(case.pk))
+    services.pause_case(
+        world.rm, case.pk, reason="等待客户提供交易凭证", now=local(2026, 3, 9, 11, 0), version=ver(case.pk)
+    )
     # while paused nothing is breached even long after the deadline
     assert sla.run(now=local(2026, 3, 20, 10, 0))["breached"] == 0
-    services.resume_case(world.rm, case.pk, now=local(2026, 3, 10, 11, 0), version=ver(case.pk))  # waited 8 working hours
+    services.resume_case(
+        world.rm, case.pk, now=local(2026, 3, 10, 11, 0), version=ver(case.pk)
+    )  # waited 8 working hours
     case.refresh_from_db()
     assert case.paused_at is None
     assert case.paused_seconds == 8 * 3600
@@ -78,13 +83,17 @@ def test_breach_counted_once_and_escalation_one_level_per_interval(make_case, wo
     sla.run(now=local(2026, 3, 11, 10, 5))
     case.refresh_from_db()
     assert case.escalation_level == 1
-    levels = list(SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION).values_list("level", "recipient__username"))
+    levels = list(
+        SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION).values_list("level", "recipient__username")
+    )
     assert levels == [(1, "lead")]
     sla.run(now=local(2026, 3, 11, 16, 0))  # same interval: nothing new
     assert SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION).count() == 1
     # second interval: the next unit up that has a head (支行 S1, branch manager)
     sla.run(now=local(2026, 3, 12, 10, 5))
-    levels = list(SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION).values_list("level", "recipient__username"))
+    levels = list(
+        SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION).values_list("level", "recipient__username")
+    )
     assert levels == [(1, "lead"), (2, "manager")]
     # further intervals: the top is reached, it stops there
     sla.run(now=local(2026, 3, 20, 10, 5))
@@ -98,8 +107,11 @@ def test_breach_counted_once_and_escalation_one_level_per_interval(make_case, wo
 def test_escalation_catches_up_one_level_per_elapsed_interval(make_case, world):
     case = make_case(now=local(2026, 3, 9, 10, 0))
     sla.run(now=local(2026, 3, 12, 10, 5))  # two full intervals after the ack deadline at once
-    esc = list(SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION, milestone="ack")
-               .values_list("level", flat=True))
+    esc = list(
+        SlaEvent.objects.filter(case=case, kind=SlaEventKind.ESCALATION, milestone="ack").values_list(
+            "level", flat=True
+        )
+    )
     assert esc == [1, 2]
 
 

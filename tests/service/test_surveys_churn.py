@@ -1,4 +1,5 @@
 """Satisfaction surveys and index, churn rates against targets, watch list (SPEC §5), on hand-made data."""
+
 import io
 from datetime import date
 from decimal import Decimal
@@ -23,7 +24,7 @@ def template(defaults):
 
 def _answers(tpl, *scores):
     qs = [q for q in tpl.questions.all() if q.kind == "score"]
-    return {q.pk: s for q, s in zip(qs, scores)}
+    return {q.pk: s for q, s in zip(qs, scores, strict=False)}
 
 
 def test_response_score_is_weighted_and_scaled(template):
@@ -93,9 +94,15 @@ def test_import_is_all_or_nothing(template, world, make_customer):
 @pytest.fixture
 def tiers(db):
     rs = TierRuleSet.objects.create(code="svc_test", name="测试分层", is_active=False)
-    return {code: Tier.objects.create(rule_set=rs, code=code, name=name, rank=rank, threshold=Decimal(th))
-            for code, name, rank, th in [("pb", "私人银行", 4, "5000000"), ("diamond", "钻石", 3, "2000000"),
-                                         ("gold", "金卡", 2, "1000000"), ("wealth", "财富", 1, "500000")]}
+    return {
+        code: Tier.objects.create(rule_set=rs, code=code, name=name, rank=rank, threshold=Decimal(th))
+        for code, name, rank, th in [
+            ("pb", "私人银行", 4, "5000000"),
+            ("diamond", "钻石", 3, "2000000"),
+            ("gold", "金卡", 2, "1000000"),
+            ("wealth", "财富", 1, "500000"),
+        ]
+    }
 
 
 def _set_stage(actor, customer, stage):
@@ -116,11 +123,15 @@ def test_churn_rate_per_tier_against_targets(world, make_customer, tiers, defaul
     assert ChurnTarget.objects.get(tier=tiers["pb"]).max_rate == Decimal("2.00")
     assert ChurnTarget.objects.get(tier__isnull=True).max_rate == Decimal("3.50")
     # gold: 40 customers, 1 lost this year -> 1 / 40 = 2.5 % (< 3.5 %, ok)
-    gold = [make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.ACTIVE, aum=Decimal("1200000"))
-            for _ in range(40)]
+    gold = [
+        make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.ACTIVE, aum=Decimal("1200000"))
+        for _ in range(40)
+    ]
     # private banking: 20 customers, 1 lost -> 5 % (>= 2 %, not ok)
-    pb = [make_customer(world.rm, world.t1, tier=tiers["pb"], stage=Stage.ACTIVE, aum=Decimal("6000000"))
-          for _ in range(20)]
+    pb = [
+        make_customer(world.rm, world.t1, tier=tiers["pb"], stage=Stage.ACTIVE, aum=Decimal("6000000"))
+        for _ in range(20)
+    ]
     for c in (gold[0], pb[0]):
         _set_stage(world.rm, c, Stage.LOST)  # stage_changed records the churn today
     ev = ChurnEvent.objects.get(customer=gold[0])
@@ -163,8 +174,9 @@ def test_watch_list_actions_and_scope(world, make_customer, defaults):
     entry = churn.add_to_watch(world.lead, customer_id=c.pk, reason="manual", note="大额资金转出")
     with pytest.raises(ValidationError):
         churn.add_to_watch(world.lead, customer_id=c.pk)
-    action = churn.add_retention_action(world.lead, entry.pk, kind="visit", description="行领导陪同拜访",
-                                        due_on=date(2026, 7, 1))
+    action = churn.add_retention_action(
+        world.lead, entry.pk, kind="visit", description="行领导陪同拜访", due_on=date(2026, 7, 1)
+    )
     assert action.assigned_to == world.rm
     churn.complete_action(world.rm, action.pk, result="客户同意续存")
     entry.refresh_from_db()  # the new action moved its version on

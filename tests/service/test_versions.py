@@ -2,6 +2,7 @@
 of a case, the quality feedback form, a survey response and a watch entry require the version the
 client read (missing: 422 on `version`), a stale one answers 409, and nothing is written; the pages
 show a clear error instead of overwriting."""
+
 import pytest
 from django.db.models import F
 from django.forms.models import model_to_dict
@@ -67,8 +68,9 @@ def test_a_current_version_goes_through(api_client, world, make_case):
     case = make_case()
     api = api_client(world.rm)
     current = _check(api, f"/api/service/cases/{case.pk}/accept", {"note": "已受理"}, case)
-    r = api.post(f"/api/service/cases/{case.pk}/accept", {"note": "已受理", "version": current},
-                 content_type="application/json")
+    r = api.post(
+        f"/api/service/cases/{case.pk}/accept", {"note": "已受理", "version": current}, content_type="application/json"
+    )
     assert r.status_code == 200 and r.json()["status"] == "accepted" and r.json()["version"] == current + 1
 
 
@@ -100,8 +102,11 @@ def test_survey_answers_require_a_current_version(api_client, world, make_custom
     api = api_client(world.rm)
     current = _check(api, f"/api/service/surveys/responses/{resp.pk}", {"answers": answers}, resp)
     assert not resp.answers.exists()
-    r = api.post(f"/api/service/surveys/responses/{resp.pk}", {"answers": answers, "version": current},
-                 content_type="application/json")
+    r = api.post(
+        f"/api/service/surveys/responses/{resp.pk}",
+        {"answers": answers, "version": current},
+        content_type="application/json",
+    )
     assert r.status_code == 200 and r.json()["version"] == current + 1
 
 
@@ -111,8 +116,11 @@ def test_watch_close_requires_a_current_version(api_client, world, make_customer
     api = api_client(world.rm)
     current = _check(api, f"/api/service/churn/watch/{entry.pk}/close", {"status": "retained"}, entry)
     assert WatchEntry.objects.get(pk=entry.pk).status == "open"
-    r = api.post(f"/api/service/churn/watch/{entry.pk}/close", {"status": "retained", "version": current},
-                 content_type="application/json")
+    r = api.post(
+        f"/api/service/churn/watch/{entry.pk}/close",
+        {"status": "retained", "version": current},
+        content_type="application/json",
+    )
     assert r.status_code == 200 and r.json()["status"] == "retained"
 
 
@@ -125,8 +133,9 @@ def test_pages_say_when_the_version_is_missing_or_stale(client, world, make_case
     assert r.status_code == 422 and 'data-testid="stale"' in r.content.decode()
     assert Case.objects.get(pk=case.pk).status == "registered"
     entry = churn.add_to_watch(world.lead, customer_id=make_customer(world.rm, world.t1).pk)
-    r = client.post(f"/service/churn/watch/{entry.pk}/", {"op": "close", "status": "retained",
-                                                          "version": entry.version + 1})
+    r = client.post(
+        f"/service/churn/watch/{entry.pk}/", {"op": "close", "status": "retained", "version": entry.version + 1}
+    )
     assert r.status_code == 422 and "已被他人修改" in r.content.decode()
     assert WatchEntry.objects.get(pk=entry.pk).status == "open"
     tpl = SurveyTemplate.objects.get(name__startswith="客户满意度调查")

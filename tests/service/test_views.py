@@ -1,5 +1,6 @@
 """Pages (SPEC §5): register form with field errors, detail page per state, action forms, the
 feedback sheet, reports, home panels and the 360° slot."""
+
 import pytest
 
 from rmdesk.service import services
@@ -15,13 +16,32 @@ def test_register_page_validates_and_creates(client, world, make_customer, defau
     client.force_login(world.rm)
     r = client.get(f"/service/new/?customer={c.pk}")
     assert r.status_code == 200 and c.customer_no in r.content.decode()
-    r = client.post("/service/new/", {"customer": "不存在的客户", "kind": "complaint", "channel": "branch",
-                                      "category": defaults.pk, "severity": "normal", "title": "", "description": "x"})
+    r = client.post(
+        "/service/new/",
+        {
+            "customer": "不存在的客户",
+            "kind": "complaint",
+            "channel": "branch",
+            "category": defaults.pk,
+            "severity": "normal",
+            "title": "",
+            "description": "x",
+        },
+    )
     body = r.content.decode()
     assert r.status_code == 200 and "客户不存在或不在您的管辖范围内" in body and "这个字段是必填项" in body
-    r = client.post("/service/new/", {"customer": "王建华", "kind": "complaint", "channel": "branch",
-                                      "category": defaults.pk, "severity": "normal", "title": "收费争议",
-                                      "description": "客户认为多收了手续费"})
+    r = client.post(
+        "/service/new/",
+        {
+            "customer": "王建华",
+            "kind": "complaint",
+            "channel": "branch",
+            "category": defaults.pk,
+            "severity": "normal",
+            "title": "收费争议",
+            "description": "客户认为多收了手续费",
+        },
+    )
     case = Case.objects.get()
     assert r.status_code == 302 and r.url == f"/service/{case.pk}/"
     assert case.customer == c and case.owner == world.rm
@@ -62,7 +82,9 @@ def test_every_state_renders(client, world, make_case):
         lambda: services.propose_plan(world.rm, case.pk, plan="方案", version=ver(case.pk)),
         lambda: services.decide_plan(world.lead, case.pk, approve=True, version=ver(case.pk)),
         lambda: services.implement_plan(world.rm, case.pk, result="结果", version=ver(case.pk)),
-        lambda: services.record_follow_up(world.rm, case.pk, customer_confirmed=True, satisfaction=5, version=ver(case.pk)),
+        lambda: services.record_follow_up(
+            world.rm, case.pk, customer_confirmed=True, satisfaction=5, version=ver(case.pk)
+        ),
         lambda: services.close_case(world.rm, case.pk, version=ver(case.pk)),
     ]
     for step in [lambda: None, *flow]:
@@ -83,8 +105,9 @@ def test_feedback_sheet_flow(client, world, make_case):
     assert r.status_code == 422
     r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符"})
     assert r.status_code == 422 and "缺少版本号" in r.content.decode()
-    client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符",
-                                                  "version": 0})
+    client.post(
+        f"/service/{case.pk}/feedback/", {"op": "save", "product": "稳盈理财90天", "problem": "收益不符", "version": 0}
+    )
     r = client.post(f"/service/{case.pk}/feedback/", {"op": "save", "product": "x", "problem": "y", "version": 0})
     assert r.status_code == 422 and "已被他人修改" in r.content.decode()  # filled in meanwhile
     client.post(f"/service/{case.pk}/feedback/", {"op": "sign", "signed_name": "王建华", "version": 1})
@@ -102,11 +125,16 @@ def test_reports_home_panels_and_slot(client, world, make_case):
     assert 'data-panel="service_lead"' in home and case.number in home
     assert 'data-testid="service-approvals"' in home  # the panel lists the plans waiting for the lead
     assert 'data-testid="counter-approvals"' in home  # counted by the approval inbox's badge, no counter of its own
-    assert 'counter-service_approvals' not in home
+    assert "counter-service_approvals" not in home
     client.force_login(world.rm)
     assert 'data-panel="service_rm"' in client.get("/").content.decode()
-    for url in ("/service/sla/?group=team", "/service/sla/?group=unit", "/service/surveys/index/?group=team",
-                "/service/churn/?period=quarter", "/service/?status=open&breached=1&q=理财"):
+    for url in (
+        "/service/sla/?group=team",
+        "/service/sla/?group=unit",
+        "/service/surveys/index/?group=team",
+        "/service/churn/?period=quarter",
+        "/service/?status=open&breached=1&q=理财",
+    ):
         assert client.get(url).status_code == 200, url
     from django.test import RequestFactory
 
@@ -117,8 +145,10 @@ def test_reports_home_panels_and_slot(client, world, make_case):
     slots = {s["key"]: s for s in slots_for(request, case.customer)}
     assert [c.pk for c in slots["service"]["context"]["cases"]] == [case.pk]
     request.user = world.rm2
-    assert slots_for(request, case.customer) and not [s for s in slots_for(request, case.customer)
-                                                      if s["key"] == "service"][0]["context"]["cases"]
+    assert (
+        slots_for(request, case.customer)
+        and not [s for s in slots_for(request, case.customer) if s["key"] == "service"][0]["context"]["cases"]
+    )
 
 
 def test_customer_360_page_shows_the_service_slot(client, world, make_case):

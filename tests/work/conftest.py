@@ -1,4 +1,5 @@
 """Fixtures of the work app: tier rule sets of three industries with cadence rules, customers in them."""
+
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -18,14 +19,22 @@ def tiers(db):
         return TierRuleSet.objects.get_or_create(code=code, defaults={"name": name})[0]
 
     def tier(rule_set, code, name, rank, threshold=0):
-        return Tier.objects.get_or_create(rule_set=rule_set, code=code,
-                                          defaults={"name": name, "rank": rank, "threshold": Decimal(threshold)})[0]
+        return Tier.objects.get_or_create(
+            rule_set=rule_set, code=code, defaults={"name": name, "rank": rank, "threshold": Decimal(threshold)}
+        )[0]
 
     def rule(rule_set, tier_code, name, months=0, days=0, soon=5):
         CadenceRule.objects.update_or_create(
-            rule_set_code=rule_set.code, tier_code=tier_code,
-            defaults={"name": name, "interval_months": months, "interval_days": days, "soon_days": soon,
-                      "is_active": True})
+            rule_set_code=rule_set.code,
+            tier_code=tier_code,
+            defaults={
+                "name": name,
+                "interval_months": months,
+                "interval_days": days,
+                "soon_days": soon,
+                "is_active": True,
+            },
+        )
 
     bank, telecom, tobacco = rs("bank", "银行"), rs("telecom", "电信VIP"), rs("tobacco", "烟草零售户")
     t = {

@@ -1,4 +1,5 @@
 """Browser: an RM records a visit and the customer leaves the overdue list (issue #3)."""
+
 import pytest
 
 from tests.browser import login, page  # noqa: F401  (fixture)
@@ -10,8 +11,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, seria
 def test_rm_records_visit_and_customer_leaves_overdue_list(page, world, make_customer, tiers, local_dt):  # noqa: F811
     from rmdesk.work import cadence
 
-    c = make_customer(world.rm, tier=tiers["gold"], created_at=local_dt(2025, 1, 1), name="逾期的李女士",
-                      address="南京市鼓楼区湖南路8号")
+    c = make_customer(
+        world.rm,
+        tier=tiers["gold"],
+        created_at=local_dt(2025, 1, 1),
+        name="逾期的李女士",
+        address="南京市鼓楼区湖南路8号",
+    )
     cadence.recompute_all()
     pg, base = page
     login(pg, base, "rm", PASSWORD)

@@ -1,5 +1,6 @@
 """Contact cadence: rules of three industries, edge days, set-based recompute equals the per-row
 computation, an interaction resets the due date (SPEC §3)."""
+
 from datetime import date
 
 import pytest

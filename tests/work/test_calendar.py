@@ -1,4 +1,5 @@
 """Business calendar: Spring Festival and National Day with 调休, overrides, working time (SPEC §3)."""
+
 from datetime import date, datetime, timedelta
 
 import pytest

@@ -2,6 +2,7 @@
 instead of grouping every cadence row of their subtree. After every kind of change (full recompute,
 interaction, handover, tier change, deletion) they must give exactly the numbers of a direct GROUP BY
 over the visible state rows."""
+
 from collections import Counter
 from datetime import date, timedelta
 
@@ -30,8 +31,7 @@ def _counter_totals():
 
 
 def _direct_totals():
-    rows = (ContactStatus.objects.exclude(status="none").values("a_rm_id", "org_path", "status")
-            .annotate(n=Count("pk")))
+    rows = ContactStatus.objects.exclude(status="none").values("a_rm_id", "org_path", "status").annotate(n=Count("pk"))
     return {(r["a_rm_id"], r["org_path"], r["status"]): r["n"] for r in rows}
 
 
@@ -51,11 +51,13 @@ def assert_counters_match(users):
         assert _as_set(fast, RM_KEYS) == _as_set(direct, RM_KEYS), u.username
         assert len(fast) == len(direct)
         assert [r["overdue"] for r in fast] == sorted((r["overdue"] for r in fast), reverse=True)
-        assert _as_set(cadence.team_summary(u), TEAM_KEYS) == _as_set(cadence.summary_by_team(visible_statuses(u)),
-                                                                      TEAM_KEYS), u.username
+        assert _as_set(cadence.team_summary(u), TEAM_KEYS) == _as_set(
+            cadence.summary_by_team(visible_statuses(u)), TEAM_KEYS
+        ), u.username
         for by in ("a_rm", "org_path"):
-            assert (_as_set(cadence.overdue_counts_for(u, by), (by, "overdue", "name"))
-                    == _as_set(cadence.overdue_counts(visible_statuses(u), by), (by, "overdue", "name"))), (u.username, by)
+            assert _as_set(cadence.overdue_counts_for(u, by), (by, "overdue", "name")) == _as_set(
+                cadence.overdue_counts(visible_statuses(u), by), (by, "overdue", "name")
+            ), (u.username, by)
 
 
 @pytest.fixture
@@ -68,14 +70,20 @@ def book(world, make_customer, tiers, local_dt):
     old = local_dt(2024, 1, 5)
     made = []
     for owner, tier, created, b_rm in [
-        (w.rm, "gold", old, None), (w.rm, "gold", old, None), (w.rm, "platinum", old, w.rm_b),
-        (w.rm_b, "gold", old, None), (w.rm_b, "standard", old, None), (w.rm_t1b, "tob_core", old, None),
-        (w.rm2, "gold", old, w.rm), (w.rm2, "t_silver", old, w.lead_rm), (w.rm2, "diamond", old, None),
+        (w.rm, "gold", old, None),
+        (w.rm, "gold", old, None),
+        (w.rm, "platinum", old, w.rm_b),
+        (w.rm_b, "gold", old, None),
+        (w.rm_b, "standard", old, None),
+        (w.rm_t1b, "tob_core", old, None),
+        (w.rm2, "gold", old, w.rm),
+        (w.rm2, "t_silver", old, w.lead_rm),
+        (w.rm2, "diamond", old, None),
         (w.lead_rm, "gold", old, None),
     ]:
         made.append(make_customer(owner, tier=tiers[tier], created_at=created, b_rm=b_rm))
     # recent contacts: one due today, one soon, one ok
-    for c, days in zip(made[:3], (31, 27, 1)):
+    for c, days in zip(made[:3], (31, 27, 1), strict=True):
         when = timezone.localtime() - timedelta(days=days)
         from rmdesk.work.models import Interaction
 
@@ -110,8 +118,9 @@ def test_counters_follow_a_handover_to_another_team(book):
     c = book.customers[1]
     c.a_rm, c.org_unit, c.org_path = book.rm2, book.t2, book.t2.path
     c.save()
-    customer_signals.customers_handed_over.send(sender=Customer, actor=book.manager, customers=[c],
-                                                from_rm=book.rm, to_rm=book.rm2, notes={})
+    customer_signals.customers_handed_over.send(
+        sender=Customer, actor=book.manager, customers=[c], from_rm=book.rm, to_rm=book.rm2, notes={}
+    )
     assert ContactStatus.objects.get(customer=c).a_rm_id == book.rm2.pk
     assert_counters_match(book.users)
 
@@ -127,8 +136,9 @@ def test_counters_follow_a_tier_change(book, tiers):
     c2 = book.customers[4]  # standard -> diamond: enters them
     c2.tier = tiers["diamond"]
     Customer.objects.filter(pk=c2.pk).update(tier=c2.tier)
-    customer_signals.tier_changed.send(sender=Customer, customer=c2, old_tier=tiers["standard"], new_tier=c2.tier,
-                                       change=None)
+    customer_signals.tier_changed.send(
+        sender=Customer, customer=c2, old_tier=tiers["standard"], new_tier=c2.tier, change=None
+    )
     assert ContactStatus.objects.get(customer=c2).status != "none"
     assert_counters_match(book.users)
 
@@ -161,8 +171,13 @@ def test_customer_page_work_slot_reads_two_queries(world, make_customer, tiers, 
 
     c = make_customer(world.rm, tier=tiers["gold"])
     for i in range(3):
-        Interaction.objects.create(customer=c, kind=InteractionKind.PHONE, occurred_at=timezone.now() - timedelta(days=i),
-                                   recorded_by=world.rm, purpose=f"联系{i}")
+        Interaction.objects.create(
+            customer=c,
+            kind=InteractionKind.PHONE,
+            occurred_at=timezone.now() - timedelta(days=i),
+            recorded_by=world.rm,
+            purpose=f"联系{i}",
+        )
     cadence.recompute_all()
     client.force_login(world.rm)
     with CaptureQueriesContext(connection) as ctx:
@@ -171,8 +186,9 @@ def test_customer_page_work_slot_reads_two_queries(world, make_customer, tiers, 
     body = resp.content.decode()
     assert 'data-testid="slot-interactions"' in body and "联系2" in body
     assert f"/work/appointments/new/?customer={c.pk}" in body  # the RM may record / plan
-    work_sql = [q["sql"] for q in ctx.captured_queries
-                if "work_interaction" in q["sql"] or "work_contactstatus" in q["sql"]]
+    work_sql = [
+        q["sql"] for q in ctx.captured_queries if "work_interaction" in q["sql"] or "work_contactstatus" in q["sql"]
+    ]
     assert len(work_sql) == 2, work_sql
     # the slot itself, given the page's customer (scoped read with `writable`): two queries
     from django.test import RequestFactory
@@ -201,8 +217,17 @@ def test_rebuild_from_scratch_equals_update_of_existing_rows(book):
     """recompute_all writes complete rows on INSERT (last contact, rule, due date, status): the result
     equals the one of updating existing rows, and a second run changes nothing."""
     today = timezone.localdate()
-    fields = ("customer_id", "a_rm_id", "b_rm_id", "org_path", "rule_id", "last_contact_at", "last_contact_on",
-              "next_due_on", "status")
+    fields = (
+        "customer_id",
+        "a_rm_id",
+        "b_rm_id",
+        "org_path",
+        "rule_id",
+        "last_contact_at",
+        "last_contact_on",
+        "next_due_on",
+        "status",
+    )
 
     def snapshot():
         return sorted(ContactStatus.objects.values_list(*fields))
@@ -232,8 +257,9 @@ def test_import_signal_refreshes_only_the_imported_archives(book, make_customer,
     Customer.objects.filter(pk=changed.pk).update(tier=tiers["gold"])
     other = book.customers[5]
     ContactStatus.objects.filter(customer=other).update(status="ok")  # stale on purpose: not in the file
-    customer_signals.customers_imported.send(sender=Customer, actor=book.manager,
-                                             customer_ids=[c.pk for c in new] + [changed.pk])
+    customer_signals.customers_imported.send(
+        sender=Customer, actor=book.manager, customer_ids=[c.pk for c in new] + [changed.pk]
+    )
     assert set(ContactStatus.objects.filter(customer__in=new).values_list("status", flat=True)) == {"overdue"}
     assert not ContactStatus.objects.filter(customer=untouched).exists()
     assert ContactStatus.objects.get(customer=changed).status == "overdue"

@@ -1,5 +1,6 @@
 """Work journals, plans and summaries: due dates by rule and calendar, submit → review → approve or
 return → resubmit, overdue submissions for the supervisor (SPEC §3)."""
+
 from datetime import date
 
 import pytest
@@ -7,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from rmdesk.core.approvals import SelfApprovalError
-from rmdesk.work import services
 from rmdesk.core.models import CalendarOverride, Notification
+from rmdesk.work import services
 from rmdesk.work.models import Journal, JournalTemplate
 from rmdesk.work.periods import due_date, period_bounds
 from rmdesk.work.scope import supervisor_of
@@ -55,7 +56,12 @@ def test_submit_return_resubmit_approve(world):
     with pytest.raises(ValidationError) as exc:
         services.submit_journal(world.rm, j.pk, content={"overall": "整体平稳"}, version=j.version)
     assert "content.problems" in exc.value.message_dict
-    content = {"overall": "整体平稳", "problems": "部分零售户断货", "feedback": "希望增加配送频次", "forecast": "次月增长5%"}
+    content = {
+        "overall": "整体平稳",
+        "problems": "部分零售户断货",
+        "feedback": "希望增加配送频次",
+        "forecast": "次月增长5%",
+    }
     j = services.submit_journal(world.rm, j.pk, content=content, version=j.version)
     assert j.status == "submitted" and j.reviewer == world.lead
     assert Notification.objects.filter(recipient=world.lead, kind="journal.review").count() == 1
@@ -72,8 +78,9 @@ def test_submit_return_resubmit_approve(world):
     j = services.review_journal(world.lead, j.pk, approve=False, comment="问题分析不够具体", version=j.version)
     assert j.status == "returned"
     assert Notification.objects.filter(recipient=world.rm, kind="journal.reviewed").exists()
-    j = services.save_journal(world.rm, j.pk, content={**content, "problems": "三家零售户断货，因配送周期长"},
-                              version=j.version)
+    j = services.save_journal(
+        world.rm, j.pk, content={**content, "problems": "三家零售户断货，因配送周期长"}, version=j.version
+    )
     j = services.submit_journal(world.rm, j.pk, version=j.version)
     j = services.review_journal(world.lead, j.pk, approve=True, comment="同意", version=j.version)
     assert j.status == "approved"
@@ -100,8 +107,14 @@ def test_journal_pages(client, world):
     resp = client.post("/work/journals/", {"template": SALES, "day": "2026-09-10"})
     assert resp.status_code == 302
     j = Journal.objects.get(owner=world.rm)
-    data = {"action": "submit", "version": j.version, "content_overall": "a", "content_problems": "",
-            "content_feedback": "c", "content_forecast": "d"}
+    data = {
+        "action": "submit",
+        "version": j.version,
+        "content_overall": "a",
+        "content_problems": "",
+        "content_feedback": "c",
+        "content_forecast": "d",
+    }
     page = client.post(f"/work/journals/{j.pk}/", data).content.decode()
     assert "请填写“上月所服务客户销售中存在的问题、产生原因及对策措施”" in page
     data["content_problems"] = "b"
@@ -111,8 +124,9 @@ def test_journal_pages(client, world):
     j.refresh_from_db()
     resp = client.post(f"/work/journals/{j.pk}/", {"action": "review", "decision": "return", "comment": "请补充"})
     assert "缺少版本号" in resp.content.decode()  # the page's hidden version field is required
-    resp = client.post(f"/work/journals/{j.pk}/", {"action": "review", "decision": "return", "comment": "请补充",
-                                                   "version": j.version})
+    resp = client.post(
+        f"/work/journals/{j.pk}/", {"action": "review", "decision": "return", "comment": "请补充", "version": j.version}
+    )
     assert resp.status_code == 302
     j.refresh_from_db()
     assert j.status == "returned" and j.review_comment == "请补充"

@@ -1,5 +1,6 @@
 """Product-maturity reminders (SPEC §3 "Reminders"): open holdings with a balance maturing within the
 window are announced once to the customer's A-post RM, and once more on the day itself."""
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -7,11 +8,11 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from rmdesk.core.models import Notification
+from rmdesk.core.notifications import mark_read
 from rmdesk.customers.models import Holding, Product
 from rmdesk.work import reminders
 from rmdesk.work.digest import send_digest
-from rmdesk.core.models import Notification
-from rmdesk.core.notifications import mark_read
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +20,15 @@ TODAY = date(2026, 11, 20)
 
 
 def holding(customer, matures_on, *, balance="500000", closed_on=None, code="DEP-FIX1Y", account="A1"):
-    return Holding.objects.create(customer=customer, product=Product.objects.get(code=code), account_no=account,
-                                  balance=Decimal(balance), opened_on=date(2025, 11, 30), closed_on=closed_on,
-                                  matures_on=matures_on)
+    return Holding.objects.create(
+        customer=customer,
+        product=Product.objects.get(code=code),
+        account_no=account,
+        balance=Decimal(balance),
+        opened_on=date(2025, 11, 30),
+        closed_on=closed_on,
+        matures_on=matures_on,
+    )
 
 
 def maturity_notes():

@@ -1,4 +1,5 @@
 """Notification centre: notify() with dedupe, header counter, centre page, mark-read, API (SPEC §3)."""
+
 import pytest
 
 from rmdesk.core.models import Notification

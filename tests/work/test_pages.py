@@ -1,5 +1,6 @@
 """Pages and shell integration: menu, home panels, calendar views, tasks, 360° slot, signals (SPEC §3)."""
-from datetime import datetime, time, timedelta
+
+from datetime import timedelta
 
 import pytest
 from django.template.loader import render_to_string
@@ -26,7 +27,7 @@ def test_menu_by_role(client, world):
 
 
 def test_home_panels_for_rm_and_lead(client, world, make_customer, tiers, local_dt):
-    c = make_customer(world.rm, tier=tiers["gold"], created_at=local_dt(2025, 1, 1), name="逾期的王先生")
+    make_customer(world.rm, tier=tiers["gold"], created_at=local_dt(2025, 1, 1), name="逾期的王先生")
     cadence.recompute_all()
     client.force_login(world.rm)
     html = client.get("/").content.decode()
@@ -63,18 +64,36 @@ def test_calendar_views(client, world, make_customer):
     for view in ("day", "week", "month"):
         html = client.get(f"/work/appointments/?view={view}&date={d}").content.decode()
         assert f'data-testid="calendar-{view}"' in html and f'data-appointment="{a.pk}"' in html
-    resp = client.post(f"/work/appointments/{a.pk}/", {
-        "action": "save", "subject": "理财面谈（改期）", "start_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "end_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"), "remind_minutes": 30, "version": a.version - 1})
+    resp = client.post(
+        f"/work/appointments/{a.pk}/",
+        {
+            "action": "save",
+            "subject": "理财面谈（改期）",
+            "start_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "end_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+            "remind_minutes": 30,
+            "version": a.version - 1,
+        },
+    )
     assert "该记录已被他人修改" in resp.content.decode()
-    resp = client.post(f"/work/appointments/{a.pk}/", {
-        "action": "save", "subject": "理财面谈（改期）", "start_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "end_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"), "remind_minutes": 30, "version": a.version})
+    resp = client.post(
+        f"/work/appointments/{a.pk}/",
+        {
+            "action": "save",
+            "subject": "理财面谈（改期）",
+            "start_at": (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+            "end_at": (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+            "remind_minutes": 30,
+            "version": a.version,
+        },
+    )
     assert resp.status_code == 302
     a.refresh_from_db()
     assert a.subject == "理财面谈（改期）" and a.version == 2
-    resp = client.post("/work/appointments/new/", {"customer": c.pk, "subject": "", "start_at": "2020-01-01T10:00",
-                                                   "remind_minutes": 60})
+    resp = client.post(
+        "/work/appointments/new/",
+        {"customer": c.pk, "subject": "", "start_at": "2020-01-01T10:00", "remind_minutes": 60},
+    )
     html = resp.content.decode()
     assert "请填写预约事由" in html and "不能预约已经过去的时间" in html
 
@@ -94,8 +113,9 @@ def test_360_slot_lists_interactions(world, make_customer):
     from rmdesk.customers.slots import slots_for
 
     c = make_customer(world.rm)
-    services.record_interaction(world.rm, c.pk, kind="phone", occurred_at=timezone.now() - timedelta(minutes=1),
-                                purpose="电话回访理财到期")
+    services.record_interaction(
+        world.rm, c.pk, kind="phone", occurred_at=timezone.now() - timedelta(minutes=1), purpose="电话回访理财到期"
+    )
     request = RequestFactory().get("/")
     request.user = world.rm
     slot = next(s for s in slots_for(request, c) if s["key"] == "interactions")
@@ -115,8 +135,15 @@ def test_handover_signal_creates_follow_up_tasks(world, make_customer, tiers):
     Customer.objects.filter(pk__in=[a.pk, b.pk]).update(a_rm=world.rm_b)
     a.refresh_from_db()
     b.refresh_from_db()
-    customers_handed_over.send(sender=Customer, actor=world.lead, customers=[a, b], from_rm=world.rm,
-                               to_rm=world.rm_b, notes={a.pk: "客户偏好电话联系"}, handover=None)
+    customers_handed_over.send(
+        sender=Customer,
+        actor=world.lead,
+        customers=[a, b],
+        from_rm=world.rm,
+        to_rm=world.rm_b,
+        notes={a.pk: "客户偏好电话联系"},
+        handover=None,
+    )
     tasks = Task.objects.filter(owner=world.rm_b, source="handover").order_by("customer_id")
     assert [t.customer_id for t in tasks] == [a.pk, b.pk] and tasks[0].detail == "客户偏好电话联系"
     assert ContactStatus.objects.get(customer=a).a_rm_id == world.rm_b.pk

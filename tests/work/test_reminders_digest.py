@@ -1,4 +1,5 @@
 """Reminders, appointment reminders, daily digest e-mail and the periodic command (SPEC §3)."""
+
 from datetime import date, datetime, time, timedelta
 from io import StringIO
 
@@ -7,9 +8,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
+from rmdesk.core.models import Notification
 from rmdesk.work import cadence, reminders, services
 from rmdesk.work.digest import digest_for, send_digests
-from rmdesk.core.models import Notification
 from rmdesk.work.models import Appointment, Task
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +34,12 @@ def test_birthday_and_key_date_reminders_are_deduplicated(world, make_customer):
 def test_appointment_reminder_fires_once_inside_its_window(world, make_customer):
     c = make_customer(world.rm)
     now = timezone.now()
-    soon = services.create_appointment(world.rm, c.pk, subject="面谈", start_at=now + timedelta(minutes=30),
-                                       remind_minutes=60)
-    later = services.create_appointment(world.rm, c.pk, subject="回访", start_at=now + timedelta(hours=5),
-                                        remind_minutes=60)
+    soon = services.create_appointment(
+        world.rm, c.pk, subject="面谈", start_at=now + timedelta(minutes=30), remind_minutes=60
+    )
+    later = services.create_appointment(
+        world.rm, c.pk, subject="回访", start_at=now + timedelta(hours=5), remind_minutes=60
+    )
     assert reminders.appointment_reminders(now) == 1
     assert reminders.appointment_reminders(now) == 0
     n = Notification.objects.get(recipient=world.rm, kind="appointment")
@@ -56,10 +59,22 @@ def test_digest_lists_exactly_the_users_due_items(world, make_customer, tiers, l
     today = timezone.localdate()
     tz = timezone.get_current_timezone()
     at = datetime.combine(today, time(15, 0), tz)
-    appt = Appointment.objects.create(owner=world.rm, org_path=world.t1.path, customer=mine_overdue, subject="面谈",
-                                      start_at=at, end_at=at + timedelta(hours=1))
-    Appointment.objects.create(owner=world.rm2, org_path=world.t2.path, customer=theirs, subject="别人的",
-                               start_at=at, end_at=at + timedelta(hours=1))
+    appt = Appointment.objects.create(
+        owner=world.rm,
+        org_path=world.t1.path,
+        customer=mine_overdue,
+        subject="面谈",
+        start_at=at,
+        end_at=at + timedelta(hours=1),
+    )
+    Appointment.objects.create(
+        owner=world.rm2,
+        org_path=world.t2.path,
+        customer=theirs,
+        subject="别人的",
+        start_at=at,
+        end_at=at + timedelta(hours=1),
+    )
     t_due = Task.objects.create(owner=world.rm, org_path=world.t1.path, title="寄送资料", due_on=today)
     Task.objects.create(owner=world.rm, org_path=world.t1.path, title="下月再办", due_on=today + timedelta(days=30))
     Task.objects.create(owner=world.rm2, org_path=world.t2.path, title="别人的待办", due_on=today)

@@ -1,5 +1,6 @@
 """Weekly visit schedule (客户访问日程表): generation from cadence, appointments and area; edits;
 confirmation; print and PDF; team completion (SPEC §3)."""
+
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -29,13 +30,20 @@ def book(world, make_customer, tiers, local_dt):
         "norule": make_customer(world.rm, tier=tiers["standard"], created_at=old),
         "b_post": make_customer(world.rm_t1b, tier=tiers["gold"], created_at=old, b_rm=world.rm, unit=world.t1b),
         "other": make_customer(world.rm2, tier=tiers["gold"], created_at=old),
-        "appt": make_customer(world.rm, tier=tiers["diamond"], created_at=local_dt(2026, 11, 30), address="南京市江宁区"),
+        "appt": make_customer(
+            world.rm, tier=tiers["diamond"], created_at=local_dt(2026, 11, 30), address="南京市江宁区"
+        ),
     }
     cadence.recompute_all(today=date(2026, 12, 4))
     tz = timezone.get_current_timezone()
-    Appointment.objects.create(owner=world.rm, org_path=world.t1.path, customer=c["appt"], subject="签约",
-                               start_at=datetime.combine(WEEK + timedelta(days=2), time(14, 0), tz),
-                               end_at=datetime.combine(WEEK + timedelta(days=2), time(15, 0), tz))
+    Appointment.objects.create(
+        owner=world.rm,
+        org_path=world.t1.path,
+        customer=c["appt"],
+        subject="签约",
+        start_at=datetime.combine(WEEK + timedelta(days=2), time(14, 0), tz),
+        end_at=datetime.combine(WEEK + timedelta(days=2), time(15, 0), tz),
+    )
     return c
 
 
@@ -106,8 +114,13 @@ def test_editing_and_confirming(world, book):
 
 def test_completion_rate_and_team_view(client, world, book):
     s = services.generate_schedule(world.rm, WEEK)
-    Interaction.objects.create(customer=book["g1"], kind="visit", occurred_at=datetime.combine(
-        WEEK + timedelta(days=1), time(10), timezone.get_current_timezone()), recorded_by=world.rm, purpose="拜访")
+    Interaction.objects.create(
+        customer=book["g1"],
+        kind="visit",
+        occurred_at=datetime.combine(WEEK + timedelta(days=1), time(10), timezone.get_current_timezone()),
+        recorded_by=world.rm,
+        purpose="拜访",
+    )
     assert services.schedule_completion(s) == (1, 4)
     client.force_login(world.lead)
     page = client.get(f"/work/schedule/team/?week={WEEK.isoformat()}").content.decode()

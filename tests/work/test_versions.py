@@ -1,6 +1,7 @@
 """Optimistic locking on every edit of the work app (issue 9, ARCHITECTURE "Concurrency"): every edit
 endpoint requires the version the client read (missing: 422 on `version`), a stale one answers 409,
 and in both cases nothing is written; the pages show a clear error instead of overwriting."""
+
 from datetime import timedelta
 
 import pytest
@@ -34,8 +35,15 @@ def edits(world, make_customer):
     draft = services.open_journal(rm, "daily_summary", timezone.localdate())
     plan = services.open_journal(rm, "daily_plan", timezone.localdate())
     plan = services.submit_journal(rm, plan.pk, content=_filled("daily_plan"), version=plan.version)
-    return {"appointment": appt, "schedule": schedule, "item": item, "journal": draft, "submitted": plan,
-            "customer": c2, "week": week}
+    return {
+        "appointment": appt,
+        "schedule": schedule,
+        "item": item,
+        "journal": draft,
+        "submitted": plan,
+        "customer": c2,
+        "week": week,
+    }
 
 
 def _row(obj):
@@ -45,27 +53,87 @@ def _row(obj):
 
 #: (name, who, method, url, body without the version, the record whose version counts, what must not change)
 EDITS = [
-    ("appointment edit", "rm", "patch", "/api/work/appointments/{appointment.pk}",
-     lambda e: {"subject": "改期面谈"}, "appointment", lambda e: [_row(e["appointment"])]),
-    ("appointment cancel", "rm", "post", "/api/work/appointments/{appointment.pk}/cancel",
-     lambda e: {"reason": "客户出差"}, "appointment", lambda e: [_row(e["appointment"])]),
-    ("schedule add item", "rm", "post", "/api/work/schedules/{schedule.pk}/items",
-     lambda e: {"customer_id": e["customer"].pk, "day": e["week"].isoformat()}, "schedule",
-     lambda e: [_row(e["schedule"]), list(ScheduleItem.objects.values_list("customer_id", "day", "position"))]),
-    ("schedule move item", "rm", "post", "/api/work/schedules/items/{item.pk}/move",
-     lambda e: {"day": (e["week"] + timedelta(days=1)).isoformat()}, "schedule",
-     lambda e: [_row(e["schedule"]), list(ScheduleItem.objects.values_list("customer_id", "day", "position"))]),
-    ("schedule remove item", "rm", "delete", "/api/work/schedules/items/{item.pk}",
-     None, "schedule",
-     lambda e: [_row(e["schedule"]), list(ScheduleItem.objects.values_list("customer_id", "day", "position"))]),
-    ("schedule confirm", "rm", "post", "/api/work/schedules/{schedule.pk}/confirm",
-     lambda e: {}, "schedule", lambda e: [_row(e["schedule"])]),
-    ("journal save", "rm", "put", "/api/work/journals/{journal.pk}",
-     lambda e: {"content": {"done": "拜访3户"}}, "journal", lambda e: [_row(e["journal"])]),
-    ("journal submit", "rm", "post", "/api/work/journals/{journal.pk}/submit",
-     lambda e: {"content": _filled("daily_summary")}, "journal", lambda e: [_row(e["journal"])]),
-    ("journal review", "lead", "post", "/api/work/journals/{submitted.pk}/review",
-     lambda e: {"approve": True, "comment": "同意"}, "submitted", lambda e: [_row(e["submitted"])]),
+    (
+        "appointment edit",
+        "rm",
+        "patch",
+        "/api/work/appointments/{appointment.pk}",
+        lambda e: {"subject": "改期面谈"},
+        "appointment",
+        lambda e: [_row(e["appointment"])],
+    ),
+    (
+        "appointment cancel",
+        "rm",
+        "post",
+        "/api/work/appointments/{appointment.pk}/cancel",
+        lambda e: {"reason": "客户出差"},
+        "appointment",
+        lambda e: [_row(e["appointment"])],
+    ),
+    (
+        "schedule add item",
+        "rm",
+        "post",
+        "/api/work/schedules/{schedule.pk}/items",
+        lambda e: {"customer_id": e["customer"].pk, "day": e["week"].isoformat()},
+        "schedule",
+        lambda e: [_row(e["schedule"]), list(ScheduleItem.objects.values_list("customer_id", "day", "position"))],
+    ),
+    (
+        "schedule move item",
+        "rm",
+        "post",
+        "/api/work/schedules/items/{item.pk}/move",
+        lambda e: {"day": (e["week"] + timedelta(days=1)).isoformat()},
+        "schedule",
+        lambda e: [_row(e["schedule"]), list(ScheduleItem.objects.values_list("customer_id", "day", "position"))],
+    ),
+    (
+        "schedule remove item",
+        "rm",
+        "delete",
+        "/api/work/schedules/items/{item.pk}",
+        None,
+        "schedule",
+        lambda e: [_row(e["schedule"]), list(ScheduleItem.objects.values_list("customer_id", "day", "position"))],
+    ),
+    (
+        "schedule confirm",
+        "rm",
+        "post",
+        "/api/work/schedules/{schedule.pk}/confirm",
+        lambda e: {},
+        "schedule",
+        lambda e: [_row(e["schedule"])],
+    ),
+    (
+        "journal save",
+        "rm",
+        "put",
+        "/api/work/journals/{journal.pk}",
+        lambda e: {"content": {"done": "拜访3户"}},
+        "journal",
+        lambda e: [_row(e["journal"])],
+    ),
+    (
+        "journal submit",
+        "rm",
+        "post",
+        "/api/work/journals/{journal.pk}/submit",
+        lambda e: {"content": _filled("daily_summary")},
+        "journal",
+        lambda e: [_row(e["journal"])],
+    ),
+    (
+        "journal review",
+        "lead",
+        "post",
+        "/api/work/journals/{submitted.pk}/review",
+        lambda e: {"approve": True, "comment": "同意"},
+        "submitted",
+        lambda e: [_row(e["submitted"])],
+    ),
 ]
 
 
@@ -106,8 +174,13 @@ def test_edit_requires_a_current_version(api_client, world, edits, name, who, me
 def test_appointment_page_refuses_a_stale_or_missing_version(client, world, edits):
     appt = edits["appointment"]
     start = timezone.localtime(appt.start_at)
-    form = {"customer": appt.customer_id, "subject": "改期", "start_at": start.strftime("%Y-%m-%dT%H:%M"),
-            "end_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"), "remind_minutes": 30}
+    form = {
+        "customer": appt.customer_id,
+        "subject": "改期",
+        "start_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "end_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "remind_minutes": 30,
+    }
     client.force_login(world.rm)
     page = client.post(f"/work/appointments/{appt.pk}/", form)
     assert page.status_code == 200 and "缺少版本号" in page.content.decode()

@@ -18,6 +18,7 @@
 - an edit of a shared record names the version the user saw; `check_version` refuses a stale one
   with `StaleVersion` (HTTP 409 in the API, a form error in the UI) and nothing is written.
 """
+
 import functools
 
 from django.core.exceptions import ValidationError

@@ -6,6 +6,7 @@ Approval requests and audit events carry business data (titles, payloads, summar
 customers): the administrator, who sees no customer data (SPEC §1), sees only their kind, status,
 dates and people, never the title, payload or summary.
 """
+
 from django.contrib import admin
 
 from .models import ApprovalChain, ApprovalRequest, ApprovalStep, AuditEvent, CalendarOverride
@@ -29,18 +30,33 @@ class ApprovalChainAdmin(admin.ModelAdmin):
         from . import audit
 
         chain = form.instance
-        audit.record(request.user, "core.approval_chain_saved", chain, after={
-            "kind": chain.kind, "active": chain.is_active,
-            "steps": [[s.order, s.name, s.decider, s.levels_up] for s in chain.steps.order_by("order")],
-        })
+        audit.record(
+            request.user,
+            "core.approval_chain_saved",
+            chain,
+            after={
+                "kind": chain.kind,
+                "active": chain.is_active,
+                "steps": [[s.order, s.name, s.decider, s.levels_up] for s in chain.steps.order_by("order")],
+            },
+        )
 
 
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "requested_by", "status", "step_order", "requested_at")
     list_filter = ("status", "kind")
-    fields = ("kind", "status", "chain", "step_order", "round", "requested_by", "requested_at", "decided_by",
-              "decided_at")
+    fields = (
+        "kind",
+        "status",
+        "chain",
+        "step_order",
+        "round",
+        "requested_by",
+        "requested_at",
+        "decided_by",
+        "decided_at",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):

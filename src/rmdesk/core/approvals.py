@@ -14,6 +14,7 @@ scope covers the request's unit). The rules every chain keeps:
 
 Apps register a handler per kind through the hook registry (`register_handler`).
 """
+
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,21 +23,37 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy
 
 from . import audit, calendar, hooks
 from .actions import StaleVersion, check_version
 from .models import (
-    ApprovalChain, ApprovalDecision, ApprovalRequest, ApprovalStatus, ApprovalStep, DecisionKind, StepDecider,
+    ApprovalChain,
+    ApprovalDecision,
+    ApprovalRequest,
+    ApprovalStatus,
+    ApprovalStep,
+    DecisionKind,
+    StepDecider,
 )
 from .notifications import notify_after_commit
 from .roles import SUPERVISORS
 from .scope import paths_q, subtree_units
 
 __all__ = [
-    "SelfApprovalError", "StaleVersion", "register_handler", "choose_chain", "request_approval", "decide",
-    "resubmit", "cancel", "pending_for", "may_decide", "steps_of", "current_step", "ensure_not_self",
+    "SelfApprovalError",
+    "StaleVersion",
+    "register_handler",
+    "choose_chain",
+    "request_approval",
+    "decide",
+    "resubmit",
+    "cancel",
+    "pending_for",
+    "may_decide",
+    "steps_of",
+    "current_step",
+    "ensure_not_self",
 ]
 
 
@@ -50,15 +67,31 @@ def ensure_not_self(maker, checker):
         raise SelfApprovalError(_("不能审批本人提交的申请。"))
 
 
-def register_handler(kind: str, label, *, on_approved=None, on_rejected=None, on_returned=None, may_decide=None,
-                     resubmit_in_inbox: bool = True):
+def register_handler(
+    kind: str,
+    label,
+    *,
+    on_approved=None,
+    on_rejected=None,
+    on_returned=None,
+    may_decide=None,
+    resubmit_in_inbox: bool = True,
+):
     """What happens when a request of `kind` is decided (inside the decision's transaction), and a
     further condition its deciders must meet (e.g. supervising every customer it names).
     `resubmit_in_inbox=False`: a returned request is sent again from its own business page (which
     calls `resubmit`), not from the inbox, because the business record must change first."""
-    return hooks.register(hooks.ApprovalHandler(kind, label, on_approved=on_approved, on_rejected=on_rejected,
-                                                on_returned=on_returned, may_decide=may_decide,
-                                                resubmit_in_inbox=resubmit_in_inbox))
+    return hooks.register(
+        hooks.ApprovalHandler(
+            kind,
+            label,
+            on_approved=on_approved,
+            on_rejected=on_rejected,
+            on_returned=on_returned,
+            may_decide=may_decide,
+            resubmit_in_inbox=resubmit_in_inbox,
+        )
+    )
 
 
 def resubmitted_in_inbox(req: ApprovalRequest) -> bool:
@@ -73,6 +106,7 @@ def kind_label(kind: str):
 
 
 # --- chains and steps --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StepSpec:
@@ -127,6 +161,7 @@ def _due(step: StepSpec, start=None):
 
 
 # --- who may decide ---------------------------------------------------------------------------------
+
 
 def _holds_decider_role(user, decider: str) -> bool:
     if decider == StepDecider.ANY:
@@ -183,8 +218,13 @@ def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
     covered = paths_q("unit__path", units)
     if covered is not None:
         where |= covered
-    qs = (ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).filter(where).exclude(requested_by=user)
-          .select_related("requested_by", "unit", "chain").order_by("-requested_at", "-id"))
+    qs = (
+        ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING)
+        .filter(where)
+        .exclude(requested_by=user)
+        .select_related("requested_by", "unit", "chain")
+        .order_by("-requested_at", "-id")
+    )
     if kind:
         qs = qs.filter(kind=kind)
     return [r for r in qs if may_decide(user, r)]
@@ -213,24 +253,43 @@ def eligible_deciders(req: ApprovalRequest):
 def _announce(req: ApprovalRequest):
     step = current_step(req)
     for user in eligible_deciders(req):
-        notify_after_commit(user, "approval.pending",
-                            _("待审批（%(step)s）：%(title)s") % {"step": step.name, "title": req.title},
-                            url="/org/approvals/", obj=req, due_at=req.step_due_at,
-                            dedupe_key=f"approval:{req.pk}:{req.round}:{req.step_order}")
+        notify_after_commit(
+            user,
+            "approval.pending",
+            _("待审批（%(step)s）：%(title)s") % {"step": step.name, "title": req.title},
+            url="/org/approvals/",
+            obj=req,
+            due_at=req.step_due_at,
+            dedupe_key=f"approval:{req.pk}:{req.round}:{req.step_order}",
+        )
 
 
 # --- the maker's actions ----------------------------------------------------------------------------
+
 
 @transaction.atomic
 def request_approval(maker, kind: str, title: str, payload: dict, *, unit=None, reason: str = "", amount=None):
     """Open a request; nothing changes until the chain's deciders (never the maker) approve it."""
     chain = choose_chain(kind, amount)
-    req = ApprovalRequest(kind=kind, title=title, payload=payload, unit=unit, requested_by=maker, reason=reason,
-                          chain=chain, amount=amount, step_order=1)
+    req = ApprovalRequest(
+        kind=kind,
+        title=title,
+        payload=payload,
+        unit=unit,
+        requested_by=maker,
+        reason=reason,
+        chain=chain,
+        amount=amount,
+        step_order=1,
+    )
     req.step_due_at = _due(steps_of(req)[0])
     req.save()
-    audit.record(maker, "approval.request", req,
-                 after={"kind": kind, "chain": chain.pk if chain else None, "amount": amount, "payload": payload})
+    audit.record(
+        maker,
+        "approval.request",
+        req,
+        after={"kind": kind, "chain": chain.pk if chain else None, "amount": amount, "payload": payload},
+    )
     _announce(req)
     return req
 
@@ -280,6 +339,7 @@ def cancel(maker, request_id: int, *, version: int):
 
 # --- the deciders' action ---------------------------------------------------------------------------
 
+
 @transaction.atomic
 def decide(checker, request_id: int, decision: str, *, opinion: str = "", version: int | None = None):
     """Decide the pending step of a request: approve, reject or return (SPEC §1, §6).
@@ -289,8 +349,12 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
     """
     if decision not in DecisionKind.values:
         raise ValidationError({"decision": [_("审批结论无效。")]})
-    req = (ApprovalRequest.objects.select_for_update(of=("self",)).select_related("unit", "chain")
-           .filter(pk=request_id).first())
+    req = (
+        ApprovalRequest.objects.select_for_update(of=("self",))
+        .select_related("unit", "chain")
+        .filter(pk=request_id)
+        .first()
+    )
     if req is None:
         raise Http404
     if version is not None:
@@ -304,8 +368,16 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
         raise PermissionDenied(_("您无权审批该申请。"))
     step = current_step(req)
     now = timezone.now()
-    ApprovalDecision.objects.create(request=req, round=req.round, step_order=step.order, step_name=str(step.name),
-                                    decided_by=checker, decision=decision, opinion=opinion, decided_at=now)
+    ApprovalDecision.objects.create(
+        request=req,
+        round=req.round,
+        step_order=step.order,
+        step_name=str(step.name),
+        decided_by=checker,
+        decision=decision,
+        opinion=opinion,
+        decided_at=now,
+    )
     handler = hooks.get(hooks.ApprovalHandler, req.kind)
     later = [s for s in steps_of(req) if s.order > step.order]
     finished = decision != DecisionKind.APPROVE or not later
@@ -313,24 +385,37 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
         req.step_order = later[0].order
         req.step_due_at = _due(later[0], now)
     else:
-        req.status = {DecisionKind.APPROVE: ApprovalStatus.APPROVED, DecisionKind.REJECT: ApprovalStatus.REJECTED,
-                      DecisionKind.RETURN: ApprovalStatus.RETURNED}[decision]
+        req.status = {
+            DecisionKind.APPROVE: ApprovalStatus.APPROVED,
+            DecisionKind.REJECT: ApprovalStatus.REJECTED,
+            DecisionKind.RETURN: ApprovalStatus.RETURNED,
+        }[decision]
         req.decided_by, req.decided_at, req.comment = checker, now, opinion
         req.step_due_at = None
     req.version += 1
     req.save()
     if finished and handler is not None:
-        callback = {DecisionKind.APPROVE: handler.on_approved, DecisionKind.REJECT: handler.on_rejected,
-                    DecisionKind.RETURN: handler.on_returned}[decision]
+        callback = {
+            DecisionKind.APPROVE: handler.on_approved,
+            DecisionKind.REJECT: handler.on_rejected,
+            DecisionKind.RETURN: handler.on_returned,
+        }[decision]
         if callback is not None:
             callback(checker, req)
-    audit.record(checker, f"approval.{decision}", req,
-                 after={"step": step.order, "round": req.round, "opinion": opinion, "status": req.status})
+    audit.record(
+        checker,
+        f"approval.{decision}",
+        req,
+        after={"step": step.order, "round": req.round, "opinion": opinion, "status": req.status},
+    )
     if finished:
-        notify_after_commit(req.requested_by, "approval.returned" if decision == DecisionKind.RETURN
-                            else "approval.decided",
-                            _("%(title)s：%(result)s") % {"title": req.title, "result": req.get_status_display()},
-                            url="/org/approvals/", obj=req)
+        notify_after_commit(
+            req.requested_by,
+            "approval.returned" if decision == DecisionKind.RETURN else "approval.decided",
+            _("%(title)s：%(result)s") % {"title": req.title, "result": req.get_status_display()},
+            url="/org/approvals/",
+            obj=req,
+        )
     else:
         _announce(req)
     return req

@@ -3,6 +3,7 @@
 `record()` is called by every service inside the transaction of the business action it audits,
 so an event exists if and only if the action committed.
 """
+
 import contextvars
 import json
 
@@ -63,7 +64,11 @@ def verify_chain(batch_size: int = 5000):
             return checked, None, ""
         for row in rows:
             if row.prev_hash != expected_prev:
-                return checked, row.id, "prev_hash does not match the previous event (an event was deleted or re-linked)"
+                return (
+                    checked,
+                    row.id,
+                    "prev_hash does not match the previous event (an event was deleted or re-linked)",
+                )
             if row.compute_hash() != row.hash:
                 return checked, row.id, "content does not match its hash (the event was altered)"
             expected_prev = row.hash

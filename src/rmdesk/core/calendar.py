@@ -5,6 +5,7 @@ China's public holidays and adjusted working days (调休) come from the maintai
 chinese-calendar; administrators override single days with `CalendarOverride`. Working hours of a
 working day are settings.RMDESK_WORK_HOURS (default 09:00–17:00).
 """
+
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 

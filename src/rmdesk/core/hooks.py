@@ -14,6 +14,7 @@ Each app calls `hooks.register(...)` from its AppConfig.ready(). Kinds:
 
 Registration is idempotent by key: registering the same key again replaces the entry.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -5,6 +5,7 @@ and the business calendar's overrides (§3).
 The audit trail, approval requests, notifications and calendar overrides moved here from the org and
 work apps; they keep their tables (`db_table`), so no row moved.
 """
+
 import hashlib
 import json
 
@@ -25,7 +26,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=60, db_index=True)
@@ -45,6 +51,14 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor", "at"]),
         ]
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("_allow_update", False):
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")
+
     def content(self) -> dict:
         return {
             "at": self.at.isoformat(),
@@ -60,14 +74,6 @@ class AuditEvent(models.Model):
     def compute_hash(self) -> str:
         body = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
         return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.pop("_allow_update", False):
-            raise PermissionError("audit events are append-only")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("audit events are append-only")
 
 
 class ApprovalStatus(models.TextChoices):
@@ -127,8 +133,9 @@ class ApprovalStep(models.Model):
     chain = models.ForeignKey(ApprovalChain, verbose_name=_("审批链"), on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField(_("顺序"))
     name = models.CharField(_("步骤名称"), max_length=50)
-    decider = models.CharField(_("审批角色"), max_length=20, choices=StepDecider.choices,
-                               default=StepDecider.SUPERVISOR)
+    decider = models.CharField(
+        _("审批角色"), max_length=20, choices=StepDecider.choices, default=StepDecider.SUPERVISOR
+    )
     levels_up = models.PositiveSmallIntegerField(_("相对机构层级"), default=0)
     group = models.ForeignKey("auth.Group", verbose_name=_("用户组"), null=True, blank=True, on_delete=models.PROTECT)
     due_hours = models.PositiveIntegerField(_("办理时限（工作小时）"), default=8)
@@ -156,13 +163,18 @@ class ApprovalRequest(models.Model):
     title = models.CharField(_("标题"), max_length=200)
     payload = models.JSONField(_("内容"), default=dict)
     unit = models.ForeignKey("org.OrgUnit", verbose_name=_("机构"), on_delete=models.PROTECT, null=True, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
     reason = models.TextField(_("申请理由"), blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
@@ -193,13 +205,15 @@ class DecisionKind(models.TextChoices):
 class ApprovalDecision(models.Model):
     """One person's decision on one step: opinion, time and person (SPEC §1, §6)."""
 
-    request = models.ForeignKey(ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.CASCADE,
-                                related_name="decisions")
+    request = models.ForeignKey(
+        ApprovalRequest, verbose_name=_("审批申请"), on_delete=models.CASCADE, related_name="decisions"
+    )
     round = models.PositiveSmallIntegerField(_("提交轮次"), default=1)
     step_order = models.PositiveSmallIntegerField(_("步骤"))
     step_name = models.CharField(_("步骤名称"), max_length=50)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT,
-                                   related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), on_delete=models.PROTECT, related_name="+"
+    )
     decision = models.CharField(_("结论"), max_length=10, choices=DecisionKind.choices)
     opinion = models.TextField(_("审批意见"), blank=True)
     decided_at = models.DateTimeField(_("审批时间"), default=timezone.now)
@@ -257,13 +271,6 @@ class Notification(models.Model):
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("摘要发送时间"), null=True, blank=True)
 
-    @property
-    def kind_label(self):
-        """The kind as people read it in the centre (SPEC §3), e.g. 产品到期 for "maturity"."""
-        from .notifications import kind_label
-
-        return kind_label(self.kind)
-
     class Meta:
         db_table = "work_notification"  # moved from the work app with its rows (docs/decisions.md 10)
         verbose_name = _("消息")
@@ -276,6 +283,13 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def kind_label(self):
+        """The kind as people read it in the centre (SPEC §3), e.g. 产品到期 for "maturity"."""
+        from .notifications import kind_label
+
+        return kind_label(self.kind)
 
     @property
     def is_read(self):

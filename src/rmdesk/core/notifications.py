@@ -6,6 +6,7 @@
 Unread notifications are counted in the header; the centre page (`work:notifications`) lists them
 and marks them read; the daily digest e-mail (rmdesk.work.digest) summarises them.
 """
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +16,11 @@ from .models import Notification
 # What the centre calls each kind. Kinds are plain strings; each app registers the labels of its own
 # kinds (`register_kind`) and of its prefix, so unknown ones fall back to their app ("service.xxx"
 # -> 客户服务) and then to 消息.
-_KIND_LABELS: dict[str, object] = {"approval.pending": _("待审批"), "approval.decided": _("审批结果"),
-                                   "approval.returned": _("退回修改")}
+_KIND_LABELS: dict[str, object] = {
+    "approval.pending": _("待审批"),
+    "approval.decided": _("审批结果"),
+    "approval.returned": _("退回修改"),
+}
 _PREFIX_LABELS: dict[str, object] = {"approval": _("审批")}
 
 
@@ -42,8 +46,9 @@ def notify_after_commit(recipient, kind: str, title: str, **kwargs) -> None:
     transaction.on_commit(lambda: notify(recipient, kind, title, **kwargs))
 
 
-def notify(recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None,
-           dedupe_key: str = "") -> Notification:
+def notify(
+    recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None, dedupe_key: str = ""
+) -> Notification:
     """Create a notification for `recipient`; with `dedupe_key`, an unread one with the same key is
     returned instead of creating a second one (SPEC §3 reminders must not pile up)."""
     object_type, object_id = "", ""
@@ -59,8 +64,15 @@ def notify(recipient, kind: str, title: str, *, body: str = "", url: str = "", o
             if existing is not None:
                 return existing
         return Notification.objects.create(
-            recipient=recipient, kind=kind, title=str(title)[:200], body=str(body), url=url,
-            object_type=object_type, object_id=object_id, due_at=due_at, dedupe_key=dedupe_key,
+            recipient=recipient,
+            kind=kind,
+            title=str(title)[:200],
+            body=str(body),
+            url=url,
+            object_type=object_type,
+            object_id=object_id,
+            due_at=due_at,
+            dedupe_key=dedupe_key,
         )
 
 

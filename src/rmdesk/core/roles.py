@@ -1,5 +1,6 @@
 """Role codes and the role groups the apps share (SPEC §1): one place, so a menu item, a page and a
 service agree on who may use them."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

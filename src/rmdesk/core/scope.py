@@ -18,6 +18,7 @@ Public functions: `scope_q`, `visible`, `get_in_scope_or_404`, `annotate_writabl
 `subtree_paths(user, write)` and `covers(user, org_path, write)`. Nothing else in the project
 re-derives "is this unit in my subtree".
 """
+
 from dataclasses import dataclass
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value

@@ -3,6 +3,7 @@
 Customer archives themselves are not in the admin: administrators configure, they see no customer
 data by default (SPEC §1).
 """
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 

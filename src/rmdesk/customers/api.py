@@ -1,6 +1,7 @@
 """REST API of the customer archive under /api/customers (SPEC §2, §12). Same scope, services and
 masking as the pages. Sensitive fields are masked; POST /{id}/reveal returns one in clear (audited).
 The routes parse input and call the services; schemas are in schemas.py."""
+
 import json
 import os
 
@@ -43,19 +44,30 @@ router = Router(tags=["customers"])
 
 
 def _detail(user, pk):
-    return (Customer.objects.select_related("tier").prefetch_related("tags").get(pk=pk))
+    return Customer.objects.select_related("tier").prefetch_related("tags").get(pk=pk)
 
 
 # --- list and detail ----------------------------------------------------------------------------------
+
 
 @router.get("/", response=CustomerList, summary="客户列表（范围内，筛选、搜索、按金融资产排序、键集分页）")
 def list_customers(request, filters: Query[ListFilters]):
     params = filters.dict()
     qs = queries.filtered_customers(request.user, params)
-    page = queries.page_of(qs, cursor=params.get("cursor") or None, limit=params.get("page_size"),
-                           page=params.get("page"), related=("tier",))
-    return {"items": page.items, "next_cursor": page.next_cursor, "page": page.page, "page_size": page.limit,
-            "has_next": page.has_next}
+    page = queries.page_of(
+        qs,
+        cursor=params.get("cursor") or None,
+        limit=params.get("page_size"),
+        page=params.get("page"),
+        related=("tier",),
+    )
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "page": page.page,
+        "page_size": page.limit,
+        "has_next": page.has_next,
+    }
 
 
 @router.post("/", response={201: CreatedOut, 202: CreatedOut}, summary="新建客户（重复时生成冲突）")
@@ -81,10 +93,16 @@ def export_customers(request, filters: Query[ListFilters]):
 
 @router.get("/pool", response=CustomerList, summary="待分配客户池（团队长、分管行长）")
 def pool(request, cursor: str = "", page_size: int = 50):
-    page = queries.page_of(services.pool_customers(request.user), cursor=cursor or None, limit=page_size,
-                           related=("tier",))
-    return {"items": page.items, "next_cursor": page.next_cursor, "page": page.page, "page_size": page.limit,
-            "has_next": page.has_next}
+    page = queries.page_of(
+        services.pool_customers(request.user), cursor=cursor or None, limit=page_size, related=("tier",)
+    )
+    return {
+        "items": page.items,
+        "next_cursor": page.next_cursor,
+        "page": page.page,
+        "page_size": page.limit,
+        "has_next": page.has_next,
+    }
 
 
 @router.get("/tier-rule-sets", response=list[RuleSetOut], summary="分层规则")
@@ -112,8 +130,9 @@ def handover_preview(request, from_rm: int, to_rm: int | None = None):
 
 @router.post("/handover", response={201: ApprovalOut}, summary="提交客户移交申请（待审批）")
 def handover(request, body: HandoverIn):
-    req = services.request_handover(request.user, body.from_rm, body.to_rm, notes=body.notes,
-                                    customer_ids=body.customer_ids, reason=body.reason)
+    req = services.request_handover(
+        request.user, body.from_rm, body.to_rm, notes=body.notes, customer_ids=body.customer_ids, reason=body.reason
+    )
     return 201, req
 
 
@@ -151,8 +170,11 @@ def get_customer(request, customer_id: int):
     return _detail(request.user, customer.pk)
 
 
-@router.patch("/{int:customer_id}", response={200: CreatedOut, 202: CreatedOut, 409: ErrorOut},
-              summary="修改客户（乐观锁：须带 version）")
+@router.patch(
+    "/{int:customer_id}",
+    response={200: CreatedOut, 202: CreatedOut, 409: ErrorOut},
+    summary="修改客户（乐观锁：须带 version）",
+)
 def update_customer(request, customer_id: int, body: CustomerPatch):
     data = body.dict(exclude_unset=True)
     version = data.pop("version")
@@ -176,12 +198,28 @@ def save_holding(request, customer_id: int, body: HoldingIn):
     product = Product.objects.filter(code=body.product_code).first()
     if product is None:
         raise ValidationError({"product_code": [_("产品代码不存在。")]})
-    h = services.save_holding(request.user, customer_id, product=product, balance=body.balance,
-                              account_no=body.account_no, opened_on=body.opened_on, closed_on=body.closed_on,
-                              matures_on=body.matures_on)
-    return 201, HoldingOut(id=h.pk, product_code=product.code, product_name=product.name, category=product.category,
-                           risk_level=product.risk_level, account_no=h.account_no, balance=h.balance,
-                           opened_on=h.opened_on, closed_on=h.closed_on, matures_on=h.matures_on)
+    h = services.save_holding(
+        request.user,
+        customer_id,
+        product=product,
+        balance=body.balance,
+        account_no=body.account_no,
+        opened_on=body.opened_on,
+        closed_on=body.closed_on,
+        matures_on=body.matures_on,
+    )
+    return 201, HoldingOut(
+        id=h.pk,
+        product_code=product.code,
+        product_name=product.name,
+        category=product.category,
+        risk_level=product.risk_level,
+        account_no=h.account_no,
+        balance=h.balance,
+        opened_on=h.opened_on,
+        closed_on=h.closed_on,
+        matures_on=h.matures_on,
+    )
 
 
 @router.post("/{int:customer_id}/notes", response={201: dict}, summary="添加备注")

@@ -18,8 +18,9 @@ class CustomersConfig(AppConfig):
             hooks.MenuItem("customers", _("客户档案"), "customers:list", roles=READERS, order=10),
             hooks.MenuItem("customers_import", _("客户导入"), "customers:import", roles=IMPORT_ROLES, order=11),
             hooks.MenuItem("customers_pool", _("待分配客户"), "customers:pool", roles=SUPERVISORS, order=12),
-            hooks.MenuItem("customers_conflicts", _("冲突处理"), "customers:conflicts",
-                           roles=(*SUPERVISORS, RoleCode.RM), order=13),
+            hooks.MenuItem(
+                "customers_conflicts", _("冲突处理"), "customers:conflicts", roles=(*SUPERVISORS, RoleCode.RM), order=13
+            ),
             hooks.MenuItem("customers_handover", _("客户移交"), "customers:handover", roles=SUPERVISORS, order=14),
             hooks.HomePanel("customers", _home_panel),
             hooks.Counter("customer_conflicts", _conflict_counter),
@@ -38,10 +39,19 @@ def _home_panel(request):
         return None
     mine = Customer.objects.filter(Q(a_rm=user) | Q(b_rm=user), merged_into__isnull=True)
     agg = Customer.objects.filter(a_rm=user, merged_into__isnull=True).aggregate(n=Count("id"), aum=Sum("aum"))
-    changes = list(TierChange.objects.filter(a_rm=user).select_related("customer", "from_tier", "to_tier")
-                   .exclude(direction="initial").order_by("-at", "-id")[:5])
-    return {"key": "customers", "title": _("我的客户"), "template": "customers/panel_home.html", "order": 10,
-            "context": {"a_count": agg["n"] or 0, "aum": agg["aum"] or 0, "all_count": mine.count(), "changes": changes}}
+    changes = list(
+        TierChange.objects.filter(a_rm=user)
+        .select_related("customer", "from_tier", "to_tier")
+        .exclude(direction="initial")
+        .order_by("-at", "-id")[:5]
+    )
+    return {
+        "key": "customers",
+        "title": _("我的客户"),
+        "template": "customers/panel_home.html",
+        "order": 10,
+        "context": {"a_count": agg["n"] or 0, "aum": agg["aum"] or 0, "all_count": mine.count(), "changes": changes},
+    }
 
 
 def _conflict_counter(user):

@@ -3,6 +3,7 @@ Chinese names, contacts, key dates, tier history, an unassigned pool and a few o
 
 Idempotent: skipped when the demo customers (numbers starting "DM") exist. bulk_create throughout.
 """
+
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -39,14 +40,27 @@ STREETS = ["中山路", "湖南路", "汉中路", "北京东路", "龙蟠路", "
 DISTRICTS = ["鼓楼", "玄武", "秦淮", "建邺", "江宁", "栖霞", "雨花台"]
 OCCUPATIONS = ["教师", "医生", "公务员", "企业主", "工程师", "会计", "律师", "个体经营", "退休", "自由职业"]
 TAGS = ["代发工资", "高净值", "养老金", "房贷客户", "理财偏好", "基金定投", "企业主", "跨境需求", "新市民", "银发客户"]
-NEEDS = ["子女教育金规划", "养老规划", "稳健理财", "房贷提前还款咨询", "企业结算优化", "流动资金贷款", "保险保障配置",
-         "外汇及跨境汇款"]
+NEEDS = [
+    "子女教育金规划",
+    "养老规划",
+    "稳健理财",
+    "房贷提前还款咨询",
+    "企业结算优化",
+    "流动资金贷款",
+    "保险保障配置",
+    "外汇及跨境汇款",
+]
 STAGE_W = [("potential", 5), ("intent", 5), ("new", 8), ("active", 60), ("dormant", 13), ("at_risk", 6), ("lost", 3)]
 SOURCE_W = [("self", 30), ("referral", 15), ("campaign", 10), ("walk_in", 25), ("import", 20)]
 # products with a maturity (SPEC §3 product-maturity reminders): term in days, and whether the product
 # renews (the demo shows the current term's maturity, so every few days some fall within the next 30 days)
-TERMS = {"DEP-FIX1Y": (365, True), "DEP-LD3Y": (3 * 365, True), "WM-STABLE": (90, True), "LN-BIZ": (365, True),
-         "LN-MORTGAGE": (20 * 365, False)}
+TERMS = {
+    "DEP-FIX1Y": (365, True),
+    "DEP-LD3Y": (3 * 365, True),
+    "WM-STABLE": (90, True),
+    "LN-BIZ": (365, True),
+    "LN-MORTGAGE": (20 * 365, False),
+}
 
 
 def _matures_on(code, opened, today):
@@ -97,8 +111,12 @@ def build(ctx):
     tiers = list(rule_set.tiers.all()) if rule_set else []
     tiers_by_rank = sorted(tiers, key=lambda t: t.rank)
     products = {p.code: p for p in Product.objects.all()}
-    rms = list(User.objects.filter(roles__code=RoleCode.RM, team__isnull=False, status="active")
-               .select_related("team").order_by("id").distinct())
+    rms = list(
+        User.objects.filter(roles__code=RoleCode.RM, team__isnull=False, status="active")
+        .select_related("team")
+        .order_by("id")
+        .distinct()
+    )
     if not rms:
         ctx.log("customers: no RMs (run the org demo first), skipped")
         return
@@ -132,17 +150,25 @@ def build(ctx):
         kind = CustomerKind.INDIVIDUAL if r < 0.85 else (CustomerKind.CORPORATE if r < 0.97 else CustomerKind.OUTLET)
         n = seq[0] + 1
         mobile = f"1{rng.choice('3589')}{rng.randint(0, 9)}{n:08d}"
-        c = Customer(customer_no=next_no(), kind=kind, a_rm=a_rm, org_unit=unit, org_path=unit.path,
-                     mobile=mobile,
-                     address=f"南京市{rng.choice(DISTRICTS)}区{rng.choice(STREETS)}{rng.randint(1, 300)}号",
-                     stage=_weighted(rng, STAGE_W), source=_weighted(rng, SOURCE_W),
-                     created_at=now - timedelta(days=rng.randint(30, 5 * 365)))
+        c = Customer(
+            customer_no=next_no(),
+            kind=kind,
+            a_rm=a_rm,
+            org_unit=unit,
+            org_path=unit.path,
+            mobile=mobile,
+            address=f"南京市{rng.choice(DISTRICTS)}区{rng.choice(STREETS)}{rng.randint(1, 300)}号",
+            stage=_weighted(rng, STAGE_W),
+            source=_weighted(rng, SOURCE_W),
+            created_at=now - timedelta(days=rng.randint(30, 5 * 365)),
+        )
         if kind == CustomerKind.INDIVIDUAL:
             c.name = person_name(rng)
             born = date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28))
             while True:
-                number = make_resident_id(rng.choice(["320102", "320104", "320106", "320115", "320113"]), born,
-                                          f"{rng.randint(0, 999):03d}")
+                number = make_resident_id(
+                    rng.choice(["320102", "320104", "320106", "320115", "320113"]), born, f"{rng.randint(0, 999):03d}"
+                )
                 if number not in used_ids:
                     used_ids.add(number)
                     break
@@ -177,13 +203,19 @@ def build(ctx):
         customers.append(c)
 
     # holdings: split the AUM over 1-4 asset products, some loans
-    asset_codes = [code for code in ("DEP-CUR", "DEP-FIX1Y", "DEP-LD3Y", "WM-STABLE", "WM-BAL", "FD-BOND",
-                                     "FD-EQUITY", "INS-ANNUITY") if code in products]
+    asset_codes = [
+        code
+        for code in ("DEP-CUR", "DEP-FIX1Y", "DEP-LD3Y", "WM-STABLE", "WM-BAL", "FD-BOND", "FD-EQUITY", "INS-ANNUITY")
+        if code in products
+    ]
     for c in customers:
         picks = rng.sample(asset_codes, rng.randint(1, min(4, len(asset_codes))))
         weights = [rng.random() + 0.1 for _ in picks]
         total_w = sum(weights)
-        parts = [(code, (c._aum * Decimal(str(w / total_w))).quantize(Decimal("0.01"))) for code, w in zip(picks, weights, strict=True)]
+        parts = [
+            (code, (c._aum * Decimal(str(w / total_w))).quantize(Decimal("0.01")))
+            for code, w in zip(picks, weights, strict=True)
+        ]
         c._holdings = list(parts)
         loan = Decimal("0.00")
         if rng.random() < (0.35 if c.kind != CustomerKind.INDIVIDUAL else 0.12):
@@ -199,8 +231,12 @@ def build(ctx):
             c._docs = {"id_copy", "risk_assessment"} if c.kind == CustomerKind.INDIVIDUAL else {"license", "financials"}
             if rng.random() < 0.3:
                 c._docs.pop()
-        c.completeness = completeness_of(c, doc_kinds=c._docs, has_contacts=c.kind == CustomerKind.CORPORATE,
-                                         has_financials=c.kind == CustomerKind.CORPORATE)
+        c.completeness = completeness_of(
+            c,
+            doc_kinds=c._docs,
+            has_contacts=c.kind == CustomerKind.CORPORATE,
+            has_financials=c.kind == CustomerKind.CORPORATE,
+        )
     Customer.objects.bulk_create(customers, batch_size=1000)
     if customers[0].pk is None:  # backends that do not return ids
         by_no = dict(Customer.objects.filter(customer_no__startswith="DM").values_list("customer_no", "id"))
@@ -211,52 +247,128 @@ def build(ctx):
     for c in customers:
         for code, bal in c._holdings:
             opened = c.created_at.date() + timedelta(days=rng.randint(0, 200))
-            holdings.append(Holding(customer_id=c.pk, product=products[code], balance=bal,
-                                    account_no=f"{c.customer_no}-{code}", opened_on=opened,
-                                    matures_on=_matures_on(code, opened, today)))
+            holdings.append(
+                Holding(
+                    customer_id=c.pk,
+                    product=products[code],
+                    balance=bal,
+                    account_no=f"{c.customer_no}-{code}",
+                    opened_on=opened,
+                    matures_on=_matures_on(code, opened, today),
+                )
+            )
         owners.append(OwnershipChange(customer_id=c.pk, kind="create", to_a=c.a_rm, at=c.created_at))
         if c.tier is not None:
             # tier history: first tier at opening, then a move or two, ending at the current tier
             start = c.tier
             if rng.random() < 0.25 and len(tiers_by_rank) > 1:
                 i = tiers_by_rank.index(c.tier)
-                start = tiers_by_rank[max(0, i - 1)] if rng.random() < 0.7 else tiers_by_rank[min(len(tiers_by_rank) - 1, i + 1)]
-            changes.append(TierChange(customer_id=c.pk, to_tier=start, direction="initial", at=c.created_at,
-                                      reason="建档定级", a_rm=c.a_rm, org_path=c.org_path))
+                start = (
+                    tiers_by_rank[max(0, i - 1)]
+                    if rng.random() < 0.7
+                    else tiers_by_rank[min(len(tiers_by_rank) - 1, i + 1)]
+                )
+            changes.append(
+                TierChange(
+                    customer_id=c.pk,
+                    to_tier=start,
+                    direction="initial",
+                    at=c.created_at,
+                    reason="建档定级",
+                    a_rm=c.a_rm,
+                    org_path=c.org_path,
+                )
+            )
             if start != c.tier:
-                changes.append(TierChange(
-                    customer_id=c.pk, from_tier=start, to_tier=c.tier,
-                    direction="up" if c.tier.rank > start.rank else "down",
-                    at=now - timedelta(days=rng.randint(1, 120)), reason="资产变动",
-                    metric_value=c.aum, a_rm=c.a_rm, org_path=c.org_path))
+                changes.append(
+                    TierChange(
+                        customer_id=c.pk,
+                        from_tier=start,
+                        to_tier=c.tier,
+                        direction="up" if c.tier.rank > start.rank else "down",
+                        at=now - timedelta(days=rng.randint(1, 120)),
+                        reason="资产变动",
+                        metric_value=c.aum,
+                        a_rm=c.a_rm,
+                        org_path=c.org_path,
+                    )
+                )
         if c.birth_date:
-            dates.append(KeyDate(customer_id=c.pk, kind=KeyDateKind.BIRTHDAY, label="生日", date=c.birth_date,
-                                 month=c.birth_date.month, day=c.birth_date.day))
+            dates.append(
+                KeyDate(
+                    customer_id=c.pk,
+                    kind=KeyDateKind.BIRTHDAY,
+                    label="生日",
+                    date=c.birth_date,
+                    month=c.birth_date.month,
+                    day=c.birth_date.day,
+                )
+            )
         if c.founded_on:
-            dates.append(KeyDate(customer_id=c.pk, kind=KeyDateKind.FOUNDING, label="成立纪念日", date=c.founded_on,
-                                 month=c.founded_on.month, day=c.founded_on.day))
+            dates.append(
+                KeyDate(
+                    customer_id=c.pk,
+                    kind=KeyDateKind.FOUNDING,
+                    label="成立纪念日",
+                    date=c.founded_on,
+                    month=c.founded_on.month,
+                    day=c.founded_on.day,
+                )
+            )
         for kind in c._docs:
             docs.append(Document(customer_id=c.pk, kind=kind))
         if c.kind == CustomerKind.CORPORATE:
             for role in (ContactRole.DECISION_MAKER, ContactRole.FINANCE, ContactRole.INFLUENCER)[: rng.randint(1, 3)]:
-                contacts.append(Contact(customer_id=c.pk, name=person_name(rng), role=role,
-                                        title={"decision_maker": "总经理", "finance": "财务总监"}.get(role, "采购经理"),
-                                        mobile=f"137{rng.randint(0, 99999999):08d}",
-                                        is_primary=role == ContactRole.DECISION_MAKER))
+                contacts.append(
+                    Contact(
+                        customer_id=c.pk,
+                        name=person_name(rng),
+                        role=role,
+                        title={"decision_maker": "总经理", "finance": "财务总监"}.get(role, "采购经理"),
+                        mobile=f"137{rng.randint(0, 99999999):08d}",
+                        is_primary=role == ContactRole.DECISION_MAKER,
+                    )
+                )
             for year in (today.year - 2, today.year - 1):
                 assets = Decimal(rng.randint(500, 50000) * 10000)
-                fins.append(FinancialYear(customer_id=c.pk, year=year, assets=assets,
-                                          liabilities=(assets * Decimal(str(rng.uniform(0.2, 0.85)))).quantize(Decimal("0.01")),
-                                          revenue=(assets * Decimal(str(rng.uniform(0.3, 1.5)))).quantize(Decimal("0.01"))))
+                fins.append(
+                    FinancialYear(
+                        customer_id=c.pk,
+                        year=year,
+                        assets=assets,
+                        liabilities=(assets * Decimal(str(rng.uniform(0.2, 0.85)))).quantize(Decimal("0.01")),
+                        revenue=(assets * Decimal(str(rng.uniform(0.3, 1.5)))).quantize(Decimal("0.01")),
+                    )
+                )
         if rng.random() < 0.15:
-            needs.append(Need(customer_id=c.pk, text=rng.choice(NEEDS), created_by=c.a_rm,
-                              created_at=now - timedelta(days=rng.randint(1, 300))))
+            needs.append(
+                Need(
+                    customer_id=c.pk,
+                    text=rng.choice(NEEDS),
+                    created_by=c.a_rm,
+                    created_at=now - timedelta(days=rng.randint(1, 300)),
+                )
+            )
         if rng.random() < 0.08:
-            notes.append(Note(customer_id=c.pk, text="客户偏好电话联系，工作日下午方便。", created_by=c.a_rm,
-                              created_at=now - timedelta(days=rng.randint(1, 300))))
-    for model, rows in ((Holding, holdings), (TierChange, changes), (KeyDate, dates), (Document, docs),
-                        (Contact, contacts), (FinancialYear, fins), (OwnershipChange, owners), (Need, needs),
-                        (Note, notes)):
+            notes.append(
+                Note(
+                    customer_id=c.pk,
+                    text="客户偏好电话联系，工作日下午方便。",
+                    created_by=c.a_rm,
+                    created_at=now - timedelta(days=rng.randint(1, 300)),
+                )
+            )
+    for model, rows in (
+        (Holding, holdings),
+        (TierChange, changes),
+        (KeyDate, dates),
+        (Document, docs),
+        (Contact, contacts),
+        (FinancialYear, fins),
+        (OwnershipChange, owners),
+        (Need, needs),
+        (Note, notes),
+    ):
         model.objects.bulk_create(rows, batch_size=2000)
 
     tags = [Tag.objects.get_or_create(name=n)[0] for n in TAGS]
@@ -270,21 +382,41 @@ def build(ctx):
     # a few open conflicts: RMs of neighbouring teams claiming customers already on file in the same sub-branch
     conflicts = []
     named_mid = next((rm for rm in rms if rm.username == "rm_mid"), rms[0])
-    branch_path = named_mid.team.path[: -named_mid.team.steplen * 2] if named_mid.team.depth > 2 else named_mid.team.path
+    branch_path = (
+        named_mid.team.path[: -named_mid.team.steplen * 2] if named_mid.team.depth > 2 else named_mid.team.path
+    )
     local_rms = [rm for rm in rms if rm.team.path.startswith(branch_path)]
-    targets = [c for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.a_rm is not None
-               and c.org_path.startswith(branch_path)]
+    targets = [
+        c
+        for c in customers
+        if c.kind == CustomerKind.INDIVIDUAL and c.a_rm is not None and c.org_path.startswith(branch_path)
+    ]
     for claimant in [named_mid] + local_rms[:9]:
-        candidates = [c for c in targets if c.a_rm.team_id != claimant.team_id] or \
-            [c for c in targets if c.a_rm_id != claimant.pk]
+        candidates = [c for c in targets if c.a_rm.team_id != claimant.team_id] or [
+            c for c in targets if c.a_rm_id != claimant.pk
+        ]
         if not candidates:
             continue
         c = rng.choice(candidates)
-        conflicts.append(Conflict(existing_id=c.pk, match_field="id_number", match_value=c.id_number,
-                                  source="create", claimant=claimant, org_path=c.org_path,
-                                  claimant_path=claimant.team.path,
-                                  proposed={"name": c.name, "id_number": c.id_number, "mobile": c.mobile,
-                                            "occupation": rng.choice(OCCUPATIONS)}))
+        conflicts.append(
+            Conflict(
+                existing_id=c.pk,
+                match_field="id_number",
+                match_value=c.id_number,
+                source="create",
+                claimant=claimant,
+                org_path=c.org_path,
+                claimant_path=claimant.team.path,
+                proposed={
+                    "name": c.name,
+                    "id_number": c.id_number,
+                    "mobile": c.mobile,
+                    "occupation": rng.choice(OCCUPATIONS),
+                },
+            )
+        )
     Conflict.objects.bulk_create(conflicts)
-    ctx.log(f"customers: {len(customers)} customers ({pool_n} in the unassigned pool), {len(holdings)} holdings, "
-            f"{len(changes)} tier changes, {len(conflicts)} open conflicts")
+    ctx.log(
+        f"customers: {len(customers)} customers ({pool_n} in the unassigned pool), {len(holdings)} holdings, "
+        f"{len(changes)} tier changes, {len(conflicts)} open conflicts"
+    )

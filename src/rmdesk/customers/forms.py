@@ -1,5 +1,6 @@
 """Forms of the customer archive pages (validation of substance is in services.clean_customer_data;
 limits shared with the API are the services' validators)."""
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -16,11 +17,41 @@ from .models import (
     RelationKind,
 )
 
-INDIVIDUAL_FIELDS = ["name", "gender", "birth_date", "id_type", "id_number", "mobile", "email", "address",
-                     "occupation", "employer", "annual_income", "risk_tolerance", "family", "hobbies", "preferences"]
-CORPORATE_FIELDS = ["name", "credit_code", "industry", "legal_rep", "registered_capital", "founded_on", "mobile",
-                    "email", "address", "is_key_account", "ka_volume", "ka_margin", "ka_growth", "ka_wallet_share",
-                    "ka_credit_standing", "ka_payment_days"]
+INDIVIDUAL_FIELDS = [
+    "name",
+    "gender",
+    "birth_date",
+    "id_type",
+    "id_number",
+    "mobile",
+    "email",
+    "address",
+    "occupation",
+    "employer",
+    "annual_income",
+    "risk_tolerance",
+    "family",
+    "hobbies",
+    "preferences",
+]
+CORPORATE_FIELDS = [
+    "name",
+    "credit_code",
+    "industry",
+    "legal_rep",
+    "registered_capital",
+    "founded_on",
+    "mobile",
+    "email",
+    "address",
+    "is_key_account",
+    "ka_volume",
+    "ka_margin",
+    "ka_growth",
+    "ka_wallet_share",
+    "ka_credit_standing",
+    "ka_payment_days",
+]
 OUTLET_FIELDS = ["name", "credit_code", "legal_rep", "industry", "mobile", "address", "founded_on"]
 COMMON_FIELDS = ["source", "stage"]
 FIELDS_BY_KIND = {
@@ -35,9 +66,11 @@ class CustomerForm(forms.ModelForm):
 
     tags = forms.CharField(label=_("标签"), required=False, help_text=_("多个标签用逗号分隔"))
     # the version the edit was made on (optimistic locking): required when editing, unused when creating
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False,
-                                 error_messages={"required": _("缺少版本号，请刷新后重试。"),
-                                                 "invalid": _("版本号无效。")})
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"required": _("缺少版本号，请刷新后重试。"), "invalid": _("版本号无效。")},
+    )
 
     class Meta:
         model = Customer
@@ -89,22 +122,29 @@ def _ph(text):
 
 
 class NeedForm(forms.Form):
-    category = forms.ChoiceField(label=_("需求类别"), choices=[("", "—")] + list(ProductCategory.choices), required=False)
+    category = forms.ChoiceField(
+        label=_("需求类别"), choices=[("", "—")] + list(ProductCategory.choices), required=False
+    )
     text = forms.CharField(label=_("需求内容"), max_length=300, widget=forms.TextInput(attrs=_ph(_("需求内容"))))
 
 
 class ContactForm(forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=50, widget=forms.TextInput(attrs=_ph(_("姓名"))))
-    title = forms.CharField(label=_("职务"), max_length=50, required=False, widget=forms.TextInput(attrs=_ph(_("职务"))))
+    title = forms.CharField(
+        label=_("职务"), max_length=50, required=False, widget=forms.TextInput(attrs=_ph(_("职务")))
+    )
     role = forms.ChoiceField(label=_("角色"), choices=ContactRole.choices)
-    mobile = forms.CharField(label=_("手机号码"), max_length=20, required=False,
-                             widget=forms.TextInput(attrs=_ph(_("手机号码"))))
+    mobile = forms.CharField(
+        label=_("手机号码"), max_length=20, required=False, widget=forms.TextInput(attrs=_ph(_("手机号码")))
+    )
 
 
 class KeyDateForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=KeyDateKind.choices)
     date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    label = forms.CharField(label=_("说明"), max_length=60, required=False, widget=forms.TextInput(attrs=_ph(_("说明"))))
+    label = forms.CharField(
+        label=_("说明"), max_length=60, required=False, widget=forms.TextInput(attrs=_ph(_("说明")))
+    )
 
 
 class ImportForm(forms.Form):
@@ -150,11 +190,14 @@ class HandoverForm(forms.Form):
 
 class HoldingForm(forms.Form):
     product = forms.ModelChoiceField(label=_("产品"), queryset=Product.objects.filter(is_active=True))
-    account_no = forms.CharField(label=_("账号"), max_length=40, required=False, widget=forms.TextInput(attrs=_ph(_("账号"))))
+    account_no = forms.CharField(
+        label=_("账号"), max_length=40, required=False, widget=forms.TextInput(attrs=_ph(_("账号")))
+    )
     balance = forms.CharField(label=_("余额"), widget=forms.TextInput(attrs=_ph(_("余额"))))
     closed_on = forms.DateField(label=_("销户日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    matures_on = forms.DateField(label=_("到期日"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date", "title": _("到期日")}))
+    matures_on = forms.DateField(
+        label=_("到期日"), required=False, widget=forms.DateInput(attrs={"type": "date", "title": _("到期日")})
+    )
 
 
 class FinancialYearForm(forms.Form):
@@ -170,5 +213,7 @@ class DocumentForm(forms.Form):
 
 
 class RelatedForm(forms.Form):
-    related_no = forms.CharField(label=_("关联客户号"), max_length=32, widget=forms.TextInput(attrs=_ph(_("关联客户号"))))
+    related_no = forms.CharField(
+        label=_("关联客户号"), max_length=32, widget=forms.TextInput(attrs=_ph(_("关联客户号")))
+    )
     kind = forms.ChoiceField(label=_("关联关系"), choices=RelationKind.choices)

@@ -6,6 +6,7 @@ by the external customer number (客户号), so importing the same file twice ch
 second time. A row whose ID number, credit code or mobile belongs to another archive opens a
 conflict for the supervisor instead of a duplicate archive.
 """
+
 import csv
 import io
 import tempfile
@@ -44,19 +45,44 @@ from .protection import mask
 from .scope import visible_customers
 
 CUSTOMER_COLUMNS = [
-    ("customer_no", "客户号"), ("kind", "客户类型"), ("name", "客户名称"), ("id_number", "证件号码"),
-    ("mobile", "手机号码"), ("credit_code", "统一社会信用代码"), ("gender", "性别"), ("birth_date", "出生日期"),
-    ("address", "地址"), ("occupation", "职业"), ("employer", "工作单位"), ("annual_income", "年收入"),
-    ("risk_tolerance", "风险承受能力"), ("industry", "行业"), ("legal_rep", "法定代表人"),
-    ("registered_capital", "注册资本"), ("stage", "生命周期阶段"), ("source", "客户来源"),
-    ("a_rm_no", "主办客户经理工号"), ("org_unit_code", "归属机构代码"), ("tags", "标签"),
+    ("customer_no", "客户号"),
+    ("kind", "客户类型"),
+    ("name", "客户名称"),
+    ("id_number", "证件号码"),
+    ("mobile", "手机号码"),
+    ("credit_code", "统一社会信用代码"),
+    ("gender", "性别"),
+    ("birth_date", "出生日期"),
+    ("address", "地址"),
+    ("occupation", "职业"),
+    ("employer", "工作单位"),
+    ("annual_income", "年收入"),
+    ("risk_tolerance", "风险承受能力"),
+    ("industry", "行业"),
+    ("legal_rep", "法定代表人"),
+    ("registered_capital", "注册资本"),
+    ("stage", "生命周期阶段"),
+    ("source", "客户来源"),
+    ("a_rm_no", "主办客户经理工号"),
+    ("org_unit_code", "归属机构代码"),
+    ("tags", "标签"),
 ]
 HOLDING_COLUMNS = [
-    ("customer_no", "客户号"), ("product_code", "产品代码"), ("account_no", "账号"), ("balance", "余额"),
-    ("opened_on", "开户日期"), ("closed_on", "销户日期"), ("matures_on", "到期日"),
+    ("customer_no", "客户号"),
+    ("product_code", "产品代码"),
+    ("account_no", "账号"),
+    ("balance", "余额"),
+    ("opened_on", "开户日期"),
+    ("closed_on", "销户日期"),
+    ("matures_on", "到期日"),
 ]
-KIND_LABELS = {"个人": CustomerKind.INDIVIDUAL, "对公": CustomerKind.CORPORATE, "对公/集团": CustomerKind.CORPORATE,
-               "集团": CustomerKind.CORPORATE, "零售户": CustomerKind.OUTLET}
+KIND_LABELS = {
+    "个人": CustomerKind.INDIVIDUAL,
+    "对公": CustomerKind.CORPORATE,
+    "对公/集团": CustomerKind.CORPORATE,
+    "集团": CustomerKind.CORPORATE,
+    "零售户": CustomerKind.OUTLET,
+}
 GENDER_LABELS = {"男": "M", "女": "F"}
 STAGE_LABELS = {str(label): value for value, label in Stage.choices}
 SOURCE_LABELS = {str(label): value for value, label in Source.choices}
@@ -119,8 +145,8 @@ def _rows_as_dicts(rows, columns):
         if key is None and columns is CUSTOMER_COLUMNS:
             # other tier metrics (telecom monthly spend, tobacco sales): a column "指标:<code>" / "metric:<code>"
             for prefix in ("指标:", "指标：", "metric:"):
-                if h.startswith(prefix) and h[len(prefix):].strip():
-                    key = "metric:" + h[len(prefix):].strip()
+                if h.startswith(prefix) and h[len(prefix) :].strip():
+                    key = "metric:" + h[len(prefix) :].strip()
         header.append(key)
     if "customer_no" not in header:
         raise ValidationError(_("缺少“客户号”列。请使用导入模板。"))
@@ -209,12 +235,16 @@ def _validate_customer_rows(job, actor, rows, errors):
     seen = {"customer_no": {}, "id_number": {}, "credit_code": {}, "mobile": {}}
     look = _Lookups(actor)
     for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start:start + BATCH_SIZE]
+        batch = rows[start : start + BATCH_SIZE]
         numbers = [r.get("customer_no", "") for _n, r in batch if r.get("customer_no", "")]
-        existing_by_no = {c.customer_no: c for c in
-                          Customer.objects.filter(customer_no__in=numbers).prefetch_related("tags")}
-        writable_ids = set(look.writable.filter(pk__in=[c.pk for c in existing_by_no.values()])
-                           .values_list("pk", flat=True)) if existing_by_no else set()
+        existing_by_no = {
+            c.customer_no: c for c in Customer.objects.filter(customer_no__in=numbers).prefetch_related("tags")
+        }
+        writable_ids = (
+            set(look.writable.filter(pk__in=[c.pk for c in existing_by_no.values()]).values_list("pk", flat=True))
+            if existing_by_no
+            else set()
+        )
         new_rows = [r for _n, r in batch if r.get("customer_no", "") not in existing_by_no]
         look.load_rms(r.get("a_rm_no", "") for r in new_rows)
         look.load_units(r.get("org_unit_code", "") for r in new_rows if not r.get("a_rm_no", ""))
@@ -242,7 +272,7 @@ def _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen
     seen["customer_no"][no] = row_no
     existing = existing_by_no.get(no)
     data = {k: v for k, v in row.items() if not k.startswith("metric:")}
-    metrics = {k[len("metric:"):]: v for k, v in row.items() if k.startswith("metric:") and v != ""}
+    metrics = {k[len("metric:") :]: v for k, v in row.items() if k.startswith("metric:") and v != ""}
     if metrics:
         data["metrics"] = {**((existing.metrics if existing is not None else None) or {}), **metrics}
     kind_label = data.get("kind", "")
@@ -335,8 +365,9 @@ class _Duplicates:
         for f, found in wanted.items():
             found = sorted(found)
             for i in range(0, len(found), BATCH_SIZE):
-                for c in Customer.objects.filter(**{f"{f}__in": found[i:i + BATCH_SIZE]}, is_anonymised=False,
-                                                 merged_into__isnull=True):
+                for c in Customer.objects.filter(
+                    **{f"{f}__in": found[i : i + BATCH_SIZE]}, is_anonymised=False, merged_into__isnull=True
+                ):
                     self.owners[f].setdefault(getattr(c, f), {})[c.pk] = c
         for pk, (c, full) in self.after.items():
             if c.is_anonymised or c.merged_into_id:
@@ -396,8 +427,14 @@ def _write_customer_plan(job, actor, plan):
             dup = dups.find(values)
             if dup is not None:
                 field, value, other = dup
-                services.open_conflict(actor, other, field, value, source="import",
-                                       proposed={**values, "customer_no": extra.get("customer_no", "")})
+                services.open_conflict(
+                    actor,
+                    other,
+                    field,
+                    value,
+                    source="import",
+                    proposed={**values, "customer_no": extra.get("customer_no", "")},
+                )
                 counts["conflicts"] += 1
                 continue
             creates.append((_new_customer(values, extra, tiers, metric), extra))
@@ -406,8 +443,15 @@ def _write_customer_plan(job, actor, plan):
         dup = dups.find({**services.customer_values(customer), **values}, exclude_pk=customer.pk)
         if dup is not None:
             field, value, other = dup
-            services.open_conflict(actor, other, field, value, source="import", subject=customer,
-                                   proposed={**values, "customer_no": customer.customer_no})
+            services.open_conflict(
+                actor,
+                other,
+                field,
+                value,
+                source="import",
+                subject=customer,
+                proposed={**values, "customer_no": customer.customer_no},
+            )
             counts["conflicts"] += 1
             continue
         old_stage = customer.stage
@@ -421,8 +465,9 @@ def _write_customer_plan(job, actor, plan):
             if "metrics" in values:
                 services.recompute_tier(customer, reason=_("指标变动"), rule_set=rule_set, tiers=tiers, send=False)
             if customer.stage != old_stage:
-                signals.stage_changed.send(sender=Customer, actor=actor, customer=customer, old_stage=old_stage,
-                                           new_stage=customer.stage)
+                signals.stage_changed.send(
+                    sender=Customer, actor=actor, customer=customer, old_stage=old_stage, new_stage=customer.stage
+                )
         if extra.get("set_tags"):
             services.set_tags(customer, extra["tags"])
         touched.append(customer.pk)
@@ -448,8 +493,10 @@ def _insert_rows(model, objs):
     conn = connections[DEFAULT_DB_ALIAS]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     qn = conn.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
     plain = (str, int, type(None))
 
     def prep(f, value):
@@ -469,12 +516,14 @@ def _insert_rows(model, objs):
             per = max(1, min(BATCH_SIZE, 65000 // len(fields)))
             one = f"({', '.join(['%s'] * len(fields))})"
             for i in range(0, len(rows), per):
-                chunk = rows[i:i + per]
-                cur.execute(sql.rsplit(" VALUES ", 1)[0] + " VALUES " + ", ".join([one] * len(chunk)),
-                            [v for r in chunk for v in r])
+                chunk = rows[i : i + per]
+                cur.execute(
+                    sql.rsplit(" VALUES ", 1)[0] + " VALUES " + ", ".join([one] * len(chunk)),
+                    [v for r in chunk for v in r],
+                )
         else:
             for i in range(0, len(rows), BATCH_SIZE):
-                cur.executemany(sql, rows[i:i + BATCH_SIZE])
+                cur.executemany(sql, rows[i : i + BATCH_SIZE])
 
 
 def _insert_new_customers(actor, creates, metric):
@@ -488,22 +537,60 @@ def _insert_new_customers(actor, creates, metric):
     numbers = [c.customer_no for c in customers]
     pks = {}
     for i in range(0, len(numbers), BATCH_SIZE):
-        pks.update(Customer.objects.filter(customer_no__in=numbers[i:i + BATCH_SIZE]).values_list("customer_no", "pk"))
+        pks.update(
+            Customer.objects.filter(customer_no__in=numbers[i : i + BATCH_SIZE]).values_list("customer_no", "pk")
+        )
     db = connection.alias
     for c in customers:
         c.pk = pks[c.customer_no]
         c._state.adding, c._state.db = False, db
     note, reason, birthday = _("批量导入"), _("建档定级")[:200], _("生日")
     actor_id = actor.pk if actor else None
-    _insert_rows(OwnershipChange, [{"customer_id": c.pk, "kind": OwnershipKind.CREATE.value, "to_a_id": c.a_rm_id,
-                                    "actor_id": actor_id, "note": note} for c in customers])
-    _insert_rows(TierChange, [{"customer_id": c.pk, "from_tier_id": None, "to_tier_id": c.tier_id,
-                               "direction": TierDirection.INITIAL.value, "reason": reason,
-                               "metric_value": services.metric_value(c, metric), "a_rm_id": c.a_rm_id,
-                               "org_path": c.org_path} for c in customers if c.tier_id])
-    _insert_rows(KeyDate, [{"customer_id": c.pk, "kind": KeyDateKind.BIRTHDAY.value, "label": birthday,
-                            "date": c.birth_date, "month": c.birth_date.month, "day": c.birth_date.day}
-                           for c in customers if c.kind == CustomerKind.INDIVIDUAL and c.birth_date])
+    _insert_rows(
+        OwnershipChange,
+        [
+            {
+                "customer_id": c.pk,
+                "kind": OwnershipKind.CREATE.value,
+                "to_a_id": c.a_rm_id,
+                "actor_id": actor_id,
+                "note": note,
+            }
+            for c in customers
+        ],
+    )
+    _insert_rows(
+        TierChange,
+        [
+            {
+                "customer_id": c.pk,
+                "from_tier_id": None,
+                "to_tier_id": c.tier_id,
+                "direction": TierDirection.INITIAL.value,
+                "reason": reason,
+                "metric_value": services.metric_value(c, metric),
+                "a_rm_id": c.a_rm_id,
+                "org_path": c.org_path,
+            }
+            for c in customers
+            if c.tier_id
+        ],
+    )
+    _insert_rows(
+        KeyDate,
+        [
+            {
+                "customer_id": c.pk,
+                "kind": KeyDateKind.BIRTHDAY.value,
+                "label": birthday,
+                "date": c.birth_date,
+                "month": c.birth_date.month,
+                "day": c.birth_date.day,
+            }
+            for c in customers
+            if c.kind == CustomerKind.INDIVIDUAL and c.birth_date
+        ],
+    )
     _bulk_tags(customers, [extra["tags"] for _c, extra in creates])
     for c in customers:  # e.g. 流失预警 from the core system: the service app's watch list sees it
         if c.stage != Stage.POTENTIAL:
@@ -523,11 +610,18 @@ def _bulk_tags(customers, names_per_customer):
         Tag.objects.bulk_create([Tag(name=n) for n in missing], ignore_conflicts=True)
         tags = {t.name: t for t in Tag.objects.filter(name__in=all_names)}
     through = Customer.tags.through
-    _insert_rows(through, [{"customer_id": c.pk, "tag_id": tags[n].pk} for c, names in zip(customers, wanted, strict=True)
-                           for n in dict.fromkeys(names)])
+    _insert_rows(
+        through,
+        [
+            {"customer_id": c.pk, "tag_id": tags[n].pk}
+            for c, names in zip(customers, wanted, strict=True)
+            for n in dict.fromkeys(names)
+        ],
+    )
 
 
 # --- holdings ------------------------------------------------------------------------------------
+
 
 def _validate_holding_rows(job, actor, rows, errors):
     plan = []
@@ -580,11 +674,21 @@ def _write_holding_plan(job, actor, plan):
         lookup = {"account_no": account} if account else {"product": product, "account_no": ""}
         h = Holding.objects.filter(customer=customer, **lookup).first()
         if h is None:
-            Holding.objects.create(customer=customer, product=product, account_no=account, balance=balance,
-                                   opened_on=opened or timezone.localdate(), closed_on=closed, matures_on=matures)
+            Holding.objects.create(
+                customer=customer,
+                product=product,
+                account_no=account,
+                balance=balance,
+                opened_on=opened or timezone.localdate(),
+                closed_on=closed,
+                matures_on=matures,
+            )
             counts["created"] += 1
-        elif ((h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed)
-              and (not opened or h.opened_on == opened) and (not matures or h.matures_on == matures)):
+        elif (
+            (h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed)
+            and (not opened or h.opened_on == opened)
+            and (not matures or h.matures_on == matures)
+        ):
             counts["unchanged"] += 1
             continue
         else:
@@ -600,6 +704,7 @@ def _write_holding_plan(job, actor, plan):
 
 
 # --- the job ----------------------------------------------------------------------------------
+
 
 def error_report_bytes(errors) -> bytes:
     import xlsxwriter
@@ -636,8 +741,18 @@ def run_import(job_id: int):
     except ValidationError as exc:
         return _fail(job, actor, [{"row": 0, "customer_no": "", "field": "", "message": m} for m in exc.messages])
     except Exception as exc:  # noqa: BLE001 - an unreadable upload is the user's error, reported as such
-        return _fail(job, actor, [{"row": 0, "customer_no": "", "field": "",
-                                   "message": _("文件无法读取：%(e)s") % {"e": exc.__class__.__name__}}])
+        return _fail(
+            job,
+            actor,
+            [
+                {
+                    "row": 0,
+                    "customer_no": "",
+                    "field": "",
+                    "message": _("文件无法读取：%(e)s") % {"e": exc.__class__.__name__},
+                }
+            ],
+        )
     ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rows))
     job.total_rows = len(rows)
     if job.kind == "customers":
@@ -677,7 +792,9 @@ def _fail(job, actor, items):
     job.error_report.save(f"errors_{job.pk}.xlsx", ContentFile(error_report_bytes(items)), save=False)
     job.save()
     with transaction.atomic():
-        audit.record(actor, "customers.import_failed", job, after={"errors": job.error_count, "file": job.original_name})
+        audit.record(
+            actor, "customers.import_failed", job, after={"errors": job.error_count, "file": job.original_name}
+        )
     return job
 
 
@@ -698,10 +815,22 @@ def template_bytes(kind: str) -> bytes:
 # --- export ------------------------------------------------------------------------------------
 
 EXPORT_COLUMNS = [
-    ("customer_no", "客户号"), ("kind", "客户类型"), ("name", "客户名称"), ("id_number", "证件号码"),
-    ("mobile", "手机号码"), ("credit_code", "统一社会信用代码"), ("address", "地址"), ("annual_income", "年收入"),
-    ("tier", "层级"), ("stage", "生命周期阶段"), ("aum", "金融资产"), ("deposits", "存款"), ("loans", "贷款"),
-    ("a_rm", "主办客户经理"), ("b_rm", "协办客户经理"), ("completeness", "档案完整度"),
+    ("customer_no", "客户号"),
+    ("kind", "客户类型"),
+    ("name", "客户名称"),
+    ("id_number", "证件号码"),
+    ("mobile", "手机号码"),
+    ("credit_code", "统一社会信用代码"),
+    ("address", "地址"),
+    ("annual_income", "年收入"),
+    ("tier", "层级"),
+    ("stage", "生命周期阶段"),
+    ("aum", "金融资产"),
+    ("deposits", "存款"),
+    ("loans", "贷款"),
+    ("a_rm", "主办客户经理"),
+    ("b_rm", "协办客户经理"),
+    ("completeness", "档案完整度"),
 ]
 
 
@@ -717,8 +846,9 @@ def export_xlsx(actor, qs, *, filters: dict) -> str:
     tmp = tempfile.NamedTemporaryFile(prefix="customers_", suffix=".xlsx", delete=False)
     tmp.close()
     # text cells stay text (write_row dispatches on type: no formula or link is made from a name)
-    wb = xlsxwriter.Workbook(tmp.name, {"constant_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        tmp.name, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
     ws = wb.add_worksheet(_("客户清单"))
     money = wb.add_format({"num_format": "#,##0.00"})
     for col, (_f, label) in enumerate(EXPORT_COLUMNS):
@@ -726,29 +856,80 @@ def export_xlsx(actor, qs, *, filters: dict) -> str:
     kinds = {k: str(v) for k, v in CustomerKind.choices}
     stages = {k: str(v) for k, v in Stage.choices}
     # one row = the exported columns as plain values (joins as columns), streamed in id order chunks
-    columns = ("customer_no", "kind", "name", "id_number", "mobile", "credit_code", "address", "annual_income",
-               "tier__name", "stage", "aum", "deposits", "loans", "a_rm__full_name", "a_rm__username",
-               "b_rm__full_name", "b_rm__username", "completeness")
+    columns = (
+        "customer_no",
+        "kind",
+        "name",
+        "id_number",
+        "mobile",
+        "credit_code",
+        "address",
+        "annual_income",
+        "tier__name",
+        "stage",
+        "aum",
+        "deposits",
+        "loans",
+        "a_rm__full_name",
+        "a_rm__username",
+        "b_rm__full_name",
+        "b_rm__username",
+        "completeness",
+    )
     rows = qs.order_by("-aum", "id").values_list(*columns).iterator(chunk_size=5000)
     write_row = ws.write_row
     write_number = ws.write_number
     row = 0
-    for (no, kind, name, id_number, mobile, credit_code, address, income, tier, stage, aum, deposits, loans,
-         a_full, a_user, b_full, b_user, completeness) in rows:
+    for (
+        no,
+        kind,
+        name,
+        id_number,
+        mobile,
+        credit_code,
+        address,
+        income,
+        tier,
+        stage,
+        aum,
+        deposits,
+        loans,
+        a_full,
+        a_user,
+        b_full,
+        b_user,
+        completeness,
+    ) in rows:
         row += 1
-        write_row(row, 0, (
-            no, kinds.get(kind, kind), name or "", mask("id_number", id_number), mask("mobile", mobile),
-            credit_code or "", mask("address", address), mask("annual_income", income), tier or "",
-            stages.get(stage, stage),
-        ))
+        write_row(
+            row,
+            0,
+            (
+                no,
+                kinds.get(kind, kind),
+                name or "",
+                mask("id_number", id_number),
+                mask("mobile", mobile),
+                credit_code or "",
+                mask("address", address),
+                mask("annual_income", income),
+                tier or "",
+                stages.get(stage, stage),
+            ),
+        )
         write_number(row, 10, float(aum), money)
         write_number(row, 11, float(deposits), money)
         write_number(row, 12, float(loans), money)
         write_row(row, 13, (a_full or a_user or "", b_full or b_user or "", completeness))
     wb.close()
     with transaction.atomic():
-        audit.record(actor, "customers.export", object_type="customers.customer", object_id="",
-                     after={"rows": row, "filters": {k: v for k, v in filters.items() if v}})
+        audit.record(
+            actor,
+            "customers.export",
+            object_type="customers.customer",
+            object_id="",
+            after={"rows": row, "filters": {k: v for k, v in filters.items() if v}},
+        )
     return tmp.name
 
 

@@ -4,6 +4,7 @@ Scope: a customer is visible to its A-post and B-post RMs and to the subtree of 
 the materialised path of the owning unit/team (the A-post RM's team, else unit), so a manager's whole
 subtree is one indexed prefix scan.
 """
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -56,7 +57,9 @@ class TierRuleSet(models.Model):
     code = models.CharField(_("代码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     metric = models.CharField(
-        _("分层指标"), max_length=30, default="aum",
+        _("分层指标"),
+        max_length=30,
+        default="aum",
         help_text=_("按哪个客户数值分层，例如 aum（金融资产）、monthly_spend、sales"),
     )
     is_active = models.BooleanField(_("当前使用"), default=False)
@@ -170,15 +173,25 @@ class Customer(models.Model):
     # lifecycle
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.SELF)
     stage = models.CharField(_("生命周期阶段"), max_length=12, choices=Stage.choices, default=Stage.POTENTIAL)
-    tier = models.ForeignKey(Tier, verbose_name=_("层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tier = models.ForeignKey(
+        Tier, verbose_name=_("层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # ownership and scope
     a_rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("主办客户经理(A岗)"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="a_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("主办客户经理(A岗)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="a_customers",
     )
     b_rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("协办客户经理(B岗)"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="b_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("协办客户经理(B岗)"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="b_customers",
     )
     org_unit = models.ForeignKey(
         "org.OrgUnit", verbose_name=_("归属机构"), on_delete=models.PROTECT, related_name="customers"
@@ -204,14 +217,22 @@ class Customer(models.Model):
     ka_growth = models.DecimalField(_("增长率(%)"), max_digits=7, decimal_places=2, null=True, blank=True)
     ka_wallet_share = models.DecimalField(_("业务份额(%)"), max_digits=6, decimal_places=2, null=True, blank=True)
     ka_credit_standing = models.CharField(
-        _("资信状况"), max_length=3, blank=True, default="",
+        _("资信状况"),
+        max_length=3,
+        blank=True,
+        default="",
         choices=[("AAA", "AAA"), ("AA", "AA"), ("A", "A"), ("BBB", "BBB"), ("BB", "BB"), ("B", "B"), ("C", "C")],
     )
     ka_payment_days = models.PositiveIntegerField(_("回款周期(天)"), null=True, blank=True)
     tags = models.ManyToManyField("customers.Tag", verbose_name=_("标签"), blank=True, related_name="customers")
     # no index: nearly every row is NULL, and an index on it lures SQLite's planner away from the scope indexes
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("已合并至"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        "self",
+        verbose_name=_("已合并至"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         db_index=False,
     )
 
@@ -260,7 +281,9 @@ class Customer(models.Model):
             setattr(self, f, values[f])
         return changed
 
+
 # --- products and holdings -----------------------------------------------------------------------
+
 
 class ProductCategory(models.TextChoices):
     DEPOSIT = "deposit", _("存款")
@@ -323,8 +346,11 @@ class Holding(models.Model):
             models.Index(fields=["customer", "product"], name="holding_cust_prod_idx"),
             # "open holdings maturing between d1 and d2" (the daily maturity reminders): partial, so only
             # open holdings that have a maturity date are in it
-            models.Index(fields=["matures_on"], name="holding_matures_open_idx",
-                         condition=models.Q(closed_on__isnull=True, matures_on__isnull=False)),
+            models.Index(
+                fields=["matures_on"],
+                name="holding_matures_open_idx",
+                condition=models.Q(closed_on__isnull=True, matures_on__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -336,6 +362,7 @@ class Holding(models.Model):
 
 
 # --- corporate details ----------------------------------------------------------------------------
+
 
 class ContactRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("决策者")
@@ -423,6 +450,7 @@ class FinancialYear(models.Model):
 
 # --- tags, needs, notes, key dates, documents ----------------------------------------------------
 
+
 class Tag(models.Model):
     name = models.CharField(_("标签"), max_length=30, unique=True)
 
@@ -448,8 +476,14 @@ class Need(models.Model):
     category = models.CharField(_("需求类别"), max_length=12, choices=ProductCategory.choices, blank=True, default="")
     text = models.CharField(_("需求内容"), max_length=300)
     status = models.CharField(_("状态"), max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
 
     class Meta:
@@ -464,8 +498,14 @@ class Need(models.Model):
 class Note(models.Model):
     customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="notes")
     text = models.TextField(_("备注"))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("记录时间"), default=timezone.now)
 
     class Meta:
@@ -526,8 +566,14 @@ class Document(models.Model):
     kind = models.CharField(_("资料类型"), max_length=20, choices=DocumentKind.choices)
     file = models.FileField(_("文件"), upload_to="customers/docs/%Y/%m/", blank=True)
     title = models.CharField(_("名称"), max_length=100, blank=True, default="")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+", verbose_name=_("上传人"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
     uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
 
     class Meta:
@@ -540,6 +586,7 @@ class Document(models.Model):
 
 # --- history: tiers, ownership, handover -----------------------------------------------------------
 
+
 class TierDirection(models.TextChoices):
     UP = "up", _("升级")
     DOWN = "down", _("降级")
@@ -549,15 +596,27 @@ class TierDirection(models.TextChoices):
 class TierChange(models.Model):
     """One change of a customer's tier: the upgrade/downgrade event that §3 cadence and §9 read."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="tier_changes")
-    from_tier = models.ForeignKey(Tier, verbose_name=_("原层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    to_tier = models.ForeignKey(Tier, verbose_name=_("新层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="tier_changes"
+    )
+    from_tier = models.ForeignKey(
+        Tier, verbose_name=_("原层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_tier = models.ForeignKey(
+        Tier, verbose_name=_("新层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     direction = models.CharField(_("方向"), max_length=8, choices=TierDirection.choices)
     at = models.DateTimeField(_("时间"), default=timezone.now)
     reason = models.CharField(_("原因"), max_length=200, blank=True, default="")
     metric_value = models.DecimalField(_("指标值"), max_digits=18, decimal_places=2, null=True, blank=True)
-    a_rm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("当时主办客户经理"), null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="+")
+    a_rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("当时主办客户经理"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     org_path = models.CharField(max_length=255, default="", editable=False)
 
     class Meta:
@@ -587,14 +646,58 @@ class OwnershipKind(models.TextChoices):
 class OwnershipChange(models.Model):
     """History of A-post/B-post owners (SPEC §2 ownership)."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="ownership_changes")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="ownership_changes"
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=OwnershipKind.choices)
-    from_a = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("原A岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    to_a = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("新A岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    from_b = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("原B岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    to_b = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("新B岗"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("经办人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_a = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("原A岗"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_a = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("新A岗"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_b = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("原B岗"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    to_b = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("新B岗"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.CharField(_("说明"), max_length=300, blank=True, default="")
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -610,11 +713,24 @@ class OwnershipChange(models.Model):
 class Handover(models.Model):
     """A bulk handover of an RM's customers to another RM (SPEC §2: leaving or moving)."""
 
-    from_rm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("移交人"), on_delete=models.PROTECT, related_name="+")
-    to_rm = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+")
+    from_rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("移交人"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.CharField(_("移交原因"), max_length=200, blank=True, default="")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+")
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     at = models.DateTimeField(_("完成时间"), default=timezone.now)
 
     class Meta:
@@ -644,6 +760,7 @@ class HandoverRecord(models.Model):
 
 # --- conflicts -------------------------------------------------------------------------------------
 
+
 class ConflictStatus(models.TextChoices):
     OPEN = "open", _("待处理")
     MERGED = "merged", _("已合并")
@@ -655,21 +772,33 @@ class Conflict(models.Model):
     """A second claim on the same person/company (same ID number, credit code or mobile): the
     supervisor decides instead of a duplicate archive being created (SPEC §2 不争夺客户)."""
 
-    existing = models.ForeignKey(Customer, verbose_name=_("已有客户"), on_delete=models.CASCADE, related_name="conflicts")
-    subject = models.ForeignKey(Customer, verbose_name=_("发起修改的客户"), null=True, blank=True,
-                                on_delete=models.CASCADE, related_name="+")
+    existing = models.ForeignKey(
+        Customer, verbose_name=_("已有客户"), on_delete=models.CASCADE, related_name="conflicts"
+    )
+    subject = models.ForeignKey(
+        Customer, verbose_name=_("发起修改的客户"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     match_field = models.CharField(_("重复字段"), max_length=20)
     match_value = models.CharField(_("重复值"), max_length=40)
-    source = models.CharField(_("来源"), max_length=10,
-                              choices=[("create", _("新建")), ("edit", _("修改")), ("import", _("导入"))])
+    source = models.CharField(
+        _("来源"), max_length=10, choices=[("create", _("新建")), ("edit", _("修改")), ("import", _("导入"))]
+    )
     proposed = models.JSONField(_("申报内容"), default=dict)
-    claimant = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("申报人"), on_delete=models.PROTECT, related_name="+")
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申报人"), on_delete=models.PROTECT, related_name="+"
+    )
     org_path = models.CharField(max_length=255, editable=False, default="")
     claimant_path = models.CharField(max_length=255, editable=False, default="")
     status = models.CharField(_("状态"), max_length=10, choices=ConflictStatus.choices, default=ConflictStatus.OPEN)
     created_at = models.DateTimeField(_("发现时间"), default=timezone.now)
-    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("处理人"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     resolution_note = models.CharField(_("处理意见"), max_length=300, blank=True, default="")
 
@@ -687,6 +816,7 @@ class Conflict(models.Model):
 
 
 # --- import ----------------------------------------------------------------------------------------
+
 
 class ImportStatus(models.TextChoices):
     PENDING = "pending", _("排队中")
@@ -715,7 +845,9 @@ class ImportJob(models.Model):
     errors = models.JSONField(_("错误明细"), default=list, blank=True)
     error_report = models.FileField(_("错误报告"), upload_to="customers/imports/%Y/%m/", blank=True)
     message = models.CharField(_("说明"), max_length=300, blank=True, default="")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导入人"), on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
 

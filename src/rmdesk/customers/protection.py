@@ -1,4 +1,5 @@
 """Protection of personal data (SPEC §2 为客户保密, PIPL): one masking rule for UI, API and exports."""
+
 from django.utils.translation import gettext_lazy as _
 
 SENSITIVE_FIELDS = {

@@ -14,6 +14,7 @@ Query shapes (bench/notes.md items 1-3):
 - the keyset bound is sargable: `aum <= x AND NOT (aum = x AND id <= y)` is an index condition,
   `aum < x OR (aum = x AND id > y)` is not.
 """
+
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -94,7 +95,11 @@ def filtered_customers(user, params):
         qs = qs.filter(_prefix("name", value))
     if get("tier"):
         tier = get("tier")
-        qs = qs.filter(tier_id=int(tier)) if str(tier).isdigit() else qs.filter(tier__code=tier, tier__rule_set__is_active=True)
+        qs = (
+            qs.filter(tier_id=int(tier))
+            if str(tier).isdigit()
+            else qs.filter(tier__code=tier, tier__rule_set__is_active=True)
+        )
     if get("stage"):
         qs = qs.filter(stage=get("stage"))
     if get("kind"):
@@ -122,8 +127,25 @@ def filtered_customers(user, params):
 
 
 # the columns a list row needs: the page, the API row (CustomerRow), the pool page and the cursor
-LIST_FIELDS = ("id", "customer_no", "kind", "name", "name_initials", "stage", "aum", "deposits", "loans",
-               "a_rm", "b_rm", "org_unit", "tier", "completeness", "mobile", "id_number", "credit_code")
+LIST_FIELDS = (
+    "id",
+    "customer_no",
+    "kind",
+    "name",
+    "name_initials",
+    "stage",
+    "aum",
+    "deposits",
+    "loans",
+    "a_rm",
+    "b_rm",
+    "org_unit",
+    "tier",
+    "completeness",
+    "mobile",
+    "id_number",
+    "credit_code",
+)
 RELATED_FIELDS = {
     "tier": ("id", "code", "name", "rank"),
     "a_rm": ("id", "username", "full_name"),
@@ -165,8 +187,7 @@ def _is_book_condition(node, owner, alias) -> bool:
     cols = set()
     for child in node.children:
         lhs = getattr(child, "lhs", None)
-        if (getattr(child, "lookup_name", None) != "exact" or getattr(lhs, "alias", None) != alias
-                or child.rhs != owner):
+        if getattr(child, "lookup_name", None) != "exact" or getattr(lhs, "alias", None) != alias or child.rhs != owner:
             return False
         cols.add(getattr(getattr(lhs, "target", None), "attname", None))
     return cols == {"a_rm_id", "b_rm_id"}

@@ -1,6 +1,7 @@
 """Request and response schemas of the customer archive's REST API (SPEC §2, §12). Sensitive fields
 are masked on the way out (SPEC §2 protection). Every edit schema requires the `version` it was
 made on (optimistic locking: a stale one answers 409)."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -116,16 +117,34 @@ class CustomerDetail(CustomerRow):
 
     @staticmethod
     def resolve_holdings(obj):
-        return [HoldingOut(id=h.pk, product_code=h.product.code, product_name=h.product.name,
-                           category=h.product.category, risk_level=h.product.risk_level, account_no=h.account_no,
-                           balance=h.balance, opened_on=h.opened_on, closed_on=h.closed_on, matures_on=h.matures_on)
-                for h in obj.holdings.select_related("product")]
+        return [
+            HoldingOut(
+                id=h.pk,
+                product_code=h.product.code,
+                product_name=h.product.name,
+                category=h.product.category,
+                risk_level=h.product.risk_level,
+                account_no=h.account_no,
+                balance=h.balance,
+                opened_on=h.opened_on,
+                closed_on=h.closed_on,
+                matures_on=h.matures_on,
+            )
+            for h in obj.holdings.select_related("product")
+        ]
 
     @staticmethod
     def resolve_tier_history(obj):
-        return [TierChangeOut(at=t.at, from_tier=t.from_tier.code if t.from_tier else None,
-                              to_tier=t.to_tier.code if t.to_tier else None, direction=t.direction, reason=t.reason)
-                for t in obj.tier_changes.select_related("from_tier", "to_tier")[:50]]
+        return [
+            TierChangeOut(
+                at=t.at,
+                from_tier=t.from_tier.code if t.from_tier else None,
+                to_tier=t.to_tier.code if t.to_tier else None,
+                direction=t.direction,
+                reason=t.reason,
+            )
+            for t in obj.tier_changes.select_related("from_tier", "to_tier")[:50]
+        ]
 
 
 class CustomerIn(Schema):

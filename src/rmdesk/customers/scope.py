@@ -1,5 +1,6 @@
 """Visibility of customers: the one scope function every customer list, detail, search, export,
 report and API call uses (SPEC §1, §2)."""
+
 from rmdesk.core.scope import get_in_scope_or_404, visible
 
 from .models import Customer

@@ -1,4 +1,5 @@
 """Search helpers: pinyin initials and classification of a free-text query (SPEC §2 search)."""
+
 import re
 from functools import lru_cache
 

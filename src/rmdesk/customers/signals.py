@@ -20,6 +20,7 @@ Apps listen to these, never to `post_save` of the archive's models (docs/decisio
 
 All are sent inside the business action's transaction: a receiver's failure rolls the action back.
 """
+
 from django.dispatch import Signal
 
 customer_created = Signal()

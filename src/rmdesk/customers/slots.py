@@ -10,6 +10,7 @@ An app registers a `Slot` through the kernel's hook registry in its AppConfig.re
 The 360° page renders each slot's template with `slot` (its context dict) and `customer` in scope.
 The customer passed in has already been checked against the viewer's scope.
 """
+
 from rmdesk.core import hooks
 from rmdesk.core.hooks import Slot
 

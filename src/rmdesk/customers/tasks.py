@@ -1,4 +1,5 @@
 """Background work of the customer archive (django-tasks): imports and the periodic tier recompute."""
+
 from django_tasks import task
 
 

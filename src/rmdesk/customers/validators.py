@@ -8,6 +8,7 @@
 Every `validate_*` raises django.core.exceptions.ValidationError with a Chinese message and
 returns the normalised value.
 """
+
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation

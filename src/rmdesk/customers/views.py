@@ -1,4 +1,5 @@
 """Pages of the customer archive (SPEC §2). Thin: scope through scope.py/queries.py, writes through services."""
+
 import json
 import os
 from urllib.parse import urlencode
@@ -10,8 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_POST
 
 from rmdesk.core.models import ApprovalRequest, ApprovalStatus
@@ -47,8 +47,13 @@ from .slots import slots_for
 
 
 def _rms_for(user):
-    return (visible_staff(user).filter(roles__code=RoleCode.RM, status="active", is_active=True)
-            .select_related("team").order_by("team__code", "employee_no").distinct())
+    return (
+        visible_staff(user)
+        .filter(roles__code=RoleCode.RM, status="active", is_active=True)
+        .select_related("team")
+        .order_by("team__code", "employee_no")
+        .distinct()
+    )
 
 
 def _apply_errors(form, exc: ValidationError):
@@ -63,24 +68,35 @@ def _apply_errors(form, exc: ValidationError):
 
 # --- list ---------------------------------------------------------------------------------------
 
+
 @login_required
 def customer_list(request):
     params = request.GET
     qs = queries.filtered_customers(request.user, params)
-    page = queries.page_of(qs, cursor=params.get("cursor"), limit=params.get("page_size") or 50,
-                           page=params.get("page"))
+    page = queries.page_of(
+        qs, cursor=params.get("cursor"), limit=params.get("page_size") or 50, page=params.get("page")
+    )
     filters = {k: params.get(k, "") for k in queries.filter_keys()}
     base_qs = urlencode({k: v for k, v in filters.items() if v})
     rule_set = TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").first()
     ctx = {
-        "page": page, "filters": filters, "base_qs": base_qs,
+        "page": page,
+        "filters": filters,
+        "base_qs": base_qs,
         "tiers": list(rule_set.tiers.all()) if rule_set else [],
-        "stages": Stage.choices, "kinds": CustomerKind.choices, "tags": Tag.objects.all()[:200],
-        "rms": _rms_for(request.user), "can_export": services.can_export(request.user),
+        "stages": Stage.choices,
+        "kinds": CustomerKind.choices,
+        "tags": Tag.objects.all()[:200],
+        "rms": _rms_for(request.user),
+        "can_export": services.can_export(request.user),
         "can_create": services.can_create(request.user),
-        "extra_filters": [{"key": f.key, "label": f.label, "choices": f.choices, "selected": filters.get(f.key, "")}
-                          for f in queries.extra_filters()],
-        "next_qs": urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor}) if page.next_cursor else "",
+        "extra_filters": [
+            {"key": f.key, "label": f.label, "choices": f.choices, "selected": filters.get(f.key, "")}
+            for f in queries.extra_filters()
+        ],
+        "next_qs": urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor})
+        if page.next_cursor
+        else "",
     }
     template = "customers/_rows.html" if request.htmx else "customers/list.html"
     return render(request, template, ctx)
@@ -99,6 +115,7 @@ def customer_export(request):
 
 # --- create / edit ------------------------------------------------------------------------------
 
+
 @login_required
 def customer_new(request):
     if not services.can_create(request.user):
@@ -109,19 +126,24 @@ def customer_new(request):
     form = CustomerForm(request.POST or None, kind=kind)
     if request.method == "POST" and form.is_valid():
         try:
-            customer, conflict = services.create_customer(request.user, form.service_data(),
-                                                          tags=form.cleaned_data.get("tags") or "")
+            customer, conflict = services.create_customer(
+                request.user, form.service_data(), tags=form.cleaned_data.get("tags") or ""
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             if conflict is not None:
-                messages.warning(request, _("系统中已有相同%(f)s的客户档案，未重复建档；已提交主管进行冲突处理。") % {
-                    "f": _field_label(conflict.match_field)})
+                messages.warning(
+                    request,
+                    _("系统中已有相同%(f)s的客户档案，未重复建档；已提交主管进行冲突处理。")
+                    % {"f": _field_label(conflict.match_field)},
+                )
                 return redirect("customers:list")
             messages.success(request, _("客户档案已建立。"))
             return redirect("customers:detail", pk=customer.pk)
-    return render(request, "customers/form.html", {"form": form, "kind": kind, "kinds": CustomerKind.choices,
-                                                   "creating": True})
+    return render(
+        request, "customers/form.html", {"form": form, "kind": kind, "kinds": CustomerKind.choices, "creating": True}
+    )
 
 
 def _field_label(field):
@@ -138,14 +160,16 @@ def customer_edit(request, pk):
         try:
             data = form.service_data()
             data["tags"] = form.cleaned_data.get("tags") or ""
-            customer, conflict = services.update_customer(request.user, pk, data,
-                                                          version=form.cleaned_data["version"])
+            customer, conflict = services.update_customer(request.user, pk, data, version=form.cleaned_data["version"])
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             if conflict is not None:
-                messages.warning(request, _("修改后的%(f)s与其他客户档案重复，未保存；已提交主管进行冲突处理。") % {
-                    "f": _field_label(conflict.match_field)})
+                messages.warning(
+                    request,
+                    _("修改后的%(f)s与其他客户档案重复，未保存；已提交主管进行冲突处理。")
+                    % {"f": _field_label(conflict.match_field)},
+                )
             else:
                 messages.success(request, _("已保存。"))
             return redirect("customers:detail", pk=pk)
@@ -157,8 +181,13 @@ def customer_edit(request, pk):
 # display columns of the staff shown on the 360° page (never their password hashes)
 _STAFF = ("id", "username", "full_name")
 _FORMS = {
-    "note_form": NoteForm, "need_form": NeedForm, "contact_form": ContactForm, "key_date_form": KeyDateForm,
-    "holding_form": HoldingForm, "financial_form": FinancialYearForm, "document_form": DocumentForm,
+    "note_form": NoteForm,
+    "need_form": NeedForm,
+    "contact_form": ContactForm,
+    "key_date_form": KeyDateForm,
+    "holding_form": HoldingForm,
+    "financial_form": FinancialYearForm,
+    "document_form": DocumentForm,
     "related_form": RelatedForm,
 }
 _LIVE_FIELDS = {HoldingForm: ("product",)}  # choices read from the database: rendered per request
@@ -199,10 +228,17 @@ def customer_detail(request, pk):
     from .models import Customer
 
     base = annotate_writable(
-        Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit")
-        .defer(*(f"{r}__{f.name}" for r in ("a_rm", "b_rm") for f in Customer._meta.get_field(r)
-                 .related_model._meta.concrete_fields if f.name not in _STAFF)),
-        request.user, Customer.SCOPE)
+        Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit").defer(
+            *(
+                f"{r}__{f.name}"
+                for r in ("a_rm", "b_rm")
+                for f in Customer._meta.get_field(r).related_model._meta.concrete_fields
+                if f.name not in _STAFF
+            )
+        ),
+        request.user,
+        Customer.SCOPE,
+    )
     # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it
     customer = get_in_scope_or_404(base, request.user, Customer.SCOPE, pk=pk)
     services.record_view(request.user, customer, channel="ui")
@@ -212,19 +248,24 @@ def customer_detail(request, pk):
     from .models import FinancialYear
 
     ctx = {
-        "c": customer, "masked": masked, "writable": writable,
+        "c": customer,
+        "masked": masked,
+        "writable": writable,
         "can_reveal": services.can_reveal(request.user) and not customer.is_anonymised,
         "can_privacy": services.can_privacy(request.user),
         "holdings": holdings,
         "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
-        "ownership": _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[:20],
+        "ownership": _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[
+            :20
+        ],
         "needs": _staff_only(customer.needs.all(), "created_by")[:30],
         "notes": _staff_only(customer.notes.all(), "created_by")[:30],
         "key_dates": customer.key_dates.all(),
         "contacts": customer.contacts.all(),
         "financials": FinancialYear.objects.filter(customer=customer),
         "relations": customer.relations.select_related("related").only(
-            "id", "customer_id", "related_id", "kind", "note", "related__id", "related__name"),
+            "id", "customer_id", "related_id", "kind", "note", "related__id", "related__name"
+        ),
         "documents": customer.documents.all(),
         "tags": customer.tags.all(),
         "slots": slots_for(request, customer),
@@ -242,8 +283,12 @@ def customer_reveal(request, pk):
     try:
         value = services.reveal_field(request.user, pk, field, request.POST.get("reason", ""))
     except ValidationError as exc:
-        return render(request, "customers/_reveal.html", {"pk": pk, "field": field, "error": " ".join(exc.messages),
-                                                          "masked": ""}, status=422)
+        return render(
+            request,
+            "customers/_reveal.html",
+            {"pk": pk, "field": field, "error": " ".join(exc.messages), "masked": ""},
+            status=422,
+        )
     return render(request, "customers/_reveal.html", {"pk": pk, "field": field, "value": value})
 
 
@@ -251,14 +296,24 @@ def customer_reveal(request, pk):
 @require_POST
 def customer_add(request, pk, what):
     """Small additions from the 360° page: note, need, contact, key date, holding, financials, document, link."""
-    forms_by = {"note": NoteForm, "need": NeedForm, "contact": ContactForm, "key_date": KeyDateForm,
-                "holding": HoldingForm, "financial": FinancialYearForm, "document": DocumentForm, "related": RelatedForm}
+    forms_by = {
+        "note": NoteForm,
+        "need": NeedForm,
+        "contact": ContactForm,
+        "key_date": KeyDateForm,
+        "holding": HoldingForm,
+        "financial": FinancialYearForm,
+        "document": DocumentForm,
+        "related": RelatedForm,
+    }
     if what not in forms_by:
         raise Http404
     get_customer_or_404(request.user, pk, write=True)
     form = forms_by[what](request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("请检查填写内容：") + "; ".join(f"{e}" for errs in form.errors.values() for e in errs))
+        messages.error(
+            request, _("请检查填写内容：") + "; ".join(f"{e}" for errs in form.errors.values() for e in errs)
+        )
         return redirect("customers:detail", pk=pk)
     d = form.cleaned_data
     try:
@@ -267,17 +322,30 @@ def customer_add(request, pk, what):
         elif what == "need":
             services.add_need(request.user, pk, d["text"], d.get("category") or "")
         elif what == "contact":
-            services.add_contact(request.user, pk, name=d["name"], role=d["role"], title=d.get("title") or "",
-                                 mobile=d.get("mobile") or "")
+            services.add_contact(
+                request.user,
+                pk,
+                name=d["name"],
+                role=d["role"],
+                title=d.get("title") or "",
+                mobile=d.get("mobile") or "",
+            )
         elif what == "key_date":
             services.add_key_date(request.user, pk, kind=d["kind"], day=d["date"], label=d.get("label") or "")
         elif what == "holding":
-            services.save_holding(request.user, pk, product=d["product"], balance=d["balance"],
-                                  account_no=d.get("account_no") or "", closed_on=d.get("closed_on"),
-                                  matures_on=d.get("matures_on"))
+            services.save_holding(
+                request.user,
+                pk,
+                product=d["product"],
+                balance=d["balance"],
+                account_no=d.get("account_no") or "",
+                closed_on=d.get("closed_on"),
+                matures_on=d.get("matures_on"),
+            )
         elif what == "financial":
-            services.add_financial_year(request.user, pk, year=d["year"], revenue=d["revenue"], assets=d["assets"],
-                                        liabilities=d["liabilities"])
+            services.add_financial_year(
+                request.user, pk, year=d["year"], revenue=d["revenue"], assets=d["assets"], liabilities=d["liabilities"]
+            )
         elif what == "document":
             services.add_document(request.user, pk, kind=d["kind"], file=d["file"])
         else:
@@ -296,8 +364,13 @@ def customer_add(request, pk, what):
 @require_POST
 def customer_assign(request, pk):
     try:
-        services.request_assignment(request.user, [pk], request.POST.get("a_rm"), request.POST.get("b_rm") or None,
-                                    reason=request.POST.get("reason", ""))
+        services.request_assignment(
+            request.user,
+            [pk],
+            request.POST.get("a_rm"),
+            request.POST.get("b_rm") or None,
+            reason=request.POST.get("reason", ""),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -327,6 +400,7 @@ def customer_anonymise(request, pk):
 
 
 # --- import ------------------------------------------------------------------------------------
+
 
 @login_required
 def import_page(request):
@@ -370,13 +444,15 @@ def import_errors(request, pk):
 def import_template(request, kind):
     if kind not in ("customers", "holdings"):
         raise Http404
-    resp = HttpResponse(importer.template_bytes(kind),
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp = HttpResponse(
+        importer.template_bytes(kind), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     resp["Content-Disposition"] = f'attachment; filename="{kind}_template.xlsx"'
     return resp
 
 
 # --- pool, conflicts, handover ---------------------------------------------------------------------
+
 
 @login_required
 def pool(request):
@@ -384,45 +460,64 @@ def pool(request):
         raise PermissionDenied(_("只有团队长或分管行长可以查看待分配客户。"))
     if request.method == "POST":
         try:
-            services.request_assignment(request.user, request.POST.getlist("customer_ids"), request.POST.get("a_rm"),
-                                        request.POST.get("b_rm") or None, reason=request.POST.get("reason", ""))
+            services.request_assignment(
+                request.user,
+                request.POST.getlist("customer_ids"),
+                request.POST.get("a_rm"),
+                request.POST.get("b_rm") or None,
+                reason=request.POST.get("reason", ""),
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("分配申请已提交，待审批。"))
         return redirect("customers:pool")
-    page = queries.page_of(services.pool_customers(request.user), cursor=request.GET.get("cursor"), limit=50,
-                           related=("tier", "org_unit"))
+    page = queries.page_of(
+        services.pool_customers(request.user), cursor=request.GET.get("cursor"), limit=50, related=("tier", "org_unit")
+    )
     gaps = services.coverage_gaps(request.user).select_related("tier").order_by("-deposits")[:50]
-    pending = ApprovalRequest.objects.filter(kind="customers.assign", status=ApprovalStatus.PENDING,
-                                             requested_by=request.user)[:20]
-    return render(request, "customers/pool.html", {"page": page, "gaps": gaps, "rms": _rms_for(request.user),
-                                                   "pending": pending})
+    pending = ApprovalRequest.objects.filter(
+        kind="customers.assign", status=ApprovalStatus.PENDING, requested_by=request.user
+    )[:20]
+    return render(
+        request, "customers/pool.html", {"page": page, "gaps": gaps, "rms": _rms_for(request.user), "pending": pending}
+    )
 
 
 @login_required
 def conflicts(request):
     status = request.GET.get("status", ConflictStatus.OPEN)
-    qs = (services.visible_conflicts(request.user).select_related("existing", "claimant", "subject", "resolved_by")
-          .order_by("-created_at", "-id"))
+    qs = (
+        services.visible_conflicts(request.user)
+        .select_related("existing", "claimant", "subject", "resolved_by")
+        .order_by("-created_at", "-id")
+    )
     if status:
         qs = qs.filter(status=status)
     rows = list(qs[:200])
     for k in rows:
         k.match_label = _field_label(k.match_field)
-    return render(request, "customers/conflicts.html", {"conflicts": rows, "status": status,
-                                                        "statuses": ConflictStatus.choices})
+    return render(
+        request, "customers/conflicts.html", {"conflicts": rows, "status": status, "statuses": ConflictStatus.choices}
+    )
 
 
 @login_required
 def conflict_detail(request, pk):
-    conflict = services.visible_conflicts(request.user).select_related("existing", "claimant", "subject").filter(pk=pk).first()
+    conflict = (
+        services.visible_conflicts(request.user).select_related("existing", "claimant", "subject").filter(pk=pk).first()
+    )
     if conflict is None:
         raise Http404
     if request.method == "POST":
         try:
-            services.resolve_conflict(request.user, pk, request.POST.get("action", ""),
-                                      owner_id=request.POST.get("owner") or None, note=request.POST.get("note", ""))
+            services.resolve_conflict(
+                request.user,
+                pk,
+                request.POST.get("action", ""),
+                owner_id=request.POST.get("owner") or None,
+                note=request.POST.get("note", ""),
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -434,14 +529,22 @@ def conflict_detail(request, pk):
             continue
         proposed[_field_label(k) if k != "customer_no" else _("客户号")] = mask(k, v) if k in SENSITIVE_FIELDS else v
     existing = conflict.existing
-    return render(request, "customers/conflict_detail.html", {
-        "conflict": conflict, "proposed": proposed, "existing": existing,
-        "existing_masked": [(str(label), mask(f, getattr(existing, f))) for f, label in SENSITIVE_FIELDS.items()],
-        "can_resolve": services.is_supervisor(request.user) and conflict.claimant_id != request.user.pk
-        and conflict.status == ConflictStatus.OPEN and services.supervises_all(request.user, [existing.pk]),
-        "rms": _rms_for(request.user),
-        "match_label": _field_label(conflict.match_field),
-    })
+    return render(
+        request,
+        "customers/conflict_detail.html",
+        {
+            "conflict": conflict,
+            "proposed": proposed,
+            "existing": existing,
+            "existing_masked": [(str(label), mask(f, getattr(existing, f))) for f, label in SENSITIVE_FIELDS.items()],
+            "can_resolve": services.is_supervisor(request.user)
+            and conflict.claimant_id != request.user.pk
+            and conflict.status == ConflictStatus.OPEN
+            and services.supervises_all(request.user, [existing.pk]),
+            "rms": _rms_for(request.user),
+            "match_label": _field_label(conflict.match_field),
+        },
+    )
 
 
 @login_required
@@ -449,7 +552,10 @@ def handover(request):
     if not services.is_supervisor(request.user):
         raise PermissionDenied(_("只有团队长或分管行长可以发起客户移交。"))
     rms = _rms_for(request.user)
-    from_id, to_id = request.POST.get("from_rm") or request.GET.get("from_rm"), request.POST.get("to_rm") or request.GET.get("to_rm")
+    from_id, to_id = (
+        request.POST.get("from_rm") or request.GET.get("from_rm"),
+        request.POST.get("to_rm") or request.GET.get("to_rm"),
+    )
     from_rm = to_rm = None
     candidates, total = [], 0
     if from_id:
@@ -463,19 +569,40 @@ def handover(request):
             d = form.cleaned_data
             notes = {str(cid): request.POST.get(f"note_{cid}", "") for cid in d["customer_ids"]}
             try:
-                services.request_handover(request.user, d["from_rm"], d["to_rm"], notes=notes,
-                                          customer_ids=d["customer_ids"], reason=d["reason"])
+                services.request_handover(
+                    request.user,
+                    d["from_rm"],
+                    d["to_rm"],
+                    notes=notes,
+                    customer_ids=d["customer_ids"],
+                    reason=d["reason"],
+                )
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
                 messages.success(request, _("移交申请已提交，待审批；审批通过后客户即转给接收人。"))
                 return redirect(reverse("customers:handover"))
     # every RM in the actor's scope, including those who left (their customers must be handed over)
-    leavers = (visible_staff(request.user).filter(roles__code=RoleCode.RM).exclude(status="active")
-               .order_by("employee_no").distinct())
-    history = (Handover.objects.filter(requested_by=request.user)
-               .select_related("from_rm", "to_rm", "approved_by")[:20])
-    return render(request, "customers/handover.html", {
-        "rms": rms, "leavers": leavers, "from_rm": from_rm, "to_rm": to_rm, "candidates": candidates,
-        "total": total, "capped": total > len(candidates), "form": form, "history": history,
-    })
+    leavers = (
+        visible_staff(request.user)
+        .filter(roles__code=RoleCode.RM)
+        .exclude(status="active")
+        .order_by("employee_no")
+        .distinct()
+    )
+    history = Handover.objects.filter(requested_by=request.user).select_related("from_rm", "to_rm", "approved_by")[:20]
+    return render(
+        request,
+        "customers/handover.html",
+        {
+            "rms": rms,
+            "leavers": leavers,
+            "from_rm": from_rm,
+            "to_rm": to_rm,
+            "candidates": candidates,
+            "total": total,
+            "capped": total > len(candidates),
+            "form": form,
+            "history": history,
+        },
+    )

@@ -1,4 +1,5 @@
 """Administrator-only configuration of units, staff, roles and teams (SPEC §1), in Chinese."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +29,24 @@ class StaffAdmin(UserAdmin):
     filter_horizontal = ("roles", "groups", "user_permissions")
     inlines = [QualificationInline]
     fieldsets = UserAdmin.fieldsets + (
-        (_("员工信息"), {"fields": ("full_name", "employee_no", "unit", "team", "position", "rm_level",
-                                  "appointed_on", "status", "supervisor", "roles", "mobile")}),
+        (
+            _("员工信息"),
+            {
+                "fields": (
+                    "full_name",
+                    "employee_no",
+                    "unit",
+                    "team",
+                    "position",
+                    "rm_level",
+                    "appointed_on",
+                    "status",
+                    "supervisor",
+                    "roles",
+                    "mobile",
+                )
+            },
+        ),
     )
     add_fieldsets = UserAdmin.add_fieldsets + (
         (_("员工信息"), {"fields": ("full_name", "employee_no", "unit", "team", "rm_level", "roles")}),

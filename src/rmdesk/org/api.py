@@ -1,13 +1,14 @@
 """API of the org app: tokens, the current user, org units and staff, scoped (SPEC §1, §12)."""
+
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
 from axes.exceptions import AxesBackendPermissionDenied
 from django.contrib.auth import authenticate
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from django.http import Http404
 from ninja import Field, Router, Schema
 
 from rmdesk.core import approvals
@@ -213,8 +214,11 @@ def list_pending_approvals(request, kind: str | None = None):
 @org_router.get("/approvals/mine", response=list[ApprovalOut])
 def list_my_requests(request):
     """The caller's own requests, newest first."""
-    return list(ApprovalRequest.objects.filter(requested_by=request.user).prefetch_related("decisions")
-                .order_by("-requested_at")[:200])
+    return list(
+        ApprovalRequest.objects.filter(requested_by=request.user)
+        .prefetch_related("decisions")
+        .order_by("-requested_at")[:200]
+    )
 
 
 @org_router.post("/approvals/{request_id}/decision", response=ApprovalOut)

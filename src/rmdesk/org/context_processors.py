@@ -1,4 +1,5 @@
 """Values every page of the shell needs: menu by role, user's name, unit and roles (SPEC §1)."""
+
 from rmdesk.core import hooks
 
 

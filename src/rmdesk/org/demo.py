@@ -2,7 +2,8 @@
 
 Idempotent: nothing is created when the root unit already exists.
 """
-from datetime import date, timedelta
+
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -14,23 +15,63 @@ DEMO_PASSWORD = "rmdesk-demo-2026"
 
 # (code, name, kind, children)
 TREE = (
-    "100", "示范银行总行", UnitKind.HEAD_OFFICE, [
-        ("320", "南京分行", UnitKind.BRANCH, [
-            ("3201", "鼓楼支行", UnitKind.SUPPORT, [
-                ("320101", "湖南路网点", UnitKind.OUTLET, [("32010101", "湖南路一队", UnitKind.TEAM, []),
-                                                          ("32010102", "湖南路二队", UnitKind.TEAM, [])]),
-                ("320102", "鼓楼理财中心", UnitKind.WEALTH_CENTRE, [("32010201", "鼓楼财富团队", UnitKind.TEAM, [])]),
-            ]),
-            ("3202", "玄武支行", UnitKind.SUPPORT, [
-                ("320201", "新街口网点", UnitKind.OUTLET, [("32020101", "新街口团队", UnitKind.TEAM, [])]),
-                ("320202", "珠江路网点", UnitKind.OUTLET, [("32020201", "珠江路团队", UnitKind.TEAM, [])]),
-                ("320203", "玄武理财中心", UnitKind.WEALTH_CENTRE, [("32020301", "玄武财富团队", UnitKind.TEAM, [])]),
-            ]),
-            ("3203", "江宁支行", UnitKind.SUPPORT, [
-                ("320301", "东山网点", UnitKind.OUTLET, [("32030101", "东山团队", UnitKind.TEAM, [])]),
-                ("320302", "百家湖网点", UnitKind.OUTLET, [("32030201", "百家湖团队", UnitKind.TEAM, [])]),
-            ]),
-        ]),
+    "100",
+    "示范银行总行",
+    UnitKind.HEAD_OFFICE,
+    [
+        (
+            "320",
+            "南京分行",
+            UnitKind.BRANCH,
+            [
+                (
+                    "3201",
+                    "鼓楼支行",
+                    UnitKind.SUPPORT,
+                    [
+                        (
+                            "320101",
+                            "湖南路网点",
+                            UnitKind.OUTLET,
+                            [
+                                ("32010101", "湖南路一队", UnitKind.TEAM, []),
+                                ("32010102", "湖南路二队", UnitKind.TEAM, []),
+                            ],
+                        ),
+                        (
+                            "320102",
+                            "鼓楼理财中心",
+                            UnitKind.WEALTH_CENTRE,
+                            [("32010201", "鼓楼财富团队", UnitKind.TEAM, [])],
+                        ),
+                    ],
+                ),
+                (
+                    "3202",
+                    "玄武支行",
+                    UnitKind.SUPPORT,
+                    [
+                        ("320201", "新街口网点", UnitKind.OUTLET, [("32020101", "新街口团队", UnitKind.TEAM, [])]),
+                        ("320202", "珠江路网点", UnitKind.OUTLET, [("32020201", "珠江路团队", UnitKind.TEAM, [])]),
+                        (
+                            "320203",
+                            "玄武理财中心",
+                            UnitKind.WEALTH_CENTRE,
+                            [("32020301", "玄武财富团队", UnitKind.TEAM, [])],
+                        ),
+                    ],
+                ),
+                (
+                    "3203",
+                    "江宁支行",
+                    UnitKind.SUPPORT,
+                    [
+                        ("320301", "东山网点", UnitKind.OUTLET, [("32030101", "东山团队", UnitKind.TEAM, [])]),
+                        ("320302", "百家湖网点", UnitKind.OUTLET, [("32030201", "百家湖团队", UnitKind.TEAM, [])]),
+                    ],
+                ),
+            ],
+        ),
     ],
 )
 
@@ -71,18 +112,26 @@ def build(ctx):
     def make(username, name, unit_code, team_code, role_codes, level="", position=""):
         seq[0] += 1
         user = User(
-            username=username, full_name=name, employee_no=f"E{seq[0]}", unit=units[unit_code],
-            team=units.get(team_code) if team_code else None, rm_level=level,
+            username=username,
+            full_name=name,
+            employee_no=f"E{seq[0]}",
+            unit=units[unit_code],
+            team=units.get(team_code) if team_code else None,
+            rm_level=level,
             position=position or ", ".join(str(RoleCode(c).label) for c in role_codes),
-            appointed_on=today - timedelta(days=rng.randint(200, 3000)), status=StaffStatus.ACTIVE,
-            is_staff=RoleCode.ADMIN in role_codes, is_superuser=RoleCode.ADMIN in role_codes,
+            appointed_on=today - timedelta(days=rng.randint(200, 3000)),
+            status=StaffStatus.ACTIVE,
+            is_staff=RoleCode.ADMIN in role_codes,
+            is_superuser=RoleCode.ADMIN in role_codes,
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
         user.roles.set([roles[c] for c in role_codes])
         if RoleCode.RM in role_codes:
             Qualification.objects.create(
-                user=user, number=f"QC{seq[0]}", issued_on=today - timedelta(days=400),
+                user=user,
+                number=f"QC{seq[0]}",
+                issued_on=today - timedelta(days=400),
                 expires_on=today + timedelta(days=rng.randint(200, 1100)),
             )
         return user
@@ -110,8 +159,11 @@ def build(ctx):
         lead = next((m for m in members if m.has_role(RoleCode.TEAM_LEAD)), None)
         by_level = {lvl: [m for m in members if m.rm_level == lvl] for lvl in RMLevel.values}
         for m in members:
-            boss = {RMLevel.SENIOR: lead, RMLevel.INTERMEDIATE: (by_level["1"] or [lead])[0],
-                    RMLevel.JUNIOR: (by_level["2"] or by_level["1"] or [lead])[0]}.get(m.rm_level)
+            boss = {
+                RMLevel.SENIOR: lead,
+                RMLevel.INTERMEDIATE: (by_level["1"] or [lead])[0],
+                RMLevel.JUNIOR: (by_level["2"] or by_level["1"] or [lead])[0],
+            }.get(m.rm_level)
             if boss and boss != m:
                 m.supervisor = boss
                 m.save(update_fields=["supervisor"])

@@ -1,4 +1,5 @@
 """Forms of the org app's pages (SPEC §1)."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

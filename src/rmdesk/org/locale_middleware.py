@@ -1,5 +1,6 @@
 """Chinese first (SPEC §12): the UI language is the one the user chose (language cookie set by the
 switch), else zh-Hans — the browser's Accept-Language does not override the product default."""
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import get_supported_language_variant

@@ -1,4 +1,5 @@
 """Carry the client address into audit events written during the request (SPEC §8)."""
+
 from rmdesk.core.audit import current_ip
 
 

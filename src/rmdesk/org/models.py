@@ -1,8 +1,7 @@
 """Organisation, people, roles, qualifications, approvals, API tokens and the audit trail (SPEC §1, §8, §12)."""
-import hashlib
-import json
 
-from django.conf import settings
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone

@@ -3,6 +3,7 @@
 The data-scope rule for business records lives in the kernel (`rmdesk.core.scope`); this module
 only says which parts of the org tree and which staff records a person may look at.
 """
+
 from django.db.models import Q
 
 from rmdesk.core.roles import is_admin

@@ -3,20 +3,22 @@ kernel's (rmdesk.core.approvals).
 
 Every action takes the acting user first and writes its audit event in the same transaction.
 """
+
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from .models import ApiToken, RoleCode, StaffStatus, User
 
+from .models import ApiToken, RoleCode, StaffStatus
 
 # --- qualification ---------------------------------------------------------------------------
+
 
 def has_valid_qualification(user, on=None) -> bool:
     """True when the RM holds a 岗位资质认证 valid on the given day (default today)."""
@@ -31,12 +33,11 @@ def ensure_can_be_assigned_customers(user, on=None):
     if not user.has_role(RoleCode.RM):
         raise ValidationError(_("%(name)s 不是客户经理，不能分配客户。") % {"name": user.display_name})
     if not has_valid_qualification(user, on):
-        raise ValidationError(
-            _("%(name)s 没有有效的岗位资质认证，不能分配客户。") % {"name": user.display_name}
-        )
+        raise ValidationError(_("%(name)s 没有有效的岗位资质认证，不能分配客户。") % {"name": user.display_name})
 
 
 # --- API tokens --------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def issue_api_token(user) -> tuple[ApiToken, str]:

@@ -1,4 +1,5 @@
 """Record logins, logouts and failed logins in the audit trail (SPEC §8)."""
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -18,4 +19,6 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
-    audit.record(None, "auth.login_failed", object_type="org.user", object_id="", username=credentials.get("username", ""))
+    audit.record(
+        None, "auth.login_failed", object_type="org.user", object_id="", username=credentials.get("username", "")
+    )

@@ -1,13 +1,14 @@
 """Shell views: home, health check, org and staff pages, error pages (SPEC §1, §12)."""
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from . import forms
-
 from rmdesk.core import hooks
+
+from . import forms
 from .scope import visible_staff, visible_units
 
 
@@ -90,8 +91,7 @@ def approvals(request):
             else:
                 if d["request_id"] not in {r.pk for r in chains.pending_for(request.user)}:
                     raise Http404
-                chains.decide(request.user, d["request_id"], d["decision"], opinion=d["comment"],
-                              version=d["version"])
+                chains.decide(request.user, d["request_id"], d["decision"], opinion=d["comment"], version=d["version"])
         except (ValidationError, PermissionDenied) as exc:
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
@@ -105,12 +105,23 @@ def approvals(request):
     for r in pending:
         r.kind_label = chains.kind_label(r.kind)
         r.step = chains.current_step(r)
-    mine = list(ApprovalRequest.objects.filter(requested_by=request.user).select_related("decided_by")
-                .prefetch_related("decisions__decided_by").order_by("-requested_at")[:50])
+    mine = list(
+        ApprovalRequest.objects.filter(requested_by=request.user)
+        .select_related("decided_by")
+        .prefetch_related("decisions__decided_by")
+        .order_by("-requested_at")[:50]
+    )
     for r in mine:
         r.kind_label = chains.kind_label(r.kind)
         r.resubmittable = r.status == "returned" and chains.resubmitted_in_inbox(r)
-    return render(request, "org/approvals.html", {
-        "pending": pending, "mine": mine, "kind": kind,
-        "kinds": [(k, chains.kind_label(k)) for k in kinds], "decisions": DecisionKind.choices,
-    })
+    return render(
+        request,
+        "org/approvals.html",
+        {
+            "pending": pending,
+            "mine": mine,
+            "kind": kind,
+            "kinds": [(k, chains.kind_label(k)) for k in kinds],
+            "decisions": DecisionKind.choices,
+        },
+    )

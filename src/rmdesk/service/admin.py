@@ -1,5 +1,6 @@
 """Administrator-only configuration of the service app (SPEC §5): categories, SLA policies,
 assignment rules, survey questionnaires and churn targets, in Chinese."""
+
 from django.contrib import admin
 
 from .models import AssignmentRule, CaseCategory, ChurnTarget, SlaPolicy, SurveyQuestion, SurveyTemplate
@@ -13,8 +14,19 @@ class CaseCategoryAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ("name", "category", "severity", "ack_amount", "ack_unit", "answer_amount", "answer_unit",
-                    "warn_hours", "escalate_every_hours", "notify_supervisor_at_once", "is_active")
+    list_display = (
+        "name",
+        "category",
+        "severity",
+        "ack_amount",
+        "ack_unit",
+        "answer_amount",
+        "answer_unit",
+        "warn_hours",
+        "escalate_every_hours",
+        "notify_supervisor_at_once",
+        "is_active",
+    )
     list_filter = ("is_active", "severity")
 
 

@@ -1,6 +1,7 @@
 """REST API of the service app (SPEC §5, §12): cases and their flow, SLA figures, surveys,
 satisfaction index, churn rates and the watch list. Every read goes through the scope functions;
 out-of-scope objects answer 404."""
+
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
@@ -13,10 +14,41 @@ from ninja.files import UploadedFile
 from . import churn, services, sla, surveys
 from .models import CaseCategory, QualityFeedback, SlaPolicy, SurveyTemplate, WatchStatus
 from .schemas import (
-    ActionIn, ActionOut, AnswersIn, AssessIn, AssignIn, CaseDetailOut, CaseFilter, CaseIn, CaseOut, CategoryOut,
-    ChurnRow, CloseWatchIn, DecideIn, FeedbackIn, FeedbackOut, FollowUpIn, IndexRow, InvestigateIn, NoteIn, PlanIn,
-    PolicyOut, ReasonIn, ResponseOut, ResultIn, ResultOnlyIn, ReviewIn, RoundIn, RoundOut, RunOut, SignIn, SlaRow,
-    TemplateIn, TemplateOut, WatchIn, WatchOut,
+    ActionIn,
+    ActionOut,
+    AnswersIn,
+    AssessIn,
+    AssignIn,
+    CaseDetailOut,
+    CaseFilter,
+    CaseIn,
+    CaseOut,
+    CategoryOut,
+    ChurnRow,
+    CloseWatchIn,
+    DecideIn,
+    FeedbackIn,
+    FeedbackOut,
+    FollowUpIn,
+    IndexRow,
+    InvestigateIn,
+    NoteIn,
+    PlanIn,
+    PolicyOut,
+    ReasonIn,
+    ResponseOut,
+    ResultIn,
+    ResultOnlyIn,
+    ReviewIn,
+    RoundIn,
+    RoundOut,
+    RunOut,
+    SignIn,
+    SlaRow,
+    TemplateIn,
+    TemplateOut,
+    WatchIn,
+    WatchOut,
 )
 from .scope import get_case_or_404, visible_cases, visible_responses, visible_rounds, visible_watch
 
@@ -24,6 +56,7 @@ router = Router(tags=["service"])
 
 
 # --- configuration -----------------------------------------------------------------------------
+
 
 @router.get("/categories", response=list[CategoryOut], summary="投诉/服务类别")
 def list_categories(request):
@@ -37,9 +70,14 @@ def list_policies(request):
 
 # --- cases -------------------------------------------------------------------------------------
 
+
 def _case(request, pk):
-    return visible_cases(request.user).select_related("customer").prefetch_related("steps").get(
-        pk=get_case_or_404(request.user, pk).pk)
+    return (
+        visible_cases(request.user)
+        .select_related("customer")
+        .prefetch_related("steps")
+        .get(pk=get_case_or_404(request.user, pk).pk)
+    )
 
 
 @router.get("/cases", response=list[CaseOut], summary="工单列表（按数据权限）")
@@ -56,7 +94,7 @@ def list_cases(request, filters: Query[CaseFilter]):
     if filters.breached:
         qs = qs.filter(Q(ack_breached=True) | Q(answer_breached=True))
     limit = max(1, min(filters.limit, 500))
-    return list(qs[filters.offset: filters.offset + limit])
+    return list(qs[filters.offset : filters.offset + limit])
 
 
 @router.post("/cases", response={201: CaseDetailOut}, summary="登记投诉/服务请求")
@@ -78,8 +116,9 @@ def accept(request, case_id: int, payload: NoteIn):
 
 @router.post("/cases/{case_id}/investigate", response=CaseDetailOut, summary="调查原因")
 def investigate(request, case_id: int, payload: InvestigateIn):
-    services.record_investigation(request.user, case_id, cause=payload.cause, root_cause=payload.root_cause,
-                                  version=payload.version)
+    services.record_investigation(
+        request.user, case_id, cause=payload.cause, root_cause=payload.root_cause, version=payload.version
+    )
     return _case(request, case_id)
 
 
@@ -91,8 +130,9 @@ def propose(request, case_id: int, payload: PlanIn):
 
 @router.post("/cases/{case_id}/decide", response=CaseDetailOut, summary="主管批示（同意或退回）")
 def decide(request, case_id: int, payload: DecideIn):
-    services.decide_plan(request.user, case_id, approve=payload.approve, instruction=payload.instruction,
-                         version=payload.version)
+    services.decide_plan(
+        request.user, case_id, approve=payload.approve, instruction=payload.instruction, version=payload.version
+    )
     return _case(request, case_id)
 
 
@@ -104,8 +144,14 @@ def implement(request, case_id: int, payload: ResultIn):
 
 @router.post("/cases/{case_id}/follow-up", response=CaseDetailOut, summary="回访（客户确认与满意度）")
 def follow_up(request, case_id: int, payload: FollowUpIn):
-    services.record_follow_up(request.user, case_id, customer_confirmed=payload.customer_confirmed,
-                              satisfaction=payload.satisfaction, note=payload.note, version=payload.version)
+    services.record_follow_up(
+        request.user,
+        case_id,
+        customer_confirmed=payload.customer_confirmed,
+        satisfaction=payload.satisfaction,
+        note=payload.note,
+        version=payload.version,
+    )
     return _case(request, case_id)
 
 
@@ -135,9 +181,16 @@ def resume(request, case_id: int, payload: NoteIn):
 
 @router.post("/cases/{case_id}/assess", response=CaseDetailOut, summary="有效投诉认定与责任归属")
 def assess(request, case_id: int, payload: AssessIn):
-    services.assess_case(request.user, case_id, is_valid=payload.is_valid, responsibility=payload.responsibility,
-                         root_cause=payload.root_cause, responsible_staff_id=payload.responsible_staff_id,
-                         note=payload.note, version=payload.version)
+    services.assess_case(
+        request.user,
+        case_id,
+        is_valid=payload.is_valid,
+        responsibility=payload.responsibility,
+        root_cause=payload.root_cause,
+        responsible_staff_id=payload.responsible_staff_id,
+        note=payload.note,
+        version=payload.version,
+    )
     return _case(request, case_id)
 
 
@@ -179,10 +232,12 @@ def sign_feedback(request, case_id: int, payload: SignIn):
 
 # --- SLA ---------------------------------------------------------------------------------------
 
+
 @router.get("/sla/stats", response=list[SlaRow], summary="SLA 统计（按客户经理/团队/机构）")
 def sla_stats(request, group: str = "rm", start: date | None = None, end: date | None = None):
     def aware(d, plus=0):
         return timezone.make_aware(datetime.fromordinal(d.toordinal() + plus)) if d else None
+
     return services.sla_stats(request.user, group=group, start=aware(start), end=aware(end, 1))
 
 
@@ -195,6 +250,7 @@ def sla_run(request):
 
 # --- surveys -----------------------------------------------------------------------------------
 
+
 @router.get("/surveys/templates", response=list[TemplateOut], summary="满意度调查问卷")
 def list_templates(request):
     return list(SurveyTemplate.objects.filter(is_active=True).prefetch_related("questions"))
@@ -202,8 +258,12 @@ def list_templates(request):
 
 @router.post("/surveys/templates", response={201: TemplateOut}, summary="新建问卷")
 def create_template(request, payload: TemplateIn):
-    tpl = surveys.create_template(request.user, name=payload.name, description=payload.description,
-                                  questions=[q.dict() for q in payload.questions])
+    tpl = surveys.create_template(
+        request.user,
+        name=payload.name,
+        description=payload.description,
+        questions=[q.dict() for q in payload.questions],
+    )
     return 201, tpl
 
 
@@ -214,8 +274,13 @@ def list_rounds(request):
 
 @router.post("/surveys/rounds", response={201: RoundOut}, summary="发起调查（向客户范围发送）")
 def create_round(request, payload: RoundIn):
-    rnd = surveys.start_round(request.user, template_id=payload.template_id, name=payload.name, due_on=payload.due_on,
-                              segment={"tier_ids": payload.tier_ids, "stages": payload.stages, "unit_id": payload.unit_id})
+    rnd = surveys.start_round(
+        request.user,
+        template_id=payload.template_id,
+        name=payload.name,
+        due_on=payload.due_on,
+        segment={"tier_ids": payload.tier_ids, "stages": payload.stages, "unit_id": payload.unit_id},
+    )
     return 201, rnd
 
 
@@ -228,8 +293,9 @@ def list_responses(request, round_id: int):
 
 @router.post("/surveys/responses/{response_id}", response=ResponseOut, summary="录入答卷")
 def answer(request, response_id: int, payload: AnswersIn):
-    return surveys.record_answers(request.user, response_id, answers=payload.answers, comment=payload.comment,
-                                  version=payload.version)
+    return surveys.record_answers(
+        request.user, response_id, answers=payload.answers, comment=payload.comment, version=payload.version
+    )
 
 
 @router.post("/surveys/rounds/{round_id}/import", response=dict, summary="导入答卷（Excel）")
@@ -243,6 +309,7 @@ def satisfaction(request, group: str = "rm", round_id: int | None = None):
 
 
 # --- churn -------------------------------------------------------------------------------------
+
 
 @router.get("/churn/rates", response=list[ChurnRow], summary="分层客户流失率与目标")
 def churn_rates(request, start: date | None = None, end: date | None = None, period: str = "year"):
@@ -285,5 +352,6 @@ def done_action(request, action_id: int, payload: ResultOnlyIn):
 
 @router.post("/churn/watch/{entry_id}/close", response=WatchOut, summary="结束跟进")
 def close_watch(request, entry_id: int, payload: CloseWatchIn):
-    return churn.close_watch(request.user, entry_id, status=payload.status, outcome=payload.outcome,
-                             version=payload.version)
+    return churn.close_watch(
+        request.user, entry_id, status=payload.status, outcome=payload.outcome, version=payload.version
+    )

@@ -12,6 +12,7 @@ watch list. The churn rate of a tier over a period is
 over the customers in the viewer's scope, compared with the tier's target (ChurnTarget; a row
 without a tier is the default for every tier).
 """
+
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -45,9 +46,15 @@ def record_churn(customer: Customer, *, on: date | None = None, reason="", actor
     if ChurnEvent.objects.filter(customer=customer, recovered_on__isnull=True).exists():
         return None
     with transaction.atomic():
-        ev = ChurnEvent.objects.create(customer=customer, tier_id=customer.tier_id, occurred_on=on or timezone.localdate(),
-                                       reason=reason or str(Stage(customer.stage).label), aum_before=customer.aum,
-                                       rm=customer.a_rm, org_path=customer.org_path)
+        ev = ChurnEvent.objects.create(
+            customer=customer,
+            tier_id=customer.tier_id,
+            occurred_on=on or timezone.localdate(),
+            reason=reason or str(Stage(customer.stage).label),
+            aum_before=customer.aum,
+            rm=customer.a_rm,
+            org_path=customer.org_path,
+        )
         _ensure_watch(customer, WatchReason.LOST, actor)
         if actor is not None:
             audit.record(actor, "service.churn", ev, after={"customer": customer.pk, "tier": customer.tier_id})
@@ -57,10 +64,18 @@ def record_churn(customer: Customer, *, on: date | None = None, reason="", actor
 def _ensure_watch(customer, reason, actor=None, note=""):
     entry = WatchEntry.objects.filter(customer=customer, status=WatchStatus.OPEN).first()
     if entry is None:
-        entry = WatchEntry.objects.create(customer=customer, reason=reason, note=note, assigned_to=customer.a_rm,
-                                          org_path=customer.org_path, added_by=actor)
+        entry = WatchEntry.objects.create(
+            customer=customer,
+            reason=reason,
+            note=note,
+            assigned_to=customer.a_rm,
+            org_path=customer.org_path,
+            added_by=actor,
+        )
         if customer.a_rm:
-            notify.send(customer.a_rm, "service.watch", _("客户列入流失预警名单：%(c)s") % {"c": customer.name}, obj=entry)
+            notify.send(
+                customer.a_rm, "service.watch", _("客户列入流失预警名单：%(c)s") % {"c": customer.name}, obj=entry
+            )
     return entry
 
 
@@ -72,7 +87,8 @@ def scan(now=None) -> dict:
     open_churn = set(ChurnEvent.objects.filter(recovered_on__isnull=True).values_list("customer_id", flat=True))
     archives = Customer.objects.filter(merged_into__isnull=True)  # a merged duplicate is not a lost customer
     candidates = archives.filter(stage=Stage.LOST) | archives.filter(
-        tier__isnull=False, stage__in=ACTIVE_STAGES, aum__lt=CHURN_AUM_FLOOR)
+        tier__isnull=False, stage__in=ACTIVE_STAGES, aum__lt=CHURN_AUM_FLOOR
+    )
     for c in candidates.exclude(pk__in=open_churn).iterator(chunk_size=500):
         if record_churn(c, on=today):
             out["churned"] += 1
@@ -81,8 +97,11 @@ def scan(now=None) -> dict:
         with transaction.atomic():
             _ensure_watch(c, WatchReason.AT_RISK)
         out["watched"] += 1
-    back = ChurnEvent.objects.filter(recovered_on__isnull=True).exclude(customer__stage=Stage.LOST).filter(
-        customer__aum__gte=CHURN_AUM_FLOOR)
+    back = (
+        ChurnEvent.objects.filter(recovered_on__isnull=True)
+        .exclude(customer__stage=Stage.LOST)
+        .filter(customer__aum__gte=CHURN_AUM_FLOOR)
+    )
     out["recovered"] = back.update(recovered_on=today)
     return out
 
@@ -95,8 +114,10 @@ def on_stage_changed(actor, customer, new_stage):
         return
     if new_stage == Stage.LOST:
         record_churn(customer, actor=actor)
-    elif new_stage == Stage.AT_RISK and not WatchEntry.objects.filter(customer=customer,
-                                                                     status=WatchStatus.OPEN).exists():
+    elif (
+        new_stage == Stage.AT_RISK
+        and not WatchEntry.objects.filter(customer=customer, status=WatchStatus.OPEN).exists()
+    ):
         _ensure_watch(customer, WatchReason.AT_RISK, actor)
 
 
@@ -109,8 +130,7 @@ def absorb_merged_customer(actor, source, target) -> dict:
 
     moved = {
         "cases": Case.objects.filter(customer=source).update(customer=target, customer_path=target.org_path),
-        "watch_entries": WatchEntry.objects.filter(customer=source).update(customer=target,
-                                                                           org_path=target.org_path),
+        "watch_entries": WatchEntry.objects.filter(customer=source).update(customer=target, org_path=target.org_path),
         "churn_events": ChurnEvent.objects.filter(customer=source).update(customer=target),
     }
     theirs = {r.round_id: r for r in SurveyResponse.objects.filter(customer=target)}
@@ -136,23 +156,38 @@ def target_for(tier) -> Decimal | None:
 
 def churn_rates(user, *, start: date, end: date) -> list[dict]:
     """Churn rate per tier over [start, end] for the customers in the user's scope (SPEC §5)."""
-    churned = dict(visible_churn(user).filter(occurred_on__gte=start, occurred_on__lte=end, tier__isnull=False,
-                                              customer__merged_into__isnull=True)
-                   .values("tier").annotate(n=Count("id")).values_list("tier", "n"))
+    churned = dict(
+        visible_churn(user)
+        .filter(occurred_on__gte=start, occurred_on__lte=end, tier__isnull=False, customer__merged_into__isnull=True)
+        .values("tier")
+        .annotate(n=Count("id"))
+        .values_list("tier", "n")
+    )
     archives = visible_customers(user).filter(merged_into__isnull=True, tier__isnull=False)
     base = dict(archives.exclude(stage=Stage.LOST).values("tier").annotate(n=Count("id")).values_list("tier", "n"))
-    at_risk = dict(archives.filter(stage=Stage.AT_RISK).values("tier").annotate(n=Count("id"))
-                   .values_list("tier", "n"))
+    at_risk = dict(archives.filter(stage=Stage.AT_RISK).values("tier").annotate(n=Count("id")).values_list("tier", "n"))
     targets = {t.tier_id: t.max_rate for t in ChurnTarget.objects.all()}
     out = []
     for tier in Tier.objects.filter(pk__in=set(churned) | set(base)).select_related("rule_set").order_by("-rank"):
         lost = churned.get(tier.pk, 0)
         population = base.get(tier.pk, 0) + lost
-        rate = (Decimal(lost * 100) / population).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if population else None
+        rate = (
+            (Decimal(lost * 100) / population).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if population else None
+        )
         target = targets.get(tier.pk, targets.get(None))
-        out.append({"tier_id": tier.pk, "tier": tier.name, "rank": tier.rank, "customers": population, "churned": lost,
-                    "at_risk": at_risk.get(tier.pk, 0),
-                    "rate": rate, "target": target, "ok": None if rate is None or target is None else rate < target})
+        out.append(
+            {
+                "tier_id": tier.pk,
+                "tier": tier.name,
+                "rank": tier.rank,
+                "customers": population,
+                "churned": lost,
+                "at_risk": at_risk.get(tier.pk, 0),
+                "rate": rate,
+                "target": target,
+                "ok": None if rate is None or target is None else rate < target,
+            }
+        )
     return out
 
 
@@ -190,8 +225,14 @@ def add_to_watch(user, *, customer_id, reason=WatchReason.MANUAL, note="", assig
         assignee = User.objects.filter(pk=assigned_to_id, is_active=True).first()
         if assignee is None:
             raise ValidationError({"assigned_to_id": [_("人员不存在。")]})
-    entry = WatchEntry.objects.create(customer=customer, reason=reason, note=note or "", assigned_to=assignee,
-                                      org_path=customer.org_path, added_by=user)
+    entry = WatchEntry.objects.create(
+        customer=customer,
+        reason=reason,
+        note=note or "",
+        assigned_to=assignee,
+        org_path=customer.org_path,
+        added_by=user,
+    )
     audit.record(user, "service.watch_add", entry, after={"customer": customer.pk, "reason": reason})
     if assignee and assignee.pk != user.pk:
         notify.send(assignee, "service.watch", _("客户列入流失预警名单：%(c)s") % {"c": customer.name}, obj=entry)
@@ -227,14 +268,16 @@ def add_retention_action(user, entry_id, *, kind, description, due_on, assigned_
             errors["assigned_to_id"] = [_("人员不存在。")]
     if errors:
         raise ValidationError(errors)
-    action = RetentionAction.objects.create(entry=entry, kind=kind, description=description.strip(), due_on=due_on,
-                                            assigned_to=assignee, created_by=user)
+    action = RetentionAction.objects.create(
+        entry=entry, kind=kind, description=description.strip(), due_on=due_on, assigned_to=assignee, created_by=user
+    )
     entry.version += 1
     entry.save(update_fields=["version"])
     audit.record(user, "service.retention_action", action, after={"entry": entry.pk, "kind": kind})
     if assignee.pk != user.pk:
-        notify.send(assignee, "service.retention", _("挽留任务：%(c)s") % {"c": entry.customer.name}, obj=action,
-                    due_at=None)
+        notify.send(
+            assignee, "service.retention", _("挽留任务：%(c)s") % {"c": entry.customer.name}, obj=action, due_at=None
+        )
     return action
 
 

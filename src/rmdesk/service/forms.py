@@ -1,12 +1,17 @@
 """Forms of the service app; the business rules stay in services.py."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import CaseCategory, CaseKind, Channel, RetentionKind, Severity, SurveyTemplate, WatchReason
 
-
-SUGGEST = {"list": "customer-options", "autocomplete": "off", "hx-get": "/service/customers/suggest/",
-           "hx-trigger": "keyup changed delay:300ms", "hx-target": "#customer-options"}
+SUGGEST = {
+    "list": "customer-options",
+    "autocomplete": "off",
+    "hx-get": "/service/customers/suggest/",
+    "hx-trigger": "keyup changed delay:300ms",
+    "hx-target": "#customer-options",
+}
 
 
 class CaseForm(forms.Form):
@@ -32,7 +37,9 @@ class RoundForm(forms.Form):
         super().__init__(*args, **kwargs)
         from rmdesk.customers.models import Stage, Tier
 
-        self.fields["tiers"].choices = [(t.pk, t.name) for t in Tier.objects.select_related("rule_set").order_by("-rank")]
+        self.fields["tiers"].choices = [
+            (t.pk, t.name) for t in Tier.objects.select_related("rule_set").order_by("-rank")
+        ]
         self.fields["stages"].choices = [c for c in Stage.choices if c[0] != Stage.LOST]
 
 

@@ -1,6 +1,7 @@
 """What this app shows elsewhere (rmdesk.core.hooks): menu entries, home-page panels, the customer 360°
 slot and the approval handler of the 主管批示 (SPEC §5). The plans waiting for a supervisor are counted
 by the approval inbox's header badge (审批中心), not by a counter of this app."""
+
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -17,46 +18,76 @@ def _awaiting_my_approval(user):
     ids = [r.payload.get("case_id") for r in pending_for(user, kind=PLAN_KIND)]
     if not ids:
         return []
-    return list(visible_cases(user).filter(pk__in=ids, status=CaseStatus.PROPOSED).select_related("customer")
-                .order_by("plan_at")[:50])
+    return list(
+        visible_cases(user)
+        .filter(pk__in=ids, status=CaseStatus.PROPOSED)
+        .select_related("customer")
+        .order_by("plan_at")[:50]
+    )
 
 
 def rm_panel(request):
     user = request.user
     if not user.has_role("rm"):
         return None
-    cases = (visible_cases(user).filter(status__in=OPEN_STATUSES)
-             .filter(Q(owner=user) | Q(customer__a_rm=user) | Q(customer__b_rm=user))
-             .select_related("customer").order_by("answer_due_at")[:8])
+    cases = (
+        visible_cases(user)
+        .filter(status__in=OPEN_STATUSES)
+        .filter(Q(owner=user) | Q(customer__a_rm=user) | Q(customer__b_rm=user))
+        .select_related("customer")
+        .order_by("answer_due_at")[:8]
+    )
     watch = visible_watch(user).filter(status=WatchStatus.OPEN, assigned_to=user).select_related("customer")[:5]
-    return {"key": "service_rm", "title": _("我的投诉与服务工单"), "template": "service/panel_open.html",
-            "context": {"cases": list(cases), "watch": list(watch), "approvals": []}, "order": 30}
+    return {
+        "key": "service_rm",
+        "title": _("我的投诉与服务工单"),
+        "template": "service/panel_open.html",
+        "context": {"cases": list(cases), "watch": list(watch), "approvals": []},
+        "order": 30,
+    }
 
 
 def lead_panel(request):
     user = request.user
     if not user.has_role("team_lead", "branch_manager"):
         return None
-    cases = (visible_cases(user).filter(status__in=OPEN_STATUSES).select_related("customer", "owner")
-             .order_by("-ack_breached", "-answer_breached", "answer_due_at")[:8])
+    cases = (
+        visible_cases(user)
+        .filter(status__in=OPEN_STATUSES)
+        .select_related("customer", "owner")
+        .order_by("-ack_breached", "-answer_breached", "answer_due_at")[:8]
+    )
     watch = visible_watch(user).filter(status=WatchStatus.OPEN).select_related("customer")[:5]
-    return {"key": "service_lead", "title": _("团队投诉与服务工单"), "template": "service/panel_open.html",
-            "context": {"cases": list(cases), "watch": list(watch), "approvals": _awaiting_my_approval(user)},
-            "order": 31}
+    return {
+        "key": "service_lead",
+        "title": _("团队投诉与服务工单"),
+        "template": "service/panel_open.html",
+        "context": {"cases": list(cases), "watch": list(watch), "approvals": _awaiting_my_approval(user)},
+        "order": 31,
+    }
 
 
 def customer_slot(request, customer):
-    cases = visible_cases(request.user).filter(customer=customer).select_related("owner").order_by("-registered_at")[:20]
-    responses = (visible_responses(request.user).filter(customer=customer, answered_at__isnull=False)
-                 .select_related("round").order_by("-answered_at")[:10])
-    return {"cases": list(cases), "responses": list(responses), "customer": customer,
-            "can_register": request.user.has_role("rm", "team_lead", "branch_manager", "assistant")}
+    cases = (
+        visible_cases(request.user).filter(customer=customer).select_related("owner").order_by("-registered_at")[:20]
+    )
+    responses = (
+        visible_responses(request.user)
+        .filter(customer=customer, answered_at__isnull=False)
+        .select_related("round")
+        .order_by("-answered_at")[:10]
+    )
+    return {
+        "cases": list(cases),
+        "responses": list(responses),
+        "customer": customer,
+        "can_register": request.user.has_role("rm", "team_lead", "branch_manager", "assistant"),
+    }
 
 
 def register():
     """Called once from ServiceConfig.ready()."""
-    from rmdesk.core import hooks
-    from rmdesk.core import notifications as notif
+    from rmdesk.core import hooks, notifications as notif
     from rmdesk.core.approvals import register_handler
     from rmdesk.core.roles import READERS, RoleCode
 
@@ -66,22 +97,42 @@ def register():
         hooks.MenuItem("service_cases", _("投诉与服务"), "service:case_list", roles=READERS, order=40),
         hooks.MenuItem("service_surveys", _("满意度调查"), "service:survey_list", roles=READERS, order=41),
         hooks.MenuItem("service_churn", _("流失预警"), "service:churn", roles=READERS, order=42),
-        hooks.MenuItem("service_sla", _("SLA 统计"), "service:sla_stats",
-                       roles=(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER, RoleCode.RISK, RoleCode.COMPLIANCE),
-                       order=43),
+        hooks.MenuItem(
+            "service_sla",
+            _("SLA 统计"),
+            "service:sla_stats",
+            roles=(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER, RoleCode.RISK, RoleCode.COMPLIANCE),
+            order=43,
+        ),
         hooks.HomePanel("service_rm", rm_panel),
         hooks.HomePanel("service_lead", lead_panel),
-        hooks.Slot(key="service", title=_("投诉与满意度"), template="service/slot_customer.html",
-                   context=customer_slot, order=60),
+        hooks.Slot(
+            key="service",
+            title=_("投诉与满意度"),
+            template="service/slot_customer.html",
+            context=customer_slot,
+            order=60,
+        ),
     ):
         hooks.register(item)
-    register_handler(services.PLAN_KIND, _("投诉处理方案批示"), on_approved=services.on_plan_approved,
-                     on_rejected=services.on_plan_rejected, on_returned=services.on_plan_returned,
-                     may_decide=services.may_decide_plan_request, resubmit_in_inbox=False)
+    register_handler(
+        services.PLAN_KIND,
+        _("投诉处理方案批示"),
+        on_approved=services.on_plan_approved,
+        on_rejected=services.on_plan_rejected,
+        on_returned=services.on_plan_returned,
+        may_decide=services.may_decide_plan_request,
+        resubmit_in_inbox=False,
+    )
     for kind, label in (
-        ("service.approval", _("待批示")), ("service.decided", _("批示结果")), ("service.assigned", _("工单分派")),
-        ("service.at_risk", _("SLA 即将超时")), ("service.breach", _("SLA 超时")),
-        ("service.escalation", _("SLA 升级")), ("service.serious", _("重大投诉")), ("service.watch", _("流失预警")),
+        ("service.approval", _("待批示")),
+        ("service.decided", _("批示结果")),
+        ("service.assigned", _("工单分派")),
+        ("service.at_risk", _("SLA 即将超时")),
+        ("service.breach", _("SLA 超时")),
+        ("service.escalation", _("SLA 升级")),
+        ("service.serious", _("重大投诉")),
+        ("service.watch", _("流失预警")),
         ("service.retention", _("挽留任务")),
     ):
         notif.register_kind(kind, label)

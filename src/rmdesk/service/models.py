@@ -4,6 +4,7 @@ Scope: a case belongs to a customer and to a responsible unit. It carries two de
 materialised paths: `org_path` (the responsible unit's) and `customer_path` (the customer's unit's),
 so the subtree managers of either side find it with one indexed prefix scan (see scope.py).
 """
+
 from decimal import Decimal
 
 from django.conf import settings
@@ -100,14 +101,25 @@ class SlaPolicy(models.Model):
     """
 
     name = models.CharField(_("名称"), max_length=80)
-    category = models.ForeignKey(CaseCategory, verbose_name=_("类别"), null=True, blank=True,
-                                 on_delete=models.CASCADE, help_text=_("留空表示所有类别"))
-    severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, blank=True,
-                                help_text=_("留空表示所有严重程度"))
+    category = models.ForeignKey(
+        CaseCategory,
+        verbose_name=_("类别"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("留空表示所有类别"),
+    )
+    severity = models.CharField(
+        _("严重程度"), max_length=10, choices=Severity.choices, blank=True, help_text=_("留空表示所有严重程度")
+    )
     ack_amount = models.PositiveIntegerField(_("受理时限"), default=1)
-    ack_unit = models.CharField(_("受理时限单位"), max_length=12, choices=DurationUnit.choices, default=DurationUnit.WORK_DAYS)
+    ack_unit = models.CharField(
+        _("受理时限单位"), max_length=12, choices=DurationUnit.choices, default=DurationUnit.WORK_DAYS
+    )
     answer_amount = models.PositiveIntegerField(_("答复时限"), default=3)
-    answer_unit = models.CharField(_("答复时限单位"), max_length=12, choices=DurationUnit.choices, default=DurationUnit.WORK_DAYS)
+    answer_unit = models.CharField(
+        _("答复时限单位"), max_length=12, choices=DurationUnit.choices, default=DurationUnit.WORK_DAYS
+    )
     warn_hours = models.PositiveIntegerField(_("预警提前量（工作小时）"), default=4)
     escalate_every_hours = models.PositiveIntegerField(_("逐级上报间隔（工作小时）"), default=8)
     notify_supervisor_at_once = models.BooleanField(_("登记即通知主管"), default=False)
@@ -140,9 +152,12 @@ class AssignmentRule(models.Model):
     category = models.ForeignKey(CaseCategory, verbose_name=_("类别"), null=True, blank=True, on_delete=models.CASCADE)
     severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, blank=True)
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices, blank=True)
-    target = models.CharField(_("责任人"), max_length=12, choices=AssignmentTarget.choices, default=AssignmentTarget.A_RM)
-    user = models.ForeignKey(USER, verbose_name=_("指定人员"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="+")
+    target = models.CharField(
+        _("责任人"), max_length=12, choices=AssignmentTarget.choices, default=AssignmentTarget.A_RM
+    )
+    user = models.ForeignKey(
+        USER, verbose_name=_("指定人员"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -163,12 +178,18 @@ class Case(models.Model):
     channel = models.CharField(_("渠道"), max_length=12, choices=Channel.choices)
     category = models.ForeignKey(CaseCategory, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases")
     severity = models.CharField(_("严重程度"), max_length=10, choices=Severity.choices, default=Severity.NORMAL)
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="service_cases")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="service_cases"
+    )
     product = models.CharField(_("涉及产品"), max_length=100, blank=True)
     title = models.CharField(_("标题"), max_length=120)
     description = models.TextField(_("问题描述"))
-    status = models.CharField(_("状态"), max_length=14, choices=CaseStatus.choices, default=CaseStatus.REGISTERED, db_index=True)
-    responsible_unit = models.ForeignKey("org.OrgUnit", verbose_name=_("责任机构"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("状态"), max_length=14, choices=CaseStatus.choices, default=CaseStatus.REGISTERED, db_index=True
+    )
+    responsible_unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("责任机构"), on_delete=models.PROTECT, related_name="+"
+    )
     owner = models.ForeignKey(USER, verbose_name=_("责任人"), on_delete=models.PROTECT, related_name="service_cases")
     org_path = models.CharField(max_length=255, editable=False)
     customer_path = models.CharField(max_length=255, editable=False)
@@ -178,10 +199,14 @@ class Case(models.Model):
     cause = models.TextField(_("原因分析"), blank=True)
     root_cause = models.CharField(_("根因类别"), max_length=20, choices=RootCause.choices, blank=True)
     plan = models.TextField(_("处理方案"), blank=True)
-    plan_by = models.ForeignKey(USER, verbose_name=_("方案提交人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    plan_by = models.ForeignKey(
+        USER, verbose_name=_("方案提交人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     plan_at = models.DateTimeField(_("方案提交时间"), null=True, blank=True)
     instruction = models.TextField(_("主管批示"), blank=True)
-    approved_by = models.ForeignKey(USER, verbose_name=_("批示人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approved_by = models.ForeignKey(
+        USER, verbose_name=_("批示人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     approved_at = models.DateTimeField(_("批示时间"), null=True, blank=True)
     result = models.TextField(_("实施结果"), blank=True)
     customer_confirmed = models.BooleanField(_("客户确认"), null=True, blank=True)
@@ -192,8 +217,12 @@ class Case(models.Model):
     # valid complaint (有效投诉) and responsibility, decided by the supervisor
     is_valid = models.BooleanField(_("有效投诉"), null=True, blank=True)
     responsibility = models.CharField(_("责任归属"), max_length=16, choices=Responsibility.choices, blank=True)
-    responsible_staff = models.ForeignKey(USER, verbose_name=_("责任人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    valid_decided_by = models.ForeignKey(USER, verbose_name=_("认定人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    responsible_staff = models.ForeignKey(
+        USER, verbose_name=_("责任人员"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    valid_decided_by = models.ForeignKey(
+        USER, verbose_name=_("认定人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     valid_decided_at = models.DateTimeField(_("认定时间"), null=True, blank=True)
     # SLA
     policy = models.ForeignKey(SlaPolicy, verbose_name=_("SLA 规则"), null=True, blank=True, on_delete=models.SET_NULL)
@@ -243,7 +272,9 @@ class CaseStep(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
     action = models.CharField(_("动作"), max_length=20)
-    actor = models.ForeignKey(USER, verbose_name=_("经办人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        USER, verbose_name=_("经办人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(_("时间"), default=timezone.now)
     status_from = models.CharField(max_length=14, blank=True)
     status_to = models.CharField(max_length=14, blank=True)
@@ -257,11 +288,25 @@ class CaseStep(models.Model):
         ordering = ["at", "id"]
 
     LABELS = {
-        "register": _("登记"), "accept": _("受理"), "investigate": _("调查原因"), "propose": _("提交方案"),
-        "approve": _("主管批示：同意"), "reject": _("主管批示：退回"), "implement": _("实施"), "follow_up": _("回访"),
-        "close": _("关闭"), "reopen": _("重开"), "pause": _("等待客户"), "resume": _("恢复计时"),
-        "assess": _("有效投诉认定"), "assign": _("转派"), "attach": _("上传附件"), "feedback": _("质量反馈单"),
-        "feedback_review": _("反馈单审核"), "feedback_sign": _("客户签字确认"), "return": _("主管批示：退回修改"),
+        "register": _("登记"),
+        "accept": _("受理"),
+        "investigate": _("调查原因"),
+        "propose": _("提交方案"),
+        "approve": _("主管批示：同意"),
+        "reject": _("主管批示：退回"),
+        "implement": _("实施"),
+        "follow_up": _("回访"),
+        "close": _("关闭"),
+        "reopen": _("重开"),
+        "pause": _("等待客户"),
+        "resume": _("恢复计时"),
+        "assess": _("有效投诉认定"),
+        "assign": _("转派"),
+        "attach": _("上传附件"),
+        "feedback": _("质量反馈单"),
+        "feedback_review": _("反馈单审核"),
+        "feedback_sign": _("客户签字确认"),
+        "return": _("主管批示：退回修改"),
     }
 
     @property
@@ -328,7 +373,9 @@ class SlaEvent(models.Model):
     cycle = models.PositiveSmallIntegerField(default=1)
     level = models.PositiveSmallIntegerField(_("层级"), default=0)
     recipient = models.ForeignKey(USER, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+")
-    unit = models.ForeignKey("org.OrgUnit", verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField(_("时间"), default=timezone.now)
 
     class Meta:
@@ -349,7 +396,9 @@ class QualityFeedback(models.Model):
     handling = models.TextField(_("处理意见"), blank=True)
     filled_by = models.ForeignKey(USER, verbose_name=_("填表人"), on_delete=models.PROTECT, related_name="+")
     filled_at = models.DateTimeField(_("填表时间"), default=timezone.now)
-    reviewed_by = models.ForeignKey(USER, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        USER, verbose_name=_("审核人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.TextField(_("审核意见"), blank=True)
     customer_signed_name = models.CharField(_("客户签字"), max_length=60, blank=True)
@@ -362,6 +411,7 @@ class QualityFeedback(models.Model):
 
 
 # --- satisfaction surveys -------------------------------------------------------------------
+
 
 class SurveyTemplate(models.Model):
     """A satisfaction survey questionnaire (SPEC §5)."""
@@ -403,7 +453,9 @@ class SurveyQuestion(models.Model):
 class SurveyRound(models.Model):
     """One round of a survey sent to a customer segment (SPEC §5)."""
 
-    template = models.ForeignKey(SurveyTemplate, verbose_name=_("问卷"), on_delete=models.PROTECT, related_name="rounds")
+    template = models.ForeignKey(
+        SurveyTemplate, verbose_name=_("问卷"), on_delete=models.PROTECT, related_name="rounds"
+    )
     name = models.CharField(_("名称"), max_length=100)
     segment = models.JSONField(_("客户范围"), default=dict, blank=True)
     unit = models.ForeignKey("org.OrgUnit", verbose_name=_("发起机构"), on_delete=models.PROTECT, related_name="+")
@@ -426,14 +478,24 @@ class SurveyResponse(models.Model):
     """One customer's questionnaire in a round; answered by the RM or imported (SPEC §5)."""
 
     round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="responses")
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="survey_responses")
-    rm = models.ForeignKey(USER, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    team = models.ForeignKey("org.OrgUnit", verbose_name=_("团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="survey_responses"
+    )
+    rm = models.ForeignKey(
+        USER, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    team = models.ForeignKey(
+        "org.OrgUnit", verbose_name=_("团队"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     unit = models.ForeignKey("org.OrgUnit", verbose_name=_("机构"), on_delete=models.PROTECT, related_name="+")
     org_path = models.CharField(max_length=255)
     answered_at = models.DateTimeField(_("答卷时间"), null=True, blank=True)
-    recorded_by = models.ForeignKey(USER, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    source = models.CharField(_("来源"), max_length=10, blank=True, choices=[("rm", _("客户经理录入")), ("import", _("导入"))])
+    recorded_by = models.ForeignKey(
+        USER, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(
+        _("来源"), max_length=10, blank=True, choices=[("rm", _("客户经理录入")), ("import", _("导入"))]
+    )
     score = models.DecimalField(_("满意度得分"), max_digits=5, decimal_places=2, null=True, blank=True)
     comment = models.TextField(_("意见建议"), blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)  # answers recorded again replace the earlier ones
@@ -460,12 +522,15 @@ class SurveyAnswer(models.Model):
 
 # --- churn watch (名单制管理) -----------------------------------------------------------------
 
+
 class ChurnTarget(models.Model):
     """Churn-rate ceiling per tier (SPEC §5: VIP < 3.5 %, top tiers < 2 %). A row without a tier is
     the default for every tiered (VIP) customer; a row for a tier overrides it."""
 
     name = models.CharField(_("名称"), max_length=60)
-    tier = models.OneToOneField("customers.Tier", verbose_name=_("层级"), null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tier = models.OneToOneField(
+        "customers.Tier", verbose_name=_("层级"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     max_rate = models.DecimalField(_("流失率上限（%）"), max_digits=5, decimal_places=2)
 
     class Meta:
@@ -479,12 +544,23 @@ class ChurnTarget(models.Model):
 class ChurnEvent(models.Model):
     """A customer lost (stage 流失 or AUM fallen to ~0) on a day; the history churn rates are computed from."""
 
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="churn_events")
-    tier = models.ForeignKey("customers.Tier", verbose_name=_("流失时层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="churn_events"
+    )
+    tier = models.ForeignKey(
+        "customers.Tier",
+        verbose_name=_("流失时层级"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     occurred_on = models.DateField(_("流失日期"), db_index=True)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
     aum_before = models.DecimalField(_("流失前金融资产"), max_digits=18, decimal_places=2, null=True, blank=True)
-    rm = models.ForeignKey(USER, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rm = models.ForeignKey(
+        USER, verbose_name=_("客户经理"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     org_path = models.CharField(max_length=255)
     recovered_on = models.DateField(_("挽回日期"), null=True, blank=True)
 
@@ -511,13 +587,21 @@ class WatchReason(models.TextChoices):
 class WatchEntry(models.Model):
     """A customer on the watch list (名单制管理) with an assigned RM and retention actions (SPEC §5)."""
 
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="watch_entries")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="watch_entries"
+    )
     reason = models.CharField(_("列入原因"), max_length=12, choices=WatchReason.choices)
     note = models.TextField(_("说明"), blank=True)
-    assigned_to = models.ForeignKey(USER, verbose_name=_("挽留负责人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(_("状态"), max_length=10, choices=WatchStatus.choices, default=WatchStatus.OPEN, db_index=True)
+    assigned_to = models.ForeignKey(
+        USER, verbose_name=_("挽留负责人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=WatchStatus.choices, default=WatchStatus.OPEN, db_index=True
+    )
     org_path = models.CharField(max_length=255)
-    added_by = models.ForeignKey(USER, verbose_name=_("列入人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    added_by = models.ForeignKey(
+        USER, verbose_name=_("列入人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     added_at = models.DateTimeField(_("列入时间"), default=timezone.now)
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     outcome = models.TextField(_("结论"), blank=True)

@@ -3,11 +3,13 @@
 Everything the service app tells people goes through `send()`, so the SLA engine's own SlaEvent rows
 and the notices it sends stay side by side in one place.
 """
+
 from rmdesk.core.notifications import notify
 
 
-def send(recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None,
-         dedupe_key: str = ""):
+def send(
+    recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None, dedupe_key: str = ""
+):
     """Notify `recipient` (nobody when None)."""
     if recipient is None:
         return None

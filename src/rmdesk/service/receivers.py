@@ -1,5 +1,6 @@
 """The service app's receivers of other apps' domain events (rmdesk.customers.signals), connected from
 ServiceConfig.ready(). The app never listens to another app's `post_save` (docs/decisions.md 11)."""
+
 from rmdesk.customers import signals as customer_signals
 
 

@@ -4,6 +4,7 @@ Every edit of a shared record (a case's steps, the quality feedback form, a surv
 entry) names the `version` the client read: it is required, a stale one answers 409
 (rmdesk.core.actions.check_version).
 """
+
 from datetime import date, datetime
 
 from ninja import Schema

@@ -6,6 +6,7 @@ A case is visible to
 - risk, compliance and back-office assistants read-only in their subtree (either path).
 Writes (the flow's steps) are open to the same people except the read-only roles.
 """
+
 from django.db.models import Q
 
 from rmdesk.core.scope import ScopeSpec, get_in_scope_or_404, scope_q, visible
@@ -14,8 +15,11 @@ from .models import Case, ChurnEvent, SurveyResponse, SurveyRound, WatchEntry
 
 #: the customer's A/B-post RMs, the responsible person whatever their roles, and the subtrees holding
 #: either the responsible unit (org_path) or the customer's unit (customer_path)
-CASE_SCOPE = ScopeSpec(owner_fields=("customer__a_rm", "customer__b_rm"), personal_fields=("owner",),
-                       path_fields=("org_path", "customer_path"))
+CASE_SCOPE = ScopeSpec(
+    owner_fields=("customer__a_rm", "customer__b_rm"),
+    personal_fields=("owner",),
+    path_fields=("org_path", "customer_path"),
+)
 RESPONSE_SCOPE = ScopeSpec(owner_fields=("rm", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 WATCH_SCOPE = ScopeSpec(owner_fields=("assigned_to", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 CHURN_SCOPE = ScopeSpec(owner_fields=("rm", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))

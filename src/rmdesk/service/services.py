@@ -1,6 +1,7 @@
 """Business actions of the service app (SPEC §5): one function per action, the acting user first,
 the audit event in the same transaction, Chinese validation messages next to the fields. Every step of
 a case is an edit of a shared record: it names the version the user saw (rmdesk.core.actions)."""
+
 from contextvars import ContextVar
 from datetime import datetime
 
@@ -20,8 +21,19 @@ from rmdesk.org.models import OrgUnit, RoleCode, User
 
 from . import notify, sla
 from .models import (
-    AssignmentRule, AssignmentTarget, Case, CaseAttachment, CaseCategory, CaseKind, CaseStatus, CaseStep, Channel,
-    QualityFeedback, Responsibility, RootCause, Severity,
+    AssignmentRule,
+    AssignmentTarget,
+    Case,
+    CaseAttachment,
+    CaseCategory,
+    CaseKind,
+    CaseStatus,
+    CaseStep,
+    Channel,
+    QualityFeedback,
+    Responsibility,
+    RootCause,
+    Severity,
 )
 from .scope import get_case_or_404, visible_cases
 
@@ -30,6 +42,7 @@ SUPERVISOR_ROLES = (RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER)
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
 
 def _locked_case(user, case_id) -> Case:
     get_case_or_404(user, case_id)  # 404 when out of read scope
@@ -60,26 +73,44 @@ def _require_supervisor(user, case):
 
 def _require_status(case, *statuses):
     if case.status not in statuses:
-        raise ValidationError({"status": [_("工单当前状态为“%(s)s”，不能执行此操作。") % {"s": case.get_status_display()}]})
+        raise ValidationError(
+            {"status": [_("工单当前状态为“%(s)s”，不能执行此操作。") % {"s": case.get_status_display()}]}
+        )
 
 
 def _required(**fields):
-    errors = {k: [_("此项为必填项。")] for k, v in fields.items() if v is None or (isinstance(v, str) and not v.strip())}
+    errors = {
+        k: [_("此项为必填项。")] for k, v in fields.items() if v is None or (isinstance(v, str) and not v.strip())
+    }
     if errors:
         raise ValidationError(errors)
 
 
 def _step(case, actor, action, status_from, note="", now=None, **data):
-    CaseStep.objects.create(case=case, action=action, actor=actor, at=now or timezone.now(), status_from=status_from,
-                            status_to=case.status, note=note, data=data, cycle=case.cycle)
+    CaseStep.objects.create(
+        case=case,
+        action=action,
+        actor=actor,
+        at=now or timezone.now(),
+        status_from=status_from,
+        status_to=case.status,
+        note=note,
+        data=data,
+        cycle=case.cycle,
+    )
 
 
 def _save(case, actor, action, status_from, *, note="", now=None, before=None, **data):
     case.version += 1
     case.save()
     _step(case, actor, action, status_from, note, now, **data)
-    audit.record(actor, f"service.{action}", case, before=before or {"status": status_from},
-                 after={"status": case.status, **{k: str(v) for k, v in data.items()}})
+    audit.record(
+        actor,
+        f"service.{action}",
+        case,
+        before=before or {"status": status_from},
+        after={"status": case.status, **{k: str(v) for k, v in data.items()}},
+    )
     return case
 
 
@@ -89,11 +120,16 @@ def _home_unit(user):
 
 # --- assignment ---------------------------------------------------------------------------------
 
+
 def _rule_owner(customer, kind, category, severity, channel):
     """Apply the first matching assignment rule; default: the customer's A-post RM (SPEC §5)."""
     for rule in AssignmentRule.objects.filter(is_active=True).select_related("user"):
-        if (rule.kind and rule.kind != kind) or (rule.category_id and rule.category_id != category.pk) \
-                or (rule.severity and rule.severity != severity) or (rule.channel and rule.channel != channel):
+        if (
+            (rule.kind and rule.kind != kind)
+            or (rule.category_id and rule.category_id != category.pk)
+            or (rule.severity and rule.severity != severity)
+            or (rule.channel and rule.channel != channel)
+        ):
             continue
         if rule.target == AssignmentTarget.USER and rule.user and rule.user.is_active:
             return rule.user
@@ -107,8 +143,9 @@ def _rule_owner(customer, kind, category, severity, channel):
 
 
 @transaction.atomic
-def register_case(user, *, customer_id, kind, channel, category_id, severity, title, description, product="",
-                  owner_id=None, now=None) -> Case:
+def register_case(
+    user, *, customer_id, kind, channel, category_id, severity, title, description, product="", owner_id=None, now=None
+) -> Case:
     """登记: register a complaint or service request from any channel (SPEC §5). The responsible
     person comes from the assignment rules (default the A-post RM) unless a supervisor names one;
     the SLA policy fixes the deadlines; serious cases notify the supervisor at once."""
@@ -117,7 +154,11 @@ def register_case(user, *, customer_id, kind, channel, category_id, severity, ti
         raise PermissionDenied(_("您无权登记投诉或服务请求。"))
     _required(title=title, description=description, channel=channel, category_id=category_id)
     errors = {}
-    customer = visible_customers(user).select_related("org_unit", "a_rm").filter(pk=customer_id).first() if customer_id else None
+    customer = (
+        visible_customers(user).select_related("org_unit", "a_rm").filter(pk=customer_id).first()
+        if customer_id
+        else None
+    )
     if customer is None:
         errors["customer_id"] = [_("客户不存在或不在您的管辖范围内。")]
     if kind not in CaseKind.values:
@@ -141,9 +182,22 @@ def register_case(user, *, customer_id, kind, channel, category_id, severity, ti
     if owner is None:
         owner = user
     unit = _home_unit(owner) or customer.org_unit
-    case = Case(kind=kind, channel=channel, category=category, severity=severity, customer=customer,
-                product=product or "", title=title.strip(), description=description.strip(), responsible_unit=unit,
-                owner=owner, org_path=unit.path, customer_path=customer.org_path, registered_by=user, registered_at=now)
+    case = Case(
+        kind=kind,
+        channel=channel,
+        category=category,
+        severity=severity,
+        customer=customer,
+        product=product or "",
+        title=title.strip(),
+        description=description.strip(),
+        responsible_unit=unit,
+        owner=owner,
+        org_path=unit.path,
+        customer_path=customer.org_path,
+        registered_by=user,
+        registered_at=now,
+    )
     if owner_id:
         probe = Case(org_path=unit.path, customer_path=customer.org_path)
         if owner.pk != user.pk and not is_supervisor_of(user, probe):
@@ -154,11 +208,21 @@ def register_case(user, *, customer_id, kind, channel, category_id, severity, ti
     case.number = f"{'TS' if kind == CaseKind.COMPLAINT else 'FW'}{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
     case.save(update_fields=["number"])
     _step(case, user, "register", "", description[:500], now, channel=channel, owner=owner.pk)
-    audit.record(user, "service.register", case, after={"number": case.number, "customer": customer.pk,
-                                                         "owner": owner.pk, "severity": severity})
+    audit.record(
+        user,
+        "service.register",
+        case,
+        after={"number": case.number, "customer": customer.pk, "owner": owner.pk, "severity": severity},
+    )
     if owner.pk != user.pk:
-        notify.send(owner, "service.assigned", _("新工单：%(no)s %(t)s") % {"no": case.number, "t": case.title},
-                    url=sla._url(case), obj=case, due_at=case.ack_due_at)
+        notify.send(
+            owner,
+            "service.assigned",
+            _("新工单：%(no)s %(t)s") % {"no": case.number, "t": case.title},
+            url=sla._url(case),
+            obj=case,
+            due_at=case.ack_due_at,
+        )
     if case.policy and (case.policy.notify_supervisor_at_once or severity == Severity.SERIOUS):
         sla.notify_serious(case, now)
     return case
@@ -179,11 +243,14 @@ def assign_case(user, case_id, *, owner_id, version, note="") -> Case:
     before = {"owner": case.owner_id, "unit": case.responsible_unit_id}
     case.owner, case.responsible_unit, case.org_path = owner, unit, unit.path
     _save(case, user, "assign", case.status, note=note, before=before, owner=owner.pk)
-    notify.send(owner, "service.assigned", _("工单转派给您：%(no)s") % {"no": case.number}, url=sla._url(case), obj=case)
+    notify.send(
+        owner, "service.assigned", _("工单转派给您：%(no)s") % {"no": case.number}, url=sla._url(case), obj=case
+    )
     return case
 
 
 # --- the flow -----------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def accept_case(user, case_id, *, note="", version, now=None) -> Case:
@@ -228,8 +295,9 @@ def _proposal_step_id(case):
 def plan_request(case) -> ApprovalRequest | None:
     """The pending approval request of the case's current plan, if any."""
     current = _proposal_step_id(case)
-    for req in ApprovalRequest.objects.filter(kind=PLAN_KIND, payload__case_id=case.pk,
-                                              status=ApprovalStatus.PENDING).order_by("-id"):
+    for req in ApprovalRequest.objects.filter(
+        kind=PLAN_KIND, payload__case_id=case.pk, status=ApprovalStatus.PENDING
+    ).order_by("-id"):
         if req.payload.get("step_id") == current:
             return req
     return None
@@ -239,17 +307,28 @@ def _submit_plan(user, case, plan):
     """Ask for the supervisor's instruction in the inbox: the proposer's request returned for rework is
     submitted again (a new round of the same request), otherwise a new request is opened."""
     payload = {"case_id": case.pk, "step_id": _proposal_step_id(case)}
-    mine = list(ApprovalRequest.objects.filter(kind=PLAN_KIND, payload__case_id=case.pk, requested_by=user,
-                                               status__in=(ApprovalStatus.PENDING, ApprovalStatus.RETURNED))
-                .order_by("-id"))
+    mine = list(
+        ApprovalRequest.objects.filter(
+            kind=PLAN_KIND,
+            payload__case_id=case.pk,
+            requested_by=user,
+            status__in=(ApprovalStatus.PENDING, ApprovalStatus.RETURNED),
+        ).order_by("-id")
+    )
     for req in mine:
         if req.status == ApprovalStatus.PENDING:  # resubmitted from the inbox without a new plan: withdrawn
             approvals.cancel(user, req.pk, version=req.version)
     returned = next((r for r in mine if r.status == ApprovalStatus.RETURNED), None)
     if returned is not None:
         return approvals.resubmit(user, returned.pk, version=returned.version, reason=plan, payload=payload)
-    return approvals.request_approval(user, PLAN_KIND, _("投诉处理方案批示：%(no)s") % {"no": case.number}, payload,
-                                      unit=case.responsible_unit, reason=plan)
+    return approvals.request_approval(
+        user,
+        PLAN_KIND,
+        _("投诉处理方案批示：%(no)s") % {"no": case.number},
+        payload,
+        unit=case.responsible_unit,
+        reason=plan,
+    )
 
 
 @transaction.atomic
@@ -289,14 +368,19 @@ def decide_plan(user, case_id, *, approve: bool, version, instruction="", now=No
         _required(instruction=instruction)
     req = plan_request(case)
     if req is None:  # proposed before plans went through the inbox: open its request now
-        req = approvals.request_approval(case.plan_by, PLAN_KIND,
-                                         _("投诉处理方案批示：%(no)s") % {"no": case.number},
-                                         {"case_id": case.pk, "step_id": _proposal_step_id(case)},
-                                         unit=case.responsible_unit, reason=case.plan)
+        req = approvals.request_approval(
+            case.plan_by,
+            PLAN_KIND,
+            _("投诉处理方案批示：%(no)s") % {"no": case.number},
+            {"case_id": case.pk, "step_id": _proposal_step_id(case)},
+            unit=case.responsible_unit,
+            reason=case.plan,
+        )
     token = _decided_at.set(now)
     try:
-        approvals.decide(user, req.pk, "approve" if approve else "reject", opinion=(instruction or "").strip(),
-                         version=req.version)
+        approvals.decide(
+            user, req.pk, "approve" if approve else "reject", opinion=(instruction or "").strip(), version=req.version
+        )
     finally:
         _decided_at.reset(token)
     case.refresh_from_db()
@@ -315,9 +399,13 @@ def _plan_decided(checker, req, case, action, frm, now):
     opinion = (req.comment or "").strip()
     _save(case, checker, action, frm, note=opinion, now=now)
     if case.owner_id != req.requested_by_id:  # the proposer hears it from the inbox
-        notify.send(case.owner, "service.decided",
-                    (_("方案已批示：%(no)s") if action == "approve" else _("方案被退回：%(no)s")) % {"no": case.number},
-                    url=sla._url(case), obj=case)
+        notify.send(
+            case.owner,
+            "service.decided",
+            (_("方案已批示：%(no)s") if action == "approve" else _("方案被退回：%(no)s")) % {"no": case.number},
+            url=sla._url(case),
+            obj=case,
+        )
 
 
 def on_plan_approved(checker, req):
@@ -373,8 +461,9 @@ def implement_plan(user, case_id, *, result, version, now=None) -> Case:
 
 
 @transaction.atomic
-def record_follow_up(user, case_id, *, customer_confirmed: bool, satisfaction: int | None, note="", version,
-                     now=None) -> Case:
+def record_follow_up(
+    user, case_id, *, customer_confirmed: bool, satisfaction: int | None, note="", version, now=None
+) -> Case:
     """回访: the customer's confirmation and satisfaction (1–5) are captured (SPEC §5)."""
     case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.IMPLEMENTED)
@@ -383,8 +472,16 @@ def record_follow_up(user, case_id, *, customer_confirmed: bool, satisfaction: i
     frm = case.status
     case.customer_confirmed, case.satisfaction = bool(customer_confirmed), int(satisfaction)
     case.follow_up_note, case.status = note or "", CaseStatus.VISITED
-    return _save(case, user, "follow_up", frm, note=note, now=now, confirmed=bool(customer_confirmed),
-                 satisfaction=int(satisfaction))
+    return _save(
+        case,
+        user,
+        "follow_up",
+        frm,
+        note=note,
+        now=now,
+        confirmed=bool(customer_confirmed),
+        satisfaction=int(satisfaction),
+    )
 
 
 @transaction.atomic
@@ -446,8 +543,9 @@ def resume_case(user, case_id, *, note="", version, now=None) -> Case:
 
 
 @transaction.atomic
-def assess_case(user, case_id, *, is_valid: bool, responsibility="", root_cause="", responsible_staff_id=None,
-                note="", version) -> Case:
+def assess_case(
+    user, case_id, *, is_valid: bool, responsibility="", root_cause="", responsible_staff_id=None, note="", version
+) -> Case:
     """有效投诉认定: the supervisor decides whether a complaint is valid, who is responsible and the root
     cause (SPEC §5; valid complaints feed §9 assessment)."""
     case = _edit_case(user, case_id, version)
@@ -473,8 +571,16 @@ def assess_case(user, case_id, *, is_valid: bool, responsibility="", root_cause=
     if root_cause:
         case.root_cause = root_cause
     case.valid_decided_by, case.valid_decided_at = user, timezone.now()
-    return _save(case, user, "assess", case.status, note=note, before=before, is_valid=bool(is_valid),
-                 responsibility=responsibility)
+    return _save(
+        case,
+        user,
+        "assess",
+        case.status,
+        note=note,
+        before=before,
+        is_valid=bool(is_valid),
+        responsibility=responsibility,
+    )
 
 
 @transaction.atomic
@@ -493,9 +599,11 @@ def add_attachment(user, case_id, *, uploaded_file) -> CaseAttachment:
 
 # --- quality feedback form (商品及服务质量信息反馈单) --------------------------------------------------
 
+
 @transaction.atomic
-def save_feedback(user, case_id, *, product, problem, version, quantity="", customer_opinion="",
-                  handling="") -> QualityFeedback:
+def save_feedback(
+    user, case_id, *, product, problem, version, quantity="", customer_opinion="", handling=""
+) -> QualityFeedback:
     """Fill in or update the product/service quality feedback form (seed 001 §4.6). `version` is the
     form's version as read, 0 when the case had none (two people filling it in at once: one is refused)."""
     case = _locked_case(user, case_id)
@@ -557,6 +665,7 @@ def confirm_feedback(user, case_id, *, signed_name, version) -> QualityFeedback:
 
 # --- SLA figures ---------------------------------------------------------------------------------
 
+
 def sla_stats(user, *, group="rm", start: datetime | None = None, end: datetime | None = None) -> list[dict]:
     """SLA figures per RM (owner), team or unit over the cases the user may see (SPEC §5)."""
     from django.db.models import Count, Q
@@ -567,28 +676,43 @@ def sla_stats(user, *, group="rm", start: datetime | None = None, end: datetime 
     if end:
         qs = qs.filter(registered_at__lt=end)
     key = {"rm": "owner", "team": "owner__team", "unit": "responsible_unit"}.get(group, "owner")
-    rows = (qs.values(key).annotate(
-        total=Count("id"),
-        open=Count("id", filter=~Q(status=CaseStatus.CLOSED)),
-        acked=Count("id", filter=Q(acknowledged_at__isnull=False)),
-        ack_late=Count("id", filter=Q(ack_breached=True)),
-        answered=Count("id", filter=Q(answered_at__isnull=False)),
-        answer_late=Count("id", filter=Q(answer_breached=True)),
-        breached=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True)),
-        escalated=Count("id", filter=Q(escalation_level__gt=0)),
-        valid=Count("id", filter=Q(is_valid=True)),
-    ).order_by(key))
+    rows = (
+        qs.values(key)
+        .annotate(
+            total=Count("id"),
+            open=Count("id", filter=~Q(status=CaseStatus.CLOSED)),
+            acked=Count("id", filter=Q(acknowledged_at__isnull=False)),
+            ack_late=Count("id", filter=Q(ack_breached=True)),
+            answered=Count("id", filter=Q(answered_at__isnull=False)),
+            answer_late=Count("id", filter=Q(answer_breached=True)),
+            breached=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True)),
+            escalated=Count("id", filter=Q(escalation_level__gt=0)),
+            valid=Count("id", filter=Q(is_valid=True)),
+        )
+        .order_by(key)
+    )
     ids = [r[key] for r in rows if r[key]]
-    names = ({u.pk: u.display_name for u in User.objects.filter(pk__in=ids)} if group == "rm"
-             else {u.pk: u.name for u in OrgUnit.objects.filter(pk__in=ids)})
+    names = (
+        {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+        if group == "rm"
+        else {u.pk: u.name for u in OrgUnit.objects.filter(pk__in=ids)}
+    )
     out = []
     for r in rows:
         total = r["total"]
         on_time = total - r["breached"]
-        out.append({
-            "key": r[key], "name": names.get(r[key], _("（未归属）")), "total": total, "open": r["open"],
-            "ack_late": r["ack_late"], "answer_late": r["answer_late"], "breached": r["breached"],
-            "escalated": r["escalated"], "valid_complaints": r["valid"],
-            "on_time_rate": round(on_time * 100 / total, 1) if total else None,
-        })
+        out.append(
+            {
+                "key": r[key],
+                "name": names.get(r[key], _("（未归属）")),
+                "total": total,
+                "open": r["open"],
+                "ack_late": r["ack_late"],
+                "answer_late": r["answer_late"],
+                "breached": r["breached"],
+                "escalated": r["escalated"],
+                "valid_complaints": r["valid"],
+                "on_time_rate": round(on_time * 100 / total, 1) if total else None,
+            }
+        )
     return out

@@ -13,6 +13,7 @@ Definitions (docs/service.md):
   `escalate_every_hours` of working time climbs exactly one rung of the escalation ladder (the heads
   of the responsible unit, then of each unit above it that has one) and stops at the top.
 """
+
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -21,16 +22,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rmdesk.org.models import OrgUnit, RoleCode, User
 from rmdesk.core import calendar
+from rmdesk.org.models import OrgUnit, RoleCode, User
 
 from . import notify
 from .models import (
-    OPEN_STATUSES, Case, CaseStatus, DurationUnit, Milestone, SlaBreach, SlaEvent, SlaEventKind, SlaPolicy,
+    OPEN_STATUSES,
+    Case,
+    CaseStatus,
+    DurationUnit,
+    Milestone,
+    SlaBreach,
+    SlaEvent,
+    SlaEventKind,
+    SlaPolicy,
 )
 
-
 # --- deadlines ----------------------------------------------------------------------------------
+
 
 def _first_working_instant(dt: datetime) -> datetime:
     start_t, end_t = calendar._work_hours()
@@ -64,8 +73,11 @@ def deadline(start: datetime, amount: int, unit: str) -> datetime:
 
 def policy_for(category, severity) -> SlaPolicy | None:
     """The most specific active policy for the category and severity."""
-    rows = SlaPolicy.objects.filter(is_active=True).filter(
-        Q(category=category) | Q(category__isnull=True)).filter(Q(severity=severity) | Q(severity=""))
+    rows = (
+        SlaPolicy.objects.filter(is_active=True)
+        .filter(Q(category=category) | Q(category__isnull=True))
+        .filter(Q(severity=severity) | Q(severity=""))
+    )
     rows = sorted(rows, key=lambda p: (-p.specificity, p.pk))
     return rows[0] if rows else None
 
@@ -108,13 +120,20 @@ def remaining(case: Case, milestone: str, now=None):
 
 # --- the escalation ladder ----------------------------------------------------------------------
 
+
 def unit_heads(unit: OrgUnit, exclude=()) -> list:
     """The people who lead a unit: team leads of a team (or of an outlet without a team), branch managers."""
-    qs = User.objects.filter(is_active=True, status="active").filter(
-        Q(roles__code=RoleCode.TEAM_LEAD, team=unit)
-        | Q(roles__code=RoleCode.TEAM_LEAD, unit=unit, team__isnull=True)
-        | Q(roles__code=RoleCode.BRANCH_MANAGER, unit=unit)
-    ).exclude(pk__in=[u.pk for u in exclude if u is not None]).distinct().order_by("id")
+    qs = (
+        User.objects.filter(is_active=True, status="active")
+        .filter(
+            Q(roles__code=RoleCode.TEAM_LEAD, team=unit)
+            | Q(roles__code=RoleCode.TEAM_LEAD, unit=unit, team__isnull=True)
+            | Q(roles__code=RoleCode.BRANCH_MANAGER, unit=unit)
+        )
+        .exclude(pk__in=[u.pk for u in exclude if u is not None])
+        .distinct()
+        .order_by("id")
+    )
     return list(qs)
 
 
@@ -132,6 +151,7 @@ def escalation_ladder(case: Case) -> list[tuple]:
 
 # --- the periodic run ---------------------------------------------------------------------------
 
+
 def _url(case):
     try:
         return reverse("service:case_detail", args=[case.pk])
@@ -140,10 +160,26 @@ def _url(case):
 
 
 def _event(case, kind, recipient, *, milestone="", level=0, unit=None, title="", now=None, due_at=None):
-    SlaEvent.objects.create(case=case, kind=kind, milestone=milestone, cycle=case.cycle, level=level,
-                            recipient=recipient, unit=unit, at=now or timezone.now())
-    notify.send(recipient, f"service.{kind}", title, body=case.title, url=_url(case), obj=case, due_at=due_at,
-                dedupe_key=f"service:{case.pk}:{case.cycle}:{kind}:{milestone}:{level}:{recipient.pk}")
+    SlaEvent.objects.create(
+        case=case,
+        kind=kind,
+        milestone=milestone,
+        cycle=case.cycle,
+        level=level,
+        recipient=recipient,
+        unit=unit,
+        at=now or timezone.now(),
+    )
+    notify.send(
+        recipient,
+        f"service.{kind}",
+        title,
+        body=case.title,
+        url=_url(case),
+        obj=case,
+        due_at=due_at,
+        dedupe_key=f"service:{case.pk}:{case.cycle}:{kind}:{milestone}:{level}:{recipient.pk}",
+    )
 
 
 def notify_serious(case: Case, now=None):
@@ -153,8 +189,14 @@ def notify_serious(case: Case, now=None):
         return []
     unit, heads = ladder[0]
     for head in heads:
-        _event(case, SlaEventKind.SERIOUS, head, unit=unit, now=now,
-               title=_("严重投诉：%(no)s %(title)s") % {"no": case.number, "title": case.title})
+        _event(
+            case,
+            SlaEventKind.SERIOUS,
+            head,
+            unit=unit,
+            now=now,
+            title=_("严重投诉：%(no)s %(title)s") % {"no": case.number, "title": case.title},
+        )
     return heads
 
 
@@ -176,11 +218,19 @@ def check_case(case: Case, now: datetime) -> dict:
         if now < due:
             left = calendar.working_time_between(now, due)
             if left <= timedelta(hours=policy.warn_hours):
-                exists = SlaEvent.objects.filter(case=case, kind=SlaEventKind.AT_RISK, milestone=milestone,
-                                                 cycle=case.cycle).exists()
+                exists = SlaEvent.objects.filter(
+                    case=case, kind=SlaEventKind.AT_RISK, milestone=milestone, cycle=case.cycle
+                ).exists()
                 if not exists:
-                    _event(case, SlaEventKind.AT_RISK, case.owner, milestone=milestone, now=now, due_at=due,
-                           title=_("即将超时（%(m)s）：%(no)s") % {"m": label, "no": case.number})
+                    _event(
+                        case,
+                        SlaEventKind.AT_RISK,
+                        case.owner,
+                        milestone=milestone,
+                        now=now,
+                        due_at=due,
+                        title=_("即将超时（%(m)s）：%(no)s") % {"m": label, "no": case.number},
+                    )
                     out["at_risk"] += 1
             continue
         # breached: counted once per case, milestone and cycle
@@ -188,16 +238,30 @@ def check_case(case: Case, now: datetime) -> dict:
         if breach is None:
             try:
                 with transaction.atomic():
-                    breach = SlaBreach.objects.create(case=case, milestone=milestone, cycle=case.cycle, due_at=due,
-                                                      detected_at=now, owner=case.owner, org_path=case.org_path)
+                    breach = SlaBreach.objects.create(
+                        case=case,
+                        milestone=milestone,
+                        cycle=case.cycle,
+                        due_at=due,
+                        detected_at=now,
+                        owner=case.owner,
+                        org_path=case.org_path,
+                    )
             except IntegrityError:  # another worker recorded it first
                 breach = SlaBreach.objects.get(case=case, milestone=milestone, cycle=case.cycle)
             else:
                 field = "ack_breached" if milestone == Milestone.ACK else "answer_breached"
                 setattr(case, field, True)
                 Case.objects.filter(pk=case.pk).update(**{field: True})
-                _event(case, SlaEventKind.BREACH, case.owner, milestone=milestone, now=now, due_at=due,
-                       title=_("已超时（%(m)s）：%(no)s") % {"m": label, "no": case.number})
+                _event(
+                    case,
+                    SlaEventKind.BREACH,
+                    case.owner,
+                    milestone=milestone,
+                    now=now,
+                    due_at=due,
+                    title=_("已超时（%(m)s）：%(no)s") % {"m": label, "no": case.number},
+                )
                 out["breached"] += 1
         # one rung per full further interval after the deadline, never past the top
         interval = timedelta(hours=max(policy.escalate_every_hours, 1))
@@ -208,9 +272,18 @@ def check_case(case: Case, now: datetime) -> dict:
             unit, heads = ladder[breach.level]
             breach.level += 1
             for head in heads:
-                _event(case, SlaEventKind.ESCALATION, head, milestone=milestone, level=breach.level, unit=unit,
-                       now=now, due_at=due,
-                       title=_("超时上报（第 %(n)s 级，%(m)s）：%(no)s") % {"n": breach.level, "m": label, "no": case.number})
+                _event(
+                    case,
+                    SlaEventKind.ESCALATION,
+                    head,
+                    milestone=milestone,
+                    level=breach.level,
+                    unit=unit,
+                    now=now,
+                    due_at=due,
+                    title=_("超时上报（第 %(n)s 级，%(m)s）：%(no)s")
+                    % {"n": breach.level, "m": label, "no": case.number},
+                )
             out["escalated"] += 1
         if breach.level:
             SlaBreach.objects.filter(pk=breach.pk).update(level=breach.level)
@@ -227,10 +300,15 @@ def run(now=None) -> dict:
     # only cases whose open deadline is near or past: no warning window spans more than ten calendar
     # days (the longest holiday with its weekends is nine), so the rest cannot need a notice yet
     horizon = now + timedelta(days=10)
-    qs = (Case.objects.filter(status__in=OPEN_STATUSES, paused_at__isnull=True, policy__isnull=False)
-          .filter(Q(acknowledged_at__isnull=True, ack_due_at__lte=horizon)
-                  | Q(answered_at__isnull=True, answer_due_at__lte=horizon))
-          .select_related("policy", "owner", "responsible_unit").order_by("id"))
+    qs = (
+        Case.objects.filter(status__in=OPEN_STATUSES, paused_at__isnull=True, policy__isnull=False)
+        .filter(
+            Q(acknowledged_at__isnull=True, ack_due_at__lte=horizon)
+            | Q(answered_at__isnull=True, answer_due_at__lte=horizon)
+        )
+        .select_related("policy", "owner", "responsible_unit")
+        .order_by("id")
+    )
     for case in qs.iterator(chunk_size=500):
         with transaction.atomic():
             res = check_case(case, now)

@@ -4,6 +4,7 @@ RMs or imported from Excel, and the satisfaction index per RM, team and unit.
 Score of one answered questionnaire: the weighted mean of its score questions mapped linearly from
 1–5 to 0–100 ((s − 1) / 4 · 100). Index of a group: the mean score of its answered questionnaires.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,10 +13,10 @@ from django.db.models import Avg, Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rmdesk.customers.models import Stage
-from rmdesk.customers.scope import visible_customers
 from rmdesk.core import audit
 from rmdesk.core.actions import check_version
+from rmdesk.customers.models import Stage
+from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import OrgUnit, RoleCode, User
 
 from .models import QuestionKind, SurveyAnswer, SurveyQuestion, SurveyResponse, SurveyRound, SurveyTemplate
@@ -56,8 +57,9 @@ def create_template(user, *, name, questions: list[dict], description="") -> Sur
         kind = q.get("kind") or QuestionKind.SCORE
         if kind not in QuestionKind.values:
             raise ValidationError({f"questions.{i - 1}.kind": [_("题型无效。")]})
-        SurveyQuestion.objects.create(template=tpl, order=i, text=q["text"].strip(), kind=kind,
-                                      weight=Decimal(str(q.get("weight") or 1)))
+        SurveyQuestion.objects.create(
+            template=tpl, order=i, text=q["text"].strip(), kind=kind, weight=Decimal(str(q.get("weight") or 1))
+        )
     audit.record(user, "service.survey_template", tpl, after={"name": tpl.name, "questions": len(questions)})
     return tpl
 
@@ -88,15 +90,22 @@ def start_round(user, *, template_id, name, segment: dict | None = None, due_on=
         raise ValidationError({"name": [_("此项为必填项。")]})
     segment = segment or {}
     unit = user.team or user.unit
-    rnd = SurveyRound.objects.create(template=tpl, name=name.strip(), segment=segment, unit=unit, org_path=unit.path,
-                                     created_by=user, due_on=due_on)
+    rnd = SurveyRound.objects.create(
+        template=tpl, name=name.strip(), segment=segment, unit=unit, org_path=unit.path, created_by=user, due_on=due_on
+    )
     customers = segment_customers(user, segment).select_related("a_rm", "org_unit")
-    rows = [SurveyResponse(round=rnd, customer=c, rm=c.a_rm, team=c.a_rm.team if c.a_rm else None, unit=c.org_unit,
-                           org_path=c.org_path) for c in customers.iterator(chunk_size=1000)]
+    rows = [
+        SurveyResponse(
+            round=rnd, customer=c, rm=c.a_rm, team=c.a_rm.team if c.a_rm else None, unit=c.org_unit, org_path=c.org_path
+        )
+        for c in customers.iterator(chunk_size=1000)
+    ]
     if not rows:
         raise ValidationError({"segment": [_("该客户范围内没有客户。")]})
     SurveyResponse.objects.bulk_create(rows, batch_size=1000)
-    audit.record(user, "service.survey_round", rnd, after={"name": rnd.name, "customers": len(rows), "segment": segment})
+    audit.record(
+        user, "service.survey_round", rnd, after={"name": rnd.name, "customers": len(rows), "segment": segment}
+    )
     return rnd
 
 
@@ -122,10 +131,17 @@ def _save_answers(resp: SurveyResponse, answers: dict, comment: str, user, sourc
     if score is None:
         raise ValidationError({"answers": [_("至少需要回答一道评分题。")]})
     SurveyAnswer.objects.filter(response=resp).delete()
-    SurveyAnswer.objects.bulk_create([
-        SurveyAnswer(response=resp, question=by_id[qid], score=v if by_id[qid].kind == QuestionKind.SCORE else None,
-                     text="" if by_id[qid].kind == QuestionKind.SCORE else str(v or ""))
-        for qid, v in clean.items()])
+    SurveyAnswer.objects.bulk_create(
+        [
+            SurveyAnswer(
+                response=resp,
+                question=by_id[qid],
+                score=v if by_id[qid].kind == QuestionKind.SCORE else None,
+                text="" if by_id[qid].kind == QuestionKind.SCORE else str(v or ""),
+            )
+            for qid, v in clean.items()
+        ]
+    )
     resp.score, resp.comment = score, comment or ""
     resp.answered_at, resp.recorded_by, resp.source = now or timezone.now(), user, source
     resp.version += 1
@@ -137,7 +153,13 @@ def _save_answers(resp: SurveyResponse, answers: dict, comment: str, user, sourc
 def record_answers(user, response_id, *, answers: dict, version, comment="", now=None) -> SurveyResponse:
     """The RM records a customer's answers (by phone or visit); recording them again replaces the
     earlier ones, so the version the RM saw is required (a stale one is refused, SPEC §1)."""
-    resp = visible_responses(user, write=True).select_related("round__template").select_for_update().filter(pk=response_id).first()
+    resp = (
+        visible_responses(user, write=True)
+        .select_related("round__template")
+        .select_for_update()
+        .filter(pk=response_id)
+        .first()
+    )
     if resp is None:
         if visible_responses(user).filter(pk=response_id).exists():
             raise PermissionDenied(_("您对该答卷只有查看权限。"))
@@ -168,8 +190,10 @@ def import_answers(user, round_id, fileobj) -> int:
         ws = load_workbook(fileobj, read_only=True, data_only=True).active
     except Exception as exc:  # noqa: BLE001 - any unreadable upload
         raise ValidationError({"file": [_("无法读取 Excel 文件：%(e)s") % {"e": exc}]}) from exc
-    responses = {r.customer.customer_no: r for r in visible_responses(user, write=True).filter(round=rnd)
-                 .select_related("customer", "round__template")}
+    responses = {
+        r.customer.customer_no: r
+        for r in visible_responses(user, write=True).filter(round=rnd).select_related("customer", "round__template")
+    }
     errors, count = [], 0
     for i, row in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
         if not row or row[0] in (None, ""):
@@ -204,8 +228,18 @@ def satisfaction_index(user, *, group="rm", round_id=None, start=None, end=None)
     key = {"rm": "rm", "team": "team", "unit": "unit"}.get(group, "rm")
     rows = list(qs.values(key).annotate(n=Count("id"), index=Avg("score")).order_by(key))
     ids = [r[key] for r in rows if r[key]]
-    names = ({u.pk: u.display_name for u in User.objects.filter(pk__in=ids)} if key == "rm"
-             else {u.pk: u.name for u in OrgUnit.objects.filter(pk__in=ids)})
-    out = [{"key": r[key], "name": names.get(r[key], _("（未归属）")), "responses": r["n"],
-            "index": Decimal(str(r["index"])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)} for r in rows]
+    names = (
+        {u.pk: u.display_name for u in User.objects.filter(pk__in=ids)}
+        if key == "rm"
+        else {u.pk: u.name for u in OrgUnit.objects.filter(pk__in=ids)}
+    )
+    out = [
+        {
+            "key": r[key],
+            "name": names.get(r[key], _("（未归属）")),
+            "responses": r["n"],
+            "index": Decimal(str(r["index"])).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
+        }
+        for r in rows
+    ]
     return sorted(out, key=lambda r: -r["index"])

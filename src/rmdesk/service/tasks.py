@@ -3,6 +3,7 @@
 Enqueue from a scheduler (`run_sla_task.enqueue()`), or run `manage.py run_sla` from cron every
 few minutes; both are idempotent.
 """
+
 from django_tasks import task
 
 from . import churn, sla

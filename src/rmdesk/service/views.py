@@ -1,4 +1,5 @@
 """Pages of the service app (SPEC §5): thin views over services.py and the scope functions."""
+
 from datetime import date, datetime, time
 
 from django.contrib import messages
@@ -18,8 +19,17 @@ from rmdesk.org.scope import visible_staff
 from . import churn, services, sla, surveys
 from .forms import ActionForm, CaseForm, RoundForm, WatchForm
 from .models import (
-    OPEN_STATUSES, CaseCategory, CaseKind, CaseStatus, Milestone, QualityFeedback, Responsibility, RootCause, Severity,
-    SurveyTemplate, WatchStatus,
+    OPEN_STATUSES,
+    CaseCategory,
+    CaseKind,
+    CaseStatus,
+    Milestone,
+    QualityFeedback,
+    Responsibility,
+    RootCause,
+    Severity,
+    SurveyTemplate,
+    WatchStatus,
 )
 from .scope import get_case_or_404, visible_cases, visible_responses, visible_rounds, visible_watch
 
@@ -53,13 +63,16 @@ def customer_suggest(request):
     q = (request.GET.get("customer") or request.GET.get("q") or "").strip()
     items = []
     if q:
-        items = list(visible_customers(request.user).filter(
-            Q(name__icontains=q) | Q(customer_no__startswith=q) | Q(name_initials__startswith=q.lower()))
-            .order_by("name")[:10])
+        items = list(
+            visible_customers(request.user)
+            .filter(Q(name__icontains=q) | Q(customer_no__startswith=q) | Q(name_initials__startswith=q.lower()))
+            .order_by("name")[:10]
+        )
     return render(request, "service/customer_options.html", {"items": items})
 
 
 # --- cases -----------------------------------------------------------------------------------
+
 
 @login_required
 def case_list(request):
@@ -85,9 +98,19 @@ def case_list(request):
         qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(customer__name__icontains=q))
     page = Paginator(qs.order_by("-registered_at", "-id"), 30).get_page(f.get("page"))
     can_register = user.has_role(*services.REGISTER_ROLES)
-    return render(request, "service/case_list.html", {
-        "page": page, "f": f, "statuses": CaseStatus.choices, "kinds": CaseKind.choices, "severities": Severity.choices,
-        "categories": CaseCategory.objects.all(), "can_register": can_register})
+    return render(
+        request,
+        "service/case_list.html",
+        {
+            "page": page,
+            "f": f,
+            "statuses": CaseStatus.choices,
+            "kinds": CaseKind.choices,
+            "severities": Severity.choices,
+            "categories": CaseCategory.objects.all(),
+            "can_register": can_register,
+        },
+    )
 
 
 @login_required
@@ -112,8 +135,16 @@ def case_new(request):
             d = form.cleaned_data
             try:
                 case = services.register_case(
-                    user, customer_id=customer.pk, kind=d["kind"], channel=d["channel"], category_id=d["category"].pk,
-                    severity=d["severity"], title=d["title"], description=d["description"], product=d["product"])
+                    user,
+                    customer_id=customer.pk,
+                    kind=d["kind"],
+                    channel=d["channel"],
+                    category_id=d["category"].pk,
+                    severity=d["severity"],
+                    title=d["title"],
+                    description=d["description"],
+                    product=d["product"],
+                )
                 if d.get("attachment"):
                     services.add_attachment(user, case.pk, uploaded_file=d["attachment"])
             except ValidationError as exc:
@@ -135,9 +166,13 @@ def _case_actions(user, case) -> set:
     acts = set()
     s = case.status
     by_status = {
-        CaseStatus.REGISTERED: {"accept"}, CaseStatus.ACCEPTED: {"investigate"},
-        CaseStatus.INVESTIGATED: {"investigate", "propose"}, CaseStatus.APPROVED: {"implement"},
-        CaseStatus.IMPLEMENTED: {"follow_up"}, CaseStatus.VISITED: {"close", "reopen"}, CaseStatus.CLOSED: {"reopen"},
+        CaseStatus.REGISTERED: {"accept"},
+        CaseStatus.ACCEPTED: {"investigate"},
+        CaseStatus.INVESTIGATED: {"investigate", "propose"},
+        CaseStatus.APPROVED: {"implement"},
+        CaseStatus.IMPLEMENTED: {"follow_up"},
+        CaseStatus.VISITED: {"close", "reopen"},
+        CaseStatus.CLOSED: {"reopen"},
     }
     acts |= by_status.get(s, set())
     if s == CaseStatus.PROPOSED and sup and services.may_decide_plan(user, case):
@@ -167,22 +202,44 @@ def _render_detail(request, case, errors=None, failed=None, status=200):
     assignees = []
     acts = _case_actions(user, case)
     if "assign" in acts:
-        assignees = visible_staff(user).filter(is_active=True, roles__code__in=["rm", "team_lead"]).distinct().order_by("full_name")
-    return render(request, "service/case_detail.html", {
-        "case": case, "steps": case.steps.select_related("actor"), "actions": acts,
-        "attachments": case.attachments.all(), "feedback": QualityFeedback.objects.filter(case=case).first(),
-        "events": case.sla_events.select_related("recipient", "unit"), "breaches": case.breaches.all(),
-        "ack_timer": _timer(case, Milestone.ACK), "answer_timer": _timer(case, Milestone.ANSWER),
-        "root_causes": RootCause.choices, "responsibilities": Responsibility.choices, "assignees": assignees,
-        "errors": errors or {}, "failed": failed, "post": request.POST if failed else {},
-    }, status=status)
+        assignees = (
+            visible_staff(user)
+            .filter(is_active=True, roles__code__in=["rm", "team_lead"])
+            .distinct()
+            .order_by("full_name")
+        )
+    return render(
+        request,
+        "service/case_detail.html",
+        {
+            "case": case,
+            "steps": case.steps.select_related("actor"),
+            "actions": acts,
+            "attachments": case.attachments.all(),
+            "feedback": QualityFeedback.objects.filter(case=case).first(),
+            "events": case.sla_events.select_related("recipient", "unit"),
+            "breaches": case.breaches.all(),
+            "ack_timer": _timer(case, Milestone.ACK),
+            "answer_timer": _timer(case, Milestone.ANSWER),
+            "root_causes": RootCause.choices,
+            "responsibilities": Responsibility.choices,
+            "assignees": assignees,
+            "errors": errors or {},
+            "failed": failed,
+            "post": request.POST if failed else {},
+        },
+        status=status,
+    )
 
 
 @login_required
 def case_detail(request, pk):
     case = get_case_or_404(request.user, pk)
-    case = visible_cases(request.user).select_related(
-        "customer", "owner", "category", "responsible_unit", "plan_by", "approved_by", "policy").get(pk=case.pk)
+    case = (
+        visible_cases(request.user)
+        .select_related("customer", "owner", "category", "responsible_unit", "plan_by", "approved_by", "policy")
+        .get(pk=case.pk)
+    )
     return _render_detail(request, case)
 
 
@@ -199,25 +256,42 @@ def case_action(request, pk, action):
     v = p.get("version") or None
     calls = {
         "accept": lambda: services.accept_case(user, pk, note=p.get("note", ""), version=v),
-        "investigate": lambda: services.record_investigation(user, pk, cause=p.get("cause", ""),
-                                                             root_cause=p.get("root_cause", ""), version=v),
+        "investigate": lambda: services.record_investigation(
+            user, pk, cause=p.get("cause", ""), root_cause=p.get("root_cause", ""), version=v
+        ),
         "propose": lambda: services.propose_plan(user, pk, plan=p.get("plan", ""), version=v),
-        "approve": lambda: services.decide_plan(user, pk, approve=True, instruction=p.get("instruction", ""), version=v),
-        "reject": lambda: services.decide_plan(user, pk, approve=False, instruction=p.get("instruction", ""), version=v),
+        "approve": lambda: services.decide_plan(
+            user, pk, approve=True, instruction=p.get("instruction", ""), version=v
+        ),
+        "reject": lambda: services.decide_plan(
+            user, pk, approve=False, instruction=p.get("instruction", ""), version=v
+        ),
         "implement": lambda: services.implement_plan(user, pk, result=p.get("result", ""), version=v),
         "follow_up": lambda: services.record_follow_up(
-            user, pk, customer_confirmed=_bool(p.get("customer_confirmed")),
+            user,
+            pk,
+            customer_confirmed=_bool(p.get("customer_confirmed")),
             satisfaction=int(p["satisfaction"]) if p.get("satisfaction", "").isdigit() else None,
-            note=p.get("note", ""), version=v),
+            note=p.get("note", ""),
+            version=v,
+        ),
         "close": lambda: services.close_case(user, pk, note=p.get("note", ""), version=v),
         "reopen": lambda: services.reopen_case(user, pk, reason=p.get("reason", ""), version=v),
         "pause": lambda: services.pause_case(user, pk, reason=p.get("reason", ""), version=v),
         "resume": lambda: services.resume_case(user, pk, note=p.get("note", ""), version=v),
         "assess": lambda: services.assess_case(
-            user, pk, is_valid=_bool(p.get("is_valid")), responsibility=p.get("responsibility", ""),
-            root_cause=p.get("root_cause", ""), responsible_staff_id=p.get("responsible_staff") or None,
-            note=p.get("note", ""), version=v),
-        "assign": lambda: services.assign_case(user, pk, owner_id=p.get("owner") or None, note=p.get("note", ""), version=v),
+            user,
+            pk,
+            is_valid=_bool(p.get("is_valid")),
+            responsibility=p.get("responsibility", ""),
+            root_cause=p.get("root_cause", ""),
+            responsible_staff_id=p.get("responsible_staff") or None,
+            note=p.get("note", ""),
+            version=v,
+        ),
+        "assign": lambda: services.assign_case(
+            user, pk, owner_id=p.get("owner") or None, note=p.get("note", ""), version=v
+        ),
         "attach": lambda: services.add_attachment(user, pk, uploaded_file=request.FILES.get("file")),
     }
     if action not in calls:
@@ -243,14 +317,22 @@ def feedback(request, pk):
         try:
             op = p.get("op", "save")
             if op == "save":
-                services.save_feedback(user, pk, product=p.get("product", ""), problem=p.get("problem", ""),
-                                       quantity=p.get("quantity", ""), customer_opinion=p.get("customer_opinion", ""),
-                                       handling=p.get("handling", ""), version=p.get("version") or None)
+                services.save_feedback(
+                    user,
+                    pk,
+                    product=p.get("product", ""),
+                    problem=p.get("problem", ""),
+                    quantity=p.get("quantity", ""),
+                    customer_opinion=p.get("customer_opinion", ""),
+                    handling=p.get("handling", ""),
+                    version=p.get("version") or None,
+                )
             elif op == "review":
                 services.review_feedback(user, pk, note=p.get("review_note", ""), version=p.get("version") or None)
             elif op == "sign":
-                services.confirm_feedback(user, pk, signed_name=p.get("signed_name", ""),
-                                          version=p.get("version") or None)
+                services.confirm_feedback(
+                    user, pk, signed_name=p.get("signed_name", ""), version=p.get("version") or None
+                )
             else:
                 raise Http404
         except ValidationError as exc:
@@ -264,13 +346,23 @@ def feedback(request, pk):
     else:
         vals = {f: getattr(fb, f, "") if fb else "" for f in fields}
         vals["product"] = vals["product"] or case.product
-    return render(request, "service/feedback.html", {
-        "case": case, "fb": fb, "errors": errors, "vals": vals,
-        "is_supervisor": services.is_supervisor_of(user, case), "print": request.GET.get("print") == "1"},
-        status=422 if errors else 200)
+    return render(
+        request,
+        "service/feedback.html",
+        {
+            "case": case,
+            "fb": fb,
+            "errors": errors,
+            "vals": vals,
+            "is_supervisor": services.is_supervisor_of(user, case),
+            "print": request.GET.get("print") == "1",
+        },
+        status=422 if errors else 200,
+    )
 
 
 # --- SLA figures ---------------------------------------------------------------------------------
+
 
 def _date_range(request, default_days=90):
     today = timezone.localdate()
@@ -299,6 +391,7 @@ def sla_stats(request):
 
 # --- surveys --------------------------------------------------------------------------------------
 
+
 @login_required
 def survey_list(request):
     rounds = visible_rounds(request.user).select_related("template", "created_by").order_by("-created_at")
@@ -307,9 +400,15 @@ def survey_list(request):
         resp = visible_responses(request.user).filter(round=r)
         counts[r.pk] = (resp.count(), resp.filter(answered_at__isnull=False).count())
     rows = [(r, *counts.get(r.pk, (0, 0))) for r in rounds[:50]]
-    return render(request, "service/survey_list.html", {
-        "rows": rows, "templates": SurveyTemplate.objects.filter(is_active=True).prefetch_related("questions"),
-        "can_start": request.user.has_role(*surveys.ROUND_ROLES)})
+    return render(
+        request,
+        "service/survey_list.html",
+        {
+            "rows": rows,
+            "templates": SurveyTemplate.objects.filter(is_active=True).prefetch_related("questions"),
+            "can_start": request.user.has_role(*surveys.ROUND_ROLES),
+        },
+    )
 
 
 @login_required
@@ -320,10 +419,15 @@ def survey_new(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            rnd = surveys.start_round(request.user, template_id=d["template"].pk, name=d["name"], due_on=d["due_on"],
-                                      segment={"tier_ids": [int(t) for t in d["tiers"]], "stages": d["stages"]})
+            rnd = surveys.start_round(
+                request.user,
+                template_id=d["template"].pk,
+                name=d["name"],
+                due_on=d["due_on"],
+                segment={"tier_ids": [int(t) for t in d["tiers"]], "stages": d["stages"]},
+            )
         except ValidationError as exc:
-            for field, msgs in _errors(exc).items():
+            for msgs in _errors(exc).values():
                 form.add_error(None, msgs)
         else:
             messages.success(request, _("已发起调查。"))
@@ -345,13 +449,19 @@ def survey_detail(request, pk):
         else:
             messages.success(request, _("已导入 %(n)s 份答卷。") % {"n": n})
             return redirect("service:survey_detail", rnd.pk)
-    qs = visible_responses(request.user).filter(round=rnd).select_related("customer", "rm").order_by("answered_at", "id")
+    qs = (
+        visible_responses(request.user).filter(round=rnd).select_related("customer", "rm").order_by("answered_at", "id")
+    )
     if request.GET.get("pending"):
         qs = qs.filter(answered_at__isnull=True)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     index = surveys.satisfaction_index(request.user, group="rm", round_id=rnd.pk)
-    return render(request, "service/survey_detail.html", {"round": rnd, "page": page, "index": index,
-                                                          "errors": errors}, status=422 if errors else 200)
+    return render(
+        request,
+        "service/survey_detail.html",
+        {"round": rnd, "page": page, "index": index, "errors": errors},
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -364,8 +474,13 @@ def response_edit(request, pk):
     if request.method == "POST":
         answers = {q.pk: request.POST.get(f"q{q.pk}", "") for q in questions}
         try:
-            surveys.record_answers(request.user, pk, answers=answers, comment=request.POST.get("comment", ""),
-                                   version=request.POST.get("version"))
+            surveys.record_answers(
+                request.user,
+                pk,
+                answers=answers,
+                comment=request.POST.get("comment", ""),
+                version=request.POST.get("version"),
+            )
         except ValidationError as exc:
             errors = _errors(exc)
         else:
@@ -373,8 +488,12 @@ def response_edit(request, pk):
             return redirect("service:survey_detail", resp.round_id)
     existing = {a.question_id: (a.score if a.score is not None else a.text) for a in resp.answers.all()}
     rows = [(q, request.POST.get(f"q{q.pk}", existing.get(q.pk, ""))) for q in questions]
-    return render(request, "service/response_edit.html", {"resp": resp, "rows": rows, "errors": errors},
-                  status=422 if errors else 200)
+    return render(
+        request,
+        "service/response_edit.html",
+        {"resp": resp, "rows": rows, "errors": errors},
+        status=422 if errors else 200,
+    )
 
 
 @login_required
@@ -387,6 +506,7 @@ def satisfaction(request):
 
 # --- churn watch --------------------------------------------------------------------------------
 
+
 @login_required
 def churn_view(request):
     today = timezone.localdate()
@@ -398,9 +518,20 @@ def churn_view(request):
     if status in WatchStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "service/churn.html", {
-        "rates": rates, "period": period, "start": start, "end": end, "page": page, "status": status,
-        "statuses": WatchStatus.choices, "can_add": request.user.has_role(*churn.WATCH_ROLES)})
+    return render(
+        request,
+        "service/churn.html",
+        {
+            "rates": rates,
+            "period": period,
+            "start": start,
+            "end": end,
+            "page": page,
+            "status": status,
+            "statuses": WatchStatus.choices,
+            "can_add": request.user.has_role(*churn.WATCH_ROLES),
+        },
+    )
 
 
 @login_required
@@ -419,8 +550,12 @@ def watch_new(request):
             form.add_error("customer", err)
         else:
             try:
-                entry = churn.add_to_watch(request.user, customer_id=customer.pk, reason=form.cleaned_data["reason"],
-                                           note=form.cleaned_data["note"])
+                entry = churn.add_to_watch(
+                    request.user,
+                    customer_id=customer.pk,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
             except ValidationError as exc:
                 for field, msgs in _errors(exc).items():
                     form.add_error("customer" if field == "customer_id" else None, msgs)
@@ -443,14 +578,22 @@ def watch_detail(request, pk):
                 form = ActionForm(request.POST, prefix="a")
                 if form.is_valid():
                     d = form.cleaned_data
-                    churn.add_retention_action(request.user, pk, kind=d["kind"], description=d["description"],
-                                               due_on=d["due_on"])
+                    churn.add_retention_action(
+                        request.user, pk, kind=d["kind"], description=d["description"], due_on=d["due_on"]
+                    )
                     form = None
             elif op == "done":
-                churn.complete_action(request.user, int(request.POST.get("action", 0)), result=request.POST.get("result", ""))
+                churn.complete_action(
+                    request.user, int(request.POST.get("action", 0)), result=request.POST.get("result", "")
+                )
             elif op == "close":
-                churn.close_watch(request.user, pk, status=request.POST.get("status", ""),
-                                  outcome=request.POST.get("outcome", ""), version=request.POST.get("version") or None)
+                churn.close_watch(
+                    request.user,
+                    pk,
+                    status=request.POST.get("status", ""),
+                    outcome=request.POST.get("outcome", ""),
+                    version=request.POST.get("version") or None,
+                )
             else:
                 raise Http404
         except ValidationError as exc:
@@ -459,9 +602,17 @@ def watch_detail(request, pk):
             if form is None or op != "add":
                 messages.success(request, _("已保存。"))
                 return redirect("service:watch_detail", pk)
-    return render(request, "service/watch_detail.html", {
-        "entry": entry, "actions": entry.actions.select_related("assigned_to"), "form": form or ActionForm(prefix="a"),
-        "errors": errors, "can_write": visible_watch(request.user, write=True).filter(pk=pk).exists(),
-        "cases": visible_cases(request.user).filter(customer=entry.customer).order_by("-registered_at")[:10],
-        "churn_events": entry.customer.churn_events.order_by("-occurred_on")}, status=422 if errors else 200)
-
+    return render(
+        request,
+        "service/watch_detail.html",
+        {
+            "entry": entry,
+            "actions": entry.actions.select_related("assigned_to"),
+            "form": form or ActionForm(prefix="a"),
+            "errors": errors,
+            "can_write": visible_watch(request.user, write=True).filter(pk=pk).exists(),
+            "cases": visible_cases(request.user).filter(customer=entry.customer).order_by("-registered_at")[:10],
+            "churn_events": entry.customer.churn_events.order_by("-occurred_on"),
+        },
+        status=422 if errors else 200,
+    )

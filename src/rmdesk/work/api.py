@@ -1,5 +1,6 @@
 """API of the work app (SPEC §3, §12): notifications, cadence, schedules, appointments, interactions,
 journals, tasks. Every list and detail goes through the scope functions of rmdesk.work.scope."""
+
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -7,8 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import Router
 
-from rmdesk.core import calendar as bizcal
-from rmdesk.core import notifications as notif
+from rmdesk.core import calendar as bizcal, notifications as notif
 from rmdesk.core.models import Notification
 from rmdesk.core.scope import get_or_404
 from rmdesk.org.scope import visible_staff
@@ -17,14 +17,42 @@ from . import cadence, services
 from .models import JournalStatus, JournalTemplate, ScheduleItem
 from .periods import next_monday
 from .schemas import (
-    AddWorkingDaysOut, AppointmentIn, AppointmentOut, AppointmentPatch, CancelIn, ContactStatusOut, CountOut,
-    GenerateIn, InteractionIn, InteractionOut, ItemIn, JournalOpenIn, JournalOut, JournalSaveIn, JournalSubmitIn,
-    MoveIn, NotificationOut, ReadIn, ReviewIn, RMSummaryOut, ScheduleItemOut, ScheduleOut, TaskIn, TaskOut,
-    TemplateOut, VersionIn, WorkingDayOut,
+    AddWorkingDaysOut,
+    AppointmentIn,
+    AppointmentOut,
+    AppointmentPatch,
+    CancelIn,
+    ContactStatusOut,
+    CountOut,
+    GenerateIn,
+    InteractionIn,
+    InteractionOut,
+    ItemIn,
+    JournalOpenIn,
+    JournalOut,
+    JournalSaveIn,
+    JournalSubmitIn,
+    MoveIn,
+    NotificationOut,
+    ReadIn,
+    ReviewIn,
+    RMSummaryOut,
+    ScheduleItemOut,
+    ScheduleOut,
+    TaskIn,
+    TaskOut,
+    TemplateOut,
+    VersionIn,
+    WorkingDayOut,
 )
 from .scope import (
-    supervised_journals, visible_appointments, visible_interactions, visible_journals, visible_schedules,
-    visible_statuses, visible_tasks,
+    supervised_journals,
+    visible_appointments,
+    visible_interactions,
+    visible_journals,
+    visible_schedules,
+    visible_statuses,
+    visible_tasks,
 )
 
 router = Router(tags=["work"])
@@ -35,7 +63,7 @@ def list_notifications(request, unread: bool = False, limit: int = 100, offset: 
     qs = Notification.objects.filter(recipient=request.user)
     if unread:
         qs = qs.filter(read_at__isnull=True)
-    return list(qs[offset: offset + min(limit, 500)])
+    return list(qs[offset : offset + min(limit, 500)])
 
 
 @router.get("/notifications/unread-count", response=CountOut, summary="未读消息数")
@@ -73,7 +101,7 @@ def cadence_list(request, status: str = "", rm: int | None = None, limit: int = 
         qs = qs.filter(status__in=status.split(","))
     if rm:
         qs = qs.filter(a_rm_id=rm)
-    return list(qs.order_by("next_due_on", "customer_id")[offset: offset + min(limit, 1000)])
+    return list(qs.order_by("next_due_on", "customer_id")[offset : offset + min(limit, 1000)])
 
 
 @router.get("/cadence/summary", response=list[RMSummaryOut], summary="按客户经理汇总的维护情况")
@@ -96,7 +124,7 @@ def interaction_list(request, customer_id: int | None = None, kind: str = "", li
         qs = qs.filter(customer_id=customer_id)
     if kind:
         qs = qs.filter(kind=kind)
-    return list(qs[offset: offset + min(limit, 500)])
+    return list(qs[offset : offset + min(limit, 500)])
 
 
 @router.post("/interactions", response={201: InteractionOut}, summary="记录服务")
@@ -127,7 +155,8 @@ def appointment_list(request, start: date | None = None, end: date | None = None
     start = start or timezone.localdate()
     end = end or start + timedelta(days=31)
     qs = visible_appointments(request.user).filter(
-        start_at__gte=datetime.combine(start, time.min, tz), start_at__lt=datetime.combine(end, time.min, tz))
+        start_at__gte=datetime.combine(start, time.min, tz), start_at__lt=datetime.combine(end, time.min, tz)
+    )
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
     return list(qs.order_by("start_at")[:2000])
@@ -171,8 +200,9 @@ def schedule_list(request, week_start: date | None = None, owner_id: int | None 
 
 @router.post("/schedules/generate", response=ScheduleOut, summary="生成（或重新生成）某周日程")
 def schedule_generate(request, payload: GenerateIn):
-    return services.generate_schedule(request.user, payload.week_start or next_monday(timezone.localdate()),
-                                      per_day=max(1, min(payload.per_day, 20)))
+    return services.generate_schedule(
+        request.user, payload.week_start or next_monday(timezone.localdate()), per_day=max(1, min(payload.per_day, 20))
+    )
 
 
 @router.get("/schedules/{schedule_id}", response=ScheduleOut, summary="日程详情与完成情况")
@@ -182,8 +212,9 @@ def schedule_detail(request, schedule_id: int):
 
 @router.post("/schedules/{schedule_id}/items", response={201: ScheduleItemOut}, summary="添加日程条目")
 def schedule_add(request, schedule_id: int, payload: ItemIn):
-    return 201, services.add_schedule_item(request.user, schedule_id, payload.customer_id, payload.day,
-                                           note=payload.note, version=payload.version)
+    return 201, services.add_schedule_item(
+        request.user, schedule_id, payload.customer_id, payload.day, note=payload.note, version=payload.version
+    )
 
 
 @router.delete("/schedules/items/{item_id}", response={204: None}, summary="删除日程条目（version：日程的版本）")
@@ -196,8 +227,9 @@ def schedule_remove(request, item_id: int, version: int):
 @router.post("/schedules/items/{item_id}/move", response=ScheduleItemOut, summary="调整顺序或改期")
 def schedule_move(request, item_id: int, payload: MoveIn):
     _item_in_scope(request.user, item_id)
-    return services.move_schedule_item(request.user, item_id, day=payload.day, direction=payload.direction,
-                                       version=payload.version)
+    return services.move_schedule_item(
+        request.user, item_id, day=payload.day, direction=payload.direction, version=payload.version
+    )
 
 
 def _item_in_scope(user, item_id):
@@ -226,8 +258,9 @@ def task_list(request, status: str = "open", mine: bool = True):
 
 @router.post("/tasks", response={201: TaskOut}, summary="新建待办")
 def task_create(request, payload: TaskIn):
-    return 201, services.create_task(request.user, title=payload.title, due_on=payload.due_on, detail=payload.detail,
-                                     customer_id=payload.customer_id)
+    return 201, services.create_task(
+        request.user, title=payload.title, due_on=payload.due_on, detail=payload.detail, customer_id=payload.customer_id
+    )
 
 
 @router.post("/tasks/{task_id}/done", response=TaskOut, summary="完成待办")
@@ -244,9 +277,16 @@ def template_list(request):
 
 
 @router.get("/journals", response=list[JournalOut], summary="日志（本人、待审阅、下属）")
-def journal_list(request, status: str = "", owner_id: int | None = None, to_review: bool = False,
-                 overdue: bool = False, limit: int = 100, offset: int = 0):
-    qs = (supervised_journals(request.user) if (to_review or overdue) else visible_journals(request.user))
+def journal_list(
+    request,
+    status: str = "",
+    owner_id: int | None = None,
+    to_review: bool = False,
+    overdue: bool = False,
+    limit: int = 100,
+    offset: int = 0,
+):
+    qs = supervised_journals(request.user) if (to_review or overdue) else visible_journals(request.user)
     qs = qs.select_related("template")
     if to_review:
         qs = qs.filter(status=JournalStatus.SUBMITTED)
@@ -256,7 +296,7 @@ def journal_list(request, status: str = "", owner_id: int | None = None, to_revi
         qs = qs.filter(status=status)
     if owner_id:
         qs = qs.filter(owner_id=owner_id)
-    return list(qs.order_by("-due_on", "id")[offset: offset + min(limit, 500)])
+    return list(qs.order_by("-due_on", "id")[offset : offset + min(limit, 500)])
 
 
 @router.post("/journals", response={201: JournalOut}, summary="打开某期的日志（不存在则建立）")
@@ -281,5 +321,6 @@ def journal_submit(request, journal_id: int, payload: JournalSubmitIn):
 
 @router.post("/journals/{journal_id}/review", response=JournalOut, summary="审阅：通过或退回")
 def journal_review(request, journal_id: int, payload: ReviewIn):
-    return services.review_journal(request.user, journal_id, approve=payload.approve, comment=payload.comment,
-                                   version=payload.version)
+    return services.review_journal(
+        request.user, journal_id, approve=payload.approve, comment=payload.comment, version=payload.version
+    )

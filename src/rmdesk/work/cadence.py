@@ -9,12 +9,13 @@ The next due date is the last contact (or, before any contact, the day the archi
 the rule's months (clamped to the month's end, 31 Jan + 1 month = 28/29 Feb) plus its days. The
 status is "overdue" after that day, "due" on it, "soon" within `soon_days` before it.
 """
+
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, Subquery, Sum
+from django.db.models import Count, F, Q, Subquery
 from django.utils import timezone
 
 from .models import CadenceRule, ContactCounter, ContactStatus, ContactStatusCode, Interaction
@@ -40,9 +41,7 @@ def rule_for(customer) -> CadenceRule | None:
     tier = customer.tier
     if tier is None:
         return None
-    return CadenceRule.objects.filter(
-        rule_set_code=tier.rule_set.code, tier_code=tier.code, is_active=True
-    ).first()
+    return CadenceRule.objects.filter(rule_set_code=tier.rule_set.code, tier_code=tier.code, is_active=True).first()
 
 
 def _local_day(dt: datetime) -> date:
@@ -107,6 +106,7 @@ def on_interaction(customer, occurred_at: datetime | None = None, *, today: date
 
 # --- the set-based recomputation ------------------------------------------------------------------
 
+
 def _sql_parts(vendor: str) -> dict:
     if vendor == "postgresql":
         tz = settings.TIME_ZONE
@@ -120,8 +120,10 @@ def _sql_parts(vendor: str) -> dict:
     hours = int(offset.total_seconds() // 3600)
 
     def add(base, months, days):
-        same_day = (f"date({base}, 'start of month', '+' || ({months}) || ' months', "
-                    f"'+' || (CAST(strftime('%%d', {base}) AS INTEGER) - 1) || ' days')")
+        same_day = (
+            f"date({base}, 'start of month', '+' || ({months}) || ' months', "
+            f"'+' || (CAST(strftime('%%d', {base}) AS INTEGER) - 1) || ' days')"
+        )
         month_end = f"date({base}, 'start of month', '+' || ({months} + 1) || ' months', '-1 day')"
         return f"date(min({same_day}, {month_end}), '+' || ({days}) || ' days')"
 
@@ -194,7 +196,7 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
             cur.execute(f"DROP TABLE IF EXISTS {ONLY_IDS}")
             cur.execute(f"CREATE TEMPORARY TABLE {ONLY_IDS} (id bigint PRIMARY KEY)")
             for i in range(0, len(ids), 1000):
-                chunk = ids[i:i + 1000]
+                chunk = ids[i : i + 1000]
                 cur.execute(f"INSERT INTO {ONLY_IDS} (id) VALUES " + ", ".join(["(%s)"] * len(chunk)), chunk)
             if connection.vendor == "postgresql":
                 cur.execute(f"ANALYZE {ONLY_IDS}")
@@ -216,12 +218,15 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
             last_on = "lc.m_on"
         else:
             typed = connection.vendor == "postgresql"
-            last_cols = ("NULL::timestamptz AS l_at, NULL::date AS l_on, " if typed
-                         else "NULL AS l_at, NULL AS l_on, ")
+            last_cols = "NULL::timestamptz AS l_at, NULL::date AS l_on, " if typed else "NULL AS l_at, NULL AS l_on, "
             contacts, last_on = "", ("NULL::date" if typed else "NULL")
         new_rows = _computed_rows(
-            p, f"FROM {cust} c {rule_joins}{contacts}"
-               f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id) {only_new}", last_on, last_cols)
+            p,
+            f"FROM {cust} c {rule_joins}{contacts}"
+            f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id) {only_new}",
+            last_on,
+            last_cols,
+        )
         cur.execute(
             f"INSERT INTO {cs} (customer_id, org_path, a_rm_id, b_rm_id, rule_id, last_contact_at, last_contact_on, "
             f"                  next_due_on, status) "
@@ -242,7 +247,8 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
             out["contacts"] = cur.rowcount
             cur.execute(f"DROP TABLE {LAST_CONTACTS}")
         current = _computed_rows(
-            p, f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}{only_cur}", "s2.last_contact_on")
+            p, f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}{only_cur}", "s2.last_contact_on"
+        )
         cur.execute(
             f"UPDATE {cs} AS s SET rule_id = z.rid, a_rm_id = z.a_rm_id, b_rm_id = z.b_rm_id, "
             f"org_path = z.org_path, next_due_on = z.due, status = z.status "
@@ -282,6 +288,7 @@ def rebuild_counters(cur=None):
 
 
 # --- reading ------------------------------------------------------------------------------------------
+
 
 def summary_by_rm(qs):
     """Counts per A-post RM: [{a_rm, overdue, due, soon, ok, total}], most overdue first."""
@@ -346,6 +353,7 @@ def overdue_counts(qs, by: str) -> list[dict]:
 
 
 # --- reading the counters (dashboards, summary tables) -------------------------------------------------
+
 
 def _split_scope(user):
     """The user's read scope on cadence rows as (path Q, owner Q), or None when it is not a plain OR of
@@ -412,8 +420,12 @@ def rm_summary(user) -> list[dict]:
     from rmdesk.org.models import User
 
     folded = {k: v for k, v in _fold(scope_buckets(user), "a_rm").items() if sum(v.values())}
-    names = {pk: (full, uname) for pk, full, uname in
-             User.objects.filter(pk__in=[k for k in folded if k is not None]).values_list("pk", "full_name", "username")}
+    names = {
+        pk: (full, uname)
+        for pk, full, uname in User.objects.filter(pk__in=[k for k in folded if k is not None]).values_list(
+            "pk", "full_name", "username"
+        )
+    }
     rows = []
     for pk, c in folded.items():
         full, uname = names.get(pk, (None, None))
@@ -428,8 +440,17 @@ def team_summary(user) -> list[dict]:
 
     folded = {k: v for k, v in _fold(scope_buckets(user), "org_path").items() if sum(v.values())}
     names = dict(OrgUnit.objects.filter(path__in=list(folded)).values_list("path", "name"))
-    rows = [{"org_path": path, "overdue": c["overdue"], "due": c["due"], "soon": c["soon"],
-             "total": sum(c.values()), "unit_name": names.get(path, path)} for path, c in folded.items()]
+    rows = [
+        {
+            "org_path": path,
+            "overdue": c["overdue"],
+            "due": c["due"],
+            "soon": c["soon"],
+            "total": sum(c.values()),
+            "unit_name": names.get(path, path),
+        }
+        for path, c in folded.items()
+    ]
     rows.sort(key=lambda r: (-r["overdue"], r["org_path"]))
     return rows
 
@@ -437,6 +458,8 @@ def team_summary(user) -> list[dict]:
 def overdue_counts_for(user, by: str) -> list[dict]:
     """overdue_counts(visible_statuses(user), by) from the counters (top 20, most overdue first)."""
     folded = _fold(scope_buckets(user), by)
-    rows = sorted(({by: k, "overdue": c["overdue"]} for k, c in folded.items() if c["overdue"] > 0),
-                  key=lambda r: (-r["overdue"], str(r[by])))[:20]
+    rows = sorted(
+        ({by: k, "overdue": c["overdue"]} for k, c in folded.items() if c["overdue"] > 0),
+        key=lambda r: (-r["overdue"], str(r[by])),
+    )[:20]
     return _label_rows(rows, by)

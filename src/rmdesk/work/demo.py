@@ -2,18 +2,29 @@
 schedules (last, this and next week), journals in every state, tasks and reminders, so that the RM
 and team-lead screens show real work. Idempotent: skipped when interactions exist; does nothing when
 there are no customers yet. bulk_create throughout."""
+
 from datetime import datetime, time, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
+from rmdesk.core import calendar as bizcal
 from rmdesk.org.models import RoleCode, User
 
 from . import cadence, reminders, services
-from rmdesk.core import calendar as bizcal
 from .models import (
-    Appointment, CadenceRule, Interaction, InteractionKind, Journal, JournalEvent, JournalStatus, JournalTemplate,
-    ScheduleStatus, Task, TaskSource, VisitSchedule, staff_path,
+    Appointment,
+    CadenceRule,
+    Interaction,
+    InteractionKind,
+    Journal,
+    JournalEvent,
+    JournalStatus,
+    JournalTemplate,
+    ScheduleStatus,
+    Task,
+    TaskSource,
+    VisitSchedule,
+    staff_path,
 )
 from .periods import due_date, period_bounds, shift_period
 from .scope import supervisor_of
@@ -27,8 +38,13 @@ PURPOSES = {
 }
 PRODUCTS = ["稳盈理财90天", "一年期定期存款", "三年期大额存单", "债券基金A", "年金保险", ""]
 NEEDS = ["子女教育金规划", "养老储备", "房贷提前还款咨询", "企业流动资金周转", ""]
-KIND_WEIGHTS = [(InteractionKind.PHONE, 40), (InteractionKind.WECHAT, 25), (InteractionKind.VISIT, 15),
-                (InteractionKind.BRANCH, 17), (InteractionKind.SPECIAL, 3)]
+KIND_WEIGHTS = [
+    (InteractionKind.PHONE, 40),
+    (InteractionKind.WECHAT, 25),
+    (InteractionKind.VISIT, 15),
+    (InteractionKind.BRANCH, 17),
+    (InteractionKind.SPECIAL, 3),
+]
 DEMO_RMS = ("rm_senior", "rm_mid", "rm_junior")
 
 
@@ -78,15 +94,25 @@ def build(ctx):
             if at > now:
                 at = now - timedelta(minutes=rng.randint(5, 120))
             door = kind == InteractionKind.VISIT or (kind == InteractionKind.SPECIAL and rng.random() < 0.5)
-            rows.append(Interaction(
-                customer_id=c.pk, kind=kind, occurred_at=at, occurred_on=timezone.localtime(at, tz).date(),
-                place=(c.address or "") if door else ("网点" if kind == InteractionKind.BRANCH else ""),
-                door_to_door=door, recorded_by_id=c.a_rm_id, purpose=rng.choice(PURPOSES[kind]),
-                content="了解客户近期资金安排与风险偏好变化。", needs_found=rng.choice(NEEDS),
-                products_recommended=rng.choice(PRODUCTS),
-                confirmed_by_name=c.name if door else "", confirmed_at=at + timedelta(minutes=40) if door else None,
-                minutes_spent=rng.randint(20, 90) if door else rng.randint(3, 20), created_at=at,
-            ))
+            rows.append(
+                Interaction(
+                    customer_id=c.pk,
+                    kind=kind,
+                    occurred_at=at,
+                    occurred_on=timezone.localtime(at, tz).date(),
+                    place=(c.address or "") if door else ("网点" if kind == InteractionKind.BRANCH else ""),
+                    door_to_door=door,
+                    recorded_by_id=c.a_rm_id,
+                    purpose=rng.choice(PURPOSES[kind]),
+                    content="了解客户近期资金安排与风险偏好变化。",
+                    needs_found=rng.choice(NEEDS),
+                    products_recommended=rng.choice(PRODUCTS),
+                    confirmed_by_name=c.name if door else "",
+                    confirmed_at=at + timedelta(minutes=40) if door else None,
+                    minutes_spent=rng.randint(20, 90) if door else rng.randint(3, 20),
+                    created_at=at,
+                )
+            )
             if door:
                 mates = [u for u in team_rms.get(c.a_rm.team_id, []) if u.pk != c.a_rm_id]
                 companions.append((len(rows) - 1, (rng.choice(mates) if mates else None)))
@@ -113,36 +139,65 @@ def build(ctx):
             c = rng.choice(mine)
             day = bizcal.add_working_days(today, rng.randint(0, 9)) if i else today
             start = datetime.combine(day, time(rng.choice((9, 10, 14, 15, 16)), rng.choice((0, 30))), tz)
-            appts.append(Appointment(owner=rm, org_path=staff_path(rm), customer=c, start_at=start,
-                                     end_at=start + timedelta(hours=1), place=c.address or "网点贵宾室",
-                                     subject=rng.choice(["理财到期续作面谈", "资产配置方案讲解", "保险方案签约",
-                                                         "贷款资料收取", "生日礼品送达"])))
-        for i in range(3 if rm.username in DEMO_RMS else 1):
+            appts.append(
+                Appointment(
+                    owner=rm,
+                    org_path=staff_path(rm),
+                    customer=c,
+                    start_at=start,
+                    end_at=start + timedelta(hours=1),
+                    place=c.address or "网点贵宾室",
+                    subject=rng.choice(
+                        ["理财到期续作面谈", "资产配置方案讲解", "保险方案签约", "贷款资料收取", "生日礼品送达"]
+                    ),
+                )
+            )
+        for _ in range(3 if rm.username in DEMO_RMS else 1):
             c = rng.choice(mine)
-            tasks.append(Task(owner=rm, org_path=staff_path(rm), customer=c, source=TaskSource.MANUAL, created_by=rm,
-                              title=rng.choice(["补充客户风险测评", "整理客户家庭资产表", "寄送产品说明书"]),
-                              due_on=today + timedelta(days=rng.randint(-3, 7))))
+            tasks.append(
+                Task(
+                    owner=rm,
+                    org_path=staff_path(rm),
+                    customer=c,
+                    source=TaskSource.MANUAL,
+                    created_by=rm,
+                    title=rng.choice(["补充客户风险测评", "整理客户家庭资产表", "寄送产品说明书"]),
+                    due_on=today + timedelta(days=rng.randint(-3, 7)),
+                )
+            )
     Appointment.objects.bulk_create(appts)
     Task.objects.bulk_create(tasks)
 
     monday = today - timedelta(days=today.weekday())
     demo_rms = [u for u in rms if u.username in DEMO_RMS]
     for rm in demo_rms:
-        for week, state in ((monday - timedelta(days=7), "done"), (monday, "confirmed"),
-                            (monday + timedelta(days=7), "draft")):
+        for week, state in (
+            (monday - timedelta(days=7), "done"),
+            (monday, "confirmed"),
+            (monday + timedelta(days=7), "draft"),
+        ):
             s = services.generate_schedule(rm, week)
             if state == "draft":
                 continue
-            VisitSchedule.objects.filter(pk=s.pk).update(status=ScheduleStatus.CONFIRMED,
-                                                         confirmed_at=datetime.combine(week - timedelta(days=2),
-                                                                                       time(17), tz))
+            VisitSchedule.objects.filter(pk=s.pk).update(
+                status=ScheduleStatus.CONFIRMED, confirmed_at=datetime.combine(week - timedelta(days=2), time(17), tz)
+            )
             visits = []
             for item in s.items.all():
                 if item.day < today and rng.random() < 0.75:
                     at = datetime.combine(item.day, time(rng.randint(9, 16), 0), tz)
-                    visits.append(Interaction(customer_id=item.customer_id, kind=InteractionKind.PHONE, occurred_at=at,
-                                              occurred_on=item.day, recorded_by=rm, purpose="按访问日程联系客户",
-                                              minutes_spent=10, created_at=at))
+                    visits.append(
+                        Interaction(
+                            customer_id=item.customer_id,
+                            kind=InteractionKind.PHONE,
+                            occurred_at=at,
+                            occurred_on=item.day,
+                            recorded_by=rm,
+                            purpose="按访问日程联系客户",
+                            minutes_spent=10,
+                            created_at=at,
+                        )
+                    )
             Interaction.objects.bulk_create(visits)
     cadence.recompute_all(today=today, from_interactions=True)
 
@@ -169,31 +224,62 @@ def build(ctx):
         for j, (t, (ps, pe)) in enumerate(plan):
             if Journal.objects.filter(template=t, owner=rm, period_start=ps).exists():
                 continue
-            state = states[(j + idx) % len(states)] if j > 1 else (JournalStatus.SUBMITTED if idx == 0 else
-                                                                    JournalStatus.RETURNED)
+            state = (
+                states[(j + idx) % len(states)]
+                if j > 1
+                else (JournalStatus.SUBMITTED if idx == 0 else JournalStatus.RETURNED)
+            )
             due = due_date(t, ps, pe)
             sub = datetime.combine(due, time(16), tz) - timedelta(days=rng.randint(0, 2))
             content = {s["key"]: f"{s['title']}：本期情况正常，重点客户维护到位。" for s in t.sections}
-            journals.append(Journal(
-                template=t, owner=rm, org_path=staff_path(rm), period_start=ps, period_end=pe, due_on=due,
-                content=content, status=state, reviewer=reviewer, submitted_at=sub,
-                reviewed_at=None if state == JournalStatus.SUBMITTED else sub + timedelta(days=1),
-                review_comment={JournalStatus.APPROVED: "同意。", JournalStatus.RETURNED: "请补充重点客户的问题分析。"}.get(
-                    state, "")))
+            journals.append(
+                Journal(
+                    template=t,
+                    owner=rm,
+                    org_path=staff_path(rm),
+                    period_start=ps,
+                    period_end=pe,
+                    due_on=due,
+                    content=content,
+                    status=state,
+                    reviewer=reviewer,
+                    submitted_at=sub,
+                    reviewed_at=None if state == JournalStatus.SUBMITTED else sub + timedelta(days=1),
+                    review_comment={
+                        JournalStatus.APPROVED: "同意。",
+                        JournalStatus.RETURNED: "请补充重点客户的问题分析。",
+                    }.get(state, ""),
+                )
+            )
     Journal.objects.bulk_create(journals)
     for j in journals:
         events.append(JournalEvent(journal=j, actor=j.owner, action="submit", at=j.submitted_at))
         if j.status != JournalStatus.SUBMITTED:
-            events.append(JournalEvent(journal=j, actor=j.reviewer, action="approve" if j.status == "approved" else "return",
-                                       comment=j.review_comment, at=j.reviewed_at))
+            events.append(
+                JournalEvent(
+                    journal=j,
+                    actor=j.reviewer,
+                    action="approve" if j.status == "approved" else "return",
+                    comment=j.review_comment,
+                    at=j.reviewed_at,
+                )
+            )
     JournalEvent.objects.bulk_create(events)
     from rmdesk.core.notifications import notify
 
     for j in journals:
         if j.status == JournalStatus.SUBMITTED:
-            notify(j.reviewer, "journal.review", f"{j.owner.display_name} 提交了{j.template.name}，请审阅",
-                   url=f"/work/journals/{j.pk}/", obj=j, dedupe_key=f"journal-review:{j.pk}")
+            notify(
+                j.reviewer,
+                "journal.review",
+                f"{j.owner.display_name} 提交了{j.template.name}，请审阅",
+                url=f"/work/journals/{j.pk}/",
+                obj=j,
+                dedupe_key=f"journal-review:{j.pk}",
+            )
     counts = reminders.generate_reminders(today)
     counts["appointments"] = reminders.appointment_reminders(now + timedelta(hours=2))
-    ctx.log(f"work: {len(appts)} appointments, {len(tasks)} tasks, {Journal.objects.count()} journals, "
-            f"schedules for {len(demo_rms)} demo RMs, reminders {counts}")
+    ctx.log(
+        f"work: {len(appts)} appointments, {len(tasks)} tasks, {Journal.objects.count()} journals, "
+        f"schedules for {len(demo_rms)} demo RMs, reminders {counts}"
+    )

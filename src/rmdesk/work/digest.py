@@ -1,5 +1,6 @@
 """Daily digest e-mail (SPEC §3): each user's due items in one message through Django's e-mail
 backend (file or console in the embedded default, SMTP when configured)."""
+
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -8,10 +9,19 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core.notifications import unread_for
 from rmdesk.org.models import User
 
-from .models import Appointment, AppointmentStatus, ContactStatus, ContactStatusCode, Journal, JournalStatus, Task, TaskStatus
-from rmdesk.core.notifications import unread_for
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    ContactStatus,
+    ContactStatusCode,
+    Journal,
+    JournalStatus,
+    Task,
+    TaskStatus,
+)
 from .scope import PENDING_JOURNAL, supervised_journals
 
 
@@ -22,26 +32,48 @@ def digest_for(user, today: date | None = None) -> dict:
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
     start = datetime.combine(today, time.min, tz)
-    contacts = (ContactStatus.objects.filter(a_rm=user, status__in=[ContactStatusCode.DUE, ContactStatusCode.OVERDUE])
-                .select_related("customer").order_by("next_due_on"))
+    contacts = (
+        ContactStatus.objects.filter(a_rm=user, status__in=[ContactStatusCode.DUE, ContactStatusCode.OVERDUE])
+        .select_related("customer")
+        .order_by("next_due_on")
+    )
     data = {
         "contacts": list(contacts[:20]),
         "contacts_total": contacts.count(),
-        "appointments": list(Appointment.objects.filter(owner=user, status=AppointmentStatus.PLANNED,
-                                                        start_at__gte=start, start_at__lt=start + timedelta(days=1))
-                             .select_related("customer").order_by("start_at")),
+        "appointments": list(
+            Appointment.objects.filter(
+                owner=user,
+                status=AppointmentStatus.PLANNED,
+                start_at__gte=start,
+                start_at__lt=start + timedelta(days=1),
+            )
+            .select_related("customer")
+            .order_by("start_at")
+        ),
         "tasks": list(Task.objects.filter(owner=user, status=TaskStatus.OPEN, due_on__lte=today).order_by("due_on")),
-        "journals": list(Journal.objects.filter(owner=user, status__in=PENDING_JOURNAL,
-                                                due_on__lte=today + timedelta(days=3))
-                         .select_related("template").order_by("due_on")),
-        "reviews": list(supervised_journals(user).filter(status=JournalStatus.SUBMITTED)
-                        .select_related("owner", "template").order_by("submitted_at")),
-        "late_submissions": list(supervised_journals(user).filter(status__in=PENDING_JOURNAL, due_on__lt=today)
-                                 .select_related("owner", "template").order_by("due_on")),
+        "journals": list(
+            Journal.objects.filter(owner=user, status__in=PENDING_JOURNAL, due_on__lte=today + timedelta(days=3))
+            .select_related("template")
+            .order_by("due_on")
+        ),
+        "reviews": list(
+            supervised_journals(user)
+            .filter(status=JournalStatus.SUBMITTED)
+            .select_related("owner", "template")
+            .order_by("submitted_at")
+        ),
+        "late_submissions": list(
+            supervised_journals(user)
+            .filter(status__in=PENDING_JOURNAL, due_on__lt=today)
+            .select_related("owner", "template")
+            .order_by("due_on")
+        ),
         "notifications": list(unread_for(user).order_by("-created_at")[:30]),
     }
-    data["empty"] = not any(data[k] for k in ("contacts", "appointments", "tasks", "journals", "reviews",
-                                              "late_submissions", "notifications"))
+    data["empty"] = not any(
+        data[k]
+        for k in ("contacts", "appointments", "tasks", "journals", "reviews", "late_submissions", "notifications")
+    )
     return data
 
 

@@ -1,4 +1,5 @@
 """Forms of the work app; business rules live in services, forms only parse input."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -59,8 +60,9 @@ class InteractionForm(forms.Form):
     companions = StaffChoiceField(label=_("陪同人员"), queryset=None, required=False)
     purpose = forms.CharField(label=_("目的"), max_length=200, required=False)
     content = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    needs_found = forms.CharField(label=_("发现的需求（每行一条，记入客户档案）"), widget=forms.Textarea(attrs={"rows": 2}),
-                                  required=False)
+    needs_found = forms.CharField(
+        label=_("发现的需求（每行一条，记入客户档案）"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
     products_recommended = forms.CharField(label=_("推荐产品"), max_length=300, required=False)
     minutes_spent = forms.IntegerField(label=_("服务时长(分钟)"), required=False, min_value=0)
     next_step = forms.CharField(label=_("下一步"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -74,8 +76,9 @@ class InteractionForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = visible_customers(user, write=True).order_by("name")
-        self.fields["companions"].queryset = (visible_staff(user).filter(is_active=True).exclude(pk=user.pk)
-                                              .order_by("employee_no"))
+        self.fields["companions"].queryset = (
+            visible_staff(user).filter(is_active=True).exclude(pk=user.pk).order_by("employee_no")
+        )
 
 
 class AppointmentForm(forms.Form):
@@ -87,8 +90,9 @@ class AppointmentForm(forms.Form):
     notes = forms.CharField(label=_("备注"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
     remind_minutes = forms.IntegerField(label=_("提前提醒(分钟)"), initial=60, min_value=0)
     # the version the user saw: required when editing (optimistic locking), unused for a new appointment
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput,
-                                 error_messages={"required": _("缺少版本号，请刷新后重试。")})
+    version = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, error_messages={"required": _("缺少版本号，请刷新后重试。")}
+    )
 
     def __init__(self, user, *args, edit=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,8 +107,9 @@ class TaskForm(forms.Form):
 
 
 class JournalOpenForm(forms.Form):
-    template = forms.ModelChoiceField(label=_("类型"), queryset=JournalTemplate.objects.filter(is_active=True),
-                                      to_field_name="code")
+    template = forms.ModelChoiceField(
+        label=_("类型"), queryset=JournalTemplate.objects.filter(is_active=True), to_field_name="code"
+    )
     day = forms.DateField(label=_("所属期间中的任一日"), widget=D)
 
 

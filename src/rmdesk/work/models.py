@@ -1,5 +1,6 @@
 """Models of the work app (SPEC §3): business calendar, notifications, contact cadence, interactions,
 appointments, visit schedules, tasks, journals."""
+
 import calendar
 from datetime import date, timedelta
 
@@ -9,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.scope import ScopeSpec
 
-
 # --- contact cadence (SPEC §3 "Contact cadence rules per tier") -------------------------------------
+
 
 def add_months(day: date, months: int) -> date:
     """`day` plus whole months, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb)."""
@@ -79,21 +80,28 @@ class ContactStatus(models.Model):
     SCOPE = ScopeSpec(owner_fields=("a_rm", "b_rm"), path_fields=("org_path",))
 
     customer = models.OneToOneField(
-        "customers.Customer", verbose_name=_("客户"), primary_key=True, on_delete=models.CASCADE,
+        "customers.Customer",
+        verbose_name=_("客户"),
+        primary_key=True,
+        on_delete=models.CASCADE,
         related_name="contact_status",
     )
-    rule = models.ForeignKey(CadenceRule, verbose_name=_("频率规则"), null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
-    a_rm = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("主办客户经理"))
-    b_rm = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-                             verbose_name=_("协办客户经理"))
+    rule = models.ForeignKey(
+        CadenceRule, verbose_name=_("频率规则"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    a_rm = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("主办客户经理")
+    )
+    b_rm = models.ForeignKey(
+        "org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("协办客户经理")
+    )
     org_path = models.CharField(max_length=255, default="")
     last_contact_at = models.DateTimeField(_("最近联系"), null=True, blank=True)
     last_contact_on = models.DateField(_("最近联系日"), null=True, blank=True)
     next_due_on = models.DateField(_("下次应联系日"), null=True, blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=ContactStatusCode.choices,
-                              default=ContactStatusCode.NONE)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ContactStatusCode.choices, default=ContactStatusCode.NONE
+    )
 
     class Meta:
         verbose_name = _("客户联系状态")
@@ -101,8 +109,11 @@ class ContactStatus(models.Model):
         indexes = [
             models.Index(fields=["a_rm", "status", "next_due_on"], name="cs_arm_status_idx"),
             models.Index(fields=["b_rm", "status"], name="cs_brm_status_idx"),
-            models.Index(fields=["status", "org_path", "next_due_on", "customer"], name="cs_status_path_due_idx",
-                         opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "", ""]),
+            models.Index(
+                fields=["status", "org_path", "next_due_on", "customer"],
+                name="cs_status_path_due_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "", ""],
+            ),
             models.Index(fields=["org_path"], name="cs_path_idx", opclasses=["varchar_pattern_ops"]),
         ]
 
@@ -137,6 +148,7 @@ class ContactCounter(models.Model):
 
 # --- interactions (服务日志/拜访记录) -----------------------------------------------------------------
 
+
 class InteractionKind(models.TextChoices):
     VISIT = "visit", _("上门拜访")
     PHONE = "phone", _("电话")
@@ -156,23 +168,26 @@ class Interaction(models.Model):
 
     SCOPE = ScopeSpec(owner_fields=("customer__a_rm", "customer__b_rm"), path_fields=("customer__org_path",))
 
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE,
-                                 related_name="interactions")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="interactions"
+    )
     kind = models.CharField(_("方式"), max_length=10, choices=InteractionKind.choices)
     occurred_at = models.DateTimeField(_("时间"))
     occurred_on = models.DateField(_("日期"), editable=False)
     place = models.CharField(_("签到地点"), max_length=200, blank=True)
     door_to_door = models.BooleanField(_("上门服务"), default=False)
-    recorded_by = models.ForeignKey("org.User", verbose_name=_("记录人"), on_delete=models.PROTECT,
-                                    related_name="interactions")
+    recorded_by = models.ForeignKey(
+        "org.User", verbose_name=_("记录人"), on_delete=models.PROTECT, related_name="interactions"
+    )
     companions = models.ManyToManyField("org.User", verbose_name=_("陪同人员"), blank=True, related_name="+")
     purpose = models.CharField(_("目的"), max_length=200)
     content = models.TextField(_("内容"), blank=True)
     needs_found = models.TextField(_("发现的需求"), blank=True)
     products_recommended = models.CharField(_("推荐产品"), max_length=300, blank=True)
     next_step = models.TextField(_("下一步"), blank=True)
-    next_step_kind = models.CharField(_("下一步安排"), max_length=12, choices=NextStepKind.choices,
-                                      default=NextStepKind.NONE)
+    next_step_kind = models.CharField(
+        _("下一步安排"), max_length=12, choices=NextStepKind.choices, default=NextStepKind.NONE
+    )
     next_step_at = models.DateTimeField(_("下一步时间"), null=True, blank=True)
     confirmed_by_name = models.CharField(_("客户确认人"), max_length=50, blank=True)
     confirmed_at = models.DateTimeField(_("客户确认时间"), null=True, blank=True)
@@ -193,13 +208,16 @@ class Interaction(models.Model):
         return f"{self.get_kind_display()} {self.customer_id} {self.occurred_on}"
 
     def save(self, *args, **kwargs):
-        self.occurred_on = timezone.localdate(self.occurred_at) if timezone.is_aware(self.occurred_at) else self.occurred_at.date()
+        self.occurred_on = (
+            timezone.localdate(self.occurred_at) if timezone.is_aware(self.occurred_at) else self.occurred_at.date()
+        )
         super().save(*args, **kwargs)
 
 
 class InteractionAttachment(models.Model):
-    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="attachments",
-                                    verbose_name=_("服务记录"))
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("服务记录")
+    )
     file = models.FileField(_("文件"), upload_to="work/interactions/%Y/%m/")
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小"), default=0)
@@ -235,22 +253,26 @@ class Appointment(models.Model):
 
     SCOPE = STAFF_SCOPE
 
-    owner = models.ForeignKey("org.User", verbose_name=_("客户经理"), on_delete=models.PROTECT,
-                              related_name="appointments")
+    owner = models.ForeignKey(
+        "org.User", verbose_name=_("客户经理"), on_delete=models.PROTECT, related_name="appointments"
+    )
     org_path = models.CharField(max_length=255, default="")
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE,
-                                 related_name="appointments")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="appointments"
+    )
     subject = models.CharField(_("事由"), max_length=200)
     start_at = models.DateTimeField(_("开始时间"))
     end_at = models.DateTimeField(_("结束时间"))
     place = models.CharField(_("地点"), max_length=200, blank=True)
     notes = models.TextField(_("备注"), blank=True)
-    status = models.CharField(_("状态"), max_length=10, choices=AppointmentStatus.choices,
-                              default=AppointmentStatus.PLANNED)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=AppointmentStatus.choices, default=AppointmentStatus.PLANNED
+    )
     remind_minutes = models.PositiveIntegerField(_("提前提醒(分钟)"), default=60)
     reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    source_interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="follow_up_appointments")
+    source_interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_up_appointments"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -279,8 +301,9 @@ class VisitSchedule(models.Model):
 
     SCOPE = STAFF_SCOPE
 
-    owner = models.ForeignKey("org.User", verbose_name=_("客户经理"), on_delete=models.PROTECT,
-                              related_name="visit_schedules")
+    owner = models.ForeignKey(
+        "org.User", verbose_name=_("客户经理"), on_delete=models.PROTECT, related_name="visit_schedules"
+    )
     org_path = models.CharField(max_length=255, default="")
     week_start = models.DateField(_("周一日期"))
     status = models.CharField(_("状态"), max_length=10, choices=ScheduleStatus.choices, default=ScheduleStatus.DRAFT)
@@ -293,8 +316,11 @@ class VisitSchedule(models.Model):
         verbose_name_plural = _("客户访问日程表")
         ordering = ["-week_start"]
         constraints = [models.UniqueConstraint(fields=["owner", "week_start"], name="schedule_owner_week_uniq")]
-        indexes = [models.Index(fields=["org_path", "week_start"], name="sched_path_idx",
-                                opclasses=["varchar_pattern_ops", ""])]
+        indexes = [
+            models.Index(
+                fields=["org_path", "week_start"], name="sched_path_idx", opclasses=["varchar_pattern_ops", ""]
+            )
+        ]
 
     def __str__(self):
         return f"{self.owner} {self.week_start}"
@@ -312,8 +338,9 @@ class ItemSource(models.TextChoices):
 
 class ScheduleItem(models.Model):
     schedule = models.ForeignKey(VisitSchedule, on_delete=models.CASCADE, related_name="items")
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE,
-                                 related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="+"
+    )
     day = models.DateField(_("日期"))
     position = models.PositiveSmallIntegerField(_("顺序"), default=0)
     source = models.CharField(_("来源"), max_length=12, choices=ItemSource.choices, default=ItemSource.MANUAL)
@@ -347,15 +374,17 @@ class Task(models.Model):
 
     owner = models.ForeignKey("org.User", verbose_name=_("负责人"), on_delete=models.PROTECT, related_name="work_tasks")
     org_path = models.CharField(max_length=255, default="")
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("客户"), null=True, blank=True,
-                                 on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     title = models.CharField(_("事项"), max_length=200)
     detail = models.TextField(_("说明"), blank=True)
     due_on = models.DateField(_("完成期限"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     source = models.CharField(_("来源"), max_length=10, choices=TaskSource.choices, default=TaskSource.MANUAL)
-    source_interaction = models.ForeignKey(Interaction, null=True, blank=True, on_delete=models.SET_NULL,
-                                           related_name="follow_up_tasks")
+    source_interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_up_tasks"
+    )
     created_by = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     done_at = models.DateTimeField(null=True, blank=True)
@@ -392,14 +421,16 @@ class JournalTemplate(models.Model):
     code = models.CharField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     period = models.CharField(_("周期"), max_length=10, choices=JournalPeriod.choices)
-    sections = models.JSONField(_("组成部分"), default=list,
-                                help_text=_('列表，每项 {"key": "...", "title": "...", "help": "..."}'))
+    sections = models.JSONField(
+        _("组成部分"), default=list, help_text=_('列表，每项 {"key": "...", "title": "...", "help": "..."}')
+    )
     due_anchor = models.CharField(_("到期规则"), max_length=20, choices=DueAnchor.choices, default=DueAnchor.END)
     due_offset_days = models.SmallIntegerField(_("偏移天数"), default=0)
     due_day = models.PositiveSmallIntegerField(_("次月第几日"), default=5)
     move_to_working_day = models.BooleanField(_("节假日顺延"), default=True)
-    required = models.BooleanField(_("必交"), default=False,
-                                   help_text=_("必交的日志由系统按期为每位客户经理建立并跟踪逾期"))
+    required = models.BooleanField(
+        _("必交"), default=False, help_text=_("必交的日志由系统按期为每位客户经理建立并跟踪逾期")
+    )
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -437,8 +468,14 @@ class Journal(models.Model):
     due_on = models.DateField(_("应交日期"))
     content = models.JSONField(_("内容"), default=dict)
     status = models.CharField(_("状态"), max_length=10, choices=JournalStatus.choices, default=JournalStatus.DRAFT)
-    reviewer = models.ForeignKey("org.User", verbose_name=_("审阅人"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="journals_to_review")
+    reviewer = models.ForeignKey(
+        "org.User",
+        verbose_name=_("审阅人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="journals_to_review",
+    )
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("审阅时间"), null=True, blank=True)
     review_comment = models.TextField(_("审阅意见"), blank=True)
@@ -450,13 +487,17 @@ class Journal(models.Model):
         verbose_name = _("工作日志")
         verbose_name_plural = _("工作日志")
         ordering = ["-period_start", "template__order"]
-        constraints = [models.UniqueConstraint(fields=["template", "owner", "period_start"],
-                                               name="journal_owner_period_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "owner", "period_start"], name="journal_owner_period_uniq")
+        ]
         indexes = [
             models.Index(fields=["owner", "status", "due_on"], name="journal_owner_idx"),
             models.Index(fields=["reviewer", "status"], name="journal_reviewer_idx"),
-            models.Index(fields=["org_path", "status", "due_on"], name="journal_path_idx",
-                         opclasses=["varchar_pattern_ops", "", ""]),
+            models.Index(
+                fields=["org_path", "status", "due_on"],
+                name="journal_path_idx",
+                opclasses=["varchar_pattern_ops", "", ""],
+            ),
         ]
 
     def __str__(self):

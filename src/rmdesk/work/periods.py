@@ -1,8 +1,10 @@
 """Periods of journals, plans and summaries and their due dates (SPEC §3)."""
+
 import calendar as _cal
 from datetime import date, timedelta
 
 from rmdesk.core import calendar as bizcal
+
 from .models import DueAnchor, JournalPeriod, add_months
 
 

@@ -1,6 +1,7 @@
 """The work app's receivers of other apps' domain events (rmdesk.customers.signals), connected from
 WorkConfig.ready(). The app never listens to another app's `post_save` (docs/decisions.md 11); the one
 model signal here is on its own ContactStatus."""
+
 from django.db.models.signals import post_delete
 
 from rmdesk.customers import signals as customer_signals

@@ -1,12 +1,12 @@
 """What the work app plugs into the shell and other apps (rmdesk.core.hooks): menu entries, the unread
 counter, home panels and the 360° slot with the customer's interactions. The receivers of the
 customers app's domain events are in rmdesk.work.receivers."""
+
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.core import hooks
-from rmdesk.core import notifications as notif
+from rmdesk.core import hooks, notifications as notif
 from rmdesk.core.roles import READERS, SUPERVISORS, WORKERS
 
 
@@ -21,8 +21,12 @@ def _may_review_journals(user) -> bool:
 
 
 def _unread_counter(user):
-    return {"key": "notifications", "label": _("消息"), "count": notif.unread_count(user),
-            "url": reverse("work:notifications")}
+    return {
+        "key": "notifications",
+        "label": _("消息"),
+        "count": notif.unread_count(user),
+        "url": reverse("work:notifications"),
+    }
 
 
 def _rm_panel(request):
@@ -38,17 +42,31 @@ def _rm_panel(request):
     mine = ContactStatus.objects.filter(a_rm=user)
     start = datetime.combine(today, time.min, timezone.get_current_timezone())
     return {
-        "key": "work_rm", "title": _("我的日常事务"), "template": "work/panel_rm.html", "order": 20,
+        "key": "work_rm",
+        "title": _("我的日常事务"),
+        "template": "work/panel_rm.html",
+        "order": 20,
         "context": {
             "overdue": mine.filter(status="overdue").count(),
             "due": mine.filter(status="due").count(),
-            "top": list(mine.filter(status__in=["overdue", "due"]).select_related("customer").order_by("next_due_on")[:5]),
-            "appointments": list(Appointment.objects.filter(owner=user, status=AppointmentStatus.PLANNED,
-                                                            start_at__gte=start, start_at__lt=start + timedelta(days=1))
-                                 .select_related("customer").order_by("start_at")),
-            "journals": list(Journal.objects.filter(owner=user, status__in=PENDING_JOURNAL,
-                                                    due_on__lte=today + timedelta(days=7))
-                             .select_related("template").order_by("due_on")[:6]),
+            "top": list(
+                mine.filter(status__in=["overdue", "due"]).select_related("customer").order_by("next_due_on")[:5]
+            ),
+            "appointments": list(
+                Appointment.objects.filter(
+                    owner=user,
+                    status=AppointmentStatus.PLANNED,
+                    start_at__gte=start,
+                    start_at__lt=start + timedelta(days=1),
+                )
+                .select_related("customer")
+                .order_by("start_at")
+            ),
+            "journals": list(
+                Journal.objects.filter(owner=user, status__in=PENDING_JOURNAL, due_on__lte=today + timedelta(days=7))
+                .select_related("template")
+                .order_by("due_on")[:6]
+            ),
         },
     }
 
@@ -63,7 +81,10 @@ def _lead_panel(request):
 
     sup = supervised_journals(user)
     return {
-        "key": "work_lead", "title": _("团队日常事务"), "template": "work/panel_lead.html", "order": 21,
+        "key": "work_lead",
+        "title": _("团队日常事务"),
+        "template": "work/panel_lead.html",
+        "order": 21,
         "context": {
             "rows": cadence.overdue_counts_for(user, "a_rm" if user.has_role("team_lead") else "org_path")[:10],
             "by_unit": not user.has_role("team_lead"),
@@ -80,8 +101,12 @@ def _slot_context(request, customer):
     from .models import ContactStatus
     from .scope import visible_interactions
 
-    items = list(visible_interactions(request.user).filter(customer=customer)
-                 .select_related("recorded_by").order_by("-occurred_at")[:10])
+    items = list(
+        visible_interactions(request.user)
+        .filter(customer=customer)
+        .select_related("recorded_by")
+        .order_by("-occurred_at")[:10]
+    )
     writable = getattr(customer, "writable", None)
     if writable is None:
         from rmdesk.customers.scope import visible_customers
@@ -114,21 +139,41 @@ def register():
         hooks.Counter("notifications", _unread_counter),
         hooks.HomePanel("work_rm", _rm_panel),
         hooks.HomePanel("work_lead", _lead_panel),
-        hooks.Slot(key="interactions", title=_("服务记录"), template="work/slot_interactions.html",
-                   context=_slot_context, order=20),
-        hooks.ListFilter("contact", "customers", _("联系状态"),
-                         choices=(("overdue", _("联系已逾期")), ("due", _("今日应联系")), ("soon", _("即将到期")),
-                                  ("ok", _("正常"))),
-                         apply=_filter_by_contact_status, order=50),
+        hooks.Slot(
+            key="interactions",
+            title=_("服务记录"),
+            template="work/slot_interactions.html",
+            context=_slot_context,
+            order=20,
+        ),
+        hooks.ListFilter(
+            "contact",
+            "customers",
+            _("联系状态"),
+            choices=(
+                ("overdue", _("联系已逾期")),
+                ("due", _("今日应联系")),
+                ("soon", _("即将到期")),
+                ("ok", _("正常")),
+            ),
+            apply=_filter_by_contact_status,
+            order=50,
+        ),
     ):
         hooks.register(item)
 
     for kind, label in (
-        ("birthday", _("客户生日")), ("key_date", _("服务关键时刻")), ("maturity", _("产品到期")),
-        ("contacts_due", _("客户维护到期")), ("schedule_due", _("访问日程待确认")),
+        ("birthday", _("客户生日")),
+        ("key_date", _("服务关键时刻")),
+        ("maturity", _("产品到期")),
+        ("contacts_due", _("客户维护到期")),
+        ("schedule_due", _("访问日程待确认")),
         ("journal_due", _("计划总结待提交")),
-        ("journal.review", _("待审阅")), ("journal.reviewed", _("审阅结果")), ("task_due", _("待办到期")),
-        ("appointment", _("预约提醒")), ("handover", _("客户移交")),
+        ("journal.review", _("待审阅")),
+        ("journal.reviewed", _("审阅结果")),
+        ("task_due", _("待办到期")),
+        ("appointment", _("预约提醒")),
+        ("handover", _("客户移交")),
     ):
         notif.register_kind(kind, label)
     notif.register_prefix("journal", _("工作日志"))

@@ -2,7 +2,7 @@
 
 Each reminder is a notification with a dedupe key, so running the job twice a day creates nothing new.
 """
-from collections import defaultdict
+
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -11,14 +11,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core import calendar as bizcal
+from rmdesk.core.notifications import notify
 from rmdesk.org.models import RoleCode, User
 
-from rmdesk.core import calendar as bizcal
 from .models import (
-    Appointment, AppointmentStatus, ContactStatus, ContactStatusCode, Journal, ScheduleStatus, Task, TaskStatus,
+    Appointment,
+    AppointmentStatus,
+    ContactStatus,
+    ContactStatusCode,
+    Journal,
+    ScheduleStatus,
+    Task,
+    TaskStatus,
     VisitSchedule,
 )
-from rmdesk.core.notifications import notify
 from .periods import next_monday
 from .scope import PENDING_JOURNAL
 
@@ -43,37 +50,60 @@ def birthday_reminders(today: date) -> int:
     for c in Customer.objects.filter(q, a_rm__isnull=False, is_anonymised=False).select_related("a_rm"):
         day = next(d for d in days if (d.month, d.day) == (c.birth_date.month, c.birth_date.day))
         when = _("今天") if day == today else day.strftime("%m-%d")
-        notify(c.a_rm, "birthday", _("客户 %(name)s %(when)s 生日") % {"name": c.name, "when": when},
-               url=reverse("customers:detail", args=[c.pk]), obj=c, dedupe_key=f"birthday:{c.pk}:{day.year}")
+        notify(
+            c.a_rm,
+            "birthday",
+            _("客户 %(name)s %(when)s 生日") % {"name": c.name, "when": when},
+            url=reverse("customers:detail", args=[c.pk]),
+            obj=c,
+            dedupe_key=f"birthday:{c.pk}:{day.year}",
+        )
         n += 1
     kq = Q()
     for d in days:
         kq |= Q(month=d.month, day=d.day)
-    for kd in (KeyDate.objects.filter(kq).exclude(kind="birthday")
-               .filter(customer__a_rm__isnull=False).select_related("customer", "customer__a_rm")):
+    for kd in (
+        KeyDate.objects.filter(kq)
+        .exclude(kind="birthday")
+        .filter(customer__a_rm__isnull=False)
+        .select_related("customer", "customer__a_rm")
+    ):
         day = next(d for d in days if (d.month, d.day) == (kd.month, kd.day))
         if not kd.recurring and kd.date != day:
             continue
         label = kd.label or kd.get_kind_display()
-        notify(kd.customer.a_rm, "key_date",
-               _("客户 %(name)s %(when)s：%(label)s") % {"name": kd.customer.name, "when": day.strftime("%m-%d"),
-                                                        "label": label},
-               url=reverse("customers:detail", args=[kd.customer_id]), obj=kd.customer, dedupe_key=f"keydate:{kd.pk}:{day.year}")
+        notify(
+            kd.customer.a_rm,
+            "key_date",
+            _("客户 %(name)s %(when)s：%(label)s")
+            % {"name": kd.customer.name, "when": day.strftime("%m-%d"), "label": label},
+            url=reverse("customers:detail", args=[kd.customer_id]),
+            obj=kd.customer,
+            dedupe_key=f"keydate:{kd.pk}:{day.year}",
+        )
         n += 1
     return n
 
 
 def contact_reminders(today: date) -> int:
     """One reminder per RM with customers due today or overdue (SPEC §3 contacts due)."""
-    rows = (ContactStatus.objects.filter(status__in=[ContactStatusCode.DUE, ContactStatusCode.OVERDUE],
-                                         a_rm__isnull=False)
-            .values("a_rm").annotate(due=Count("pk", filter=Q(status=ContactStatusCode.DUE)),
-                                     overdue=Count("pk", filter=Q(status=ContactStatusCode.OVERDUE))))
+    rows = (
+        ContactStatus.objects.filter(status__in=[ContactStatusCode.DUE, ContactStatusCode.OVERDUE], a_rm__isnull=False)
+        .values("a_rm")
+        .annotate(
+            due=Count("pk", filter=Q(status=ContactStatusCode.DUE)),
+            overdue=Count("pk", filter=Q(status=ContactStatusCode.OVERDUE)),
+        )
+    )
     users = User.objects.in_bulk([r["a_rm"] for r in rows])
     for r in rows:
-        notify(users[r["a_rm"]], "contacts_due",
-               _("今日应联系客户 %(due)d 位，逾期未联系 %(overdue)d 位") % r,
-               url="/work/cadence/", dedupe_key=f"contacts:{r['a_rm']}:{today.isoformat()}")
+        notify(
+            users[r["a_rm"]],
+            "contacts_due",
+            _("今日应联系客户 %(due)d 位，逾期未联系 %(overdue)d 位") % r,
+            url="/work/cadence/",
+            dedupe_key=f"contacts:{r['a_rm']}:{today.isoformat()}",
+        )
     return len(rows)
 
 
@@ -87,8 +117,13 @@ def schedule_reminders(today: date) -> int:
     confirmed = VisitSchedule.objects.filter(week_start=monday, status=ScheduleStatus.CONFIRMED).values("owner")
     n = 0
     for rm in User.objects.filter(roles__code=RoleCode.RM, is_active=True).exclude(pk__in=confirmed).distinct():
-        notify(rm, "schedule_due", _("请在本周结束前确认下周（%(d)s 起）的客户访问日程表") % {"d": monday.isoformat()},
-               url="/work/schedule/", dedupe_key=f"schedule:{rm.pk}:{monday.isoformat()}")
+        notify(
+            rm,
+            "schedule_due",
+            _("请在本周结束前确认下周（%(d)s 起）的客户访问日程表") % {"d": monday.isoformat()},
+            url="/work/schedule/",
+            dedupe_key=f"schedule:{rm.pk}:{monday.isoformat()}",
+        )
         n += 1
     return n
 
@@ -97,12 +132,15 @@ def journal_reminders(today: date) -> int:
     """Plans, summaries and reports due within two working days, or overdue, to their author."""
     horizon = bizcal.add_working_days(today, 2)
     n = 0
-    for j in (Journal.objects.filter(status__in=PENDING_JOURNAL, due_on__lte=horizon)
-              .select_related("owner", "template")):
+    for j in Journal.objects.filter(status__in=PENDING_JOURNAL, due_on__lte=horizon).select_related(
+        "owner", "template"
+    ):
         late = j.due_on < today
         key = f"journal-{'late' if late else 'due'}:{j.pk}"
         title = (_("%(what)s 已逾期（应于 %(d)s 提交）") if late else _("%(what)s 请于 %(d)s 前提交")) % {
-            "what": j, "d": j.due_on.isoformat()}
+            "what": j,
+            "d": j.due_on.isoformat(),
+        }
         notify(j.owner, "journal_due", title, url=f"/work/journals/{j.pk}/", obj=j, dedupe_key=key)
         n += 1
     return n
@@ -111,8 +149,14 @@ def journal_reminders(today: date) -> int:
 def task_reminders(today: date) -> int:
     n = 0
     for t in Task.objects.filter(status=TaskStatus.OPEN, due_on__lte=today).select_related("owner"):
-        notify(t.owner, "task_due", _("待办到期：%(t)s") % {"t": t.title}, url="/work/tasks/", obj=t,
-               dedupe_key=f"task:{t.pk}:{today.isoformat()}")
+        notify(
+            t.owner,
+            "task_due",
+            _("待办到期：%(t)s") % {"t": t.title},
+            url="/work/tasks/",
+            obj=t,
+            dedupe_key=f"task:{t.pk}:{today.isoformat()}",
+        )
         n += 1
     return n
 
@@ -126,35 +170,61 @@ def maturity_reminders(today: date, days_ahead: int | None = None) -> int:
     empties first. Anonymised archives get none. "Once" holds across days even after the RM read the
     message: a holding whose key the recipient already has (read or not) is skipped, so a daily run
     adds only the holdings that entered the window since the last run. Returns how many were created."""
-    from rmdesk.customers.models import Holding
-
     from rmdesk.core.models import Notification
+    from rmdesk.customers.models import Holding
 
     if days_ahead is None:
         days_ahead = getattr(settings, "RMDESK_MATURITY_REMINDER_DAYS", MATURITY_DAYS_AHEAD)
-    ids = list(Holding.objects.filter(closed_on__isnull=True, matures_on__gte=today,  # holding_matures_open_idx
-                                      matures_on__lte=today + timedelta(days=days_ahead), balance__gt=0,
-                                      customer__a_rm__isnull=False, customer__is_anonymised=False)
-               .order_by("matures_on", "pk").values_list("pk", flat=True))
+    ids = list(
+        Holding.objects.filter(
+            closed_on__isnull=True,
+            matures_on__gte=today,  # holding_matures_open_idx
+            matures_on__lte=today + timedelta(days=days_ahead),
+            balance__gt=0,
+            customer__a_rm__isnull=False,
+            customer__is_anonymised=False,
+        )
+        .order_by("matures_on", "pk")
+        .values_list("pk", flat=True)
+    )
     n = 0
     for start in range(0, len(ids), 500):
-        chunk = list(Holding.objects.filter(pk__in=ids[start:start + 500])
-                     .select_related("product", "customer", "customer__a_rm").order_by("matures_on", "pk"))
-        keys = {h.pk: (f"maturity-day:{h.pk}:{h.matures_on.isoformat()}" if h.matures_on == today
-                       else f"maturity:{h.pk}:{h.matures_on.isoformat()}") for h in chunk}
-        sent = set(Notification.objects.filter(recipient_id__in={h.customer.a_rm_id for h in chunk},
-                                               dedupe_key__in=keys.values())
-                   .values_list("recipient_id", "dedupe_key"))
+        chunk = list(
+            Holding.objects.filter(pk__in=ids[start : start + 500])
+            .select_related("product", "customer", "customer__a_rm")
+            .order_by("matures_on", "pk")
+        )
+        keys = {
+            h.pk: (
+                f"maturity-day:{h.pk}:{h.matures_on.isoformat()}"
+                if h.matures_on == today
+                else f"maturity:{h.pk}:{h.matures_on.isoformat()}"
+            )
+            for h in chunk
+        }
+        sent = set(
+            Notification.objects.filter(
+                recipient_id__in={h.customer.a_rm_id for h in chunk}, dedupe_key__in=keys.values()
+            ).values_list("recipient_id", "dedupe_key")
+        )
         for h in chunk:
             c = h.customer
             if (c.a_rm_id, keys[h.pk]) in sent:
                 continue
-            values = {"customer": c.name, "product": h.product.name, "amount": f"{h.balance:,.2f}",
-                      "date": h.matures_on.isoformat()}
-            title = (_("产品今日到期：%(customer)s %(product)s %(amount)s（%(date)s）") if h.matures_on == today
-                     else _("产品到期：%(customer)s %(product)s %(amount)s 于 %(date)s 到期")) % values
-            notify(c.a_rm, "maturity", title, url=reverse("customers:detail", args=[c.pk]), obj=h,
-                   dedupe_key=keys[h.pk])
+            values = {
+                "customer": c.name,
+                "product": h.product.name,
+                "amount": f"{h.balance:,.2f}",
+                "date": h.matures_on.isoformat(),
+            }
+            title = (
+                _("产品今日到期：%(customer)s %(product)s %(amount)s（%(date)s）")
+                if h.matures_on == today
+                else _("产品到期：%(customer)s %(product)s %(amount)s 于 %(date)s 到期")
+            ) % values
+            notify(
+                c.a_rm, "maturity", title, url=reverse("customers:detail", args=[c.pk]), obj=h, dedupe_key=keys[h.pk]
+            )
             n += 1
     return n
 
@@ -177,15 +247,25 @@ def appointment_reminders(now=None) -> int:
     """Remind the RM of each appointment whose reminder time has come (run every few minutes)."""
     now = now or timezone.now()
     n = 0
-    for a in (Appointment.objects.filter(status=AppointmentStatus.PLANNED, reminded_at__isnull=True,
-                                         start_at__gt=now, start_at__lte=now + timedelta(days=7))
-              .select_related("owner", "customer")):
+    for a in Appointment.objects.filter(
+        status=AppointmentStatus.PLANNED,
+        reminded_at__isnull=True,
+        start_at__gt=now,
+        start_at__lte=now + timedelta(days=7),
+    ).select_related("owner", "customer"):
         if a.start_at - timedelta(minutes=a.remind_minutes) > now:
             continue
         start = timezone.localtime(a.start_at)
-        notify(a.owner, "appointment", _("%(t)s 与客户 %(c)s 有预约：%(s)s（请于约定时间前10分钟内到达）") % {
-            "t": start.strftime("%m-%d %H:%M"), "c": a.customer.name, "s": a.subject},
-            url=f"/work/appointments/{a.pk}/", obj=a, due_at=a.start_at, dedupe_key=f"appointment:{a.pk}")
+        notify(
+            a.owner,
+            "appointment",
+            _("%(t)s 与客户 %(c)s 有预约：%(s)s（请于约定时间前10分钟内到达）")
+            % {"t": start.strftime("%m-%d %H:%M"), "c": a.customer.name, "s": a.subject},
+            url=f"/work/appointments/{a.pk}/",
+            obj=a,
+            due_at=a.start_at,
+            dedupe_key=f"appointment:{a.pk}",
+        )
         Appointment.objects.filter(pk=a.pk).update(reminded_at=now)
         n += 1
     return n

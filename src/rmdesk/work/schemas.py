@@ -3,6 +3,7 @@
 Every edit of a shared record (appointment, schedule, journal) names the `version` the client read:
 it is required, a stale one answers 409 (rmdesk.core.actions.check_version).
 """
+
 from datetime import date, datetime
 
 from ninja import Schema

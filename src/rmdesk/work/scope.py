@@ -5,6 +5,7 @@
   the owner's team (risk and compliance read-only); journals also their reviewer.
 Anything outside answers 404 (rmdesk.core.scope.get_or_404 over these querysets).
 """
+
 from django.db.models import Q
 
 from rmdesk.core.scope import paths_q, subtree_units, visible
@@ -57,8 +58,12 @@ def supervisor_of(user):
         if sup.is_active:
             return sup
     if user.team_id:
-        lead = (User.objects.filter(team_id=user.team_id, roles__code=RoleCode.TEAM_LEAD, is_active=True)
-                .exclude(pk=user.pk).order_by("id").first())
+        lead = (
+            User.objects.filter(team_id=user.team_id, roles__code=RoleCode.TEAM_LEAD, is_active=True)
+            .exclude(pk=user.pk)
+            .order_by("id")
+            .first()
+        )
         if lead is not None:
             return lead
     return None

@@ -21,26 +21,54 @@ MONTHLY_SALES_SECTIONS = [
 
 
 def _plan(title):
-    return [{"key": "review", "title": "上期完成情况"}, {"key": "goals", "title": f"{title}目标"},
-            {"key": "actions", "title": "主要工作安排与重点客户"}, {"key": "support", "title": "需要的支持"}]
+    return [
+        {"key": "review", "title": "上期完成情况"},
+        {"key": "goals", "title": f"{title}目标"},
+        {"key": "actions", "title": "主要工作安排与重点客户"},
+        {"key": "support", "title": "需要的支持"},
+    ]
 
 
 def _summary():
-    return [{"key": "results", "title": "工作完成情况"}, {"key": "customers", "title": "客户维护与营销情况"},
-            {"key": "problems", "title": "存在问题与改进措施"}, {"key": "next", "title": "下一步打算"}]
+    return [
+        {"key": "results", "title": "工作完成情况"},
+        {"key": "customers", "title": "客户维护与营销情况"},
+        {"key": "problems", "title": "存在问题与改进措施"},
+        {"key": "next", "title": "下一步打算"},
+    ]
 
 
 # (code, name, period, sections, anchor, offset, due_day, move_to_working_day, required, order)
 TEMPLATES = [
     ("daily_plan", "日工作计划", "day", [{"key": "plan", "title": "今日工作安排"}], "start", 0, 5, False, False, 10),
-    ("daily_summary", "日工作小结", "day", [{"key": "done", "title": "今日完成情况"},
-                                           {"key": "issues", "title": "问题与需协调事项"}], "end", 0, 5, False, False, 11),
+    (
+        "daily_summary",
+        "日工作小结",
+        "day",
+        [{"key": "done", "title": "今日完成情况"}, {"key": "issues", "title": "问题与需协调事项"}],
+        "end",
+        0,
+        5,
+        False,
+        False,
+        11,
+    ),
     ("weekly_plan", "周工作计划", "week", _plan("本周"), "start", -3, 5, False, True, 20),
     ("weekly_summary", "周工作总结", "week", _summary(), "end", -2, 5, True, True, 21),
     ("monthly_plan", "月度工作计划", "month", _plan("本月"), "start", 0, 5, True, True, 30),
     ("monthly_summary", "月度工作总结", "month", _summary(), "next_month_day", 0, 5, True, True, 31),
-    ("monthly_sales_analysis", "客户月度销售情况分析报告", "month", MONTHLY_SALES_SECTIONS,
-     "next_month_day", 0, 5, True, True, 32),
+    (
+        "monthly_sales_analysis",
+        "客户月度销售情况分析报告",
+        "month",
+        MONTHLY_SALES_SECTIONS,
+        "next_month_day",
+        0,
+        5,
+        True,
+        True,
+        32,
+    ),
     ("quarterly_plan", "季度工作计划", "quarter", _plan("本季度"), "start", 0, 5, True, True, 40),
     ("quarterly_summary", "季度工作总结", "quarter", _summary(), "next_month_day", 0, 10, True, True, 41),
     ("half_plan", "半年工作计划", "half", _plan("本半年"), "start", 0, 5, True, True, 50),
@@ -53,13 +81,22 @@ TEMPLATES = [
 def seed(CadenceRule, JournalTemplate):
     for rs, tier, name, months, days, soon in BANK_RULES:
         CadenceRule.objects.get_or_create(
-            rule_set_code=rs, tier_code=tier,
+            rule_set_code=rs,
+            tier_code=tier,
             defaults={"name": name, "interval_months": months, "interval_days": days, "soon_days": soon},
         )
     for code, name, period, sections, anchor, offset, due_day, move, required, order in TEMPLATES:
         JournalTemplate.objects.get_or_create(
             code=code,
-            defaults={"name": name, "period": period, "sections": sections, "due_anchor": anchor,
-                      "due_offset_days": offset, "due_day": due_day, "move_to_working_day": move,
-                      "required": required, "order": order},
+            defaults={
+                "name": name,
+                "period": period,
+                "sections": sections,
+                "due_anchor": anchor,
+                "due_offset_days": offset,
+                "due_day": due_day,
+                "move_to_working_day": move,
+                "required": required,
+                "order": order,
+            },
         )

@@ -1,5 +1,6 @@
 """Business actions of RM daily work (SPEC §3). Each takes the acting user first, checks scope,
 validates with Chinese messages next to fields, and writes its audit event in the same transaction."""
+
 import re
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
@@ -10,8 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rmdesk.core import audit
-from rmdesk.core import calendar as bizcal
+from rmdesk.core import audit, calendar as bizcal
 from rmdesk.core.actions import check_version
 from rmdesk.core.approvals import ensure_not_self
 from rmdesk.core.notifications import notify
@@ -22,14 +22,36 @@ from rmdesk.org.scope import visible_staff
 
 from . import cadence
 from .models import (
-    Appointment, AppointmentStatus, ContactStatus, ContactStatusCode, Interaction, InteractionAttachment,
-    InteractionKind, ItemSource, Journal, JournalEvent, JournalStatus, JournalTemplate, NextStepKind,
-    ScheduleItem, ScheduleStatus, Task, TaskSource, TaskStatus, VisitSchedule, staff_path,
+    Appointment,
+    AppointmentStatus,
+    ContactStatus,
+    ContactStatusCode,
+    Interaction,
+    InteractionAttachment,
+    InteractionKind,
+    ItemSource,
+    Journal,
+    JournalEvent,
+    JournalStatus,
+    JournalTemplate,
+    NextStepKind,
+    ScheduleItem,
+    ScheduleStatus,
+    Task,
+    TaskSource,
+    TaskStatus,
+    VisitSchedule,
+    staff_path,
 )
 from .periods import due_date, next_monday, period_bounds
 from .scope import (
-    PENDING_JOURNAL, may_review, supervisor_of, visible_appointments, visible_journals,
-    visible_schedules, visible_tasks,
+    PENDING_JOURNAL,
+    may_review,
+    supervisor_of,
+    visible_appointments,
+    visible_journals,
+    visible_schedules,
+    visible_tasks,
 )
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -41,12 +63,30 @@ def _local(dt: datetime) -> datetime:
 
 # --- interactions --------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def record_interaction(actor, customer_id, *, kind, occurred_at, purpose, content="", place="",
-                       door_to_door=None, companions=(), needs_found="", products_recommended="",
-                       next_step="", next_step_kind=NextStepKind.NONE, next_step_at=None,
-                       confirmed_by_name="", confirmed_at=None, minutes_spent=None, attachments=(),
-                       appointment_id=None) -> Interaction:
+def record_interaction(
+    actor,
+    customer_id,
+    *,
+    kind,
+    occurred_at,
+    purpose,
+    content="",
+    place="",
+    door_to_door=None,
+    companions=(),
+    needs_found="",
+    products_recommended="",
+    next_step="",
+    next_step_kind=NextStepKind.NONE,
+    next_step_at=None,
+    confirmed_by_name="",
+    confirmed_at=None,
+    minutes_spent=None,
+    attachments=(),
+    appointment_id=None,
+) -> Interaction:
     """Record a contact with a customer (服务日志/拜访记录, SPEC §3).
 
     Rules: only someone who may work on the customer records it; door-to-door service (上门拜访, and a
@@ -79,7 +119,8 @@ def record_interaction(actor, customer_id, *, kind, occurred_at, purpose, conten
         errors["companions"].append(_("上门服务须有两名员工在场，请填写陪同人员。"))
     if bool(confirmed_by_name.strip()) != bool(confirmed_at):
         errors["confirmed_by_name" if not confirmed_by_name.strip() else "confirmed_at"].append(
-            _("客户确认须同时填写确认人和确认时间。"))
+            _("客户确认须同时填写确认人和确认时间。")
+        )
     if confirmed_at and occurred_at and _local(confirmed_at) < occurred_at - timedelta(minutes=1):
         errors["confirmed_at"].append(_("客户确认时间不能早于联系时间。"))
     if minutes_spent is not None and not (0 <= int(minutes_spent) <= 24 * 60):
@@ -98,30 +139,54 @@ def record_interaction(actor, customer_id, *, kind, occurred_at, purpose, conten
         raise ValidationError(dict(errors))
 
     inter = Interaction(
-        customer=customer, kind=kind, occurred_at=occurred_at, place=place, door_to_door=door_to_door,
-        recorded_by=actor, purpose=purpose.strip(), content=content, needs_found=needs_found,
-        products_recommended=products_recommended, next_step=next_step, next_step_kind=next_step_kind,
-        next_step_at=next_step_at, confirmed_by_name=confirmed_by_name.strip(), confirmed_at=confirmed_at,
+        customer=customer,
+        kind=kind,
+        occurred_at=occurred_at,
+        place=place,
+        door_to_door=door_to_door,
+        recorded_by=actor,
+        purpose=purpose.strip(),
+        content=content,
+        needs_found=needs_found,
+        products_recommended=products_recommended,
+        next_step=next_step,
+        next_step_kind=next_step_kind,
+        next_step_at=next_step_at,
+        confirmed_by_name=confirmed_by_name.strip(),
+        confirmed_at=confirmed_at,
         minutes_spent=minutes_spent,
     )
     inter.save()
     if staff:
         inter.companions.set(staff)
     for f in attachments:
-        InteractionAttachment.objects.create(interaction=inter, file=f, name=f.name[:200], size=f.size,
-                                             uploaded_by=actor)
+        InteractionAttachment.objects.create(
+            interaction=inter, file=f, name=f.name[:200], size=f.size, uploaded_by=actor
+        )
     follow_up = None
     if next_step_kind == NextStepKind.APPOINTMENT:
         start = _local(next_step_at)
         follow_up = Appointment.objects.create(
-            owner=actor, org_path=staff_path(actor), customer=customer, subject=next_step.strip()[:200],
-            start_at=start, end_at=start + timedelta(hours=1), place=place, source_interaction=inter,
+            owner=actor,
+            org_path=staff_path(actor),
+            customer=customer,
+            subject=next_step.strip()[:200],
+            start_at=start,
+            end_at=start + timedelta(hours=1),
+            place=place,
+            source_interaction=inter,
         )
     elif next_step_kind == NextStepKind.TASK:
         due = _local(next_step_at).date() if next_step_at else bizcal.add_working_days(occurred_at.date(), 3)
         follow_up = Task.objects.create(
-            owner=actor, org_path=staff_path(actor), customer=customer, title=next_step.strip()[:200],
-            due_on=due, source=TaskSource.NEXT_STEP, source_interaction=inter, created_by=actor,
+            owner=actor,
+            org_path=staff_path(actor),
+            customer=customer,
+            title=next_step.strip()[:200],
+            due_on=due,
+            source=TaskSource.NEXT_STEP,
+            source_interaction=inter,
+            created_by=actor,
         )
     if appointment_id:
         appt = visible_appointments(actor, write=True).filter(pk=appointment_id, customer=customer).first()
@@ -131,11 +196,21 @@ def record_interaction(actor, customer_id, *, kind, occurred_at, purpose, conten
             appt.save(update_fields=["status", "version"])
     _feed_needs(actor, customer, inter)
     row = cadence.on_interaction(customer, occurred_at)
-    audit.record(actor, "work.interaction_recorded", inter,
-                 after={"customer": customer.pk, "kind": kind, "occurred_at": occurred_at.isoformat(),
-                        "door_to_door": door_to_door, "companions": sorted(staff_ids),
-                        "next_step_kind": next_step_kind, "follow_up": follow_up.pk if follow_up else None,
-                        "next_due_on": row.next_due_on.isoformat() if row.next_due_on else None})
+    audit.record(
+        actor,
+        "work.interaction_recorded",
+        inter,
+        after={
+            "customer": customer.pk,
+            "kind": kind,
+            "occurred_at": occurred_at.isoformat(),
+            "door_to_door": door_to_door,
+            "companions": sorted(staff_ids),
+            "next_step_kind": next_step_kind,
+            "follow_up": follow_up.pk if follow_up else None,
+            "next_due_on": row.next_due_on.isoformat() if row.next_due_on else None,
+        },
+    )
     return inter
 
 
@@ -149,6 +224,7 @@ def _feed_needs(actor, customer, inter):
 
 
 # --- appointments ----------------------------------------------------------------------------------
+
 
 def _appointment_errors(start_at, end_at, subject, remind_minutes, *, new=True):
     errors = defaultdict(list)
@@ -168,8 +244,9 @@ def _appointment_errors(start_at, end_at, subject, remind_minutes, *, new=True):
 
 
 @transaction.atomic
-def create_appointment(actor, customer_id, *, subject, start_at, end_at=None, place="", notes="",
-                       remind_minutes=60) -> Appointment:
+def create_appointment(
+    actor, customer_id, *, subject, start_at, end_at=None, place="", notes="", remind_minutes=60
+) -> Appointment:
     """Book an appointment with a customer (预约, SPEC §3): arrive within 10 minutes of the agreed time;
     the RM is reminded `remind_minutes` before it starts."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -179,11 +256,22 @@ def create_appointment(actor, customer_id, *, subject, start_at, end_at=None, pl
     if errors:
         raise ValidationError(dict(errors))
     appt = Appointment.objects.create(
-        owner=actor, org_path=staff_path(actor), customer=customer, subject=subject.strip(), start_at=start_at,
-        end_at=end_at, place=place, notes=notes, remind_minutes=remind_minutes,
+        owner=actor,
+        org_path=staff_path(actor),
+        customer=customer,
+        subject=subject.strip(),
+        start_at=start_at,
+        end_at=end_at,
+        place=place,
+        notes=notes,
+        remind_minutes=remind_minutes,
     )
-    audit.record(actor, "work.appointment_created", appt,
-                 after={"customer": customer.pk, "start_at": start_at.isoformat(), "subject": appt.subject})
+    audit.record(
+        actor,
+        "work.appointment_created",
+        appt,
+        after={"customer": customer.pk, "start_at": start_at.isoformat(), "subject": appt.subject},
+    )
     return appt
 
 
@@ -201,17 +289,22 @@ def update_appointment(actor, appointment_id, *, version, **fields) -> Appointme
             if name in ("start_at", "end_at"):
                 value = _local(value)
             setattr(appt, name, value)
-    errors = _appointment_errors(appt.start_at, appt.end_at, appt.subject, appt.remind_minutes,
-                                 new="start_at" in fields)
+    errors = _appointment_errors(
+        appt.start_at, appt.end_at, appt.subject, appt.remind_minutes, new="start_at" in fields
+    )
     if errors:
         raise ValidationError(dict(errors))
     if "start_at" in fields:
         appt.reminded_at = None
     appt.version += 1
     appt.save()
-    audit.record(actor, "work.appointment_updated", appt, before=before,
-                 after={"start_at": appt.start_at.isoformat(), "end_at": appt.end_at.isoformat(),
-                        "subject": appt.subject})
+    audit.record(
+        actor,
+        "work.appointment_updated",
+        appt,
+        before=before,
+        after={"start_at": appt.start_at.isoformat(), "end_at": appt.end_at.isoformat(), "subject": appt.subject},
+    )
     return appt
 
 
@@ -266,7 +359,8 @@ def generate_schedule(actor, week_start: date | None = None, *, per_day: int = 6
     if not days:
         raise ValidationError({"week_start": [_("该周没有工作日。")]})
     schedule, created = VisitSchedule.objects.select_for_update().get_or_create(
-        owner=actor, week_start=week_start, defaults={"org_path": staff_path(actor)})
+        owner=actor, week_start=week_start, defaults={"org_path": staff_path(actor)}
+    )
     if not created and schedule.status == ScheduleStatus.CONFIRMED:
         raise ValidationError({"week_start": [_("该周日程已确认，不能重新生成。")]})
     schedule.items.exclude(source=ItemSource.MANUAL).delete()
@@ -279,10 +373,17 @@ def generate_schedule(actor, week_start: date | None = None, *, per_day: int = 6
     allowed = _schedule_customers(actor)
     tz = timezone.get_current_timezone()
     start_dt = datetime.combine(week_start, time.min, tz)
-    appts = (Appointment.objects.filter(owner=actor, status=AppointmentStatus.PLANNED, start_at__gte=start_dt,
-                                        start_at__lt=start_dt + timedelta(days=7),
-                                        customer__in=visible_customers(actor, write=True))
-             .select_related("customer").order_by("start_at"))
+    appts = (
+        Appointment.objects.filter(
+            owner=actor,
+            status=AppointmentStatus.PLANNED,
+            start_at__gte=start_dt,
+            start_at__lt=start_dt + timedelta(days=7),
+            customer__in=visible_customers(actor, write=True),
+        )
+        .select_related("customer")
+        .order_by("start_at")
+    )
     new_items = []
     for appt in appts:
         if appt.customer_id in kept:
@@ -292,13 +393,25 @@ def generate_schedule(actor, week_start: date | None = None, *, per_day: int = 6
         kept[appt.customer_id] = None
         load[day] += 1
         areas_by_day[day].add(area)
-        new_items.append(ScheduleItem(schedule=schedule, customer=appt.customer, day=day, source=ItemSource.APPOINTMENT,
-                                      appointment=appt, area=area,
-                                      note=f"{timezone.localtime(appt.start_at):%H:%M} {appt.subject}"[:200]))
+        new_items.append(
+            ScheduleItem(
+                schedule=schedule,
+                customer=appt.customer,
+                day=day,
+                source=ItemSource.APPOINTMENT,
+                appointment=appt,
+                area=area,
+                note=f"{timezone.localtime(appt.start_at):%H:%M} {appt.subject}"[:200],
+            )
+        )
     capacity = max(0, per_day * len(days) - sum(load[d] for d in days))
-    due = (ContactStatus.objects.filter(customer__in=allowed, next_due_on__lte=week_end)
-           .exclude(status=ContactStatusCode.NONE).exclude(customer_id__in=list(kept))
-           .select_related("customer").order_by("next_due_on", "customer_id")[:capacity])
+    due = (
+        ContactStatus.objects.filter(customer__in=allowed, next_due_on__lte=week_end)
+        .exclude(status=ContactStatusCode.NONE)
+        .exclude(customer_id__in=list(kept))
+        .select_related("customer")
+        .order_by("next_due_on", "customer_id")[:capacity]
+    )
     groups = defaultdict(list)
     for row in due:
         groups[area_of(row.customer)].append(row)
@@ -312,16 +425,27 @@ def generate_schedule(actor, week_start: date | None = None, *, per_day: int = 6
             load[day] += 1
             areas_by_day[day].add(area)
             label = row.get_status_display()
-            new_items.append(ScheduleItem(schedule=schedule, customer=row.customer, day=day, source=ItemSource.CADENCE,
-                                          area=area, note=_("维护到期：%(s)s，应联系日 %(d)s") % {
-                                              "s": label, "d": row.next_due_on.isoformat()}))
+            new_items.append(
+                ScheduleItem(
+                    schedule=schedule,
+                    customer=row.customer,
+                    day=day,
+                    source=ItemSource.CADENCE,
+                    area=area,
+                    note=_("维护到期：%(s)s，应联系日 %(d)s") % {"s": label, "d": row.next_due_on.isoformat()},
+                )
+            )
     ScheduleItem.objects.bulk_create(new_items)
     _renumber(schedule)
     schedule.generated_at = timezone.now()
     schedule.version += 1
     schedule.save()
-    audit.record(actor, "work.schedule_generated", schedule,
-                 after={"week_start": week_start.isoformat(), "items": schedule.items.count()})
+    audit.record(
+        actor,
+        "work.schedule_generated",
+        schedule,
+        after={"week_start": week_start.isoformat(), "items": schedule.items.count()},
+    )
     return schedule
 
 
@@ -364,8 +488,15 @@ def add_schedule_item(actor, schedule_id, customer_id, day: date, *, version, no
     if schedule.items.filter(customer=customer).exists():
         raise ValidationError({"customer": [_("该客户已在本周日程中。")]})
     pos = schedule.items.filter(day=day).count()
-    item = ScheduleItem.objects.create(schedule=schedule, customer=customer, day=day, position=pos,
-                                       source=ItemSource.MANUAL, area=area_of(customer), note=note[:200])
+    item = ScheduleItem.objects.create(
+        schedule=schedule,
+        customer=customer,
+        day=day,
+        position=pos,
+        source=ItemSource.MANUAL,
+        area=area_of(customer),
+        note=note[:200],
+    )
     _touch(schedule)
     audit.record(actor, "work.schedule_item_added", schedule, after={"customer": customer.pk, "day": day.isoformat()})
     return item
@@ -409,8 +540,12 @@ def move_schedule_item(actor, item_id, *, version, day: date | None = None, dire
                     s.save(update_fields=["position"])
     _renumber(schedule)
     _touch(schedule)
-    audit.record(actor, "work.schedule_item_moved", schedule,
-                 after={"item": item.pk, "day": item.day.isoformat(), "direction": direction})
+    audit.record(
+        actor,
+        "work.schedule_item_moved",
+        schedule,
+        after={"item": item.pk, "day": item.day.isoformat(), "direction": direction},
+    )
     return item
 
 
@@ -437,17 +572,24 @@ def schedule_completion(schedule) -> tuple[int, int]:
     items = list(schedule.items.values_list("customer_id", flat=True))
     if not items:
         return 0, 0
-    done = (Interaction.objects.filter(customer_id__in=items, occurred_on__gte=schedule.week_start,
-                                       occurred_on__lte=schedule.week_end)
-            .values("customer_id").distinct().count())
+    done = (
+        Interaction.objects.filter(
+            customer_id__in=items, occurred_on__gte=schedule.week_start, occurred_on__lte=schedule.week_end
+        )
+        .values("customer_id")
+        .distinct()
+        .count()
+    )
     return done, len(items)
 
 
 # --- tasks (待办) -----------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def create_task(actor, *, title, due_on=None, detail="", customer_id=None, owner=None,
-                source=TaskSource.MANUAL) -> Task:
+def create_task(
+    actor, *, title, due_on=None, detail="", customer_id=None, owner=None, source=TaskSource.MANUAL
+) -> Task:
     """Create a to-do for oneself (or, for a lead, for a member of the team)."""
     owner = owner or actor
     if owner.pk != actor.pk and not visible_staff(actor).filter(pk=owner.pk).exists():
@@ -455,8 +597,16 @@ def create_task(actor, *, title, due_on=None, detail="", customer_id=None, owner
     customer = get_customer_or_404(actor, customer_id) if customer_id else None
     if not (title or "").strip():
         raise ValidationError({"title": [_("请填写待办事项。")]})
-    task = Task.objects.create(owner=owner, org_path=staff_path(owner), customer=customer, title=title.strip()[:200],
-                               detail=detail, due_on=due_on, source=source, created_by=actor)
+    task = Task.objects.create(
+        owner=owner,
+        org_path=staff_path(owner),
+        customer=customer,
+        title=title.strip()[:200],
+        detail=detail,
+        due_on=due_on,
+        source=source,
+        created_by=actor,
+    )
     audit.record(actor, "work.task_created", task, after={"owner": owner.pk, "title": task.title})
     return task
 
@@ -484,16 +634,30 @@ def handover_tasks(actor, customers, from_rm, to_rm, notes=None):
     tasks = []
     for c in customers:
         note = notes.get(c.pk, "") if isinstance(notes, dict) else str(notes or "")
-        tasks.append(Task(owner=to_rm, org_path=staff_path(to_rm), customer=c,
-                          title=_("移交客户跟进：%(name)s") % {"name": c.name}, detail=note, due_on=due,
-                          source=TaskSource.HANDOVER, created_by=actor))
+        tasks.append(
+            Task(
+                owner=to_rm,
+                org_path=staff_path(to_rm),
+                customer=c,
+                title=_("移交客户跟进：%(name)s") % {"name": c.name},
+                detail=note,
+                due_on=due,
+                source=TaskSource.HANDOVER,
+                created_by=actor,
+            )
+        )
         cadence.refresh_one(c)
     Task.objects.bulk_create(tasks)
     if tasks:
-        notify(to_rm, "handover", _("您接收了 %(n)d 位移交客户，请及时跟进") % {"n": len(tasks)},
-               url="/work/tasks/")
-        audit.record(actor, "work.handover_tasks", None, object_type="org.user", object_id=to_rm.pk,
-                     after={"from": getattr(from_rm, "pk", None), "customers": [c.pk for c in customers]})
+        notify(to_rm, "handover", _("您接收了 %(n)d 位移交客户，请及时跟进") % {"n": len(tasks)}, url="/work/tasks/")
+        audit.record(
+            actor,
+            "work.handover_tasks",
+            None,
+            object_type="org.user",
+            object_id=to_rm.pk,
+            after={"from": getattr(from_rm, "pk", None), "customers": [c.pk for c in customers]},
+        )
     return tasks
 
 
@@ -520,6 +684,7 @@ def absorb_merged_customer(actor, source, target) -> dict:
 
 # --- journals, plans, summaries -----------------------------------------------------------------------
 
+
 @transaction.atomic
 def open_journal(actor, template_code, day: date | None = None) -> Journal:
     """Open (or return the existing) journal of a kind for the period containing `day`; its due date
@@ -529,12 +694,20 @@ def open_journal(actor, template_code, day: date | None = None) -> Journal:
         raise ValidationError({"template": [_("没有这种日志类型。")]})
     start, end = period_bounds(template.period, day or timezone.localdate())
     journal, created = Journal.objects.get_or_create(
-        template=template, owner=actor, period_start=start,
-        defaults={"period_end": end, "due_on": due_date(template, start, end), "org_path": staff_path(actor),
-                  "content": {s["key"]: "" for s in template.sections}},
+        template=template,
+        owner=actor,
+        period_start=start,
+        defaults={
+            "period_end": end,
+            "due_on": due_date(template, start, end),
+            "org_path": staff_path(actor),
+            "content": {s["key"]: "" for s in template.sections},
+        },
     )
     if created:
-        audit.record(actor, "work.journal_opened", journal, after={"template": template.code, "period": journal.period_label})
+        audit.record(
+            actor, "work.journal_opened", journal, after={"template": template.code, "period": journal.period_label}
+        )
     return journal
 
 
@@ -573,8 +746,11 @@ def submit_journal(actor, journal_id, *, version, content: dict | None = None) -
     if content is not None:
         keys = [s["key"] for s in journal.template.sections]
         journal.content = {k: str(content.get(k, journal.content.get(k, "")) or "") for k in keys}
-    missing = {f"content.{s['key']}": [_("请填写“%(t)s”。") % {"t": s["title"]}]
-               for s in journal.template.sections if not str(journal.content.get(s["key"], "")).strip()}
+    missing = {
+        f"content.{s['key']}": [_("请填写“%(t)s”。") % {"t": s["title"]}]
+        for s in journal.template.sections
+        if not str(journal.content.get(s["key"], "")).strip()
+    }
     if missing:
         raise ValidationError(missing)
     reviewer = supervisor_of(actor)
@@ -586,10 +762,20 @@ def submit_journal(actor, journal_id, *, version, content: dict | None = None) -
     journal.version += 1
     journal.save()
     JournalEvent.objects.create(journal=journal, actor=actor, action="submit")
-    notify(reviewer, "journal.review", _("%(who)s 提交了%(what)s，请审阅") % {"who": actor.display_name, "what": journal},
-           url=f"/work/journals/{journal.pk}/", obj=journal, dedupe_key=f"journal-review:{journal.pk}")
-    audit.record(actor, "work.journal_submitted", journal, after={"reviewer": reviewer.pk,
-                                                                  "late": timezone.localdate() > journal.due_on})
+    notify(
+        reviewer,
+        "journal.review",
+        _("%(who)s 提交了%(what)s，请审阅") % {"who": actor.display_name, "what": journal},
+        url=f"/work/journals/{journal.pk}/",
+        obj=journal,
+        dedupe_key=f"journal-review:{journal.pk}",
+    )
+    audit.record(
+        actor,
+        "work.journal_submitted",
+        journal,
+        after={"reviewer": reviewer.pk, "late": timezone.localdate() > journal.due_on},
+    )
     return journal
 
 
@@ -612,17 +798,28 @@ def review_journal(actor, journal_id, *, approve: bool, version, comment: str = 
     journal.review_comment = comment.strip()
     journal.version += 1
     journal.save()
-    JournalEvent.objects.create(journal=journal, actor=actor, action="approve" if approve else "return",
-                                comment=comment.strip())
+    JournalEvent.objects.create(
+        journal=journal, actor=actor, action="approve" if approve else "return", comment=comment.strip()
+    )
     from rmdesk.core.models import Notification
 
-    Notification.objects.filter(recipient=actor, dedupe_key=f"journal-review:{journal.pk}",
-                                read_at__isnull=True).update(read_at=timezone.now())
-    notify(journal.owner, "journal.reviewed",
-           (_("%(what)s 已通过审阅") if approve else _("%(what)s 被退回，请修改后重新提交")) % {"what": journal},
-           body=comment, url=f"/work/journals/{journal.pk}/", obj=journal)
-    audit.record(actor, "work.journal_approved" if approve else "work.journal_returned", journal,
-                 after={"comment": comment.strip()})
+    Notification.objects.filter(
+        recipient=actor, dedupe_key=f"journal-review:{journal.pk}", read_at__isnull=True
+    ).update(read_at=timezone.now())
+    notify(
+        journal.owner,
+        "journal.reviewed",
+        (_("%(what)s 已通过审阅") if approve else _("%(what)s 被退回，请修改后重新提交")) % {"what": journal},
+        body=comment,
+        url=f"/work/journals/{journal.pk}/",
+        obj=journal,
+    )
+    audit.record(
+        actor,
+        "work.journal_approved" if approve else "work.journal_returned",
+        journal,
+        after={"comment": comment.strip()},
+    )
     return journal
 
 
@@ -645,7 +842,8 @@ def ensure_required_journals(today: date | None = None, users=None) -> int:
                 wanted.append((t, s, e, due))
     user_list = list(users)
     for row in Journal.objects.filter(owner__in=user_list, template__in=templates).values_list(
-            "owner_id", "template_id", "period_start"):
+        "owner_id", "template_id", "period_start"
+    ):
         existing.add(row)
     new = []
     for u in user_list:
@@ -653,8 +851,17 @@ def ensure_required_journals(today: date | None = None, users=None) -> int:
         for t, s, e, due in wanted:
             if (u.pk, t.pk, s) in existing:
                 continue
-            new.append(Journal(template=t, owner=u, org_path=path, period_start=s, period_end=e, due_on=due,
-                               content={sec["key"]: "" for sec in t.sections}))
+            new.append(
+                Journal(
+                    template=t,
+                    owner=u,
+                    org_path=path,
+                    period_start=s,
+                    period_end=e,
+                    due_on=due,
+                    content={sec["key"]: "" for sec in t.sections},
+                )
+            )
     Journal.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 
@@ -664,5 +871,9 @@ def overdue_submissions(user, today: date | None = None):
     from .scope import supervised_journals
 
     today = today or timezone.localdate()
-    return (supervised_journals(user).filter(status__in=PENDING_JOURNAL, due_on__lt=today)
-            .select_related("owner", "template").order_by("due_on"))
+    return (
+        supervised_journals(user)
+        .filter(status__in=PENDING_JOURNAL, due_on__lt=today)
+        .select_related("owner", "template")
+        .order_by("due_on")
+    )

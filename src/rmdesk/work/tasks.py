@@ -3,6 +3,7 @@
 The django-tasks database backend has no scheduler: cron runs `manage.py run_periodic` (daily jobs)
 and `manage.py run_periodic --only appointments` (every 5 minutes), or enqueues these tasks.
 """
+
 from django.utils import timezone
 from django_tasks import task
 

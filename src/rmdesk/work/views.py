@@ -1,5 +1,6 @@
 """Pages of the work app (SPEC §3). Thin: reading through the scope functions of rmdesk.work.scope,
 writing through rmdesk.work.services."""
+
 import calendar as pycal
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
@@ -8,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rmdesk.core import calendar as bizcal
-from rmdesk.core import notifications as notif
+from rmdesk.core import calendar as bizcal, notifications as notif
 from rmdesk.core.models import Notification
 from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
@@ -26,13 +25,25 @@ from rmdesk.customers.scope import get_customer_or_404, visible_customers
 from . import cadence, services
 from .forms import AppointmentForm, InteractionForm, JournalOpenForm, ReviewForm, TaskForm, apply_errors
 from .models import (
-    AppointmentStatus, ContactStatusCode, InteractionKind, JournalStatus, JournalTemplate,
-    ScheduleStatus, TaskStatus, VisitSchedule,
+    AppointmentStatus,
+    ContactStatusCode,
+    InteractionKind,
+    JournalStatus,
+    ScheduleStatus,
+    TaskStatus,
+    VisitSchedule,
 )
 from .periods import next_monday
 from .scope import (
-    may_review, supervised_journals, team_members, visible_appointments, visible_interactions,
-    visible_journals, visible_schedules, visible_statuses, visible_tasks,
+    may_review,
+    supervised_journals,
+    team_members,
+    visible_appointments,
+    visible_interactions,
+    visible_journals,
+    visible_schedules,
+    visible_statuses,
+    visible_tasks,
 )
 
 
@@ -56,6 +67,7 @@ def _is_supervisor(user):
 
 # --- notification centre ----------------------------------------------------------------------
 
+
 @login_required
 def notification_list(request):
     show = request.GET.get("show", "unread")
@@ -63,8 +75,9 @@ def notification_list(request):
     if show == "unread":
         qs = qs.filter(read_at__isnull=True)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "work/notifications.html", {"page": page, "show": show,
-                                                       "unread": notif.unread_count(request.user)})
+    return render(
+        request, "work/notifications.html", {"page": page, "show": show, "unread": notif.unread_count(request.user)}
+    )
 
 
 @login_required
@@ -80,6 +93,7 @@ def notification_read(request):
 
 
 # --- contact cadence (客户维护) ------------------------------------------------------------------
+
 
 @login_required
 def cadence_list(request):
@@ -98,16 +112,26 @@ def cadence_list(request):
     page = Paginator(qs.order_by("next_due_on", "customer_id"), 50).get_page(request.GET.get("page"))
     show_summary = request.user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant")
     # summaries from the per-RM counters (a few rows), not a GROUP BY over every state of the subtree
-    return render(request, "work/cadence.html", {
-        "page": page, "status": status, "rm": rm, "q": q, "statuses": ContactStatusCode.choices,
-        "by_rm": cadence.rm_summary(request.user) if show_summary else None,
-        "by_team": cadence.team_summary(request.user) if request.user.has_role("branch_manager", "risk", "compliance")
-        else None,
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "work/cadence.html",
+        {
+            "page": page,
+            "status": status,
+            "rm": rm,
+            "q": q,
+            "statuses": ContactStatusCode.choices,
+            "by_rm": cadence.rm_summary(request.user) if show_summary else None,
+            "by_team": cadence.team_summary(request.user)
+            if request.user.has_role("branch_manager", "risk", "compliance")
+            else None,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 # --- interactions (服务记录) ---------------------------------------------------------------------
+
 
 @login_required
 def interaction_list(request):
@@ -124,8 +148,11 @@ def interaction_list(request):
     if mine:
         qs = qs.filter(recorded_by=request.user)
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "work/interactions.html", {"page": page, "customer": customer, "kind": kind,
-                                                      "kinds": InteractionKind.choices, "mine": mine})
+    return render(
+        request,
+        "work/interactions.html",
+        {"page": page, "customer": customer, "kind": kind, "kinds": InteractionKind.choices, "mine": mine},
+    )
 
 
 @login_required
@@ -142,13 +169,25 @@ def interaction_new(request):
         d = form.cleaned_data
         try:
             inter = services.record_interaction(
-                user, d["customer"].pk, kind=d["kind"], occurred_at=d["occurred_at"], purpose=d["purpose"],
-                content=d["content"], place=d["place"], door_to_door=d["door_to_door"] or None,
-                companions=list(d["companions"]), needs_found=d["needs_found"],
-                products_recommended=d["products_recommended"], next_step=d["next_step"],
-                next_step_kind=d["next_step_kind"], next_step_at=d["next_step_at"],
-                confirmed_by_name=d["confirmed_by_name"], confirmed_at=d["confirmed_at"],
-                minutes_spent=d["minutes_spent"], attachments=d["attachments"], appointment_id=d["appointment"],
+                user,
+                d["customer"].pk,
+                kind=d["kind"],
+                occurred_at=d["occurred_at"],
+                purpose=d["purpose"],
+                content=d["content"],
+                place=d["place"],
+                door_to_door=d["door_to_door"] or None,
+                companions=list(d["companions"]),
+                needs_found=d["needs_found"],
+                products_recommended=d["products_recommended"],
+                next_step=d["next_step"],
+                next_step_kind=d["next_step_kind"],
+                next_step_at=d["next_step_at"],
+                confirmed_by_name=d["confirmed_by_name"],
+                confirmed_at=d["confirmed_at"],
+                minutes_spent=d["minutes_spent"],
+                attachments=d["attachments"],
+                appointment_id=d["appointment"],
             )
         except ValidationError as exc:
             apply_errors(form, exc)
@@ -161,10 +200,16 @@ def interaction_new(request):
 @login_required
 def interaction_detail(request, pk):
     inter = get_or_404(visible_interactions(request.user).select_related("customer", "recorded_by"), pk)
-    return render(request, "work/interaction_detail.html", {
-        "i": inter, "companions": inter.companions.all(), "attachments": inter.attachments.all(),
-        "customer_url": customer_url(inter.customer_id),
-    })
+    return render(
+        request,
+        "work/interaction_detail.html",
+        {
+            "i": inter,
+            "companions": inter.companions.all(),
+            "attachments": inter.attachments.all(),
+            "customer_url": customer_url(inter.customer_id),
+        },
+    )
 
 
 @login_required
@@ -179,6 +224,7 @@ def attachment_download(request, pk, att_pk):
 
 
 # --- appointments (预约日历) ---------------------------------------------------------------------
+
 
 @login_required
 def appointment_calendar(request):
@@ -199,9 +245,16 @@ def appointment_calendar(request):
         last = first.replace(day=pycal.monthrange(first.year, first.month)[1])
         prev_d, next_d = (first - timedelta(days=1)).replace(day=1), last + timedelta(days=1)
     tz = timezone.get_current_timezone()
-    qs = (visible_appointments(user).filter(start_at__gte=datetime.combine(first, time.min, tz),
-                                            start_at__lt=datetime.combine(last + timedelta(days=1), time.min, tz))
-          .exclude(status=AppointmentStatus.CANCELLED).select_related("customer", "owner").order_by("start_at"))
+    qs = (
+        visible_appointments(user)
+        .filter(
+            start_at__gte=datetime.combine(first, time.min, tz),
+            start_at__lt=datetime.combine(last + timedelta(days=1), time.min, tz),
+        )
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .select_related("customer", "owner")
+        .order_by("start_at")
+    )
     owner = request.GET.get("owner", "")
     if owner.isdigit():
         qs = qs.filter(owner_id=int(owner))
@@ -217,12 +270,27 @@ def appointment_calendar(request):
     weeks = []
     days = list(by_day.items())
     for i in range(0, len(days), 7):
-        weeks.append([{"day": k, "items": v, "in_range": first <= k <= last, "working": bizcal.is_working_day(k)}
-                      for k, v in days[i:i + 7]])
-    return render(request, "work/appointments.html", {
-        "view": view, "day": day, "first": first, "last": last, "weeks": weeks, "prev": prev_d, "next": next_d,
-        "today": timezone.localdate(), "owner": owner,
-    })
+        weeks.append(
+            [
+                {"day": k, "items": v, "in_range": first <= k <= last, "working": bizcal.is_working_day(k)}
+                for k, v in days[i : i + 7]
+            ]
+        )
+    return render(
+        request,
+        "work/appointments.html",
+        {
+            "view": view,
+            "day": day,
+            "first": first,
+            "last": last,
+            "weeks": weeks,
+            "prev": prev_d,
+            "next": next_d,
+            "today": timezone.localdate(),
+            "owner": owner,
+        },
+    )
 
 
 @login_required
@@ -235,9 +303,16 @@ def appointment_new(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            appt = services.create_appointment(user, d["customer"].pk, subject=d["subject"], start_at=d["start_at"],
-                                               end_at=d["end_at"], place=d["place"], notes=d["notes"],
-                                               remind_minutes=d["remind_minutes"])
+            appt = services.create_appointment(
+                user,
+                d["customer"].pk,
+                subject=d["subject"],
+                start_at=d["start_at"],
+                end_at=d["end_at"],
+                place=d["place"],
+                notes=d["notes"],
+                remind_minutes=d["remind_minutes"],
+            )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -250,36 +325,61 @@ def appointment_new(request):
 def appointment_detail(request, pk):
     user = request.user
     appt = get_or_404(visible_appointments(user).select_related("customer", "owner"), pk)
-    can_edit = (appt.status == AppointmentStatus.PLANNED
-                and visible_appointments(user, write=True).filter(pk=appt.pk).exists())
+    can_edit = (
+        appt.status == AppointmentStatus.PLANNED and visible_appointments(user, write=True).filter(pk=appt.pk).exists()
+    )
     form = None
     if can_edit:
-        form = AppointmentForm(user, request.POST or None, initial={
-            "customer": appt.customer_id, "subject": appt.subject, "start_at": timezone.localtime(appt.start_at),
-            "end_at": timezone.localtime(appt.end_at), "place": appt.place, "notes": appt.notes,
-            "remind_minutes": appt.remind_minutes, "version": appt.version}, edit=True)
+        form = AppointmentForm(
+            user,
+            request.POST or None,
+            initial={
+                "customer": appt.customer_id,
+                "subject": appt.subject,
+                "start_at": timezone.localtime(appt.start_at),
+                "end_at": timezone.localtime(appt.end_at),
+                "place": appt.place,
+                "notes": appt.notes,
+                "remind_minutes": appt.remind_minutes,
+                "version": appt.version,
+            },
+            edit=True,
+        )
         form.fields["customer"].disabled = True
         if request.method == "POST":
             try:
                 if request.POST.get("action") == "cancel":
-                    services.cancel_appointment(user, appt.pk, version=request.POST.get("version"),
-                                                reason=request.POST.get("reason", ""))
+                    services.cancel_appointment(
+                        user, appt.pk, version=request.POST.get("version"), reason=request.POST.get("reason", "")
+                    )
                     messages.success(request, _("预约已取消。"))
                     return redirect("work:appointment_detail", pk=appt.pk)
                 if form.is_valid():
                     d = form.cleaned_data
-                    services.update_appointment(user, appt.pk, version=d["version"], subject=d["subject"],
-                                                start_at=d["start_at"], end_at=d["end_at"], place=d["place"],
-                                                notes=d["notes"], remind_minutes=d["remind_minutes"])
+                    services.update_appointment(
+                        user,
+                        appt.pk,
+                        version=d["version"],
+                        subject=d["subject"],
+                        start_at=d["start_at"],
+                        end_at=d["end_at"],
+                        place=d["place"],
+                        notes=d["notes"],
+                        remind_minutes=d["remind_minutes"],
+                    )
                     messages.success(request, _("预约已更新。"))
                     return redirect("work:appointment_detail", pk=appt.pk)
             except ValidationError as exc:
                 apply_errors(form, exc)
-    return render(request, "work/appointment_form.html", {"form": form, "appt": appt, "can_edit": can_edit,
-                                                          "customer_url": customer_url(appt.customer_id)})
+    return render(
+        request,
+        "work/appointment_form.html",
+        {"form": form, "appt": appt, "can_edit": can_edit, "customer_url": customer_url(appt.customer_id)},
+    )
 
 
 # --- weekly visit schedule (访问日程) --------------------------------------------------------------
+
 
 def _schedule_context(schedule):
     days = OrderedDict()
@@ -291,15 +391,24 @@ def _schedule_context(schedule):
     if items:
         from .models import Interaction
 
-        done_ids = set(Interaction.objects.filter(
-            customer_id__in=[i.customer_id for i in items], occurred_on__gte=schedule.week_start,
-            occurred_on__lte=schedule.week_end).values_list("customer_id", flat=True))
+        done_ids = set(
+            Interaction.objects.filter(
+                customer_id__in=[i.customer_id for i in items],
+                occurred_on__gte=schedule.week_start,
+                occurred_on__lte=schedule.week_end,
+            ).values_list("customer_id", flat=True)
+        )
     for item in items:
         item.done = item.customer_id in done_ids
         days[item.day]["items"].append(item)
     done, total = len({i.customer_id for i in items} & done_ids), len(items)
-    return {"schedule": schedule, "days": list(days.values()), "done": done, "total": total,
-            "rate": round(100 * done / total) if total else None}
+    return {
+        "schedule": schedule,
+        "days": list(days.values()),
+        "done": done,
+        "total": total,
+        "rate": round(100 * done / total) if total else None,
+    }
 
 
 @login_required
@@ -318,16 +427,22 @@ def schedule_mine(request):
             elif schedule is None:
                 raise Http404
             elif action == "add":
-                services.add_schedule_item(user, schedule.pk, int(request.POST.get("customer") or 0),
-                                           date.fromisoformat(request.POST.get("day")), note=request.POST.get("note", ""),
-                                           version=version)
+                services.add_schedule_item(
+                    user,
+                    schedule.pk,
+                    int(request.POST.get("customer") or 0),
+                    date.fromisoformat(request.POST.get("day")),
+                    note=request.POST.get("note", ""),
+                    version=version,
+                )
             elif action == "remove":
                 services.remove_schedule_item(user, int(request.POST["item"]), version=version)
             elif action in ("up", "down"):
                 services.move_schedule_item(user, int(request.POST["item"]), direction=action, version=version)
             elif action == "move":
-                services.move_schedule_item(user, int(request.POST["item"]),
-                                            day=date.fromisoformat(request.POST.get("day")), version=version)
+                services.move_schedule_item(
+                    user, int(request.POST["item"]), day=date.fromisoformat(request.POST.get("day")), version=version
+                )
             elif action == "confirm":
                 services.confirm_schedule(user, schedule.pk, version=version)
                 messages.success(request, _("日程已确认。"))
@@ -337,13 +452,22 @@ def schedule_mine(request):
         except (PermissionDenied, ValueError) as exc:
             messages.error(request, str(exc) or _("操作无效。"))
         return redirect(f"{reverse('work:schedule')}?week={week.isoformat()}")
-    ctx = {"week": week, "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7),
-           "is_rm": user.has_role("rm"), "is_lead": _is_supervisor(user)}
+    ctx = {
+        "week": week,
+        "prev_week": week - timedelta(days=7),
+        "next_week": week + timedelta(days=7),
+        "is_rm": user.has_role("rm"),
+        "is_lead": _is_supervisor(user),
+    }
     if schedule is not None:
         ctx.update(_schedule_context(schedule))
         ctx["editable"] = schedule.status == ScheduleStatus.DRAFT
-        ctx["own_customers"] = (visible_customers(user, write=True).filter(a_rm=user)
-                                .exclude(pk__in=schedule.items.values("customer_id")).order_by("name"))
+        ctx["own_customers"] = (
+            visible_customers(user, write=True)
+            .filter(a_rm=user)
+            .exclude(pk__in=schedule.items.values("customer_id"))
+            .order_by("name")
+        )
     return render(request, "work/schedule.html", ctx)
 
 
@@ -366,8 +490,11 @@ def schedule_pdf(request, pk):
     from weasyprint import HTML
 
     schedule = get_or_404(visible_schedules(request.user).select_related("owner"), pk)
-    html = render_to_string("work/schedule_print.html", {**_schedule_context(schedule), "printed_at": timezone.now(),
-                                                          "pdf": True}, request=request)
+    html = render_to_string(
+        "work/schedule_print.html",
+        {**_schedule_context(schedule), "printed_at": timezone.now(), "pdf": True},
+        request=request,
+    )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     resp = HttpResponse(pdf, content_type="application/pdf")
     resp["Content-Disposition"] = f'attachment; filename="schedule-{schedule.week_start.isoformat()}.pdf"'
@@ -385,13 +512,18 @@ def schedule_team(request):
     for m in members:
         s = schedules.get(m.pk)
         done, total = services.schedule_completion(s) if s else (0, 0)
-        rows.append({"rm": m, "schedule": s, "done": done, "total": total,
-                     "rate": round(100 * done / total) if total else None})
-    return render(request, "work/schedule_team.html", {"rows": rows, "week": week, "prev_week": week - timedelta(days=7),
-                                                       "next_week": week + timedelta(days=7)})
+        rows.append(
+            {"rm": m, "schedule": s, "done": done, "total": total, "rate": round(100 * done / total) if total else None}
+        )
+    return render(
+        request,
+        "work/schedule_team.html",
+        {"rows": rows, "week": week, "prev_week": week - timedelta(days=7), "next_week": week + timedelta(days=7)},
+    )
 
 
 # --- tasks (待办) --------------------------------------------------------------------------------
+
 
 @login_required
 def task_list(request):
@@ -417,11 +549,11 @@ def task_list(request):
     if show != "all":
         qs = qs.filter(status=TaskStatus.OPEN)
     page = Paginator(qs.select_related("customer", "owner"), 50).get_page(request.GET.get("page"))
-    return render(request, "work/tasks.html", {"page": page, "form": form, "show": show,
-                                               "today": timezone.localdate()})
+    return render(request, "work/tasks.html", {"page": page, "form": form, "show": show, "today": timezone.localdate()})
 
 
 # --- journals (工作日志) and reviews (待审阅) --------------------------------------------------------
+
 
 @login_required
 def journal_list(request):
@@ -439,8 +571,17 @@ def journal_list(request):
     if status in JournalStatus.values:
         qs = qs.filter(status=status)
     page = Paginator(qs.order_by("-due_on", "template__order"), 30).get_page(request.GET.get("page"))
-    return render(request, "work/journals.html", {"page": page, "form": form, "status": status,
-                                                  "statuses": JournalStatus.choices, "today": timezone.localdate()})
+    return render(
+        request,
+        "work/journals.html",
+        {
+            "page": page,
+            "form": form,
+            "status": status,
+            "statuses": JournalStatus.choices,
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @login_required
@@ -467,25 +608,48 @@ def journal_detail(request, pk):
                 return redirect("work:journal_detail", pk=journal.pk)
             if action == "review" and reviewable and review_form.is_valid():
                 d = review_form.cleaned_data
-                services.review_journal(user, journal.pk, approve=d["decision"] == "approve", comment=d["comment"],
-                                        version=request.POST.get("version"))
+                services.review_journal(
+                    user,
+                    journal.pk,
+                    approve=d["decision"] == "approve",
+                    comment=d["comment"],
+                    version=request.POST.get("version"),
+                )
                 messages.success(request, _("审阅已完成。"))
                 return redirect("work:reviews")
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
-                errors = {k.replace("content.", ""): " ".join(m for e in v for m in e.messages)
-                          for k, v in exc.error_dict.items()}
+                errors = {
+                    k.replace("content.", ""): " ".join(m for e in v for m in e.messages)
+                    for k, v in exc.error_dict.items()
+                }
             else:
                 errors = {"general": " ".join(exc.messages)}
             journal.content = {s["key"]: request.POST.get(f"content_{s['key']}", "") for s in journal.template.sections}
         except PermissionDenied as exc:
             errors = {"general": str(exc)}
-    sections = [{"key": s["key"], "title": s["title"], "value": journal.content.get(s["key"], ""),
-                 "error": errors.get(s["key"], "")} for s in journal.template.sections]
-    return render(request, "work/journal_detail.html", {
-        "j": journal, "sections": sections, "editable": editable, "reviewable": reviewable,
-        "review_form": review_form, "errors": errors, "events": journal.events.select_related("actor"),
-    })
+    sections = [
+        {
+            "key": s["key"],
+            "title": s["title"],
+            "value": journal.content.get(s["key"], ""),
+            "error": errors.get(s["key"], ""),
+        }
+        for s in journal.template.sections
+    ]
+    return render(
+        request,
+        "work/journal_detail.html",
+        {
+            "j": journal,
+            "sections": sections,
+            "editable": editable,
+            "reviewable": reviewable,
+            "review_form": review_form,
+            "errors": errors,
+            "events": journal.events.select_related("actor"),
+        },
+    )
 
 
 @login_required
@@ -494,5 +658,6 @@ def review_list(request):
     today = timezone.localdate()
     waiting = supervised_journals(user).filter(status=JournalStatus.SUBMITTED).select_related("owner", "template")
     late = services.overdue_submissions(user, today)
-    return render(request, "work/reviews.html", {"waiting": waiting.order_by("submitted_at"), "late": late,
-                                                 "today": today})
+    return render(
+        request, "work/reviews.html", {"waiting": waiting.order_by("submitted_at"), "late": late, "today": today}
+    )

@@ -1,5 +1,6 @@
 """The approvals that existed before chains become one-step chains administrators can edit (SPEC §1):
 reassignment and bulk handover of customers, and the complaint plan's 主管批示 (SPEC §5)."""
+
 from django.db import migrations
 
 ONE_STEP = (

@@ -6,82 +6,179 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('individual', '个人'), ('corporate', '对公/集团'), ('outlet', '零售户')], default='individual', max_length=12, verbose_name='客户类型')),
-                ('customer_no', models.CharField(max_length=32, unique=True, verbose_name='客户号')),
-                ('name', models.CharField(db_index=True, max_length=120, verbose_name='客户名称')),
-                ('name_initials', models.CharField(blank=True, db_index=True, max_length=60, verbose_name='拼音首字母')),
-                ('gender', models.CharField(blank=True, choices=[('M', '男'), ('F', '女')], max_length=1, verbose_name='性别')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='出生日期')),
-                ('id_type', models.CharField(blank=True, default='resident_id', max_length=20, verbose_name='证件类型')),
-                ('id_number', models.CharField(blank=True, db_index=True, max_length=40, verbose_name='证件号码')),
-                ('mobile', models.CharField(blank=True, db_index=True, max_length=20, verbose_name='手机号码')),
-                ('mobile_tail', models.CharField(blank=True, db_index=True, max_length=4, verbose_name='手机尾号')),
-                ('id_tail', models.CharField(blank=True, db_index=True, max_length=4, verbose_name='证件尾号')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('occupation', models.CharField(blank=True, max_length=60, verbose_name='职业')),
-                ('employer', models.CharField(blank=True, max_length=120, verbose_name='工作单位')),
-                ('annual_income', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='年收入')),
-                ('risk_tolerance', models.CharField(blank=True, choices=[('C1', 'C1 保守型'), ('C2', 'C2 稳健型'), ('C3', 'C3 平衡型'), ('C4', 'C4 成长型'), ('C5', 'C5 进取型')], max_length=2, verbose_name='风险承受能力')),
-                ('credit_code', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='统一社会信用代码')),
-                ('industry', models.CharField(blank=True, max_length=60, verbose_name='行业')),
-                ('legal_rep', models.CharField(blank=True, max_length=50, verbose_name='法定代表人')),
-                ('registered_capital', models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name='注册资本')),
-                ('aum', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='金融资产')),
-                ('deposits', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='存款')),
-                ('loans', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='贷款')),
-                ('contribution', models.DecimalField(decimal_places=2, default=Decimal('0.00'), max_digits=18, verbose_name='模拟利润')),
-                ('source', models.CharField(choices=[('self', '自主营销'), ('referral', '员工推介'), ('campaign', '营销活动'), ('walk_in', '临柜客户'), ('import', '系统导入')], default='self', max_length=12, verbose_name='来源')),
-                ('stage', models.CharField(choices=[('potential', '潜在'), ('intent', '意向'), ('new', '新签约'), ('active', '活跃'), ('dormant', '沉睡'), ('at_risk', '流失预警'), ('lost', '流失')], default='potential', max_length=12, verbose_name='生命周期阶段')),
-                ('org_path', models.CharField(editable=False, max_length=255)),
-                ('completeness', models.PositiveSmallIntegerField(default=0, verbose_name='档案完整度')),
-                ('is_anonymised', models.BooleanField(default=False, verbose_name='已匿名化')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='建档时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("individual", "个人"), ("corporate", "对公/集团"), ("outlet", "零售户")],
+                        default="individual",
+                        max_length=12,
+                        verbose_name="客户类型",
+                    ),
+                ),
+                ("customer_no", models.CharField(max_length=32, unique=True, verbose_name="客户号")),
+                ("name", models.CharField(db_index=True, max_length=120, verbose_name="客户名称")),
+                (
+                    "name_initials",
+                    models.CharField(blank=True, db_index=True, max_length=60, verbose_name="拼音首字母"),
+                ),
+                (
+                    "gender",
+                    models.CharField(blank=True, choices=[("M", "男"), ("F", "女")], max_length=1, verbose_name="性别"),
+                ),
+                ("birth_date", models.DateField(blank=True, null=True, verbose_name="出生日期")),
+                (
+                    "id_type",
+                    models.CharField(blank=True, default="resident_id", max_length=20, verbose_name="证件类型"),
+                ),
+                ("id_number", models.CharField(blank=True, db_index=True, max_length=40, verbose_name="证件号码")),
+                ("mobile", models.CharField(blank=True, db_index=True, max_length=20, verbose_name="手机号码")),
+                ("mobile_tail", models.CharField(blank=True, db_index=True, max_length=4, verbose_name="手机尾号")),
+                ("id_tail", models.CharField(blank=True, db_index=True, max_length=4, verbose_name="证件尾号")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("occupation", models.CharField(blank=True, max_length=60, verbose_name="职业")),
+                ("employer", models.CharField(blank=True, max_length=120, verbose_name="工作单位")),
+                (
+                    "annual_income",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=18, null=True, verbose_name="年收入"),
+                ),
+                (
+                    "risk_tolerance",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("C1", "C1 保守型"),
+                            ("C2", "C2 稳健型"),
+                            ("C3", "C3 平衡型"),
+                            ("C4", "C4 成长型"),
+                            ("C5", "C5 进取型"),
+                        ],
+                        max_length=2,
+                        verbose_name="风险承受能力",
+                    ),
+                ),
+                (
+                    "credit_code",
+                    models.CharField(blank=True, db_index=True, max_length=18, verbose_name="统一社会信用代码"),
+                ),
+                ("industry", models.CharField(blank=True, max_length=60, verbose_name="行业")),
+                ("legal_rep", models.CharField(blank=True, max_length=50, verbose_name="法定代表人")),
+                (
+                    "registered_capital",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=18, null=True, verbose_name="注册资本"
+                    ),
+                ),
+                (
+                    "aum",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.00"), max_digits=18, verbose_name="金融资产"
+                    ),
+                ),
+                (
+                    "deposits",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=18, verbose_name="存款"),
+                ),
+                (
+                    "loans",
+                    models.DecimalField(decimal_places=2, default=Decimal("0.00"), max_digits=18, verbose_name="贷款"),
+                ),
+                (
+                    "contribution",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0.00"), max_digits=18, verbose_name="模拟利润"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("self", "自主营销"),
+                            ("referral", "员工推介"),
+                            ("campaign", "营销活动"),
+                            ("walk_in", "临柜客户"),
+                            ("import", "系统导入"),
+                        ],
+                        default="self",
+                        max_length=12,
+                        verbose_name="来源",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("potential", "潜在"),
+                            ("intent", "意向"),
+                            ("new", "新签约"),
+                            ("active", "活跃"),
+                            ("dormant", "沉睡"),
+                            ("at_risk", "流失预警"),
+                            ("lost", "流失"),
+                        ],
+                        default="potential",
+                        max_length=12,
+                        verbose_name="生命周期阶段",
+                    ),
+                ),
+                ("org_path", models.CharField(editable=False, max_length=255)),
+                ("completeness", models.PositiveSmallIntegerField(default=0, verbose_name="档案完整度")),
+                ("is_anonymised", models.BooleanField(default=False, verbose_name="已匿名化")),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="建档时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
             ],
             options={
-                'verbose_name': '客户',
-                'verbose_name_plural': '客户',
+                "verbose_name": "客户",
+                "verbose_name_plural": "客户",
             },
         ),
         migrations.CreateModel(
-            name='Tier',
+            name="Tier",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, verbose_name='代码')),
-                ('name', models.CharField(max_length=50, verbose_name='名称')),
-                ('rank', models.PositiveSmallIntegerField(help_text='数字越大层级越高', verbose_name='级别')),
-                ('threshold', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=18, verbose_name='下限')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=30, verbose_name="代码")),
+                ("name", models.CharField(max_length=50, verbose_name="名称")),
+                ("rank", models.PositiveSmallIntegerField(help_text="数字越大层级越高", verbose_name="级别")),
+                (
+                    "threshold",
+                    models.DecimalField(decimal_places=2, default=Decimal("0"), max_digits=18, verbose_name="下限"),
+                ),
             ],
             options={
-                'verbose_name': '客户层级',
-                'verbose_name_plural': '客户层级',
-                'ordering': ['rule_set', '-rank'],
+                "verbose_name": "客户层级",
+                "verbose_name_plural": "客户层级",
+                "ordering": ["rule_set", "-rank"],
             },
         ),
         migrations.CreateModel(
-            name='TierRuleSet',
+            name="TierRuleSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('metric', models.CharField(default='aum', help_text='按哪个客户数值分层，例如 aum（金融资产）、monthly_spend、sales', max_length=30, verbose_name='分层指标')),
-                ('is_active', models.BooleanField(default=False, verbose_name='当前使用')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "metric",
+                    models.CharField(
+                        default="aum",
+                        help_text="按哪个客户数值分层，例如 aum（金融资产）、monthly_spend、sales",
+                        max_length=30,
+                        verbose_name="分层指标",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=False, verbose_name="当前使用")),
             ],
             options={
-                'verbose_name': '客户分层规则',
-                'verbose_name_plural': '客户分层规则',
+                "verbose_name": "客户分层规则",
+                "verbose_name_plural": "客户分层规则",
             },
         ),
     ]

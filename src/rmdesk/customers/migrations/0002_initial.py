@@ -6,63 +6,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('org', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='customer',
-            name='a_rm',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='a_customers', to=settings.AUTH_USER_MODEL, verbose_name='主办客户经理(A岗)'),
+            model_name="customer",
+            name="a_rm",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="a_customers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="主办客户经理(A岗)",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='b_rm',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='b_customers', to=settings.AUTH_USER_MODEL, verbose_name='协办客户经理(B岗)'),
+            model_name="customer",
+            name="b_rm",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="b_customers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="协办客户经理(B岗)",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='org_unit',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='org.orgunit', verbose_name='归属机构'),
+            model_name="customer",
+            name="org_unit",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="customers",
+                to="org.orgunit",
+                verbose_name="归属机构",
+            ),
         ),
         migrations.AddField(
-            model_name='customer',
-            name='tier',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.tier', verbose_name='层级'),
+            model_name="customer",
+            name="tier",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="customers.tier",
+                verbose_name="层级",
+            ),
         ),
         migrations.AddField(
-            model_name='tier',
-            name='rule_set',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tiers', to='customers.tierruleset', verbose_name='规则'),
+            model_name="tier",
+            name="rule_set",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="tiers",
+                to="customers.tierruleset",
+                verbose_name="规则",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['org_path'], name='cust_org_path_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(fields=["org_path"], name="cust_org_path_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['a_rm', '-aum', 'id'], name='cust_arm_aum_idx'),
+            model_name="customer",
+            index=models.Index(fields=["a_rm", "-aum", "id"], name="cust_arm_aum_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['b_rm', '-aum', 'id'], name='cust_brm_aum_idx'),
+            model_name="customer",
+            index=models.Index(fields=["b_rm", "-aum", "id"], name="cust_brm_aum_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['org_path', '-aum', 'id'], name='cust_path_aum_idx'),
+            model_name="customer",
+            index=models.Index(fields=["org_path", "-aum", "id"], name="cust_path_aum_idx"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['tier', '-aum'], name='cust_tier_aum_idx'),
+            model_name="customer",
+            index=models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
         ),
         migrations.AlterUniqueTogether(
-            name='tier',
-            unique_together={('rule_set', 'code')},
+            name="tier",
+            unique_together={("rule_set", "code")},
         ),
     ]

@@ -2,6 +2,7 @@
 
 Bank tier codes (stable; the work app keys cadence rules on them): pb, diamond, platinum, gold, standard.
 """
+
 from decimal import Decimal
 
 from django.db import migrations
@@ -43,7 +44,9 @@ def seed(apps, schema_editor):
         rs.is_active = True
         rs.save()
     for code, name, rank, threshold in BANK_TIERS:
-        Tier.objects.get_or_create(rule_set=rs, code=code, defaults={"name": name, "rank": rank, "threshold": threshold})
+        Tier.objects.get_or_create(
+            rule_set=rs, code=code, defaults={"name": name, "rank": rank, "threshold": threshold}
+        )
     for code, name, category, risk in PRODUCTS:
         Product.objects.get_or_create(code=code, defaults={"name": name, "category": category, "risk_level": risk})
 

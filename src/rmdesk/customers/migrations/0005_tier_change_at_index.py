@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_seed_bank_tiers_products'),
+        ("customers", "0004_seed_bank_tiers_products"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='tierchange',
-            index=models.Index(fields=['at'], name='tierchange_at_idx'),
+            model_name="tierchange",
+            index=models.Index(fields=["at"], name="tierchange_at_idx"),
         ),
     ]

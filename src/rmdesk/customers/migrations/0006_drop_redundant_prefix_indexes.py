@@ -4,18 +4,17 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0005_tier_change_at_index'),
+        ("customers", "0005_tier_change_at_index"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customer',
-            name='cust_name_prefix_idx',
+            model_name="customer",
+            name="cust_name_prefix_idx",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='cust_initials_prefix_idx',
+            model_name="customer",
+            name="cust_initials_prefix_idx",
         ),
     ]

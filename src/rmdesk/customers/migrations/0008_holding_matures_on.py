@@ -4,19 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_merged_into_no_index'),
+        ("customers", "0007_merged_into_no_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='holding',
-            name='matures_on',
-            field=models.DateField(blank=True, null=True, verbose_name='到期日'),
+            model_name="holding",
+            name="matures_on",
+            field=models.DateField(blank=True, null=True, verbose_name="到期日"),
         ),
         migrations.AddIndex(
-            model_name='holding',
-            index=models.Index(condition=models.Q(('closed_on__isnull', True), ('matures_on__isnull', False)), fields=['matures_on'], name='holding_matures_open_idx'),
+            model_name="holding",
+            index=models.Index(
+                condition=models.Q(("closed_on__isnull", True), ("matures_on__isnull", False)),
+                fields=["matures_on"],
+                name="holding_matures_open_idx",
+            ),
         ),
     ]

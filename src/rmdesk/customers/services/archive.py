@@ -1,6 +1,7 @@
 """The archive itself (SPEC §2): opening and editing an archive (optimistic locking, duplicate claims
 open a conflict), tags, notes, needs, corporate contacts, key dates (服务关键时刻), yearly financials,
 documents and related-party links, and the log of every archive view (SPEC §2 protection, §8)."""
+
 import secrets
 from decimal import Decimal
 
@@ -114,8 +115,9 @@ def create_customer(actor, data: dict, *, org_unit=None, customer_no: str = "", 
     else:
         unit = org_unit or home_pool_unit(actor)
         _check_unit_in_write_scope(actor, unit)
-    customer = Customer(**values, customer_no=customer_no or _new_customer_no(), a_rm=a_rm, org_unit=unit,
-                        org_path=unit.path)
+    customer = Customer(
+        **values, customer_no=customer_no or _new_customer_no(), a_rm=a_rm, org_unit=unit, org_path=unit.path
+    )
     customer.completeness = completeness_of(customer, doc_kinds=set(), has_contacts=False, has_financials=False)
     customer.save()
     if tags:
@@ -126,8 +128,9 @@ def create_customer(actor, data: dict, *, org_unit=None, customer_no: str = "", 
     audit.record(actor, "customers.create", customer, after=_audit_view_of(values))
     signals.customer_created.send(sender=Customer, actor=actor, customer=customer)
     if customer.stage != Stage.POTENTIAL:  # created past 潜在 (e.g. 流失预警): a stage entered, from none
-        signals.stage_changed.send(sender=Customer, actor=actor, customer=customer, old_stage=None,
-                                   new_stage=customer.stage)
+        signals.stage_changed.send(
+            sender=Customer, actor=actor, customer=customer, old_stage=None, new_stage=customer.stage
+        )
     return customer, None
 
 
@@ -150,8 +153,15 @@ def update_customer(actor, customer_id, data: dict, *, version: int):
     dup = find_duplicate(values, exclude_pk=customer.pk)
     if dup is not None:
         field, value, existing = dup
-        return customer, open_conflict(actor, existing, field, value, source="edit",
-                                       proposed={**values, "customer_no": customer.customer_no}, subject=customer)
+        return customer, open_conflict(
+            actor,
+            existing,
+            field,
+            value,
+            source="edit",
+            proposed={**values, "customer_no": customer.customer_no},
+            subject=customer,
+        )
     changed = {k: v for k, v in values.items() if before.get(k) != v}
     tags_before = sorted(customer.tags.values_list("name", flat=True))
     if "tags" in data and data["tags"] is not None:
@@ -174,11 +184,17 @@ def update_customer(actor, customer_id, data: dict, *, version: int):
         recompute_tier(customer, reason=_("指标变动"))
     if tags_changed is not None:
         changed["tags"] = tags_changed
-    audit.record(actor, "customers.update", customer,
-                 before=_audit_view_of({k: before[k] for k in changed}), after=_audit_view_of(changed))
+    audit.record(
+        actor,
+        "customers.update",
+        customer,
+        before=_audit_view_of({k: before[k] for k in changed}),
+        after=_audit_view_of(changed),
+    )
     if "stage" in changed:
-        signals.stage_changed.send(sender=Customer, actor=actor, customer=customer, old_stage=old_stage,
-                                   new_stage=customer.stage)
+        signals.stage_changed.send(
+            sender=Customer, actor=actor, customer=customer, old_stage=old_stage, new_stage=customer.stage
+        )
     return customer, None
 
 
@@ -233,8 +249,16 @@ def add_contact(actor, customer_id, *, name, role, title="", mobile="", email=""
         errors["role"] = _("联系人角色无效。")
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
-    contact = Contact.objects.create(customer=customer, name=name.strip(), role=role, title=title, mobile=mobile,
-                                     email=email, is_primary=is_primary, note=note)
+    contact = Contact.objects.create(
+        customer=customer,
+        name=name.strip(),
+        role=role,
+        title=title,
+        mobile=mobile,
+        email=email,
+        is_primary=is_primary,
+        note=note,
+    )
     refresh_completeness(customer)
     audit.record(actor, "customers.contact_add", contact, after={"customer": customer.pk, "role": role})
     return contact
@@ -262,8 +286,10 @@ def add_financial_year(actor, customer_id, *, year, revenue, assets, liabilities
     """A corporate customer's yearly figures (debt ratio), SPEC §2."""
     customer = get_customer_or_404(actor, customer_id, write=True)
     errors = {}
-    vals = {f: parse_amount(v, f, errors, allow_negative=f == "revenue") for f, v in
-            (("revenue", revenue), ("assets", assets), ("liabilities", liabilities))}
+    vals = {
+        f: parse_amount(v, f, errors, allow_negative=f == "revenue")
+        for f, v in (("revenue", revenue), ("assets", assets), ("liabilities", liabilities))
+    }
     try:
         year = int(year)
         if not 1900 <= year <= timezone.localdate().year:
@@ -273,7 +299,8 @@ def add_financial_year(actor, customer_id, *, year, revenue, assets, liabilities
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     fy, _created = FinancialYear.objects.update_or_create(
-        customer=customer, year=year, defaults={k: v or Decimal("0") for k, v in vals.items()})
+        customer=customer, year=year, defaults={k: v or Decimal("0") for k, v in vals.items()}
+    )
     refresh_completeness(customer)
     audit.record(actor, "customers.financials_save", fy, after={"customer": customer.pk, "year": year})
     return fy
@@ -285,8 +312,9 @@ def add_document(actor, customer_id, *, kind, file, title=""):
     customer = get_customer_or_404(actor, customer_id, write=True)
     if kind not in DocumentKind.values:
         raise ValidationError({"kind": [_("资料类型无效。")]})
-    doc = Document.objects.create(customer=customer, kind=kind, file=file, title=title or getattr(file, "name", ""),
-                                  uploaded_by=actor)
+    doc = Document.objects.create(
+        customer=customer, kind=kind, file=file, title=title or getattr(file, "name", ""), uploaded_by=actor
+    )
     refresh_completeness(customer)
     audit.record(actor, "customers.document_add", doc, after={"customer": customer.pk, "kind": kind})
     return doc
@@ -301,8 +329,9 @@ def link_related(actor, customer_id, related_id, kind, note=""):
         raise ValidationError({"related": [_("不能关联客户自身。")]})
     if kind not in RelationKind.values:
         raise ValidationError({"kind": [_("关联关系无效。")]})
-    link, _created = RelatedParty.objects.get_or_create(customer=customer, related=related, kind=kind,
-                                                        defaults={"note": note})
+    link, _created = RelatedParty.objects.get_or_create(
+        customer=customer, related=related, kind=kind, defaults={"note": note}
+    )
     audit.record(actor, "customers.related_link", link, after={"customer": customer.pk, "related": related.pk})
     return link
 

@@ -2,6 +2,7 @@
 (SPEC §2: ID numbers, credit codes, mobiles and amounts; 不争夺客户 duplicate keys; completeness feeds
 the indicator 优质客户档案建立情况). Also the optimistic-locking check every edit of an archive uses
 (ARCHITECTURE "Concurrency")."""
+
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -38,14 +39,49 @@ def check_archive_version(customer, version):
 
 
 TEXT_FIELDS = {
-    "name": 120, "gender": 1, "id_type": 20, "address": 200, "occupation": 60, "employer": 120,
-    "industry": 60, "legal_rep": 50, "family": 200, "hobbies": 200, "preferences": 200,
+    "name": 120,
+    "gender": 1,
+    "id_type": 20,
+    "address": 200,
+    "occupation": 60,
+    "employer": 120,
+    "industry": 60,
+    "legal_rep": 50,
+    "family": 200,
+    "hobbies": 200,
+    "preferences": 200,
 }
 EDITABLE_FIELDS = (
-    "kind", "name", "gender", "birth_date", "id_type", "id_number", "mobile", "email", "address", "occupation",
-    "employer", "annual_income", "risk_tolerance", "family", "hobbies", "preferences", "credit_code",
-    "industry", "legal_rep", "registered_capital", "founded_on", "source", "stage", "metrics",
-    "is_key_account", "ka_volume", "ka_margin", "ka_growth", "ka_wallet_share", "ka_credit_standing",
+    "kind",
+    "name",
+    "gender",
+    "birth_date",
+    "id_type",
+    "id_number",
+    "mobile",
+    "email",
+    "address",
+    "occupation",
+    "employer",
+    "annual_income",
+    "risk_tolerance",
+    "family",
+    "hobbies",
+    "preferences",
+    "credit_code",
+    "industry",
+    "legal_rep",
+    "registered_capital",
+    "founded_on",
+    "source",
+    "stage",
+    "metrics",
+    "is_key_account",
+    "ka_volume",
+    "ka_margin",
+    "ka_growth",
+    "ka_wallet_share",
+    "ka_credit_standing",
     "ka_payment_days",
 )
 DUPLICATE_FIELDS = ("id_number", "credit_code", "mobile")
@@ -229,10 +265,17 @@ def find_duplicate(values: dict, *, exclude_pk=None):
 # --- completeness ----------------------------------------------------------------------------------
 
 REQUIRED_FIELDS = {
-    CustomerKind.INDIVIDUAL: ("name", "gender", "birth_date", "id_number", "mobile", "address", "occupation",
-                              "risk_tolerance"),
-    CustomerKind.CORPORATE: ("name", "credit_code", "industry", "legal_rep", "registered_capital", "address",
-                             "mobile"),
+    CustomerKind.INDIVIDUAL: (
+        "name",
+        "gender",
+        "birth_date",
+        "id_number",
+        "mobile",
+        "address",
+        "occupation",
+        "risk_tolerance",
+    ),
+    CustomerKind.CORPORATE: ("name", "credit_code", "industry", "legal_rep", "registered_capital", "address", "mobile"),
     CustomerKind.OUTLET: ("name", "legal_rep", "mobile", "address", "industry"),
 }
 REQUIRED_DOCS = {

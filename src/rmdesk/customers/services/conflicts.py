@@ -1,6 +1,7 @@
 """No poaching (不争夺客户, SPEC §2): a second claim on the same person or company (same ID number,
 credit code or mobile) opens a Conflict that a supervisor settles (merge, assign, dismiss; the
 claimant never settles their own claim), and the unassigned pool with the coverage rule (seed 001)."""
+
 from datetime import date
 from decimal import Decimal
 
@@ -12,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.scope import ScopeSpec, visible
 from rmdesk.core.approvals import ensure_not_self
+from rmdesk.core.scope import ScopeSpec, visible
 
 from .. import signals
 from ..models import (
@@ -52,18 +53,31 @@ def visible_conflicts(user):
 def open_conflict(claimant, existing, field, value, *, source, proposed, subject=None):
     """Record a second claim on an existing archive; the same open claim is not duplicated."""
     proposed = {k: plain(v) for k, v in proposed.items()}
-    same = Conflict.objects.filter(existing=existing, subject=subject, claimant=claimant, match_field=field,
-                                   match_value=value, status=ConflictStatus.OPEN).first()
+    same = Conflict.objects.filter(
+        existing=existing,
+        subject=subject,
+        claimant=claimant,
+        match_field=field,
+        match_value=value,
+        status=ConflictStatus.OPEN,
+    ).first()
     if same is not None and same.proposed.get("customer_no", "") == proposed.get("customer_no", ""):
         return same
     claimant_unit = owner_unit(claimant)
     conflict = Conflict.objects.create(
-        existing=existing, subject=subject, match_field=field, match_value=value, source=source,
-        proposed=proposed, claimant=claimant, org_path=existing.org_path,
+        existing=existing,
+        subject=subject,
+        match_field=field,
+        match_value=value,
+        source=source,
+        proposed=proposed,
+        claimant=claimant,
+        org_path=existing.org_path,
         claimant_path=claimant_unit.path if claimant_unit else "",
     )
-    audit.record(claimant, "customers.conflict_open", conflict,
-                 after={"existing": existing.pk, "field": field, "source": source})
+    audit.record(
+        claimant, "customers.conflict_open", conflict, after={"existing": existing.pk, "field": field, "source": source}
+    )
     return conflict
 
 
@@ -130,8 +144,15 @@ def resolve_conflict(actor, conflict_id, action: str, *, owner_id=None, note: st
         owner = load_rm(owner_id or conflict.claimant_id, "owner")
         check_assignable(owner, "owner")
         b_rm = existing.b_rm if existing.b_rm_id != owner.pk else None
-        set_owners(existing, a_rm=owner, b_rm=b_rm, kind=OwnershipKind.CONFLICT, actor=conflict.claimant,
-                   approved_by=actor, note=note)
+        set_owners(
+            existing,
+            a_rm=owner,
+            b_rm=b_rm,
+            kind=OwnershipKind.CONFLICT,
+            actor=conflict.claimant,
+            approved_by=actor,
+            note=note,
+        )
         conflict.status = ConflictStatus.ASSIGNED
         after = {"a_rm": owner.pk}
     elif action == "dismiss":
@@ -149,6 +170,7 @@ def resolve_conflict(actor, conflict_id, action: str, *, owner_id=None, note: st
 
 # --- lists used by pages and API ---------------------------------------------------------------------
 
+
 def pool_customers(user):
     """The unassigned pool (no A-post) inside a supervisor's subtree (SPEC §2)."""
     if not is_supervisor(user):
@@ -159,5 +181,8 @@ def pool_customers(user):
 def coverage_gaps(user):
     """Corporate customers that need a dedicated A-post (deposits ≥ 100,000 or loans ≥ 500,000, seed 001)
     but have none, for the team lead."""
-    return pool_customers(user).filter(kind=CustomerKind.CORPORATE).filter(
-        Q(deposits__gte=Decimal("100000")) | Q(loans__gte=Decimal("500000")))
+    return (
+        pool_customers(user)
+        .filter(kind=CustomerKind.CORPORATE)
+        .filter(Q(deposits__gte=Decimal("100000")) | Q(loans__gte=Decimal("500000")))
+    )

@@ -1,5 +1,6 @@
 """Business data of an archive (SPEC §2): holdings by product, and AUM (金融资产), deposits and loans
 recomputed from the open holdings, then the tier. `matures_on` feeds the §3 maturity reminders."""
+
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -35,8 +36,9 @@ def recompute_aggregates(customer, *, reason: str = ""):
 
 
 @transaction.atomic
-def save_holding(actor, customer_id, *, product, balance, account_no="", opened_on=None, closed_on=None,
-                 matures_on=None):
+def save_holding(
+    actor, customer_id, *, product, balance, account_no="", opened_on=None, closed_on=None, matures_on=None
+):
     """Open or update a holding (upsert by account number, else product) and recompute AUM and tier.
 
     `matures_on` (到期日, SPEC §3 product-maturity reminders): empty keeps the holding's current date."""
@@ -55,10 +57,14 @@ def save_holding(actor, customer_id, *, product, balance, account_no="", opened_
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     lookup = {"account_no": account_no} if account_no else {"product": product, "account_no": ""}
-    holding = (Holding.objects.filter(customer=customer, **lookup).first()
-               or Holding(customer=customer, account_no=account_no))
-    before = ({"balance": holding.balance, "closed_on": holding.closed_on, "matures_on": holding.matures_on}
-              if holding.pk else None)
+    holding = Holding.objects.filter(customer=customer, **lookup).first() or Holding(
+        customer=customer, account_no=account_no
+    )
+    before = (
+        {"balance": holding.balance, "closed_on": holding.closed_on, "matures_on": holding.matures_on}
+        if holding.pk
+        else None
+    )
     holding.product = product
     holding.balance = amount
     holding.opened_on = opened or holding.opened_on or timezone.localdate()
@@ -66,7 +72,17 @@ def save_holding(actor, customer_id, *, product, balance, account_no="", opened_
     holding.matures_on = matures or holding.matures_on
     holding.save()
     recompute_aggregates(customer)
-    audit.record(actor, "customers.holding_save", holding, before=before,
-                 after={"customer": customer.pk, "product": product.code, "balance": amount, "closed_on": closed,
-                        "matures_on": holding.matures_on})
+    audit.record(
+        actor,
+        "customers.holding_save",
+        holding,
+        before=before,
+        after={
+            "customer": customer.pk,
+            "product": product.code,
+            "balance": amount,
+            "closed_on": closed,
+            "matures_on": holding.matures_on,
+        },
+    )
     return holding

@@ -1,6 +1,7 @@
 """Bulk import of customers and holdings from Excel/CSV (SPEC §2): the upload is checked here (one set
 of limits for the page and the API), kept as an ImportJob and handed to the background task, which
 validates every row and writes all or nothing (customers/importer.py)."""
+
 import os
 
 from django.core.exceptions import ValidationError

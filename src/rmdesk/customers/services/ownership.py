@@ -3,17 +3,17 @@ reassignment with a supervisor's approval (maker-checker, SPEC §1), and the bul
 leaves or moves (a note per customer, nobody left without an A-post, `customers_handed_over`).
 
 The approval handlers are registered here (import side effect of the package)."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext as _, gettext_lazy
 
 from rmdesk.core import audit
+from rmdesk.core.approvals import register_handler, request_approval
 from rmdesk.org.models import User
 from rmdesk.org.scope import visible_staff
-from rmdesk.core.approvals import register_handler, request_approval
 from rmdesk.org.services import ensure_can_be_assigned_customers
 
 from .. import signals
@@ -46,13 +46,21 @@ def validate_handover_size(count: int):
         )
 
 
-
 def set_owners(customer, *, a_rm, b_rm, kind, actor, approved_by=None, note=""):
     """Set A-post/B-post; org_path follows the A-post RM's team (else unit), in the caller's transaction."""
     if b_rm is not None and a_rm is not None and b_rm.pk == a_rm.pk:
         b_rm = None
-    change = OwnershipChange(customer=customer, kind=kind, from_a_id=customer.a_rm_id, from_b_id=customer.b_rm_id,
-                             to_a=a_rm, to_b=b_rm, actor=actor, approved_by=approved_by, note=note[:300])
+    change = OwnershipChange(
+        customer=customer,
+        kind=kind,
+        from_a_id=customer.a_rm_id,
+        from_b_id=customer.b_rm_id,
+        to_a=a_rm,
+        to_b=b_rm,
+        actor=actor,
+        approved_by=approved_by,
+        note=note[:300],
+    )
     customer.a_rm = a_rm
     customer.b_rm = b_rm
     if a_rm is not None:
@@ -108,12 +116,16 @@ def request_assignment(actor, customer_ids, a_rm_id, b_rm_id=None, reason: str =
     names = "、".join(c.name for c in customers[:3]) + ("等" if len(customers) > 3 else "")
     kind = "assign" if all(c.a_rm_id is None for c in customers) else "reassign"
     title = (_("分配客户：%(names)s → %(rm)s") if kind == "assign" else _("调整客户归属：%(names)s → %(rm)s")) % {
-        "names": names, "rm": a_rm.display_name}
+        "names": names,
+        "rm": a_rm.display_name,
+    }
     return request_approval(
-        actor, "customers.assign", title,
-        {"customer_ids": [c.pk for c in customers], "a_rm": a_rm.pk, "b_rm": b_rm.pk if b_rm else None,
-         "kind": kind},
-        unit=customers[0].org_unit, reason=reason,
+        actor,
+        "customers.assign",
+        title,
+        {"customer_ids": [c.pk for c in customers], "a_rm": a_rm.pk, "b_rm": b_rm.pk if b_rm else None, "kind": kind},
+        unit=customers[0].org_unit,
+        reason=reason,
     )
 
 
@@ -131,22 +143,35 @@ def _apply_assignment(checker, req):
     kind = OwnershipKind.ASSIGN if p.get("kind") == "assign" else OwnershipKind.REASSIGN
     for customer in Customer.objects.select_for_update().filter(pk__in=p["customer_ids"]).order_by("id"):
         before = {"a_rm": customer.a_rm_id, "b_rm": customer.b_rm_id}
-        set_owners(customer, a_rm=a_rm, b_rm=b_rm, kind=kind, actor=req.requested_by, approved_by=checker,
-                   note=req.reason)
-        audit.record(checker, "customers.assign", customer, before=before,
-                     after={"a_rm": a_rm.pk, "b_rm": b_rm.pk if b_rm else None}, approval=req.pk)
+        set_owners(
+            customer, a_rm=a_rm, b_rm=b_rm, kind=kind, actor=req.requested_by, approved_by=checker, note=req.reason
+        )
+        audit.record(
+            checker,
+            "customers.assign",
+            customer,
+            before=before,
+            after={"a_rm": a_rm.pk, "b_rm": b_rm.pk if b_rm else None},
+            approval=req.pk,
+        )
 
 
-register_handler("customers.assign", gettext_lazy("客户分配/调整"), on_approved=_apply_assignment,
-                 may_decide=_may_decide_assignment)
+register_handler(
+    "customers.assign", gettext_lazy("客户分配/调整"), on_approved=_apply_assignment, may_decide=_may_decide_assignment
+)
 
 
 # --- handover ----------------------------------------------------------------------------------------
 
+
 def handover_candidates(actor, from_rm):
     """The customers an RM holds as A-post or B-post inside the actor's write scope (the preview)."""
-    return (visible_customers(actor, write=True).filter(Q(a_rm=from_rm) | Q(b_rm=from_rm))
-            .select_related("tier", "a_rm", "b_rm").order_by("-aum", "id"))
+    return (
+        visible_customers(actor, write=True)
+        .filter(Q(a_rm=from_rm) | Q(b_rm=from_rm))
+        .select_related("tier", "a_rm", "b_rm")
+        .order_by("-aum", "id")
+    )
 
 
 def handover_preview(actor, from_rm) -> tuple[list, int]:
@@ -188,12 +213,20 @@ def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, 
         raise ValidationError({"from_rm": [_("移交人名下没有可移交的客户。")]})
     _check_handover_size(len(ids))
     notes = {str(k): str(v)[:300] for k, v in (notes or {}).items() if str(k) in {str(i) for i in ids} and v}
-    title = _("客户移交：%(from)s → %(to)s，共 %(n)d 户") % {"from": from_rm.display_name, "to": to_rm.display_name,
-                                                           "n": len(ids)}
+    title = _("客户移交：%(from)s → %(to)s，共 %(n)d 户") % {
+        "from": from_rm.display_name,
+        "to": to_rm.display_name,
+        "n": len(ids),
+    }
     unit = owner_unit(from_rm)
-    return request_approval(actor, "customers.handover", title,
-                            {"from_rm": from_rm.pk, "to_rm": to_rm.pk, "customer_ids": ids, "notes": notes},
-                            unit=unit, reason=reason)
+    return request_approval(
+        actor,
+        "customers.handover",
+        title,
+        {"from_rm": from_rm.pk, "to_rm": to_rm.pk, "customer_ids": ids, "notes": notes},
+        unit=unit,
+        reason=reason,
+    )
 
 
 def _check_handover_size(count):
@@ -212,8 +245,9 @@ def _apply_handover(checker, req):
     from_rm = load_rm(p["from_rm"], "from_rm")
     to_rm = load_rm(p["to_rm"], "to_rm")
     check_assignable(to_rm, "to_rm")
-    handover = Handover.objects.create(from_rm=from_rm, to_rm=to_rm, reason=req.reason[:200],
-                                       requested_by=req.requested_by, approved_by=checker)
+    handover = Handover.objects.create(
+        from_rm=from_rm, to_rm=to_rm, reason=req.reason[:200], requested_by=req.requested_by, approved_by=checker
+    )
     notes = p.get("notes") or {}
     moved = []
     records = []
@@ -221,13 +255,27 @@ def _apply_handover(checker, req):
         note = notes.get(str(customer.pk), "")
         if customer.a_rm_id == from_rm.pk:
             b_rm = customer.b_rm if customer.b_rm_id != to_rm.pk else None
-            set_owners(customer, a_rm=to_rm, b_rm=b_rm, kind=OwnershipKind.HANDOVER, actor=req.requested_by,
-                       approved_by=checker, note=note)
+            set_owners(
+                customer,
+                a_rm=to_rm,
+                b_rm=b_rm,
+                kind=OwnershipKind.HANDOVER,
+                actor=req.requested_by,
+                approved_by=checker,
+                note=note,
+            )
             records.append(HandoverRecord(handover=handover, customer=customer, post="A", note=note))
         elif customer.b_rm_id == from_rm.pk:
             b_rm = to_rm if customer.a_rm_id != to_rm.pk else None
-            set_owners(customer, a_rm=customer.a_rm, b_rm=b_rm, kind=OwnershipKind.HANDOVER,
-                       actor=req.requested_by, approved_by=checker, note=note)
+            set_owners(
+                customer,
+                a_rm=customer.a_rm,
+                b_rm=b_rm,
+                kind=OwnershipKind.HANDOVER,
+                actor=req.requested_by,
+                approved_by=checker,
+                note=note,
+            )
             records.append(HandoverRecord(handover=handover, customer=customer, post="B", note=note))
         else:
             continue  # changed hands since the request: nothing to hand over
@@ -236,14 +284,25 @@ def _apply_handover(checker, req):
     orphaned = [c.pk for c in moved if c.a_rm_id is None]
     if orphaned:
         raise ValidationError(_("移交后仍有客户没有A岗客户经理，已取消。"))
-    audit.record(checker, "customers.handover", handover,
-                 after={"from_rm": from_rm.pk, "to_rm": to_rm.pk, "count": len(moved)}, approval=req.pk)
+    audit.record(
+        checker,
+        "customers.handover",
+        handover,
+        after={"from_rm": from_rm.pk, "to_rm": to_rm.pk, "count": len(moved)},
+        approval=req.pk,
+    )
     signals.customers_handed_over.send(
-        sender=Customer, actor=checker, customers=moved, from_rm=from_rm, to_rm=to_rm,
-        notes={c.pk: notes.get(str(c.pk), "") for c in moved}, handover=handover,
+        sender=Customer,
+        actor=checker,
+        customers=moved,
+        from_rm=from_rm,
+        to_rm=to_rm,
+        notes={c.pk: notes.get(str(c.pk), "") for c in moved},
+        handover=handover,
     )
     return handover
 
 
-register_handler("customers.handover", gettext_lazy("客户批量移交"), on_approved=_apply_handover,
-                 may_decide=_may_decide_handover)
+register_handler(
+    "customers.handover", gettext_lazy("客户批量移交"), on_approved=_apply_handover, may_decide=_may_decide_handover
+)

@@ -7,6 +7,7 @@
 - personal-data export and anonymisation: compliance officers;
 - ownership changes: anyone with write scope requests, a different team lead / branch manager approves.
 """
+
 from django.core.exceptions import PermissionDenied
 
 from rmdesk.core.roles import RoleCode

@@ -1,6 +1,7 @@
 """Protection of personal data (为客户保密, PIPL; SPEC §2 protection, §8): revealing one sensitive field
 is an audited action with a reason; compliance exports one person's data on request and erases it by
 anonymisation (business figures stay for the bank's books)."""
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -40,18 +41,30 @@ def personal_data(actor, customer_id) -> dict:
     data["tier"] = customer.tier.name if customer.tier_id else ""
     data["tags"] = [t.name for t in customer.tags.all()]
     data["holdings"] = [
-        {"product": h.product.name, "account_no": h.account_no, "balance": str(h.balance),
-         "opened_on": plain(h.opened_on), "closed_on": plain(h.closed_on), "matures_on": plain(h.matures_on)}
+        {
+            "product": h.product.name,
+            "account_no": h.account_no,
+            "balance": str(h.balance),
+            "opened_on": plain(h.opened_on),
+            "closed_on": plain(h.closed_on),
+            "matures_on": plain(h.matures_on),
+        }
         for h in customer.holdings.select_related("product")
     ]
-    data["contacts"] = [{"name": c.name, "title": c.title, "role": c.role, "mobile": c.mobile, "email": c.email}
-                        for c in customer.contacts.all()]
+    data["contacts"] = [
+        {"name": c.name, "title": c.title, "role": c.role, "mobile": c.mobile, "email": c.email}
+        for c in customer.contacts.all()
+    ]
     data["key_dates"] = [{"kind": k.kind, "label": k.label, "date": plain(k.date)} for k in customer.key_dates.all()]
     data["needs"] = [{"text": n.text, "status": n.status, "at": plain(n.created_at)} for n in customer.needs.all()]
     data["notes"] = [{"text": n.text, "at": plain(n.created_at)} for n in customer.notes.all()]
     data["tier_history"] = [
-        {"from": t.from_tier.name if t.from_tier else "", "to": t.to_tier.name if t.to_tier else "",
-         "direction": t.direction, "at": plain(t.at)}
+        {
+            "from": t.from_tier.name if t.from_tier else "",
+            "to": t.to_tier.name if t.to_tier else "",
+            "direction": t.direction,
+            "at": plain(t.at),
+        }
         for t in customer.tier_changes.select_related("from_tier", "to_tier")
     ]
     return data
@@ -74,8 +87,18 @@ def anonymise_customer(actor, customer_id, reason: str):
     if len((reason or "").strip()) < 2:
         raise ValidationError({"reason": [_("请填写匿名化依据（如客户申请编号）。")]})
     customer.name = _("已匿名客户%(id)d") % {"id": customer.pk}
-    for field in ("id_number", "mobile", "address", "occupation", "employer", "family", "hobbies", "preferences",
-                  "email", "gender"):
+    for field in (
+        "id_number",
+        "mobile",
+        "address",
+        "occupation",
+        "employer",
+        "family",
+        "hobbies",
+        "preferences",
+        "email",
+        "gender",
+    ):
         setattr(customer, field, "")
     customer.birth_date = None
     customer.annual_income = None

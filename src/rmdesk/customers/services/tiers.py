@@ -1,5 +1,6 @@
 """Tiers (SPEC §2): configurable rule sets, a customer's tier from its metric, the history of every
 change (TierChange) and the `tier_changed` event that feeds cadence and the §9 indicators."""
+
 from decimal import Decimal
 
 from django.db import transaction
@@ -57,8 +58,14 @@ def recompute_tier(customer, *, reason: str, rule_set=None, tiers=None, send=Tru
     customer.tier = new
     Customer.objects.filter(pk=customer.pk).update(tier=new)
     change = TierChange.objects.create(
-        customer=customer, from_tier=old, to_tier=new, direction=_direction(old, new), reason=reason[:200],
-        metric_value=value, a_rm_id=customer.a_rm_id, org_path=customer.org_path,
+        customer=customer,
+        from_tier=old,
+        to_tier=new,
+        direction=_direction(old, new),
+        reason=reason[:200],
+        metric_value=value,
+        a_rm_id=customer.a_rm_id,
+        org_path=customer.org_path,
     )
     if send:
         signals.tier_changed.send(sender=Customer, customer=customer, old_tier=old, new_tier=new, change=change)
@@ -77,9 +84,11 @@ def recompute_all_tiers(*, rule_set=None, batch_size: int = 2000, reason: str = 
     last_id = 0
     while True:
         rows = list(
-            Customer.objects.filter(id__gt=last_id).order_by("id")
-            .only("id", "tier_id", "aum", "deposits", "loans", "contribution", "metrics", "a_rm_id",
-                  "org_path")[:batch_size]
+            Customer.objects.filter(id__gt=last_id)
+            .order_by("id")
+            .only("id", "tier_id", "aum", "deposits", "loans", "contribution", "metrics", "a_rm_id", "org_path")[
+                :batch_size
+            ]
         )
         if not rows:
             break
@@ -92,18 +101,36 @@ def recompute_all_tiers(*, rule_set=None, batch_size: int = 2000, reason: str = 
                     continue
                 old = tiers_by_id.get(c.tier_id)
                 Customer.objects.filter(pk=c.pk).update(tier=new)
-                changes.append((c, old, new, TierChange(
-                    customer=c, from_tier=old, to_tier=new, direction=_direction(old, new), reason=reason,
-                    metric_value=metric_value(c, rule_set.metric), a_rm_id=c.a_rm_id, org_path=c.org_path,
-                )))
+                changes.append(
+                    (
+                        c,
+                        old,
+                        new,
+                        TierChange(
+                            customer=c,
+                            from_tier=old,
+                            to_tier=new,
+                            direction=_direction(old, new),
+                            reason=reason,
+                            metric_value=metric_value(c, rule_set.metric),
+                            a_rm_id=c.a_rm_id,
+                            org_path=c.org_path,
+                        ),
+                    )
+                )
             TierChange.objects.bulk_create([ch for *_, ch in changes])
             for c, old, new, ch in changes:
                 c.tier = new
                 signals.tier_changed.send(sender=Customer, customer=c, old_tier=old, new_tier=new, change=ch)
             changed += len(changes)
     if changed:
-        audit.record(None, "customers.tiers_recomputed", object_type="customers.tierruleset",
-                     object_id=rule_set.pk, after={"changes": changed, "rule_set": rule_set.code})
+        audit.record(
+            None,
+            "customers.tiers_recomputed",
+            object_type="customers.tierruleset",
+            object_id=rule_set.pk,
+            after={"changes": changed, "rule_set": rule_set.code},
+        )
     return changed
 
 

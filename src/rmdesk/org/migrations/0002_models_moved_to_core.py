@@ -5,23 +5,24 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
-        ('org', '0001_initial'),
+        ("core", "0001_initial"),
+        ("org", "0001_initial"),
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(state_operations=[
-        migrations.RemoveField(
-            model_name='auditevent',
-            name='actor',
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.RemoveField(
+                    model_name="auditevent",
+                    name="actor",
+                ),
+                migrations.DeleteModel(
+                    name="ApprovalRequest",
+                ),
+                migrations.DeleteModel(
+                    name="AuditEvent",
+                ),
+            ]
         ),
-        migrations.DeleteModel(
-            name='ApprovalRequest',
-        ),
-        migrations.DeleteModel(
-            name='AuditEvent',
-        ),
-            ]),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('service', '0003_top_tier_churn_targets'),
+        ("service", "0003_top_tier_churn_targets"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='surveyresponse',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='版本'),
+            model_name="surveyresponse",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
         ),
     ]

@@ -4,25 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CalendarOverride',
+            name="CalendarOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True, verbose_name='日期')),
-                ('is_working_day', models.BooleanField(verbose_name='是否工作日')),
-                ('name', models.CharField(blank=True, max_length=60, verbose_name='说明')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(unique=True, verbose_name="日期")),
+                ("is_working_day", models.BooleanField(verbose_name="是否工作日")),
+                ("name", models.CharField(blank=True, max_length=60, verbose_name="说明")),
             ],
             options={
-                'verbose_name': '营业日历调整',
-                'verbose_name_plural': '营业日历调整',
-                'ordering': ['day'],
+                "verbose_name": "营业日历调整",
+                "verbose_name_plural": "营业日历调整",
+                "ordering": ["day"],
             },
         ),
     ]

@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_merged_into_no_index'),
-        ('work', '0004_seed_defaults'),
+        ("customers", "0007_merged_into_no_index"),
+        ("work", "0004_seed_defaults"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='contactstatus',
-            name='cs_status_path_idx',
+            model_name="contactstatus",
+            name="cs_status_path_idx",
         ),
         migrations.AddIndex(
-            model_name='contactstatus',
-            index=models.Index(fields=['status', 'org_path', 'next_due_on', 'customer'], name='cs_status_path_due_idx', opclasses=['varchar_pattern_ops', 'varchar_pattern_ops', '', '']),
+            model_name="contactstatus",
+            index=models.Index(
+                fields=["status", "org_path", "next_due_on", "customer"],
+                name="cs_status_path_due_idx",
+                opclasses=["varchar_pattern_ops", "varchar_pattern_ops", "", ""],
+            ),
         ),
     ]

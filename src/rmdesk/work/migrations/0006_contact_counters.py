@@ -17,26 +17,39 @@ def fill_counters(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('work', '0005_cadence_overdue_index'),
+        ("work", "0005_cadence_overdue_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ContactCounter',
+            name="ContactCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('org_path', models.CharField(default='', max_length=255)),
-                ('overdue', models.IntegerField(default=0)),
-                ('due', models.IntegerField(default=0)),
-                ('soon', models.IntegerField(default=0)),
-                ('ok', models.IntegerField(default=0)),
-                ('a_rm', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("org_path", models.CharField(default="", max_length=255)),
+                ("overdue", models.IntegerField(default=0)),
+                ("due", models.IntegerField(default=0)),
+                ("soon", models.IntegerField(default=0)),
+                ("ok", models.IntegerField(default=0)),
+                (
+                    "a_rm",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['org_path', 'a_rm'], name='cc_path_rm_idx', opclasses=['varchar_pattern_ops', '']), models.Index(fields=['a_rm'], name='cc_rm_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["org_path", "a_rm"], name="cc_path_rm_idx", opclasses=["varchar_pattern_ops", ""]
+                    ),
+                    models.Index(fields=["a_rm"], name="cc_rm_idx"),
+                ],
             },
         ),
         migrations.RunPython(fill_counters, migrations.RunPython.noop),

@@ -5,19 +5,20 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0001_initial'),
-        ('work', '0006_contact_counters'),
+        ("core", "0001_initial"),
+        ("work", "0006_contact_counters"),
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(state_operations=[
-        migrations.DeleteModel(
-            name='CalendarOverride',
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.DeleteModel(
+                    name="CalendarOverride",
+                ),
+                migrations.DeleteModel(
+                    name="Notification",
+                ),
+            ]
         ),
-        migrations.DeleteModel(
-            name='Notification',
-        ),
-            ]),
     ]

@@ -1,4 +1,5 @@
 """Re-tier every customer against the active rule set (run daily from cron), SPEC §2."""
+
 from django.core.management.base import BaseCommand
 
 from rmdesk.customers.services import recompute_all_tiers

@@ -2,6 +2,7 @@
 
 Idempotent: every builder checks what it already made, so a second run adds nothing.
 """
+
 import importlib
 import random
 

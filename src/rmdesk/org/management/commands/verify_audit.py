@@ -1,4 +1,5 @@
 """Verify the audit trail's hash chain; exit non-zero naming the first broken link (SPEC §8)."""
+
 from django.core.management.base import BaseCommand, CommandError
 
 from rmdesk.core.audit import verify_chain

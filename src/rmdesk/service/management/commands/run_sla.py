@@ -1,4 +1,5 @@
 """cron: `manage.py run_sla` — one SLA pass over open cases (and, with --churn, the churn scan)."""
+
 from django.core.management.base import BaseCommand
 
 from rmdesk.service import churn, sla

@@ -1,5 +1,6 @@
 """Run the work app's periodic jobs once (for cron): cadence recompute, required journals,
 reminders, appointment reminders, digest e-mail (SPEC §3). See docs/work.md."""
+
 from datetime import date
 
 from django.core.management.base import BaseCommand
