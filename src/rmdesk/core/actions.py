@@ -1,7 +1,7 @@
 """Business actions (docs/decisions.md 12): how every service that writes is shaped (ARCHITECTURE.md
 "Rules that keep it real").
 
-    @business_action("work.journal_update")
+    @business_action
     def update_journal(actor, journal_id, *, version, **changes):
         journal = ...select_for_update()...
         check_version(journal, version)        # required for edits of shared records: stale -> 409
@@ -47,17 +47,19 @@ def after_commit(fn, *args, **kwargs) -> None:
     transaction.on_commit(functools.partial(fn, *args, **kwargs))
 
 
-def business_action(name: str):
-    """Mark a service function as one business action: it runs inside one transaction (nested
-    actions join the outer one). `name` documents the audit action it records."""
+def business_action(fn=None, *, name: str = ""):
+    """Mark a service function as one business action (used bare, `@business_action`, or with an audit
+    name): it runs inside one transaction (nested actions join the outer one); the function writes
+    its audit event inside it and defers side effects with `after_commit`. `name` documents the audit
+    action; it defaults to "<app>.<function>"."""
 
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(actor, *args, **kwargs):
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
             with transaction.atomic():
-                return fn(actor, *args, **kwargs)
+                return func(*args, **kwargs)
 
-        wrapper.business_action = name
+        wrapper.business_action = name or f"{func.__module__.split('.')[1]}.{func.__name__}"
         return wrapper
 
-    return decorate
+    return decorate(fn) if fn is not None else decorate

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from . import audit, calendar, hooks
-from .actions import StaleVersion, check_version
+from .actions import StaleVersion, business_action, check_version
 from .models import (
     ApprovalChain,
     ApprovalDecision,
@@ -267,7 +266,7 @@ def _announce(req: ApprovalRequest):
 # --- the maker's actions ----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@business_action
 def request_approval(maker, kind: str, title: str, payload: dict, *, unit=None, reason: str = "", amount=None):
     """Open a request; nothing changes until the chain's deciders (never the maker) approve it."""
     chain = choose_chain(kind, amount)
@@ -301,7 +300,7 @@ def _mine_or_404(maker, request_id):
     return req
 
 
-@transaction.atomic
+@business_action
 def resubmit(maker, request_id: int, *, version: int, reason: str = "", payload: dict | None = None):
     """The maker sends a returned request again: a new round from the first step."""
     req = _mine_or_404(maker, request_id)
@@ -323,7 +322,7 @@ def resubmit(maker, request_id: int, *, version: int, reason: str = "", payload:
     return req
 
 
-@transaction.atomic
+@business_action
 def cancel(maker, request_id: int, *, version: int):
     """The maker withdraws a pending or returned request."""
     req = _mine_or_404(maker, request_id)
@@ -340,7 +339,7 @@ def cancel(maker, request_id: int, *, version: int):
 # --- the deciders' action ---------------------------------------------------------------------------
 
 
-@transaction.atomic
+@business_action
 def decide(checker, request_id: int, decision: str, *, opinion: str = "", version: int | None = None):
     """Decide the pending step of a request: approve, reject or return (SPEC §1, §6).
 

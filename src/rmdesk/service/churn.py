@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.actions import check_version
+from rmdesk.core.actions import business_action, check_version
 from rmdesk.customers.models import Customer, Stage, Tier
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import RoleCode, User
@@ -208,7 +208,7 @@ def _period_bounds(period: str, today: date) -> tuple[date, date]:
 WATCH_ROLES = (RoleCode.RM, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER)
 
 
-@transaction.atomic
+@business_action
 def add_to_watch(user, *, customer_id, reason=WatchReason.MANUAL, note="", assigned_to_id=None) -> WatchEntry:
     """列入名单: put a customer in scope on the watch list (SPEC §5 名单制管理)."""
     if not user.has_role(*WATCH_ROLES):
@@ -248,7 +248,7 @@ def _entry_for_write(user, entry_id) -> WatchEntry:
     return entry
 
 
-@transaction.atomic
+@business_action
 def add_retention_action(user, entry_id, *, kind, description, due_on, assigned_to_id=None) -> RetentionAction:
     """Assign a retention action (visit, offer, senior visit...) with a due date."""
     entry = _entry_for_write(user, entry_id)
@@ -281,7 +281,7 @@ def add_retention_action(user, entry_id, *, kind, description, due_on, assigned_
     return action
 
 
-@transaction.atomic
+@business_action
 def complete_action(user, action_id, *, result) -> RetentionAction:
     action = RetentionAction.objects.select_related("entry").filter(pk=action_id).first()
     if action is None:
@@ -297,7 +297,7 @@ def complete_action(user, action_id, *, result) -> RetentionAction:
     return action
 
 
-@transaction.atomic
+@business_action
 def close_watch(user, entry_id, *, status, version, outcome="") -> WatchEntry:
     """End a watch-list entry as retained or lost (the version the user saw is required)."""
     entry = _entry_for_write(user, entry_id)

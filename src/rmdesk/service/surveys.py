@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.actions import check_version
+from rmdesk.core.actions import business_action, check_version
 from rmdesk.customers.models import Stage
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import OrgUnit, RoleCode, User
@@ -41,7 +41,7 @@ def response_score(answers: dict, questions) -> Decimal | None:
     return (acc / total_w).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-@transaction.atomic
+@business_action
 def create_template(user, *, name, questions: list[dict], description="") -> SurveyTemplate:
     """A new questionnaire: questions as [{"text", "kind": "score"|"text", "weight"}]."""
     if not (user.is_superuser or user.has_role(RoleCode.ADMIN, *ROUND_ROLES)):
@@ -78,7 +78,7 @@ def segment_customers(user, segment: dict):
     return qs
 
 
-@transaction.atomic
+@business_action
 def start_round(user, *, template_id, name, segment: dict | None = None, due_on=None) -> SurveyRound:
     """发起调查: send a round of a questionnaire to a customer segment in the user's scope (SPEC §5)."""
     if not user.has_role(*ROUND_ROLES):
@@ -149,7 +149,7 @@ def _save_answers(resp: SurveyResponse, answers: dict, comment: str, user, sourc
     return resp
 
 
-@transaction.atomic
+@business_action
 def record_answers(user, response_id, *, answers: dict, version, comment="", now=None) -> SurveyResponse:
     """The RM records a customer's answers (by phone or visit); recording them again replaces the
     earlier ones, so the version the RM saw is required (a stale one is refused, SPEC §1)."""
@@ -174,7 +174,7 @@ def record_answers(user, response_id, *, answers: dict, version, comment="", now
     return resp
 
 
-@transaction.atomic
+@business_action
 def import_answers(user, round_id, fileobj) -> int:
     """Import answers from an Excel sheet: column A 客户号, then one column per question in order, last
     column optional 意见. Row by row validation; nothing is saved when any row is wrong."""

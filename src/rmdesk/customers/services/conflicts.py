@@ -6,13 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
+from rmdesk.core.actions import business_action
 from rmdesk.core.approvals import ensure_not_self
 from rmdesk.core.scope import ScopeSpec, visible
 
@@ -84,7 +84,7 @@ def open_conflict(claimant, existing, field, value, *, source, proposed, subject
 MERGE_FILL_FIELDS = [f for f in EDITABLE_FIELDS if f not in ("kind", "name", "source", "stage", "metrics")]
 
 
-@transaction.atomic
+@business_action
 def resolve_conflict(actor, conflict_id, action: str, *, owner_id=None, note: str = ""):
     """The supervisor settles a conflict (SPEC §2 不争夺客户):
     - merge: the claim's data fills the blanks of the existing archive (an edited duplicate archive is

@@ -4,12 +4,12 @@ recomputed from the open holdings, then the tier. `matures_on` feeds the §3 mat
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
+from rmdesk.core.actions import business_action
 
 from ..models import AUM_CATEGORIES, Customer, Holding, ProductCategory
 from ..scope import get_customer_or_404
@@ -35,7 +35,7 @@ def recompute_aggregates(customer, *, reason: str = ""):
     return changed
 
 
-@transaction.atomic
+@business_action
 def save_holding(
     actor, customer_id, *, product, balance, account_no="", opened_on=None, closed_on=None, matures_on=None
 ):

@@ -5,12 +5,12 @@ leaves or moves (a note per customer, nobody left without an A-post, `customers_
 The approval handlers are registered here (import side effect of the package)."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext as _, gettext_lazy
 
 from rmdesk.core import audit
+from rmdesk.core.actions import business_action
 from rmdesk.core.approvals import register_handler, request_approval
 from rmdesk.org.models import User
 from rmdesk.org.scope import visible_staff
@@ -90,7 +90,7 @@ def check_assignable(rm, field):
         raise ValidationError({field: exc.messages}) from None
 
 
-@transaction.atomic
+@business_action
 def request_assignment(actor, customer_ids, a_rm_id, b_rm_id=None, reason: str = ""):
     """Ask for an A-post (and optional B-post) assignment or reassignment; a different supervisor
     approves it (maker-checker, SPEC §2 ownership). Both RMs must hold a valid qualification."""
@@ -182,7 +182,7 @@ def handover_preview(actor, from_rm) -> tuple[list, int]:
     return shown, (len(shown) if len(shown) < HANDOVER_MAX_CUSTOMERS else held.count())
 
 
-@transaction.atomic
+@business_action
 def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, customer_ids=None, reason=""):
     """Bulk handover when an RM leaves or moves (SPEC §2): a team lead or branch manager prepares it
     with a note per customer, a different supervisor approves; on approval every customer gets the

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
+from rmdesk.core.actions import business_action
 
 from ..models import Customer, CustomerKind
 from ..protection import SENSITIVE_FIELDS
@@ -15,7 +16,7 @@ from .cleaning import customer_values, plain
 from .permissions import can_privacy, can_reveal, require
 
 
-@transaction.atomic
+@business_action
 def reveal_field(actor, customer_id, field: str, reason: str) -> str:
     """Show one sensitive field in clear: an audited action with a reason (SPEC §2 protection)."""
     customer = get_customer_or_404(actor, customer_id)
@@ -70,7 +71,7 @@ def personal_data(actor, customer_id) -> dict:
     return data
 
 
-@transaction.atomic
+@business_action
 def anonymise_customer(actor, customer_id, reason: str):
     """Erasure on request by anonymisation of an individual's personal data (PIPL; compliance only).
 

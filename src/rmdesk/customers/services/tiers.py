@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
+from rmdesk.core.actions import business_action
 from rmdesk.core.roles import is_admin
 
 from .. import signals
@@ -134,7 +135,7 @@ def recompute_all_tiers(*, rule_set=None, batch_size: int = 2000, reason: str = 
     return changed
 
 
-@transaction.atomic
+@business_action
 def activate_rule_set(actor, rule_set_id: int) -> int:
     """Make a tier rule set the one in use and re-tier every archive against it (administrators, SPEC §2)."""
     require(is_admin(actor), _("只有系统管理员可以切换分层规则。"))
