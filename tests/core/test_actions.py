@@ -1,5 +1,6 @@
 """Business actions (docs/decisions.md 12): every service that writes runs as one; the version check
 refuses a missing (422) or stale (409) version."""
+
 import ast
 import pathlib
 

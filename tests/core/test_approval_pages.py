@@ -84,16 +84,17 @@ def test_header_counter_shows_pending(client, world, req):
     assert 'data-testid="counter-approvals"' not in client.get("/").content.decode()
 
 
-def test_kind_resubmitted_from_its_own_page_is_not_resubmitted_in_the_inbox(client, api_client, world):
+def test_kind_handled_on_its_own_page_is_not_resubmitted_or_withdrawn_in_the_inbox(client, api_client, world):
     from rmdesk.core import hooks
 
-    approvals.register_handler("test.own_page", "测试", resubmit_in_inbox=False)
+    approvals.register_handler("test.own_page", "测试", maker_acts_in_inbox=False)
     try:
         req = approvals.request_approval(world.rm, "test.own_page", "方案", {}, unit=world.t1)
         approvals.decide(world.lead, req.pk, "return", opinion="改方案")
         req.refresh_from_db()
         client.force_login(world.rm)
-        assert 'value="resubmit"' not in client.get("/org/approvals/").content.decode()
+        mine = client.get("/org/approvals/").content.decode()
+        assert 'value="resubmit"' not in mine and 'value="cancel"' not in mine
         assert (
             client.post(
                 "/org/approvals/", {"request_id": req.pk, "decision": "resubmit", "version": req.version}
@@ -103,6 +104,12 @@ def test_kind_resubmitted_from_its_own_page_is_not_resubmitted_in_the_inbox(clie
         assert (
             api_client(world.rm)
             .post(f"/api/org/approvals/{req.pk}/resubmit", {"version": req.version}, content_type="application/json")
+            .status_code
+            == 404
+        )
+        assert (
+            api_client(world.rm)
+            .post(f"/api/org/approvals/{req.pk}/cancel", {"version": req.version}, content_type="application/json")
             .status_code
             == 404
         )

@@ -74,12 +74,12 @@ def register_handler(
     on_rejected=None,
     on_returned=None,
     may_decide=None,
-    resubmit_in_inbox: bool = True,
+    maker_acts_in_inbox: bool = True,
 ):
     """What happens when a request of `kind` is decided (inside the decision's transaction), and a
     further condition its deciders must meet (e.g. supervising every customer it names).
-    `resubmit_in_inbox=False`: a returned request is sent again from its own business page (which
-    calls `resubmit`), not from the inbox, because the business record must change first."""
+    `maker_acts_in_inbox=False`: the maker resubmits or withdraws from the request's own business page
+    (which calls `resubmit`/`cancel`), not from the inbox, because the business record changes with it."""
     return hooks.register(
         hooks.ApprovalHandler(
             kind,
@@ -88,15 +88,15 @@ def register_handler(
             on_rejected=on_rejected,
             on_returned=on_returned,
             may_decide=may_decide,
-            resubmit_in_inbox=resubmit_in_inbox,
+            maker_acts_in_inbox=maker_acts_in_inbox,
         )
     )
 
 
-def resubmitted_in_inbox(req: ApprovalRequest) -> bool:
-    """Whether the inbox (page and API) resubmits requests of this kind, or the business page does."""
+def maker_acts_in_inbox(req: ApprovalRequest) -> bool:
+    """Whether the maker resubmits and withdraws requests of this kind in the inbox (page and API)."""
     handler = hooks.get(hooks.ApprovalHandler, req.kind)
-    return handler is None or handler.resubmit_in_inbox
+    return handler is None or handler.maker_acts_in_inbox
 
 
 def kind_label(kind: str):
@@ -418,3 +418,12 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
     else:
         _announce(req)
     return req
+
+
+def act_in_inbox(maker, request_id: int, action: str, *, version: int):
+    """The inbox's maker actions ("resubmit" or "cancel"): only on the maker's own requests, and only
+    for kinds whose maker acts in the inbox; anything else answers 404 like a missing request."""
+    req = ApprovalRequest.objects.filter(pk=request_id, requested_by=maker).first()
+    if req is None or not maker_acts_in_inbox(req) or action not in ("resubmit", "cancel"):
+        raise Http404
+    return (resubmit if action == "resubmit" else cancel)(maker, request_id, version=version)

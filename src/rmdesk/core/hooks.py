@@ -74,7 +74,7 @@ class ApprovalHandler:
     on_rejected: Callable | None = None  # fn(checker, request), inside the decision's transaction
     may_decide: Callable | None = None  # fn(checker, request) -> bool: a further condition on deciders
     on_returned: Callable | None = None  # fn(checker, request)
-    resubmit_in_inbox: bool = True  # False: the maker resubmits from the business page, not the inbox
+    maker_acts_in_inbox: bool = True  # False: the maker resubmits/withdraws on the business page, not the inbox
 
 
 KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler)

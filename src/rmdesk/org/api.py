@@ -233,13 +233,10 @@ def decide(request, request_id: int, data: DecisionIn):
 def resubmit(request, request_id: int, data: MakerActionIn):
     """The maker sends a returned request again (a new round from the first step); kinds whose
     business record must change first are resubmitted from their own page (404 here)."""
-    mine = ApprovalRequest.objects.filter(pk=request_id, requested_by=request.user).first()
-    if mine is None or not approvals.resubmitted_in_inbox(mine):
-        raise Http404
-    return approvals.resubmit(request.user, request_id, version=data.version)
+    return approvals.act_in_inbox(request.user, request_id, "resubmit", version=data.version)
 
 
 @org_router.post("/approvals/{request_id}/cancel", response=ApprovalOut)
 def cancel(request, request_id: int, data: MakerActionIn):
-    """The maker withdraws a pending or returned request."""
-    return approvals.cancel(request.user, request_id, version=data.version)
+    """The maker withdraws a pending or returned request (kinds withdrawn on their own page: 404)."""
+    return approvals.act_in_inbox(request.user, request_id, "cancel", version=data.version)

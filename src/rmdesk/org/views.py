@@ -81,13 +81,8 @@ def approvals(request):
             return redirect("org:approvals")
         d = form.cleaned_data
         try:
-            if d["decision"] == "resubmit":
-                mine = ApprovalRequest.objects.filter(pk=d["request_id"], requested_by=request.user).first()
-                if mine is None or not chains.resubmitted_in_inbox(mine):
-                    raise Http404
-                chains.resubmit(request.user, d["request_id"], version=d["version"])
-            elif d["decision"] == "cancel":
-                chains.cancel(request.user, d["request_id"], version=d["version"])
+            if d["decision"] in ("resubmit", "cancel"):
+                chains.act_in_inbox(request.user, d["request_id"], d["decision"], version=d["version"])
             else:
                 if d["request_id"] not in {r.pk for r in chains.pending_for(request.user)}:
                     raise Http404
@@ -113,7 +108,7 @@ def approvals(request):
     )
     for r in mine:
         r.kind_label = chains.kind_label(r.kind)
-        r.resubmittable = r.status == "returned" and chains.resubmitted_in_inbox(r)
+        r.maker_acts = chains.maker_acts_in_inbox(r)
     return render(
         request,
         "org/approvals.html",

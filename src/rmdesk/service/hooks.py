@@ -122,7 +122,7 @@ def register():
         on_rejected=services.on_plan_rejected,
         on_returned=services.on_plan_returned,
         may_decide=services.may_decide_plan_request,
-        resubmit_in_inbox=False,
+        maker_acts_in_inbox=False,
     )
     for kind, label in (
         ("service.approval", _("待批示")),
