@@ -226,3 +226,25 @@ def test_api_decision_requires_version_and_refuses_stale(api_client, world, hand
         .status_code
         == 404
     )
+
+
+def test_a_group_step_is_decided_by_its_members_at_or_above_the_unit(world, handled):
+    """贷审会-style step: any role, but only members of the named group whose unit covers the request."""
+    from django.contrib.auth.models import Group
+
+    committee = Group.objects.create(name="贷审会")
+    member_here = make_user("committee_s1", [RoleCode.RM], world.s1, qualified=False)
+    member_there = make_user("committee_s2", [RoleCode.RM], world.s2, qualified=False)
+    for member in (member_here, member_there):
+        member.groups.add(committee)
+    chain = ApprovalChain.objects.create(kind="test.credit", name="贷审会")
+    ApprovalStep.objects.create(chain=chain, order=1, name="贷审会审议", decider=StepDecider.ANY, group=committee)
+    req = open_request(world)
+    assert approvals.pending_for(world.lead) == []  # not a member
+    assert approvals.pending_for(member_there) == []  # a member, but of another sub-branch
+    with pytest.raises(PermissionDenied):
+        approvals.decide(member_there, req.pk, "approve")
+    assert [r.pk for r in approvals.pending_for(member_here)] == [req.pk]
+    approvals.decide(member_here, req.pk, "approve")
+    req.refresh_from_db()
+    assert req.status == ApprovalStatus.APPROVED and handled == [("approved", "committee_s1")]

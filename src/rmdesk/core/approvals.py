@@ -182,10 +182,14 @@ def qualifies_for_step(user, req: ApprovalRequest, step: StepSpec) -> bool:
         return False
     if req.unit_id is None:
         return step.levels_up == 0
-    # supervisors decide with the scope they may change; read-only overseers (risk, compliance) with their read scope
+    # supervisors decide with the scope they may change; read-only overseers (risk, compliance) with their read
+    # scope; a step open to any role (a named group such as 贷审会) or to RMs, from the person's own unit down
     write = step.decider in (StepDecider.SUPERVISOR, StepDecider.TEAM_LEAD, StepDecider.BRANCH_MANAGER)
+    homes = list(subtree_units(user, write))
+    if step.decider in (StepDecider.ANY, StepDecider.RM) and (user.team or user.unit) is not None:
+        homes.append(user.team or user.unit)
     unit = req.unit
-    for home in subtree_units(user, write):
+    for home in homes:
         if unit.path.startswith(home.path) and _depth(unit) - _depth(home) >= step.levels_up:
             return True
     return False
@@ -212,7 +216,9 @@ def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
     """Every pending step `user` may decide (never their own requests), newest first: the inbox."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return []
-    units = subtree_units(user, write=False)
+    units = list(subtree_units(user, write=False))
+    if (user.team or user.unit) is not None:  # group and RM steps are decided from the person's own unit down
+        units.append(user.team or user.unit)
     where = Q(unit__isnull=True)
     covered = paths_q("unit__path", units)
     if covered is not None:
