@@ -64,3 +64,19 @@ def test_centre_shows_kind_labels_not_codes(client, world):
     body = client.get("/work/notifications/").content.decode()
     assert ">产品到期<" in body and ">SLA 超时<" in body and ">客户服务<" in body and ">消息<" in body
     assert ">maturity<" not in body and ">service.breach<" not in body
+
+
+def test_centre_filters_by_kind_and_shows_labels(client, world):
+    from rmdesk.core.notifications import notify
+
+    notify(world.rm, "maturity", "理财产品到期")
+    notify(world.rm, "approval.pending", "待审批：分配客户")
+    notify(world.rm, "x.unknown", "未知类别的消息")
+    client.force_login(world.rm)
+    page = client.get("/work/notifications/").content.decode()
+    assert "产品到期" in page and "待审批" in page and 'value="maturity"' in page
+    assert ">maturity<" not in page and ">approval.pending<" not in page  # labels, never codes
+    only = client.get("/work/notifications/?kind=maturity").content.decode()
+    assert "理财产品到期" in only and "分配客户" not in only and "未知类别的消息" not in only
+    # an unknown or foreign kind is ignored, not an error
+    assert client.get("/work/notifications/?kind=%00bad").status_code == 200

@@ -70,13 +70,27 @@ def _is_supervisor(user):
 
 @login_required
 def notification_list(request):
+    """The notification centre (SPEC §3): unread or all, filtered by kind (shown by its label)."""
     show = request.GET.get("show", "unread")
-    qs = Notification.objects.filter(recipient=request.user)
-    if show == "unread":
-        qs = qs.filter(read_at__isnull=True)
+    mine = Notification.objects.filter(recipient=request.user)
+    qs = mine.filter(read_at__isnull=True) if show == "unread" else mine
+    kinds = sorted(set(mine.values_list("kind", flat=True).distinct()[:100]))
+    kind = request.GET.get("kind", "")
+    if kind in kinds:
+        qs = qs.filter(kind=kind)
+    else:
+        kind = ""
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
     return render(
-        request, "work/notifications.html", {"page": page, "show": show, "unread": notif.unread_count(request.user)}
+        request,
+        "work/notifications.html",
+        {
+            "page": page,
+            "show": show,
+            "kind": kind,
+            "kinds": [(k, notif.kind_label(k)) for k in kinds],
+            "unread": notif.unread_count(request.user),
+        },
     )
 
 
