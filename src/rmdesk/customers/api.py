@@ -77,6 +77,7 @@ def create_customer(request, body: CustomerIn):
     customer_no = data.pop("customer_no")
     customer, conflict = services.create_customer(request.user, data, customer_no=customer_no, tags=tags)
     if conflict is not None:
+        services.mark_existing_visibility(request.user, [conflict])
         return 202, {"conflict": conflict}
     return 201, {"customer": _detail(request.user, customer.pk)}
 
@@ -141,12 +142,14 @@ def conflicts(request, status: str = "open"):
     qs = services.visible_conflicts(request.user)
     if status:
         qs = qs.filter(status=status)
-    return list(qs[:500])
+    return services.mark_existing_visibility(request.user, qs[:500])
 
 
 @router.post("/conflicts/{int:conflict_id}/resolve", response=ConflictOut, summary="处理客户冲突（合并/裁定归属/驳回）")
 def resolve_conflict(request, conflict_id: int, body: ResolveIn):
-    return services.resolve_conflict(request.user, conflict_id, body.action, owner_id=body.owner, note=body.note)
+    conflict = services.resolve_conflict(request.user, conflict_id, body.action, owner_id=body.owner, note=body.note)
+    services.mark_existing_visibility(request.user, [conflict])
+    return conflict
 
 
 @router.post("/imports", response={201: ImportJobOut}, summary="上传导入文件（xlsx/csv，后台任务）")
@@ -183,6 +186,7 @@ def update_customer(request, customer_id: int, body: CustomerPatch):
     except services.StaleVersionError as exc:
         return 409, {"detail": " ".join(exc.messages)}
     if conflict is not None:
+        services.mark_existing_visibility(request.user, [conflict])
         return 202, {"conflict": conflict}
     return 200, {"customer": _detail(request.user, customer.pk)}
 

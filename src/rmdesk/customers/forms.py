@@ -16,6 +16,7 @@ from .models import (
     ProductCategory,
     RelationKind,
 )
+from .protection import SENSITIVE_FIELDS, mask
 
 INDIVIDUAL_FIELDS = [
     "name",
@@ -89,21 +90,41 @@ class CustomerForm(forms.ModelForm):
         for name in ("id_number", "mobile", "credit_code", "annual_income", "registered_capital", "address"):
             if name in self.fields:
                 self.fields[name] = forms.CharField(label=self.fields[name].label, required=False)
-        if self.instance and self.instance.pk:
+        self.editing = bool(self.instance and self.instance.pk)
+        if self.editing:
             self.fields["version"].required = True
             self.initial["tags"] = ", ".join(self.instance.tags.values_list("name", flat=True))
             self.initial["version"] = self.instance.version
-            for name in ("id_number", "mobile", "credit_code", "annual_income", "registered_capital", "address"):
+            for name in ("credit_code", "registered_capital"):
                 if name in self.fields:
                     value = getattr(self.instance, name)
                     self.initial[name] = "" if value is None else str(value)
+            for name in SENSITIVE_FIELDS:
+                if name in self.fields:
+                    self._write_only(name)
         self.kind = kind
+
+    def _write_only(self, name):
+        """A sensitive field is write-only when editing (SPEC §2 protection): the input starts empty,
+        the masked current value is its placeholder; a value typed replaces it, an empty one keeps it.
+        Its clear value is read only through the audited reveal of the 360° page."""
+        self.initial.pop(name, None)
+        field = self.fields[name]
+        current = mask(name, getattr(self.instance, name))
+        field.widget.attrs.update({"placeholder": current or _("（未填写）"), "autocomplete": "off"})
+        field.help_text = _("留空则不修改")
 
     def _post_clean(self):
         """No model validation here: the service validates and writes (nothing half-written)."""
 
     def service_data(self):
+        """The archive values for the service; when editing, a sensitive field left empty is left out
+        (kept as stored: write-only inputs)."""
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("tags", "version")}
+        if self.editing:
+            for name in SENSITIVE_FIELDS:
+                if name in data and data[name] in (None, ""):
+                    del data[name]
         data["kind"] = self.kind
         return data
 

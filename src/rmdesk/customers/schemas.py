@@ -204,8 +204,11 @@ class CustomerPatch(Schema):
 
 
 class ConflictOut(Schema):
+    """A conflict. `existing_id` is null for a viewer outside the existing archive's scope (e.g. the
+    claimant): they learn only that their claim went to a supervisor (SPEC §2 不争夺客户)."""
+
     id: int
-    existing_id: int
+    existing_id: int | None
     subject_id: int | None
     match_field: str
     source: str
@@ -214,6 +217,11 @@ class ConflictOut(Schema):
     created_at: datetime
     resolved_by_id: int | None
     resolved_at: datetime | None
+
+    @staticmethod
+    def resolve_existing_id(obj):
+        # shown only where services.mark_existing_visibility found the archive in the viewer's scope
+        return obj.existing_id if getattr(obj, "existing_visible", False) else None
 
 
 class CreatedOut(Schema):

@@ -133,12 +133,13 @@ def customer_new(request):
             _apply_errors(form, exc)
         else:
             if conflict is not None:
+                # only the claimant's own conflict reference: never the existing archive (SPEC §2)
                 messages.warning(
                     request,
-                    _("系统中已有相同%(f)s的客户档案，未重复建档；已提交主管进行冲突处理。")
-                    % {"f": _field_label(conflict.match_field)},
+                    _("系统中已有相同%(f)s的客户档案，未重复建档；已提交主管进行冲突处理（冲突编号 #%(id)d）。")
+                    % {"f": _field_label(conflict.match_field), "id": conflict.pk},
                 )
-                return redirect("customers:list")
+                return redirect("customers:conflict_detail", pk=conflict.pk)
             messages.success(request, _("客户档案已建立。"))
             return redirect("customers:detail", pk=customer.pk)
     return render(
@@ -494,7 +495,7 @@ def conflicts(request):
     )
     if status:
         qs = qs.filter(status=status)
-    rows = list(qs[:200])
+    rows = services.mark_existing_visibility(request.user, qs[:200])
     for k in rows:
         k.match_label = _field_label(k.match_field)
     return render(
@@ -528,7 +529,17 @@ def conflict_detail(request, pk):
         if v in (None, "", {}, False):
             continue
         proposed[_field_label(k) if k != "customer_no" else _("客户号")] = mask(k, v) if k in SENSITIVE_FIELDS else v
-    existing = conflict.existing
+    # the existing archive only for a viewer whose scope holds it (the supervisor covering both), never
+    # for a claimant outside it: they see their own claim and that it went to a supervisor (SPEC §2)
+    services.mark_existing_visibility(request.user, [conflict])
+    existing = conflict.existing if conflict.existing_visible else None
+    can_resolve = (
+        existing is not None
+        and services.is_supervisor(request.user)
+        and conflict.claimant_id != request.user.pk
+        and conflict.status == ConflictStatus.OPEN
+        and services.supervises_all(request.user, [existing.pk])
+    )
     return render(
         request,
         "customers/conflict_detail.html",
@@ -536,12 +547,11 @@ def conflict_detail(request, pk):
             "conflict": conflict,
             "proposed": proposed,
             "existing": existing,
-            "existing_masked": [(str(label), mask(f, getattr(existing, f))) for f, label in SENSITIVE_FIELDS.items()],
-            "can_resolve": services.is_supervisor(request.user)
-            and conflict.claimant_id != request.user.pk
-            and conflict.status == ConflictStatus.OPEN
-            and services.supervises_all(request.user, [existing.pk]),
-            "rms": _rms_for(request.user),
+            "existing_masked": [(str(label), mask(f, getattr(existing, f))) for f, label in SENSITIVE_FIELDS.items()]
+            if existing is not None
+            else [],
+            "can_resolve": can_resolve,
+            "rms": _rms_for(request.user) if can_resolve else [],
             "match_label": _field_label(conflict.match_field),
         },
     )

@@ -47,6 +47,7 @@ from .cleaning import (
 from .conflicts import (
     CONFLICT_SCOPE,
     coverage_gaps,
+    mark_existing_visibility,
     open_conflict,
     pool_customers,
     resolve_conflict,
@@ -150,6 +151,7 @@ __all__ = [
     "supervises_all",
     "sync_birthday",
     "tier_for_value",
+    "mark_existing_visibility",
     "update_customer",
     "validate_handover_size",
     "validate_import_file",

@@ -50,6 +50,21 @@ def visible_conflicts(user):
     return visible(Conflict.objects.all(), user, CONFLICT_SCOPE, write=True)
 
 
+def mark_existing_visibility(user, conflicts):
+    """Set `existing_visible` on each conflict: whether `user` may see the existing archive it names.
+
+    A claimant learns only that their claim went to a supervisor (the conflict's own reference and what
+    they submitted), never the existing archive (id, name, number, owners, AUM) unless it lies in
+    their own scope; a supervisor covering both sees both (SPEC §2 不争夺客户, data scope §1).
+    Returns the conflicts (a list)."""
+    conflicts = list(conflicts)
+    ids = {c.existing_id for c in conflicts}
+    shown = set(visible_customers(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    for c in conflicts:
+        c.existing_visible = c.existing_id in shown
+    return conflicts
+
+
 def open_conflict(claimant, existing, field, value, *, source, proposed, subject=None):
     """Record a second claim on an existing archive; the same open claim is not duplicated."""
     proposed = {k: plain(v) for k, v in proposed.items()}
