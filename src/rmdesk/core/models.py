@@ -193,7 +193,8 @@ class ApprovalRequest(models.Model):
         indexes = [models.Index(fields=["status", "unit"])]
 
     def __str__(self):
-        return self.title
+        # never the title: it may name a customer, and the administrator sees no customer data (decision 15)
+        return f"#{self.pk}"
 
 
 class DecisionKind(models.TextChoices):
