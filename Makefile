@@ -28,9 +28,12 @@ migrate: install
 demo: migrate
 	$(PY) manage.py seed_demo
 
-## make run: install, migrate the SQLite database, load the demo bank, serve on 127.0.0.1:$(PORT)
+## make run: install, migrate the SQLite database, load the demo bank, collect static files, then serve
+## on 127.0.0.1:$(PORT) with the background worker and the periodic jobs in one process tree (Ctrl-C
+## stops all). DEBUG stays off unless RMDESK_DEBUG=1.
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py serve_embedded 127.0.0.1:$(PORT)
 
 ## make test: the whole suite on SQLite, or on the database DATABASE_URL points to
 test: install-test

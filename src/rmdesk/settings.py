@@ -1,7 +1,8 @@
 """Django settings for RM Desk.
 
-Embedded default: SQLite (WAL) in var/, no other server. Production: set DATABASE_URL to a
-PostgreSQL URL, RMDESK_SECRET_KEY, RMDESK_DEBUG=0 and RMDESK_ALLOWED_HOSTS (SPEC §12).
+Embedded default: SQLite (WAL) in var/, no other server, DEBUG off (RMDESK_DEBUG=1 turns it on for
+development). Production: set DATABASE_URL to a PostgreSQL URL, RMDESK_SECRET_KEY,
+RMDESK_ALLOWED_HOSTS and, behind TLS, RMDESK_HTTPS=1 (secure cookies) (SPEC §12).
 The test suite runs on rmdesk.settings_test, which starts from these.
 """
 
@@ -16,8 +17,17 @@ VAR_DIR = Path(os.environ.get("RMDESK_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = os.environ.get("RMDESK_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
-DEBUG = os.environ.get("RMDESK_DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("RMDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+# DEBUG only when asked for: the embedded default (`make run`) serves the Chinese error pages, not
+# Django's debug page with every URL pattern (docs/decisions.md).
+DEBUG = os.environ.get("RMDESK_DEBUG", "0") == "1"
+# Served over TLS (directly or behind a proxy that terminates it): cookies are then sent only over
+# https. Off by default, so logging in over plain http on 127.0.0.1 works.
+HTTPS = os.environ.get("RMDESK_HTTPS", "0") == "1"
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("RMDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",")
+    if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("RMDESK_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -115,8 +125,8 @@ SESSION_COOKIE_AGE = int(os.environ.get("RMDESK_SESSION_SECONDS", 8 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: the clock restarts on each request
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 
 # django-axes: lock the username out after 5 failures for 30 minutes.
 AXES_FAILURE_LIMIT = 5
@@ -147,6 +157,8 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
+# WhiteNoise serves static files whatever DEBUG says: from the finders (no collectstatic needed for
+# `make run`, which still collects them), and from STATIC_ROOT after `manage.py collectstatic`.
 WHITENOISE_USE_FINDERS = True
 
 # --- background work ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("rmdesk.org.urls")),
+    path("core/", include("rmdesk.core.urls")),
     path("customers/", include("rmdesk.customers.urls")),
     path("work/", include("rmdesk.work.urls")),
     path("service/", include("rmdesk.service.urls")),

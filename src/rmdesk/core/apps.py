@@ -6,3 +6,36 @@ class CoreConfig(AppConfig):
     name = "rmdesk.core"
     label = "core"
     verbose_name = _("平台")
+
+    def ready(self):
+        from . import (
+            calendar_models,  # noqa: F401  (the CalendarYear model)
+            hooks,
+        )
+
+        for item in (
+            hooks.MenuItem("core_calendar", _("营业日历"), "core:calendar", roles=("admin",), order=97, admin_ok=True),
+            hooks.Counter("calendar_unconfirmed", _calendar_counter),
+        ):
+            hooks.register(item)
+
+
+def _calendar_counter(user):
+    """Header warning for administrators: next year's holidays and 调休 days are not known yet."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from .calendar import unconfirmed_years, year_confirmed
+    from .roles import is_admin
+
+    if not getattr(user, "is_authenticated", False) or not is_admin(user):
+        return None
+    next_year = timezone.localdate().year + 1
+    if year_confirmed(next_year):
+        return None
+    return {
+        "key": "calendar_unconfirmed",
+        "label": _("%(year)d年节假日未确认") % {"year": next_year},
+        "count": len(unconfirmed_years(next_year - 1, next_year)),
+        "url": reverse("core:calendar"),
+    }
