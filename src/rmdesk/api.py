@@ -1,11 +1,13 @@
 """The REST API (SPEC §12): Django Ninja at /api/, OpenAPI at /api/openapi.json, docs at /api/docs.
 
 Auth: `Authorization: Bearer <token>` (POST /api/auth/token) or the browser session.
-Errors: Django ValidationError -> 422 with field paths; PermissionDenied -> 403; out of scope -> 404.
+Errors: Django ValidationError -> 422 with field paths; PermissionDenied -> 403; out of scope -> 404;
+a value the database refuses -> 422. Every error under /api/ is JSON (rmdesk.core.middleware).
 Each app contributes a router from its own api.py.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -65,6 +67,13 @@ def _forbidden(request, exc):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return api.create_response(request, {"detail": _("未找到。")}, status=404)
+
+
+@api.exception_handler(DataError)
+def _data_error(request, exc):
+    """A value the database refuses (too long, out of range): the caller's input, so 422, not 500.
+    Business actions are atomic, so nothing was half-written."""
+    return api.create_response(request, {"detail": _("数值超出允许范围或内容过长。")}, status=422)
 
 
 @api.exception_handler(AuthenticationError)

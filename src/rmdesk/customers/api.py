@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
+from rmdesk.core.bounds import Id, Limit
 from rmdesk.org.scope import visible_staff
 
 from . import importer, queries, services
@@ -53,6 +54,8 @@ def _detail(user, pk):
 @router.get("/", response=CustomerList, summary="客户列表（范围内，筛选、搜索、按金融资产排序、键集分页）")
 def list_customers(request, filters: Query[ListFilters]):
     params = filters.dict()
+    if params.get("cursor") and queries.decode_cursor(params["cursor"]) is None:
+        raise ValidationError({"cursor": [_("分页游标无效，请从第一页重新开始。")]})
     qs = queries.filtered_customers(request.user, params)
     page = queries.page_of(
         qs,
@@ -93,7 +96,9 @@ def export_customers(request, filters: Query[ListFilters]):
 
 
 @router.get("/pool", response=CustomerList, summary="待分配客户池（团队长、分管行长）")
-def pool(request, cursor: str = "", page_size: int = 50):
+def pool(request, cursor: str = "", page_size: Limit = 50):
+    if cursor and queries.decode_cursor(cursor) is None:
+        raise ValidationError({"cursor": [_("分页游标无效，请从第一页重新开始。")]})
     page = queries.page_of(
         services.pool_customers(request.user), cursor=cursor or None, limit=page_size, related=("tier",)
     )
@@ -118,7 +123,7 @@ def request_assignment(request, body: AssignIn):
 
 
 @router.get("/handover/preview", response=HandoverPreviewOut, summary="客户移交预览")
-def handover_preview(request, from_rm: int, to_rm: int | None = None):
+def handover_preview(request, from_rm: Id, to_rm: Id | None = None):
     """At most HANDOVER_MAX_CUSTOMERS customers (the most one request may move) of `total`."""
     if not services.is_supervisor(request.user):
         raise PermissionDenied(_("只有团队长或分管行长可以发起客户移交。"))
@@ -146,7 +151,7 @@ def conflicts(request, status: str = "open"):
 
 
 @router.post("/conflicts/{int:conflict_id}/resolve", response=ConflictOut, summary="处理客户冲突（合并/裁定归属/驳回）")
-def resolve_conflict(request, conflict_id: int, body: ResolveIn):
+def resolve_conflict(request, conflict_id: Id, body: ResolveIn):
     conflict = services.resolve_conflict(request.user, conflict_id, body.action, owner_id=body.owner, note=body.note)
     services.mark_existing_visibility(request.user, [conflict])
     return conflict
@@ -159,7 +164,7 @@ def create_import(request, file: File[UploadedFile], kind: Form[str] = "customer
 
 
 @router.get("/imports/{int:job_id}", response=ImportJobOut, summary="导入任务进度与结果")
-def import_status(request, job_id: int):
+def import_status(request, job_id: Id):
     job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
     if job is None:
         raise Http404
@@ -167,7 +172,7 @@ def import_status(request, job_id: int):
 
 
 @router.get("/{int:customer_id}", response=CustomerDetail, summary="客户详情（敏感字段脱敏，查看留痕）")
-def get_customer(request, customer_id: int):
+def get_customer(request, customer_id: Id):
     customer = get_customer_or_404(request.user, customer_id)
     services.record_view(request.user, customer, channel="api")
     return _detail(request.user, customer.pk)
@@ -178,7 +183,7 @@ def get_customer(request, customer_id: int):
     response={200: CreatedOut, 202: CreatedOut, 409: ErrorOut},
     summary="修改客户（乐观锁：须带 version）",
 )
-def update_customer(request, customer_id: int, body: CustomerPatch):
+def update_customer(request, customer_id: Id, body: CustomerPatch):
     data = body.dict(exclude_unset=True)
     version = data.pop("version")
     try:
@@ -192,13 +197,13 @@ def update_customer(request, customer_id: int, body: CustomerPatch):
 
 
 @router.post("/{int:customer_id}/reveal", response=RevealOut, summary="查看一个敏感字段明文（需事由，留痕）")
-def reveal(request, customer_id: int, body: RevealIn):
+def reveal(request, customer_id: Id, body: RevealIn):
     value = services.reveal_field(request.user, customer_id, body.field, body.reason)
     return {"field": body.field, "value": value}
 
 
 @router.post("/{int:customer_id}/holdings", response={201: HoldingOut}, summary="新增或更新持仓（重算AUM与层级）")
-def save_holding(request, customer_id: int, body: HoldingIn):
+def save_holding(request, customer_id: Id, body: HoldingIn):
     product = Product.objects.filter(code=body.product_code).first()
     if product is None:
         raise ValidationError({"product_code": [_("产品代码不存在。")]})
@@ -227,25 +232,25 @@ def save_holding(request, customer_id: int, body: HoldingIn):
 
 
 @router.post("/{int:customer_id}/notes", response={201: dict}, summary="添加备注")
-def add_note(request, customer_id: int, body: TextIn):
+def add_note(request, customer_id: Id, body: TextIn):
     note = services.add_note(request.user, customer_id, body.text)
     return 201, {"id": note.pk}
 
 
 @router.post("/{int:customer_id}/needs", response={201: dict}, summary="记录客户需求")
-def add_need(request, customer_id: int, body: TextIn):
+def add_need(request, customer_id: Id, body: TextIn):
     need = services.add_need(request.user, customer_id, body.text, body.category)
     return 201, {"id": need.pk}
 
 
 @router.get("/{int:customer_id}/personal-data", summary="个人信息导出（合规人员，留痕）")
-def personal_data(request, customer_id: int):
+def personal_data(request, customer_id: Id):
     data = services.personal_data(request.user, customer_id)
     resp = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8")
     return resp
 
 
 @router.post("/{int:customer_id}/anonymise", response=CustomerDetail, summary="个人信息删除（匿名化，合规人员）")
-def anonymise(request, customer_id: int, body: AnonymiseIn):
+def anonymise(request, customer_id: Id, body: AnonymiseIn):
     customer = services.anonymise_customer(request.user, customer_id, body.reason)
     return _detail(request.user, customer.pk)

@@ -42,6 +42,9 @@ def filter_keys() -> tuple:
     return OWN_FILTER_KEYS + tuple(f.key for f in extra_filters())
 
 
+MAX_PAGE = 100_000  # deeper pages go by cursor; a larger number would overflow the offset
+
+
 @dataclass
 class Page:
     items: list
@@ -51,11 +54,22 @@ class Page:
     has_next: bool = False
 
 
+MAX_FILTER_INT = 2**63 - 1
+
+
 def _int(value):
+    """An integer filter value, or None when it is not one or no column could hold it."""
     try:
-        return int(value)
+        value = int(value)
     except (TypeError, ValueError):
         return None
+    return value if abs(value) <= MAX_FILTER_INT else None
+
+
+def _id(value):
+    """A key given as digits (a tier or tag id), or None."""
+    value = str(value)
+    return _int(value) if value.isdigit() else None
 
 
 def _prefix(field, value):
@@ -95,11 +109,10 @@ def filtered_customers(user, params):
         qs = qs.filter(_prefix("name", value))
     if get("tier"):
         tier = get("tier")
-        qs = (
-            qs.filter(tier_id=int(tier))
-            if str(tier).isdigit()
-            else qs.filter(tier__code=tier, tier__rule_set__is_active=True)
-        )
+        if str(tier).isdigit():
+            qs = qs.filter(tier_id=_id(tier)) if _id(tier) else qs.none()
+        else:
+            qs = qs.filter(tier__code=tier, tier__rule_set__is_active=True)
     if get("stage"):
         qs = qs.filter(stage=get("stage"))
     if get("kind"):
@@ -111,9 +124,14 @@ def filtered_customers(user, params):
         qs = qs.filter(a_rm__isnull=True)
     elif _int(owner):
         qs = qs.within_book_of(_int(owner))
+    elif str(owner).isdigit():
+        qs = qs.none()  # no staff key is that large
     if get("tag"):
         tag = get("tag")
-        qs = qs.filter(tags__id=int(tag)) if str(tag).isdigit() else qs.filter(tags__name=tag)
+        if str(tag).isdigit():
+            qs = qs.filter(tags__id=_id(tag)) if _id(tag) else qs.none()
+        else:
+            qs = qs.filter(tags__name=tag)
     for extra in extra_filters():
         value = get(extra.key)
         if value and value in {str(v) for v, _label in extra.choices}:
@@ -167,12 +185,22 @@ def encode_cursor(customer) -> str:
     return f"{customer.aum}_{customer.pk}"
 
 
+# a cursor's AUM fits the column (DecimalField(max_digits=18, decimal_places=2)) and its id a bigint key
+MAX_CURSOR_AUM = Decimal("1e16")
+MAX_CURSOR_ID = 2**63 - 1
+
+
 def decode_cursor(cursor):
+    """(aum, id) of a cursor made by encode_cursor, or None for anything else (malformed, NaN,
+    infinite, or beyond what the columns hold)."""
     try:
         aum, pk = str(cursor).rsplit("_", 1)
-        return Decimal(aum), int(pk)
+        aum, pk = Decimal(aum), int(pk)
     except (ValueError, InvalidOperation):
         return None
+    if not aum.is_finite() or abs(aum) >= MAX_CURSOR_AUM or not 0 < pk <= MAX_CURSOR_ID:
+        return None
+    return aum.quantize(Decimal("0.01")), pk
 
 
 def after_key(qs, aum, pk):
@@ -233,7 +261,7 @@ def page_of(qs, cursor=None, limit=50, page=None, *, related=LIST_RELATED) -> Pa
         qs = after_key(qs, *after)
         page = None
     else:
-        page = max(1, _int(page) or 1)
+        page = min(max(1, _int(page) or 1), MAX_PAGE)
         offset = (page - 1) * limit
     rows = _ordered_slice(qs, offset, offset + limit + 1, related)
     has_next = len(rows) > limit

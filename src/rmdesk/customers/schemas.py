@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from rmdesk.core.bounds import Int, Limit, Page
+
 from .protection import mask
 
 
@@ -333,10 +335,10 @@ class ListFilters(Schema):
     kind: str = ""
     owner: str = ""
     tag: str = ""
-    min_completeness: int | None = None
-    max_completeness: int | None = None
+    min_completeness: Int | None = None
+    max_completeness: Int | None = None
     contact: str = Field("", description="联系状态 (overdue/due/soon/ok): offered by the work app as a list filter")
     cursor: str = ""
-    page: int | None = None
-    page_size: int = 50
+    page: Page | None = None
+    page_size: Limit = 50
     sort: str = "-aum"

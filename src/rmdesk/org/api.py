@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from rmdesk.core import approvals
+from rmdesk.core.bounds import Id
 from rmdesk.core.models import ApprovalRequest
 
 from . import services
@@ -116,7 +117,7 @@ def list_tokens(request):
 
 
 @auth_router.delete("/tokens/{token_id}", response={204: None})
-def revoke_token(request, token_id: int):
+def revoke_token(request, token_id: Id):
     services.revoke_api_token(request.user, token_id)
     return 204, None
 
@@ -144,12 +145,12 @@ def list_units(request):
 
 
 @org_router.get("/units/{unit_id}", response=UnitOut)
-def get_unit(request, unit_id: int):
+def get_unit(request, unit_id: Id):
     return get_object_or_404(visible_units(request.user), pk=unit_id)
 
 
 @org_router.get("/staff", response=list[StaffOut])
-def list_staff(request, unit_id: int | None = None, role: str | None = None):
+def list_staff(request, unit_id: Id | None = None, role: str | None = None):
     qs = visible_staff(request.user).prefetch_related("roles").order_by("employee_no", "id")
     if unit_id is not None:
         qs = qs.filter(unit_id=unit_id)
@@ -159,7 +160,7 @@ def list_staff(request, unit_id: int | None = None, role: str | None = None):
 
 
 @org_router.get("/staff/{staff_id}", response=StaffOut)
-def get_staff(request, staff_id: int):
+def get_staff(request, staff_id: Id):
     return get_object_or_404(visible_staff(request.user).prefetch_related("roles"), pk=staff_id)
 
 
@@ -222,7 +223,7 @@ def list_my_requests(request):
 
 
 @org_router.post("/approvals/{request_id}/decision", response=ApprovalOut)
-def decide(request, request_id: int, data: DecisionIn):
+def decide(request, request_id: Id, data: DecisionIn):
     """Approve, reject or return the pending step (409 when another decider moved it on meanwhile)."""
     if request_id not in {r.pk for r in approvals.pending_for(request.user)}:
         raise Http404
@@ -230,13 +231,13 @@ def decide(request, request_id: int, data: DecisionIn):
 
 
 @org_router.post("/approvals/{request_id}/resubmit", response=ApprovalOut)
-def resubmit(request, request_id: int, data: MakerActionIn):
+def resubmit(request, request_id: Id, data: MakerActionIn):
     """The maker sends a returned request again (a new round from the first step); kinds whose
     business record must change first are resubmitted from their own page (404 here)."""
     return approvals.act_in_inbox(request.user, request_id, "resubmit", version=data.version)
 
 
 @org_router.post("/approvals/{request_id}/cancel", response=ApprovalOut)
-def cancel(request, request_id: int, data: MakerActionIn):
+def cancel(request, request_id: Id, data: MakerActionIn):
     """The maker withdraws a pending or returned request (kinds withdrawn on their own page: 404)."""
     return approvals.act_in_inbox(request.user, request_id, "cancel", version=data.version)

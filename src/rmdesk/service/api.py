@@ -2,7 +2,7 @@
 satisfaction index, churn rates and the watch list. Every read goes through the scope functions;
 out-of-scope objects answer 404."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
@@ -10,6 +10,8 @@ from django.http import Http404
 from django.utils import timezone
 from ninja import File, Query, Router
 from ninja.files import UploadedFile
+
+from rmdesk.core.bounds import Day, Id
 
 from . import churn, services, sla, surveys
 from .models import CaseCategory, QualityFeedback, SlaPolicy, SurveyTemplate, WatchStatus
@@ -104,18 +106,18 @@ def create_case(request, payload: CaseIn):
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, summary="工单详情与处理记录")
-def get_case(request, case_id: int):
+def get_case(request, case_id: Id):
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/accept", response=CaseDetailOut, summary="受理")
-def accept(request, case_id: int, payload: NoteIn):
+def accept(request, case_id: Id, payload: NoteIn):
     services.accept_case(request.user, case_id, note=payload.note, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/investigate", response=CaseDetailOut, summary="调查原因")
-def investigate(request, case_id: int, payload: InvestigateIn):
+def investigate(request, case_id: Id, payload: InvestigateIn):
     services.record_investigation(
         request.user, case_id, cause=payload.cause, root_cause=payload.root_cause, version=payload.version
     )
@@ -123,13 +125,13 @@ def investigate(request, case_id: int, payload: InvestigateIn):
 
 
 @router.post("/cases/{case_id}/propose", response=CaseDetailOut, summary="提交方案")
-def propose(request, case_id: int, payload: PlanIn):
+def propose(request, case_id: Id, payload: PlanIn):
     services.propose_plan(request.user, case_id, plan=payload.plan, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/decide", response=CaseDetailOut, summary="主管批示（同意或退回）")
-def decide(request, case_id: int, payload: DecideIn):
+def decide(request, case_id: Id, payload: DecideIn):
     services.decide_plan(
         request.user, case_id, approve=payload.approve, instruction=payload.instruction, version=payload.version
     )
@@ -137,13 +139,13 @@ def decide(request, case_id: int, payload: DecideIn):
 
 
 @router.post("/cases/{case_id}/implement", response=CaseDetailOut, summary="实施")
-def implement(request, case_id: int, payload: ResultIn):
+def implement(request, case_id: Id, payload: ResultIn):
     services.implement_plan(request.user, case_id, result=payload.result, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/follow-up", response=CaseDetailOut, summary="回访（客户确认与满意度）")
-def follow_up(request, case_id: int, payload: FollowUpIn):
+def follow_up(request, case_id: Id, payload: FollowUpIn):
     services.record_follow_up(
         request.user,
         case_id,
@@ -156,31 +158,31 @@ def follow_up(request, case_id: int, payload: FollowUpIn):
 
 
 @router.post("/cases/{case_id}/close", response=CaseDetailOut, summary="关闭")
-def close(request, case_id: int, payload: NoteIn):
+def close(request, case_id: Id, payload: NoteIn):
     services.close_case(request.user, case_id, note=payload.note, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/reopen", response=CaseDetailOut, summary="重开")
-def reopen(request, case_id: int, payload: ReasonIn):
+def reopen(request, case_id: Id, payload: ReasonIn):
     services.reopen_case(request.user, case_id, reason=payload.reason, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/pause", response=CaseDetailOut, summary="等待客户（暂停计时）")
-def pause(request, case_id: int, payload: ReasonIn):
+def pause(request, case_id: Id, payload: ReasonIn):
     services.pause_case(request.user, case_id, reason=payload.reason, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/resume", response=CaseDetailOut, summary="恢复计时")
-def resume(request, case_id: int, payload: NoteIn):
+def resume(request, case_id: Id, payload: NoteIn):
     services.resume_case(request.user, case_id, note=payload.note, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/assess", response=CaseDetailOut, summary="有效投诉认定与责任归属")
-def assess(request, case_id: int, payload: AssessIn):
+def assess(request, case_id: Id, payload: AssessIn):
     services.assess_case(
         request.user,
         case_id,
@@ -195,19 +197,19 @@ def assess(request, case_id: int, payload: AssessIn):
 
 
 @router.post("/cases/{case_id}/assign", response=CaseDetailOut, summary="转派责任人")
-def assign(request, case_id: int, payload: AssignIn):
+def assign(request, case_id: Id, payload: AssignIn):
     services.assign_case(request.user, case_id, owner_id=payload.owner_id, note=payload.note, version=payload.version)
     return _case(request, case_id)
 
 
 @router.post("/cases/{case_id}/attachments", response={201: dict}, summary="上传附件")
-def attach(request, case_id: int, file: File[UploadedFile]):
+def attach(request, case_id: Id, file: File[UploadedFile]):
     att = services.add_attachment(request.user, case_id, uploaded_file=file)
     return 201, {"id": att.pk, "name": att.name}
 
 
 @router.get("/cases/{case_id}/feedback", response=FeedbackOut, summary="商品及服务质量信息反馈单")
-def get_feedback(request, case_id: int):
+def get_feedback(request, case_id: Id):
     case = get_case_or_404(request.user, case_id)
     fb = QualityFeedback.objects.filter(case=case).first()
     if fb is None:
@@ -216,17 +218,17 @@ def get_feedback(request, case_id: int):
 
 
 @router.put("/cases/{case_id}/feedback", response=FeedbackOut, summary="填写/修改质量信息反馈单")
-def put_feedback(request, case_id: int, payload: FeedbackIn):
+def put_feedback(request, case_id: Id, payload: FeedbackIn):
     return services.save_feedback(request.user, case_id, **payload.dict())
 
 
 @router.post("/cases/{case_id}/feedback/review", response=FeedbackOut, summary="主管审核反馈单")
-def review_feedback(request, case_id: int, payload: ReviewIn):
+def review_feedback(request, case_id: Id, payload: ReviewIn):
     return services.review_feedback(request.user, case_id, note=payload.note, version=payload.version)
 
 
 @router.post("/cases/{case_id}/feedback/sign", response=FeedbackOut, summary="客户签字确认反馈单")
-def sign_feedback(request, case_id: int, payload: SignIn):
+def sign_feedback(request, case_id: Id, payload: SignIn):
     return services.confirm_feedback(request.user, case_id, signed_name=payload.signed_name, version=payload.version)
 
 
@@ -234,7 +236,7 @@ def sign_feedback(request, case_id: int, payload: SignIn):
 
 
 @router.get("/sla/stats", response=list[SlaRow], summary="SLA 统计（按客户经理/团队/机构）")
-def sla_stats(request, group: str = "rm", start: date | None = None, end: date | None = None):
+def sla_stats(request, group: str = "rm", start: Day | None = None, end: Day | None = None):
     def aware(d, plus=0):
         return timezone.make_aware(datetime.fromordinal(d.toordinal() + plus)) if d else None
 
@@ -285,26 +287,26 @@ def create_round(request, payload: RoundIn):
 
 
 @router.get("/surveys/rounds/{round_id}/responses", response=list[ResponseOut], summary="答卷列表")
-def list_responses(request, round_id: int):
+def list_responses(request, round_id: Id):
     if not visible_rounds(request.user).filter(pk=round_id).exists():
         raise Http404
     return list(visible_responses(request.user).filter(round_id=round_id).order_by("id"))
 
 
 @router.post("/surveys/responses/{response_id}", response=ResponseOut, summary="录入答卷")
-def answer(request, response_id: int, payload: AnswersIn):
+def answer(request, response_id: Id, payload: AnswersIn):
     return surveys.record_answers(
         request.user, response_id, answers=payload.answers, comment=payload.comment, version=payload.version
     )
 
 
 @router.post("/surveys/rounds/{round_id}/import", response=dict, summary="导入答卷（Excel）")
-def import_round(request, round_id: int, file: File[UploadedFile]):
+def import_round(request, round_id: Id, file: File[UploadedFile]):
     return {"imported": surveys.import_answers(request.user, round_id, file)}
 
 
 @router.get("/satisfaction", response=list[IndexRow], summary="满意度指数（按客户经理/团队/机构）")
-def satisfaction(request, group: str = "rm", round_id: int | None = None):
+def satisfaction(request, group: str = "rm", round_id: Id | None = None):
     return surveys.satisfaction_index(request.user, group=group, round_id=round_id)
 
 
@@ -312,7 +314,7 @@ def satisfaction(request, group: str = "rm", round_id: int | None = None):
 
 
 @router.get("/churn/rates", response=list[ChurnRow], summary="分层客户流失率与目标")
-def churn_rates(request, start: date | None = None, end: date | None = None, period: str = "year"):
+def churn_rates(request, start: Day | None = None, end: Day | None = None, period: str = "year"):
     if start is None or end is None:
         start, end = churn._period_bounds(period, timezone.localdate())
     return churn.churn_rates(request.user, start=start, end=end)
@@ -333,7 +335,7 @@ def add_watch(request, payload: WatchIn):
 
 
 @router.get("/churn/watch/{entry_id}", response=WatchOut, summary="名单详情")
-def get_watch(request, entry_id: int):
+def get_watch(request, entry_id: Id):
     entry = visible_watch(request.user).select_related("customer").filter(pk=entry_id).first()
     if entry is None:
         raise Http404
@@ -341,17 +343,17 @@ def get_watch(request, entry_id: int):
 
 
 @router.post("/churn/watch/{entry_id}/actions", response={201: ActionOut}, summary="安排挽留措施")
-def add_action(request, entry_id: int, payload: ActionIn):
+def add_action(request, entry_id: Id, payload: ActionIn):
     return 201, churn.add_retention_action(request.user, entry_id, **payload.dict())
 
 
 @router.post("/churn/actions/{action_id}/done", response=ActionOut, summary="完成挽留措施")
-def done_action(request, action_id: int, payload: ResultOnlyIn):
+def done_action(request, action_id: Id, payload: ResultOnlyIn):
     return churn.complete_action(request.user, action_id, result=payload.result)
 
 
 @router.post("/churn/watch/{entry_id}/close", response=WatchOut, summary="结束跟进")
-def close_watch(request, entry_id: int, payload: CloseWatchIn):
+def close_watch(request, entry_id: Id, payload: CloseWatchIn):
     return churn.close_watch(
         request.user, entry_id, status=payload.status, outcome=payload.outcome, version=payload.version
     )

@@ -9,6 +9,8 @@ from datetime import date, datetime
 
 from ninja import Schema
 
+from rmdesk.core.bounds import Id, Limit, Offset
+
 
 class CategoryOut(Schema):
     id: int
@@ -202,11 +204,11 @@ class ReviewIn(Schema):
 
 class CaseFilter(Schema):
     status: str | None = None
-    customer_id: int | None = None
-    owner_id: int | None = None
+    customer_id: Id | None = None
+    owner_id: Id | None = None
     breached: bool | None = None
-    limit: int = 50
-    offset: int = 0
+    limit: Limit = 50
+    offset: Offset = 0
 
 
 class SlaRow(Schema):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.scope import visible_staff
 
@@ -373,6 +374,11 @@ def _date_range(request, default_days=90):
     try:
         end = date.fromisoformat(request.GET.get("end", ""))
     except ValueError:
+        end = today
+    # a day the calendar cannot step past (year 1, year 9999) falls back to the default range
+    if not (MIN_DAY <= start <= MAX_DAY):
+        start = date.fromordinal(today.toordinal() - default_days)
+    if not (MIN_DAY <= end <= MAX_DAY):
         end = today
     return start, end
 

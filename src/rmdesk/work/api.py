@@ -1,7 +1,7 @@
 """API of the work app (SPEC §3, §12): notifications, cadence, schedules, appointments, interactions,
 journals, tasks. Every list and detail goes through the scope functions of rmdesk.work.scope."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -9,6 +9,7 @@ from django.utils import timezone
 from ninja import Router
 
 from rmdesk.core import calendar as bizcal, notifications as notif
+from rmdesk.core.bounds import Count, Day, Id, Limit, Offset
 from rmdesk.core.models import Notification
 from rmdesk.core.scope import get_or_404
 from rmdesk.org.scope import visible_staff
@@ -59,7 +60,7 @@ router = Router(tags=["work"])
 
 
 @router.get("/notifications", response=list[NotificationOut], summary="我的消息")
-def list_notifications(request, unread: bool = False, limit: int = 100, offset: int = 0):
+def list_notifications(request, unread: bool = False, limit: Limit = 100, offset: Offset = 0):
     qs = Notification.objects.filter(recipient=request.user)
     if unread:
         qs = qs.filter(read_at__isnull=True)
@@ -80,12 +81,12 @@ def notifications_mark_read(request, payload: ReadIn):
 
 
 @router.get("/calendar/day", response=WorkingDayOut, summary="是否工作日（含调休与行内调整）")
-def calendar_day(request, day: date):
+def calendar_day(request, day: Day):
     return {"day": day, "is_working_day": bizcal.is_working_day(day), "next_working_day": bizcal.next_working_day(day)}
 
 
 @router.get("/calendar/add-working-days", response=AddWorkingDaysOut, summary="n 个工作日之后的日期")
-def calendar_add(request, start: date, n: int):
+def calendar_add(request, start: Day, n: int):
     if not 0 <= n <= 3650:
         raise ValidationError({"n": ["n 应在 0 到 3650 之间。"]})
     return {"start": start, "n": n, "result": bizcal.add_working_days(start, n)}
@@ -95,7 +96,7 @@ def calendar_add(request, start: date, n: int):
 
 
 @router.get("/cadence", response=list[ContactStatusOut], summary="客户联系状态（逾期/到期/将到期）")
-def cadence_list(request, status: str = "", rm: int | None = None, limit: int = 100, offset: int = 0):
+def cadence_list(request, status: str = "", rm: Id | None = None, limit: Limit = 100, offset: Offset = 0):
     qs = visible_statuses(request.user).select_related("customer")
     if status:
         qs = qs.filter(status__in=status.split(","))
@@ -110,7 +111,7 @@ def cadence_summary(request):
 
 
 @router.get("/cadence/{customer_id}", response=ContactStatusOut, summary="某客户的联系状态")
-def cadence_detail(request, customer_id: int):
+def cadence_detail(request, customer_id: Id):
     return get_or_404(visible_statuses(request.user).select_related("customer"), customer_id)
 
 
@@ -118,7 +119,7 @@ def cadence_detail(request, customer_id: int):
 
 
 @router.get("/interactions", response=list[InteractionOut], summary="服务记录")
-def interaction_list(request, customer_id: int | None = None, kind: str = "", limit: int = 100, offset: int = 0):
+def interaction_list(request, customer_id: Id | None = None, kind: str = "", limit: Limit = 100, offset: Offset = 0):
     qs = visible_interactions(request.user).prefetch_related("companions")
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
@@ -140,7 +141,7 @@ def interaction_create(request, payload: InteractionIn):
 
 
 @router.get("/interactions/{interaction_id}", response=InteractionOut, summary="服务记录详情")
-def interaction_detail(request, interaction_id: int):
+def interaction_detail(request, interaction_id: Id):
     return get_or_404(visible_interactions(request.user), interaction_id)
 
 
@@ -148,7 +149,7 @@ def interaction_detail(request, interaction_id: int):
 
 
 @router.get("/appointments", response=list[AppointmentOut], summary="预约（按时间段）")
-def appointment_list(request, start: date | None = None, end: date | None = None, owner_id: int | None = None):
+def appointment_list(request, start: Day | None = None, end: Day | None = None, owner_id: Id | None = None):
     from datetime import time, timedelta
 
     tz = timezone.get_current_timezone()
@@ -169,19 +170,19 @@ def appointment_create(request, payload: AppointmentIn):
 
 
 @router.get("/appointments/{appointment_id}", response=AppointmentOut, summary="预约详情")
-def appointment_detail(request, appointment_id: int):
+def appointment_detail(request, appointment_id: Id):
     return get_or_404(visible_appointments(request.user), appointment_id)
 
 
 @router.patch("/appointments/{appointment_id}", response=AppointmentOut, summary="修改预约（乐观锁 version）")
-def appointment_update(request, appointment_id: int, payload: AppointmentPatch):
+def appointment_update(request, appointment_id: Id, payload: AppointmentPatch):
     data = payload.dict(exclude_unset=True)
     version = data.pop("version")
     return services.update_appointment(request.user, appointment_id, version=version, **data)
 
 
 @router.post("/appointments/{appointment_id}/cancel", response=AppointmentOut, summary="取消预约")
-def appointment_cancel(request, appointment_id: int, payload: CancelIn):
+def appointment_cancel(request, appointment_id: Id, payload: CancelIn):
     return services.cancel_appointment(request.user, appointment_id, reason=payload.reason, version=payload.version)
 
 
@@ -189,7 +190,7 @@ def appointment_cancel(request, appointment_id: int, payload: CancelIn):
 
 
 @router.get("/schedules", response=list[ScheduleOut], summary="访问日程表（本人及团队）")
-def schedule_list(request, week_start: date | None = None, owner_id: int | None = None):
+def schedule_list(request, week_start: Day | None = None, owner_id: Id | None = None):
     qs = visible_schedules(request.user)
     if week_start:
         qs = qs.filter(week_start=week_start)
@@ -206,26 +207,26 @@ def schedule_generate(request, payload: GenerateIn):
 
 
 @router.get("/schedules/{schedule_id}", response=ScheduleOut, summary="日程详情与完成情况")
-def schedule_detail(request, schedule_id: int):
+def schedule_detail(request, schedule_id: Id):
     return get_or_404(visible_schedules(request.user), schedule_id)
 
 
 @router.post("/schedules/{schedule_id}/items", response={201: ScheduleItemOut}, summary="添加日程条目")
-def schedule_add(request, schedule_id: int, payload: ItemIn):
+def schedule_add(request, schedule_id: Id, payload: ItemIn):
     return 201, services.add_schedule_item(
         request.user, schedule_id, payload.customer_id, payload.day, note=payload.note, version=payload.version
     )
 
 
 @router.delete("/schedules/items/{item_id}", response={204: None}, summary="删除日程条目（version：日程的版本）")
-def schedule_remove(request, item_id: int, version: int):
+def schedule_remove(request, item_id: Id, version: Count):
     _item_in_scope(request.user, item_id)
     services.remove_schedule_item(request.user, item_id, version=version)
     return 204, None
 
 
 @router.post("/schedules/items/{item_id}/move", response=ScheduleItemOut, summary="调整顺序或改期")
-def schedule_move(request, item_id: int, payload: MoveIn):
+def schedule_move(request, item_id: Id, payload: MoveIn):
     _item_in_scope(request.user, item_id)
     return services.move_schedule_item(
         request.user, item_id, day=payload.day, direction=payload.direction, version=payload.version
@@ -239,7 +240,7 @@ def _item_in_scope(user, item_id):
 
 
 @router.post("/schedules/{schedule_id}/confirm", response=ScheduleOut, summary="确认日程")
-def schedule_confirm(request, schedule_id: int, payload: VersionIn):
+def schedule_confirm(request, schedule_id: Id, payload: VersionIn):
     return services.confirm_schedule(request.user, schedule_id, version=payload.version)
 
 
@@ -264,7 +265,7 @@ def task_create(request, payload: TaskIn):
 
 
 @router.post("/tasks/{task_id}/done", response=TaskOut, summary="完成待办")
-def task_done(request, task_id: int):
+def task_done(request, task_id: Id):
     return services.complete_task(request.user, task_id)
 
 
@@ -280,11 +281,11 @@ def template_list(request):
 def journal_list(
     request,
     status: str = "",
-    owner_id: int | None = None,
+    owner_id: Id | None = None,
     to_review: bool = False,
     overdue: bool = False,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ):
     qs = supervised_journals(request.user) if (to_review or overdue) else visible_journals(request.user)
     qs = qs.select_related("template")
@@ -305,22 +306,22 @@ def journal_open(request, payload: JournalOpenIn):
 
 
 @router.get("/journals/{journal_id}", response=JournalOut, summary="日志详情")
-def journal_detail(request, journal_id: int):
+def journal_detail(request, journal_id: Id):
     return get_or_404(visible_journals(request.user).select_related("template"), journal_id)
 
 
 @router.put("/journals/{journal_id}", response=JournalOut, summary="保存草稿")
-def journal_save(request, journal_id: int, payload: JournalSaveIn):
+def journal_save(request, journal_id: Id, payload: JournalSaveIn):
     return services.save_journal(request.user, journal_id, content=payload.content, version=payload.version)
 
 
 @router.post("/journals/{journal_id}/submit", response=JournalOut, summary="提交审阅")
-def journal_submit(request, journal_id: int, payload: JournalSubmitIn):
+def journal_submit(request, journal_id: Id, payload: JournalSubmitIn):
     return services.submit_journal(request.user, journal_id, content=payload.content, version=payload.version)
 
 
 @router.post("/journals/{journal_id}/review", response=JournalOut, summary="审阅：通过或退回")
-def journal_review(request, journal_id: int, payload: ReviewIn):
+def journal_review(request, journal_id: Id, payload: ReviewIn):
     return services.review_journal(
         request.user, journal_id, approve=payload.approve, comment=payload.comment, version=payload.version
     )
