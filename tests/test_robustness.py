@@ -374,10 +374,50 @@ body_values = st.one_of(body_text, st.integers(min_value=-(2**80), max_value=2**
         },
     ),
     note=body_values,
+    minutes=st.integers(min_value=-(2**64), max_value=2**64),
 )
-def test_json_bodies_take_any_value(world, api_client, some_customer, body, note):
+def test_json_bodies_take_any_value(world, api_client, some_customer, body, note, minutes):
     c = _client(api_client, world.rm)
     _check(c.post("/api/work/tasks", body, content_type="application/json"), body)
     _check(c.post(f"/api/customers/{some_customer.pk}/notes", {"text": note}, content_type="application/json"), note)
-    appt = {"customer_id": some_customer.pk, "subject": note, "start_at": f"{body.get('due_on', '2026-01-05')}T09:00"}
+    appt = {
+        "customer_id": some_customer.pk,
+        "subject": note,
+        "start_at": f"{body.get('due_on', '2026-01-05')}T09:00",
+        "remind_minutes": minutes,
+    }
     _check(c.post("/api/work/appointments", appt, content_type="application/json"), appt)
+
+
+PAGE_LISTS = {
+    "/customers/": ["q", "tier", "stage", "kind", "owner", "tag", "min_completeness", "contact", "cursor", "page"],
+    "/customers/pool/": ["cursor", "page"],
+    "/work/notifications/": ["show", "kind", "page"],
+    "/work/cadence/": ["status", "rm", "q", "page"],
+    "/work/interactions/": ["customer", "kind", "mine", "page"],
+    "/work/appointments/": ["view", "date", "owner"],
+    "/work/schedule/": ["week"],
+    "/work/schedule/team/": ["week"],
+    "/work/tasks/": ["show", "page"],
+    "/work/journals/": ["status", "page"],
+    "/service/": ["status", "customer", "q", "page"],
+    "/service/sla/": ["group", "start", "end"],
+    "/service/surveys/index/": ["group", "round"],
+    "/service/churn/": ["period", "status", "page", "start", "end"],
+}
+
+
+@pytest.mark.parametrize("user", ["rm", "manager"])
+def test_list_pages_take_any_query(world, client, some_customer, user):
+    client.raise_request_exception = False
+    client.force_login(getattr(world, user))
+
+    @PROPERTY
+    @given(data=st.data())
+    def run(data):
+        url = data.draw(st.sampled_from(sorted(PAGE_LISTS)))
+        params = data.draw(st.dictionaries(st.sampled_from(PAGE_LISTS[url]), values, max_size=3))
+        resp = client.get(url, params)
+        assert resp.status_code < 500, (url, params, resp.status_code)
+
+    run()
