@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from rmdesk.core import calendar, hooks
-from rmdesk.core.calendar_models import CalendarYear
 from rmdesk.core.forms import parse_days
-from rmdesk.core.models import AuditEvent, CalendarOverride
+from rmdesk.core.models import AuditEvent, CalendarOverride, CalendarYear
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self):
-        from . import (
-            calendar_models,  # noqa: F401  (the CalendarYear model)
-            hooks,
-        )
+        from . import hooks
 
         for item in (
             hooks.MenuItem("core_calendar", _("营业日历"), "core:calendar", roles=("admin",), order=97, admin_ok=True),

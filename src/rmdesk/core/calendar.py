@@ -24,8 +24,7 @@ from django.utils.translation import gettext as _
 
 from . import audit
 from .actions import after_commit, business_action
-from .calendar_models import CalendarYear
-from .models import CalendarOverride
+from .models import CalendarOverride, CalendarYear
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years the calendar page accepts
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import calendar
-from .calendar_models import CalendarYear
 from .forms import YearScheduleForm, days_text
+from .models import CalendarYear
 from .roles import is_admin
 
 
