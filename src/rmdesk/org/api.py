@@ -96,16 +96,16 @@ class MeOut(StaffOut):
         return [str(r.get_code_display()) for r in obj.roles.all()]
 
 
-@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut})
+@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
 def obtain_token(request, data: TokenIn):
     """Exchange a username and password for a bearer token (failures count toward lock-out)."""
     try:
         user = authenticate(request, username=data.username, password=data.password)
     except AxesBackendPermissionDenied:
-        return 403, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
+        return 429, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
     if user is None:
         if getattr(request, "axes_locked_out", False):
-            return 403, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
+            return 429, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
         return 401, {"detail": _("用户名或密码错误。")}
     token, raw = services.issue_api_token(user)
     return {"token": raw, "token_id": token.pk, "expires_at": token.expires_at}
