@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
@@ -143,7 +143,8 @@ def steps_of(req: ApprovalRequest) -> list[StepSpec]:
         if req.chain_id is None:
             cached = [DEFAULT_STEP]
         else:
-            cached = [StepSpec.of(s) for s in req.chain.steps.order_by("order")]
+            # .all() reads the inbox's prefetched steps; elsewhere it is one query, as before
+            cached = [StepSpec.of(s) for s in sorted(req.chain.steps.all(), key=lambda s: s.order)]
         req._steps = cached
     return cached
 
@@ -168,6 +169,16 @@ def _holds_decider_role(user, decider: str) -> bool:
     if decider == StepDecider.SUPERVISOR:
         return user.has_role(*SUPERVISORS)
     return user.has_role(decider)
+
+
+def _deciders_held(user) -> list[str]:
+    """The step deciders (StepDecider values) this person can be, from their roles."""
+    held = [StepDecider.ANY] + [
+        code for code in StepDecider.values if code not in ("any", "supervisor") and user.has_role(code)
+    ]
+    if user.has_role(*SUPERVISORS):
+        held.append(StepDecider.SUPERVISOR)
+    return held
 
 
 def _depth(unit) -> int:
@@ -223,11 +234,20 @@ def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
     covered = paths_q("unit__path", units)
     if covered is not None:
         where |= covered
+    # only requests whose pending step names a decider this person can be (the header counts this on
+    # every page, so most people's inbox is settled in SQL without reading a request)
+    mine = _deciders_held(user)
+    step_for_me = ApprovalStep.objects.filter(chain=OuterRef("chain"), order=OuterRef("step_order"), decider__in=mine)
+    held = Exists(step_for_me)
+    if StepDecider.SUPERVISOR in mine:
+        held |= Q(chain__isnull=True)  # the default single step
     qs = (
         ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING)
         .filter(where)
+        .filter(held)
         .exclude(requested_by=user)
         .select_related("requested_by", "unit", "chain")
+        .prefetch_related("chain__steps")
         .order_by("-requested_at", "-id")
     )
     if kind:
