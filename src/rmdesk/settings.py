@@ -170,8 +170,15 @@ TASKS = {
 }
 
 # --- e-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get("RMDESK_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Embedded default (no SMTP host configured): mails are files in var/mail/ (RMDESK_EMAIL_FILE_PATH);
+# SMTP as soon as RMDESK_EMAIL_HOST is set; RMDESK_EMAIL_BACKEND overrides both.
+EMAIL_BACKEND = os.environ.get(
+    "RMDESK_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if os.environ.get("RMDESK_EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = Path(os.environ.get("RMDESK_EMAIL_FILE_PATH") or VAR_DIR / "mail")
 EMAIL_HOST = os.environ.get("RMDESK_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("RMDESK_EMAIL_PORT", 25))
 DEFAULT_FROM_EMAIL = os.environ.get("RMDESK_FROM_EMAIL", "rmdesk@localhost")

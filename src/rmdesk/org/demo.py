@@ -5,6 +5,7 @@ Idempotent: nothing is created when the root unit already exists.
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from rmdesk.demo_names import person_name
@@ -12,6 +13,30 @@ from rmdesk.demo_names import person_name
 from .models import OrgUnit, Qualification, RMLevel, Role, RoleCode, StaffStatus, UnitKind, User
 
 DEMO_PASSWORD = "rmdesk-demo-2026"
+# Demo staff get an address on a reserved domain (RFC 2606 .invalid): the digest e-mail reaches them
+# (files in var/mail/ in the embedded default) and no real mailbox ever can.
+DEMO_MAIL_DOMAIN = "demo.rmdesk.invalid"
+
+
+def demo_email(username: str) -> str:
+    return f"{username}@{DEMO_MAIL_DOMAIN}"
+
+
+def _backfill_emails(ctx):
+    """Demo banks built before demo staff had addresses get them (only staff of the demo tree, only
+    where the address is empty)."""
+    root = OrgUnit.objects.filter(code=TREE[0]).first()
+    users = User.objects.filter(email="").filter(
+        Q(unit__path__startswith=root.path) | Q(team__path__startswith=root.path)
+    )
+    n = 0
+    for user in users:
+        user.email = demo_email(user.username)
+        user.save(update_fields=["email"])
+        n += 1
+    if n:
+        ctx.log(f"org: e-mail addresses given to {n} demo staff")
+
 
 # (code, name, kind, children)
 TREE = (
@@ -101,6 +126,7 @@ def _build_tree(node, parent=None):
 def build(ctx):
     if OrgUnit.objects.filter(code=TREE[0]).exists():
         ctx.log("org: demo bank already present, skipped")
+        _backfill_emails(ctx)
         return
     rng = ctx.rng
     _build_tree(TREE)
@@ -114,6 +140,7 @@ def build(ctx):
         user = User(
             username=username,
             full_name=name,
+            email=demo_email(username),
             employee_no=f"E{seq[0]}",
             unit=units[unit_code],
             team=units.get(team_code) if team_code else None,
