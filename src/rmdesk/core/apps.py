@@ -8,7 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台")
 
     def ready(self):
+        from django.db.models.signals import pre_save
+
         from . import hooks
+        from .validation import check_text_fields
+
+        pre_save.connect(check_text_fields, dispatch_uid="rmdesk.core.check_text_fields")
 
         for item in (
             hooks.MenuItem("core_calendar", _("营业日历"), "core:calendar", roles=("admin",), order=97, admin_ok=True),
