@@ -2,6 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_GET
 from rmdesk.core import hooks
 
 from . import forms
+from .models import UnitKind
 from .scope import visible_staff, visible_units
 
 
@@ -38,10 +40,22 @@ def unit_list(request):
 
 @login_required
 def unit_detail(request, pk):
+    """An org unit with its sub-units and its people (SPEC §1). A team's people are its members: staff
+    whose team is this unit (in the demo and most banks they belong to the outlet as their unit)."""
     unit = get_object_or_404(visible_units(request.user), pk=pk)
-    staff = visible_staff(request.user).filter(unit=unit).prefetch_related("roles").order_by("employee_no")
+    is_team = unit.kind == UnitKind.TEAM
+    members = Q(team=unit) if is_team else Q(unit=unit)
+    staff = (
+        visible_staff(request.user)
+        .filter(members)
+        .select_related("team", "unit")
+        .prefetch_related("roles")
+        .order_by("employee_no")
+    )
     children = unit.get_children()
-    return render(request, "org/unit_detail.html", {"unit": unit, "staff": staff, "children": children})
+    return render(
+        request, "org/unit_detail.html", {"unit": unit, "staff": staff, "children": children, "is_team": is_team}
+    )
 
 
 @login_required
