@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .picker import picker_suggest
 
 app_name = "customers"
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("conflicts/", views.conflicts, name="conflicts"),
     path("conflicts/<int:pk>/", views.conflict_detail, name="conflict_detail"),
     path("handover/", views.handover, name="handover"),
+    path("picker/", picker_suggest, name="picker_suggest"),
     path("<int:pk>/", views.customer_detail, name="detail"),
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),

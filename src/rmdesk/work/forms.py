@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.customers.scope import visible_customers
+from rmdesk.customers.picker import CustomerPickerField
 from rmdesk.org.scope import visible_staff
 
 from .models import InteractionKind, JournalTemplate, NextStepKind
@@ -41,18 +41,13 @@ def apply_errors(form, exc):
             form.add_error(None, m)
 
 
-class CustomerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        return f"{obj.name}（{obj.customer_no}）"
-
-
 class StaffChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return f"{obj.display_name}（{obj.employee_no or obj.username}）"
 
 
 class InteractionForm(forms.Form):
-    customer = CustomerChoiceField(label=_("客户"), queryset=None)
+    customer = CustomerPickerField(label=_("客户"))
     kind = forms.ChoiceField(label=_("方式"), choices=InteractionKind.choices)
     occurred_at = forms.DateTimeField(label=_("时间"), widget=DT)
     place = forms.CharField(label=_("签到地点"), required=False, max_length=200)
@@ -75,14 +70,14 @@ class InteractionForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = visible_customers(user, write=True).order_by("name")
+        self.fields["customer"].for_user(user)  # searchable, validated in the writable scope
         self.fields["companions"].queryset = (
             visible_staff(user).filter(is_active=True).exclude(pk=user.pk).order_by("employee_no")
         )
 
 
 class AppointmentForm(forms.Form):
-    customer = CustomerChoiceField(label=_("客户"), queryset=None)
+    customer = CustomerPickerField(label=_("客户"))
     subject = forms.CharField(label=_("事由"), max_length=200, required=False)
     start_at = forms.DateTimeField(label=_("开始时间"), widget=DT)
     end_at = forms.DateTimeField(label=_("结束时间"), widget=DT, required=False)
@@ -96,7 +91,7 @@ class AppointmentForm(forms.Form):
 
     def __init__(self, user, *args, edit=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = visible_customers(user, write=True).order_by("name")
+        self.fields["customer"].for_user(user)  # searchable, validated in the writable scope
         self.fields["version"].required = edit
 
 
