@@ -269,8 +269,8 @@ def test_bank_default_thresholds(world, make_customer):
         assert services.tier_for_value(tiers, Decimal(aum)).code == code
 
 
-def _rule_set(code, name, metric, bands):
-    rs = TierRuleSet.objects.create(code=code, name=name, metric=metric)
+def _rule_set(code, name, metric, bands, kind="individual"):
+    rs = TierRuleSet.objects.create(code=code, name=name, metric=metric, kind=kind)
     for rank, (tcode, tname, threshold) in enumerate(reversed(bands), start=1):
         Tier.objects.create(rule_set=rs, code=tcode, name=tname, rank=rank, threshold=Decimal(threshold))
     return rs
@@ -304,6 +304,7 @@ def test_tobacco_sales_bands(world, make_customer, ids):
         "卷烟零售户档位",
         "sales",
         [("d1", "一档", "200000"), ("d2", "二档", "100000"), ("d3", "三档", "50000"), ("d4", "四档", "0")],
+        kind="outlet",
     )
     with pytest.raises(PermissionDenied):
         services.activate_rule_set(world.lead, rs.pk)
@@ -494,12 +495,12 @@ def test_demo_builder_is_idempotent_and_covers_every_kind_and_tier(db, make_demo
     n = Customer.objects.count()
     assert n >= 500
     assert set(Customer.objects.values_list("kind", flat=True)) == {"individual", "corporate", "outlet"}
-    assert set(Customer.objects.values_list("tier__code", flat=True)) == {
-        "pb",
-        "diamond",
-        "platinum",
-        "gold",
-        "standard",
+    # every kind in every tier of its own set: personal by AUM, corporate by deposits, outlets by sales
+    tiers = set(Customer.objects.values_list("kind", "tier__code"))
+    assert tiers == {
+        *(("individual", t) for t in ("pb", "diamond", "platinum", "gold", "standard")),
+        *(("corporate", t) for t in ("strategic", "core", "key", "general")),
+        *(("outlet", t) for t in ("outlet_core", "outlet_potential", "outlet_general", "outlet_problem")),
     }
     assert Customer.objects.filter(a_rm__isnull=True).exists() and Conflict.objects.filter(status="open").exists()
     assert Customer.objects.filter(a_rm__username="rm_senior").count() == 26

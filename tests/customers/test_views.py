@@ -331,6 +331,8 @@ def test_admin_edits_tier_rule_sets(world, client, make_customer):
         {
             "code": "telecom",
             "name": "电信",
+            "kind": "individual",
+            "industry": "telecom",
             "metric": "monthly_spend",
             "tiers-TOTAL_FORMS": "2",
             "tiers-INITIAL_FORMS": "0",

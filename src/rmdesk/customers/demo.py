@@ -31,7 +31,7 @@ from .models import (
     TierChange,
     TierRuleSet,
 )
-from .services import completeness_of, tier_for_value
+from .services import completeness_of, metric_value, tier_for_value
 from .validators import make_credit_code, make_resident_id
 
 NAMED = {"rm_senior": 260, "rm_mid": 180, "rm_junior": 110}
@@ -61,6 +61,10 @@ TERMS = {
     "LN-BIZ": (365, True),
     "LN-MORTGAGE": (20 * 365, False),
 }
+
+
+#: annual sales (thousands of CNY) of demo outlets, one band per tobacco class of the seeded set
+OUTLET_SALES_BANDS = ((300, 600), (150, 299), (50, 149), (5, 49))
 
 
 def _matures_on(code, opened, today):
@@ -97,7 +101,8 @@ def _aum(rng, kind):
         if r < 0.30:
             return rng.uniform(500_000, 1_000_000)
         return rng.lognormvariate(11.0, 1.1) % 500_000
-    return rng.lognormvariate(13.5, 1.4)
+    # corporates: deposits spread over every corporate tier (1m, 5m, 20m); outlets stay small
+    return rng.lognormvariate(14.8, 1.5) if kind == CustomerKind.CORPORATE else rng.lognormvariate(13.5, 1.4)
 
 
 def build(ctx):
@@ -107,9 +112,10 @@ def build(ctx):
     rng = ctx.rng
     today = timezone.localdate()
     now = timezone.now()
-    rule_set = TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").first()
-    tiers = list(rule_set.tiers.all()) if rule_set else []
-    tiers_by_rank = sorted(tiers, key=lambda t: t.rank)
+    # each kind is tiered by its own set in use: personal by AUM, corporate by deposits, outlets by sales
+    sets = {}
+    for rs in TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").order_by("id"):
+        sets.setdefault(rs.kind, (rs, sorted(rs.tiers.all(), key=lambda t: t.rank)))
     products = {p.code: p for p in Product.objects.all()}
     rms = list(
         User.objects.filter(roles__code=RoleCode.RM, team__isnull=False, status="active")
@@ -139,6 +145,7 @@ def build(ctx):
     pool_units += list({rm.team_id: rm.team for rm in others}.values())[:3]
 
     seq = [0]
+    outlet_seq = [0]
     used_ids = set()
 
     def next_no():
@@ -184,7 +191,13 @@ def build(ctx):
             c.legal_rep = person_name(rng)
             c.registered_capital = Decimal(rng.randint(50, 50000) * 10000) if kind == CustomerKind.CORPORATE else None
             c.founded_on = date(rng.randint(1995, 2022), rng.randint(1, 12), rng.randint(1, 28))
-            c.metrics = {"sales": str(Decimal(rng.randint(10, 400) * 1000))} if kind == CustomerKind.OUTLET else {}
+            c.metrics = {}
+            if kind == CustomerKind.OUTLET:
+                # annual sales cycling over the tobacco classes' bands (核心/潜力/一般/问题), so even a
+                # small demo has outlets in every class
+                low, high = OUTLET_SALES_BANDS[outlet_seq[0] % len(OUTLET_SALES_BANDS)]
+                outlet_seq[0] += 1
+                c.metrics = {"sales": str(Decimal(rng.randint(low, high) * 1000))}
         c.refresh_derived()  # search keys, as save() and the importer compute them
         c._aum = Decimal(str(round(_aum(rng, kind), 2)))
         return c
@@ -225,7 +238,8 @@ def build(ctx):
         c.deposits = sum((v for code, v in parts if code.startswith("DEP")), Decimal("0.00"))
         c.loans = loan
         c.contribution = (c.aum * Decimal("0.008") + loan * Decimal("0.015")).quantize(Decimal("0.01"))
-        c.tier = tier_for_value(tiers, c.aum) if tiers else None
+        rule_set, tiers = sets.get(c.kind, (None, []))
+        c.tier = tier_for_value(tiers, metric_value(c, rule_set.metric)) if rule_set else None
         c._docs = set()
         if rng.random() < 0.6:
             c._docs = {"id_copy", "risk_assessment"} if c.kind == CustomerKind.INDIVIDUAL else {"license", "financials"}
@@ -261,6 +275,7 @@ def build(ctx):
         if c.tier is not None:
             # tier history: first tier at opening, then a move or two, ending at the current tier
             start = c.tier
+            tiers_by_rank = sets[c.kind][1]
             if rng.random() < 0.25 and len(tiers_by_rank) > 1:
                 i = tiers_by_rank.index(c.tier)
                 start = (

@@ -394,15 +394,26 @@ class _Duplicates:
         return None
 
 
-def _new_customer(values, extra, tiers, metric):
+def _tier_sets():
+    """kind -> (rule set, its tiers): each kind is tiered by its own set in use (SPEC §2)."""
+    return {kind: (rs, list(rs.tiers.all())) for kind, rs in services.active_rule_sets().items()}
+
+
+def _metric_of(c, sets):
+    rs = sets.get(c.kind, (None, None))[0]
+    return services.metric_value(c, rs.metric if rs else "aum")
+
+
+def _new_customer(values, extra, sets):
     """The archive a create row becomes, with everything `Customer.save`, `completeness_of` and the
-    first `recompute_tier` would have set, ready for bulk_create."""
+    first `recompute_tier` would have set (the tier of its kind's set), ready for bulk_create."""
     rm, unit = extra["rm"], extra["unit"]
     c = Customer(**values, customer_no=extra["customer_no"], a_rm=rm, org_unit=unit, org_path=unit.path)
     c.refresh_derived()
     c.completeness = services.completeness_of(c, doc_kinds=set(), has_contacts=False, has_financials=False)
-    if tiers is not None:
-        c.tier = services.tier_for_value(tiers, services.metric_value(c, metric))
+    rule_set, tiers = sets.get(c.kind, (None, None))
+    if rule_set is not None:
+        c.tier = services.tier_for_value(tiers, services.metric_value(c, rule_set.metric))
     return c
 
 
@@ -415,9 +426,7 @@ def _write_customer_plan(job, actor, plan):
     one created in a stage past 潜在 with old_stage None (as `services.create_customer`)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
     dups = _Duplicates(plan)
-    rule_set = services.active_rule_set()
-    tiers = list(rule_set.tiers.all()) if rule_set else None
-    metric = rule_set.metric if rule_set else "aum"
+    sets = _tier_sets()
     creates, touched = [], []
     for _row_no, action, values, extra in plan:
         if action == "same":
@@ -437,7 +446,7 @@ def _write_customer_plan(job, actor, plan):
                 )
                 counts["conflicts"] += 1
                 continue
-            creates.append((_new_customer(values, extra, tiers, metric), extra))
+            creates.append((_new_customer(values, extra, sets), extra))
             continue
         customer = extra["customer"]
         dup = dups.find({**services.customer_values(customer), **values}, exclude_pk=customer.pk)
@@ -463,6 +472,7 @@ def _write_customer_plan(job, actor, plan):
             customer.save()  # the search keys follow: Customer.refresh_derived
             services.sync_birthday(customer)
             if "metrics" in values:
+                rule_set, tiers = sets.get(customer.kind, (None, None))
                 services.recompute_tier(customer, reason=_("指标变动"), rule_set=rule_set, tiers=tiers, send=False)
             if customer.stage != old_stage:
                 signals.stage_changed.send(
@@ -472,7 +482,7 @@ def _write_customer_plan(job, actor, plan):
             services.set_tags(customer, extra["tags"])
         touched.append(customer.pk)
         counts["updated"] += 1
-    created = _insert_new_customers(actor, creates, metric)
+    created = _insert_new_customers(actor, creates, sets)
     counts["created"] = len(created)
     ids = [c.pk for c in created] + touched
     if ids:
@@ -526,7 +536,7 @@ def _insert_rows(model, objs):
                 cur.executemany(sql, rows[i : i + BATCH_SIZE])
 
 
-def _insert_new_customers(actor, creates, metric):
+def _insert_new_customers(actor, creates, sets):
     """Insert the new archives and what creating one writes besides (ownership and first-tier
     history, birthday, tags), in bulk; then `stage_changed` (old_stage None) for each one created in
     a stage past 潜在, as `services.create_customer` sends it."""
@@ -568,7 +578,7 @@ def _insert_new_customers(actor, creates, metric):
                 "to_tier_id": c.tier_id,
                 "direction": TierDirection.INITIAL.value,
                 "reason": reason,
-                "metric_value": services.metric_value(c, metric),
+                "metric_value": _metric_of(c, sets),
                 "a_rm_id": c.a_rm_id,
                 "org_path": c.org_path,
             }

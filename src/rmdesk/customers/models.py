@@ -51,22 +51,55 @@ class RiskTolerance(models.TextChoices):
     C5 = "C5", _("C5 进取型")
 
 
+class IdType(models.TextChoices):
+    """证件类型 of an archive (SPEC §2: ID type + number; only 居民身份证 numbers are check-digit validated)."""
+
+    RESIDENT_ID = "resident_id", _("居民身份证")
+    PASSPORT = "passport", _("护照")
+    HK_MACAO = "hk_macao_permit", _("港澳居民来往内地通行证")
+    TAIWAN = "taiwan_permit", _("台湾居民来往大陆通行证")
+    FOREIGN_PR = "foreign_pr", _("外国人永久居留身份证")
+    HK_MACAO_RESIDENCE = "hk_macao_residence", _("港澳台居民居住证")
+    MILITARY = "military", _("军官证/士兵证")
+    CREDIT_CODE = "credit_code", _("统一社会信用代码")
+    OTHER = "other", _("其他证件")
+
+
+class TierIndustry(models.TextChoices):
+    """The industry a tier rule set is written for (SPEC §2 examples: bank, telecom, tobacco)."""
+
+    BANK = "bank", _("银行")
+    TELECOM = "telecom", _("电信")
+    TOBACCO = "tobacco", _("烟草")
+
+
 class TierRuleSet(models.Model):
-    """A configurable set of tiers (bank AUM bands, telecom card tiers, tobacco sales bands), SPEC §2."""
+    """A configurable set of tiers (bank AUM bands, telecom card tiers, tobacco sales bands), SPEC §2.
+
+    Each set tiers one customer kind; at most one set per kind is in use (`is_active`), so personal,
+    corporate and outlet archives are each tiered by their own basis."""
 
     code = models.CharField(_("代码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(
+        _("适用客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL
+    )
+    industry = models.CharField(_("行业方案"), max_length=12, choices=TierIndustry.choices, default=TierIndustry.BANK)
     metric = models.CharField(
         _("分层指标"),
         max_length=30,
         default="aum",
-        help_text=_("按哪个客户数值分层，例如 aum（金融资产）、monthly_spend、sales"),
+        help_text=_(
+            "按哪个客户数值分层：aum（金融资产）、deposits（存款）、loans（贷款）、contribution（模拟利润），"
+            "或分层指标值中的代码，例如 monthly_spend、sales"
+        ),
     )
     is_active = models.BooleanField(_("当前使用"), default=False)
 
     class Meta:
         verbose_name = _("客户分层规则")
         verbose_name_plural = _("客户分层规则")
+        ordering = ["kind", "id"]
 
     def __str__(self):
         return self.name
@@ -150,7 +183,9 @@ class Customer(models.Model):
     # individual
     gender = models.CharField(_("性别"), max_length=1, choices=[("M", _("男")), ("F", _("女"))], blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    id_type = models.CharField(_("证件类型"), max_length=20, default="resident_id", blank=True)
+    id_type = models.CharField(
+        _("证件类型"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID, blank=True
+    )
     id_number = models.CharField(_("证件号码"), max_length=40, blank=True, db_index=True)
     mobile = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
     mobile_tail = models.CharField(_("手机尾号"), max_length=4, blank=True, db_index=True)
@@ -850,6 +885,9 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("上传时间"), default=timezone.now)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # the last time the worker reported progress: the stall sweep fails a job whose worker died
+    progress_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("执行次数"), default=0)
 
     class Meta:
         verbose_name = _("导入任务")

@@ -39,7 +39,6 @@ from .models import (
     ImportJob,
     Stage,
     Tag,
-    TierRuleSet,
 )
 from .protection import SENSITIVE_FIELDS, mask
 from .scope import get_customer_or_404, visible_customers
@@ -78,12 +77,16 @@ def customer_list(request):
     )
     filters = {k: params.get(k, "") for k in queries.filter_keys()}
     base_qs = urlencode({k: v for k, v in filters.items() if v})
-    rule_set = TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").first()
+    kind_labels = dict(CustomerKind.choices)
     ctx = {
         "page": page,
         "filters": filters,
         "base_qs": base_qs,
-        "tiers": list(rule_set.tiers.all()) if rule_set else [],
+        # the tiers of each kind's set in use, grouped by kind (SPEC §2: every kind its own tiers)
+        "tier_groups": [
+            {"label": f"{kind_labels.get(kind, kind)}：{rs.name}", "tiers": list(rs.tiers.all())}
+            for kind, rs in services.active_rule_sets().items()
+        ],
         "stages": Stage.choices,
         "kinds": CustomerKind.choices,
         "tags": Tag.objects.all()[:200],

@@ -86,7 +86,16 @@ from .permissions import (
     supervises_all,
 )
 from .privacy import anonymise_customer, personal_data, reveal_field
-from .tiers import activate_rule_set, active_rule_set, metric_value, recompute_all_tiers, recompute_tier, tier_for_value
+from .tiers import (
+    activate_rule_set,
+    active_rule_set,
+    active_rule_sets,
+    metric_value,
+    recompute_all_tiers,
+    recompute_tier,
+    retier_after_edit,
+    tier_for_value,
+)
 
 __all__ = [
     "CONFLICT_SCOPE",
@@ -107,6 +116,7 @@ __all__ = [
     "StaleVersionError",
     "activate_rule_set",
     "active_rule_set",
+    "active_rule_sets",
     "add_contact",
     "add_document",
     "add_financial_year",
@@ -139,6 +149,7 @@ __all__ = [
     "recompute_aggregates",
     "recompute_all_tiers",
     "recompute_tier",
+    "retier_after_edit",
     "record_view",
     "refresh_completeness",
     "request_assignment",

@@ -11,12 +11,21 @@ from rmdesk.core.actions import business_action
 from rmdesk.core.roles import is_admin
 
 from .. import signals
-from ..models import Customer, Tier, TierChange, TierDirection, TierRuleSet
+from ..models import Customer, CustomerKind, Tier, TierChange, TierDirection, TierRuleSet
 from .permissions import require
 
 
-def active_rule_set():
-    return TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").order_by("id").first()
+def active_rule_set(kind: str = CustomerKind.INDIVIDUAL):
+    """The rule set in use for one customer kind (SPEC §2: each kind is tiered by its own set)."""
+    return TierRuleSet.objects.filter(is_active=True, kind=kind).prefetch_related("tiers").order_by("id").first()
+
+
+def active_rule_sets() -> dict:
+    """kind -> the rule set in use for it (with its tiers), for every kind that has one."""
+    out = {}
+    for rs in TierRuleSet.objects.filter(is_active=True).prefetch_related("tiers").order_by("id"):
+        out.setdefault(rs.kind, rs)
+    return out
 
 
 def metric_value(customer, metric: str) -> Decimal:
@@ -45,8 +54,10 @@ def _direction(old, new):
 
 
 def recompute_tier(customer, *, reason: str, rule_set=None, tiers=None, send=True):
-    """Put the customer in the tier its metric reaches; keep a TierChange and send tier_changed (SPEC §2)."""
-    rule_set = rule_set or active_rule_set()
+    """Put the customer in the tier its metric reaches under the set in use for its kind; keep a
+    TierChange and send tier_changed (SPEC §2). A `rule_set` for another kind is ignored."""
+    if rule_set is None or rule_set.kind != customer.kind:
+        rule_set, tiers = active_rule_set(customer.kind), None
     if rule_set is None:
         return None
     tiers = tiers if tiers is not None else list(rule_set.tiers.all())
@@ -74,10 +85,13 @@ def recompute_tier(customer, *, reason: str, rule_set=None, tiers=None, send=Tru
 
 
 def recompute_all_tiers(*, rule_set=None, batch_size: int = 2000, reason: str = "") -> int:
-    """The periodic recompute: every archive against the active rule set; returns the number of changes."""
-    rule_set = rule_set or active_rule_set()
-    if rule_set is None:
-        return 0
+    """The periodic recompute: every archive against the set in use for its kind (or, with `rule_set`,
+    only the archives of that set's kind against it); returns the number of changes (SPEC §2)."""
+    sets = [rule_set] if rule_set is not None else list(active_rule_sets().values())
+    return sum(_recompute_kind(rs, batch_size=batch_size, reason=reason) for rs in sets)
+
+
+def _recompute_kind(rule_set, *, batch_size: int, reason: str) -> int:
     tiers = list(rule_set.tiers.all())
     tiers_by_id = {t.pk: t for t in Tier.objects.all()}
     reason = reason or _("定期重算")
@@ -85,7 +99,7 @@ def recompute_all_tiers(*, rule_set=None, batch_size: int = 2000, reason: str = 
     last_id = 0
     while True:
         rows = list(
-            Customer.objects.filter(id__gt=last_id)
+            Customer.objects.filter(id__gt=last_id, kind=rule_set.kind)
             .order_by("id")
             .only("id", "tier_id", "aum", "deposits", "loans", "contribution", "metrics", "a_rm_id", "org_path")[
                 :batch_size
@@ -130,18 +144,29 @@ def recompute_all_tiers(*, rule_set=None, batch_size: int = 2000, reason: str = 
             "customers.tiers_recomputed",
             object_type="customers.tierruleset",
             object_id=rule_set.pk,
-            after={"changes": changed, "rule_set": rule_set.code},
+            after={"changes": changed, "rule_set": rule_set.code, "kind": rule_set.kind},
         )
     return changed
 
 
 @business_action
 def activate_rule_set(actor, rule_set_id: int) -> int:
-    """Make a tier rule set the one in use and re-tier every archive against it (administrators, SPEC §2)."""
+    """Make a tier rule set the one in use for its customer kind and re-tier the archives of that kind
+    against it; other kinds keep their sets (administrators, SPEC §2)."""
     require(is_admin(actor), _("只有系统管理员可以切换分层规则。"))
     rule_set = TierRuleSet.objects.get(pk=rule_set_id)
-    TierRuleSet.objects.exclude(pk=rule_set.pk).update(is_active=False)
+    TierRuleSet.objects.filter(kind=rule_set.kind).exclude(pk=rule_set.pk).update(is_active=False)
     rule_set.is_active = True
     rule_set.save(update_fields=["is_active"])
     audit.record(actor, "customers.rule_set_activate", rule_set, after={"code": rule_set.code})
     return recompute_all_tiers(rule_set=rule_set, reason=_("切换分层规则：%(name)s") % {"name": rule_set.name})
+
+
+def retier_after_edit(actor, rule_set) -> int:
+    """An administrator changed a set's tiers or thresholds: re-tier the archives of its kind only,
+    and only when the set is in use (SPEC §2). Audited with the number of changes."""
+    if not rule_set.is_active:
+        return 0
+    n = recompute_all_tiers(rule_set=rule_set, reason=_("分层规则调整：%(name)s") % {"name": rule_set.name})
+    audit.record(actor, "customers.rule_set_edit", rule_set, after={"code": rule_set.code, "changes": n})
+    return n
