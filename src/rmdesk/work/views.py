@@ -22,7 +22,7 @@ from rmdesk.core.models import Notification
 from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
 
-from . import cadence, services
+from . import cadence, monthly, services
 from .forms import AppointmentForm, InteractionForm, JournalOpenForm, ReviewForm, TaskForm, apply_errors
 from .models import (
     AppointmentStatus,
@@ -642,11 +642,18 @@ def journal_detail(request, pk):
             journal.content = {s["key"]: request.POST.get(f"content_{s['key']}", "") for s in journal.template.sections}
         except PermissionDenied as exc:
             errors = {"general": str(exc)}
+    # the monthly sales report: its month's figures, and a blank draft starts from them (SPEC §3)
+    figures, content = None, journal.content
+    if monthly.applies_to(journal):
+        if editable and not errors:
+            figures, content = monthly.starting_content(journal)
+        else:
+            figures = monthly.month_figures(journal.owner, journal.period_start, journal.period_end)
     sections = [
         {
             "key": s["key"],
             "title": s["title"],
-            "value": journal.content.get(s["key"], ""),
+            "value": content.get(s["key"], ""),
             "error": errors.get(s["key"], ""),
         }
         for s in journal.template.sections
@@ -662,6 +669,8 @@ def journal_detail(request, pk):
             "review_form": review_form,
             "errors": errors,
             "events": journal.events.select_related("actor"),
+            "figures": figures,
+            "prefilled": editable and content is not journal.content,
         },
     )
 
