@@ -168,14 +168,17 @@ def build(ctx):
     Appointment.objects.bulk_create(appts)
     Task.objects.bulk_create(tasks)
 
+    # Schedules week by week, oldest first: each week is generated from the cadence as it stands after
+    # the previous week's visits are recorded (and the cadence recomputed), as the RM would have made
+    # it, so a customer visited last week is not planned again this week.
     monday = today - timedelta(days=today.weekday())
     demo_rms = [u for u in rms if u.username in DEMO_RMS]
-    for rm in demo_rms:
-        for week, state in (
-            (monday - timedelta(days=7), "done"),
-            (monday, "confirmed"),
-            (monday + timedelta(days=7), "draft"),
-        ):
+    for week, state in (
+        (monday - timedelta(days=7), "done"),
+        (monday, "confirmed"),
+        (monday + timedelta(days=7), "draft"),
+    ):
+        for rm in demo_rms:
             s = services.generate_schedule(rm, week)
             if state == "draft":
                 continue
@@ -199,7 +202,7 @@ def build(ctx):
                         )
                     )
             Interaction.objects.bulk_create(visits)
-    cadence.recompute_all(today=today, from_interactions=True)
+        cadence.recompute_all(today=today, from_interactions=True)
 
     # journals: required ones due around now for all RMs (drafts, some overdue), plus history in every state
     services.ensure_required_journals(today)
