@@ -175,6 +175,7 @@ rounds.api(
     "POST /api/service/surveys/rounds/{round_id}/import",
     obj="round",
     ok=422,
+    read_only=403,  # the round is visible to them; importing answers is not theirs (docs/roles.md)
     multipart=True,
     body=lambda s: {"file": SimpleUploadedFile("答卷.xlsx", b"not a workbook")},
 )

@@ -1,7 +1,7 @@
 """Business actions (docs/decisions.md 12): how every service that writes is shaped (ARCHITECTURE.md
 "Rules that keep it real").
 
-    @business_action
+    @business_action(roles=WORKERS)
     def update_journal(actor, journal_id, *, version, **changes):
         journal = ...select_for_update()...
         check_version(journal, version)        # required for edits of shared records: stale -> 409
@@ -16,14 +16,27 @@
 - notifications, tasks and other side effects run after commit (`after_commit`), never for an
   action that rolled back;
 - an edit of a shared record names the version the user saw; `check_version` refuses a stale one
-  with `StaleVersion` (HTTP 409 in the API, a form error in the UI) and nothing is written.
+  with `StaleVersion` (HTTP 409 in the API, a form error in the UI) and nothing is written;
+- it names the roles that may take it (`roles=`; the role × action table, docs/roles.md): anyone
+  else is refused with PermissionDenied (403) before the action reads the database; an action on
+  one record also names how to find it in the actor's read scope (`subject=`), so a record the
+  actor cannot see answers 404 exactly as a missing one, also to a refused role (SPEC §1). Scope,
+  ownership and maker-checker rules stay inside the action. `EVERYONE` marks actions on one's own account and the
+  kernel's approval steps, whose deciders the chain names.
 """
 
 import functools
+import inspect
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+#: `roles=EVERYONE`: any signed-in person (own account, approval steps decided by their chain)
+EVERYONE = "*"
+
+#: every business action by its audit name (the role × action table is read from here)
+REGISTRY: dict[str, "functools._Wrapped"] = {}
 
 
 class StaleVersion(ValidationError):
@@ -47,19 +60,77 @@ def after_commit(fn, *args, **kwargs) -> None:
     transaction.on_commit(functools.partial(fn, *args, **kwargs))
 
 
-def business_action(fn=None, *, name: str = ""):
-    """Mark a service function as one business action (used bare, `@business_action`, or with an audit
-    name): it runs inside one transaction (nested actions join the outer one); the function writes
-    its audit event inside it and defers side effects with `after_commit`. `name` documents the audit
-    action; it defaults to "<app>.<function>"."""
+def may_take(actor, roles) -> bool:
+    """Whether `actor` holds one of `roles` (superusers count as administrators)."""
+    if roles == EVERYONE:
+        return True
+    if actor.has_role(*roles):
+        return True
+    return "admin" in roles and bool(getattr(actor, "is_superuser", False))
+
+
+def business_action(fn=None, *, roles=None, subject=None, name: str = ""):
+    """Mark a service function as one business action taken by the user passed first: it runs inside
+    one transaction (nested actions join the outer one); the function writes its audit event inside
+    it and defers side effects with `after_commit`. `roles` names who may take it, or `EVERYONE`
+    (tests/core/test_role_actions.py fails on an action that does not say); `actor=None` is the
+    system itself (periodic jobs, migrations). `subject(actor, pk)`, for an action whose second
+    argument is a record's id, raises Http404 when the actor cannot see the record: a refused role
+    gets the 404 first, so out of scope and missing look the same. `name` documents the audit action; it defaults to
+    "<app>.<function>"."""
+    roles = roles if roles in (None, EVERYONE) else tuple(roles)
 
     def decorate(func):
+        actor_param, subject_param = ([*inspect.signature(func).parameters] + [None])[:2]
+
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
+            actor = args[0] if args else kwargs.get(actor_param)
+            if actor is not None and roles is not None and not may_take(actor, roles):
+                subject_id = args[1] if len(args) > 1 else kwargs.get(subject_param)
+                if subject is not None and subject_id is not None:
+                    subject(actor, subject_id)
+                raise PermissionDenied(_("您的角色无权执行此操作。"))
             with transaction.atomic():
                 return func(*args, **kwargs)
 
         wrapper.business_action = name or f"{func.__module__.split('.')[1]}.{func.__name__}"
+        wrapper.allowed_roles = roles
+        REGISTRY[wrapper.business_action] = wrapper
         return wrapper
 
     return decorate(fn) if fn is not None else decorate
+
+
+def load_all_actions() -> dict:
+    """Import every module of the project so that REGISTRY holds every business action."""
+    import importlib
+    import pkgutil
+
+    import rmdesk
+
+    skip = ("migrations", "management", "settings", "wsgi", "locale", "templatetags")
+    for info in pkgutil.walk_packages(rmdesk.__path__, "rmdesk."):
+        if not any(part in skip or part.startswith("settings") for part in info.name.split(".")):
+            importlib.import_module(info.name)
+    return REGISTRY
+
+
+def role_table() -> str:
+    """The role × action table in Markdown: one row per business action, one column per role."""
+    from .roles import RoleCode
+
+    head = "| action | " + " | ".join(f"{label} `{code}`" for code, label in RoleCode.choices) + " |"
+    rows = [head, "|---|" + "---|" * len(RoleCode.choices)]
+    for name in sorted(REGISTRY):
+        allowed = REGISTRY[name].allowed_roles
+        cells = []
+        for code, _label in RoleCode.choices:
+            if allowed is None:
+                cells.append("?")
+            elif allowed == EVERYONE or code in allowed:
+                cells.append("✓")
+            else:
+                cells.append("—")
+        rows.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"

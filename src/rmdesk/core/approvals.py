@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from . import audit, calendar, hooks
-from .actions import StaleVersion, business_action, check_version
+from .actions import EVERYONE, StaleVersion, business_action, check_version
 from .models import (
     ApprovalChain,
     ApprovalDecision,
@@ -292,7 +292,7 @@ def _announce(req: ApprovalRequest):
 # --- the maker's actions ----------------------------------------------------------------------------
 
 
-@business_action
+@business_action(roles=EVERYONE)
 def request_approval(maker, kind: str, title: str, payload: dict, *, unit=None, reason: str = "", amount=None):
     """Open a request; nothing changes until the chain's deciders (never the maker) approve it."""
     chain = choose_chain(kind, amount)
@@ -326,7 +326,7 @@ def _mine_or_404(maker, request_id):
     return req
 
 
-@business_action
+@business_action(roles=EVERYONE)
 def resubmit(maker, request_id: int, *, version: int, reason: str = "", payload: dict | None = None):
     """The maker sends a returned request again: a new round from the first step."""
     req = _mine_or_404(maker, request_id)
@@ -348,7 +348,7 @@ def resubmit(maker, request_id: int, *, version: int, reason: str = "", payload:
     return req
 
 
-@business_action
+@business_action(roles=EVERYONE)
 def cancel(maker, request_id: int, *, version: int):
     """The maker withdraws a pending or returned request."""
     req = _mine_or_404(maker, request_id)
@@ -365,7 +365,7 @@ def cancel(maker, request_id: int, *, version: int):
 # --- the deciders' action ---------------------------------------------------------------------------
 
 
-@business_action
+@business_action(roles=EVERYONE)
 def decide(checker, request_id: int, decision: str, *, opinion: str = "", version: int | None = None):
     """Decide the pending step of a request: approve, reject or return (SPEC §1, §6).
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from . import audit
 from .actions import after_commit, business_action
 from .models import CalendarOverride, CalendarYear
+from .roles import RoleCode
 
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years the calendar page accepts
 
@@ -84,7 +85,7 @@ def year_overrides(year: int) -> list[CalendarOverride]:
     return list(CalendarOverride.objects.filter(day__year=year).order_by("day"))
 
 
-@business_action(name="core.calendar_year_save")
+@business_action(roles=(RoleCode.ADMIN,), name="core.calendar_year_save")
 def save_year_schedule(actor, year: int, *, holidays: dict, workdays: dict, confirmed: bool) -> CalendarYear:
     """Replace an administrator-entered schedule of one year (SPEC §3 "Business calendar"): the rest
     days (`holidays`, day -> name) and the 调休 working days (`workdays`), one CalendarOverride per

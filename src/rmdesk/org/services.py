@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.actions import business_action
+from rmdesk.core.actions import EVERYONE, business_action
 
 from .models import ApiToken, RoleCode, StaffStatus
 
@@ -39,7 +39,7 @@ def ensure_can_be_assigned_customers(user, on=None):
 # --- API tokens --------------------------------------------------------------------------------
 
 
-@business_action
+@business_action(roles=EVERYONE)
 def issue_api_token(user) -> tuple[ApiToken, str]:
     """Create a bearer token; the raw value is returned once and only its digest is stored (SPEC §12)."""
     raw = secrets.token_urlsafe(32)
@@ -69,7 +69,7 @@ def user_for_token(raw: str):
     return token.user
 
 
-@business_action
+@business_action(roles=EVERYONE)
 def revoke_api_token(actor, token_id: int):
     """Revoke one of the actor's tokens (administrators may revoke anyone's)."""
     qs = ApiToken.objects.filter(pk=token_id, revoked_at__isnull=True)

@@ -25,13 +25,14 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
 from rmdesk.core.actions import business_action, check_version
+from rmdesk.core.roles import WORKERS
 from rmdesk.customers.models import Customer, Stage, Tier
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import RoleCode, User
 
 from . import notify
 from .models import ChurnEvent, ChurnTarget, RetentionAction, RetentionKind, WatchEntry, WatchReason, WatchStatus
-from .scope import visible_churn, visible_watch
+from .scope import get_retention_action_or_404, get_watch_or_404, visible_churn, visible_watch
 
 CHURN_AUM_FLOOR = Decimal("100")
 ACTIVE_STAGES = (Stage.NEW, Stage.ACTIVE, Stage.DORMANT, Stage.AT_RISK)
@@ -208,7 +209,7 @@ def _period_bounds(period: str, today: date) -> tuple[date, date]:
 WATCH_ROLES = (RoleCode.RM, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER)
 
 
-@business_action
+@business_action(roles=WORKERS)
 def add_to_watch(user, *, customer_id, reason=WatchReason.MANUAL, note="", assigned_to_id=None) -> WatchEntry:
     """列入名单: put a customer in scope on the watch list (SPEC §5 名单制管理)."""
     if not user.has_role(*WATCH_ROLES):
@@ -248,7 +249,7 @@ def _entry_for_write(user, entry_id) -> WatchEntry:
     return entry
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_watch_or_404)
 def add_retention_action(user, entry_id, *, kind, description, due_on, assigned_to_id=None) -> RetentionAction:
     """Assign a retention action (visit, offer, senior visit...) with a due date."""
     entry = _entry_for_write(user, entry_id)
@@ -281,7 +282,7 @@ def add_retention_action(user, entry_id, *, kind, description, due_on, assigned_
     return action
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_retention_action_or_404)
 def complete_action(user, action_id, *, result) -> RetentionAction:
     action = RetentionAction.objects.select_related("entry").filter(pk=action_id).first()
     if action is None:
@@ -297,7 +298,7 @@ def complete_action(user, action_id, *, result) -> RetentionAction:
     return action
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_watch_or_404)
 def close_watch(user, entry_id, *, status, version, outcome="") -> WatchEntry:
     """End a watch-list entry as retained or lost (the version the user saw is required)."""
     entry = _entry_for_write(user, entry_id)

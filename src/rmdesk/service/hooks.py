@@ -5,6 +5,8 @@ by the approval inbox's header badge (审批中心), not by a counter of this ap
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from rmdesk.core.roles import WORKERS
+
 from .models import OPEN_STATUSES, CaseStatus, WatchStatus
 from .scope import visible_cases, visible_responses, visible_watch
 
@@ -81,7 +83,7 @@ def customer_slot(request, customer):
         "cases": list(cases),
         "responses": list(responses),
         "customer": customer,
-        "can_register": request.user.has_role("rm", "team_lead", "branch_manager", "assistant"),
+        "can_register": request.user.has_role(*WORKERS),
     }
 
 

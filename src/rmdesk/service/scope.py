@@ -9,7 +9,7 @@ Writes (the flow's steps) are open to the same people except the read-only roles
 
 from django.db.models import Q
 
-from rmdesk.core.scope import ScopeSpec, get_in_scope_or_404, scope_q, visible
+from rmdesk.core.scope import ScopeSpec, get_in_scope_or_404, get_or_404, scope_q, visible
 
 from .models import Case, ChurnEvent, SurveyResponse, SurveyRound, WatchEntry
 
@@ -24,6 +24,24 @@ RESPONSE_SCOPE = ScopeSpec(owner_fields=("rm", "customer__a_rm", "customer__b_rm
 WATCH_SCOPE = ScopeSpec(owner_fields=("assigned_to", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 CHURN_SCOPE = ScopeSpec(owner_fields=("rm", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 ROUND_SCOPE = ScopeSpec(path_fields=("org_path",))
+
+
+def get_response_or_404(user, pk):
+    return get_in_scope_or_404(SurveyResponse.objects.all(), user, RESPONSE_SCOPE, pk=pk)
+
+
+def get_round_or_404(user, pk):
+    return get_or_404(visible_rounds(user), pk)
+
+
+def get_watch_or_404(user, pk):
+    return get_in_scope_or_404(WatchEntry.objects.all(), user, WATCH_SCOPE, pk=pk)
+
+
+def get_retention_action_or_404(user, pk):
+    from .models import RetentionAction
+
+    return get_or_404(RetentionAction.objects.filter(entry__in=visible_watch(user)), pk)
 
 
 def visible_cases(user, *, write: bool = False):

@@ -14,9 +14,10 @@ from rmdesk.core import approvals, audit
 from rmdesk.core.actions import business_action, check_version
 from rmdesk.core.approvals import ensure_not_self
 from rmdesk.core.models import ApprovalRequest, ApprovalStatus
+from rmdesk.core.roles import SUPERVISORS, WORKERS
 from rmdesk.core.scope import covers
 from rmdesk.customers.scope import visible_customers
-from rmdesk.org.models import OrgUnit, RoleCode, User
+from rmdesk.org.models import OrgUnit, User
 
 from . import notify, sla
 from .models import (
@@ -36,8 +37,9 @@ from .models import (
 )
 from .scope import get_case_or_404, visible_cases
 
-REGISTER_ROLES = (RoleCode.RM, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER, RoleCode.ASSISTANT)
-SUPERVISOR_ROLES = (RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER)
+#: who registers a complaint or service request (docs/roles.md: read-only roles do not)
+REGISTER_ROLES = WORKERS
+SUPERVISOR_ROLES = SUPERVISORS
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ def _rule_owner(customer, kind, category, severity, channel):
     return customer.a_rm
 
 
-@business_action
+@business_action(roles=WORKERS)
 def register_case(
     user, *, customer_id, kind, channel, category_id, severity, title, description, product="", owner_id=None, now=None
 ) -> Case:
@@ -227,7 +229,7 @@ def register_case(
     return case
 
 
-@business_action
+@business_action(roles=SUPERVISORS, subject=get_case_or_404)
 def assign_case(user, case_id, *, owner_id, version, note="") -> Case:
     """Hand a case to another responsible person (by hand, a supervisor's action, SPEC §5)."""
     case = _edit_case(user, case_id, version)
@@ -251,7 +253,7 @@ def assign_case(user, case_id, *, owner_id, version, note="") -> Case:
 # --- the flow -----------------------------------------------------------------------------------
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def accept_case(user, case_id, *, note="", version, now=None) -> Case:
     """受理: acknowledge the case; stops the acknowledgement timer (SPEC §5)."""
     now = now or timezone.now()
@@ -262,7 +264,7 @@ def accept_case(user, case_id, *, note="", version, now=None) -> Case:
     return _save(case, user, "accept", frm, note=note, now=now)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def record_investigation(user, case_id, *, cause, root_cause="", version, now=None) -> Case:
     """调查原因: the responsible unit records the cause it found (SPEC §5)."""
     case = _edit_case(user, case_id, version)
@@ -330,7 +332,7 @@ def _submit_plan(user, case, plan):
     )
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def propose_plan(user, case_id, *, plan, version, now=None) -> Case:
     """提交方案: propose the handling plan for the supervisor's instruction (SPEC §5); the request
     waits in the approval inbox (审批中心) of the supervisors above the responsible unit."""
@@ -353,7 +355,7 @@ def may_decide_plan(user, case) -> bool:
     return req is None or approvals.may_decide(user, req)
 
 
-@business_action
+@business_action(roles=SUPERVISORS, subject=get_case_or_404)
 def decide_plan(user, case_id, *, approve: bool, version, instruction="", now=None) -> Case:
     """主管批示 from the case page: decides the case's request in the approval inbox, the one path of
     the decision (rmdesk.core.approvals.decide; the handler below carries the transition out). The
@@ -445,7 +447,7 @@ def may_decide_plan_request(checker, req) -> bool:
     return req.payload.get("step_id") == _proposal_step_id(case) and is_supervisor_of(checker, case)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def implement_plan(user, case_id, *, result, version, now=None) -> Case:
     """实施: carry out the approved plan and answer the customer; stops the answer timer (SPEC §5)."""
     now = now or timezone.now()
@@ -459,7 +461,7 @@ def implement_plan(user, case_id, *, result, version, now=None) -> Case:
     return _save(case, user, "implement", frm, note=result, now=now)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def record_follow_up(
     user, case_id, *, customer_confirmed: bool, satisfaction: int | None, note="", version, now=None
 ) -> Case:
@@ -483,7 +485,7 @@ def record_follow_up(
     )
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def close_case(user, case_id, *, note="", version, now=None) -> Case:
     """关闭: close after the follow-up visit. Without the customer's confirmation only a supervisor may close."""
     now = now or timezone.now()
@@ -496,7 +498,7 @@ def close_case(user, case_id, *, note="", version, now=None) -> Case:
     return _save(case, user, "close", frm, note=note, now=now)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def reopen_case(user, case_id, *, reason, version, now=None) -> Case:
     """重开: a closed or followed-up case goes back to investigation in a new cycle; its history
     stays and a new answer deadline runs from now (SPEC §5)."""
@@ -517,7 +519,7 @@ def reopen_case(user, case_id, *, reason, version, now=None) -> Case:
     return _save(case, user, "reopen", frm, note=reason, now=now)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def pause_case(user, case_id, *, reason, version, now=None) -> Case:
     """等待客户: the SLA timers stand still while the case waits for the customer (SPEC §5)."""
     now = now or timezone.now()
@@ -529,7 +531,7 @@ def pause_case(user, case_id, *, reason, version, now=None) -> Case:
     return _save(case, user, "pause", case.status, note=reason, now=now)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def resume_case(user, case_id, *, note="", version, now=None) -> Case:
     """Resume the timers; every open deadline moves by the working time spent waiting (SPEC §5)."""
     now = now or timezone.now()
@@ -541,7 +543,7 @@ def resume_case(user, case_id, *, note="", version, now=None) -> Case:
     return _save(case, user, "resume", case.status, note=note, now=now, waited_seconds=int(waited.total_seconds()))
 
 
-@business_action
+@business_action(roles=SUPERVISORS, subject=get_case_or_404)
 def assess_case(
     user, case_id, *, is_valid: bool, responsibility="", root_cause="", responsible_staff_id=None, note="", version
 ) -> Case:
@@ -582,7 +584,7 @@ def assess_case(
     )
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def add_attachment(user, case_id, *, uploaded_file) -> CaseAttachment:
     """Attach a document (letter, screenshot, voucher) to a case."""
     case = _locked_case(user, case_id)
@@ -599,7 +601,7 @@ def add_attachment(user, case_id, *, uploaded_file) -> CaseAttachment:
 # --- quality feedback form (商品及服务质量信息反馈单) --------------------------------------------------
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def save_feedback(
     user, case_id, *, product, problem, version, quantity="", customer_opinion="", handling=""
 ) -> QualityFeedback:
@@ -631,7 +633,7 @@ def _locked_feedback(case, version) -> QualityFeedback:
     return fb
 
 
-@business_action
+@business_action(roles=SUPERVISORS, subject=get_case_or_404)
 def review_feedback(user, case_id, *, version, note="") -> QualityFeedback:
     """The supervisor (区域市场经理) reviews the feedback form (never the one who filled it in)."""
     case = _locked_case(user, case_id)
@@ -646,7 +648,7 @@ def review_feedback(user, case_id, *, version, note="") -> QualityFeedback:
     return fb
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_case_or_404)
 def confirm_feedback(user, case_id, *, signed_name, version) -> QualityFeedback:
     """客户确认: record the customer's signature on the feedback form (name and time)."""
     case = _locked_case(user, case_id)

@@ -15,14 +15,16 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
 from rmdesk.core.actions import business_action, check_version
+from rmdesk.core.roles import SUPERVISORS, WORKERS
 from rmdesk.customers.models import Stage
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import OrgUnit, RoleCode, User
 
 from .models import QuestionKind, SurveyAnswer, SurveyQuestion, SurveyResponse, SurveyRound, SurveyTemplate
-from .scope import visible_responses
+from .scope import get_response_or_404, get_round_or_404, visible_responses
 
-ROUND_ROLES = (RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER, RoleCode.ASSISTANT)
+#: who starts a satisfaction-survey round (docs/roles.md: read-only roles do not)
+ROUND_ROLES = SUPERVISORS
 
 
 def response_score(answers: dict, questions) -> Decimal | None:
@@ -41,7 +43,7 @@ def response_score(answers: dict, questions) -> Decimal | None:
     return (acc / total_w).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-@business_action
+@business_action(roles=(RoleCode.ADMIN, *SUPERVISORS))
 def create_template(user, *, name, questions: list[dict], description="") -> SurveyTemplate:
     """A new questionnaire: questions as [{"text", "kind": "score"|"text", "weight"}]."""
     if not (user.is_superuser or user.has_role(RoleCode.ADMIN, *ROUND_ROLES)):
@@ -78,11 +80,11 @@ def segment_customers(user, segment: dict):
     return qs
 
 
-@business_action
+@business_action(roles=SUPERVISORS)
 def start_round(user, *, template_id, name, segment: dict | None = None, due_on=None) -> SurveyRound:
     """发起调查: send a round of a questionnaire to a customer segment in the user's scope (SPEC §5)."""
     if not user.has_role(*ROUND_ROLES):
-        raise PermissionDenied(_("只有团队长、分管行长或助理可以发起满意度调查。"))
+        raise PermissionDenied(_("只有团队长或分管行长可以发起满意度调查。"))
     tpl = SurveyTemplate.objects.filter(pk=template_id, is_active=True).first()
     if tpl is None:
         raise ValidationError({"template_id": [_("问卷不存在。")]})
@@ -149,7 +151,7 @@ def _save_answers(resp: SurveyResponse, answers: dict, comment: str, user, sourc
     return resp
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_response_or_404)
 def record_answers(user, response_id, *, answers: dict, version, comment="", now=None) -> SurveyResponse:
     """The RM records a customer's answers (by phone or visit); recording them again replaces the
     earlier ones, so the version the RM saw is required (a stale one is refused, SPEC §1)."""
@@ -174,7 +176,7 @@ def record_answers(user, response_id, *, answers: dict, version, comment="", now
     return resp
 
 
-@business_action
+@business_action(roles=WORKERS, subject=get_round_or_404)
 def import_answers(user, round_id, fileobj) -> int:
     """Import answers from an Excel sheet: column A 客户号, then one column per question in order, last
     column optional 意见. Row by row validation; nothing is saved when any row is wrong."""
