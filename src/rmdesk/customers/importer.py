@@ -12,11 +12,11 @@ import io
 import tempfile
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 
 from rmdesk.core import audit
 from rmdesk.core.scope import subtree_paths
@@ -87,6 +87,9 @@ GENDER_LABELS = {"男": "M", "女": "F"}
 STAGE_LABELS = {str(label): value for value, label in Stage.choices}
 SOURCE_LABELS = {str(label): value for value, label in Source.choices}
 PROGRESS_EVERY = 100
+#: errors kept on a failed job (the page lists the first 200; the report is built from these in the
+#: reader's language); a file with more bad rows than this is the wrong file anyway
+ERRORS_KEPT = 20000
 
 
 def _header_map(columns):
@@ -176,8 +179,19 @@ class _Errors:
                 self.add(row_no, customer_no, "", m)
 
 
+class JobAbandoned(Exception):
+    """The job is no longer this worker's: the stall sweep failed it (or a retry restarted it)."""
+
+
+_RUNNING = (ImportStatus.VALIDATING, ImportStatus.WRITING)
+
+
 def _progress(job, n):
-    ImportJob.objects.filter(pk=job.pk).update(processed_rows=n)
+    """Record progress and its time (the stall sweep reads `progress_at`); stop when the job was
+    failed meanwhile (JobAbandoned)."""
+    running = ImportJob.objects.filter(pk=job.pk, status__in=_RUNNING)
+    if not running.update(processed_rows=n, progress_at=timezone.now()):
+        raise JobAbandoned(job.pk)
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -716,7 +730,40 @@ def _write_holding_plan(job, actor, plan):
 # --- the job ----------------------------------------------------------------------------------
 
 
-def error_report_bytes(errors) -> bytes:
+#: import columns that are not archive fields, by the label of their template header
+_COLUMN_LABELS = {
+    "customer_no": gettext_lazy("客户号"),
+    "a_rm_no": gettext_lazy("主办客户经理工号"),
+    "org_unit_code": gettext_lazy("归属机构代码"),
+    "product_code": gettext_lazy("产品代码"),
+    "tags": gettext_lazy("标签"),
+}
+
+
+def field_label(kind: str, field: str) -> str:
+    """The label of a field named in an error (in the active language): the import template's
+    column label or the archive/holding field's verbose name, never the code (issue 10)."""
+    if not field:
+        return ""
+    if field.startswith("metric:"):
+        return _("指标:%(code)s") % {"code": field[len("metric:") :]}
+    if field in _COLUMN_LABELS:
+        return str(_COLUMN_LABELS[field])
+    for model in (Holding, Customer) if kind == "holdings" else (Customer, Holding):
+        try:
+            return str(model._meta.get_field(field).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return _("其他")
+
+
+def labelled_errors(kind: str, errors) -> list[dict]:
+    """The errors of a job with the field's label next to its code (the page and the report)."""
+    return [{**e, "field_label": field_label(kind, e.get("field", ""))} for e in errors]
+
+
+def error_report_bytes(errors, kind: str = "customers") -> bytes:
+    """The downloadable error report: headers and field names as labels in the active language."""
     import xlsxwriter
 
     buf = io.BytesIO()
@@ -725,10 +772,10 @@ def error_report_bytes(errors) -> bytes:
     bold = wb.add_format({"bold": True})
     for col, title in enumerate([_("行号"), _("客户号"), _("字段"), _("错误说明")]):
         ws.write(0, col, title, bold)
-    for i, e in enumerate(errors, start=1):
+    for i, e in enumerate(labelled_errors(kind, errors), start=1):
         ws.write_number(i, 0, e["row"])
         ws.write_string(i, 1, e["customer_no"])
-        ws.write_string(i, 2, e["field"])
+        ws.write_string(i, 2, e["field_label"])
         ws.write_string(i, 3, e["message"])
     ws.set_column(0, 0, 8)
     ws.set_column(1, 2, 20)
@@ -738,13 +785,26 @@ def error_report_bytes(errors) -> bytes:
 
 
 def run_import(job_id: int):
-    """Carry out one import job (called by the background task)."""
+    """Carry out one import job (called by the background task). The worker claims a pending job
+    (so a task delivered twice runs it once) and reports progress with its time; a job the stall
+    sweep failed meanwhile is left as the sweep wrote it (SPEC §2, nothing half-written)."""
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if job.is_finished:
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PENDING).update(
+        status=ImportStatus.VALIDATING, progress_at=now, attempts=job.attempts + 1
+    )
+    if not claimed:
         return job
+    try:
+        return _run_claimed(job)
+    except JobAbandoned:
+        job.refresh_from_db()
+        return job
+
+
+def _run_claimed(job):
     actor = job.created_by
     columns = CUSTOMER_COLUMNS if job.kind == "customers" else HOLDING_COLUMNS
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.VALIDATING)
     errors = _Errors()
     try:
         rows = _rows_as_dicts(read_rows(job.file.path, job.original_name), columns)
@@ -771,9 +831,16 @@ def run_import(job_id: int):
         plan = _validate_holding_rows(job, actor, rows, errors)
     if errors.items:
         return _fail(job, actor, errors.items)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.WRITING)
+    if not ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
+        status=ImportStatus.WRITING, progress_at=timezone.now()
+    ):
+        raise JobAbandoned(job.pk)
     try:
         with transaction.atomic():
+            # the job row stays locked while the file is written: the stall sweep skips a job whose
+            # writer is alive (PostgreSQL), and a worker that dies releases it with its rollback
+            if not ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportStatus.WRITING).exists():
+                raise JobAbandoned(job.pk)
             if job.kind == "customers":
                 counts = _write_customer_plan(job, actor, plan)
             else:
@@ -783,7 +850,7 @@ def run_import(job_id: int):
             job.processed_rows = len(rows)
             job.created_count, job.updated_count = counts["created"], counts["updated"]
             job.unchanged_count, job.conflict_count = counts["unchanged"], counts["conflicts"]
-            job.finished_at = timezone.now()
+            job.finished_at = job.progress_at = timezone.now()
             job.message = _("导入完成。")
             job.save()
             audit.record(actor, "customers.import", job, after={**counts, "file": job.original_name, "kind": job.kind})
@@ -796,10 +863,10 @@ def _fail(job, actor, items):
     job.refresh_from_db()
     job.status = ImportStatus.FAILED
     job.error_count = len({e["row"] for e in items})
-    job.errors = items[:1000]
+    job.errors = items[:ERRORS_KEPT]
     job.finished_at = timezone.now()
     job.message = _("文件中有 %(n)d 行错误，未导入任何数据。请下载错误报告修正后重新上传。") % {"n": job.error_count}
-    job.error_report.save(f"errors_{job.pk}.xlsx", ContentFile(error_report_bytes(items)), save=False)
+    job.error_report.save(f"errors_{job.pk}.xlsx", ContentFile(error_report_bytes(items, job.kind)), save=False)
     job.save()
     with transaction.atomic():
         audit.record(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("import/template/<str:kind>/", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_detail, name="import_detail"),
     path("import/<int:pk>/errors/", views.import_errors, name="import_errors"),
+    path("import/<int:pk>/retry/", views.import_retry, name="import_retry"),
     path("pool/", views.pool, name="pool"),
     path("conflicts/", views.conflicts, name="conflicts"),
     path("conflicts/<int:pk>/", views.conflict_detail, name="conflict_detail"),

@@ -1,5 +1,6 @@
 """Pages of the customer archive (SPEC §2). Thin: scope through scope.py/queries.py, writes through services."""
 
+import io
 import json
 import os
 from urllib.parse import urlencode
@@ -433,15 +434,36 @@ def _own_job(user, pk):
 def import_detail(request, pk):
     job = _own_job(request.user, pk)
     template = "customers/_import_status.html" if request.htmx else "customers/import_detail.html"
-    return render(request, template, {"job": job})
+    ctx = {
+        "job": job,
+        "error_rows": importer.labelled_errors(job.kind, job.errors[:200]) if job.status == "failed" else [],
+        "can_retry": job.status == "failed" and services.can_import(request.user),
+    }
+    return render(request, template, ctx)
+
+
+@login_required
+@require_POST
+def import_retry(request, pk):
+    """Re-queue a failed import (issue 10: a job whose worker died, or a file fixed meanwhile)."""
+    job = _own_job(request.user, pk)
+    try:
+        services.retry_import(request.user, job)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已重新排队导入。"))
+    return redirect("customers:import_detail", pk=pk)
 
 
 @login_required
 def import_errors(request, pk):
+    """The error report of a failed file, built in the reader's language (labels, never field codes)."""
     job = _own_job(request.user, pk)
     if not job.error_report:
         raise Http404
-    return FileResponse(job.error_report.open("rb"), as_attachment=True, filename=f"import_errors_{job.pk}.xlsx")
+    report = io.BytesIO(importer.error_report_bytes(job.errors, job.kind))
+    return FileResponse(report, as_attachment=True, filename=f"import_errors_{job.pk}.xlsx")
 
 
 @login_required

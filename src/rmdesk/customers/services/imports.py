@@ -3,17 +3,23 @@ of limits for the page and the API), kept as an ImportJob and handed to the back
 validates every row and writes all or nothing (customers/importer.py)."""
 
 import os
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
+from rmdesk.org.scope import visible_staff
 
-from ..models import ImportJob
+from ..models import ImportJob, ImportStatus
 from ..tasks import run_import
-from .permissions import can_import, require
+from .permissions import can_import, is_supervisor, require
 
 #: what an import file may hold
 IMPORT_KINDS = ("customers", "holdings")
@@ -59,5 +65,91 @@ def start_import(actor, upload, kind):
         job.save()
         audit.record(actor, "customers.import_upload", job, after={"file": job.original_name, "kind": kind})
     run_import.enqueue(job.pk)  # once the job row is written: the task reads it
+    job.refresh_from_db()
+    return job
+
+
+# --- jobs whose worker died (issue 10) ---------------------------------------------------------------
+
+#: minutes without progress after which a validating/writing job counts as dead (settings override)
+IMPORT_STALL_MINUTES_DEFAULT = 10
+
+
+def stall_timeout() -> timedelta:
+    return timedelta(minutes=getattr(settings, "RMDESK_IMPORT_STALL_MINUTES", IMPORT_STALL_MINUTES_DEFAULT))
+
+
+def stalled_message() -> str:
+    return _("导入任务长时间无进展，已标记为失败，未写入任何数据，可重新导入。")
+
+
+def sweep_stalled_imports(now=None) -> int:
+    """Fail the import jobs whose worker stopped making progress (SPEC §2: no half-imported file).
+
+    A job validating or writing whose `progress_at` is older than the timeout is marked failed with a
+    clear message; nothing of it was written (the write is one transaction, rolled back when its
+    worker dies). A writer that is alive holds its job row locked, and the sweep skips locked rows
+    (PostgreSQL), so a long write is never failed under it. Returns the number of jobs failed."""
+    now = now or timezone.now()
+    cutoff = now - stall_timeout()
+    stale = Q(progress_at__lt=cutoff) | Q(progress_at__isnull=True, created_at__lt=cutoff)
+    failed = 0
+    with transaction.atomic():
+        jobs = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(stale, status__in=(ImportStatus.VALIDATING, ImportStatus.WRITING))
+            .order_by("id")
+        )
+        for job in jobs:
+            was = job.status
+            job.status = ImportStatus.FAILED
+            job.message = stalled_message()
+            job.finished_at = now
+            job.errors = [{"row": 0, "customer_no": "", "field": "", "message": job.message}]
+            job.error_count = 0
+            job.save(update_fields=["status", "message", "finished_at", "errors", "error_count"])
+            audit.record(
+                None,
+                "customers.import_stalled",
+                job,
+                after={"file": job.original_name, "was": was, "progress_at": str(job.progress_at or "")},
+            )
+            failed += 1
+    return failed
+
+
+def may_retry_import(user, job) -> bool:
+    """The uploader, or a team lead / branch manager whose staff scope holds the uploader."""
+    if job.created_by_id == user.pk:
+        return True
+    return is_supervisor(user) and visible_staff(user).filter(pk=job.created_by_id).exists()
+
+
+def retry_import(actor, job) -> ImportJob:
+    """Re-queue a failed import job (SPEC §2; issue 10: a job whose worker died can be run again).
+
+    Only a failed job; only its uploader or a supervisor whose scope holds the uploader (anyone
+    else: 404, as a missing job). The file is read again from the start; counts, errors and the
+    error report are cleared. Audited `customers.import_retry`; the task is enqueued once the reset is
+    written."""
+    if not isinstance(job, ImportJob):
+        job = ImportJob.objects.filter(pk=job).first() if str(job).isdigit() else None
+    if job is None or not may_retry_import(actor, job):
+        raise Http404
+    require(can_import(actor), _("您无权导入客户数据。"))
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.status != ImportStatus.FAILED:
+            raise ValidationError({"status": [_("只有未导入的任务可以重新导入。")]}, code="not_failed")
+        if job.error_report:
+            job.error_report.delete(save=False)
+        job.status = ImportStatus.PENDING
+        job.processed_rows = job.total_rows = job.error_count = 0
+        job.created_count = job.updated_count = job.unchanged_count = job.conflict_count = 0
+        job.errors, job.message, job.finished_at = [], _("已重新排队导入。"), None
+        job.progress_at = timezone.now()
+        job.save()
+        audit.record(actor, "customers.import_retry", job, after={"file": job.original_name, "attempts": job.attempts})
+    run_import.enqueue(job.pk)  # once the reset is written, as start_import does: the task reads it
     job.refresh_from_db()
     return job

@@ -1,4 +1,4 @@
-"""Re-tier every customer against the active rule set (run daily from cron), SPEC §2."""
+"""Re-tier every customer against the rule set in use for its kind (run daily from cron), SPEC §2."""
 
 from django.core.management.base import BaseCommand
 
