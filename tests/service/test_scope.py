@@ -5,11 +5,12 @@ Out of scope is 404; read-only roles (risk, compliance, assistants) get 403 on w
 from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from rmdesk.customers.models import Stage
 from rmdesk.service import churn, surveys
-from rmdesk.service.models import QualityFeedback, SurveyTemplate
+from rmdesk.service.models import CaseAttachment, QualityFeedback, SurveyTemplate
 from rmdesk.service.scope import visible_cases
 from tests.scope_matrix import USERS, Matrix, Sample, fresh
 
@@ -50,7 +51,10 @@ def case_samples(world, make_case, make_customer):
             case=case, defaults={"product": "p", "problem": "q", "filled_by": case.owner}
         )
         feedback = QualityFeedback.objects.get(case=case)
-        out.append(Sample(key, *MATRIX[key], case=case, feedback=feedback))
+        attachment = CaseAttachment.objects.create(
+            case=case, file=ContentFile(b"evidence", name="evidence.txt"), name="证据.txt", uploaded_by=case.owner
+        )
+        out.append(Sample(key, *MATRIX[key], case=case, feedback=feedback, attachment=attachment))
     return out
 
 
@@ -78,6 +82,7 @@ cases.api("GET /api/service/cases/{case_id}", obj="case")
 cases.api("GET /api/service/cases/{case_id}/feedback", obj="case")
 cases.page("service:case_detail", obj="case")
 cases.page("service:feedback", obj="case")
+cases.page("service:attachment", obj="case", params=lambda s: {"pk": s.case.pk, "att_pk": s.attachment.pk})
 for action, body in WRITE_API:
     # edits carry the version the user saw (of the case, or of its feedback form)
     of = "feedback" if action.startswith("feedback/") else "case"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/act/<str:action>/", views.case_action, name="case_action"),
     path("<int:pk>/feedback/", views.feedback, name="feedback"),
+    path("<int:pk>/attachments/<int:att_pk>/", views.attachment_download, name="attachment"),
     path("sla/", views.sla_stats, name="sla_stats"),
     path("surveys/", views.survey_list, name="survey_list"),
     path("surveys/new/", views.survey_new, name="survey_new"),

@@ -622,3 +622,20 @@ def watch_detail(request, pk):
         },
         status=422 if errors else 200,
     )
+
+
+@login_required
+def attachment_download(request, pk, att_pk):
+    """Case evidence is served through the case's scope, never from a public media URL (SPEC §5, §12):
+    whoever may read the case downloads it; anyone else gets the 404 of a missing case."""
+    from django.http import FileResponse
+
+    case = get_case_or_404(request.user, pk)
+    att = case.attachments.filter(pk=att_pk).first()
+    if att is None or not att.file:
+        raise Http404
+    try:
+        handle = att.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=att.name)
