@@ -67,3 +67,44 @@ def test_fixtures_loaded_raw_are_not_checked():
     from rmdesk.service.models import Case
 
     pre_save.send(sender=Case, instance=Case(title="x" * 500), raw=True, using="default", update_fields=None)
+
+
+DECIMAL_FIELDS = [
+    (model, field)
+    for model in apps.get_models()
+    if model.__module__.startswith("rmdesk.") and not model._meta.proxy
+    for field in model._meta.concrete_fields
+    if isinstance(field, models.DecimalField)
+]
+
+
+def test_there_are_money_fields_to_walk():
+    assert any(field.name == "aum" for _model, field in DECIMAL_FIELDS)
+
+
+@pytest.mark.parametrize("model,field", DECIMAL_FIELDS, ids=lambda x: getattr(x, "__name__", None))
+def test_every_decimal_is_rounded_half_up_to_its_places_as_postgresql_stores_it(model, field):
+    from decimal import Decimal
+
+    instance = model()
+    places = field.decimal_places
+    whole_digits = field.max_digits - places
+    money = places == 2 and whole_digits >= 5
+    setattr(instance, field.attname, 91827.17999999999 if money else Decimal("1.5").scaleb(-places))
+    pre_save.send(sender=model, instance=instance, raw=False, using="default", update_fields=None)
+    stored = getattr(instance, field.attname)
+    assert isinstance(stored, Decimal) and stored.as_tuple().exponent == -places
+    if money:
+        assert stored == Decimal("91827.18")
+    else:
+        assert stored == Decimal(2).scaleb(-places)  # 0.…015 -> 0.…02: half-up, not banker's
+
+
+@pytest.mark.parametrize("model,field", DECIMAL_FIELDS, ids=lambda x: getattr(x, "__name__", None))
+def test_every_decimal_too_large_for_its_column_is_refused(model, field):
+    from decimal import Decimal
+
+    with pytest.raises(ValidationError) as caught:
+        _send(model, **{field.attname: Decimal(10) ** (field.max_digits - field.decimal_places)})
+    assert str(field.verbose_name) in caught.value.message_dict[field.name][0]
+    _send(model, **{field.attname: Decimal(10) ** (field.max_digits - field.decimal_places) - 1})
