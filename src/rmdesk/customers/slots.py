@@ -14,7 +14,9 @@ The customer passed in has already been checked against the viewer's scope.
 from rmdesk.core import hooks
 from rmdesk.core.hooks import Slot
 
-__all__ = ["Slot", "slots_for"]
+from .picker import CustomerPickerField, picker_queryset  # the customer picker other apps' forms use
+
+__all__ = ["CustomerPickerField", "Slot", "picker_queryset", "slots_for"]
 
 
 def slots_for(request, customer) -> list[dict]:

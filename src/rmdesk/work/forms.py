@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from rmdesk.customers.picker import CustomerPickerField
+from rmdesk.customers.slots import CustomerPickerField
 from rmdesk.org.scope import visible_staff
 
 from .models import InteractionKind, JournalTemplate, NextStepKind
