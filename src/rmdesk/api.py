@@ -2,19 +2,26 @@
 
 Auth: `Authorization: Bearer <token>` (POST /api/auth/token) or the browser session.
 Errors: Django ValidationError -> 422 with field paths; PermissionDenied -> 403; out of scope -> 404;
-a value the database refuses -> 422. Every error under /api/ is JSON (rmdesk.core.middleware).
-Each app contributes a router from its own api.py.
+a value the database refuses -> 422; a body that is not JSON -> 422. Every error under /api/ is JSON
+(rmdesk.core.middleware), in the user's language. Each app contributes a router from its own api.py.
+
+The OpenAPI document lists, on every operation, the errors it can answer (`document_errors`), so a
+client (and the schemathesis run in tests/test_schemathesis.py) can rely on it.
 """
+
+from http.client import responses as _reasons
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
-from ninja.security import HttpBearer, django_auth
+from ninja.errors import AuthenticationError, HttpError
+from ninja.schema import NinjaGenerateJsonSchema
+from ninja.security import HttpBearer, SessionAuth as NinjaSessionAuth
 
 from rmdesk.core.actions import StaleVersion
+from rmdesk.core.schemas import MAY_ANSWER, ErrorOut, ValidationErrorOut
 
 
 class BearerToken(HttpBearer):
@@ -27,11 +34,99 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class SessionAuth(NinjaSessionAuth):
+    """The browser session. A caller without a logged-in session is not a session caller, so it gets
+    the 401 of a missing credential (not the CSRF check's 403, which is for logged-in sessions only)."""
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+_UNSAFE = {"post", "put", "patch", "delete"}
+_REF = "#/components/schemas/{model}"
+
+
+def _resolve(document: dict, schema: dict) -> dict:
+    """A request body's schema with its $ref / allOf followed (one level is all Ninja writes)."""
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if "allOf" in schema and len(schema["allOf"]) == 1:
+        return _resolve(document, schema["allOf"][0])
+    return schema
+
+
+def error_statuses(document: dict, op: dict) -> set[int]:
+    """The error statuses an operation can answer, derived from what it is (SPEC §12):
+
+    - 400: it has a body, and the body is one the server cannot read at all (a malformed multipart);
+    - 401: it needs authentication (a missing, expired or revoked token);
+    - 403: it writes as an authenticated user (role checks in the services; a session caller without
+      the CSRF token), or it is a read that checks a role (named by `may_answer(403)`);
+    - 404: it looks up a path id (missing and out of scope alike), or names one elsewhere (`may_answer`);
+    - 409: its input carries the `version` it was made on (core.actions.check_version);
+    - 422: it has any input (path, query, body: Ninja's validation, the services' ValidationError, a
+      value the database refuses, text with NUL characters);
+    - 429: only POST /auth/token (the login lock-out), declared by the route itself.
+    """
+    statuses = set(op.pop(MAY_ANSWER, []))
+    params = op.get("parameters", [])
+    body = op.get("requestBody")
+    if op.get("security"):
+        statuses.add(401)
+        if op["_method"] in _UNSAFE:
+            statuses.add(403)
+    if any(p["in"] == "path" for p in params):
+        statuses.add(404)
+    if body:
+        statuses.add(400)
+    if params or body:
+        statuses.add(422)
+    versioned = any(p["name"] == "version" for p in params)
+    for content in (body or {}).get("content", {}).values():
+        versioned |= "version" in _resolve(document, content["schema"]).get("properties", {})
+    if versioned:
+        statuses.add(409)
+    return statuses
+
+
+def _component(model, components: dict) -> dict:
+    schema = model.model_json_schema(ref_template=_REF, schema_generator=NinjaGenerateJsonSchema)
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def document_errors(document: dict) -> dict:
+    """Add the error responses of every operation (error_statuses) to an OpenAPI document, with the
+    JSON bodies the handlers below and rmdesk.core.middleware write (core.schemas)."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    error_ref = _component(ErrorOut, components)
+    invalid_ref = _component(ValidationErrorOut, components)
+    for path_item in document["paths"].values():
+        for method, op in path_item.items():
+            op["_method"] = method
+            statuses = error_statuses(document, op)
+            del op["_method"]
+            for status in sorted(statuses):
+                ref = invalid_ref if status == 422 else error_ref
+                op["responses"].setdefault(
+                    status, {"description": _reasons[status], "content": {"application/json": {"schema": ref}}}
+                )
+    return document
+
+
+class RmDeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        return document_errors(super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+
+
+api = RmDeskAPI(
     title="RM Desk API",
     version="1",
     description="客户经理工作台 REST API",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
 )
 
@@ -74,6 +169,22 @@ def _data_error(request, exc):
     """A value the database refuses (too long, out of range): the caller's input, so 422, not 500.
     Business actions are atomic, so nothing was half-written."""
     return api.create_response(request, {"detail": _("数值超出允许范围或内容过长。")}, status=422)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    """Ninja's own errors in the user's language: a body it cannot parse (malformed JSON) is input the
+    caller got wrong, so 422 with its path like any other; a CSRF refusal and the rest keep their status."""
+    if exc.status_code == 400 and str(exc.message).startswith("Cannot parse request body"):
+        msg = _("请求体无法解析，请提交有效的 JSON。")
+        return api.create_response(
+            request, {"detail": [{"type": "json_invalid", "loc": ["body"], "msg": msg}]}, status=422
+        )
+    detail = {
+        403: _("无权执行此操作（会话已失效时请刷新页面后重试）。"),
+        429: _("请求过于频繁，请稍后再试。"),
+    }.get(exc.status_code, _("请求无效。"))
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(AuthenticationError)

@@ -12,21 +12,21 @@ from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 
 from rmdesk.core.bounds import Id, Limit
+from rmdesk.core.schemas import ErrorOut, may_answer
 from rmdesk.org.scope import visible_staff
 
 from . import importer, queries, services
 from .models import Customer, ImportJob, Product, TierRuleSet
 from .schemas import (
     AnonymiseIn,
-    ApprovalOut,
-    AssignIn,
     ConflictOut,
     CreatedOut,
     CustomerDetail,
     CustomerIn,
     CustomerList,
     CustomerPatch,
-    ErrorOut,
+    CustomersApprovalOut,
+    CustomersAssignIn,
     HandoverIn,
     HandoverPreviewOut,
     HoldingIn,
@@ -85,7 +85,7 @@ def create_customer(request, body: CustomerIn):
     return 201, {"customer": _detail(request.user, customer.pk)}
 
 
-@router.get("/export", summary="导出当前筛选的客户清单（xlsx，敏感字段脱敏）")
+@router.get("/export", openapi_extra=may_answer(403), summary="导出当前筛选的客户清单（xlsx，敏感字段脱敏）")
 def export_customers(request, filters: Query[ListFilters]):
     params = filters.dict()
     qs = queries.filtered_customers(request.user, params)
@@ -116,13 +116,20 @@ def tier_rule_sets(request):
     return list(TierRuleSet.objects.prefetch_related("tiers").order_by("id"))
 
 
-@router.post("/assignments", response={201: ApprovalOut}, summary="申请分配/调整A岗、B岗（待审批）")
-def request_assignment(request, body: AssignIn):
+@router.post(
+    "/assignments",
+    response={201: CustomersApprovalOut},
+    openapi_extra=may_answer(404),
+    summary="申请分配/调整A岗、B岗（待审批）",
+)
+def request_assignment(request, body: CustomersAssignIn):
     req = services.request_assignment(request.user, body.customer_ids, body.a_rm, body.b_rm, reason=body.reason)
     return 201, req
 
 
-@router.get("/handover/preview", response=HandoverPreviewOut, summary="客户移交预览")
+@router.get(
+    "/handover/preview", response=HandoverPreviewOut, openapi_extra=may_answer(403, 404), summary="客户移交预览"
+)
 def handover_preview(request, from_rm: Id, to_rm: Id | None = None):
     """At most HANDOVER_MAX_CUSTOMERS customers (the most one request may move) of `total`."""
     if not services.is_supervisor(request.user):
@@ -134,7 +141,7 @@ def handover_preview(request, from_rm: Id, to_rm: Id | None = None):
     return {"from_rm": from_rm, "to_rm": to_rm, "customers": customers, "total": total}
 
 
-@router.post("/handover", response={201: ApprovalOut}, summary="提交客户移交申请（待审批）")
+@router.post("/handover", response={201: CustomersApprovalOut}, summary="提交客户移交申请（待审批）")
 def handover(request, body: HandoverIn):
     req = services.request_handover(
         request.user, body.from_rm, body.to_rm, notes=body.notes, customer_ids=body.customer_ids, reason=body.reason
@@ -243,7 +250,7 @@ def add_need(request, customer_id: Id, body: TextIn):
     return 201, {"id": need.pk}
 
 
-@router.get("/{int:customer_id}/personal-data", summary="个人信息导出（合规人员，留痕）")
+@router.get("/{int:customer_id}/personal-data", openapi_extra=may_answer(403), summary="个人信息导出（合规人员，留痕）")
 def personal_data(request, customer_id: Id):
     data = services.personal_data(request.user, customer_id)
     resp = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8")

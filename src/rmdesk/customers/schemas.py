@@ -241,14 +241,14 @@ class RevealOut(Schema):
     value: str
 
 
-class AssignIn(Schema):
+class CustomersAssignIn(Schema):
     customer_ids: list[int]
     a_rm: int
     b_rm: int | None = None
     reason: str = ""
 
 
-class ApprovalOut(Schema):
+class CustomersApprovalOut(Schema):
     id: int
     kind: str
     title: str
@@ -309,10 +309,6 @@ class TextIn(Schema):
 
 class AnonymiseIn(Schema):
     reason: str
-
-
-class ErrorOut(Schema):
-    detail: str | list
 
 
 class RuleSetOut(Schema):

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema
 from rmdesk.core import approvals
 from rmdesk.core.bounds import Id
 from rmdesk.core.models import ApprovalRequest
+from rmdesk.core.schemas import ErrorOut, may_answer
 
 from . import services
 from .models import ApiToken
@@ -33,10 +34,6 @@ class TokenOut(Schema):
     token: str
     token_id: int
     expires_at: datetime
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 class TokenInfo(Schema):
@@ -122,7 +119,7 @@ def revoke_token(request, token_id: Id):
     return 204, None
 
 
-@auth_router.delete("/token", response={204: None})
+@auth_router.delete("/token", response={204: None}, openapi_extra=may_answer(404))
 def revoke_current_token(request):
     """Revoke the token this request was made with."""
     token = getattr(request.user, "_api_token", None)
@@ -174,7 +171,7 @@ class DecisionOut(Schema):
     decided_at: datetime
 
 
-class ApprovalOut(Schema):
+class OrgApprovalOut(Schema):
     id: int
     kind: str
     title: str
@@ -206,13 +203,13 @@ class MakerActionIn(Schema):
     version: int
 
 
-@org_router.get("/approvals", response=list[ApprovalOut])
+@org_router.get("/approvals", response=list[OrgApprovalOut])
 def list_pending_approvals(request, kind: str | None = None):
     """The inbox: every pending approval step the caller may decide (never their own requests)."""
     return approvals.pending_for(request.user, kind=kind)
 
 
-@org_router.get("/approvals/mine", response=list[ApprovalOut])
+@org_router.get("/approvals/mine", response=list[OrgApprovalOut])
 def list_my_requests(request):
     """The caller's own requests, newest first."""
     return list(
@@ -222,7 +219,7 @@ def list_my_requests(request):
     )
 
 
-@org_router.post("/approvals/{request_id}/decision", response=ApprovalOut)
+@org_router.post("/approvals/{request_id}/decision", response=OrgApprovalOut)
 def decide(request, request_id: Id, data: DecisionIn):
     """Approve, reject or return the pending step (409 when another decider moved it on meanwhile)."""
     if request_id not in {r.pk for r in approvals.pending_for(request.user)}:
@@ -230,14 +227,14 @@ def decide(request, request_id: Id, data: DecisionIn):
     return approvals.decide(request.user, request_id, data.decision, opinion=data.opinion, version=data.version)
 
 
-@org_router.post("/approvals/{request_id}/resubmit", response=ApprovalOut)
+@org_router.post("/approvals/{request_id}/resubmit", response=OrgApprovalOut)
 def resubmit(request, request_id: Id, data: MakerActionIn):
     """The maker sends a returned request again (a new round from the first step); kinds whose
     business record must change first are resubmitted from their own page (404 here)."""
     return approvals.act_in_inbox(request.user, request_id, "resubmit", version=data.version)
 
 
-@org_router.post("/approvals/{request_id}/cancel", response=ApprovalOut)
+@org_router.post("/approvals/{request_id}/cancel", response=OrgApprovalOut)
 def cancel(request, request_id: Id, data: MakerActionIn):
     """The maker withdraws a pending or returned request (kinds withdrawn on their own page: 404)."""
     return approvals.act_in_inbox(request.user, request_id, "cancel", version=data.version)

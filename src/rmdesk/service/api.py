@@ -20,7 +20,6 @@ from .schemas import (
     ActionOut,
     AnswersIn,
     AssessIn,
-    AssignIn,
     CaseDetailOut,
     CaseFilter,
     CaseIn,
@@ -41,14 +40,15 @@ from .schemas import (
     ResponseOut,
     ResultIn,
     ResultOnlyIn,
-    ReviewIn,
     RoundIn,
     RoundOut,
     RunOut,
+    ServiceAssignIn,
+    ServiceReviewIn,
+    ServiceTemplateOut,
     SignIn,
     SlaRow,
     TemplateIn,
-    TemplateOut,
     WatchIn,
     WatchOut,
 )
@@ -197,7 +197,7 @@ def assess(request, case_id: Id, payload: AssessIn):
 
 
 @router.post("/cases/{case_id}/assign", response=CaseDetailOut, summary="转派责任人")
-def assign(request, case_id: Id, payload: AssignIn):
+def assign(request, case_id: Id, payload: ServiceAssignIn):
     services.assign_case(request.user, case_id, owner_id=payload.owner_id, note=payload.note, version=payload.version)
     return _case(request, case_id)
 
@@ -223,7 +223,7 @@ def put_feedback(request, case_id: Id, payload: FeedbackIn):
 
 
 @router.post("/cases/{case_id}/feedback/review", response=FeedbackOut, summary="主管审核反馈单")
-def review_feedback(request, case_id: Id, payload: ReviewIn):
+def review_feedback(request, case_id: Id, payload: ServiceReviewIn):
     return services.review_feedback(request.user, case_id, note=payload.note, version=payload.version)
 
 
@@ -253,12 +253,12 @@ def sla_run(request):
 # --- surveys -----------------------------------------------------------------------------------
 
 
-@router.get("/surveys/templates", response=list[TemplateOut], summary="满意度调查问卷")
+@router.get("/surveys/templates", response=list[ServiceTemplateOut], summary="满意度调查问卷")
 def list_templates(request):
     return list(SurveyTemplate.objects.filter(is_active=True).prefetch_related("questions"))
 
 
-@router.post("/surveys/templates", response={201: TemplateOut}, summary="新建问卷")
+@router.post("/surveys/templates", response={201: ServiceTemplateOut}, summary="新建问卷")
 def create_template(request, payload: TemplateIn):
     tpl = surveys.create_template(
         request.user,

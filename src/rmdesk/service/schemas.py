@@ -114,45 +114,45 @@ class CaseIn(Schema):
     owner_id: int | None = None
 
 
-class VersionIn(Schema):
+class ServiceVersionIn(Schema):
     """Every step of a case is an edit of a shared record: the version the client read is required."""
 
     version: int
 
 
-class NoteIn(VersionIn):
+class NoteIn(ServiceVersionIn):
     note: str = ""
 
 
-class InvestigateIn(VersionIn):
+class InvestigateIn(ServiceVersionIn):
     cause: str
     root_cause: str = ""
 
 
-class PlanIn(VersionIn):
+class PlanIn(ServiceVersionIn):
     plan: str
 
 
-class DecideIn(VersionIn):
+class DecideIn(ServiceVersionIn):
     approve: bool
     instruction: str = ""
 
 
-class ResultIn(VersionIn):
+class ResultIn(ServiceVersionIn):
     result: str
 
 
-class FollowUpIn(VersionIn):
+class FollowUpIn(ServiceVersionIn):
     customer_confirmed: bool
     satisfaction: int | None = None
     note: str = ""
 
 
-class ReasonIn(VersionIn):
+class ReasonIn(ServiceVersionIn):
     reason: str
 
 
-class AssessIn(VersionIn):
+class AssessIn(ServiceVersionIn):
     is_valid: bool
     responsibility: str = ""
     root_cause: str = ""
@@ -160,7 +160,7 @@ class AssessIn(VersionIn):
     note: str = ""
 
 
-class AssignIn(VersionIn):
+class ServiceAssignIn(ServiceVersionIn):
     owner_id: int
     note: str = ""
 
@@ -197,7 +197,7 @@ class SignIn(Schema):
     signed_name: str
 
 
-class ReviewIn(Schema):
+class ServiceReviewIn(Schema):
     version: int  # the feedback form's version
     note: str = ""
 
@@ -232,7 +232,7 @@ class QuestionOut(Schema):
     weight: float
 
 
-class TemplateOut(Schema):
+class ServiceTemplateOut(Schema):
     id: int
     name: str
     description: str

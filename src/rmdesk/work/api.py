@@ -11,6 +11,7 @@ from ninja import Router
 from rmdesk.core import calendar as bizcal, notifications as notif
 from rmdesk.core.bounds import Count, Day, Id, Limit, Offset
 from rmdesk.core.models import Notification
+from rmdesk.core.schemas import may_answer
 from rmdesk.core.scope import get_or_404
 from rmdesk.org.scope import visible_staff
 
@@ -36,15 +37,15 @@ from .schemas import (
     MoveIn,
     NotificationOut,
     ReadIn,
-    ReviewIn,
     RMSummaryOut,
     ScheduleItemOut,
     ScheduleOut,
     TaskIn,
     TaskOut,
-    TemplateOut,
-    VersionIn,
     WorkingDayOut,
+    WorkReviewIn,
+    WorkTemplateOut,
+    WorkVersionIn,
 )
 from .scope import (
     supervised_journals,
@@ -128,7 +129,7 @@ def interaction_list(request, customer_id: Id | None = None, kind: str = "", lim
     return list(qs[offset : offset + min(limit, 500)])
 
 
-@router.post("/interactions", response={201: InteractionOut}, summary="记录服务")
+@router.post("/interactions", response={201: InteractionOut}, openapi_extra=may_answer(404), summary="记录服务")
 def interaction_create(request, payload: InteractionIn):
     data = payload.dict()
     ids = data.pop("companion_ids")
@@ -163,7 +164,7 @@ def appointment_list(request, start: Day | None = None, end: Day | None = None, 
     return list(qs.order_by("start_at")[:2000])
 
 
-@router.post("/appointments", response={201: AppointmentOut}, summary="新建预约")
+@router.post("/appointments", response={201: AppointmentOut}, openapi_extra=may_answer(404), summary="新建预约")
 def appointment_create(request, payload: AppointmentIn):
     data = payload.dict()
     return 201, services.create_appointment(request.user, data.pop("customer_id"), **data)
@@ -240,7 +241,7 @@ def _item_in_scope(user, item_id):
 
 
 @router.post("/schedules/{schedule_id}/confirm", response=ScheduleOut, summary="确认日程")
-def schedule_confirm(request, schedule_id: Id, payload: VersionIn):
+def schedule_confirm(request, schedule_id: Id, payload: WorkVersionIn):
     return services.confirm_schedule(request.user, schedule_id, version=payload.version)
 
 
@@ -257,7 +258,7 @@ def task_list(request, status: str = "open", mine: bool = True):
     return list(qs[:500])
 
 
-@router.post("/tasks", response={201: TaskOut}, summary="新建待办")
+@router.post("/tasks", response={201: TaskOut}, openapi_extra=may_answer(404), summary="新建待办")
 def task_create(request, payload: TaskIn):
     return 201, services.create_task(
         request.user, title=payload.title, due_on=payload.due_on, detail=payload.detail, customer_id=payload.customer_id
@@ -272,7 +273,7 @@ def task_done(request, task_id: Id):
 # --- journals ---------------------------------------------------------------------------------------------
 
 
-@router.get("/journal-templates", response=list[TemplateOut], summary="日志/计划/总结模板")
+@router.get("/journal-templates", response=list[WorkTemplateOut], summary="日志/计划/总结模板")
 def template_list(request):
     return list(JournalTemplate.objects.filter(is_active=True))
 
@@ -321,7 +322,7 @@ def journal_submit(request, journal_id: Id, payload: JournalSubmitIn):
 
 
 @router.post("/journals/{journal_id}/review", response=JournalOut, summary="审阅：通过或退回")
-def journal_review(request, journal_id: Id, payload: ReviewIn):
+def journal_review(request, journal_id: Id, payload: WorkReviewIn):
     return services.review_journal(
         request.user, journal_id, approve=payload.approve, comment=payload.comment, version=payload.version
     )

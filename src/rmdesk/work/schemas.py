@@ -213,7 +213,7 @@ class MoveIn(Schema):
     direction: str = ""
 
 
-class VersionIn(Schema):
+class WorkVersionIn(Schema):
     """An edit that carries no other input: only the version the client read (required)."""
 
     version: int
@@ -237,7 +237,7 @@ class TaskOut(Schema):
     source: str
 
 
-class TemplateOut(Schema):
+class WorkTemplateOut(Schema):
     code: str
     name: str
     period: str
@@ -285,7 +285,7 @@ class JournalSubmitIn(Schema):
     content: dict | None = None
 
 
-class ReviewIn(Schema):
+class WorkReviewIn(Schema):
     version: int
     approve: bool
     comment: str = ""
