@@ -115,6 +115,7 @@ PAGE_EXEMPT = {
     "customers:assign": "POST-only request answering a redirect",
     "customers:anonymise": "POST-only erasure answering a redirect",
     "customers:import_errors": "the uploader's own error report of the file they uploaded (no stored archive)",
+    "customers:import_retry": "POST-only re-queue of the uploader's own failed import answering a redirect",
 }
 #: API operations the walker does not request, with the reason
 API_EXEMPT = {

@@ -11,6 +11,7 @@ from .models import (
     Customer,
     CustomerKind,
     DocumentKind,
+    IdType,
     KeyDateKind,
     Product,
     ProductCategory,
@@ -18,12 +19,14 @@ from .models import (
 )
 from .protection import SENSITIVE_FIELDS, mask
 
+# field order as on a bank's account-opening form (issue 10): name first (the kind is chosen above the
+# form), then the ID (type + number, or the credit code), contact, address, then the rest
 INDIVIDUAL_FIELDS = [
     "name",
-    "gender",
-    "birth_date",
     "id_type",
     "id_number",
+    "gender",
+    "birth_date",
     "mobile",
     "email",
     "address",
@@ -38,13 +41,13 @@ INDIVIDUAL_FIELDS = [
 CORPORATE_FIELDS = [
     "name",
     "credit_code",
-    "industry",
     "legal_rep",
-    "registered_capital",
-    "founded_on",
     "mobile",
     "email",
     "address",
+    "industry",
+    "registered_capital",
+    "founded_on",
     "is_key_account",
     "ka_volume",
     "ka_margin",
@@ -53,7 +56,7 @@ CORPORATE_FIELDS = [
     "ka_credit_standing",
     "ka_payment_days",
 ]
-OUTLET_FIELDS = ["name", "credit_code", "legal_rep", "industry", "mobile", "address", "founded_on"]
+OUTLET_FIELDS = ["name", "credit_code", "legal_rep", "mobile", "address", "industry", "founded_on"]
 COMMON_FIELDS = ["source", "stage"]
 FIELDS_BY_KIND = {
     CustomerKind.INDIVIDUAL: INDIVIDUAL_FIELDS + COMMON_FIELDS,
@@ -90,6 +93,16 @@ class CustomerForm(forms.ModelForm):
         for name in ("id_number", "mobile", "credit_code", "annual_income", "registered_capital", "address"):
             if name in self.fields:
                 self.fields[name] = forms.CharField(label=self.fields[name].label, required=False)
+        if "id_type" in self.fields:
+            # a choice with labels (居民身份证, 护照, …); corporates carry their 统一社会信用代码 in credit_code
+            self.fields["id_type"] = forms.ChoiceField(
+                label=self.fields["id_type"].label,
+                choices=[c for c in IdType.choices if c[0] != IdType.CREDIT_CODE]
+                + ([(IdType.CREDIT_CODE.value, IdType.CREDIT_CODE.label)] if self._has_credit_id() else []),
+                initial=IdType.RESIDENT_ID,
+                required=False,
+            )
+        self.order_fields([*FIELDS_BY_KIND[kind], "tags"])
         self.editing = bool(self.instance and self.instance.pk)
         if self.editing:
             self.fields["version"].required = True
@@ -103,6 +116,14 @@ class CustomerForm(forms.ModelForm):
                 if name in self.fields:
                     self._write_only(name)
         self.kind = kind
+
+    @property
+    def kind_label(self):
+        return CustomerKind(self.kind).label
+
+    def _has_credit_id(self) -> bool:
+        """An archive already stored with 统一社会信用代码 as its ID type keeps it as a choice."""
+        return bool(self.instance and self.instance.pk and self.instance.id_type == IdType.CREDIT_CODE)
 
     def _write_only(self, name):
         """A sensitive field is write-only when editing (SPEC §2 protection): the input starts empty,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core.actions import StaleVersion, check_version
 
-from ..models import Customer, CustomerKind, RiskTolerance, Source, Stage
+from ..models import Customer, CustomerKind, IdType, RiskTolerance, Source, Stage
 from ..validators import (
     id_birth_date,
     id_gender,
@@ -145,7 +145,9 @@ def clean_customer_data(data: dict, *, partial_base: dict | None = None) -> dict
         errors["name"] = _("请填写客户名称。")
     if out["gender"] and out["gender"] not in ("M", "F"):
         errors["gender"] = _("性别应为 男 或 女。")
-    out["id_type"] = out["id_type"] or "resident_id"
+    out["id_type"] = out["id_type"] or IdType.RESIDENT_ID
+    if out["id_type"] not in IdType.values:
+        errors["id_type"] = _("证件类型无效，请从列表中选择。")
     out["birth_date"] = parse_date(merged.get("birth_date"), "birth_date", errors)
     out["founded_on"] = parse_date(merged.get("founded_on"), "founded_on", errors)
 
