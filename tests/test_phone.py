@@ -187,3 +187,29 @@ def test_desktop_keeps_the_side_nav(browser, world, rm_desk):
         pg, f"[data-testid=customer-table] a[href='/customers/{rm_desk['corp'].pk}/']"
     )
     assert lines == 1 and height < 2 * line_height
+
+
+def test_phone_manager_and_admin_pages_fit_the_screen(browser, world, rm_desk):
+    """The pages only a branch manager or the administrator opens: import, handover, pool, units,
+    service-level statistics, the approvals inbox and the business calendar."""
+    new_page, base = browser
+    pg = new_page(**PHONE)
+    login(pg, base, "manager", PASSWORD)
+    manager_pages = [
+        "/",
+        "/customers/",
+        "/customers/import/",
+        "/customers/handover/",
+        "/customers/pool/",
+        f"/customers/{rm_desk['corp'].pk}/",
+        "/org/units/",
+        f"/org/units/{world.s1.pk}/",
+        "/org/approvals/",
+        "/service/",
+        "/service/sla/",
+        "/work/reviews/",
+    ]
+    assert _walk(pg, base, manager_pages, 390) == {}
+    pg.click("[data-testid=logout]")
+    login(pg, base, "admin", PASSWORD)
+    assert _walk(pg, base, ["/core/calendar/", "/org/units/"], 390) == {}
