@@ -192,6 +192,7 @@ def _unauthorized(request, exc):
     return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
 
 
+from rmdesk.credit.api import router as credit_router  # noqa: E402
 from rmdesk.customers.api import router as customers_router  # noqa: E402
 from rmdesk.org.api import auth_router, me_router, org_router  # noqa: E402
 from rmdesk.service.api import router as service_router  # noqa: E402
@@ -203,3 +204,4 @@ api.add_router("/org", org_router)
 api.add_router("/customers", customers_router)
 api.add_router("/work", work_router)
 api.add_router("/service", service_router)
+api.add_router("/credit", credit_router)

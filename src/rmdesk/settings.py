@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rmdesk.customers",
     "rmdesk.work",
     "rmdesk.service",
+    "rmdesk.credit",
 ]
 
 MIDDLEWARE = [

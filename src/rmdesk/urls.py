@@ -24,6 +24,7 @@ urlpatterns = [
     path("customers/", include("rmdesk.customers.urls")),
     path("work/", include("rmdesk.work.urls")),
     path("service/", include("rmdesk.service.urls")),
+    path("credit/", include("rmdesk.credit.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

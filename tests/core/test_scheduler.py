@@ -63,7 +63,7 @@ def test_due_jobs_skips_a_job_still_running():
 
 def test_the_readme_jobs_are_scheduled():
     names = {j.name: j for j in scheduler.JOBS}
-    assert set(names) == {"run_sla", "sweep_imports", "run_periodic", "recompute_tiers", "verify_audit"}
+    assert set(names) == {"run_sla", "sweep_imports", "run_periodic", "recompute_tiers", "verify_audit", "run_credit"}
     assert names["run_sla"].every <= timedelta(minutes=10)
     assert names["sweep_imports"].every <= timedelta(minutes=10)
     assert all(names[n].at is not None for n in ("run_periodic", "recompute_tiers", "verify_audit"))

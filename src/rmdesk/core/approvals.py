@@ -50,6 +50,7 @@ __all__ = [
     "cancel",
     "pending_for",
     "may_decide",
+    "allowed_decisions",
     "steps_of",
     "current_step",
     "ensure_not_self",
@@ -75,11 +76,14 @@ def register_handler(
     on_returned=None,
     may_decide=None,
     maker_acts_in_inbox: bool = True,
+    allowed_decisions=None,
 ):
     """What happens when a request of `kind` is decided (inside the decision's transaction), and a
     further condition its deciders must meet (e.g. supervising every customer it names).
     `maker_acts_in_inbox=False`: the maker resubmits or withdraws from the request's own business page
-    (which calls `resubmit`/`cancel`), not from the inbox, because the business record changes with it."""
+    (which calls `resubmit`/`cancel`), not from the inbox, because the business record changes with it.
+    `allowed_decisions(checker, request) -> set` narrows the conclusions a decider may take (e.g. only
+    return or reject when the investigator recommended rejection, SPEC §6 "no override")."""
     return hooks.register(
         hooks.ApprovalHandler(
             kind,
@@ -89,6 +93,7 @@ def register_handler(
             on_returned=on_returned,
             may_decide=may_decide,
             maker_acts_in_inbox=maker_acts_in_inbox,
+            allowed_decisions=allowed_decisions,
         )
     )
 
@@ -221,6 +226,14 @@ def may_decide(user, req: ApprovalRequest) -> bool:
         return False
     handler = hooks.get(hooks.ApprovalHandler, req.kind)
     return handler is None or handler.may_decide is None or handler.may_decide(user, req)
+
+
+def allowed_decisions(user, req: ApprovalRequest) -> set[str]:
+    """The conclusions `user` may take on the pending step: all three unless the kind's handler narrows them."""
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    if handler is None or handler.allowed_decisions is None:
+        return set(DecisionKind.values)
+    return set(handler.allowed_decisions(user, req)) & set(DecisionKind.values)
 
 
 def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
@@ -391,6 +404,11 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
         raise PermissionDenied(_("您已审批过本申请的其他步骤，同一申请不能由同一人审批两次。"))
     if not may_decide(checker, req):
         raise PermissionDenied(_("您无权审批该申请。"))
+    if decision not in allowed_decisions(checker, req):
+        raise ValidationError(
+            {"decision": [_("该申请不允许作出“%(d)s”的结论。") % {"d": DecisionKind(decision).label}]},
+            code="not_allowed",
+        )
     step = current_step(req)
     now = timezone.now()
     ApprovalDecision.objects.create(

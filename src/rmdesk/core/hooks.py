@@ -75,6 +75,7 @@ class ApprovalHandler:
     may_decide: Callable | None = None  # fn(checker, request) -> bool: a further condition on deciders
     on_returned: Callable | None = None  # fn(checker, request)
     maker_acts_in_inbox: bool = True  # False: the maker resubmits/withdraws on the business page, not the inbox
+    allowed_decisions: Callable | None = None  # fn(checker, request) -> set of DecisionKind values it may take
 
 
 KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler)

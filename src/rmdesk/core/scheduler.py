@@ -33,6 +33,7 @@ JOBS = (
     Job("recompute_tiers", ("recompute_tiers",), at=time(2, 0)),
     Job("verify_audit", ("verify_audit",), at=time(3, 0)),
     Job("run_periodic", ("run_periodic",), at=time(6, 30)),
+    Job("run_credit", ("run_credit",), at=time(6, 40)),  # credit warnings, escalation, overdue checks
 )
 
 

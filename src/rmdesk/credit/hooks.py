@@ -1,0 +1,101 @@
+"""What the credit app shows elsewhere (rmdesk.core.hooks, SPEC §6): menu entries, home panels for
+the RM (my applications, post-loan checks due), the supervisors and risk officers (overdue checks,
+open warnings), and the approval handler of kind "credit.application" (审贷分离, no override)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.core.roles import READERS, SUPERVISORS, RoleCode
+
+from .models import EDITABLE, AppStatus, WarningStatus
+from .scope import visible_applications, visible_checks, visible_warnings
+
+
+def rm_panel(request):
+    user = request.user
+    if not user.has_role(RoleCode.RM):
+        return None
+    from .services import due_checks
+
+    apps = (
+        visible_applications(user)
+        .filter(rm=user, status__in=[*EDITABLE, AppStatus.IN_REVIEW, AppStatus.APPROVED])
+        .select_related("customer", "product")
+        .order_by("-created_at")[:8]
+    )
+    return {
+        "key": "credit_rm",
+        "title": _("我的授信申请与贷后检查"),
+        "template": "credit/panel.html",
+        "context": {"applications": list(apps), "checks": list(due_checks(user)[:8]), "today": timezone.localdate()},
+        "order": 35,
+    }
+
+
+def oversight_panel(request):
+    user = request.user
+    if not user.has_role(*SUPERVISORS, RoleCode.RISK):
+        return None
+    today = timezone.localdate()
+    overdue = (
+        visible_checks(user)
+        .filter(done_at__isnull=True, due_on__lt=today)
+        .select_related("loan", "loan__customer", "loan__rm")
+        .order_by("due_on")[:8]
+    )
+    warnings = (
+        visible_warnings(user)
+        .exclude(status=WarningStatus.CLOSED)
+        .select_related("customer", "owner")
+        .order_by("-escalation_level", "-raised_at")[:8]
+    )
+    in_review = visible_applications(user).filter(status=AppStatus.IN_REVIEW).select_related("customer")[:8]
+    return {
+        "key": "credit_oversight",
+        "title": _("授信审批、逾期贷后检查与风险预警"),
+        "template": "credit/panel.html",
+        "context": {
+            "applications": list(in_review),
+            "checks": list(overdue),
+            "warnings": list(warnings),
+            "today": today,
+        },
+        "order": 36,
+    }
+
+
+def register():
+    """Called once from CreditConfig.ready()."""
+    from rmdesk.core import hooks, notifications as notif
+    from rmdesk.core.approvals import register_handler
+
+    from . import services
+    from .defaults import KIND
+
+    for item in (
+        hooks.MenuItem("credit_applications", _("授信申请"), "credit:application_list", roles=READERS, order=50),
+        hooks.MenuItem("credit_loans", _("贷款与贷后"), "credit:loan_list", roles=READERS, order=51),
+        hooks.MenuItem("credit_warnings", _("风险预警"), "credit:warning_board", roles=READERS, order=52),
+        hooks.HomePanel("credit_rm", rm_panel),
+        hooks.HomePanel("credit_oversight", oversight_panel),
+    ):
+        hooks.register(item)
+    register_handler(
+        KIND,
+        _("授信审批"),
+        on_approved=services.on_approved,
+        on_rejected=services.on_rejected,
+        on_returned=services.on_returned,
+        may_decide=services.may_decide_application,
+        allowed_decisions=services.allowed_decisions,
+        maker_acts_in_inbox=False,
+    )
+    for kind, label in (
+        ("credit.investigator", _("授信调查")),
+        ("credit.decided", _("授信审批结果")),
+        ("credit.warning", _("风险预警")),
+        ("credit.escalation", _("风险预警上报")),
+        ("credit.check_overdue", _("贷后检查逾期")),
+    ):
+        notif.register_kind(kind, label)
+    notif.register_prefix("credit", _("授信与风险"))
