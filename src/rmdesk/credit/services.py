@@ -821,12 +821,11 @@ def scan_financials(actor=None) -> list[Warning]:
     year — yellow for one signal, orange for both; never twice for the same year."""
     from rmdesk.customers.models import FinancialYear
 
-    live = (
-        CreditApplication.objects.exclude(status__in=(AppStatus.REJECTED, AppStatus.WITHDRAWN))
-        .values("customer_id")
-        .union(Loan.objects.values("customer_id"))
-    )
-    ids = {row["customer_id"] for row in live}
+    ids = set(
+        CreditApplication.objects.exclude(status__in=(AppStatus.REJECTED, AppStatus.WITHDRAWN)).values_list(
+            "customer_id", flat=True
+        )
+    ) | set(Loan.objects.values_list("customer_id", flat=True))
     made = []
     years_by_customer: dict[int, list] = {}
     for fy in FinancialYear.objects.filter(customer_id__in=ids).order_by("customer_id", "-year"):
