@@ -582,28 +582,40 @@ def conflict_detail(request, pk):
     )
 
 
+HANDOVER_FILTERS = ("tier", "stage", "kind")
+
+
 @login_required
 def handover(request):
+    """客户移交 (SPEC §2): pick the leaving and the receiving RM, filter (tier, stage, kind) and select
+    the customers (select all / none, a live count), write the notes, confirm (receiver and count
+    named), submit. Works without JavaScript: select all / none are links, the count is on the
+    confirmation step; handover.js makes both live. The service re-checks everything on submit."""
     if not services.is_supervisor(request.user):
         raise PermissionDenied(_("只有团队长或分管行长可以发起客户移交。"))
     rms = _rms_for(request.user)
-    from_id, to_id = (
-        request.POST.get("from_rm") or request.GET.get("from_rm"),
-        request.POST.get("to_rm") or request.GET.get("to_rm"),
-    )
+    data = request.POST if request.method == "POST" else request.GET
+    from_id, to_id = data.get("from_rm"), data.get("to_rm")
+    filters = {k: data.get(k, "") for k in HANDOVER_FILTERS}
     from_rm = to_rm = None
     candidates, total = [], 0
-    if from_id:
-        from_rm = visible_staff(request.user).filter(pk=from_id).first()
-        to_rm = visible_staff(request.user).filter(pk=to_id).first() if to_id else None
-        if from_rm is not None:
-            candidates, total = services.handover_preview(request.user, from_rm)
+    staff = visible_staff(request.user)
+    if from_id and str(from_id).isdigit():
+        from_rm = staff.filter(pk=from_id).first()
+        to_rm = staff.filter(pk=to_id).first() if to_id and str(to_id).isdigit() else None
+        if from_rm is not None and request.method == "GET":
+            candidates, total = services.handover_preview(
+                request.user, from_rm, **{k: v for k, v in filters.items() if v}
+            )
     form = HandoverForm(request.POST or None)
+    step = request.POST.get("step", "submit")  # the page's button asks for "confirm" first
     if request.method == "POST":
         if form.is_valid():
             d = form.cleaned_data
             notes = {str(cid): request.POST.get(f"note_{cid}", "") for cid in d["customer_ids"]}
             try:
+                if step == "confirm":
+                    return _handover_confirm(request, d, notes)
                 services.request_handover(
                     request.user,
                     d["from_rm"],
@@ -617,15 +629,25 @@ def handover(request):
             else:
                 messages.success(request, _("移交申请已提交，待审批；审批通过后客户即转给接收人。"))
                 return redirect(reverse("customers:handover"))
+        if from_rm is not None:  # show the selection again, with the errors next to it
+            candidates, total = services.handover_preview(
+                request.user, from_rm, **{k: v for k, v in filters.items() if v}
+            )
     # every RM in the actor's scope, including those who left (their customers must be handed over)
-    leavers = (
-        visible_staff(request.user)
-        .filter(roles__code=RoleCode.RM)
-        .exclude(status="active")
-        .order_by("employee_no")
-        .distinct()
-    )
+    leavers = staff.filter(roles__code=RoleCode.RM).exclude(status="active").order_by("employee_no").distinct()
     history = Handover.objects.filter(requested_by=request.user).select_related("from_rm", "to_rm", "approved_by")[:20]
+    posted = set(request.POST.getlist("customer_ids")) if request.method == "POST" else None
+    select_none = data.get("select") == "none"
+    rows = [
+        {
+            "c": c,
+            "checked": (str(c.pk) in posted) if posted is not None else not select_none,
+            "note": request.POST.get(f"note_{c.pk}", "") if posted is not None else "",
+        }
+        for c in candidates
+    ]
+    base = {k: v for k, v in {"from_rm": from_id, "to_rm": to_id, **filters}.items() if v}
+    kind_labels = dict(CustomerKind.choices)
     return render(
         request,
         "customers/handover.html",
@@ -634,10 +656,43 @@ def handover(request):
             "leavers": leavers,
             "from_rm": from_rm,
             "to_rm": to_rm,
+            "rows": rows,
             "candidates": candidates,
             "total": total,
+            "selected_count": sum(1 for r in rows if r["checked"]),
             "capped": total > len(candidates),
             "form": form,
             "history": history,
+            "filters": filters,
+            "tier_groups": [
+                {"label": f"{kind_labels.get(kind, kind)}：{rs.name}", "tiers": list(rs.tiers.all())}
+                for kind, rs in services.active_rule_sets().items()
+            ],
+            "stages": Stage.choices,
+            "kinds": CustomerKind.choices,
+            "select_all_qs": urlencode({**base, "select": "all"}),
+            "select_none_qs": urlencode({**base, "select": "none"}),
+        },
+    )
+
+
+def _handover_confirm(request, d, notes):
+    """The confirmation step: the service's checks without writing, then the receiver (name, employee
+    number, unit) and the count named before the user submits (issue 10)."""
+    from_rm, to_rm, ids = services.check_handover(request.user, d["from_rm"], d["to_rm"], d["customer_ids"])
+    held = services.handover_candidates(request.user, from_rm)
+    chosen = list(held.filter(pk__in=ids).select_related("tier").order_by("-aum", "id"))
+    unit = to_rm.team or to_rm.unit
+    return render(
+        request,
+        "customers/handover_confirm.html",
+        {
+            "from_rm": from_rm,
+            "to_rm": to_rm,
+            "to_unit": unit,
+            "chosen": [{"c": c, "note": notes.get(str(c.pk), "")} for c in chosen],
+            "count": len(chosen),
+            "reason": d["reason"],
+            "back_qs": urlencode({"from_rm": from_rm.pk, "to_rm": to_rm.pk}),
         },
     )

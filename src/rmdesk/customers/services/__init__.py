@@ -67,6 +67,8 @@ from .imports import (
 )
 from .ownership import (
     HANDOVER_MAX_CUSTOMERS,
+    check_handover,
+    filter_handover_candidates,
     handover_candidates,
     handover_preview,
     request_assignment,
@@ -139,6 +141,8 @@ __all__ = [
     "create_customer",
     "customer_values",
     "find_duplicate",
+    "check_handover",
+    "filter_handover_candidates",
     "handover_candidates",
     "handover_preview",
     "is_supervisor",

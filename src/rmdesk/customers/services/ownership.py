@@ -17,7 +17,7 @@ from rmdesk.org.scope import visible_staff
 from rmdesk.org.services import ensure_can_be_assigned_customers
 
 from .. import signals
-from ..models import Customer, Handover, HandoverRecord, OwnershipChange, OwnershipKind
+from ..models import Customer, CustomerKind, Handover, HandoverRecord, OwnershipChange, OwnershipKind, Stage
 from ..scope import visible_customers
 from .permissions import is_supervisor, require, supervises_all
 
@@ -174,20 +174,31 @@ def handover_candidates(actor, from_rm):
     )
 
 
-def handover_preview(actor, from_rm) -> tuple[list, int]:
+def handover_preview(actor, from_rm, **filters) -> tuple[list, int]:
     """What the page and the API show before a handover: the first HANDOVER_MAX_CUSTOMERS candidates
-    (by AUM) and how many the RM holds in the actor's scope in all."""
-    held = handover_candidates(actor, from_rm)
+    (by AUM) and how many the RM holds in the actor's scope in all (within `filters`: tier, stage,
+    kind, as `filter_handover_candidates`)."""
+    held = filter_handover_candidates(handover_candidates(actor, from_rm), **filters)
     shown = list(held[:HANDOVER_MAX_CUSTOMERS])
     return shown, (len(shown) if len(shown) < HANDOVER_MAX_CUSTOMERS else held.count())
 
 
-@business_action
-def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, customer_ids=None, reason=""):
-    """Bulk handover when an RM leaves or moves (SPEC §2): a team lead or branch manager prepares it
-    with a note per customer, a different supervisor approves; on approval every customer gets the
-    receiving RM and none is left without an A-post. At most HANDOVER_MAX_CUSTOMERS a request
-    (`customer_ids` given or not): more is refused on `customer_ids`."""
+def filter_handover_candidates(qs, *, tier=None, stage=None, kind=None):
+    """The handover page's filters over the candidates (SPEC §2 search filters: tier, stage, kind);
+    an unknown or malformed value selects nothing rather than everything."""
+    if tier:
+        qs = qs.filter(tier_id=int(tier)) if str(tier).isdigit() and int(tier) < 2**31 else qs.none()
+    if stage:
+        qs = qs.filter(stage=stage) if stage in Stage.values else qs.none()
+    if kind:
+        qs = qs.filter(kind=kind) if kind in CustomerKind.values else qs.none()
+    return qs
+
+
+def check_handover(actor, from_rm_id, to_rm_id, customer_ids=None):
+    """Everything `request_handover` checks, without writing (the page's confirmation step shows the
+    result): returns (from_rm, to_rm, ids). A customer id outside the actor's write scope or not held
+    by the leaving RM is refused on `customer_ids`; nothing is handed over."""
     require(is_supervisor(actor), _("只有团队长或分管行长可以发起客户移交。"))
     from_rm = load_rm(from_rm_id, "from_rm")
     to_rm = load_rm(to_rm_id, "to_rm")
@@ -205,13 +216,23 @@ def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, 
     if customer_ids is not None:
         ids = {int(i) for i in customer_ids}
         _check_handover_size(len(ids))
-        candidates = candidates.filter(pk__in=ids)
+        candidates = candidates.filter(pk__in=[i for i in ids if 0 < i < 2**63])
         if candidates.count() != len(ids):
             raise ValidationError({"customer_ids": [_("所选客户不都在移交人名下或不在您的管辖范围内。")]})
     ids = list(candidates.values_list("pk", flat=True))
     if not ids:
         raise ValidationError({"from_rm": [_("移交人名下没有可移交的客户。")]})
     _check_handover_size(len(ids))
+    return from_rm, to_rm, ids
+
+
+@business_action
+def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, customer_ids=None, reason=""):
+    """Bulk handover when an RM leaves or moves (SPEC §2): a team lead or branch manager prepares it
+    with a note per customer, a different supervisor approves; on approval every customer gets the
+    receiving RM and none is left without an A-post. At most HANDOVER_MAX_CUSTOMERS a request
+    (`customer_ids` given or not): more is refused on `customer_ids`."""
+    from_rm, to_rm, ids = check_handover(actor, from_rm_id, to_rm_id, customer_ids)
     notes = {str(k): str(v)[:300] for k, v in (notes or {}).items() if str(k) in {str(i) for i in ids} and v}
     title = _("客户移交：%(from)s → %(to)s，共 %(n)d 户") % {
         "from": from_rm.display_name,
