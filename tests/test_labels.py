@@ -167,15 +167,20 @@ def test_the_detector_finds_raw_codes_and_leaves_labels_alone():
 
 @pytest.fixture
 def demo_bank(make_demo_ctx):
-    """The demo bank at a small scale: every app's builder, as seed_demo runs them."""
-    from rmdesk.customers import demo as customers_demo
-    from rmdesk.org import demo as org_demo
-    from rmdesk.service import demo as service_demo
-    from rmdesk.work import demo as work_demo
+    """The demo bank at a small scale: every installed app's builder in app order, as seed_demo runs
+    them (so an app added later is walked with its own demo data)."""
+    import importlib
 
     ctx = make_demo_ctx(scale=0.12)
-    for builder in (org_demo, customers_demo, work_demo, service_demo):
-        builder.build(ctx)
+    for config in apps.get_app_configs():
+        if config.name.startswith("rmdesk."):
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            module.build(ctx)
     return ctx
 
 
