@@ -170,3 +170,14 @@ def test_unknown_api_path_and_method_answer_json(world, api_client):
         assert resp.status_code in (404, 405)
         assert resp["Content-Type"].startswith("application/json")
         assert json.loads(resp.content)["detail"]
+
+
+def test_a_body_the_server_cannot_read_is_a_json_400_as_documented(world, api_client, document):
+    """A multipart body without its boundary cannot be read at all (400, documented on every operation
+    with a body), JSON and Chinese like every API error."""
+    c = api_client(world.rm)
+    c.raise_request_exception = False
+    resp = c.generic("POST", "/api/work/tasks", b"x", content_type="multipart/form-data")
+    assert resp.status_code == 400
+    assert json.loads(resp.content)["detail"] == "请求无效。"
+    assert 400 in _statuses(document, "post", "/api/work/tasks")

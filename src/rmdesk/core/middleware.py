@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.db import DataError
 from django.http import HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -124,7 +125,7 @@ class RobustInputMiddleware:
                 return self._error(request, is_api, 413, _("请求内容过大。"))
             except (TooManyFieldsSent, TooManyFilesSent):
                 return self._error(request, is_api, 413, _("请求字段或文件过多。"))
-            except SuspiciousOperation:
+            except (SuspiciousOperation, MultiPartParserError):  # e.g. a multipart body without its boundary
                 return self._error(request, is_api, 400, _("请求无效。"))
         if errors:
             if is_api:
