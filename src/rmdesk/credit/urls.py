@@ -1,2 +1,18 @@
+from django.urls import path
+
+from . import views
+
 app_name = "credit"
-urlpatterns = []
+urlpatterns = [
+    path("", views.application_list, name="application_list"),
+    path("new/", views.application_new, name="application_new"),
+    path("<int:pk>/", views.application_detail, name="application_detail"),
+    path("<int:pk>/act/<str:action>/", views.application_action, name="application_action"),
+    path("<int:pk>/materials/<int:material_pk>/", views.material_download, name="material"),
+    path("loans/", views.loan_list, name="loan_list"),
+    path("loans/<int:pk>/", views.loan_detail, name="loan_detail"),
+    path("loans/<int:pk>/act/<str:action>/", views.loan_action, name="loan_action"),
+    path("checks/", views.check_list, name="check_list"),
+    path("warnings/", views.warning_board, name="warning_board"),
+    path("warnings/<int:pk>/handle/", views.warning_handle, name="warning_handle"),
+]

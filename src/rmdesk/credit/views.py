@@ -1,1 +1,424 @@
+"""Pages of the credit app (SPEC §6): thin views over services.py and the scope functions. Every
+object is fetched through its scope (out of scope is 404); a refused action re-renders the page with
+the errors next to the fields (422)."""
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rmdesk.core.roles import SUPERVISORS, RoleCode
+from rmdesk.customers.scope import visible_customers
+from rmdesk.org.models import User
+
+from . import services
+from .forms import ApplicationForm, ClassifyForm, LoanForm, MaterialForm, WarningForm
+from .models import (
+    AppStatus,
+    Classification,
+    Loan,
+    MaterialKind,
+    Recommendation,
+    WarningCategory,
+    WarningLevel,
+    WarningStatus,
+)
+from .scope import (
+    get_application_or_404,
+    get_loan_or_404,
+    get_warning_or_404,
+    visible_applications,
+    visible_checks,
+    visible_loans,
+    visible_warnings,
+)
+
+
+def _errors(exc: ValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+    return {"__all__": exc.messages}
+
+
+def _find_customer(user, text, *, write=False):
+    """A customer in scope by customer number, exact name or a unique partial name."""
+    text = (text or "").strip()
+    qs = visible_customers(user, write=write)
+    for lookup in ({"customer_no": text}, {"name": text}, {"name__icontains": text}):
+        found = list(qs.filter(**lookup)[:2])
+        if len(found) == 1:
+            return found[0], None
+        if len(found) > 1:
+            return None, _("匹配到多个客户，请输入客户号。")
+    return None, _("客户不存在或不在您的管辖范围内。")
+
+
+def _apply_errors(form, exc: ValidationError, mapping=None):
+    """Put a service's field errors next to the form's fields (the rest on the form)."""
+    mapping = mapping or {}
+    for field, msgs in _errors(exc).items():
+        name = mapping.get(field, field)
+        for msg in msgs:
+            form.add_error(name if name in form.fields else None, msg)
+
+
+# --- applications --------------------------------------------------------------------------------
+
+
+@login_required
+def application_list(request):
+    user = request.user
+    qs = visible_applications(user).select_related("customer", "product", "rm")
+    f = request.GET
+    if f.get("status") in AppStatus.values:
+        qs = qs.filter(status=f["status"])
+    if f.get("mine"):
+        qs = qs.filter(Q(rm=user) | Q(investigators=user)).distinct()
+    if f.get("q"):
+        q = f["q"].strip()
+        qs = qs.filter(Q(customer__name__icontains=q) | Q(customer__customer_no__startswith=q))
+    page = Paginator(qs.order_by("-created_at", "-id"), 30).get_page(f.get("page"))
+    return render(
+        request,
+        "credit/application_list.html",
+        {
+            "page": page,
+            "f": f,
+            "statuses": AppStatus.choices,
+            "can_apply": user.has_role(*services.APPLY_ROLES),
+        },
+    )
+
+
+@login_required
+def application_new(request):
+    user = request.user
+    if not user.has_role(*services.APPLY_ROLES):
+        raise Http404
+    form = ApplicationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            customer, problem = _find_customer(user, d["customer"], write=True)
+            if customer is None:
+                form.add_error("customer", problem)
+            else:
+                guarantors = []
+                if d["guarantor"].strip():
+                    guarantors.append({"name": d["guarantor"], "relation": d["guarantor_relation"]})
+                try:
+                    app = services.create_application(
+                        user,
+                        customer_id=customer.pk,
+                        product_id=d["product"].pk,
+                        amount=d["amount"],
+                        term_months=d["term_months"],
+                        purpose=d["purpose"],
+                        repayment_source=d["repayment_source"],
+                        collateral=d["collateral"],
+                        guarantors=guarantors,
+                    )
+                except ValidationError as exc:
+                    _apply_errors(form, exc, {"customer_id": "customer", "product_id": "product"})
+                else:
+                    messages.success(request, _("授信申请已创建，请开展尽职调查。"))
+                    return redirect("credit:application_detail", app.pk)
+        status = 422
+    return render(request, "credit/application_new.html", {"form": form}, status=status)
+
+
+def _render_detail(request, app, *, errors=None, failed="", status=200, loan_form=None):
+    user = request.user
+    app = (
+        visible_applications(user)
+        .select_related("customer", "product", "rm", "approval", "recommended_by")
+        .get(pk=app.pk)
+    )
+    investigators = list(app.investigators.all())
+    is_investigator = any(u.pk == user.pk for u in investigators)
+    is_rm = app.rm_id == user.pk
+    signed = {p.signer_id for p in app.pledges.all()}
+    candidates = []
+    if is_rm and app.is_editable:
+        candidates = [
+            u
+            for u in User.objects.filter(is_active=True, roles__code__in=[RoleCode.RM, RoleCode.TEAM_LEAD])
+            .exclude(pk__in=[u.pk for u in investigators])
+            .select_related("unit", "team")
+            .distinct()
+            .order_by("username")[:200]
+            if (u.team or u.unit) and services._same_branch((u.team or u.unit).path, app.org_path)
+        ]
+    loan = Loan.objects.filter(application=app).first()
+    return render(
+        request,
+        "credit/application_detail.html",
+        {
+            "app": app,
+            "checklist": list(app.checklist.prefetch_related("evidence")),
+            "materials": list(app.materials.select_related("uploaded_by")),
+            "pledges": list(app.pledges.select_related("signer")),
+            "guarantors": list(app.guarantors.select_related("customer")),
+            "investigators": investigators,
+            "history": services.opinion_history(app),
+            "missing": services.submission_errors(app) if app.is_editable else {},
+            "is_rm": is_rm,
+            "is_investigator": is_investigator,
+            "can_sign": is_investigator and app.is_editable and user.pk not in signed,
+            "candidates": candidates,
+            "material_form": MaterialForm(),
+            "material_kinds": MaterialKind.choices,
+            "recommendations": Recommendation.choices,
+            "loan": loan,
+            "loan_form": loan_form or (LoanForm() if is_rm and app.status == AppStatus.APPROVED and not loan else None),
+            "no_override": app.recommendation == Recommendation.REJECT,
+            "errors": errors or {},
+            "failed": failed,
+        },
+        status=status,
+    )
+
+
+@login_required
+def application_detail(request, pk):
+    return _render_detail(request, get_application_or_404(request.user, pk))
+
+
+def _int(value, field):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: [_("请输入有效的数字。")]}) from None
+
+
+@login_required
+@require_POST
+def application_action(request, pk, action):
+    user = request.user
+    app = get_application_or_404(user, pk)
+    p = request.POST
+    v = p.get("version") or None
+    loan_form = None
+
+    def record_loan():
+        nonlocal loan_form
+        loan_form = LoanForm(p)
+        if not loan_form.is_valid():
+            raise ValidationError({k: list(e) for k, e in loan_form.errors.items()})
+        services.record_loan(user, pk, version=v, **loan_form.cleaned_data)
+
+    calls = {
+        "material": lambda: services.add_material(user, pk, kind=p.get("kind", ""), file=request.FILES.get("file")),
+        "checklist": lambda: services.record_checklist(
+            user,
+            pk,
+            order=_int(p.get("order"), "order"),
+            finding=p.get("finding", ""),
+            conclusion=p.get("conclusion", ""),
+            evidence_ids=[_int(x, "evidence_ids") for x in p.getlist("evidence")],
+            version=v,
+        ),
+        "investigator": lambda: services.add_investigator(
+            user, pk, user_id=_int(p.get("user_id"), "user_id"), version=v
+        ),
+        "recommend": lambda: services.recommend(
+            user, pk, recommendation=p.get("recommendation", ""), reasons=p.get("reasons", ""), version=v
+        ),
+        "pledge": lambda: services.sign_pledge(user, pk),
+        "submit": lambda: services.submit(user, pk, version=v),
+        "withdraw": lambda: services.withdraw(user, pk, version=v),
+        "loan": record_loan,
+    }
+    if action not in calls:
+        raise Http404
+    try:
+        calls[action]()
+    except ValidationError as exc:
+        if loan_form is not None and hasattr(exc, "error_dict"):
+            for field, msgs in _errors(exc).items():
+                if field in loan_form.fields and field not in loan_form.errors:
+                    for m in msgs:
+                        loan_form.add_error(field, m)
+        return _render_detail(request, app, errors=_errors(exc), failed=action, status=422, loan_form=loan_form)
+    messages.success(request, _("已保存。"))
+    return redirect("credit:application_detail", pk)
+
+
+@login_required
+def material_download(request, pk, material_pk):
+    """Materials are served through the application's read scope, never a public media URL."""
+    app = get_application_or_404(request.user, pk)
+    material = app.materials.filter(pk=material_pk).first()
+    if material is None or not material.file:
+        raise Http404
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=material.name)
+
+
+# --- loans and post-loan checks ------------------------------------------------------------------
+
+
+@login_required
+def loan_list(request):
+    qs = visible_loans(request.user).select_related("customer", "rm").order_by("-start_on", "-id")
+    f = request.GET
+    if f.get("classification") in Classification.values:
+        qs = qs.filter(classification=f["classification"])
+    page = Paginator(qs, 30).get_page(f.get("page"))
+    return render(request, "credit/loan_list.html", {"page": page, "f": f, "classifications": Classification.choices})
+
+
+def _render_loan(request, loan, *, errors=None, status=200, classify_form=None):
+    user = request.user
+    loan = visible_loans(user).select_related("customer", "rm", "application").get(pk=loan.pk)
+    return render(
+        request,
+        "credit/loan_detail.html",
+        {
+            "loan": loan,
+            "checks": list(loan.checks.select_related("by")),
+            "history": list(loan.classifications.select_related("by")),
+            "warnings": list(loan.warnings.all()),
+            "can_check": loan.rm_id == user.pk or user.has_role(*SUPERVISORS),
+            "can_classify": user.has_role(*services.CLASSIFY_ROLES),
+            "classify_form": classify_form or ClassifyForm(initial={"classification": loan.classification}),
+            "errors": errors or {},
+            "today": timezone.localdate(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def loan_detail(request, pk):
+    return _render_loan(request, get_loan_or_404(request.user, pk))
+
+
+@login_required
+@require_POST
+def loan_action(request, pk, action):
+    user = request.user
+    loan = get_loan_or_404(user, pk)
+    p = request.POST
+    form = None
+    try:
+        if action == "check":
+            check = loan.checks.filter(pk=_int(p.get("check_id"), "check_id")).first()
+            if check is None:
+                raise Http404
+            services.record_check(user, check.pk, findings=p.get("findings", ""), version=p.get("version") or None)
+        elif action == "classify":
+            form = ClassifyForm(p)
+            if not form.is_valid():
+                raise ValidationError({k: list(e) for k, e in form.errors.items()})
+            services.classify_loan(user, pk, version=p.get("version") or None, **form.cleaned_data)
+        else:
+            raise Http404
+    except ValidationError as exc:
+        return _render_loan(request, loan, errors=_errors(exc), status=422, classify_form=form)
+    messages.success(request, _("已保存。"))
+    return redirect("credit:loan_detail", pk)
+
+
+@login_required
+def check_list(request):
+    """The post-loan due list: an RM's own checks; supervisors and risk officers their subtree."""
+    user = request.user
+    if user.has_role(*SUPERVISORS, RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.ASSISTANT):
+        qs = visible_checks(user).filter(done_at__isnull=True).select_related("loan", "loan__customer", "loan__rm")
+        qs = qs.order_by("due_on", "id")
+    else:
+        qs = services.due_checks(user).select_related("loan__rm")
+    return render(
+        request,
+        "credit/check_list.html",
+        {"checks": list(qs[:300]), "today": timezone.localdate()},
+    )
+
+
+# --- warnings ------------------------------------------------------------------------------------
+
+
+@login_required
+def warning_board(request):
+    user = request.user
+    form = WarningForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not user.has_role(*services.WARNING_ROLES):
+            raise Http404
+        if form.is_valid():
+            d = form.cleaned_data
+            customer, problem = _find_customer(user, d["customer"])
+            if customer is None:
+                form.add_error("customer", problem)
+            else:
+                try:
+                    services.raise_warning(
+                        user,
+                        customer_id=customer.pk,
+                        category=d["category"],
+                        level=d["level"],
+                        title=d["title"],
+                        detail=d["detail"],
+                    )
+                except ValidationError as exc:
+                    _apply_errors(form, exc, {"customer_id": "customer"})
+                else:
+                    messages.success(request, _("预警已登记。"))
+                    return redirect("credit:warning_board")
+        status = 422
+    qs = visible_warnings(user).select_related("customer", "owner", "escalated_unit")
+    f = request.GET
+    shown = f.get("status") or "open"
+    if shown in WarningStatus.values:
+        qs = qs.filter(status=shown)
+    if f.get("level") in WarningLevel.values:
+        qs = qs.filter(level=f["level"])
+    if f.get("category") in WarningCategory.values:
+        qs = qs.filter(category=f["category"])
+    page = Paginator(qs.order_by("-escalation_level", "-raised_at", "-id"), 30).get_page(f.get("page"))
+    return render(
+        request,
+        "credit/warning_board.html",
+        {
+            "page": page,
+            "f": f,
+            "shown": shown,
+            "form": form,
+            "statuses": WarningStatus.choices,
+            "levels": WarningLevel.choices,
+            "categories": WarningCategory.choices,
+            "can_raise": user.has_role(*services.WARNING_ROLES),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def warning_handle(request, pk):
+    user = request.user
+    get_warning_or_404(user, pk)
+    p = request.POST
+    try:
+        services.handle_warning(
+            user, pk, actions=p.get("actions", ""), status=p.get("status", ""), version=p.get("version") or None
+        )
+    except ValidationError as exc:
+        for msgs in _errors(exc).values():
+            for m in msgs:
+                messages.error(request, m)
+        return redirect("credit:warning_board")
+    messages.success(request, _("已保存。"))
+    return redirect("credit:warning_board")
