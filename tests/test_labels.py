@@ -210,3 +210,26 @@ def test_no_raw_codes_on_any_page(demo_bank):
         "org:staff_detail",
     } <= visited, sorted(visited)
     assert not problems, "raw codes on screen:\n" + "\n".join(sorted(set(problems)))
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_every_choice_label_and_field_name_has_an_english_label():
+    """Labels in both languages: every choice label and field verbose name of the project's models
+    reads in English when the user chose English (a missing catalogue entry shows the Chinese source)."""
+    from django.utils import translation
+
+    missing = set()
+    with translation.override("en"):
+        for model in apps.get_models():
+            if not model.__module__.startswith("rmdesk."):
+                continue
+            for f in model._meta.get_fields():
+                name = getattr(f, "verbose_name", None)
+                if name is not None and not f.auto_created and CJK.search(str(name)):
+                    missing.add(f"{model._meta.label}.{f.name}: {name}")
+                for code, label in getattr(f, "flatchoices", None) or ():
+                    if CJK.search(str(label)):
+                        missing.add(f"{model._meta.label}.{f.name}={code}: {label}")
+    assert not missing, "no English label:\n" + "\n".join(sorted(missing))
