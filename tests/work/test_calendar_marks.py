@@ -106,3 +106,21 @@ def test_case_pages_mark_sla_deadlines_in_an_unconfirmed_year(client, world, mak
     assert detail.count(MARK) == 2  # 受理时限 and 答复时限
     assert MARK not in client.get(f"/service/{near.pk}/").content.decode()
     assert client.get("/service/").content.decode().count(MARK) == 1
+
+
+def test_the_digest_mail_marks_due_dates_in_an_unconfirmed_year(world):
+    from django.core import mail
+
+    from rmdesk.work.digest import send_digest
+
+    services.open_journal(world.rm, "monthly_sales_analysis", date(2003, 3, 10))  # overdue, 2003 unconfirmed
+    services.open_journal(world.rm, "monthly_sales_analysis", date(2026, 9, 10))  # overdue, 2026 known
+    world.rm.email = "rm@bank.example"
+    world.rm.save()
+    mail.outbox.clear()
+    assert send_digest(world.rm)
+    msg = mail.outbox[0]
+    lines = [line for line in msg.body.splitlines() if "客户月度销售情况分析报告" in line]
+    assert len(lines) == 2
+    assert [("节假日安排未确认" in line) for line in lines] == [("2003-" in line) for line in lines]
+    assert msg.alternatives[0][0].count("节假日安排未确认") == 1

@@ -47,3 +47,11 @@ def unconfirmed_mark(value):
         % {"year": day.year},
         _("节假日安排未确认"),
     )
+
+
+@register.filter
+def unconfirmed_note(value) -> str:
+    """The same warning as plain text, for e-mails: "（节假日安排未确认）" or nothing."""
+    if not calendar_unconfirmed(value):
+        return ""
+    return _("（节假日安排未确认）")
