@@ -130,6 +130,7 @@ def test_suggest_needs_login_and_survives_odd_input(client, world, book):
         resp = client.get(URL, params)
         assert resp.status_code == 200, params
         assert "<script>" not in resp.content.decode()
+    assert client.get(URL, {"customer_q": "张\x00"}).status_code == 400  # NUL: refused, never a 5xx
 
 
 def _interaction(customer_value, **extra):
