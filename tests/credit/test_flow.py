@@ -420,7 +420,8 @@ def test_classification_keeps_its_history(world, approved):
         rate=Decimal("4"),
         version=ver(approved),
     )
-    with pytest.raises(PermissionDenied):
-        services.classify_loan(world.rm, loan.pk, classification="special", reason="x", version=loan.version)
-    services.classify_loan(world.risk, loan.pk, classification="special", reason="逾期 30 天", version=loan.version)
+    for person in (world.rm, world.risk):  # supervisors classify; RMs and risk officers do not
+        with pytest.raises(PermissionDenied):
+            services.classify_loan(person, loan.pk, classification="special", reason="x", version=loan.version)
+    services.classify_loan(world.lead, loan.pk, classification="special", reason="逾期 30 天", version=loan.version)
     assert list(loan.classifications.values_list("before", "after")) == [("", "normal"), ("normal", "special")]

@@ -35,9 +35,9 @@ LOANS = {
     "t1": ({"rm", "lead", "manager", "risk", "compliance", "assistant"}, {"rm", "lead", "manager"}),
     "t2": ({"rm2", "lead2"}, {"rm2", "lead2"}),
 }
-#: warnings: risk officers handle them too
+#: warnings: the customer's RMs, the owner and the subtree managers handle them
 WARNINGS = {
-    "t1": ({"rm", "lead", "manager", "risk", "compliance", "assistant"}, {"rm", "lead", "manager", "risk"}),
+    "t1": ({"rm", "lead", "manager", "risk", "compliance", "assistant"}, {"rm", "lead", "manager"}),
     "t2": ({"rm2", "lead2"}, {"rm2", "lead2"}),
 }
 
@@ -193,7 +193,7 @@ test_application_scope_matrix = apps.test()
 def _classifiers(username, sample):
     if username not in sample.readers:
         return 404
-    return 200 if username in ("lead", "manager", "risk", "lead2") else 403
+    return 200 if username in ("lead", "manager", "lead2") else 403
 
 
 loans = Matrix("credit", samples="loan_samples")
@@ -232,8 +232,7 @@ test_loan_scope_matrix = loans.test()
 # --- warnings ----------------------------------------------------------------------------------------
 
 warnings = Matrix("credit", samples="warning_samples")
-# risk officers handle warnings by role, not through the write scope, so only the read scope is compared
-warnings.queryset(visible_warnings, obj="warning", write=False)
+warnings.queryset(visible_warnings, obj="warning")
 warnings.listing("GET /api/credit/warnings", obj="warning")
 warnings.api("GET /api/credit/warnings/{warning_id}", obj="warning")
 warnings.api(

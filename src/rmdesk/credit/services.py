@@ -59,10 +59,11 @@ from .scope import (
 
 #: who works on applications: the customer's RM and the staff who investigate with them
 APPLY_ROLES = WORKERS
-#: who classifies loans (five categories): risk officers and the supervisors
-CLASSIFY_ROLES = (RoleCode.RISK, *SUPERVISORS)
-#: who raises and handles warnings
-WARNING_ROLES = (*WORKERS, RoleCode.RISK)
+#: who classifies loans (five categories): the supervisors; risk officers read and report (read-only
+#: overseers take no customer work, tests/core/test_role_actions.py)
+CLASSIFY_ROLES = SUPERVISORS
+#: who raises and handles warnings: the customer's RMs and their supervisors
+WARNING_ROLES = WORKERS
 
 APP_FIELDS = ("amount", "term_months", "purpose", "repayment_source", "collateral")
 
@@ -769,9 +770,8 @@ def handle_warning(actor, warning_id: int, *, actions: str, status: str, version
     warning = Warning.objects.select_for_update().filter(pk=warning_id).first()
     from .scope import visible_warnings
 
-    if not visible_warnings(actor, write=True).filter(pk=warning_id).exists() and warning.owner_id != actor.pk:
-        if not actor.has_role(RoleCode.RISK):
-            raise PermissionDenied(_("您对该预警只有查看权限。"))
+    if not visible_warnings(actor, write=True).filter(pk=warning_id).exists():
+        raise PermissionDenied(_("您对该预警只有查看权限。"))
     check_version(warning, version)
     errors = {}
     if status not in (WarningStatus.HANDLING, WarningStatus.CLOSED):
