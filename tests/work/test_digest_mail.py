@@ -82,3 +82,16 @@ def test_smtp_when_a_host_is_configured(monkeypatch):
         RMDESK_EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
     assert conf["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_run_periodic_writes_the_mails_the_file_backend_keeps(make_demo_ctx, tmp_path, settings):
+    """The embedded default's backend: one file message per demo user in the mail folder."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path / "mail"
+    org_demo.build(make_demo_ctx())
+    call_command("run_periodic", "--only", "digest", stdout=StringIO())
+    text = "".join(p.read_text() for p in (tmp_path / "mail").iterdir())
+    users = User.objects.filter(is_active=True)
+    assert text.count("Subject: ") == users.count()
+    for email in users.values_list("email", flat=True):
+        assert f"To: {email}" in text
