@@ -208,3 +208,13 @@ def test_record_loan_page(world, make_application, client, risk_b):
     page = client.get(f"/credit/loans/{loan.pk}/").content.decode()
     assert "2026-01-20" in page and "正常" in page
     assert Decimal(loan.amount) == Decimal("100000")
+
+
+def test_pages_in_english(world, make_application, client):
+    app = make_application()
+    client.force_login(world.rm)
+    client.post("/i18n/setlang/", {"language": "en"})
+    page = client.get(f"/credit/{app.pk}/").content.decode()
+    r = client.post(f"/credit/{app.pk}/act/submit/", {"version": app.version})
+    assert "Due diligence" in page and "Sign the pledge" in page and "Draft" in page
+    assert "Required document missing: Proof of identity." in r.content.decode()
