@@ -218,3 +218,21 @@ def test_pages_in_english(world, make_application, client):
     r = client.post(f"/credit/{app.pk}/act/submit/", {"version": app.version})
     assert "Due diligence" in page and "Sign the pledge" in page and "Draft" in page
     assert "Required document missing: Proof of identity." in r.content.decode()
+
+
+def test_customer_360_slot_shows_credit_in_scope(world, make_application, client):
+    from django.test import RequestFactory
+
+    from rmdesk.customers.slots import slots_for
+
+    app = make_application()
+    request = RequestFactory().get("/")
+    request.user = world.rm
+    slot = {s["key"]: s for s in slots_for(request, app.customer)}["credit"]
+    assert [a.pk for a in slot["context"]["applications"]] == [app.pk]
+    request.user = world.lead2  # another branch: sees nothing of it
+    other = {s["key"]: s for s in slots_for(request, app.customer)}.get("credit")
+    assert other is None or other["context"]["applications"] == []
+    client.force_login(world.rm)
+    page = client.get(f"/customers/{app.customer.pk}/").content.decode()
+    assert 'data-testid="slot-credit"' in page and f"/credit/{app.pk}/" in page

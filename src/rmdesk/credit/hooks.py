@@ -1,4 +1,4 @@
-"""What the credit app shows elsewhere (rmdesk.core.hooks, SPEC §6): menu entries, home panels for
+"""What the credit app shows elsewhere (rmdesk.core.hooks, SPEC §6): menu entries, the 360° slot, home panels for
 the RM (my applications, post-loan checks due), the supervisors and risk officers (overdue checks,
 open warnings), and the approval handler of kind "credit.application" (审贷分离, no override)."""
 
@@ -64,6 +64,17 @@ def oversight_panel(request):
     }
 
 
+def customer_slot(request, customer):
+    """The customer's credit on the 360° page: applications, loans and open warnings in the viewer's scope."""
+    from .scope import visible_loans
+
+    user = request.user
+    apps = visible_applications(user).filter(customer=customer).select_related("product").order_by("-created_at")
+    loans = visible_loans(user).filter(customer=customer).order_by("-start_on")
+    warnings = visible_warnings(user).filter(customer=customer).exclude(status=WarningStatus.CLOSED)
+    return {"applications": list(apps[:10]), "loans": list(loans[:10]), "warnings": list(warnings[:10])}
+
+
 def register():
     """Called once from CreditConfig.ready()."""
     from rmdesk.core import hooks, notifications as notif
@@ -78,6 +89,9 @@ def register():
         hooks.MenuItem("credit_warnings", _("风险预警"), "credit:warning_board", roles=READERS, order=52),
         hooks.HomePanel("credit_rm", rm_panel),
         hooks.HomePanel("credit_oversight", oversight_panel),
+        hooks.Slot(
+            key="credit", title=_("授信与贷款"), template="credit/slot_customer.html", context=customer_slot, order=65
+        ),
     ):
         hooks.register(item)
     register_handler(
