@@ -43,6 +43,14 @@ from .scope import get_customer_or_404
 
 router = Router(tags=["customers"])
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _file_response(media_type, schema=None):
+    """openapi_extra documenting a 200 answered outside Ninja's JSON (a file, a raw JSON document)."""
+    content = {media_type: {"schema": schema or {"type": "string", "format": "binary"}}}
+    return {"responses": {200: {"description": "OK", "content": content}}}
+
 
 def _detail(user, pk):
     return Customer.objects.select_related("tier").prefetch_related("tags").get(pk=pk)
@@ -85,7 +93,11 @@ def create_customer(request, body: CustomerIn):
     return 201, {"customer": _detail(request.user, customer.pk)}
 
 
-@router.get("/export", openapi_extra=may_answer(403), summary="导出当前筛选的客户清单（xlsx，敏感字段脱敏）")
+@router.get(
+    "/export",
+    openapi_extra={**may_answer(403), **_file_response(XLSX)},
+    summary="导出当前筛选的客户清单（xlsx，敏感字段脱敏）",
+)
 def export_customers(request, filters: Query[ListFilters]):
     params = filters.dict()
     qs = queries.filtered_customers(request.user, params)
@@ -170,6 +182,12 @@ def create_import(request, file: File[UploadedFile], kind: Form[str] = "customer
     return 201, services.start_import(request.user, file, kind)
 
 
+@router.post("/imports/{int:job_id}/retry", response=ImportJobOut, summary="重新导入（未导入/无进展而失败的任务）")
+def retry_import(request, job_id: Id):
+    """Uploader or a supervisor whose scope holds the uploader (else 404); only a failed job (else 422)."""
+    return services.retry_import(request.user, job_id)
+
+
 @router.get("/imports/{int:job_id}", response=ImportJobOut, summary="导入任务进度与结果")
 def import_status(request, job_id: Id):
     job = ImportJob.objects.filter(pk=job_id, created_by=request.user).first()
@@ -250,7 +268,11 @@ def add_need(request, customer_id: Id, body: TextIn):
     return 201, {"id": need.pk}
 
 
-@router.get("/{int:customer_id}/personal-data", openapi_extra=may_answer(403), summary="个人信息导出（合规人员，留痕）")
+@router.get(
+    "/{int:customer_id}/personal-data",
+    openapi_extra={**may_answer(403), **_file_response("application/json", {"type": "object"})},
+    summary="个人信息导出（合规人员，留痕）",
+)
 def personal_data(request, customer_id: Id):
     data = services.personal_data(request.user, customer_id)
     resp = HttpResponse(json.dumps(data, ensure_ascii=False), content_type="application/json; charset=utf-8")
