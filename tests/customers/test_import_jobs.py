@@ -174,3 +174,16 @@ def test_error_report_shows_labels_not_codes(world, ids, lead_client, client):
     lines = list(load_workbook(io.BytesIO(b"".join(report.streaming_content))).active.iter_rows(values_only=True))
     assert lines[0][0] == "Row" and "ID number" in {line[2] for line in lines[1:]}
     no_raw([c for line in lines for c in line if isinstance(c, str)])
+
+
+def test_retry_through_the_api(world, ids, api_client):
+    job = _job(world, ids)
+    ImportJob.objects.filter(pk=job.pk).update(status="failed", message="x")
+    url = f"/api/customers/imports/{job.pk}/retry"
+    assert api_client(world.lead2).post(url).status_code == 404  # another team's lead: as if missing
+    resp = api_client(world.lead).post(url)
+    assert resp.status_code == 200, resp.content
+    assert resp.json()["status"] == "done" and resp.json()["created_count"] == 4
+    again = api_client(world.lead).post(url)
+    assert again.status_code == 422 and "只有未导入的任务" in again.json()["detail"][0]["msg"]
+    assert api_client(world.lead).post("/api/customers/imports/99999999/retry").status_code == 404

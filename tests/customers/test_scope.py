@@ -264,3 +264,21 @@ imports.page("customers:import_errors", obj="job")
 imports.api("GET /api/customers/imports/{job_id}", obj="job")
 
 test_import_scope_matrix = imports.test()
+
+# retry of a failed import: the uploader, or a supervisor whose staff scope holds the uploader (issue 10)
+retries = Matrix("customers", samples="retry_samples")
+
+
+@pytest.fixture
+def retry_samples(import_samples):
+    lead_job, lead2_job = (s.job for s in import_samples)
+    return [
+        Sample("lead", {"lead", "manager"}, {"lead", "manager"}, job=lead_job),
+        Sample("lead2", {"lead2"}, {"lead2"}, job=lead2_job),
+    ]
+
+
+retries.page("customers:import_retry", obj="job", method="post", write=True, ok=302)
+retries.api("POST /api/customers/imports/{job_id}/retry", obj="job")
+
+test_import_retry_scope_matrix = retries.test()

@@ -445,15 +445,18 @@ def import_detail(request, pk):
 @login_required
 @require_POST
 def import_retry(request, pk):
-    """Re-queue a failed import (issue 10: a job whose worker died, or a file fixed meanwhile)."""
-    job = _own_job(request.user, pk)
+    """Re-queue a failed import (issue 10: a job whose worker died, or a file fixed meanwhile): the
+    uploader, or a supervisor whose scope holds the uploader (the service answers 404 to anyone else)."""
     try:
-        services.retry_import(request.user, job)
+        job = services.retry_import(request.user, pk)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+        job = ImportJob.objects.get(pk=pk)  # the service found it retryable by this user
     else:
         messages.success(request, _("已重新排队导入。"))
-    return redirect("customers:import_detail", pk=pk)
+    if job.created_by_id == request.user.pk:
+        return redirect("customers:import_detail", pk=pk)
+    return redirect("customers:import")
 
 
 @login_required
