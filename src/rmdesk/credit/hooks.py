@@ -87,6 +87,7 @@ def register():
         hooks.MenuItem("credit_applications", _("授信申请"), "credit:application_list", roles=READERS, order=50),
         hooks.MenuItem("credit_loans", _("贷款与贷后"), "credit:loan_list", roles=READERS, order=51),
         hooks.MenuItem("credit_warnings", _("风险预警"), "credit:warning_board", roles=READERS, order=52),
+        hooks.MenuItem("credit_structure", _("客户结构风险"), "credit:structure", roles=READERS, order=53),
         hooks.HomePanel("credit_rm", rm_panel),
         hooks.HomePanel("credit_oversight", oversight_panel),
         hooks.Slot(

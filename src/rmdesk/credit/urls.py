@@ -13,6 +13,7 @@ urlpatterns = [
     path("loans/<int:pk>/", views.loan_detail, name="loan_detail"),
     path("loans/<int:pk>/act/<str:action>/", views.loan_action, name="loan_action"),
     path("checks/", views.check_list, name="check_list"),
+    path("structure/", views.structure_view, name="structure"),
     path("warnings/", views.warning_board, name="warning_board"),
     path("warnings/<int:pk>/handle/", views.warning_handle, name="warning_handle"),
 ]

@@ -346,6 +346,26 @@ def check_list(request):
     )
 
 
+# --- structure risk ------------------------------------------------------------------------------
+
+
+@login_required
+def structure_view(request):
+    """Shares of good/general/poor borrowers per RM or unit, and the trend (SPEC §6)."""
+    from . import structure
+
+    by = "unit" if request.GET.get("by") == "unit" else "rm"
+    return render(
+        request,
+        "credit/structure.html",
+        {
+            "rows": structure.structure(request.user, by=by),
+            "trend": structure.trend(request.user),
+            "by": by,
+        },
+    )
+
+
 # --- warnings ------------------------------------------------------------------------------------
 
 
