@@ -100,7 +100,17 @@ def _route_key(path: str, query: str):
     return (match.view_name, tuple(sorted(k.split("=")[0] for k in query.split("&") if k)))
 
 
+def _translations(language) -> set:
+    """Every text the catalogues of `language` translate to: a translation that happens to be a
+    lowercase word (English "system" for 系统) is a label, not a raw code."""
+    from django.utils.translation import trans_real
+
+    catalog = trans_real.translation(language)._catalog
+    return {str(v) for _k, v in catalog.items() if isinstance(v, str)}
+
+
 def _walk(user, language, codes, fields):
+    translated = _translations(language) if language != settings.LANGUAGE_CODE else set()
     client = Client()
     client.force_login(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
@@ -126,7 +136,7 @@ def _walk(user, language, codes, fields):
         parser = _Texts()
         parser.feed(resp.content.decode())
         for text in parser.texts:
-            if not text or text in ALLOWED:
+            if not text or text in ALLOWED or text in translated:
                 continue
             if text in codes:
                 found.append(f"[{language} {user.username}] {url}: choice code {text!r} ({codes[text]})")
