@@ -105,8 +105,7 @@ def test_the_importers_new_row_is_refreshed_like_a_saved_one(world):
     row = importer._new_customer(
         {"name": "张伟明", "mobile": "13912345678", "id_number": "", "kind": "individual"},
         {"rm": world.rm, "unit": world.t1, "customer_no": "K9"},
-        None,
-        "aum",
+        {},  # no tier sets in use
     )
     fresh = Customer(name="张伟明", mobile="13912345678")
     fresh.refresh_derived()
