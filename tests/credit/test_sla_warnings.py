@@ -2,6 +2,7 @@
 early warnings computed from hand-made yearly financials; escalation one level up the org tree per
 interval when a warning is not handled; overdue post-loan check notices."""
 
+import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -161,3 +162,24 @@ def test_overdue_checks_are_noticed_once(world, make_application, risk_b, django
         assert services.overdue_check_notices() == 1
         services.overdue_check_notices()
     assert Notification.objects.filter(kind="credit.check_overdue", recipient=world.rm).count() == 1
+
+
+def test_review_due_and_overdue_notices_reach_the_steps_deciders(
+    world, submitted, risk_b, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    due = submitted.review_due_on
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.review_notices(today=due - timedelta(days=1)) == 0
+        assert services.review_notices(today=due) == 2  # both risk officers may decide 审查
+        services.review_notices(today=due)  # once only
+        services.review_notices(today=due + timedelta(days=1))
+    at_risk = Notification.objects.filter(kind="credit.review_at_risk")
+    assert sorted(at_risk.values_list("recipient__username", flat=True)) == ["risk", "risk_b"]
+    breach = Notification.objects.filter(kind="credit.review_breach")
+    assert breach.count() == 2 and "超时" in breach.first().title
+    assert not Notification.objects.filter(recipient__in=[world.rm, world.manager], kind__startswith="credit.review")
+    out = io.StringIO()
+    call_command("run_credit", stdout=out)
+    assert "review notices" in out.getvalue()

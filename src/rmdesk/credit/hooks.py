@@ -111,6 +111,8 @@ def register():
         ("credit.warning", _("风险预警")),
         ("credit.escalation", _("风险预警上报")),
         ("credit.check_overdue", _("贷后检查逾期")),
+        ("credit.review_at_risk", _("授信审查即将到期")),
+        ("credit.review_breach", _("授信审查超时")),
     ):
         notif.register_kind(kind, label)
     notif.register_prefix("credit", _("授信与风险"))

@@ -930,6 +930,35 @@ def overdue_check_notices(*, today=None) -> int:
     return count
 
 
+def review_notices(*, today=None) -> int:
+    """Review SLA (SPEC §6): tell the deciders of the pending step once when an application's review is
+    due today (at risk) and once when it is past due (breach)."""
+    today = today or timezone.localdate()
+    count = 0
+    due = CreditApplication.objects.filter(status=AppStatus.IN_REVIEW, review_due_on__lte=today)
+    for app in due.select_related("approval", "customer"):
+        req = app.approval
+        if req is None or req.status != ApprovalStatus.PENDING:
+            continue
+        breached = app.review_due_on < today
+        kind = "credit.review_breach" if breached else "credit.review_at_risk"
+        title = (_("授信申请 #%(n)s 审查已超时（时限 %(d)s）") if breached else _("授信申请 #%(n)s 今日审查到期")) % {
+            "n": app.pk,
+            "d": app.review_due_on,
+        }
+        for person in approvals.eligible_deciders(req):
+            notify_after_commit(
+                person,
+                kind,
+                title,
+                url="/org/approvals/",
+                obj=app,
+                dedupe_key=f"{kind}:{app.pk}:{req.round}:{req.step_order}",
+            )
+            count += 1
+    return count
+
+
 def ensure_visible(user, app_id):
     """404 unless the application is in the user's read scope (views and API share it)."""
     if not visible_applications(user).filter(pk=app_id).exists():

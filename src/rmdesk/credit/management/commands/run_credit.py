@@ -1,5 +1,6 @@
 """cron / embedded scheduler: `manage.py run_credit` — early warnings from the yearly financials,
-escalation of warnings not handled in time, notices of overdue post-loan checks (SPEC §6)."""
+escalation of warnings not handled in time, notices of overdue post-loan checks and of reviews due
+or past their working-day deadline (SPEC §6)."""
 
 from django.core.management.base import BaseCommand
 
@@ -13,4 +14,7 @@ class Command(BaseCommand):
         made = services.scan_financials()
         moved = services.escalate_warnings()
         overdue = services.overdue_check_notices()
-        self.stdout.write(f"warnings {len(made)}, escalated {len(moved)}, overdue checks {overdue}")
+        reviews = services.review_notices()
+        self.stdout.write(
+            f"warnings {len(made)}, escalated {len(moved)}, overdue checks {overdue}, review notices {reviews}"
+        )
