@@ -39,6 +39,10 @@ EVERYONE = "*"
 REGISTRY: dict[str, "functools._Wrapped"] = {}
 
 
+class RoleRefused(PermissionDenied):
+    """The acting user holds none of the roles the business action names (HTTP 403)."""
+
+
 class StaleVersion(ValidationError):
     """Someone changed the record since the user read it (optimistic locking): the API answers 409."""
 
@@ -58,6 +62,26 @@ def check_version(obj, version, *, field: str = "version") -> None:
 def after_commit(fn, *args, **kwargs) -> None:
     """Run `fn(*args, **kwargs)` once the current transaction commits (at once outside one)."""
     transaction.on_commit(functools.partial(fn, *args, **kwargs))
+
+
+def in_scope(visible_fn, **scope_kwargs):
+    """A `subject=` lookup from an app's scope function: `visible_fn(actor, **scope_kwargs)` must hold
+    the record (or every record of a list of ids), else Http404 (e.g. `in_scope(visible_customers,
+    write=True)`)."""
+
+    def lookup(actor, pk):
+        from django.http import Http404
+
+        from .scope import get_or_404
+
+        if not isinstance(pk, (list, tuple, set, frozenset)):
+            return get_or_404(visible_fn(actor, **scope_kwargs), pk)
+        wanted = set(pk)
+        if visible_fn(actor, **scope_kwargs).filter(pk__in=wanted).count() != len(wanted):
+            raise Http404
+        return None
+
+    return lookup
 
 
 def may_take(actor, roles) -> bool:
@@ -90,7 +114,7 @@ def business_action(fn=None, *, roles=None, subject=None, name: str = ""):
                 subject_id = args[1] if len(args) > 1 else kwargs.get(subject_param)
                 if subject is not None and subject_id is not None:
                     subject(actor, subject_id)
-                raise PermissionDenied(_("您的角色无权执行此操作。"))
+                raise RoleRefused(_("您的角色无权执行此操作。"))
             with transaction.atomic():
                 return func(*args, **kwargs)
 

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit, calendar as bizcal
-from rmdesk.core.actions import business_action, check_version
+from rmdesk.core.actions import business_action, check_version, in_scope
 from rmdesk.core.approvals import ensure_not_self
 from rmdesk.core.notifications import notify
+from rmdesk.core.roles import READERS, WORKERS
 from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
 from rmdesk.org.models import RoleCode, User
@@ -63,7 +64,12 @@ def _local(dt: datetime) -> datetime:
 # --- interactions --------------------------------------------------------------------------------
 
 
-@business_action
+def _schedule_items(user, *, write=False):
+    """Items of the visit schedules the user may see (or edit)."""
+    return ScheduleItem.objects.filter(schedule__in=visible_schedules(user, write=write))
+
+
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def record_interaction(
     actor,
     customer_id,
@@ -242,7 +248,7 @@ def _appointment_errors(start_at, end_at, subject, remind_minutes, *, new=True):
     return errors
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def create_appointment(
     actor, customer_id, *, subject, start_at, end_at=None, place="", notes="", remind_minutes=60
 ) -> Appointment:
@@ -274,7 +280,7 @@ def create_appointment(
     return appt
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_appointments, write=True))
 def update_appointment(actor, appointment_id, *, version, **fields) -> Appointment:
     """Reschedule or edit an appointment (optimistic locking: `version` is required, a stale one is refused)."""
     appt = get_or_404(visible_appointments(actor, write=True).select_for_update(), appointment_id)
@@ -307,7 +313,7 @@ def update_appointment(actor, appointment_id, *, version, **fields) -> Appointme
     return appt
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_appointments, write=True))
 def cancel_appointment(actor, appointment_id, *, version, reason="") -> Appointment:
     """Cancel a planned appointment (the version the user saw is required)."""
     appt = get_or_404(visible_appointments(actor, write=True).select_for_update(), appointment_id)
@@ -341,7 +347,7 @@ def _schedule_customers(owner):
     return visible_customers(owner, write=True).filter(a_rm=owner)
 
 
-@business_action
+@business_action(roles=(RoleCode.RM,))
 def generate_schedule(actor, week_start: date | None = None, *, per_day: int = 6) -> VisitSchedule:
     """Generate (or regenerate a draft of) the RM's visit schedule for a week (SPEC §3): appointments
     of the week on their days, then the customers whose contact is overdue, due or soon due by the end
@@ -475,7 +481,7 @@ def _touch(schedule):
     schedule.save(update_fields=["version"])
 
 
-@business_action
+@business_action(roles=(RoleCode.RM,), subject=in_scope(visible_schedules, write=True))
 def add_schedule_item(actor, schedule_id, customer_id, day: date, *, version, note="") -> ScheduleItem:
     """Add one of the RM's own customers to a day of the draft schedule."""
     schedule = _editable_schedule(actor, schedule_id, version)
@@ -501,7 +507,7 @@ def add_schedule_item(actor, schedule_id, customer_id, day: date, *, version, no
     return item
 
 
-@business_action
+@business_action(roles=(RoleCode.RM,), subject=in_scope(_schedule_items, write=True))
 def remove_schedule_item(actor, item_id, *, version):
     """Drop a customer from the draft schedule."""
     item = ScheduleItem.objects.filter(pk=item_id).first()
@@ -514,7 +520,7 @@ def remove_schedule_item(actor, item_id, *, version):
     audit.record(actor, "work.schedule_item_removed", schedule, after={"customer": item.customer_id})
 
 
-@business_action
+@business_action(roles=(RoleCode.RM,), subject=in_scope(_schedule_items, write=True))
 def move_schedule_item(actor, item_id, *, version, day: date | None = None, direction: str = ""):
     """Reorder within a day (direction "up"/"down") or move to another day of the week."""
     item = ScheduleItem.objects.filter(pk=item_id).first()
@@ -548,7 +554,7 @@ def move_schedule_item(actor, item_id, *, version, day: date | None = None, dire
     return item
 
 
-@business_action
+@business_action(roles=(RoleCode.RM,), subject=in_scope(visible_schedules, write=True))
 def confirm_schedule(actor, schedule_id, *, version) -> VisitSchedule:
     """The RM confirms the week's schedule before the week starts (SPEC §3: made by the end of the
     previous week); afterwards it can no longer be edited."""
@@ -585,7 +591,7 @@ def schedule_completion(schedule) -> tuple[int, int]:
 # --- tasks (待办) -----------------------------------------------------------------------------------
 
 
-@business_action
+@business_action(roles=WORKERS)
 def create_task(
     actor, *, title, due_on=None, detail="", customer_id=None, owner=None, source=TaskSource.MANUAL
 ) -> Task:
@@ -610,7 +616,7 @@ def create_task(
     return task
 
 
-@business_action
+@business_action(roles=READERS, subject=in_scope(visible_tasks, write=True))
 def complete_task(actor, task_id) -> Task:
     """Mark one's to-do done."""
     task = get_or_404(visible_tasks(actor, write=True).select_for_update(), task_id)
@@ -684,7 +690,7 @@ def absorb_merged_customer(actor, source, target) -> dict:
 # --- journals, plans, summaries -----------------------------------------------------------------------
 
 
-@business_action
+@business_action(roles=WORKERS)
 def open_journal(actor, template_code, day: date | None = None) -> Journal:
     """Open (or return the existing) journal of a kind for the period containing `day`; its due date
     follows the template's rule (e.g. monthly report by the 5th, next working day on holidays)."""
@@ -721,7 +727,7 @@ def _own_journal(actor, journal_id, version, *, lock=True):
     return journal
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_journals))
 def save_journal(actor, journal_id, *, content: dict, version) -> Journal:
     """Write the parts of a draft or returned journal."""
     journal = _own_journal(actor, journal_id, version)
@@ -735,7 +741,7 @@ def save_journal(actor, journal_id, *, content: dict, version) -> Journal:
     return journal
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_journals))
 def submit_journal(actor, journal_id, *, version, content: dict | None = None) -> Journal:
     """Submit to the supervisor for review (SPEC §3). Every part must be filled in; the reviewer is
     the supervisor (user.supervisor, else the team lead)."""
@@ -778,7 +784,7 @@ def submit_journal(actor, journal_id, *, version, content: dict | None = None) -
     return journal
 
 
-@business_action
+@business_action(roles=WORKERS)
 def review_journal(actor, journal_id, *, approve: bool, version, comment: str = "") -> Journal:
     """The supervisor approves or returns a submitted journal with comments; a returned one goes back
     to its author to revise and resubmit. Nobody reviews their own (maker-checker, SPEC §1); the

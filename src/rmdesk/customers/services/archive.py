@@ -11,8 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.actions import business_action
-from rmdesk.core.roles import RoleCode
+from rmdesk.core.actions import business_action, in_scope
+from rmdesk.core.roles import WORKERS, RoleCode
 from rmdesk.core.scope import covers
 from rmdesk.org.services import ensure_can_be_assigned_customers
 
@@ -38,7 +38,7 @@ from ..models import (
     Tag,
 )
 from ..protection import SENSITIVE_FIELDS, mask
-from ..scope import get_customer_or_404
+from ..scope import get_customer_or_404, visible_customers
 from ..validators import validate_mobile
 from .cleaning import (
     check_archive_version,
@@ -89,7 +89,7 @@ def _check_unit_in_write_scope(actor, unit):
         raise ValidationError({"org_unit": [_("只能在本人管辖的机构或团队内建档。")]})
 
 
-@business_action
+@business_action(roles=WORKERS)
 def create_customer(actor, data: dict, *, org_unit=None, customer_no: str = "", tags=(), source_label="create"):
     """Open a new archive (SPEC §2). An RM becomes its A-post; a team lead or branch manager puts it in
     the unassigned pool of their team/unit (or `org_unit` inside their subtree).
@@ -135,7 +135,7 @@ def create_customer(actor, data: dict, *, org_unit=None, customer_no: str = "", 
     return customer, None
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def update_customer(actor, customer_id, data: dict, *, version: int):
     """Edit an archive with optimistic locking (SPEC §2, ARCHITECTURE "Concurrency").
 
@@ -208,7 +208,7 @@ def set_tags(customer, names):
     customer.tags.set(tags)
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def add_note(actor, customer_id, text: str):
     """A free note on the archive (SPEC §2 notes)."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -220,7 +220,7 @@ def add_note(actor, customer_id, text: str):
     return note
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def add_need(actor, customer_id, text: str, category: str = ""):
     """A need (需求) found, kept over time (SPEC §2 needs)."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -234,7 +234,7 @@ def add_need(actor, customer_id, text: str, category: str = ""):
     return need
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def add_contact(actor, customer_id, *, name, role, title="", mobile="", email="", is_primary=False, note=""):
     """A contact person of a corporate customer with a stakeholder role (SPEC §2)."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -265,7 +265,7 @@ def add_contact(actor, customer_id, *, name, role, title="", mobile="", email=""
     return contact
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def add_key_date(actor, customer_id, *, kind, day, label=""):
     """A 服务关键时刻 (anniversary etc.) for reminders (SPEC §2, §3)."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -282,7 +282,7 @@ def add_key_date(actor, customer_id, *, kind, day, label=""):
     return kd
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def add_financial_year(actor, customer_id, *, year, revenue, assets, liabilities):
     """A corporate customer's yearly figures (debt ratio), SPEC §2."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -307,7 +307,7 @@ def add_financial_year(actor, customer_id, *, year, revenue, assets, liabilities
     return fy
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def add_document(actor, customer_id, *, kind, file, title=""):
     """File a document on the archive (counts toward completeness)."""
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -321,7 +321,7 @@ def add_document(actor, customer_id, *, kind, file, title=""):
     return doc
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def link_related(actor, customer_id, related_id, kind, note=""):
     """Link two customers (关联客户 / group), both must be in the actor's scope."""
     customer = get_customer_or_404(actor, customer_id, write=True)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rmdesk.core import audit
 from rmdesk.core.actions import business_action
 from rmdesk.core.approvals import ensure_not_self
+from rmdesk.core.roles import SUPERVISORS
 from rmdesk.core.scope import ScopeSpec, visible
 
 from .. import signals
@@ -99,7 +100,7 @@ def open_conflict(claimant, existing, field, value, *, source, proposed, subject
 MERGE_FILL_FIELDS = [f for f in EDITABLE_FIELDS if f not in ("kind", "name", "source", "stage", "metrics")]
 
 
-@business_action
+@business_action(roles=SUPERVISORS)
 def resolve_conflict(actor, conflict_id, action: str, *, owner_id=None, note: str = ""):
     """The supervisor settles a conflict (SPEC §2 不争夺客户):
     - merge: the claim's data fills the blanks of the existing archive (an edited duplicate archive is

@@ -9,10 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.actions import business_action
+from rmdesk.core.actions import business_action, in_scope
+from rmdesk.core.roles import WORKERS
 
 from ..models import AUM_CATEGORIES, Customer, Holding, ProductCategory
-from ..scope import get_customer_or_404
+from ..scope import get_customer_or_404, visible_customers
 from .cleaning import parse_amount, parse_date
 from .tiers import recompute_tier
 
@@ -35,7 +36,7 @@ def recompute_aggregates(customer, *, reason: str = ""):
     return changed
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def save_holding(
     actor, customer_id, *, product, balance, account_no="", opened_on=None, closed_on=None, matures_on=None
 ):

@@ -10,8 +10,9 @@ from django.http import Http404
 from django.utils.translation import gettext as _, gettext_lazy
 
 from rmdesk.core import audit
-from rmdesk.core.actions import business_action
+from rmdesk.core.actions import business_action, in_scope
 from rmdesk.core.approvals import register_handler, request_approval
+from rmdesk.core.roles import WORKERS
 from rmdesk.org.models import User
 from rmdesk.org.scope import visible_staff
 from rmdesk.org.services import ensure_can_be_assigned_customers
@@ -90,7 +91,7 @@ def check_assignable(rm, field):
         raise ValidationError({field: exc.messages}) from None
 
 
-@business_action
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
 def request_assignment(actor, customer_ids, a_rm_id, b_rm_id=None, reason: str = ""):
     """Ask for an A-post (and optional B-post) assignment or reassignment; a different supervisor
     approves it (maker-checker, SPEC §2 ownership). Both RMs must hold a valid qualification."""
@@ -226,7 +227,7 @@ def check_handover(actor, from_rm_id, to_rm_id, customer_ids=None):
     return from_rm, to_rm, ids
 
 
-@business_action
+@business_action(roles=WORKERS)
 def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, customer_ids=None, reason=""):
     """Bulk handover when an RM leaves or moves (SPEC §2): a team lead or branch manager prepares it
     with a note per customer, a different supervisor approves; on approval every customer gets the

@@ -7,16 +7,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
-from rmdesk.core.actions import business_action
+from rmdesk.core.actions import business_action, in_scope
+from rmdesk.core.roles import WORKERS, RoleCode
 
 from ..models import Customer, CustomerKind
 from ..protection import SENSITIVE_FIELDS
-from ..scope import get_customer_or_404
+from ..scope import get_customer_or_404, visible_customers
 from .cleaning import customer_values, plain
 from .permissions import can_privacy, can_reveal, require
 
 
-@business_action
+@business_action(roles=(*WORKERS, RoleCode.RISK, RoleCode.COMPLIANCE), subject=in_scope(visible_customers))
 def reveal_field(actor, customer_id, field: str, reason: str) -> str:
     """Show one sensitive field in clear: an audited action with a reason (SPEC §2 protection)."""
     customer = get_customer_or_404(actor, customer_id)
@@ -71,7 +72,7 @@ def personal_data(actor, customer_id) -> dict:
     return data
 
 
-@business_action
+@business_action(roles=(RoleCode.COMPLIANCE,))
 def anonymise_customer(actor, customer_id, reason: str):
     """Erasure on request by anonymisation of an individual's personal data (PIPL; compliance only).
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core import audit
 from rmdesk.core.actions import business_action
-from rmdesk.core.roles import is_admin
+from rmdesk.core.roles import RoleCode, is_admin
 
 from .. import signals
 from ..models import Customer, CustomerKind, Tier, TierChange, TierDirection, TierRuleSet
@@ -149,7 +149,7 @@ def _recompute_kind(rule_set, *, batch_size: int, reason: str) -> int:
     return changed
 
 
-@business_action
+@business_action(roles=(RoleCode.ADMIN,))
 def activate_rule_set(actor, rule_set_id: int) -> int:
     """Make a tier rule set the one in use for its customer kind and re-tier the archives of that kind
     against it; other kinds keep their sets (administrators, SPEC §2)."""
