@@ -166,3 +166,14 @@ def test_customer_suggestions_stay_in_scope(client, world, make_customer):
     client.force_login(world.rm)
     body = client.get("/service/customers/suggest/?customer=王建").content.decode()
     assert mine.customer_no in body and "王建国" not in body
+
+
+def test_customer_suggestions_use_indexed_prefixes_not_substrings(client, world, make_customer):
+    """Name prefix, pinyin initials and number prefix find the customer; a substring from the middle
+    of the name does not (it would scan the archive)."""
+    mine = make_customer(world.rm, world.t1, name="欧阳明华")
+    client.force_login(world.rm)
+    for q in ("欧阳", "oymh", mine.customer_no[:6]):
+        body = client.get("/service/customers/suggest/", {"customer": q}).content.decode()
+        assert mine.customer_no in body, q
+    assert mine.customer_no not in client.get("/service/customers/suggest/", {"customer": "明华"}).content.decode()

@@ -14,9 +14,9 @@ The customer passed in has already been checked against the viewer's scope.
 from rmdesk.core import hooks
 from rmdesk.core.hooks import Slot
 
-from .picker import CustomerPickerField, picker_queryset  # the customer picker other apps' forms use
+from .picker import CustomerPickerField, picker_queryset, suggest  # the customer picker other apps' forms use
 
-__all__ = ["CustomerPickerField", "Slot", "picker_queryset", "slots_for"]
+__all__ = ["CustomerPickerField", "Slot", "picker_queryset", "slots_for", "suggest"]
 
 
 def slots_for(request, customer) -> list[dict]:

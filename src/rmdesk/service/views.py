@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 from rmdesk.customers.scope import visible_customers
+from rmdesk.customers.slots import suggest
 from rmdesk.org.scope import visible_staff
 
 from . import churn, services, sla, surveys
@@ -42,14 +43,15 @@ def _errors(exc: ValidationError) -> dict:
 
 
 def _find_customer(user, text):
-    """A customer in scope by customer number, exact name, or a unique partial name."""
+    """A customer in scope by customer number, exact name, or a unique name prefix (indexed lookups
+    only: a substring search would scan a million-row archive)."""
     text = (text or "").strip()
     if not text:
         return None, _("此项为必填项。")
     qs = visible_customers(user)
-    if text.isdigit() and qs.filter(pk=int(text)).exists():
+    if text.isdigit() and len(text) <= 18 and qs.filter(pk=int(text)).exists():
         return qs.get(pk=int(text)), None
-    for lookup in ({"customer_no": text}, {"name": text}, {"name__icontains": text}):
+    for lookup in ({"customer_no": text}, {"name": text}, {"name__startswith": text}):
         found = list(qs.filter(**lookup)[:2])
         if len(found) == 1:
             return found[0], None
@@ -60,16 +62,10 @@ def _find_customer(user, text):
 
 @login_required
 def customer_suggest(request):
-    """htmx: up to ten customers in scope matching a name, pinyin initials or customer number."""
+    """htmx: up to ten customers the user may register a case for, by name, pinyin initials or
+    customer-number prefix (the customer picker's indexed search, customers.slots.suggest)."""
     q = (request.GET.get("customer") or request.GET.get("q") or "").strip()
-    items = []
-    if q:
-        items = list(
-            visible_customers(request.user)
-            .filter(Q(name__icontains=q) | Q(customer_no__startswith=q) | Q(name_initials__startswith=q.lower()))
-            .order_by("name")[:10]
-        )
-    return render(request, "service/customer_options.html", {"items": items})
+    return render(request, "service/customer_options.html", {"items": suggest(request.user, q, limit=10)})
 
 
 # --- cases -----------------------------------------------------------------------------------
