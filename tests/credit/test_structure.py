@@ -66,3 +66,31 @@ def test_trend_points_and_page(world, loan_of, client):
     client.force_login(world.lead)
     page = client.get("/credit/structure/?by=unit").content.decode()
     assert "优质客户" in page and world.t1.name in page
+
+
+def test_annual_rating_and_credit_line_with_history(world, make_customer, api_client, client):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    customer = make_customer(world.rm)
+    year = timezone.localdate().year
+    services.rate_customer(world.rm, customer_id=customer.pk, year=year - 1, grade="A", credit_line=Decimal("300000"))
+    services.rate_customer(world.lead, customer_id=customer.pk, year=year, grade="AA", credit_line=Decimal("500000"))
+    with pytest.raises(ValidationError) as err:
+        services.rate_customer(world.rm, customer_id=customer.pk, year=year - 5, grade="Z", credit_line=Decimal("-1"))
+    assert set(err.value.message_dict) == {"year", "grade", "credit_line"}
+    with pytest.raises(PermissionDenied):
+        services.rate_customer(world.risk, customer_id=customer.pk, year=year, grade="A", credit_line=Decimal("1"))
+    with pytest.raises(ValidationError):  # not their customer
+        services.rate_customer(world.rm2, customer_id=customer.pk, year=year, grade="A", credit_line=Decimal("1"))
+    rows = api_client(world.rm).get(f"/api/credit/ratings?customer_id={customer.pk}").json()
+    assert [(r["year"], r["grade"]) for r in rows] == [(year, "AA"), (year - 1, "A")]
+    assert api_client(world.rm2).get(f"/api/credit/ratings?customer_id={customer.pk}").json() == []
+    r = api_client(world.rm).post(
+        "/api/credit/ratings",
+        {"customer_id": customer.pk, "year": year, "grade": "AAA", "credit_line": "800000"},
+        content_type="application/json",
+    )
+    assert r.status_code == 201 and r.json()["grade"] == "AAA"
+    client.force_login(world.rm)
+    page = client.get(f"/customers/{customer.pk}/").content.decode()
+    assert 'data-testid="credit-ratings"' in page and "800000" in page

@@ -33,6 +33,8 @@ from .schemas import (
     CreditMaterialOut,
     CreditPledgeOut,
     CreditProductOut,
+    CreditRatingIn,
+    CreditRatingOut,
     CreditRecommendIn,
     CreditVersionIn,
     CreditWarningHandleIn,
@@ -45,6 +47,7 @@ from .scope import (
     get_warning_or_404,
     visible_applications,
     visible_loans,
+    visible_ratings,
     visible_warnings,
 )
 
@@ -197,3 +200,16 @@ def get_warning(request, warning_id: Id):
 @router.post("/warnings/{warning_id}/handle", response=CreditWarningOut, summary="处置风险预警")
 def handle_warning(request, warning_id: Id, payload: CreditWarningHandleIn):
     return services.handle_warning(request.user, warning_id, **payload.dict())
+
+
+@router.get("/ratings", response=list[CreditRatingOut], summary="客户信用评级与授信额度（按数据权限）")
+def list_ratings(request, customer_id: Id | None = None):
+    qs = visible_ratings(request.user).order_by("-year", "-rated_at", "-id")
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    return list(qs[:500])
+
+
+@router.post("/ratings", response={201: CreditRatingOut}, summary="登记年度信用评级与授信额度")
+def rate_customer(request, payload: CreditRatingIn):
+    return 201, services.rate_customer(request.user, **payload.dict())

@@ -66,13 +66,19 @@ def oversight_panel(request):
 
 def customer_slot(request, customer):
     """The customer's credit on the 360° page: applications, loans and open warnings in the viewer's scope."""
-    from .scope import visible_loans
+    from .scope import visible_loans, visible_ratings
 
     user = request.user
     apps = visible_applications(user).filter(customer=customer).select_related("product").order_by("-created_at")
     loans = visible_loans(user).filter(customer=customer).order_by("-start_on")
     warnings = visible_warnings(user).filter(customer=customer).exclude(status=WarningStatus.CLOSED)
-    return {"applications": list(apps[:10]), "loans": list(loans[:10]), "warnings": list(warnings[:10])}
+    ratings = visible_ratings(user).filter(customer=customer).select_related("rated_by")
+    return {
+        "applications": list(apps[:10]),
+        "loans": list(loans[:10]),
+        "warnings": list(warnings[:10]),
+        "ratings": list(ratings[:10]),
+    }
 
 
 def register():

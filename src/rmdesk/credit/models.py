@@ -449,3 +449,38 @@ class Warning(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class RatingGrade(models.TextChoices):
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    BBB = "BBB", "BBB"
+    BB = "BB", "BB"
+    B = "B", "B"
+    C = "C", "C"
+
+
+class CreditRating(models.Model):
+    """A customer's annual credit rating (信用等级) and credit line (授信额度), seed 001:1155; every rating
+    is kept, the latest of a year being the current one (history)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="credit_ratings"
+    )
+    year = models.PositiveSmallIntegerField(_("评级年度"))
+    grade = models.CharField(_("信用等级"), max_length=3, choices=RatingGrade.choices)
+    credit_line = models.DecimalField(_("授信额度"), **MONEY)
+    note = models.CharField(_("评级说明"), max_length=200, blank=True)
+    rated_by = models.ForeignKey(USER, verbose_name=_("评级人"), on_delete=models.PROTECT, related_name="+")
+    rated_at = models.DateTimeField(_("评级时间"), default=timezone.now)
+    org_path = models.CharField(max_length=255, editable=False)
+
+    class Meta:
+        verbose_name = _("信用评级")
+        verbose_name_plural = _("信用评级")
+        ordering = ["-year", "-rated_at", "-id"]
+        indexes = [models.Index(fields=["org_path"], name="credit_rating_path_idx", **PATH_IDX)]
+
+    def __str__(self):
+        return f"{self.year} {self.grade}"

@@ -324,3 +324,22 @@ class CreditWarningOut(Schema):
     @staticmethod
     def resolve_customer_name(obj):
         return obj.customer.name
+
+
+class CreditRatingIn(Schema):
+    customer_id: Id
+    year: Annotated[int, Field(ge=1900, le=2999)]
+    grade: Annotated[str, Field(max_length=3)]
+    credit_line: Money
+    note: Text = ""
+
+
+class CreditRatingOut(Schema):
+    id: int
+    customer_id: int
+    year: int
+    grade: str
+    credit_line: Decimal
+    note: str
+    rated_by_id: int
+    rated_at: datetime

@@ -12,13 +12,14 @@ business rules (only investigators investigate, only the applying RM submits).
 
 from rmdesk.core.scope import ScopeSpec, get_or_404, visible
 
-from .models import CreditApplication, Loan, PostLoanCheck, Warning
+from .models import CreditApplication, CreditRating, Loan, PostLoanCheck, Warning
 
 APPLICATION_SCOPE = ScopeSpec(owner_fields=("rm",), personal_fields=("investigators",), path_fields=("org_path",))
 LOAN_SCOPE = ScopeSpec(owner_fields=("rm", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 CHECK_SCOPE = ScopeSpec(
     owner_fields=("loan__rm", "loan__customer__a_rm", "loan__customer__b_rm"), path_fields=("loan__org_path",)
 )
+RATING_SCOPE = ScopeSpec(owner_fields=("customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 WARNING_SCOPE = ScopeSpec(
     owner_fields=("customer__a_rm", "customer__b_rm"), personal_fields=("owner",), path_fields=("org_path",)
 )
@@ -57,3 +58,7 @@ def visible_warnings(user, *, write: bool = False):
 
 def get_warning_or_404(user, pk, *, write: bool = False):
     return get_or_404(visible_warnings(user, write=write), pk)
+
+
+def visible_ratings(user, *, write: bool = False):
+    return visible(CreditRating.objects.all(), user, RATING_SCOPE, write=write)

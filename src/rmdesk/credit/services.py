@@ -37,12 +37,14 @@ from .models import (
     ClassificationChange,
     CreditApplication,
     CreditProduct,
+    CreditRating,
     Guarantor,
     Loan,
     Material,
     MaterialKind,
     Pledge,
     PostLoanCheck,
+    RatingGrade,
     Recommendation,
     Warning,
     WarningCategory,
@@ -709,6 +711,41 @@ def due_checks(user, *, today: date | None = None):
     if user.has_role(RoleCode.RM) and not user.has_role(*SUPERVISORS):
         qs = qs.filter(loan__rm=user)
     return qs.order_by("due_on", "id")
+
+
+# --- customer credit rating -------------------------------------------------------------------------
+
+
+@business_action(roles=WORKERS)
+def rate_customer(
+    actor, *, customer_id: int, year: int, grade: str, credit_line: Decimal, note: str = ""
+) -> CreditRating:
+    """The annual credit rating and credit line of a customer (信用等级与授信, seed 001:1155), by the
+    customer's RM or a supervisor of the customer's unit; each rating is kept (history)."""
+    customer = _customer_for(actor, customer_id)
+    errors = {}
+    if grade not in RatingGrade.values:
+        errors["grade"] = [_("信用等级无效。")]
+    if credit_line is None or credit_line < 0:
+        errors["credit_line"] = [_("授信额度不能为负数。")]
+    this_year = timezone.localdate().year
+    if not (this_year - 1 <= int(year or 0) <= this_year + 1):
+        errors["year"] = [_("评级年度须为上一年、本年或下一年。")]
+    if errors:
+        raise ValidationError(errors)
+    rating = CreditRating.objects.create(
+        customer=customer,
+        year=year,
+        grade=grade,
+        credit_line=credit_line,
+        note=(note or "").strip(),
+        rated_by=actor,
+        org_path=customer.org_path,
+    )
+    audit.record(
+        actor, "credit.rate_customer", rating, after={"customer": customer.pk, "grade": grade, "line": credit_line}
+    )
+    return rating
 
 
 # --- early warnings ----------------------------------------------------------------------------------
