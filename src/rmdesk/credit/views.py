@@ -172,6 +172,7 @@ def _render_detail(request, app, *, errors=None, failed="", status=200, loan_for
             "is_rm": is_rm,
             "is_investigator": is_investigator,
             "can_sign": is_investigator and app.is_editable and user.pk not in signed,
+            "can_withdraw": is_rm and (app.is_editable or app.status == AppStatus.IN_REVIEW),
             "candidates": candidates,
             "material_form": MaterialForm(),
             "material_kinds": MaterialKind.choices,
