@@ -784,7 +784,7 @@ def submit_journal(actor, journal_id, *, version, content: dict | None = None) -
     return journal
 
 
-@business_action(roles=WORKERS)
+@business_action(roles=WORKERS, subject=in_scope(visible_journals))
 def review_journal(actor, journal_id, *, approve: bool, version, comment: str = "") -> Journal:
     """The supervisor approves or returns a submitted journal with comments; a returned one goes back
     to its author to revise and resubmit. Nobody reviews their own (maker-checker, SPEC §1); the
