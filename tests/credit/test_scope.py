@@ -98,6 +98,8 @@ apps.listing("GET /api/credit/applications", obj="app")
 apps.listing("credit:application_list", obj="app", contains=lambda html, a: f'href="/credit/{a.pk}/"' in html)
 apps.api("GET /api/credit/applications/{application_id}", obj="app")
 apps.page("credit:application_detail", obj="app")
+apps.page("credit:application_print", obj="app")
+apps.page("credit:application_pdf", obj="app", users=("rm", "rm2", "risk", "referrer"))  # WeasyPrint is slow
 apps.page("credit:material", obj="app", params=lambda s: {"pk": s.app.pk, "material_pk": s.material.pk})
 apps.page(
     "credit:application_action",

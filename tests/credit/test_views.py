@@ -236,3 +236,15 @@ def test_customer_360_slot_shows_credit_in_scope(world, make_application, client
     client.force_login(world.rm)
     page = client.get(f"/customers/{app.customer.pk}/").content.decode()
     assert 'data-testid="slot-credit"' in page and f"/credit/{app.pk}/" in page
+
+
+def test_printable_sheet_and_pdf(world, submitted, risk_b, client):
+    from .test_flow import decide
+
+    decide(world.risk, submitted, "approve", "审查同意")
+    client.force_login(world.rm)
+    html = client.get(f"/credit/{submitted.pk}/print/").content.decode()
+    assert "授信申请审批表" in html and "审查同意" in html and "客户的资信及品行" in html
+    assert submitted.pledges.get().sha256 in html
+    pdf = client.get(f"/credit/{submitted.pk}/pdf/")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content[:4] == b"%PDF"

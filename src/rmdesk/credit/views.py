@@ -252,6 +252,44 @@ def application_action(request, pk, action):
     return redirect("credit:application_detail", pk)
 
 
+def _print_context(request, pk, *, pdf=False):
+    app = (
+        visible_applications(request.user)
+        .select_related("customer", "product", "rm")
+        .get(pk=get_application_or_404(request.user, pk).pk)
+    )
+    return {
+        "app": app,
+        "investigators": list(app.investigators.all()),
+        "guarantors": list(app.guarantors.all()),
+        "checklist": list(app.checklist.all()),
+        "pledges": list(app.pledges.select_related("signer")),
+        "history": services.opinion_history(app),
+        "printed_at": timezone.now(),
+        "pdf": pdf,
+    }
+
+
+@login_required
+def application_print(request, pk):
+    """The printable application summary and approval sheet (授信申请审批表)."""
+    return render(request, "credit/application_print.html", _print_context(request, pk))
+
+
+@login_required
+def application_pdf(request, pk):
+    """The same sheet as a PDF (WeasyPrint, the CJK font named in the template)."""
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    html = render_to_string("credit/application_print.html", _print_context(request, pk, pdf=True), request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="credit-application-{pk}.pdf"'
+    return resp
+
+
 @login_required
 def material_download(request, pk, material_pk):
     """Materials are served through the application's read scope, never a public media URL."""
