@@ -12,6 +12,21 @@ BANK_RULES = [
     ("bank", "pb", "私人银行客户：每半年维护", 6, 0, 15),
 ]
 
+# The tier sets per customer kind (customers migration 0009, docs/customers.md): corporate customers
+# by deposits — the larger the relationship, the closer the contact (key-account practice, seed 002);
+# tobacco retail outlets by annual sales, visited on the weekly route, problem outlets as often as
+# the core ones (seed 003: 零售户 are visited and their problems followed up).
+KIND_RULES = [
+    ("bank_corporate", "strategic", "战略客户：每两周走访", 0, 14, 3),
+    ("bank_corporate", "core", "核心客户：每月走访", 1, 0, 5),
+    ("bank_corporate", "key", "重点客户：每季度走访", 3, 0, 10),
+    ("bank_corporate", "general", "一般客户：每半年走访", 6, 0, 15),
+    ("tobacco_outlet", "outlet_core", "核心零售户：每周拜访", 0, 7, 2),
+    ("tobacco_outlet", "outlet_potential", "潜力零售户：每两周拜访", 0, 14, 3),
+    ("tobacco_outlet", "outlet_general", "一般零售户：每月拜访", 1, 0, 5),
+    ("tobacco_outlet", "outlet_problem", "问题零售户：每周拜访跟进", 0, 7, 2),
+]
+
 MONTHLY_SALES_SECTIONS = [
     {"key": "overall", "title": "上月所服务客户的整体销售情况分析"},
     {"key": "problems", "title": "上月所服务客户销售中存在的问题、产生原因及对策措施"},
@@ -78,7 +93,17 @@ TEMPLATES = [
 ]
 
 
+def seed_cadence(CadenceRule, rules):
+    for rs, tier, name, months, days, soon in rules:
+        CadenceRule.objects.get_or_create(
+            rule_set_code=rs,
+            tier_code=tier,
+            defaults={"name": name, "interval_months": months, "interval_days": days, "soon_days": soon},
+        )
+
+
 def seed(CadenceRule, JournalTemplate):
+    seed_cadence(CadenceRule, KIND_RULES)
     for rs, tier, name, months, days, soon in BANK_RULES:
         CadenceRule.objects.get_or_create(
             rule_set_code=rs,
