@@ -13,13 +13,14 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, reverse
 from openpyxl import load_workbook
 
 from rmdesk.core.models import AuditEvent
 from rmdesk.core.roles import RoleCode
 from rmdesk.customers import services
-from rmdesk.customers.models import Conflict, Customer, ImportJob
+from rmdesk.customers.models import Conflict, Customer, Document, ImportJob
 from rmdesk.customers.protection import SENSITIVE_FIELDS, mask
 from tests.conftest import make_user
 
@@ -102,6 +103,7 @@ def protected(world, make_customer, ids):
     assert conflict is not None
     for user in (world.lead, world.assistant):
         ImportJob.objects.create(created_by=user, kind="customers", original_name="c.xlsx")
+    Document.objects.create(customer=person, kind="other", file=ContentFile(b"scan", name="scan.pdf"), title="扫描件")
     return {"person": person, "company": company, "conflict": conflict}
 
 
@@ -123,6 +125,7 @@ API_EXEMPT = {
     "GET /api/customers/{customer_id}/personal-data": "compliance's audited data-subject export",
     "POST /api/customers/{customer_id}/anonymise": "erases the data (answer is the masked detail)",
     "POST /api/customers/imports": "an upload; its answer is the job (walked as GET imports/{job_id})",
+    "POST /api/customers/imports/{job_id}/retry": "re-queues the uploader's own job; answers the job (as GET)",
     "POST /api/customers/assignments": "answers an approval request (id, kind, title, status)",
     "POST /api/customers/handover": "answers an approval request (id, kind, title, status)",
     "POST /api/customers/conflicts/{conflict_id}/resolve": "a supervisor's decision (test_conflict_* below)",
@@ -146,6 +149,14 @@ def _page_requests(world, d, user):
         "customers:conflicts": [("get", reverse("customers:conflicts"), {"status": ""})],
         "customers:conflict_detail": [("get", reverse("customers:conflict_detail", args=[conflict.pk]), {})],
         "customers:handover": [("get", reverse("customers:handover"), {"from_rm": world.rm.pk})],
+        "customers:picker_suggest": [
+            ("get", reverse("customers:picker_suggest"), {"q": q}) for q in (person.name[:1], person.customer_no[:4])
+        ]
+        + [("get", reverse("customers:picker_suggest"), {"customer": person.pk})],
+        "customers:document": [
+            ("get", reverse("customers:document", args=[doc.customer_id, doc.pk]), {})
+            for doc in Document.objects.filter(customer__in=[person, company])
+        ],
         "customers:detail": [],
         "customers:edit": [],
     }

@@ -5,8 +5,9 @@ Out of scope answers 404 (never 403: no existence leak); role checks that come f
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 
-from rmdesk.customers.models import Conflict, ImportJob
+from rmdesk.customers.models import Conflict, Document, ImportJob
 from rmdesk.customers.scope import visible_customers
 from tests.scope_matrix import USERS, Matrix, Sample, fresh, role_gate
 
@@ -23,7 +24,7 @@ archive = Matrix("customers", samples="customer_samples")
 @pytest.fixture
 def customer_samples(world, make_customer, ids):
     def make(rm, team, **kw):
-        return make_customer(
+        customer = make_customer(
             rm,
             team,
             id_number=ids.id(),
@@ -33,6 +34,8 @@ def customer_samples(world, make_customer, ids):
             aum=Decimal("800000"),
             **kw,
         )
+        Document.objects.create(customer=customer, kind="other", file=ContentFile(b"scan", name="scan.pdf"))
+        return customer
 
     rm_cust = make(world.rm, world.t1, name="张伟明", name_initials="zwm")
     return [
@@ -73,6 +76,11 @@ def customer_samples(world, make_customer, ids):
 archive.queryset(visible_customers, obj="customer")
 # reads
 archive.page("customers:detail", obj="customer")
+archive.page(
+    "customers:document",
+    obj="customer",
+    params=lambda s: {"pk": s.customer.pk, "doc_pk": s.customer.documents.get().pk},
+)
 archive.listing("customers:list", obj="customer", contains=lambda html, c: c.name in html)
 archive.api("GET /api/customers/{customer_id}", obj="customer")
 archive.listing("GET /api/customers/", obj="customer")

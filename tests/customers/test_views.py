@@ -355,3 +355,22 @@ def test_admin_edits_tier_rule_sets(world, client, make_customer):
     )
     c.refresh_from_db()
     assert c.tier.code == "gold" and c.tier.rule_set == rs
+
+
+def test_export_money_reads_back_exact_to_the_cent(world, make_customer, client):
+    """Money in the export is the archive's Decimal to the cent (issue 10: not 91827.17999999999), even
+    when the stored value came from binary arithmetic on SQLite."""
+    from rmdesk.customers.models import Customer
+
+    c = make_customer(world.rm, name="钱多多", aum=Decimal("91827.18"), deposits=Decimal("0.10"))
+    from django.db import connection
+
+    with connection.cursor() as cur:  # binary arithmetic in the database itself (REAL on SQLite)
+        cur.execute(f"UPDATE {Customer._meta.db_table} SET loans = 0.1 + 0.2 WHERE id = %s", [c.pk])
+    login(client, world.lead)
+    resp = client.get(reverse("customers:export"), {"q": "钱多多"})
+    ws = load_workbook(BytesIO(b"".join(resp.streaming_content))).active
+    row = next(r for r in ws.iter_rows(min_row=2) if r[2].value == "钱多多")
+    assert [cell.value for cell in row[10:13]] == [91827.18, 0.1, 0.3]
+    assert all("0.00" in cell.number_format for cell in row[10:13])
+    assert [repr(cell.value) for cell in row[10:13]] == ["91827.18", "0.1", "0.3"]

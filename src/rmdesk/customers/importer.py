@@ -10,7 +10,7 @@ conflict for the supervisor instead of a duplicate archive.
 import csv
 import io
 import tempfile
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
@@ -90,6 +90,15 @@ PROGRESS_EVERY = 100
 #: errors kept on a failed job (the page lists the first 200; the report is built from these in the
 #: reader's language); a file with more bad rows than this is the wrong file anyway
 ERRORS_KEPT = 20000
+
+
+CENT = Decimal("0.01")
+
+
+def cents(value) -> float:
+    """Money for a spreadsheet cell: the Decimal rounded half-up to the cent, then the nearest binary
+    number to it (an xlsx number is a double), so 91827.18 reads back as 91827.18."""
+    return float(Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 def _header_map(columns):
@@ -994,9 +1003,9 @@ def export_xlsx(actor, qs, *, filters: dict) -> str:
                 stages.get(stage, stage),
             ),
         )
-        write_number(row, 10, float(aum), money)
-        write_number(row, 11, float(deposits), money)
-        write_number(row, 12, float(loans), money)
+        write_number(row, 10, cents(aum), money)
+        write_number(row, 11, cents(deposits), money)
+        write_number(row, 12, cents(loans), money)
         write_row(row, 13, (a_full or a_user or "", b_full or b_user or "", completeness))
     wb.close()
     with transaction.atomic():

@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal, name="reveal"),
     path("<int:pk>/add/<str:what>/", views.customer_add, name="add"),
+    path("<int:pk>/documents/<int:doc_pk>/", views.document_download, name="document"),
     path("<int:pk>/assign/", views.customer_assign, name="assign"),
     path("<int:pk>/personal-data/", views.customer_personal_data, name="personal_data"),
     path("<int:pk>/anonymise/", views.customer_anonymise, name="anonymise"),

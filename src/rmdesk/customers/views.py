@@ -699,3 +699,21 @@ def _handover_confirm(request, d, notes):
             "back_qs": urlencode({"from_rm": from_rm.pk, "to_rm": to_rm.pk}),
         },
     )
+
+
+@login_required
+def document_download(request, pk, doc_pk):
+    """A document on file, streamed through the customer's read scope (SPEC §2, §12), never from a
+    public media URL; each download is on the audit trail (personal data). Another customer's
+    document, or a file gone from storage, is the same 404."""
+    customer = get_customer_or_404(request.user, pk)
+    doc = customer.documents.filter(pk=doc_pk).first()
+    if doc is None or not doc.file:
+        raise Http404
+    try:
+        handle = doc.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    services.record_document_download(request.user, doc)
+    name = os.path.basename(doc.file.name)
+    return FileResponse(handle, as_attachment=True, filename=name)

@@ -500,7 +500,7 @@ def add_schedule_item(actor, schedule_id, customer_id, day: date, *, version, no
         position=pos,
         source=ItemSource.MANUAL,
         area=area_of(customer),
-        note=note[:200],
+        note=note,
     )
     _touch(schedule)
     audit.record(actor, "work.schedule_item_added", schedule, after={"customer": customer.pk, "day": day.isoformat()})
@@ -606,7 +606,7 @@ def create_task(
         owner=owner,
         org_path=staff_path(owner),
         customer=customer,
-        title=title.strip()[:200],
+        title=title.strip(),
         detail=detail,
         due_on=due_on,
         source=source,

@@ -203,7 +203,7 @@ def set_tags(customer, names):
     """Replace the archive's tags (a list, or one text separated by commas or 、)."""
     if isinstance(names, str):
         names = names.replace("，", ",").replace("、", ",").split(",")
-    names = [n.strip()[:30] for n in names if n and n.strip()]
+    names = [n.strip() for n in names if n and n.strip()]
     tags = [Tag.objects.get_or_create(name=n)[0] for n in dict.fromkeys(names)]
     customer.tags.set(tags)
 
@@ -215,7 +215,7 @@ def add_note(actor, customer_id, text: str):
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": [_("请填写备注内容。")]})
-    note = Note.objects.create(customer=customer, text=text[:5000], created_by=actor)
+    note = Note.objects.create(customer=customer, text=text, created_by=actor)
     audit.record(actor, "customers.note_add", note, after={"customer": customer.pk})
     return note
 
@@ -229,7 +229,7 @@ def add_need(actor, customer_id, text: str, category: str = ""):
         raise ValidationError({"text": [_("请填写需求内容。")]})
     if category and category not in ProductCategory.values:
         raise ValidationError({"category": [_("需求类别无效。")]})
-    need = Need.objects.create(customer=customer, text=text[:300], category=category, created_by=actor)
+    need = Need.objects.create(customer=customer, text=text, category=category, created_by=actor)
     audit.record(actor, "customers.need_add", need, after={"customer": customer.pk, "category": category})
     return need
 
@@ -277,7 +277,7 @@ def add_key_date(actor, customer_id, *, kind, day, label=""):
         errors["date"] = _("请填写日期。")
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
-    kd = KeyDate.objects.create(customer=customer, kind=kind, date=parsed, label=label[:60])
+    kd = KeyDate.objects.create(customer=customer, kind=kind, date=parsed, label=label)
     audit.record(actor, "customers.key_date_add", kd, after={"customer": customer.pk, "kind": kind})
     return kd
 
@@ -341,3 +341,9 @@ def record_view(actor, customer, *, channel="ui"):
     """Every archive view is logged (SPEC §2 protection, §8 access audit)."""
     with transaction.atomic():
         audit.record(actor, "customers.view", customer, channel=channel)
+
+
+def record_document_download(actor, document):
+    """A document's download is logged like a view of the archive (SPEC §2 protection, §8)."""
+    with transaction.atomic():
+        audit.record(actor, "customers.document_download", document, customer=document.customer_id)

@@ -178,7 +178,7 @@ def resolve_conflict(actor, conflict_id, action: str, *, owner_id=None, note: st
         raise ValidationError({"action": [_("处理方式无效。")]})
     conflict.resolved_by = actor
     conflict.resolved_at = timezone.now()
-    conflict.resolution_note = (note or "")[:300]
+    conflict.resolution_note = note or ""
     conflict.save()
     audit.record(actor, "customers.conflict_resolve", conflict, after={"action": action, **after})
     return conflict

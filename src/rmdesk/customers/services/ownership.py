@@ -227,6 +227,10 @@ def check_handover(actor, from_rm_id, to_rm_id, customer_ids=None):
     return from_rm, to_rm, ids
 
 
+#: the longest handover note per customer (OwnershipChange.note)
+HANDOVER_NOTE_MAX = 300
+
+
 @business_action(roles=WORKERS)
 def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, customer_ids=None, reason=""):
     """Bulk handover when an RM leaves or moves (SPEC §2): a team lead or branch manager prepares it
@@ -234,7 +238,12 @@ def request_handover(actor, from_rm_id, to_rm_id, *, notes: dict | None = None, 
     receiving RM and none is left without an A-post. At most HANDOVER_MAX_CUSTOMERS a request
     (`customer_ids` given or not): more is refused on `customer_ids`."""
     from_rm, to_rm, ids = check_handover(actor, from_rm_id, to_rm_id, customer_ids)
-    notes = {str(k): str(v)[:300] for k, v in (notes or {}).items() if str(k) in {str(i) for i in ids} and v}
+    notes = {str(k): str(v) for k, v in (notes or {}).items() if str(k) in {str(i) for i in ids} and v}
+    too_long = sorted(k for k, v in notes.items() if len(v) > HANDOVER_NOTE_MAX)
+    if too_long:  # checked now, not when the handover is approved and the notes are written
+        raise ValidationError(
+            {f"notes.{k}": [_("移交说明不能超过 %(n)d 个字符。") % {"n": HANDOVER_NOTE_MAX}] for k in too_long}
+        )
     title = _("客户移交：%(from)s → %(to)s，共 %(n)d 户") % {
         "from": from_rm.display_name,
         "to": to_rm.display_name,
