@@ -420,8 +420,10 @@ def test_classification_keeps_its_history(world, approved):
         rate=Decimal("4"),
         version=ver(approved),
     )
-    for person in (world.rm, world.risk):  # supervisors classify; RMs and risk officers do not
-        with pytest.raises(PermissionDenied):
-            services.classify_loan(person, loan.pk, classification="special", reason="x", version=loan.version)
+    with pytest.raises(PermissionDenied):  # supervisors and risk officers classify; the RM does not
+        services.classify_loan(world.rm, loan.pk, classification="special", reason="x", version=loan.version)
     services.classify_loan(world.lead, loan.pk, classification="special", reason="逾期 30 天", version=loan.version)
     assert list(loan.classifications.values_list("before", "after")) == [("", "normal"), ("normal", "special")]
+    loan.refresh_from_db()
+    services.classify_loan(world.risk, loan.pk, classification="substandard", reason="经营恶化", version=loan.version)
+    assert loan.classifications.order_by("-id").values_list("after", flat=True)[0] == "substandard"

@@ -195,7 +195,7 @@ test_application_scope_matrix = apps.test()
 def _classifiers(username, sample):
     if username not in sample.readers:
         return 404
-    return 200 if username in ("lead", "manager", "lead2") else 403
+    return 200 if username in ("lead", "manager", "lead2", "risk") else 403
 
 
 loans = Matrix("credit", samples="loan_samples")

@@ -9,24 +9,24 @@ pytestmark = pytest.mark.django_db
 
 
 def test_notify_dedupes_unread_only(world):
-    a = notify(world.rm, "test", "第一条", dedupe_key="k1")
-    b = notify(world.rm, "test", "第二条", dedupe_key="k1")
+    a = notify(world.rm, "test", "第一条", url="/work/", dedupe_key="k1")
+    b = notify(world.rm, "test", "第二条", url="/work/", dedupe_key="k1")
     assert a.pk == b.pk and unread_count(world.rm) == 1
-    other = notify(world.rm_b, "test", "别人的", dedupe_key="k1")
+    other = notify(world.rm_b, "test", "别人的", url="/work/", dedupe_key="k1")
     assert other.pk != a.pk
     mark_read(world.rm, [a.pk])
-    c = notify(world.rm, "test", "再次提醒", dedupe_key="k1")
+    c = notify(world.rm, "test", "再次提醒", url="/work/", dedupe_key="k1")
     assert c.pk != a.pk and unread_count(world.rm) == 1
-    notify(world.rm, "test", "无键", obj=world.rm_b)
-    notify(world.rm, "test", "无键")
+    notify(world.rm, "test", "无键", url="/work/", obj=world.rm_b)
+    notify(world.rm, "test", "无键", url="/work/")
     assert unread_count(world.rm) == 3
     assert Notification.objects.filter(object_type="org.user", object_id=str(world.rm_b.pk)).count() == 1
 
 
 def test_header_counter_and_page_mark_read(client, world):
-    n1 = notify(world.rm, "test", "客户生日提醒")
-    notify(world.rm, "test", "报告到期")
-    notify(world.rm2, "test", "别人的消息")
+    n1 = notify(world.rm, "test", "客户生日提醒", url="/work/")
+    notify(world.rm, "test", "报告到期", url="/work/")
+    notify(world.rm2, "test", "别人的消息", url="/work/")
     client.force_login(world.rm)
     html = client.get("/").content.decode()
     assert 'data-testid="counter-notifications"' in html
@@ -44,8 +44,8 @@ def test_header_counter_and_page_mark_read(client, world):
 
 
 def test_notification_api(api_client, world):
-    notify(world.rm, "test", "甲")
-    notify(world.rm2, "test", "乙")
+    notify(world.rm, "test", "甲", url="/work/")
+    notify(world.rm2, "test", "乙", url="/work/")
     api = api_client(world.rm)
     items = api.get("/api/work/notifications?unread=true").json()
     assert [i["title"] for i in items] == ["甲"]
@@ -56,10 +56,10 @@ def test_notification_api(api_client, world):
 
 
 def test_centre_shows_kind_labels_not_codes(client, world):
-    notify(world.rm, "maturity", "产品到期：张三 定期存款")
-    notify(world.rm, "service.breach", "工单超时")
-    notify(world.rm, "service.something_new", "新类别")
-    notify(world.rm, "unheard_of", "未知类别")
+    notify(world.rm, "maturity", "产品到期：张三 定期存款", url="/work/")
+    notify(world.rm, "service.breach", "工单超时", url="/work/")
+    notify(world.rm, "service.something_new", "新类别", url="/work/")
+    notify(world.rm, "unheard_of", "未知类别", url="/work/")
     client.force_login(world.rm)
     body = client.get("/work/notifications/").content.decode()
     assert ">产品到期<" in body and ">SLA 超时<" in body and ">客户服务<" in body and ">消息<" in body
@@ -69,9 +69,9 @@ def test_centre_shows_kind_labels_not_codes(client, world):
 def test_centre_filters_by_kind_and_shows_labels(client, world):
     from rmdesk.core.notifications import notify
 
-    notify(world.rm, "maturity", "理财产品到期")
-    notify(world.rm, "approval.pending", "待审批：分配客户")
-    notify(world.rm, "x.unknown", "未知类别的消息")
+    notify(world.rm, "maturity", "理财产品到期", url="/work/")
+    notify(world.rm, "approval.pending", "待审批：分配客户", url="/work/")
+    notify(world.rm, "x.unknown", "未知类别的消息", url="/work/")
     client.force_login(world.rm)
     page = client.get("/work/notifications/").content.decode()
     assert "产品到期" in page and "待审批" in page and 'value="maturity"' in page
@@ -82,3 +82,10 @@ def test_centre_filters_by_kind_and_shows_labels(client, world):
     assert client.get("/work/notifications/?kind=bad").status_code == 200
     # a NUL character is refused at the door (rmdesk.core.middleware): the 400 page, not a 500
     assert client.get("/work/notifications/?kind=%00bad").status_code == 400
+
+
+def test_a_notification_without_a_link_is_a_programming_error(world):
+    """Every notification links to its object (issue 10): notify() refuses one without a url."""
+    with pytest.raises(ValueError):
+        notify(world.rm, "test", "无链接")
+    assert not Notification.objects.filter(title="无链接").exists()

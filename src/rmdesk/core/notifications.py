@@ -50,7 +50,10 @@ def notify(
     recipient, kind: str, title: str, *, body: str = "", url: str = "", obj=None, due_at=None, dedupe_key: str = ""
 ) -> Notification:
     """Create a notification for `recipient`; with `dedupe_key`, an unread one with the same key is
-    returned instead of creating a second one (SPEC §3 reminders must not pile up)."""
+    returned instead of creating a second one (SPEC §3 reminders must not pile up). Every
+    notification links to what it is about: `url` is required (a programming error otherwise)."""
+    if not url:
+        raise ValueError(f"notify({kind!r}): every notification links to its object; pass url=")
     object_type, object_id = "", ""
     if obj is not None:
         object_type, object_id = obj._meta.label_lower, str(obj.pk)

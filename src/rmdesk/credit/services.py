@@ -61,10 +61,11 @@ from .scope import (
 
 #: who works on applications: the customer's RM and the staff who investigate with them
 APPLY_ROLES = WORKERS
-#: who classifies loans (five categories): the supervisors; risk officers read and report (read-only
-#: overseers take no customer work, tests/core/test_role_actions.py)
-CLASSIFY_ROLES = SUPERVISORS
-#: who raises and handles warnings: the customer's RMs and their supervisors
+#: who classifies loans (five categories): the supervisors and the risk officer, whose job it is to
+#: measure, control and report risk (seed 002:169; docs/roles.md: risk work proper is theirs in §6)
+CLASSIFY_ROLES = (*SUPERVISORS, RoleCode.RISK)
+#: who raises and handles warnings: the customer's RMs and their supervisors (the risk officer reads
+#: the warning board of the subtree and reports)
 WARNING_ROLES = WORKERS
 
 APP_FIELDS = ("amount", "term_months", "purpose", "repayment_source", "collateral")

@@ -75,7 +75,11 @@ def _ensure_watch(customer, reason, actor=None, note=""):
         )
         if customer.a_rm:
             notify.send(
-                customer.a_rm, "service.watch", _("客户列入流失预警名单：%(c)s") % {"c": customer.name}, obj=entry
+                customer.a_rm,
+                "service.watch",
+                _("客户列入流失预警名单：%(c)s") % {"c": customer.name},
+                url=_watch_url(entry),
+                obj=entry,
             )
     return entry
 
@@ -209,6 +213,13 @@ def _period_bounds(period: str, today: date) -> tuple[date, date]:
 WATCH_ROLES = (RoleCode.RM, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER)
 
 
+def _watch_url(entry) -> str:
+    """Where a churn notice leads: the watch-list entry (SPEC §3: every notification links to its object)."""
+    from django.urls import reverse
+
+    return reverse("service:watch_detail", args=[entry.pk])
+
+
 @business_action(roles=WORKERS)
 def add_to_watch(user, *, customer_id, reason=WatchReason.MANUAL, note="", assigned_to_id=None) -> WatchEntry:
     """列入名单: put a customer in scope on the watch list (SPEC §5 名单制管理)."""
@@ -236,7 +247,13 @@ def add_to_watch(user, *, customer_id, reason=WatchReason.MANUAL, note="", assig
     )
     audit.record(user, "service.watch_add", entry, after={"customer": customer.pk, "reason": reason})
     if assignee and assignee.pk != user.pk:
-        notify.send(assignee, "service.watch", _("客户列入流失预警名单：%(c)s") % {"c": customer.name}, obj=entry)
+        notify.send(
+            assignee,
+            "service.watch",
+            _("客户列入流失预警名单：%(c)s") % {"c": customer.name},
+            url=_watch_url(entry),
+            obj=entry,
+        )
     return entry
 
 
@@ -277,7 +294,12 @@ def add_retention_action(user, entry_id, *, kind, description, due_on, assigned_
     audit.record(user, "service.retention_action", action, after={"entry": entry.pk, "kind": kind})
     if assignee.pk != user.pk:
         notify.send(
-            assignee, "service.retention", _("挽留任务：%(c)s") % {"c": entry.customer.name}, obj=action, due_at=None
+            assignee,
+            "service.retention",
+            _("挽留任务：%(c)s") % {"c": entry.customer.name},
+            url=_watch_url(entry),
+            obj=action,
+            due_at=None,
         )
     return action
 
