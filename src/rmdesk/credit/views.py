@@ -7,12 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rmdesk.core.files import serve_file
 from rmdesk.core.roles import SUPERVISORS, RoleCode
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import User
@@ -295,13 +296,9 @@ def material_download(request, pk, material_pk):
     """Materials are served through the application's read scope, never a public media URL."""
     app = get_application_or_404(request.user, pk)
     material = app.materials.filter(pk=material_pk).first()
-    if material is None or not material.file:
+    if material is None:
         raise Http404
-    try:
-        handle = material.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=material.name)
+    return serve_file(material.file, material.name)
 
 
 # --- loans and post-loan checks ------------------------------------------------------------------

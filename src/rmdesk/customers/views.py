@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_POST
 
+from rmdesk.core.files import serve_file
 from rmdesk.core.models import ApprovalRequest, ApprovalStatus
 from rmdesk.core.roles import RoleCode
 from rmdesk.org.scope import visible_staff
@@ -708,12 +709,8 @@ def document_download(request, pk, doc_pk):
     document, or a file gone from storage, is the same 404."""
     customer = get_customer_or_404(request.user, pk)
     doc = customer.documents.filter(pk=doc_pk).first()
-    if doc is None or not doc.file:
+    if doc is None:
         raise Http404
-    try:
-        handle = doc.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
+    response = serve_file(doc.file)
     services.record_document_download(request.user, doc)
-    name = os.path.basename(doc.file.name)
-    return FileResponse(handle, as_attachment=True, filename=name)
+    return response

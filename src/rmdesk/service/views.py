@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
+from rmdesk.core.files import serve_file
 from rmdesk.customers.scope import visible_customers
 from rmdesk.customers.slots import suggest
 from rmdesk.org.scope import visible_staff
@@ -624,14 +625,8 @@ def watch_detail(request, pk):
 def attachment_download(request, pk, att_pk):
     """Case evidence is served through the case's scope, never from a public media URL (SPEC §5, §12):
     whoever may read the case downloads it; anyone else gets the 404 of a missing case."""
-    from django.http import FileResponse
-
     case = get_case_or_404(request.user, pk)
     att = case.attachments.filter(pk=att_pk).first()
-    if att is None or not att.file:
+    if att is None:
         raise Http404
-    try:
-        handle = att.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=att.name)
+    return serve_file(att.file, att.name)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rmdesk.core import calendar as bizcal, notifications as notif
+from rmdesk.core.files import serve_file
 from rmdesk.core.models import Notification
 from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
@@ -228,13 +229,11 @@ def interaction_detail(request, pk):
 
 @login_required
 def attachment_download(request, pk, att_pk):
-    from django.http import FileResponse
-
     inter = get_or_404(visible_interactions(request.user), pk)
     att = inter.attachments.filter(pk=att_pk).first()
     if att is None:
         raise Http404
-    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.name)
+    return serve_file(att.file, att.name)
 
 
 # --- appointments (预约日历) ---------------------------------------------------------------------
