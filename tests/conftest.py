@@ -44,6 +44,55 @@ def make_user(username, roles, unit=None, team=None, *, qualified=True, level=""
     return user
 
 
+#: data migrations whose rows the tests rely on (chains, tier sets, products, cadence rules, journal
+#: templates, SLA policies, credit products); every forward function is idempotent (get_or_create)
+SEED_MIGRATIONS = [
+    ("core", "0002_seed_one_step_chains"),
+    ("customers", "0004_seed_bank_tiers_products"),
+    ("customers", "0009_kind_tier_sets_id_type_import_progress"),
+    ("service", "0002_seed_defaults"),
+    ("service", "0003_top_tier_churn_targets"),
+    ("work", "0004_seed_defaults"),
+    ("work", "0008_cadence_per_customer_kind"),
+    ("credit", "0002_seed_defaults"),
+]
+
+
+def reseed_migration_data():
+    """Run the seed migrations' forward functions again (against the current models), as after `migrate`."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations import RunPython
+
+    with connection.schema_editor(atomic=False) as editor:
+        for app, name in SEED_MIGRATIONS:
+            migration = importlib.import_module(f"rmdesk.{app}.migrations.{name}").Migration
+            for op in migration.operations:
+                if isinstance(op, RunPython):
+                    op.code(apps, editor)
+
+
+@pytest.fixture(autouse=True)
+def _seed_data_survives_flushes(request):
+    """A transactional test (live server, browser) ends with a flush that empties every table, also of
+    the rows the data migrations seeded. Before a test that runs in a transaction, put them back when
+    they are gone, so it sees the database `migrate` made whatever order the files run in.
+    (Transactional tests build their own data on whatever they find, as before.)"""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    transactional = transactional or bool({"transactional_db", "live_server"} & set(request.fixturenames))
+    uses_db = marker or "db" in request.fixturenames
+    if uses_db and not transactional:
+        from rmdesk.work.models import JournalTemplate
+
+        request.getfixturevalue("db")  # inside the test's transaction: rolled back with it, so a later
+        if not JournalTemplate.objects.exists():  # serialized-rollback test still finds the flushed state
+            reseed_migration_data()
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _chinese_by_default():
     """Each test starts in the product's default language, whatever an earlier test switched to."""
