@@ -61,17 +61,20 @@ SEED_MIGRATIONS = [
 def reseed_migration_data():
     """Run the seed migrations' forward functions again (against the current models), as after `migrate`."""
     import importlib
+    from types import SimpleNamespace
 
     from django.apps import apps
     from django.db import connection
     from django.db.migrations import RunPython
 
-    with connection.schema_editor(atomic=False) as editor:
-        for app, name in SEED_MIGRATIONS:
-            migration = importlib.import_module(f"rmdesk.{app}.migrations.{name}").Migration
-            for op in migration.operations:
-                if isinstance(op, RunPython):
-                    op.code(apps, editor)
+    # the seed functions use only `apps` (and at most the editor's connection); a real schema editor
+    # cannot be opened inside the test's transaction on SQLite
+    editor = SimpleNamespace(connection=connection)
+    for app, name in SEED_MIGRATIONS:
+        migration = importlib.import_module(f"rmdesk.{app}.migrations.{name}").Migration
+        for op in migration.operations:
+            if isinstance(op, RunPython):
+                op.code(apps, editor)
 
 
 @pytest.fixture(autouse=True)
