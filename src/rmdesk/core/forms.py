@@ -61,3 +61,11 @@ class YearScheduleForm(forms.Form):
 
 def days_text(overrides, working: bool) -> str:
     return "\n".join(f"{o.day.isoformat()} {o.name}".strip() for o in overrides if o.is_working_day == working)
+
+
+def errors_by_field(exc) -> dict:
+    """A service's ValidationError as {field: [messages]} ("__all__" for errors of no field), for pages
+    that show each message next to its field."""
+    if hasattr(exc, "error_dict"):
+        return {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
+    return {"__all__": exc.messages}

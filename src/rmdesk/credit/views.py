@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rmdesk.core.files import serve_file
+from rmdesk.core.forms import errors_by_field
 from rmdesk.core.roles import SUPERVISORS, RoleCode
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import User
@@ -41,12 +42,6 @@ from .scope import (
 )
 
 
-def _errors(exc: ValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
-    return {"__all__": exc.messages}
-
-
 def _find_customer(user, text, *, write=False):
     """A customer in scope by customer number, exact name or a unique partial name."""
     text = (text or "").strip()
@@ -63,7 +58,7 @@ def _find_customer(user, text, *, write=False):
 def _apply_errors(form, exc: ValidationError, mapping=None):
     """Put a service's field errors next to the form's fields (the rest on the form)."""
     mapping = mapping or {}
-    for field, msgs in _errors(exc).items():
+    for field, msgs in errors_by_field(exc).items():
         name = mapping.get(field, field)
         for msg in msgs:
             form.add_error(name if name in form.fields else None, msg)
@@ -244,11 +239,11 @@ def application_action(request, pk, action):
         calls[action]()
     except ValidationError as exc:
         if loan_form is not None and hasattr(exc, "error_dict"):
-            for field, msgs in _errors(exc).items():
+            for field, msgs in errors_by_field(exc).items():
                 if field in loan_form.fields and field not in loan_form.errors:
                     for m in msgs:
                         loan_form.add_error(field, m)
-        return _render_detail(request, app, errors=_errors(exc), failed=action, status=422, loan_form=loan_form)
+        return _render_detail(request, app, errors=errors_by_field(exc), failed=action, status=422, loan_form=loan_form)
     messages.success(request, _("已保存。"))
     return redirect("credit:application_detail", pk)
 
@@ -361,7 +356,7 @@ def loan_action(request, pk, action):
         else:
             raise Http404
     except ValidationError as exc:
-        return _render_loan(request, loan, errors=_errors(exc), status=422, classify_form=form)
+        return _render_loan(request, loan, errors=errors_by_field(exc), status=422, classify_form=form)
     messages.success(request, _("已保存。"))
     return redirect("credit:loan_detail", pk)
 
@@ -472,7 +467,7 @@ def warning_handle(request, pk):
             user, pk, actions=p.get("actions", ""), status=p.get("status", ""), version=p.get("version") or None
         )
     except ValidationError as exc:
-        for msgs in _errors(exc).values():
+        for msgs in errors_by_field(exc).values():
             for m in msgs:
                 messages.error(request, m)
         return redirect("credit:warning_board")

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 from rmdesk.core.files import serve_file
+from rmdesk.core.forms import errors_by_field
 from rmdesk.customers.scope import visible_customers
 from rmdesk.customers.slots import suggest
 from rmdesk.org.scope import visible_staff
@@ -35,12 +36,6 @@ from .models import (
     WatchStatus,
 )
 from .scope import get_case_or_404, visible_cases, visible_responses, visible_rounds, visible_watch
-
-
-def _errors(exc: ValidationError) -> dict:
-    if hasattr(exc, "error_dict"):
-        return {k: [m for e in v for m in e.messages] for k, v in exc.error_dict.items()}
-    return {"__all__": exc.messages}
 
 
 def _find_customer(user, text):
@@ -146,7 +141,7 @@ def case_new(request):
                 if d.get("attachment"):
                     services.add_attachment(user, case.pk, uploaded_file=d["attachment"])
             except ValidationError as exc:
-                for field, msgs in _errors(exc).items():
+                for field, msgs in errors_by_field(exc).items():
                     name = {"customer_id": "customer", "category_id": "category"}.get(field, field)
                     form.add_error(name if name in form.fields else None, msgs)
             else:
@@ -298,7 +293,7 @@ def case_action(request, pk, action):
         calls[action]()
     except ValidationError as exc:
         case = get_case_or_404(user, pk)
-        return _render_detail(request, case, errors=_errors(exc), failed=action, status=422)
+        return _render_detail(request, case, errors=errors_by_field(exc), failed=action, status=422)
     messages.success(request, _("已保存。"))
     return redirect("service:case_detail", pk)
 
@@ -334,7 +329,7 @@ def feedback(request, pk):
             else:
                 raise Http404
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors = errors_by_field(exc)
         else:
             messages.success(request, _("已保存。"))
             return redirect("service:feedback", pk)
@@ -430,7 +425,7 @@ def survey_new(request):
                 segment={"tier_ids": [int(t) for t in d["tiers"]], "stages": d["stages"]},
             )
         except ValidationError as exc:
-            for msgs in _errors(exc).values():
+            for msgs in errors_by_field(exc).values():
                 form.add_error(None, msgs)
         else:
             messages.success(request, _("已发起调查。"))
@@ -448,7 +443,7 @@ def survey_detail(request, pk):
         try:
             n = surveys.import_answers(request.user, rnd.pk, request.FILES.get("file"))
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors = errors_by_field(exc)
         else:
             messages.success(request, _("已导入 %(n)s 份答卷。") % {"n": n})
             return redirect("service:survey_detail", rnd.pk)
@@ -485,7 +480,7 @@ def response_edit(request, pk):
                 version=request.POST.get("version"),
             )
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors = errors_by_field(exc)
         else:
             messages.success(request, _("已记录答卷。"))
             return redirect("service:survey_detail", resp.round_id)
@@ -560,7 +555,7 @@ def watch_new(request):
                     note=form.cleaned_data["note"],
                 )
             except ValidationError as exc:
-                for field, msgs in _errors(exc).items():
+                for field, msgs in errors_by_field(exc).items():
                     form.add_error("customer" if field == "customer_id" else None, msgs)
             else:
                 return redirect("service:watch_detail", entry.pk)
@@ -600,7 +595,7 @@ def watch_detail(request, pk):
             else:
                 raise Http404
         except ValidationError as exc:
-            errors = _errors(exc)
+            errors = errors_by_field(exc)
         else:
             if form is None or op != "add":
                 messages.success(request, _("已保存。"))
