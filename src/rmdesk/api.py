@@ -192,9 +192,14 @@ def _unauthorized(request, exc):
     return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
 
 
+from rmdesk.compliance.api import router as compliance_router  # noqa: E402
+from rmdesk.contracts.api import router as contracts_router  # noqa: E402
 from rmdesk.credit.api import router as credit_router  # noqa: E402
 from rmdesk.customers.api import router as customers_router  # noqa: E402
 from rmdesk.org.api import auth_router, me_router, org_router  # noqa: E402
+from rmdesk.people.api import router as people_router  # noqa: E402
+from rmdesk.performance.api import router as performance_router  # noqa: E402
+from rmdesk.sales.api import router as sales_router  # noqa: E402
 from rmdesk.service.api import router as service_router  # noqa: E402
 from rmdesk.work.api import router as work_router  # noqa: E402
 
@@ -204,4 +209,9 @@ api.add_router("/org", org_router)
 api.add_router("/customers", customers_router)
 api.add_router("/work", work_router)
 api.add_router("/service", service_router)
+api.add_router("/sales", sales_router)
 api.add_router("/credit", credit_router)
+api.add_router("/contracts", contracts_router)
+api.add_router("/compliance", compliance_router)
+api.add_router("/people", people_router)
+api.add_router("/performance", performance_router)

@@ -49,7 +49,12 @@ INSTALLED_APPS = [
     "rmdesk.customers",
     "rmdesk.work",
     "rmdesk.service",
+    "rmdesk.sales",
     "rmdesk.credit",
+    "rmdesk.contracts",
+    "rmdesk.compliance",
+    "rmdesk.people",
+    "rmdesk.performance",
 ]
 
 MIDDLEWARE = [

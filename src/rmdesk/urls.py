@@ -24,7 +24,12 @@ urlpatterns = [
     path("customers/", include("rmdesk.customers.urls")),
     path("work/", include("rmdesk.work.urls")),
     path("service/", include("rmdesk.service.urls")),
+    path("sales/", include("rmdesk.sales.urls")),
     path("credit/", include("rmdesk.credit.urls")),
+    path("contracts/", include("rmdesk.contracts.urls")),
+    path("compliance/", include("rmdesk.compliance.urls")),
+    path("people/", include("rmdesk.people.urls")),
+    path("performance/", include("rmdesk.performance.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

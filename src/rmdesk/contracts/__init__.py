@@ -1,0 +1,1 @@
+"""SPEC §7 contracts: templates, drafting, approval, signing, custody, borrowing, receivables."""

@@ -1,0 +1,1 @@
+"""Data of the contracts app (SPEC §7)."""

@@ -1,0 +1,1 @@
+"""SPEC §10 people development: DISC job fit, training, meetings, inspections, career plans."""

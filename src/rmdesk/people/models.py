@@ -1,0 +1,1 @@
+"""Data of the people app (SPEC §10)."""

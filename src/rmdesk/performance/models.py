@@ -1,0 +1,1 @@
+"""Data of the performance app (SPEC §9)."""

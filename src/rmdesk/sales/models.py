@@ -1,0 +1,1 @@
+"""Data of the sales app (SPEC §4)."""

@@ -1,0 +1,4 @@
+"""Pages of the sales app (SPEC §4)."""
+
+app_name = "sales"
+urlpatterns: list = []
