@@ -9,6 +9,7 @@ Managers: manager (S1), risk (S1), compliance (S1), assistant (O1), referrer (O1
 """
 
 import itertools
+import pathlib
 from datetime import timedelta
 
 import pytest
@@ -58,6 +59,24 @@ SEED_MIGRATIONS = [
 ]
 
 
+def _seed_migrations() -> list[tuple[str, str]]:
+    """SEED_MIGRATIONS, then every other data migration of an rmdesk app whose name says `seed`
+    (`000N_seed_*`: the convention for the apps' seeded configuration)."""
+    import pkgutil
+
+    from django.apps import apps
+
+    found = list(SEED_MIGRATIONS)
+    for config in apps.get_app_configs():
+        label = config.name.removeprefix("rmdesk.")
+        if label == config.name or not (config.path and (pathlib.Path(config.path) / "migrations").is_dir()):
+            continue
+        for info in sorted(pkgutil.iter_modules([str(pathlib.Path(config.path) / "migrations")]), key=lambda i: i.name):
+            if "_seed" in info.name and (label, info.name) not in found:
+                found.append((label, info.name))
+    return found
+
+
 def reseed_migration_data():
     """Run the seed migrations' forward functions again (against the current models), as after `migrate`."""
     import importlib
@@ -70,7 +89,7 @@ def reseed_migration_data():
     # the seed functions use only `apps` (and at most the editor's connection); a real schema editor
     # cannot be opened inside the test's transaction on SQLite
     editor = SimpleNamespace(connection=connection)
-    for app, name in SEED_MIGRATIONS:
+    for app, name in _seed_migrations():
         migration = importlib.import_module(f"rmdesk.{app}.migrations.{name}").Migration
         for op in migration.operations:
             if isinstance(op, RunPython):
