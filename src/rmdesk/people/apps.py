@@ -6,3 +6,8 @@ class PeopleConfig(AppConfig):
     name = "rmdesk.people"
     label = "people"
     verbose_name = _("人才培养")
+
+    def ready(self):
+        from . import hooks
+
+        hooks.register()  # menu entries, home panels, notification kinds (rmdesk.core.hooks)
