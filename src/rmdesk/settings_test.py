@@ -25,3 +25,6 @@ TASKS = {
 
 # No persistent connections: tests on PostgreSQL open and drop the test database per run.
 DATABASES = {**DATABASES, "default": {**DATABASES["default"], "CONN_MAX_AGE": 0}}
+
+# Channel deliveries are planned whenever a channel is on: no remembered "no channel" between tests.
+RMDESK_CHANNEL_CACHE_SECONDS = 0

@@ -1,10 +1,12 @@
 """Which periodic job is due when (rmdesk.core.scheduler), and the embedded supervisor's process tree."""
 
 import io
+import re
 import sys
 import threading
 import time as clock
 from datetime import datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -62,8 +64,14 @@ def test_due_jobs_skips_a_job_still_running():
 
 
 def test_the_readme_jobs_are_scheduled():
+    """The README's "Periodic jobs" paragraph and the embedded scheduler name the same commands."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("Periodic jobs") :].split("\n\n", 1)[0]
+    documented = set(re.findall(r"manage\.py (\w+)", paragraph)) - {"db_worker", "serve_embedded"}
     names = {j.name: j for j in scheduler.JOBS}
-    assert set(names) == {"run_sla", "sweep_imports", "run_periodic", "recompute_tiers", "verify_audit", "run_credit"}
+    assert set(names) == documented
+    assert all(j.command[0] == j.name for j in scheduler.JOBS)
+    assert names["run_notices"].every <= timedelta(minutes=1)  # channel retries back off from one minute
     assert names["run_sla"].every <= timedelta(minutes=10)
     assert names["sweep_imports"].every <= timedelta(minutes=10)
     assert all(names[n].at is not None for n in ("run_periodic", "recompute_tiers", "verify_audit"))

@@ -325,3 +325,149 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return str(self.year)
+
+
+# --- notice channels (SPEC §3 "notices where staff already are"; docs/decisions.md 41) ----------------
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", _("电子邮件")
+    WECOM = "wecom", _("企业微信群机器人")
+    DINGTALK = "dingtalk", _("钉钉群机器人")
+
+
+class NoticeSettings(models.Model):
+    """The organisation's e-mail server and the address links point to (one row, pk 1).
+
+    When `smtp_enabled` is off, mail goes where the deployment's settings send it (files in var/mail on
+    the embedded default, or RMDESK_EMAIL_HOST)."""
+
+    site_url = models.CharField(
+        _("系统访问地址"),
+        max_length=200,
+        blank=True,
+        help_text=_("消息中的链接以此开头，例如 https://rmdesk.example.cn"),
+    )
+    smtp_enabled = models.BooleanField(_("使用下列邮件服务器"), default=False)
+    smtp_host = models.CharField(_("SMTP 服务器"), max_length=200, blank=True)
+    smtp_port = models.PositiveIntegerField(_("端口"), default=25)
+    smtp_username = models.CharField(_("用户名"), max_length=200, blank=True)
+    smtp_password = models.CharField(_("密码"), max_length=200, blank=True)
+    smtp_security = models.CharField(
+        _("加密方式"),
+        max_length=8,
+        default="none",
+        choices=[("none", _("不加密")), ("starttls", "STARTTLS"), ("ssl", "SSL/TLS")],
+    )
+    from_address = models.EmailField(_("发件人地址"), blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        app_label = "core"
+        verbose_name = _("消息发送设置")
+        verbose_name_plural = _("消息发送设置")
+
+    def __str__(self):
+        return str(_("消息发送设置"))
+
+
+class NoticeChannel(models.Model):
+    """Where notices of some kinds, for the staff of one unit's subtree, are delivered besides the centre."""
+
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("渠道"), max_length=10, choices=ChannelKind.choices)
+    enabled = models.BooleanField(_("启用"), default=True)
+    webhook_url = models.CharField(_("机器人 Webhook 地址"), max_length=500, blank=True)
+    secret = models.CharField(_("加签密钥"), max_length=200, blank=True, help_text=_("钉钉机器人“加签”安全设置的密钥"))
+    unit_path = models.CharField(_("适用机构"), max_length=255, blank=True)  # "" = the whole organisation
+    unit_name = models.CharField(_("适用机构名称"), max_length=100, blank=True)
+    kinds = models.JSONField(_("消息类别"), default=list, blank=True)  # kinds or app prefixes; [] = every kind
+    include_title = models.BooleanField(
+        _("随消息发送标题"), default=False, help_text=_("标题可能含客户信息；不勾选时只发送消息类别和链接")
+    )
+    consecutive_failures = models.PositiveIntegerField(_("连续失败次数"), default=0, editable=False)
+    failing_since = models.DateTimeField(_("持续失败起始时间"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        app_label = "core"
+        verbose_name = _("消息渠道")
+        verbose_name_plural = _("消息渠道")
+        ordering = ["unit_path", "name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class NoticePreference(models.Model):
+    """A person's opt-outs of non-urgent kinds and their quiet hours (no channel delivery in between, except
+    urgent kinds); the centre always keeps every notification."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference", verbose_name=_("用户")
+    )
+    opted_out = models.JSONField(_("不接收的消息类别"), default=list, blank=True)
+    quiet_from = models.TimeField(_("免打扰开始"), null=True, blank=True)
+    quiet_until = models.TimeField(_("免打扰结束"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        app_label = "core"
+        verbose_name = _("消息偏好")
+        verbose_name_plural = _("消息偏好")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    DEAD = "dead", _("发送失败")
+    UNCERTAIN = "uncertain", _("结果不明")
+
+
+class NoticeDelivery(models.Model):
+    """One notification on one channel: its attempts and the channel's last answer (the delivery log).
+
+    At most once: a delivery is claimed (PENDING → SENDING) in its own committed update before the send;
+    one whose worker died mid-send is never sent again automatically (UNCERTAIN, reported)."""
+
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(NoticeChannel, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(_("状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("开始发送时间"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送成功时间"), null=True, blank=True)
+    last_answer = models.CharField(_("渠道应答"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        app_label = "core"
+        verbose_name = _("消息投递")
+        verbose_name_plural = _("消息投递")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once_per_channel")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+
+class CalendarFeed(models.Model):
+    """A person's private iCal subscription (RFC 5545) of their own appointments, visit schedule and due
+    tasks. Only the token's SHA-256 is stored; revoking it makes the address answer 404."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds", verbose_name=_("用户")
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    show_customer_names = models.BooleanField(_("日历中显示客户名称"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        app_label = "core"
+        verbose_name = _("日历订阅")
+        verbose_name_plural = _("日历订阅")
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -21,7 +21,8 @@ _KIND_LABELS: dict[str, object] = {
     "approval.decided": _("审批结果"),
     "approval.returned": _("退回修改"),
 }
-_PREFIX_LABELS: dict[str, object] = {"approval": _("审批")}
+_PREFIX_LABELS: dict[str, object] = {"approval": _("审批"), "core": _("系统")}
+_KIND_LABELS.update({"core.channel_failing": _("消息渠道发送失败"), "core.test": _("测试消息")})
 
 
 def register_kind(kind: str, label) -> None:
@@ -31,6 +32,11 @@ def register_kind(kind: str, label) -> None:
 
 def register_prefix(prefix: str, label) -> None:
     _PREFIX_LABELS[prefix] = label
+
+
+def known_kinds() -> dict:
+    """Every registered kind and app prefix with its label (the choices of channels and opt-outs)."""
+    return {**_PREFIX_LABELS, **_KIND_LABELS}
 
 
 def kind_label(kind: str):
@@ -66,7 +72,7 @@ def notify(
             )
             if existing is not None:
                 return existing
-        return Notification.objects.create(
+        notification = Notification.objects.create(
             recipient=recipient,
             kind=kind,
             title=str(title)[:200],
@@ -77,6 +83,20 @@ def notify(
             due_at=due_at,
             dedupe_key=dedupe_key,
         )
+        # channels (WeCom, DingTalk, e-mail) once the creating transaction commits (rmdesk.core.channels)
+        transaction.on_commit(lambda: _deliver_to_channels(notification))
+        return notification
+
+
+def _deliver_to_channels(notification) -> None:
+    from .channels import on_notified
+
+    try:
+        on_notified(notification)
+    except Exception:  # a channel problem never fails the business action that notified
+        import logging
+
+        logging.getLogger(__name__).exception("planning the channel deliveries of notification %s", notification.pk)
 
 
 def unread_for(user):

@@ -30,6 +30,7 @@ class Job:
 JOBS = (
     Job("run_sla", ("run_sla",), every=timedelta(minutes=5)),
     Job("sweep_imports", ("sweep_imports",), every=timedelta(minutes=5)),  # imports whose worker died
+    Job("run_notices", ("run_notices",), every=timedelta(minutes=1)),  # channel retries, quiet hours ending
     Job("recompute_tiers", ("recompute_tiers",), at=time(2, 0)),
     Job("verify_audit", ("verify_audit",), at=time(3, 0)),
     Job("run_periodic", ("run_periodic",), at=time(6, 30)),

@@ -3,12 +3,12 @@ backend (file or console in the embedded default, SMTP when configured)."""
 
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core.channels import from_address, mail_connection
 from rmdesk.core.notifications import unread_for
 from rmdesk.org.models import User
 
@@ -89,7 +89,7 @@ def send_digest(user, today: date | None = None) -> bool:
     subject = _("【客户经理工作台】%(d)s 工作提醒") % {"d": today.isoformat()}
     body = render_to_string("work/digest.txt", ctx)
     html = render_to_string("work/digest.html", ctx)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], html_message=html)
+    send_mail(subject, body, from_address(), [user.email], html_message=html, connection=mail_connection())
     ids = [n.pk for n in data["notifications"]]
     if ids:
         unread_for(user).filter(pk__in=ids).update(emailed_at=timezone.now())

@@ -177,4 +177,9 @@ def register():
     ):
         notif.register_kind(kind, label)
     notif.register_prefix("journal", _("工作日志"))
+    from rmdesk.core import ical
+
+    from .calendar_feed import work_items
+
+    ical.register_source("work", work_items)  # appointments, visit schedule and due tasks in the iCal feed
     notif.register_prefix("customers", _("客户档案"))
