@@ -22,7 +22,9 @@ def rm_model(db):
 
 @pytest.fixture
 def course(db):
-    return Course.objects.create(code="T-EXAM", name="信贷业务培训", mode="classroom", hours=8, points=10, pass_score=60)
+    return Course.objects.create(
+        code="T-EXAM", name="信贷业务培训", mode="classroom", hours=8, points=10, pass_score=60
+    )
 
 
 @pytest.fixture

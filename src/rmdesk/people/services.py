@@ -25,7 +25,7 @@ from rmdesk.core.actions import business_action, check_version, in_scope
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 from rmdesk.core.notifications import notify, notify_after_commit
 from rmdesk.core.roles import SUPERVISORS, WORKERS, RoleCode
-from rmdesk.core.scope import covers
+from rmdesk.core.scope import covers, get_or_404
 from rmdesk.org.models import OrgUnit, Qualification, StaffStatus, User
 
 from . import disc
@@ -341,8 +341,9 @@ def earned(course: Course, attended: bool, exam_score) -> tuple[Decimal, Decimal
 
 
 def _writable_session(actor, session_id) -> TrainingSession:
-    session = TrainingSession.objects.select_related("course").filter(pk=session_id).first()
-    if session is None or not visible_sessions(actor, write=True).filter(pk=session_id).exists():
+    get_or_404(visible_sessions(actor), session_id)
+    session = TrainingSession.objects.select_related("course").get(pk=session_id)
+    if not visible_sessions(actor, write=True).filter(pk=session_id).exists():
         raise PermissionDenied(_("您对该培训班次只有查看权限。"))
     return session
 
@@ -532,6 +533,7 @@ def create_meeting(actor, *, unit_id, year, half, held_on, title, minutes="", at
 @business_action(roles=RECORDERS, subject=in_scope(visible_meetings))
 def update_meeting(actor, meeting_id, *, version, minutes, attendee_ids=None) -> Meeting:
     """A supervisor completes the minutes (and the attendee list) of a meeting of their subtree."""
+    get_or_404(visible_meetings(actor), meeting_id)
     if not visible_meetings(actor, write=True).filter(pk=meeting_id).exists():
         raise PermissionDenied(_("您对该会议只有查看权限。"))
     meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
@@ -675,6 +677,7 @@ def create_plan(actor, *, year, goals, actions="", person_id=None) -> CareerPlan
 
 
 def _writable_plan(actor, plan_id, version) -> CareerPlan:
+    get_or_404(visible_plans(actor), plan_id)
     if not visible_plans(actor, write=True).filter(pk=plan_id).exists():
         raise PermissionDenied(_("您对该规划只有查看权限。"))
     plan = CareerPlan.objects.select_for_update().get(pk=plan_id)
