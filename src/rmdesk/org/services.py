@@ -84,3 +84,33 @@ def revoke_api_token(actor, token_id: int):
     token.save(update_fields=["revoked_at"])
     audit.record(actor, "auth.token_revoked", token, after={"prefix": token.prefix, "owner": token.user_id})
     return token
+
+
+# --- RM level (SPEC §1, §9) ---------------------------------------------------------------------
+
+
+@business_action(roles=(RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER))
+def change_rm_level(actor, user_id: int, *, level: str, reason: str, approved_by=None):
+    """Change an RM's level (三级 / 二级 / 一级, or none: removed from the RM grades) on an approved promotion
+    or demotion (SPEC §9: the level changes only on approval; the performance app keeps the history and
+    calls this from its approval handler, with the person who gave the last approval as the actor)."""
+    from .models import RMLevel, User
+
+    if level not in ("", *RMLevel.values):
+        raise ValidationError({"level": [_("客户经理等级无效。")]})
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        from django.http import Http404
+
+        raise Http404
+    before = user.rm_level
+    user.rm_level = level
+    user.save(update_fields=["rm_level"])
+    audit.record(
+        actor,
+        "org.rm_level_changed",
+        user,
+        before={"rm_level": before},
+        after={"rm_level": level, "reason": reason, "approved_by": getattr(approved_by, "pk", None)},
+    )
+    return user

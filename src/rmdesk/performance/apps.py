@@ -6,3 +6,8 @@ class PerformanceConfig(AppConfig):
     name = "rmdesk.performance"
     label = "performance"
     verbose_name = _("绩效考核")
+
+    def ready(self):
+        from . import hooks
+
+        hooks.register()  # menu entries, home panels, the appeal / letter / level approval handlers

@@ -1,4 +1,27 @@
 """Pages of the performance app (SPEC §9)."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "performance"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.my_results, name="my_results"),
+    path("results/<int:pk>/", views.result_detail, name="result_detail"),
+    path("results/<int:pk>/act/<str:action>/", views.result_action, name="result_action"),
+    path("items/<int:pk>/records/", views.item_records, name="item_records"),
+    path("runs/", views.run_list, name="run_list"),
+    path("runs/compute/", views.run_compute, name="run_compute"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/act/<str:action>/", views.run_action, name="run_action"),
+    path("runs/<int:pk>/pay.xlsx", views.run_pay_sheet, name="run_pay_sheet"),
+    path("scorecards/", views.scorecard_list, name="scorecard_list"),
+    path("scorecards/new/", views.scorecard_new, name="scorecard_new"),
+    path("scorecards/<int:pk>/", views.scorecard_detail, name="scorecard_detail"),
+    path("ahp/", views.ahp_check, name="ahp_check"),
+    path("letters/", views.letter_list, name="letter_list"),
+    path("letters/<int:pk>/", views.letter_detail, name="letter_detail"),
+    path("indicators/", views.indicator_list, name="indicator_list"),
+    path("advice/", views.advice_list, name="advice_list"),
+    path("advice/<int:pk>/act/<str:action>/", views.advice_action, name="advice_action"),
+]

@@ -1,0 +1,90 @@
+"""What the performance app shows elsewhere (rmdesk.core.hooks, SPEC §9): menu entries, home panels (the
+RM's latest results and letters to sign; the supervisor's runs to review and advice to handle) and the
+approval handlers of appeals, letter changes and level changes."""
+
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.core.roles import SUPERVISORS, RoleCode
+
+from .models import AdviceStatus, LetterStatus, RunStatus
+from .scope import visible_advice, visible_letters, visible_results, visible_runs
+
+
+def rm_panel(request):
+    user = request.user
+    if not user.has_role(RoleCode.RM):
+        return None
+    results = visible_results(user).filter(rm=user).select_related("run").order_by("-run__period_start")[:4]
+    letters = visible_letters(user).filter(rm=user, status=LetterStatus.SIGNING, rm_signed_at__isnull=True)
+    return {
+        "key": "performance_rm",
+        "title": _("我的考核"),
+        "template": "performance/panel.html",
+        "context": {"results": list(results), "letters": list(letters[:4])},
+        "order": 40,
+    }
+
+
+def supervisor_panel(request):
+    user = request.user
+    if not user.has_role(*SUPERVISORS):
+        return None
+    runs = visible_runs(user).exclude(status=RunStatus.CLOSED).select_related("scorecard")[:6]
+    advice = visible_advice(user).filter(status=AdviceStatus.OPEN).select_related("rm")[:6]
+    return {
+        "key": "performance_supervisor",
+        "title": _("绩效考核待办"),
+        "template": "performance/panel.html",
+        "context": {"runs": list(runs), "advice": list(advice)},
+        "order": 41,
+    }
+
+
+def register():
+    """Called once from PerformanceConfig.ready()."""
+    from rmdesk.core import hooks, notifications as notif
+    from rmdesk.core.approvals import register_handler
+
+    from . import services
+
+    for item in (
+        hooks.MenuItem("performance_mine", _("我的考核"), "performance:my_results", roles=(RoleCode.RM,), order=70),
+        hooks.MenuItem("performance_runs", _("绩效考核"), "performance:run_list", roles=SUPERVISORS, order=71),
+        hooks.MenuItem(
+            "performance_cards", _("考核方案"), "performance:scorecard_list", roles=SUPERVISORS, order=72, admin_ok=True
+        ),
+        hooks.MenuItem(
+            "performance_letters",
+            _("目标责任书"),
+            "performance:letter_list",
+            roles=(RoleCode.RM, *SUPERVISORS),
+            order=73,
+        ),
+        hooks.HomePanel("performance_rm", rm_panel),
+        hooks.HomePanel("performance_supervisor", supervisor_panel),
+    ):
+        hooks.register(item)
+    register_handler(
+        services.APPEAL_KIND,
+        _("考核申诉"),
+        on_approved=services.on_appeal_approved,
+        on_rejected=services.on_appeal_rejected,
+    )
+    register_handler(
+        services.LETTER_KIND,
+        _("目标责任书变更"),
+        on_approved=services.on_letter_approved,
+        on_rejected=services.on_letter_rejected,
+    )
+    register_handler(
+        services.LEVEL_KIND,
+        _("客户经理等级调整"),
+        on_approved=services.on_level_approved,
+        on_rejected=services.on_level_rejected,
+    )
+    for kind, label in (
+        ("performance.published", _("考核结果发布")),
+        ("performance.letter", _("目标责任书待签署")),
+    ):
+        notif.register_kind(kind, label)
+    notif.register_prefix("performance", _("绩效考核"))
