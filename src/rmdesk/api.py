@@ -192,6 +192,7 @@ def _unauthorized(request, exc):
     return api.create_response(request, {"detail": _("未登录或令牌无效。")}, status=401)
 
 
+from rmdesk.analytics.api import router as analytics_router  # noqa: E402
 from rmdesk.compliance.api import router as compliance_router  # noqa: E402
 from rmdesk.contracts.api import router as contracts_router  # noqa: E402
 from rmdesk.credit.api import router as credit_router  # noqa: E402
@@ -215,3 +216,4 @@ api.add_router("/contracts", contracts_router)
 api.add_router("/compliance", compliance_router)
 api.add_router("/people", people_router)
 api.add_router("/performance", performance_router)
+api.add_router("/analytics", analytics_router)

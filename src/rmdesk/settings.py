@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rmdesk.compliance",
     "rmdesk.people",
     "rmdesk.performance",
+    "rmdesk.analytics",
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,7 @@ urlpatterns = [
     path("compliance/", include("rmdesk.compliance.urls")),
     path("people/", include("rmdesk.people.urls")),
     path("performance/", include("rmdesk.performance.urls")),
+    path("analytics/", include("rmdesk.analytics.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

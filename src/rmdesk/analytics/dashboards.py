@@ -1,0 +1,366 @@
+"""Role dashboards (SPEC §11): the first screen of each role's home page, every figure in the viewer's scope
+(the apps' scope functions) and leading to the list behind it. Grouped queries only: no query per customer.
+
+The figures of apps not built yet (sales funnel, target letters, compliance) join as those apps land."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rmdesk.core.roles import RoleCode
+from rmdesk.core.scope import subtree_paths
+from rmdesk.credit.models import AppStatus, WarningLevel, WarningStatus
+from rmdesk.credit.scope import visible_applications, visible_checks, visible_warnings
+from rmdesk.customers.models import Stage, TierChange, TierDirection
+from rmdesk.customers.scope import visible_customers
+from rmdesk.org.models import OrgUnit
+from rmdesk.org.scope import home_unit
+from rmdesk.service.models import OPEN_STATUSES, CaseKind, CaseStatus
+from rmdesk.service.scope import visible_cases
+from rmdesk.work.models import ContactStatusCode, JournalStatus
+from rmdesk.work.scope import supervised_journals, team_members, visible_statuses
+
+from .figures import Table, Tile
+from .models import BookSnapshot, UnitTierSnapshot
+
+WAN = Decimal(10000)
+#: which dashboard a person sees first when they hold several roles
+ORDER = (RoleCode.BRANCH_MANAGER, RoleCode.TEAM_LEAD, RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.RM)
+
+
+def dashboard_roles(user) -> list[str]:
+    return [r for r in ORDER if user.has_role(r)]
+
+
+def _wan(amount) -> Decimal:
+    """An amount in 万元, two decimals (the unit bank dashboards use)."""
+    return ((amount or Decimal(0)) / WAN).quantize(Decimal("0.01"))
+
+
+def _url(name, **query) -> str:
+    base = reverse(name)
+    return f"{base}?{'&'.join(f'{k}={v}' for k, v in query.items())}" if query else base
+
+
+def _tier_table(qs, table_id, title, **extra_query) -> Table:
+    rows = (
+        qs.values("tier__code", "tier__name", "tier__rank")
+        .annotate(n=Count("id"), aum=Sum("aum"))
+        .order_by("-tier__rank", "tier__code")
+    )
+    table = Table(table_id, title, "pie", [_("层级"), _("客户数"), _("金融资产（万元）")])
+    for r in rows:
+        table.rows.append([r["tier__name"] or _("未分层"), r["n"], _wan(r["aum"])])
+        table.urls.append(_url("customers:list", tier=r["tier__code"], **extra_query) if r["tier__code"] else "")
+    return table
+
+
+def _contact_tiles(statuses, **query) -> list[Tile]:
+    counts = dict(statuses.values_list("status").annotate(n=Count("pk")).order_by())
+    return [
+        Tile(
+            "overdue",
+            _("逾期未联系"),
+            counts.get(ContactStatusCode.OVERDUE, 0),
+            _("户"),
+            _url("work:cadence", status=ContactStatusCode.OVERDUE, **query),
+        ),
+        Tile(
+            "due",
+            _("今日及近期应联系"),
+            counts.get(ContactStatusCode.DUE, 0) + counts.get(ContactStatusCode.SOON, 0),
+            _("户"),
+            _url("work:cadence", status="attention", **query),
+        ),
+    ]
+
+
+def _book_trend(rm_ids, table_id, title, days=90) -> Table:
+    since = timezone.localdate() - timedelta(days=days)
+    rows = (
+        BookSnapshot.objects.filter(rm_id__in=rm_ids, day__gte=since)
+        .values("day")
+        .annotate(aum=Sum("aum"), n=Sum("customers"))
+        .order_by("day")
+    )
+    table = Table(table_id, title, "line", [_("日期"), _("金融资产（万元）")])
+    table.rows = [[r["day"].isoformat(), _wan(r["aum"])] for r in rows]
+    if not table.rows:
+        table.note = _("尚无历史快照：每日批处理（run_analytics）运行后显示趋势。")
+    return table
+
+
+def rm_dashboard(user) -> dict:
+    """My book by tier, AUM trend, contacts due and overdue, my complaints and their SLA."""
+    book = visible_customers(user).filter(a_rm=user)
+    totals = book.aggregate(n=Count("id"), aum=Sum("aum"))
+    cases = visible_cases(user).filter(owner=user, status__in=OPEN_STATUSES)
+    case_counts = cases.aggregate(
+        n=Count("id"), breached=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True))
+    )
+    tiles = [
+        Tile("book", _("管户数"), totals["n"], _("户"), _url("customers:list", owner="me")),
+        Tile("aum", _("管户金融资产"), _wan(totals["aum"]), _("万元"), _url("customers:list", owner="me")),
+        *_contact_tiles(visible_statuses(user).filter(a_rm=user)),
+        Tile("cases", _("我的未结工单"), case_counts["n"], _("件"), _url("service:case_list", mine=1, status="open")),
+        Tile(
+            "breached", _("其中已超时"), case_counts["breached"], _("件"), _url("service:case_list", mine=1, breached=1)
+        ),
+    ]
+    stages = book.values("stage").annotate(n=Count("id")).order_by("stage")
+    labels = dict(Stage.choices)
+    stage_table = Table("rm-stages", _("客户生命周期分布"), "bar", [_("阶段"), _("客户数")])
+    for r in stages:
+        stage_table.rows.append([str(labels.get(r["stage"], r["stage"])), r["n"]])
+        stage_table.urls.append(_url("customers:list", owner="me", stage=r["stage"]))
+    return {
+        "role": RoleCode.RM,
+        "title": _("我的客户与工作"),
+        "tiles": tiles,
+        "tables": [
+            _tier_table(book, "rm-tiers", _("管户层级分布"), owner="me"),
+            _book_trend([user.pk], "rm-aum-trend", _("管户金融资产走势（近 90 天）")),
+            stage_table,
+        ],
+    }
+
+
+def team_dashboard(user) -> dict:
+    """Each team member side by side: book, AUM, overdue contacts, journals awaiting review; complaints by stage."""
+    members = list(team_members(user).exclude(pk=user.pk).order_by("employee_no", "id"))
+    ids = [m.pk for m in members]
+    customers = visible_customers(user)
+    books = {
+        r["a_rm"]: r
+        for r in customers.filter(a_rm__in=ids).values("a_rm").annotate(n=Count("id"), aum=Sum("aum")).order_by()
+    }
+    overdue = dict(
+        visible_statuses(user)
+        .filter(a_rm__in=ids, status=ContactStatusCode.OVERDUE)
+        .values_list("a_rm")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    ranking = Table("team-ranking", _("成员管户金融资产排名"), "bar", [_("客户经理"), _("金融资产（万元）")])
+    overdue_table = Table("team-overdue", _("成员逾期未联系客户"), "bar", [_("客户经理"), _("逾期户数")])
+    for m in sorted(members, key=lambda m: -(books.get(m.pk, {}).get("aum") or 0)):
+        name = m.display_name
+        ranking.rows.append([name, _wan(books.get(m.pk, {}).get("aum"))])
+        ranking.urls.append(_url("customers:list", owner=m.pk))
+        overdue_table.rows.append([name, overdue.get(m.pk, 0)])
+        overdue_table.urls.append(_url("work:cadence", status=ContactStatusCode.OVERDUE, rm=m.pk))
+    awaiting = supervised_journals(user).filter(status=JournalStatus.SUBMITTED).count()
+    cases = visible_cases(user).filter(status__in=OPEN_STATUSES)
+    by_status = dict(cases.values_list("status").annotate(n=Count("id")).order_by())
+    stage_table = Table("team-cases", _("未结工单按环节"), "bar", [_("环节"), _("件数")])
+    for code, label in CaseStatus.choices:
+        if code in by_status:
+            stage_table.rows.append([str(label), by_status[code]])
+            stage_table.urls.append(_url("service:case_list", status=code))
+    totals = customers.aggregate(n=Count("id"), aum=Sum("aum"))
+    tiles = [
+        Tile("members", _("团队客户经理"), len(members), _("人"), reverse("work:schedule_team")),
+        Tile("customers", _("团队客户"), totals["n"], _("户"), reverse("customers:list")),
+        Tile("aum", _("团队金融资产"), _wan(totals["aum"]), _("万元"), reverse("customers:list")),
+        Tile("journals", _("待审阅日志"), awaiting, _("份"), _url("work:journals", pending=1)),
+        *_contact_tiles(visible_statuses(user)),
+        Tile("cases", _("未结工单"), sum(by_status.values()), _("件"), _url("service:case_list", status="open")),
+    ]
+    return {
+        "role": RoleCode.TEAM_LEAD,
+        "title": _("团队管理看板"),
+        "tiles": tiles,
+        "tables": [ranking, overdue_table, stage_table, _tier_table(customers, "team-tiers", _("团队客户层级分布"))],
+    }
+
+
+def _child_units(user):
+    unit = home_unit(user)
+    if unit is None:
+        return None, []
+    return unit, list(unit.get_children().order_by("path"))
+
+
+def branch_dashboard(user) -> dict:
+    """KPI tiles, AUM trend and tier mix by sub-unit, tier migration, complaint SLA by unit."""
+    today = timezone.localdate()
+    month_start = today.replace(day=1)
+    customers = visible_customers(user)
+    totals = customers.aggregate(
+        n=Count("id"),
+        aum=Sum("aum"),
+        new=Count("id", filter=Q(created_at__date__gte=month_start)),
+        at_risk=Count("id", filter=Q(stage__in=[Stage.AT_RISK, Stage.LOST])),
+    )
+    paths = subtree_paths(user)
+    path_q = Q()
+    for p in paths:
+        path_q |= Q(org_path__startswith=p)
+    past_day = (
+        UnitTierSnapshot.objects.filter(path_q, day__lte=today - timedelta(days=30))
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+        if paths
+        else None
+    )
+    past_aum = UnitTierSnapshot.objects.filter(path_q, day=past_day).aggregate(s=Sum("aum"))["s"] if past_day else None
+    growth = ((Decimal(totals["aum"] or 0) - past_aum) / past_aum * 100).quantize(Decimal("0.01")) if past_aum else None
+    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, created_at__date__gte=month_start)
+    case_totals = cases.aggregate(
+        n=Count("id"), breached=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True))
+    )
+    tiles = [
+        Tile("customers", _("客户总数"), totals["n"], _("户"), reverse("customers:list")),
+        Tile("aum", _("金融资产"), _wan(totals["aum"]), _("万元"), reverse("customers:list")),
+        Tile(
+            "growth",
+            _("较 30 天前增长"),
+            growth if growth is not None else "—",
+            "%" if growth is not None else "",
+            reverse("analytics:report", args=["aum-trend"]),
+            note="" if growth is not None else _("尚无 30 天前的快照"),
+        ),
+        Tile("new", _("本月新增客户"), totals["new"], _("户"), reverse("customers:list")),
+        Tile("at_risk", _("流失预警及流失"), totals["at_risk"], _("户"), _url("customers:list", stage=Stage.AT_RISK)),
+        Tile(
+            "complaints", _("本月投诉"), case_totals["n"], _("件"), _url("service:case_list", kind=CaseKind.COMPLAINT)
+        ),
+        Tile("breached", _("其中超时"), case_totals["breached"], _("件"), _url("service:case_list", breached=1)),
+    ]
+    unit, children = _child_units(user)
+    tables = []
+    if children:
+        mix = Table("branch-tier-mix", _("下级机构客户层级结构"), "stack", [_("机构")])
+        tier_names: list[str] = []
+        per_child = []
+        for child in children:
+            rows = dict(
+                customers.filter(org_path__startswith=child.path)
+                .values_list("tier__name")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+            per_child.append((child, rows))
+            for name in rows:
+                label = name or _("未分层")
+                if label not in tier_names:
+                    tier_names.append(label)
+        mix.columns += tier_names
+        for child, rows in per_child:
+            named = {(k or _("未分层")): v for k, v in rows.items()}
+            mix.rows.append([child.name, *[named.get(t, 0) for t in tier_names]])
+            mix.urls.append(reverse("org:unit_detail", args=[child.pk]))
+        tables.append(mix)
+        sla = Table("branch-sla", _("本月投诉及超时（按机构）"), "bar", [_("机构"), _("投诉"), _("超时")])
+        for child in children:
+            c = cases.filter(org_path__startswith=child.path).aggregate(
+                n=Count("id"), b=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True))
+            )
+            sla.rows.append([child.name, c["n"], c["b"]])
+        tables.append(sla)
+        tables.append(aum_trend_by_unit(children, "branch-aum-trend", _("下级机构金融资产走势（近 90 天）")))
+    moves = TierChange.objects.filter(path_q if paths else Q(pk__in=[]), at__date__gte=month_start)
+    migration = Table("branch-migration", _("本月客户层级升降"), "bar", [_("方向"), _("客户数")])
+    by_dir = dict(moves.values_list("direction").annotate(n=Count("id")).order_by())
+    for code, label in TierDirection.choices:
+        migration.rows.append([str(label), by_dir.get(code, 0)])
+    migration.urls = [reverse("analytics:report", args=["tier-migration"])] * len(migration.rows)
+    tables.append(migration)
+    tables.append(_tier_table(customers, "branch-tiers", _("客户层级分布")))
+    return {"role": RoleCode.BRANCH_MANAGER, "title": _("经营管理看板"), "tiles": tiles, "tables": tables}
+
+
+def aum_trend_by_unit(units: list[OrgUnit], table_id: str, title: str, days: int = 90) -> Table:
+    since = timezone.localdate() - timedelta(days=days)
+    table = Table(table_id, title, "line", [_("日期"), *[u.name for u in units]])
+    series = {}
+    for i, u in enumerate(units):
+        for day, aum in (
+            UnitTierSnapshot.objects.filter(org_path__startswith=u.path, day__gte=since)
+            .values_list("day")
+            .annotate(s=Sum("aum"))
+            .order_by("day")
+        ):
+            series.setdefault(day, [Decimal(0)] * len(units))[i] = _wan(aum)
+    table.rows = [[day.isoformat(), *values] for day, values in sorted(series.items())]
+    if not table.rows:
+        table.note = _("尚无历史快照：每日批处理（run_analytics）运行后显示趋势。")
+    return table
+
+
+def risk_dashboard(user) -> dict:
+    """Applications in the chain and their ages, post-loan checks due, warnings by level."""
+    today = timezone.localdate()
+    in_review = visible_applications(user).filter(status=AppStatus.IN_REVIEW)
+    ages = Table("risk-ages", _("审批中的授信申请（按提交天数）"), "bar", [_("已提交"), _("笔数")])
+    buckets = ((0, 3, _("3 天内")), (3, 5, _("3–5 天")), (5, 10, _("5–10 天")), (10, 100000, _("10 天以上")))
+    submitted = list(in_review.values_list("submitted_at", flat=True))
+    for low, high, label in buckets:
+        n = sum(1 for s in submitted if s is not None and low <= (today - timezone.localdate(s)).days < high)
+        ages.rows.append([str(label), n])
+    ages.urls = [_url("credit:application_list", status=AppStatus.IN_REVIEW)] * len(ages.rows)
+    checks = visible_checks(user).filter(done_at__isnull=True)
+    check_counts = checks.aggregate(
+        overdue=Count("id", filter=Q(due_on__lt=today)),
+        soon=Count("id", filter=Q(due_on__gte=today, due_on__lte=today + timedelta(days=15))),
+    )
+    warnings = visible_warnings(user).exclude(status=WarningStatus.CLOSED)
+    by_level = dict(warnings.values_list("level").annotate(n=Count("id")).order_by())
+    levels = Table("risk-warnings", _("未解除预警（按级别）"), "bar", [_("级别"), _("笔数")])
+    for code, label in WarningLevel.choices:
+        levels.rows.append([str(label), by_level.get(code, 0)])
+        levels.urls.append(reverse("credit:warning_board"))
+    tiles = [
+        Tile(
+            "in_review",
+            _("审批中"),
+            len(submitted),
+            _("笔"),
+            _url("credit:application_list", status=AppStatus.IN_REVIEW),
+        ),
+        Tile("checks_overdue", _("逾期未做贷后检查"), check_counts["overdue"], _("笔"), reverse("credit:check_list")),
+        Tile("checks_soon", _("15 天内到期贷后检查"), check_counts["soon"], _("笔"), reverse("credit:check_list")),
+        Tile("warnings", _("未解除预警"), sum(by_level.values()), _("笔"), reverse("credit:warning_board")),
+    ]
+    return {"role": RoleCode.RISK, "title": _("风险管理看板"), "tiles": tiles, "tables": [ages, levels]}
+
+
+def compliance_dashboard(user) -> dict:
+    """What compliance watches in the archive and service until the compliance app adds its own figures:
+    complaints by category and SLA."""
+    month_start = timezone.localdate().replace(day=1)
+    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, created_at__date__gte=month_start)
+    by_cat = cases.values("category_id", "category__name").annotate(n=Count("id")).order_by("-n")
+    table = Table("compliance-complaints", _("本月投诉（按类别）"), "bar", [_("类别"), _("件数")])
+    for r in by_cat:
+        table.rows.append([r["category__name"], r["n"]])
+        table.urls.append(_url("service:case_list", kind=CaseKind.COMPLAINT, category=r["category_id"]))
+    tiles = [
+        Tile("complaints", _("本月投诉"), cases.count(), _("件"), _url("service:case_list", kind=CaseKind.COMPLAINT))
+    ]
+    return {"role": RoleCode.COMPLIANCE, "title": _("合规看板"), "tiles": tiles, "tables": [table]}
+
+
+BUILDERS = {
+    RoleCode.RM: rm_dashboard,
+    RoleCode.TEAM_LEAD: team_dashboard,
+    RoleCode.BRANCH_MANAGER: branch_dashboard,
+    RoleCode.RISK: risk_dashboard,
+    RoleCode.COMPLIANCE: compliance_dashboard,
+}
+
+
+def dashboard_for(user, role: str | None = None) -> dict | None:
+    """The dashboard of `role` (one the person holds), or of their first role in ORDER; None for roles without one."""
+    roles = dashboard_roles(user)
+    if not roles:
+        return None
+    chosen = role if role in roles else roles[0]
+    board = BUILDERS[chosen](user)
+    board["roles"] = roles
+    return board
