@@ -71,3 +71,26 @@ def local_dt():
 def days_ago(n, hour=10):
     now = timezone.localtime()
     return (now - timedelta(days=n)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture
+def approved_visit(world):
+    """approved_visit(customer, rm=world.rm, second=world.rm_b, day=today): a door-to-door request the
+    branch manager approved in advance (SPEC §8), which recording a door-to-door contact needs."""
+    from rmdesk.compliance.models import ServiceStatus, SpecialService
+
+    def _make(customer, rm=None, second=None, day=None):
+        return SpecialService.objects.create(
+            customer=customer,
+            applicant=rm or world.rm,
+            second_staff=second or world.rm_b,
+            org_path=customer.org_path,
+            visit_on=day or timezone.localdate(),
+            place="客户家中",
+            purpose="上门服务",
+            status=ServiceStatus.APPROVED,
+            approved_by=world.manager,
+            approved_at=timezone.now() - timedelta(days=1),
+        )
+
+    return _make

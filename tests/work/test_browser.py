@@ -8,7 +8,7 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def test_rm_records_visit_and_customer_leaves_overdue_list(page, world, make_customer, tiers, local_dt):  # noqa: F811
+def test_rm_records_visit_and_customer_leaves_overdue_list(page, world, make_customer, tiers, local_dt, approved_visit):  # noqa: F811, E501
     from rmdesk.work import cadence
 
     c = make_customer(
@@ -18,6 +18,7 @@ def test_rm_records_visit_and_customer_leaves_overdue_list(page, world, make_cus
         name="逾期的李女士",
         address="南京市鼓楼区湖南路8号",
     )
+    approved_visit(c)  # the branch manager approved the door-to-door visit in advance (SPEC §8)
     cadence.recompute_all()
     pg, base = page
     login(pg, base, "rm", PASSWORD)

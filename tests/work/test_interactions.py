@@ -19,8 +19,9 @@ def _now():
     return timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=5)
 
 
-def test_door_to_door_needs_two_staff(world, make_customer):
+def test_door_to_door_needs_two_staff(world, make_customer, approved_visit):
     c = make_customer(world.rm)
+    approved_visit(c)  # the branch manager's advance approval (SPEC §8; tested in tests/compliance)
     with pytest.raises(ValidationError) as exc:
         services.record_interaction(world.rm, c.pk, kind="visit", occurred_at=_now(), purpose="上门拜访")
     assert "companions" in exc.value.message_dict
@@ -116,8 +117,9 @@ def test_next_step_creates_follow_up_and_needs_feed_archive(world, make_customer
     assert AuditEvent.objects.filter(action="work.interaction_recorded").count() == 2
 
 
-def test_recording_against_an_appointment_completes_it(world, make_customer):
+def test_recording_against_an_appointment_completes_it(world, make_customer, approved_visit):
     c = make_customer(world.rm)
+    approved_visit(c)
     appt = services.create_appointment(world.rm, c.pk, subject="上门签约", start_at=timezone.now() + timedelta(hours=2))
     services.record_interaction(
         world.rm,
@@ -133,8 +135,9 @@ def test_recording_against_an_appointment_completes_it(world, make_customer):
     assert ContactStatus.objects.filter(customer=c).exists()
 
 
-def test_interaction_pages(client, world, make_customer):
+def test_interaction_pages(client, world, make_customer, approved_visit):
     c = make_customer(world.rm)
+    approved_visit(c)
     client.force_login(world.rm)
     assert client.get(f"/work/interactions/new/?customer={c.pk}").status_code == 200
     resp = client.post(

@@ -1,5 +1,210 @@
-"""REST API of the compliance app (SPEC §8, §12)."""
+"""REST API of the compliance app (SPEC §8, §12): pledges and signing, violations, gifts, special
+service, anomaly findings and the access audit. Reads go through the scope functions (out of scope
+answers 404); writes call the services, which the pages call too."""
+
+from typing import Annotated
 
 from ninja import Router
+from pydantic import Field
+
+from rmdesk.core.bounds import Id
+from rmdesk.core.schemas import may_answer
+from rmdesk.core.scope import get_or_404
+
+from . import services
+from .models import PledgeTemplate, Signature
+from .schemas import (
+    ComplianceAccessEventOut,
+    ComplianceDecideIn,
+    ComplianceFindingOut,
+    ComplianceGiftIn,
+    ComplianceGiftOut,
+    ComplianceNoteIn,
+    ComplianceObligationDetailOut,
+    ComplianceObligationOut,
+    ComplianceRoundDetailOut,
+    ComplianceRoundIn,
+    ComplianceRoundOut,
+    ComplianceServiceIn,
+    ComplianceServiceOut,
+    ComplianceSignatureOut,
+    ComplianceSignIn,
+    ComplianceStatementIn,
+    ComplianceTemplateOut,
+    ComplianceViolationIn,
+    ComplianceViolationOut,
+)
+from .scope import (
+    is_officer,
+    visible_access_events,
+    visible_findings,
+    visible_gifts,
+    visible_obligations,
+    visible_rounds,
+    visible_services,
+    visible_signatures,
+    visible_violations,
+)
 
 router = Router(tags=["compliance"])
+Limit = Annotated[int, Field(ge=1, le=500)]
+
+
+@router.get("/templates", response=list[ComplianceTemplateOut], summary="承诺书模板（各版本）")
+def list_templates(request):
+    return list(PledgeTemplate.objects.all())
+
+
+@router.get("/rounds", response=list[ComplianceRoundOut], summary="签署批次（按数据权限）")
+def list_rounds(request):
+    return list(visible_rounds(request.user).order_by("-created_at")[:500])
+
+
+@router.post("/rounds", response={201: ComplianceRoundOut}, summary="发起签署批次（合规）")
+def open_round(request, payload: ComplianceRoundIn):
+    return 201, services.open_round(request.user, **payload.dict())
+
+
+@router.get("/rounds/{round_id}", response=ComplianceRoundDetailOut, summary="签署批次与各机构未签署情况")
+def get_round(request, round_id: Id):
+    rnd = get_or_404(visible_rounds(request.user), round_id)
+    rnd.units = services.outstanding_by_unit(rnd, request.user)
+    return rnd
+
+
+@router.get("/obligations", response=list[ComplianceObligationOut], summary="签署任务（本人及管辖范围）")
+def list_obligations(request, mine: bool = False, unsigned: bool = False, limit: Limit = 200):
+    qs = visible_obligations(request.user).order_by("-id")
+    if mine:
+        qs = qs.filter(signer=request.user)
+    if unsigned:
+        qs = qs.filter(signed_at__isnull=True)
+    return list(qs[:limit])
+
+
+@router.get("/obligations/{obligation_id}", response=ComplianceObligationDetailOut, summary="待签署承诺书全文")
+def get_obligation(request, obligation_id: Id):
+    from django.utils import timezone
+
+    ob = get_or_404(visible_obligations(request.user).select_related("round__template", "signer"), obligation_id)
+    sig = Signature.objects.filter(obligation=ob).first()
+    ob.text = sig.text if sig else services.signing_text(ob.round.template, ob.signer, timezone.localdate())
+    ob.text_sha256 = Signature.digest(ob.text)
+    return ob
+
+
+@router.post(
+    "/obligations/{obligation_id}/sign", response={201: ComplianceSignatureOut}, summary="电子签署承诺书（本人）"
+)
+def sign(request, obligation_id: Id, payload: ComplianceSignIn):
+    return 201, services.sign(
+        request.user,
+        obligation_id,
+        **payload.dict(),
+        ip=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+    )
+
+
+@router.get("/signatures/{signature_id}", response=ComplianceSignatureOut, summary="已签署承诺书（全文与 SHA-256）")
+def get_signature(request, signature_id: Id):
+    return get_or_404(visible_signatures(request.user), signature_id)
+
+
+@router.get("/violations", response=list[ComplianceViolationOut], summary="违规记录（按数据权限）")
+def list_violations(request, status: Annotated[str, Field(max_length=10)] = "", limit: Limit = 200):
+    qs = visible_violations(request.user)
+    if status:
+        qs = qs.filter(status=status)
+    return list(qs[:limit])
+
+
+@router.post("/violations", response={201: ComplianceViolationOut}, summary="登记违规")
+def report_violation(request, payload: ComplianceViolationIn):
+    return 201, services.report_violation(request.user, **payload.dict())
+
+
+@router.get("/violations/{violation_id}", response=ComplianceViolationOut, summary="违规记录详情")
+def get_violation(request, violation_id: Id):
+    return get_or_404(visible_violations(request.user), violation_id)
+
+
+@router.post("/violations/{violation_id}/statement", response=ComplianceViolationOut, summary="当事人申辩")
+def state_case(request, violation_id: Id, payload: ComplianceStatementIn):
+    return services.state_case(request.user, violation_id, **payload.dict())
+
+
+@router.post("/violations/{violation_id}/decide", response=ComplianceViolationOut, summary="合规认定")
+def decide(request, violation_id: Id, payload: ComplianceDecideIn):
+    return services.decide_violation(request.user, violation_id, **payload.dict())
+
+
+@router.get("/gifts", response=list[ComplianceGiftOut], summary="礼品登记（按数据权限）")
+def list_gifts(request, unreviewed: bool = False, limit: Limit = 200):
+    qs = visible_gifts(request.user)
+    if unreviewed:
+        qs = qs.filter(reviewed_at__isnull=True)
+    return list(qs[:limit])
+
+
+@router.post("/gifts", response={201: ComplianceGiftOut}, summary="登记礼品或宴请")
+def register_gift(request, payload: ComplianceGiftIn):
+    return 201, services.register_gift(request.user, **payload.dict())
+
+
+@router.post("/gifts/{gift_id}/review", response=ComplianceGiftOut, summary="合规复核礼品登记")
+def review_gift(request, gift_id: Id, payload: ComplianceNoteIn):
+    return services.review_gift(request.user, gift_id, **payload.dict())
+
+
+@router.get("/special-services", response=list[ComplianceServiceOut], summary="上门服务申请（按数据权限）")
+def list_services(request, limit: Limit = 200):
+    return list(visible_services(request.user)[:limit])
+
+
+@router.post("/special-services", response={201: ComplianceServiceOut}, summary="申请上门服务（分管行长事先审批）")
+def request_service(request, payload: ComplianceServiceIn):
+    return 201, services.request_special_service(request.user, **payload.dict())
+
+
+@router.get("/special-services/{service_id}", response=ComplianceServiceOut, summary="上门服务申请详情")
+def get_service(request, service_id: Id):
+    return get_or_404(visible_services(request.user), service_id)
+
+
+@router.get("/findings", response=list[ComplianceFindingOut], openapi_extra=may_answer(403), summary="异常线索（合规）")
+def list_findings(request, status: Annotated[str, Field(max_length=10)] = "", limit: Limit = 200):
+    _officer(request)
+    qs = visible_findings(request.user).select_related("person")
+    if status:
+        qs = qs.filter(status=status)
+    return list(qs[:limit])
+
+
+@router.post("/findings/{finding_id}/close", response=ComplianceFindingOut, summary="办结异常线索")
+def close_finding(request, finding_id: Id, payload: ComplianceNoteIn):
+    return services.close_finding(request.user, finding_id, **payload.dict())
+
+
+@router.get(
+    "/access-events", response=list[ComplianceAccessEventOut], openapi_extra=may_answer(403), summary="访问审计（合规）"
+)
+def access_events(request, person: Annotated[str, Field(max_length=50)] = "", limit: Limit = 200):
+    from .views import describe
+
+    _officer(request)
+    qs = visible_access_events(request.user).select_related("actor").order_by("-at", "-id")
+    if person:
+        qs = qs.filter(actor__username=person)
+    return [
+        {**r, "person": str(r["person"]), "action": str(r["action"]), "detail": str(r["detail"])}
+        for r in describe(list(qs[:limit]))
+    ]
+
+
+def _officer(request):
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    if not is_officer(request.user):
+        raise PermissionDenied(_("只有合规人员可以查看。"))

@@ -10,7 +10,10 @@ Each app calls `hooks.register(...)` from its AppConfig.ready(). Kinds:
 - `Slot`            a section of the customer's 360° page (rendered by customers.slots.slots_for);
 - `ListFilter`      an extra filter another app offers on a list (e.g. the customer list);
 - `ApprovalHandler` what happens when a request of a kind is approved or rejected, and who else
-                    must agree to decide it (see rmdesk.core.approvals).
+                    must agree to decide it (see rmdesk.core.approvals);
+- `InteractionGuard` a rule another app adds to recording a customer contact (e.g. compliance: a
+                    door-to-door visit needs an approved special-service request), so the work app
+                    enforces it without importing that app (`check_interaction`, `interaction_recorded`).
 
 Registration is idempotent by key: registering the same key again replaces the entry.
 """
@@ -78,7 +81,14 @@ class ApprovalHandler:
     allowed_decisions: Callable | None = None  # fn(checker, request) -> set of DecisionKind values it may take
 
 
-KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler)
+@dataclass(frozen=True)
+class InteractionGuard:
+    key: str
+    check: Callable  # fn(actor, customer, facts: dict) -> {field: [messages]} (empty when allowed)
+    recorded: Callable | None = None  # fn(actor, interaction, facts), inside the recording's transaction
+
+
+KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler, InteractionGuard)
 _REGISTRY: dict[type, dict[str, object]] = {kind: {} for kind in KINDS}
 
 
@@ -135,3 +145,20 @@ def home_panels_for(request) -> list[dict]:
 
 def list_filters(list_name: str) -> list[ListFilter]:
     return [f for f in registered(ListFilter) if f.list_name == list_name]
+
+
+def check_interaction(actor, customer, facts: dict) -> dict:
+    """Every registered guard's field errors for a contact about to be recorded (facts: kind,
+    door_to_door, occurred_at, companions, special_service_id); empty when all allow it."""
+    errors: dict = {}
+    for guard in registered(InteractionGuard):
+        for field, messages in (guard.check(actor, customer, facts) or {}).items():
+            errors.setdefault(field, []).extend(messages)
+    return errors
+
+
+def interaction_recorded(actor, interaction, facts: dict) -> None:
+    """Tell every guard that the contact was recorded (inside the same transaction)."""
+    for guard in registered(InteractionGuard):
+        if guard.recorded is not None:
+            guard.recorded(actor, interaction, facts)

@@ -53,6 +53,15 @@ class InteractionForm(forms.Form):
     place = forms.CharField(label=_("签到地点"), required=False, max_length=200)
     door_to_door = forms.BooleanField(label=_("上门服务（须两人在场）"), required=False)
     companions = StaffChoiceField(label=_("陪同人员"), queryset=None, required=False)
+    # SPEC §8: a door-to-door visit names the branch manager's approved special-service request; left
+    # empty, the only approved request for this customer and day is used (core.hooks.InteractionGuard)
+    special_service_id = forms.IntegerField(
+        label=_("上门服务申请编号"),
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_("上门服务须事先经分管行长批准；不填时自动使用该客户当天唯一一份已批准的申请"),
+    )
     purpose = forms.CharField(label=_("目的"), max_length=200, required=False)
     content = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     needs_found = forms.CharField(

@@ -7,6 +7,7 @@ it is required, a stale one answers 409 (rmdesk.core.actions.check_version).
 from datetime import date, datetime
 
 from ninja import Schema
+from pydantic import Field
 
 from . import services
 
@@ -90,6 +91,8 @@ class InteractionIn(Schema):
     confirmed_at: datetime | None = None
     minutes_spent: int | None = None
     appointment_id: int | None = None
+    #: a door-to-door visit's approved special-service request (SPEC §8); empty: the only one for the day
+    special_service_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 class InteractionOut(Schema):

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from rmdesk.core import audit, calendar as bizcal
+from rmdesk.core import audit, calendar as bizcal, hooks
 from rmdesk.core.actions import business_action, check_version, in_scope
 from rmdesk.core.approvals import ensure_not_self
 from rmdesk.core.notifications import notify
@@ -91,12 +91,15 @@ def record_interaction(
     minutes_spent=None,
     attachments=(),
     appointment_id=None,
+    special_service_id=None,
 ) -> Interaction:
     """Record a contact with a customer (服务日志/拜访记录, SPEC §3).
 
     Rules: only someone who may work on the customer records it; door-to-door service (上门拜访, and a
     special visit made on site) needs two staff present; the time cannot lie in the future; a customer
     confirmation has both a name and a time; the next step can open a follow-up appointment or task.
+    The rules other apps add through `core.hooks.InteractionGuard` are checked with these (SPEC §8: a
+    door-to-door visit names the branch manager's approved special-service request, `special_service_id`).
     The customer's cadence row is updated at once (the due date restarts from this contact).
     """
     customer = get_customer_or_404(actor, customer_id, write=True)
@@ -140,6 +143,15 @@ def record_interaction(
     for f in attachments:
         if f.size > MAX_ATTACHMENT_BYTES:
             errors["attachments"].append(_("附件 %(name)s 超过 10MB。") % {"name": f.name})
+    facts = {
+        "kind": kind,
+        "door_to_door": door_to_door,
+        "occurred_at": occurred_at,
+        "companions": staff,
+        "special_service_id": special_service_id,
+    }
+    for field, messages in hooks.check_interaction(actor, customer, facts).items():
+        errors[field].extend(messages)
     if errors:
         raise ValidationError(dict(errors))
 
@@ -200,6 +212,7 @@ def record_interaction(
             appt.version += 1
             appt.save(update_fields=["status", "version"])
     _feed_needs(actor, customer, inter)
+    hooks.interaction_recorded(actor, inter, facts)
     row = cadence.on_interaction(customer, occurred_at)
     audit.record(
         actor,
@@ -214,6 +227,7 @@ def record_interaction(
             "next_step_kind": next_step_kind,
             "follow_up": follow_up.pk if follow_up else None,
             "next_due_on": row.next_due_on.isoformat() if row.next_due_on else None,
+            "special_service": facts.get("special_service_id"),
         },
     )
     return inter

@@ -1,0 +1,199 @@
+"""Request and response schemas of the compliance API (SPEC §8, §12). Names carry the app's prefix
+(schema names are unique across apps). Edits of shared records name the `version` the client read."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from ninja import Schema
+from pydantic import Field
+
+from rmdesk.core.bounds import Count, Day, Id
+
+Money = Annotated[Decimal, Field(max_digits=18, decimal_places=2)]
+Text = Annotated[str, Field(max_length=200)]
+LongText = Annotated[str, Field(max_length=5000)]
+Role = Annotated[str, Field(max_length=20)]
+
+
+class ComplianceTemplateOut(Schema):
+    id: int
+    kind: str
+    title: str
+    version: int
+    body: str
+    is_public: bool
+
+
+class ComplianceRoundIn(Schema):
+    template_id: Id
+    unit_id: Id
+    roles: list[Role] = Field(max_length=10)
+    deadline: Day
+    name: Text = ""
+
+
+class ComplianceRoundOut(Schema):
+    id: int
+    name: str
+    template_id: int
+    unit_id: int
+    roles: list[str]
+    deadline: date
+    status: str
+
+
+class ComplianceUnitProgressOut(Schema):
+    org_path: str
+    unit_name: str
+    total: int
+    signed: int
+    outstanding: int
+
+
+class ComplianceRoundDetailOut(ComplianceRoundOut):
+    units: list[ComplianceUnitProgressOut]
+
+
+class ComplianceObligationOut(Schema):
+    id: int
+    round_id: int
+    signer_id: int
+    unit_name: str
+    signed_at: datetime | None
+
+
+class ComplianceObligationDetailOut(ComplianceObligationOut):
+    text: str = Field(description="签署时将存储的全文（本人阅读的版本）")
+    text_sha256: str
+
+
+class ComplianceSignIn(Schema):
+    text_sha256: Annotated[str, Field(min_length=64, max_length=64)]
+    read_confirmed: bool
+
+
+class ComplianceSignatureOut(Schema):
+    id: int
+    obligation_id: int
+    template_id: int
+    signer_id: int
+    signed_at: datetime
+    ip: str | None
+    text: str
+    sha256: str
+
+
+class ComplianceViolationIn(Schema):
+    person_id: Id
+    rule_id: Id
+    occurred_on: Day
+    facts: LongText
+
+
+class ComplianceViolationOut(Schema):
+    id: int
+    person_id: int
+    rule_id: int
+    occurred_on: date
+    facts: str
+    reported_by_id: int
+    statement: str
+    statement_waived: bool
+    status: str
+    ladder_step: int | None
+    penalty: str
+    points: Decimal
+    version: int
+
+
+class ComplianceStatementIn(Schema):
+    statement: LongText = ""
+    waive: bool = False
+    version: Count
+
+
+class ComplianceDecideIn(Schema):
+    decision: Annotated[str, Field(max_length=10)]
+    opinion: LongText = ""
+    version: Count
+
+
+class ComplianceGiftIn(Schema):
+    giver: Annotated[str, Field(max_length=100)]
+    offered_on: Day
+    description: Text
+    value: Money
+    outcome: Annotated[str, Field(max_length=12)]
+    customer_id: Id | None = None
+
+
+class ComplianceGiftOut(Schema):
+    id: int
+    staff_id: int
+    customer_id: int | None
+    giver: str
+    offered_on: date
+    description: str
+    value: Decimal
+    outcome: str
+    status: str
+    reviewed_at: datetime | None
+    review_note: str
+    version: int
+
+
+class ComplianceNoteIn(Schema):
+    note: LongText
+    version: Count
+
+
+class ComplianceServiceIn(Schema):
+    customer_id: Id
+    second_staff_id: Id
+    visit_on: Day
+    place: Text
+    purpose: Text
+    cash_or_valuables: bool = False
+    escort: Annotated[str, Field(max_length=100)] = ""
+
+
+class ComplianceServiceOut(Schema):
+    id: int
+    customer_id: int
+    applicant_id: int
+    second_staff_id: int
+    visit_on: date
+    place: str
+    purpose: str
+    cash_or_valuables: bool
+    escort: str
+    status: str
+    approved_by_id: int | None
+    approved_at: datetime | None
+    interaction_id: int | None
+
+
+class ComplianceFindingOut(Schema):
+    id: int
+    rule: str
+    rule_label: str
+    person_id: int
+    day: date
+    count: int
+    detail: str
+    status: str
+    note: str
+    version: int
+
+    @staticmethod
+    def resolve_rule_label(obj):
+        return str(obj.get_rule_display())
+
+
+class ComplianceAccessEventOut(Schema):
+    at: datetime
+    person: str
+    action: str
+    customer: str
+    detail: str

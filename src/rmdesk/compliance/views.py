@@ -1,0 +1,713 @@
+"""Pages of the compliance app (SPEC §8): thin views over services.py and the scope functions. Every
+record is fetched through its scope (out of scope is 404); a refused action re-renders the page with
+the errors next to the fields (422)."""
+
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rmdesk.core.files import serve_file
+from rmdesk.core.forms import errors_by_field
+from rmdesk.core.roles import RoleCode
+from rmdesk.core.scope import get_or_404
+from rmdesk.customers.scope import visible_customers
+
+from . import services
+from .forms import (
+    AuditFilterForm,
+    CloseForm,
+    CrossReviewForm,
+    DecideForm,
+    FindingFilterForm,
+    GiftForm,
+    ReviewNoteForm,
+    RoundForm,
+    ServiceForm,
+    SignForm,
+    StatementForm,
+    TemplateForm,
+    ViolationForm,
+)
+from .labels import action_label, field_label
+from .models import (
+    LADDER,
+    ConductRuleSet,
+    FindingStatus,
+    GiftStatus,
+    PledgeKind,
+    PledgeTemplate,
+    Signature,
+    ViolationStatus,
+)
+from .scope import (
+    is_officer,
+    visible_access_events,
+    visible_findings,
+    visible_gifts,
+    visible_obligations,
+    visible_reviews,
+    visible_rounds,
+    visible_services,
+    visible_signatures,
+    visible_violations,
+)
+
+
+def _apply(form, exc: ValidationError, mapping=None):
+    mapping = mapping or {}
+    for field, msgs in errors_by_field(exc).items():
+        name = mapping.get(field, field)
+        for msg in msgs:
+            form.add_error(name if name in form.fields and not form.fields[name].widget.is_hidden else None, msg)
+
+
+def _officer_required(user):
+    if not is_officer(user):
+        raise Http404
+
+
+# --- home and pledges -------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    user = request.user
+    mine = visible_obligations(user).filter(signer=user, signed_at__isnull=True).select_related("round__template")
+    violations = visible_violations(user).filter(person=user).select_related("rule")[:10]
+    return render(
+        request,
+        "compliance/index.html",
+        {
+            "mine": list(mine),
+            "violations": list(violations),
+            "officer": is_officer(user),
+            "rounds": list(visible_rounds(user).select_related("template")[:10]),
+            "open_findings": visible_findings(user).filter(status=FindingStatus.OPEN).count(),
+            "rule_sets": ConductRuleSet.objects.filter(is_active=True).prefetch_related("rules"),
+            "ladder": LADDER,
+        },
+    )
+
+
+@login_required
+def template_list(request):
+    user = request.user
+    can_publish = user.has_role(RoleCode.COMPLIANCE, RoleCode.ADMIN)
+    form = TemplateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_publish:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                t = services.publish_template(user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("已发布《%(t)s》第 %(v)d 版。") % {"t": t.title, "v": t.version})
+                return redirect("compliance:template_list")
+        status = 422
+    return render(
+        request,
+        "compliance/template_list.html",
+        {"templates": PledgeTemplate.objects.all(), "form": form, "can_publish": can_publish},
+        status=status,
+    )
+
+
+@login_required
+def round_list(request):
+    user = request.user
+    officer = is_officer(user)
+    form = RoundForm(user, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not officer:
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                rnd = services.open_round(
+                    user,
+                    template_id=d["template"].pk,
+                    unit_id=d["unit"].pk,
+                    roles=d["roles"],
+                    deadline=d["deadline"],
+                    name=d["name"],
+                )
+            except ValidationError as exc:
+                _apply(form, exc, {"template_id": "template", "unit_id": "unit"})
+            else:
+                messages.success(request, _("签署批次已发起。"))
+                return redirect("compliance:round_detail", pk=rnd.pk)
+        status = 422
+    rounds = visible_rounds(user).select_related("template", "unit").order_by("-created_at")
+    return render(
+        request, "compliance/round_list.html", {"rounds": rounds[:100], "form": form, "officer": officer}, status=status
+    )
+
+
+@login_required
+def round_detail(request, pk):
+    user = request.user
+    rnd = get_or_404(visible_rounds(user).select_related("template", "unit"), pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "remind":
+            n = services.remind_round(user, rnd.pk)
+            messages.success(request, _("已提醒 %(n)d 人。") % {"n": n})
+        elif action == "close":
+            try:
+                services.close_round(user, rnd.pk)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+        return redirect("compliance:round_detail", pk=rnd.pk)
+    rows = services.outstanding_by_unit(rnd, user)
+    total = sum(r["total"] for r in rows)
+    signed = sum(r["signed"] for r in rows)
+    return render(
+        request,
+        "compliance/round_detail.html",
+        {
+            "round": rnd,
+            "rows": rows,
+            "total": total,
+            "signed": signed,
+            "outstanding": total - signed,
+            "can_run": visible_rounds(user, write=True).filter(pk=rnd.pk).exists(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@login_required
+def obligation_detail(request, pk):
+    """Read the pledge and sign it (the signer only); others in scope see whether it is signed."""
+    user = request.user
+    ob = get_or_404(visible_obligations(user).select_related("round__template", "signer"), pk)
+    signature = Signature.objects.filter(obligation=ob).first()
+    text = signature.text if signature else services.signing_text(ob.round.template, ob.signer, timezone.localdate())
+    form = SignForm(request.POST or None, initial={"text_sha256": Signature.digest(text)})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.sign(
+                    user,
+                    ob.pk,
+                    text_sha256=form.cleaned_data["text_sha256"],
+                    read_confirmed=form.cleaned_data["read_confirmed"],
+                    ip=request.META.get("REMOTE_ADDR") or None,
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("承诺书已签署。"))
+                return redirect("compliance:obligation", pk=ob.pk)
+        status = 422
+    return render(
+        request,
+        "compliance/obligation_detail.html",
+        {
+            "ob": ob,
+            "text": text,
+            "signature": signature,
+            "form": form,
+            "may_sign": ob.signer_id == user.pk and signature is None,
+        },
+        status=status,
+    )
+
+
+def _signature(request, pk) -> Signature:
+    return get_or_404(visible_signatures(request.user).select_related("signer", "template", "obligation__round"), pk)
+
+
+@login_required
+def signature_print(request, pk):
+    """The signed pledge as the two copies the seeds describe (一式两份), printable."""
+    sig = _signature(request, pk)
+    return render(request, "compliance/signature_print.html", {"sig": sig, "copies": _copies(sig.template)})
+
+
+def _copies(template):
+    if template.kind == PledgeKind.INTEGRITY:
+        return [_("公司留存联"), _("客户经理留存联")]
+    if template.kind == PledgeKind.DUTY:
+        return [_("行总部留存联"), _("承诺人留存联")]
+    return [_("机构留存联"), _("本人留存联")]
+
+
+@login_required
+def signature_pdf(request, pk):
+    from weasyprint import HTML
+
+    sig = _signature(request, pk)
+    html = render_to_string(
+        "compliance/signature_print.html", {"sig": sig, "copies": _copies(sig.template), "pdf": True}, request=request
+    )
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'attachment; filename="pledge-{sig.pk}.pdf"'
+    return resp
+
+
+@login_required
+def signature_notice(request, pk):
+    """The public notice of a signed 诚信服务承诺书 (posted in the outlet and given to customers)."""
+    sig = _signature(request, pk)
+    if not sig.template.is_public:
+        raise Http404
+    return render(request, "compliance/signature_notice.html", {"sig": sig})
+
+
+@login_required
+def signature_list(request):
+    user = request.user
+    qs = visible_signatures(user).select_related("signer", "template").order_by("-signed_at")
+    if request.GET.get("kind") in PledgeKind.values:
+        qs = qs.filter(template__kind=request.GET["kind"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "compliance/signature_list.html", {"page": page, "kinds": PledgeKind.choices})
+
+
+# --- violations -------------------------------------------------------------------------------------------
+
+
+@login_required
+def violation_list(request):
+    user = request.user
+    can_report = user.has_role(*services.REPORTERS)
+    form = ViolationForm(user, request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST":
+        if not can_report:
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                v = services.report_violation(
+                    user,
+                    person_id=d["person"].pk,
+                    rule_id=d["rule"].pk,
+                    occurred_on=d["occurred_on"],
+                    facts=d["facts"],
+                    evidence=d["evidence"],
+                )
+            except ValidationError as exc:
+                _apply(form, exc, {"person_id": "person", "rule_id": "rule"})
+            else:
+                messages.success(request, _("违规记录已登记，等待当事人申辩和合规认定。"))
+                return redirect("compliance:violation_detail", pk=v.pk)
+        status = 422
+    qs = visible_violations(user).select_related("person", "rule", "rule__rule_set", "reported_by")
+    if request.GET.get("status") in ViolationStatus.values:
+        qs = qs.filter(status=request.GET["status"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "compliance/violation_list.html",
+        {"page": page, "form": form, "can_report": can_report, "statuses": ViolationStatus.choices},
+        status=status,
+    )
+
+
+@login_required
+def violation_detail(request, pk):
+    user = request.user
+    v = get_or_404(visible_violations(user).select_related("person", "rule__rule_set", "reported_by", "decided_by"), pk)
+    statement_form = StatementForm(initial={"version": v.version})
+    decide_form = DecideForm(initial={"version": v.version})
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "statement":
+                statement_form = StatementForm(request.POST)
+                if statement_form.is_valid():
+                    d = statement_form.cleaned_data
+                    services.state_case(user, v.pk, statement=d["statement"], waive=d["waive"], version=d["version"])
+                    messages.success(request, _("申辩已提交。"))
+                    return redirect("compliance:violation_detail", pk=v.pk)
+            elif action == "decide":
+                decide_form = DecideForm(request.POST)
+                if decide_form.is_valid():
+                    d = decide_form.cleaned_data
+                    services.decide_violation(
+                        user, v.pk, decision=d["decision"], opinion=d["opinion"], version=d["version"]
+                    )
+                    messages.success(request, _("已认定。"))
+                    return redirect("compliance:violation_detail", pk=v.pk)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            _apply(statement_form if action == "statement" else decide_form, exc)
+        except PermissionDenied as exc:
+            (statement_form if action == "statement" else decide_form).add_error(None, str(exc))
+            status = 403
+        status = status if status != 200 else 422
+    problem = services.decision_problem(user, v) if is_officer(user) else None
+    return render(
+        request,
+        "compliance/violation_detail.html",
+        {
+            "v": v,
+            "statement_form": statement_form,
+            "decide_form": decide_form,
+            "may_state": v.person_id == user.pk and v.status == ViolationStatus.PENDING and not v.may_be_decided,
+            "may_decide": is_officer(user)
+            and v.status == ViolationStatus.PENDING
+            and visible_violations(user, write=True).filter(pk=v.pk).exists(),
+            "problem": problem,
+            "statement_due": services.statement_due(v),
+        },
+        status=status,
+    )
+
+
+@login_required
+def violation_evidence(request, pk):
+    v = get_or_404(visible_violations(request.user), pk)
+    return serve_file(v.evidence)
+
+
+# --- gifts -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def gift_list(request):
+    user = request.user
+    can_register = user.has_role(*services.STAFF)
+    form = GiftForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_register:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.register_gift(user, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("已登记。"))
+                return redirect("compliance:gift_list")
+        status = 422
+    qs = visible_gifts(user).select_related("staff", "customer", "reviewed_by")
+    if request.GET.get("unreviewed"):
+        qs = qs.filter(reviewed_at__isnull=True)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "compliance/gift_list.html",
+        {
+            "page": page,
+            "form": form,
+            "can_register": can_register,
+            "officer": is_officer(user),
+            "limit": services.threshold("gift_limit"),
+            "pending": GiftStatus.PENDING,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def gift_review(request, pk):
+    user = request.user
+    gift = get_or_404(visible_gifts(user), pk)
+    form = ReviewNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_gift(user, gift.pk, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return render(
+                request, "compliance/gift_review_error.html", {"gift": gift, "errors": exc.messages}, status=422
+            )
+        messages.success(request, _("已复核。"))
+    else:
+        return render(
+            request,
+            "compliance/gift_review_error.html",
+            {"gift": gift, "errors": [e for errs in form.errors.values() for e in errs]},
+            status=422,
+        )
+    return redirect("compliance:gift_list")
+
+
+# --- special service ------------------------------------------------------------------------------------
+
+
+def _find_customer(user, text):
+    text = (text or "").strip()
+    qs = visible_customers(user, write=True)
+    for lookup in ({"customer_no": text}, {"name": text}):
+        found = list(qs.filter(**lookup)[:2])
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+@login_required
+def service_list(request):
+    user = request.user
+    can_request = user.has_role(*services.WORKERS)
+    form = ServiceForm(user, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can_request:
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            customer = _find_customer(user, d["customer"])
+            if customer is None:
+                form.add_error("customer", _("客户不存在或不在您的管辖范围内，请输入客户号。"))
+            else:
+                try:
+                    s = services.request_special_service(
+                        user,
+                        customer_id=customer.pk,
+                        second_staff_id=d["second_staff"].pk,
+                        visit_on=d["visit_on"],
+                        place=d["place"],
+                        purpose=d["purpose"],
+                        cash_or_valuables=d["cash_or_valuables"],
+                        escort=d["escort"],
+                    )
+                except ValidationError as exc:
+                    _apply(form, exc, {"customer_id": "customer", "second_staff_id": "second_staff"})
+                else:
+                    messages.success(request, _("已提交分管行长审批。"))
+                    return redirect("compliance:service_detail", pk=s.pk)
+        status = 422
+    qs = visible_services(user).select_related("customer", "applicant", "second_staff", "approved_by")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "compliance/service_list.html",
+        {"page": page, "form": form, "can_request": can_request},
+        status=status,
+    )
+
+
+@login_required
+def service_detail(request, pk):
+    s = get_or_404(
+        visible_services(request.user).select_related("customer", "applicant", "second_staff", "approved_by"), pk
+    )
+    return render(request, "compliance/service_detail.html", {"s": s})
+
+
+# --- access audit and anomalies ---------------------------------------------------------------------------
+
+
+def _access_events(request):
+    user = request.user
+    _officer_required(user)
+    form = AuditFilterForm(request.GET or None)
+    qs = visible_access_events(user).select_related("actor").order_by("-at", "-id")
+    if form.is_valid():
+        d = form.cleaned_data
+        if d["person"]:
+            qs = qs.filter(Q(actor__username=d["person"]) | Q(actor__full_name=d["person"]))
+        if d["customer"]:
+            ids = list(visible_customers(user).filter(customer_no=d["customer"]).values_list("pk", flat=True)[:1])
+            qs = qs.filter(object_type="customers.customer", object_id__in=[str(i) for i in ids])
+        if d["action"]:
+            qs = qs.filter(action=d["action"])
+        tz = timezone.get_current_timezone()
+        from datetime import datetime, time, timedelta
+
+        if d["start"]:
+            qs = qs.filter(at__gte=datetime.combine(d["start"], time.min, tz))
+        if d["end"]:
+            qs = qs.filter(at__lt=datetime.combine(d["end"] + timedelta(days=1), time.min, tz))
+    return form, qs
+
+
+def describe(events) -> list[dict]:
+    """Audit events as rows people read: labels, names, the customer and the reason; no codes."""
+    from rmdesk.customers.models import Customer
+
+    ids = {int(e.object_id) for e in events if e.object_type == "customers.customer" and e.object_id.isdigit()}
+    for e in events:
+        extra = e.summary or {}
+        if e.action == "customers.document_download" and str(extra.get("customer", "")).isdigit():
+            ids.add(int(extra["customer"]))
+    customers = {c.pk: c for c in Customer.objects.filter(pk__in=ids).only("pk", "name", "customer_no")}
+    rows = []
+    for e in events:
+        extra = e.summary or {}
+        cid = e.object_id if e.object_type == "customers.customer" else str(extra.get("customer", ""))
+        customer = customers.get(int(cid)) if cid.isdigit() else None
+        detail = ""
+        if e.action == "customers.reveal":
+            detail = _("字段：%(f)s；事由：%(r)s") % {
+                "f": field_label(extra.get("field", "")),
+                "r": extra.get("reason", ""),
+            }
+        elif e.action == "customers.export":
+            rows_n = (extra.get("after") or {}).get("rows")
+            detail = _("导出 %(n)s 行") % {"n": rows_n if rows_n is not None else "—"}
+        elif e.action == "customers.view":
+            detail = _("接口") if extra.get("channel") == "api" else _("页面")
+        rows.append(
+            {
+                "at": timezone.localtime(e.at),
+                "person": (e.actor.display_name if e.actor else e.actor_name) or "—",
+                "username": e.actor_name,
+                "action": action_label(e.action),
+                "customer": f"{customer.name}（{customer.customer_no}）" if customer else "—",
+                "detail": detail,
+                "ip": e.ip or "",
+            }
+        )
+    return rows
+
+
+@login_required
+def access_audit(request):
+    form, qs = _access_events(request)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "compliance/access_audit.html",
+        {"form": form, "page": page, "rows": describe(list(page)), "query": query.urlencode()},
+    )
+
+
+@login_required
+def access_audit_export(request):
+    """The filtered access audit as an Excel file (xlsxwriter, constant memory); the export is audited."""
+    import xlsxwriter
+
+    from rmdesk.core import audit
+
+    form, qs = _access_events(request)
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    tmp.close()
+    wb = xlsxwriter.Workbook(tmp.name, {"constant_memory": True})
+    ws = wb.add_worksheet(_("访问审计"))
+    head = [_("时间"), _("人员"), _("用户名"), _("操作"), _("客户"), _("说明"), _("IP 地址")]
+    ws.write_row(0, 0, [str(h) for h in head])
+    n = 0
+    events = list(qs[:20000])
+    for n, row in enumerate(describe(events), start=1):
+        ws.write_row(
+            n,
+            0,
+            [
+                row["at"].strftime("%Y-%m-%d %H:%M:%S"),
+                str(row["person"]),
+                row["username"],
+                str(row["action"]),
+                row["customer"],
+                str(row["detail"]),
+                row["ip"],
+            ],
+        )
+    wb.close()
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit.record(request.user, "compliance.access_audit_export", object_type="core.auditevent", after={"rows": n})
+    return FileResponse(open(tmp.name, "rb"), as_attachment=True, filename="access-audit.xlsx")
+
+
+@login_required
+def finding_list(request):
+    user = request.user
+    _officer_required(user)
+    form = FindingFilterForm(request.GET or None)
+    qs = visible_findings(user).select_related("person", "closed_by")
+    if form.is_valid() and form.cleaned_data["rule"]:
+        qs = qs.filter(rule=form.cleaned_data["rule"])
+    if request.GET.get("status") in FindingStatus.values:
+        qs = qs.filter(status=request.GET["status"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "compliance/finding_list.html", {"page": page, "form": form, "statuses": FindingStatus.choices}
+    )
+
+
+@login_required
+def finding_detail(request, pk):
+    user = request.user
+    f = get_or_404(visible_findings(user).select_related("person", "closed_by"), pk)
+    form = CloseForm(request.POST or None, initial={"version": f.version})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.close_finding(user, f.pk, note=form.cleaned_data["note"], version=form.cleaned_data["version"])
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("线索已办结。"))
+                return redirect("compliance:finding_detail", pk=f.pk)
+        status = 422
+    from rmdesk.core.models import AuditEvent
+
+    events = list(AuditEvent.objects.filter(pk__in=f.events[:50]).select_related("actor").order_by("at"))
+    return render(
+        request,
+        "compliance/finding_detail.html",
+        {"f": f, "form": form, "rows": describe(events)},
+        status=status,
+    )
+
+
+# --- A/B cross-review ------------------------------------------------------------------------------------
+
+
+@login_required
+def review_list(request):
+    user = request.user
+    qs = visible_reviews(user).select_related("reviewer", "reviewee")
+    if request.GET.get("mine"):
+        qs = qs.filter(reviewer=user)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "compliance/review_list.html", {"page": page})
+
+
+@login_required
+def review_detail(request, pk):
+    user = request.user
+    r = get_or_404(visible_reviews(user).select_related("reviewer", "reviewee"), pk)
+    form = CrossReviewForm(request.POST or None, initial={"version": r.version})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.record_cross_review(user, r.pk, **form.cleaned_data)
+            except ValidationError as exc:
+                _apply(form, exc)
+            else:
+                messages.success(request, _("交叉复查已完成。"))
+                return redirect("compliance:review_detail", pk=r.pk)
+        status = 422
+    return render(
+        request,
+        "compliance/review_detail.html",
+        {
+            "r": r,
+            "form": form,
+            "contacts": list(services.review_contacts(r)[:200]),
+            "may_review": r.reviewer_id == user.pk and r.done_at is None,
+        },
+        status=status,
+    )
