@@ -4,15 +4,23 @@ id (tests/scope_matrix.py). Out of scope is 404; read-only roles (risk, complian
 403 on the investigators' writes; the flow's own rules (only investigators investigate, only the
 applying RM submits) answer 403 or 422 inside the scope."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from rmdesk.credit import services
 from rmdesk.credit.models import AppStatus, CreditApplication
-from rmdesk.credit.scope import visible_applications, visible_checks, visible_loans, visible_warnings
+from rmdesk.credit.scope import (
+    visible_applications,
+    visible_checks,
+    visible_loans,
+    visible_ratings,
+    visible_warnings,
+)
+from rmdesk.work import services as work
 from tests.scope_matrix import Matrix, Sample, fresh
 
 from .conftest import upload
@@ -51,6 +59,18 @@ def credit_world(world, make_application, make_customer):
         if second is not None:
             services.add_investigator(rm, app.pk, user_id=second.pk, version=fresh(app).version)
         material = services.add_material(rm, app.pk, kind="identity", file=upload())
+        # investigation visits: a branch interview linked, another one left to link
+        talks = [
+            work.record_interaction(
+                rm,
+                customer.pk,
+                kind="branch",
+                occurred_at=timezone.now() - timedelta(hours=h),
+                purpose="贷前面谈",
+            )
+            for h in (3, 2)
+        ]
+        visit = services.link_visit(rm, app.pk, interaction_id=talks[0].pk)
         # a second, approved application of the same customer carries a loan (approval is tested elsewhere)
         done = make_application(rm, customer=customer)
         CreditApplication.objects.filter(pk=done.pk).update(status=AppStatus.APPROVED)
@@ -65,9 +85,15 @@ def credit_world(world, make_application, make_customer):
             version=fresh(done).version,
         )
         warning = services.raise_warning(rm, customer_id=customer.pk, category="overdue", level="yellow", title="逾期")
+        rating = services.rate_customer(
+            rm, customer_id=customer.pk, year=timezone.localdate().year, grade="A", credit_line=Decimal("200000")
+        )
         out[key] = {
             "app": fresh(app),
             "material": material,
+            "visit": visit,
+            "talk": talks[1],
+            "rating": rating,
             "loan": loan,
             "check": loan.checks.first(),
             "warning": warning,
@@ -110,6 +136,28 @@ apps.page(
     ok=PAGE_FLOW,
     read_only=403,
     params=lambda s: {"pk": s.app.pk, "action": "submit"},
+)
+apps.api("GET /api/credit/applications/{application_id}/visits", obj="app")
+apps.api(
+    "POST /api/credit/applications/{application_id}/visits",
+    obj="app",
+    ok=IN_FLOW,
+    read_only=403,
+    body=lambda s: {"interaction_id": s.talk.pk},
+)
+apps.api(
+    "POST /api/credit/applications/{application_id}/visits/record",
+    obj="app",
+    ok=IN_FLOW,
+    read_only=403,
+    body=lambda s: {"occurred_at": (timezone.now() - timedelta(hours=1)).isoformat(), "content": "走访"},
+)
+apps.api(
+    "DELETE /api/credit/applications/{application_id}/visits/{visit_id}",
+    obj="app",
+    ok=IN_FLOW | {204},
+    read_only=403,
+    params=lambda s: {"application_id": s.app.pk, "visit_id": s.visit.pk},
 )
 apps.api(
     "PUT /api/credit/applications/{application_id}",
@@ -237,6 +285,12 @@ warnings = Matrix("credit", samples="warning_samples")
 warnings.queryset(visible_warnings, obj="warning")
 warnings.listing("GET /api/credit/warnings", obj="warning")
 warnings.api("GET /api/credit/warnings/{warning_id}", obj="warning")
+# customer ratings have the warnings' readers and writers: the customer's RMs and the subtree
+warnings.queryset(visible_ratings, obj="rating")
+warnings.listing("GET /api/credit/ratings", obj="rating")
+warnings.listing(
+    "credit:rating_list", obj="rating", contains=lambda html, r: f'href="?customer={r.customer_id}"' in html
+)
 warnings.api(
     "POST /api/credit/warnings/{warning_id}/handle",
     obj="warning",

@@ -37,6 +37,9 @@ from .schemas import (
     CreditRatingOut,
     CreditRecommendIn,
     CreditVersionIn,
+    CreditVisitLinkIn,
+    CreditVisitOut,
+    CreditVisitRecordIn,
     CreditWarningHandleIn,
     CreditWarningIn,
     CreditWarningOut,
@@ -121,6 +124,29 @@ def record_checklist(request, application_id: Id, order: ItemNo, payload: Credit
 def add_investigator(request, application_id: Id, payload: CreditInvestigatorIn):
     services.add_investigator(request.user, application_id, user_id=payload.user_id, version=payload.version)
     return _detail(request, application_id)
+
+
+@router.get("/applications/{application_id}/visits", response=list[CreditVisitOut], summary="调查走访")
+def list_visits(request, application_id: Id):
+    return services.visits_of(get_application_or_404(request.user, application_id))
+
+
+@router.post("/applications/{application_id}/visits", response={201: CreditVisitOut}, summary="关联已登记的走访记录")
+def link_visit(request, application_id: Id, payload: CreditVisitLinkIn):
+    return 201, services.link_visit(request.user, application_id, interaction_id=payload.interaction_id)
+
+
+@router.post(
+    "/applications/{application_id}/visits/record", response={201: CreditVisitOut}, summary="登记调查走访并关联"
+)
+def record_visit(request, application_id: Id, payload: CreditVisitRecordIn):
+    return 201, services.record_visit(request.user, application_id, **payload.dict())
+
+
+@router.delete("/applications/{application_id}/visits/{visit_id}", response={204: None}, summary="取消关联走访记录")
+def unlink_visit(request, application_id: Id, visit_id: Id):
+    services.unlink_visit(request.user, application_id, visit_id=visit_id)
+    return 204, None
 
 
 @router.post("/applications/{application_id}/recommend", response=CreditApplicationDetailOut, summary="调查结论")

@@ -28,6 +28,7 @@ from .models import AppStatus, CreditApplication, CreditProduct
 PLAN = [
     ("draft", "approve", "购置家用车辆"),
     ("investigating", "approve", "房屋装修"),
+    ("ready", "approve", "购置农机具"),
     ("in_review", "approve", "子女教育"),
     ("returned", "approve", "经营周转"),
     ("approved", "approve", "购置经营设备"),
@@ -121,9 +122,13 @@ def build(ctx):
         if target == "draft":
             continue
         if target == "investigating":
+            _visit(app, rm)
             _complete(app, rm, recommendation, items=3)
             continue
+        _visit(app, rm)
         _complete(app, rm, recommendation)
+        if target == "ready":  # complete, not yet submitted: the submission deadline runs
+            continue
         if target == "withdrawn":
             services.withdraw(rm, app.pk, version=_ver(app))
             continue
@@ -150,7 +155,45 @@ def build(ctx):
             )
     made += _large_loan(pool, products)
     warnings = _warnings(ctx, pool)
-    ctx.log(f"credit: {made} applications, {warnings} warnings")
+    ratings = _ratings(pool)
+    ctx.log(f"credit: {made} applications, {warnings} warnings, {ratings} ratings")
+
+
+def _visit(app, rm):
+    """An investigation interview at the branch (网点接待), recorded in daily work and linked."""
+    from rmdesk.work import services as work
+
+    interaction = work.record_interaction(
+        rm,
+        app.customer_id,
+        kind="branch",
+        occurred_at=timezone.now() - timedelta(days=2, hours=3),
+        purpose=f"授信调查：申请 #{app.pk}",
+        content="面谈了解借款用途、家庭收支及还款来源，核对身份证明与收入证明原件。",
+    )
+    services.link_visit(rm, app.pk, interaction_id=interaction.pk)
+
+
+def _ratings(pool) -> int:
+    """Last year's and this year's credit rating and line of the first borrowers (with history)."""
+    year = timezone.localdate().year
+    grades = ("AA", "A", "BBB", "AAA", "BB", "A")
+    count = 0
+    for i, customer in enumerate(pool[:6]):
+        for y, grade, line in (
+            (year - 1, grades[(i + 1) % 6], 200000 + 50000 * i),
+            (year, grades[i], 300000 + 50000 * i),
+        ):
+            services.rate_customer(
+                customer.a_rm,
+                customer_id=customer.pk,
+                year=y,
+                grade=grade,
+                credit_line=Decimal(line),
+                note="年度信用等级评定",
+            )
+            count += 1
+    return count
 
 
 def _large_loan(pool, products) -> int:

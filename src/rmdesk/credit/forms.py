@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 
-from .models import Classification, CreditProduct, MaterialKind, WarningCategory, WarningLevel
+from .models import Classification, CreditProduct, MaterialKind, RatingGrade, WarningCategory, WarningLevel
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -46,6 +46,16 @@ class LoanForm(forms.Form):
 class ClassifyForm(forms.Form):
     classification = forms.ChoiceField(label=_("五级分类"), choices=Classification.choices)
     reason = forms.CharField(label=_("分类理由"), max_length=200)
+
+
+class RatingForm(forms.Form):
+    """The annual credit rating and credit line of a customer (信用等级与授信, seed 001:1155)."""
+
+    customer = forms.CharField(label=_("客户（客户号或名称）"), max_length=120)
+    year = forms.IntegerField(label=_("评级年度"), min_value=1900, max_value=2999)
+    grade = forms.ChoiceField(label=_("信用等级"), choices=RatingGrade.choices)
+    credit_line = forms.DecimalField(label=_("授信额度（元）"), max_digits=18, decimal_places=2, min_value=0)
+    note = forms.CharField(label=_("评级说明"), max_length=200, required=False)
 
 
 class WarningForm(forms.Form):

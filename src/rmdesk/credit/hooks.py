@@ -74,6 +74,7 @@ def customer_slot(request, customer):
     warnings = visible_warnings(user).filter(customer=customer).exclude(status=WarningStatus.CLOSED)
     ratings = visible_ratings(user).filter(customer=customer).select_related("rated_by")
     return {
+        "customer_id": customer.pk,
         "applications": list(apps[:10]),
         "loans": list(loans[:10]),
         "warnings": list(warnings[:10]),
@@ -94,6 +95,7 @@ def register():
         hooks.MenuItem("credit_loans", _("贷款与贷后"), "credit:loan_list", roles=READERS, order=51),
         hooks.MenuItem("credit_warnings", _("风险预警"), "credit:warning_board", roles=READERS, order=52),
         hooks.MenuItem("credit_structure", _("客户结构风险"), "credit:structure", roles=READERS, order=53),
+        hooks.MenuItem("credit_ratings", _("信用评级"), "credit:rating_list", roles=READERS, order=54),
         hooks.HomePanel("credit_rm", rm_panel),
         hooks.HomePanel("credit_oversight", oversight_panel),
         hooks.Slot(
@@ -119,6 +121,8 @@ def register():
         ("credit.check_overdue", _("贷后检查逾期")),
         ("credit.review_at_risk", _("授信审查即将到期")),
         ("credit.review_breach", _("授信审查超时")),
+        ("credit.submit_at_risk", _("授信申请今日须报送审查")),
+        ("credit.submit_breach", _("授信申请超过报送审查时限")),
     ):
         notif.register_kind(kind, label)
     notif.register_prefix("credit", _("授信与风险"))

@@ -74,7 +74,17 @@ class CreditProduct(models.Model):
     )
     required_materials = models.JSONField(_("必备资料"), default=default_materials, blank=True)
     checklist = models.JSONField(_("尽职调查事项"), default=default_checklist)
-    review_sla_days = models.PositiveSmallIntegerField(_("报送审查时限（工作日）"), default=5)
+    submit_sla_days = models.PositiveSmallIntegerField(
+        _("报送审查时限（工作日）"),
+        default=5,
+        help_text=_("调查完成、资料齐全后，客户经理须在此工作日数内提交审查（行内规定 3-5 个工作日）"),
+    )
+    review_sla_days = models.PositiveSmallIntegerField(_("审查办结时限（工作日）"), default=5)
+    exclude_supervisor_line = models.BooleanField(
+        _("申请客户经理的上级不参与审批"),
+        default=False,
+        help_text=_("勾选后，申请客户经理的直接上级及其所在支行以内的团队长、行长均不能审批本产品的申请"),
+    )
     first_check_days = models.PositiveSmallIntegerField(_("首次贷后检查（放款后天数）"), default=15)
     check_every_months = models.PositiveSmallIntegerField(_("贷后检查间隔（月）"), default=3)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -95,7 +105,6 @@ class CreditProduct(models.Model):
 class AppStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     INVESTIGATING = "investigating", _("调查中")
-    SUBMITTED = "submitted", _("已提交")
     IN_REVIEW = "in_review", _("审批中")
     RETURNED = "returned", _("退回补充调查")
     APPROVED = "approved", _("已批准")
@@ -133,7 +142,10 @@ class CreditApplication(models.Model):
     recommended_by = models.ForeignKey(
         USER, verbose_name=_("建议人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    recommended_at = models.DateTimeField(_("建议时间"), null=True, blank=True)
+    #: when the application first met every submission rule in this round (the submission SLA's start)
     completed_at = models.DateTimeField(_("调查完成时间"), null=True, blank=True)
+    submit_due_on = models.DateField(_("报送审查时限"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
     review_due_on = models.DateField(_("审查时限"), null=True, blank=True)
     decided_at = models.DateTimeField(_("审批完成时间"), null=True, blank=True)
@@ -168,6 +180,31 @@ class CreditApplication(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE
+
+
+class InvestigationVisit(models.Model):
+    """An investigation visit (调查走访) of an application: an interaction of the work app (上门拜访,
+    网点面谈, 特殊访问) with the borrower or a guarantor, linked to the application by an investigator."""
+
+    application = models.ForeignKey(
+        CreditApplication, verbose_name=_("授信申请"), on_delete=models.CASCADE, related_name="visits"
+    )
+    interaction = models.ForeignKey(
+        "work.Interaction", verbose_name=_("服务记录"), on_delete=models.PROTECT, related_name="credit_visits"
+    )
+    linked_by = models.ForeignKey(USER, verbose_name=_("关联人"), on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(_("关联时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("调查走访")
+        verbose_name_plural = _("调查走访")
+        ordering = ["application", "linked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "interaction"], name="credit_visit_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id}/{self.interaction_id}"
 
 
 class Guarantor(models.Model):

@@ -109,6 +109,8 @@ class CreditApplicationOut(Schema):
     rm_id: int
     recommendation: str
     is_large: bool
+    completed_at: datetime | None
+    submit_due_on: date | None
     submitted_at: datetime | None
     review_due_on: date | None
     approval_id: int | None
@@ -175,9 +177,68 @@ class CreditDecisionOut(Schema):
     decided_at: datetime
 
 
+class CreditVisitOut(Schema):
+    """An investigation visit: the linked interaction of the work app."""
+
+    id: int
+    interaction_id: int
+    customer_id: int
+    kind: str
+    occurred_at: datetime
+    place: str
+    content: str
+    recorded_by_id: int
+    companion_ids: list[int]
+    linked_by_id: int
+    linked_at: datetime
+
+    @staticmethod
+    def resolve_customer_id(obj):
+        return obj.interaction.customer_id
+
+    @staticmethod
+    def resolve_kind(obj):
+        return obj.interaction.kind
+
+    @staticmethod
+    def resolve_occurred_at(obj):
+        return obj.interaction.occurred_at
+
+    @staticmethod
+    def resolve_place(obj):
+        return obj.interaction.place
+
+    @staticmethod
+    def resolve_content(obj):
+        return obj.interaction.content
+
+    @staticmethod
+    def resolve_recorded_by_id(obj):
+        return obj.interaction.recorded_by_id
+
+    @staticmethod
+    def resolve_companion_ids(obj):
+        return sorted(u.pk for u in obj.interaction.companions.all())
+
+
+class CreditVisitLinkIn(Schema):
+    interaction_id: Id
+
+
+class CreditVisitRecordIn(Schema):
+    occurred_at: datetime
+    content: LongText
+    place: Text = ""
+    companion_ids: Annotated[list[Id], Field(max_length=10)] = []
+    customer_id: Id | None = None
+    special_service_id: Id | None = None
+
+
 class CreditApplicationDetailOut(CreditApplicationOut):
     recommendation_reasons: str
+    recommended_at: datetime | None
     investigator_ids: list[int]
+    visits: list[CreditVisitOut]
     checklist: list[CreditChecklistOut]
     materials: list[CreditMaterialOut]
     pledges: list[CreditPledgeOut]
@@ -188,6 +249,12 @@ class CreditApplicationDetailOut(CreditApplicationOut):
     @staticmethod
     def resolve_investigator_ids(obj):
         return sorted(u.pk for u in obj.investigators.all())
+
+    @staticmethod
+    def resolve_visits(obj):
+        from .services import visits_of
+
+        return visits_of(obj)
 
     @staticmethod
     def resolve_checklist(obj):

@@ -39,6 +39,7 @@ from .models import (
     CreditProduct,
     CreditRating,
     Guarantor,
+    InvestigationVisit,
     Loan,
     Material,
     MaterialKind,
@@ -112,9 +113,33 @@ def _start_investigation(app):
         app.status = AppStatus.INVESTIGATING
 
 
-def _bump(app, *fields):
+def _bump(app, *fields, track: bool = True):
     app.version += 1
     app.save(update_fields=[*fields, "version"])
+    if track and app.status in EDITABLE:
+        _track_completion(app)
+
+
+def _track_completion(app):
+    """The submission SLA's clock (SPEC §6, seed 001:73 "资料齐全情况下…3-5个工作日内报送"): it starts when
+    the application first meets every submission rule in this round, and stops again if a change
+    makes it incomplete; the RM must submit by `submit_due_on` (working days, the kernel calendar)."""
+    complete = not submission_errors(app)
+    if complete and app.completed_at is None:
+        app.completed_at = timezone.now()
+        app.submit_due_on = submit_due_on(app.product, app.completed_at)
+    elif not complete and app.completed_at is not None:
+        app.completed_at = app.submit_due_on = None
+    else:
+        return
+    app.save(update_fields=["completed_at", "submit_due_on"])
+
+
+def submit_due_on(product: CreditProduct, completed_at) -> date:
+    """The day by which a complete application must be submitted: `submit_sla_days` working days after
+    the day it became complete (SPEC §6 "within 3–5 working days"; weekends, holidays, 调休 and the
+    bank's overrides from rmdesk.core.calendar)."""
+    return calendar.add_working_days(timezone.localdate(completed_at), product.submit_sla_days)
 
 
 def check_limits(product: CreditProduct, amount, term_months) -> dict:
@@ -356,11 +381,124 @@ def recommend(actor, app_id: int, *, recommendation: str, reasons: str, version:
     if errors:
         raise ValidationError(errors)
     app.recommendation, app.recommendation_reasons = recommendation, reasons.strip()
-    app.recommended_by, app.completed_at = actor, timezone.now()
+    app.recommended_by, app.recommended_at = actor, timezone.now()
     _start_investigation(app)
-    _bump(app, "recommendation", "recommendation_reasons", "recommended_by", "completed_at", "status")
+    _bump(app, "recommendation", "recommendation_reasons", "recommended_by", "recommended_at", "status")
     audit.record(actor, "credit.recommend", app, after={"recommendation": recommendation, "reasons": reasons})
     return app
+
+
+# --- investigation visits (调查走访: interactions of the work app) -------------------------------------
+
+#: the interactions that count as an investigation visit: on site, at the branch, or a special visit
+VISIT_KINDS = ("visit", "branch", "special")
+
+
+def _visit_customer_ids(app) -> set[int]:
+    """A visit is made to the borrower or to a guarantor with an archive of their own."""
+    ids = set(app.guarantors.exclude(customer=None).values_list("customer_id", flat=True))
+    return ids | {app.customer_id}
+
+
+def _link(actor, app, interaction) -> InvestigationVisit:
+    visit = InvestigationVisit.objects.create(application=app, interaction=interaction, linked_by=actor)
+    _start_investigation(app)
+    _bump(app, "status")
+    audit.record(actor, "credit.visit_link", app, after={"interaction": interaction.pk})
+    return visit
+
+
+@business_action(roles=APPLY_ROLES, subject=get_application_or_404)
+def link_visit(actor, app_id: int, *, interaction_id: int) -> InvestigationVisit:
+    """An investigator links a visit already recorded in daily work (SPEC §6 "investigation visits are
+    interactions"): a face-to-face contact (上门拜访, 网点面谈, 特殊访问) with the borrower or a
+    guarantor that the investigator can see, once per application."""
+    from rmdesk.work.scope import visible_interactions
+
+    app = _locked_application(actor, app_id)
+    _require_investigator(actor, app)
+    _require_editable(app)
+    interaction = visible_interactions(actor).filter(pk=interaction_id).first()
+    if interaction is None or interaction.customer_id not in _visit_customer_ids(app):
+        raise _err("interaction_id", _("走访记录不存在，或不是与本申请借款人、担保人的联系。"))
+    if interaction.kind not in VISIT_KINDS:
+        raise _err("interaction_id", _("调查走访须为上门拜访、网点接待或特殊访问，电话、微信联系不能作为调查走访。"))
+    if app.visits.filter(interaction=interaction).exists():
+        raise _err("interaction_id", _("该走访记录已关联本申请。"))
+    return _link(actor, app, interaction)
+
+
+@business_action(roles=APPLY_ROLES, subject=get_application_or_404)
+def record_visit(
+    actor,
+    app_id: int,
+    *,
+    occurred_at,
+    content: str,
+    place: str = "",
+    companion_ids=(),
+    customer_id: int | None = None,
+    special_service_id: int | None = None,
+) -> InvestigationVisit:
+    """An investigator records an on-site investigation visit from the application page: the work app
+    records the interaction (its rules: two staff on a door-to-door visit, no future time, the customer
+    in the recorder's book, and the rules other apps add, such as an approved special-service request
+    for a door-to-door visit, `special_service_id`) and it is linked to the application, in one
+    transaction."""
+    from rmdesk.work import services as work
+
+    app = _locked_application(actor, app_id)
+    _require_investigator(actor, app)
+    _require_editable(app)
+    customer_id = customer_id or app.customer_id
+    if customer_id not in _visit_customer_ids(app):
+        raise _err("customer_id", _("走访对象须为本申请的借款人或担保人。"))
+    if not (content or "").strip():
+        raise _err("content", _("请填写走访调查情况。"))
+    companions = list(User.objects.filter(pk__in=[int(i) for i in companion_ids or ()], is_active=True))
+    if len(companions) != len(set(companion_ids or ())):
+        raise _err("companions", _("陪同人员不存在。"))
+    extra = {"special_service_id": special_service_id} if special_service_id else {}
+    try:
+        interaction = work.record_interaction(
+            actor,
+            customer_id,
+            kind="visit",
+            occurred_at=occurred_at,
+            purpose=_("授信调查：申请 #%(n)s") % {"n": app.pk},
+            content=content.strip(),
+            place=place,
+            companions=companions,
+            **extra,
+        )
+    except Http404:
+        message = _("您不是该客户的管户客户经理，不能登记走访记录；请由管户客户经理登记后关联。")
+        raise _err("customer_id", message) from None
+    return _link(actor, app, interaction)
+
+
+@business_action(roles=APPLY_ROLES, subject=get_application_or_404)
+def unlink_visit(actor, app_id: int, *, visit_id: int) -> None:
+    """An investigator removes a visit linked by mistake (the interaction itself stays in daily work)."""
+    app = _locked_application(actor, app_id)
+    _require_investigator(actor, app)
+    _require_editable(app)
+    visit = app.visits.filter(pk=visit_id).first()
+    if visit is None:
+        raise _err("visit_id", _("走访记录不存在。"))
+    interaction_id = visit.interaction_id
+    visit.delete()
+    _bump(app, "status")
+    audit.record(actor, "credit.visit_unlink", app, before={"interaction": interaction_id})
+
+
+def visits_of(app) -> list:
+    """The application's investigation visits with their interactions (page, print sheet, API)."""
+    return list(
+        app.visits.select_related("interaction", "interaction__recorded_by", "interaction__customer", "linked_by")
+        .prefetch_related("interaction__companions")
+        .order_by("interaction__occurred_at", "id")
+    )
 
 
 # --- the pledge (尽职调查承诺书) -----------------------------------------------------------------------
@@ -488,9 +626,12 @@ def submit(actor, app_id: int, *, version: int) -> CreditApplication:
     app.approval = req
     app.status = AppStatus.IN_REVIEW
     app.submitted_at = now
+    if app.completed_at is None:  # resubmitted after a return without a change: complete as of now
+        app.completed_at, app.submit_due_on = now, submit_due_on(app.product, now)
     app.review_due_on = review_due_on(app.product, now)
-    _bump(app, "approval", "status", "submitted_at", "review_due_on")
-    audit.record(actor, "credit.submit", app, after={"approval": req.pk, "round": req.round})
+    _bump(app, "approval", "status", "submitted_at", "review_due_on", "completed_at", "submit_due_on")
+    late = app.submit_due_on is not None and timezone.localdate(now) > app.submit_due_on
+    audit.record(actor, "credit.submit", app, after={"approval": req.pk, "round": req.round, "late": late})
     return app
 
 
@@ -519,20 +660,59 @@ def withdraw(actor, app_id: int, *, version: int) -> CreditApplication:
 
 def _application_of(req: ApprovalRequest) -> CreditApplication | None:
     pk = (req.payload or {}).get("application_id")
-    return CreditApplication.objects.filter(pk=pk).first() if pk else None
+    return CreditApplication.objects.select_related("product", "rm").filter(pk=pk).first() if pk else None
+
+
+#: the RM's supervisor line reaches up to this level of the org tree (3: the sub-branch, 支行)
+LINE_TOP_DEPTH = 3
+
+
+def supervisor_line(rm) -> set[int]:
+    """The applying RM's supervisor line (ids): the direct supervisor (直接上级) and theirs, up the chain,
+    and the team leads and branch managers whose own unit is the RM's team or a unit above it up to the
+    RM's sub-branch (支行). The branch's credit department and the managers above stay eligible."""
+    ids: set[int] = set()
+    person = rm
+    while person is not None and person.supervisor_id and person.supervisor_id not in ids | {rm.pk}:
+        ids.add(person.supervisor_id)
+        person = User.objects.filter(pk=person.supervisor_id).first()
+    home = rm.team or rm.unit
+    if home is not None:
+        steplen = OrgUnit.steplen
+        top = min(LINE_TOP_DEPTH, len(home.path) // steplen)
+        prefixes = [home.path[:i] for i in range(top * steplen, len(home.path) + 1, steplen)]
+        leads = User.objects.filter(roles__code=RoleCode.TEAM_LEAD).filter(
+            Q(team__path__in=prefixes) | Q(team__isnull=True, unit__path__in=prefixes)
+        )
+        managers = User.objects.filter(roles__code=RoleCode.BRANCH_MANAGER, unit__path__in=prefixes)
+        ids |= set(leads.values_list("pk", flat=True)) | set(managers.values_list("pk", flat=True))
+    ids.discard(rm.pk)
+    return ids
+
+
+def forbidden_reason(checker, app: CreditApplication, req) -> str:
+    """Why `checker` may not decide the pending step of `app` under 审贷分离 (SPEC §6), or "" when they may:
+    the applying RM, the investigators, anyone who decided an earlier step of this round, and the RM's
+    supervisor line when the product says so."""
+    if checker.pk == app.rm_id:
+        return _("申请客户经理不能审批本人的授信申请。")
+    if app.investigators.filter(pk=checker.pk).exists():
+        return _("调查人不能审批其调查的授信申请（审贷分离）。")
+    if ApprovalDecision.objects.filter(
+        request=req, round=req.round, decided_by=checker, step_order__lt=req.step_order
+    ).exists():
+        return _("您已审批过本申请的前一环节，不能再审批后续环节。")
+    if app.product.exclude_supervisor_line and checker.pk in supervisor_line(app.rm):
+        return _("本产品规定申请客户经理的上级不参与审批。")
+    return ""
 
 
 def may_decide_application(checker, req) -> bool:
-    """审贷分离 (SPEC §6): the applying RM, the investigators and anyone who decided an earlier step of
-    this round never decide."""
+    """审贷分离 (SPEC §6): see `forbidden_reason`."""
     app = _application_of(req)
     if app is None:
         return False
-    if checker.pk == app.rm_id or app.investigators.filter(pk=checker.pk).exists():
-        return False
-    return not ApprovalDecision.objects.filter(
-        request=req, round=req.round, decided_by=checker, step_order__lt=req.step_order
-    ).exists()
+    return not forbidden_reason(checker, app, req)
 
 
 def allowed_decisions(checker, req) -> set:
@@ -550,7 +730,10 @@ def _finish(req, status, checker):
         return
     app.status = status
     app.decided_at = timezone.now() if status != AppStatus.RETURNED else None
-    _bump(app, "status", "decided_at")
+    if status == AppStatus.RETURNED:
+        # re-investigation: the submission clock restarts with the investigators' next change
+        app.completed_at = app.submit_due_on = None
+    _bump(app, "status", "decided_at", "completed_at", "submit_due_on", track=False)
     audit.record(checker, f"credit.application_{status}", app, after={"approval": req.pk})
     notify_after_commit(
         app.rm,
@@ -717,7 +900,11 @@ def due_checks(user, *, today: date | None = None):
 # --- customer credit rating -------------------------------------------------------------------------
 
 
-@business_action(roles=WORKERS)
+#: who records a customer's credit rating: the customer's RM and the supervisors of the customer's unit
+RATE_ROLES = WORKERS
+
+
+@business_action(roles=RATE_ROLES)
 def rate_customer(
     actor, *, customer_id: int, year: int, grade: str, credit_line: Decimal, note: str = ""
 ) -> CreditRating:
@@ -992,6 +1179,42 @@ def review_notices(*, today=None) -> int:
                 url="/org/approvals/",
                 obj=app,
                 dedupe_key=f"{kind}:{app.pk}:{req.round}:{req.step_order}",
+            )
+            count += 1
+    return count
+
+
+def submission_notices(*, today=None) -> int:
+    """Submission SLA (SPEC §6 "submitted for review within 3–5 working days of completion"): tell the
+    applying RM once when a complete application is due for submission today (at risk), and the RM and
+    their supervisor once when the working-day deadline has passed (breach)."""
+    from rmdesk.work.scope import supervisor_of
+
+    today = today or timezone.localdate()
+    count = 0
+    due = CreditApplication.objects.filter(status__in=EDITABLE, submit_due_on__lte=today, completed_at__isnull=False)
+    for app in due.select_related("rm", "customer"):
+        breached = app.submit_due_on < today
+        kind = "credit.submit_breach" if breached else "credit.submit_at_risk"
+        if breached:
+            title = _("授信申请 #%(n)s 已超过报送审查时限（%(d)s），请尽快提交")
+        else:
+            title = _("授信申请 #%(n)s 今日须提交审查")
+        title = title % {"n": app.pk, "d": app.submit_due_on}
+        people = [app.rm]
+        if breached:
+            boss = supervisor_of(app.rm)
+            if boss is not None:
+                people.append(boss)
+        stamp = timezone.localtime(app.completed_at).strftime("%Y%m%d%H%M%S")
+        for person in people:
+            notify_after_commit(
+                person,
+                kind,
+                title,
+                url=f"/credit/{app.pk}/",
+                obj=app,
+                dedupe_key=f"{kind}:{app.pk}:{stamp}",
             )
             count += 1
     return count

@@ -16,6 +16,7 @@ urlpatterns = [
     path("loans/<int:pk>/act/<str:action>/", views.loan_action, name="loan_action"),
     path("checks/", views.check_list, name="check_list"),
     path("structure/", views.structure_view, name="structure"),
+    path("ratings/", views.rating_list, name="rating_list"),
     path("warnings/", views.warning_board, name="warning_board"),
     path("warnings/<int:pk>/handle/", views.warning_handle, name="warning_handle"),
 ]

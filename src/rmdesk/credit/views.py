@@ -4,7 +4,7 @@ the errors next to the fields (422)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404
@@ -13,14 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rmdesk.core import approvals
 from rmdesk.core.files import serve_file
 from rmdesk.core.forms import errors_by_field
+from rmdesk.core.models import ApprovalStatus, DecisionKind
 from rmdesk.core.roles import SUPERVISORS, RoleCode
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import User
 
 from . import services
-from .forms import ApplicationForm, ClassifyForm, LoanForm, MaterialForm, WarningForm
+from .forms import ApplicationForm, ClassifyForm, LoanForm, MaterialForm, RatingForm, WarningForm
 from .models import (
     AppStatus,
     Classification,
@@ -38,6 +40,7 @@ from .scope import (
     visible_applications,
     visible_checks,
     visible_loans,
+    visible_ratings,
     visible_warnings,
 )
 
@@ -153,6 +156,27 @@ def _render_detail(request, app, *, errors=None, failed="", status=200, loan_for
             if (u.team or u.unit) and services._same_branch((u.team or u.unit).path, app.org_path)
         ]
     loan = Loan.objects.filter(application=app).first()
+    visits = services.visits_of(app)
+    visit_choices, companions = [], []
+    if is_investigator and app.is_editable:
+        from rmdesk.work.scope import visible_interactions
+
+        visit_choices = list(
+            visible_interactions(user)
+            .filter(customer_id__in=services._visit_customer_ids(app), kind__in=services.VISIT_KINDS)
+            .exclude(pk__in=[v.interaction_id for v in visits])
+            .select_related("customer")
+            .order_by("-occurred_at")[:50]
+        )
+        companions = [u for u in _colleagues(user) if u.pk != user.pk]
+    req = app.approval
+    deciding = None
+    if req is not None and req.status == ApprovalStatus.PENDING and approvals.may_decide(user, req):
+        deciding = {
+            "request": req,
+            "step": approvals.current_step(req),
+            "allowed": [(v, label) for v, label in DecisionKind.choices if v in approvals.allowed_decisions(user, req)],
+        }
     return render(
         request,
         "credit/application_detail.html",
@@ -176,6 +200,11 @@ def _render_detail(request, app, *, errors=None, failed="", status=200, loan_for
             "loan": loan,
             "loan_form": loan_form or (LoanForm() if is_rm and app.status == AppStatus.APPROVED and not loan else None),
             "no_override": app.recommendation == Recommendation.REJECT,
+            "visits": visits,
+            "visit_choices": visit_choices,
+            "companions": companions,
+            "deciding": deciding,
+            "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "errors": errors or {},
             "failed": failed,
         },
@@ -186,6 +215,50 @@ def _render_detail(request, app, *, errors=None, failed="", status=200, loan_for
 @login_required
 def application_detail(request, pk):
     return _render_detail(request, get_application_or_404(request.user, pk))
+
+
+def _colleagues(user):
+    """Staff of the user's own unit who may accompany a visit (the work app checks its rule again)."""
+    from rmdesk.org.scope import visible_staff
+
+    return list(
+        visible_staff(user)
+        .filter(is_active=True, roles__code__in=[RoleCode.RM, RoleCode.TEAM_LEAD, RoleCode.BRANCH_MANAGER])
+        .distinct()
+        .order_by("username")[:100]
+    )
+
+
+def _when(value, field):
+    """A local date-time from a datetime-local input, or a field error."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        parsed = parse_datetime((value or "").strip())
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationError({field: [_("请输入有效的日期时间。")]})
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+def _decide(user, app, p):
+    """A decider of the pending step decides it on the application page (the approval view): the
+    kernel's decide(), with its rules and the credit handler's (审贷分离, no override)."""
+    req = app.approval
+    if req is None:
+        raise ValidationError({"decision": [_("该申请不在审批中。")]})
+    try:
+        approvals.decide(
+            user,
+            req.pk,
+            p.get("decision", ""),
+            opinion=p.get("opinion", "").strip(),
+            version=p.get("request_version") or None,
+        )
+    except PermissionDenied as exc:
+        reason = services.forbidden_reason(user, app, req) or str(exc) or _("您无权审批该申请。")
+        raise ValidationError({"decision": [reason]}) from None
 
 
 def _int(value, field):
@@ -232,6 +305,22 @@ def application_action(request, pk, action):
         "submit": lambda: services.submit(user, pk, version=v),
         "withdraw": lambda: services.withdraw(user, pk, version=v),
         "loan": record_loan,
+        "link_visit": lambda: services.link_visit(
+            user, pk, interaction_id=_int(p.get("interaction_id"), "interaction_id")
+        ),
+        "record_visit": lambda: services.record_visit(
+            user,
+            pk,
+            occurred_at=_when(p.get("occurred_at"), "occurred_at"),
+            place=p.get("place", "")[:200],
+            content=p.get("content", ""),
+            companion_ids=[_int(x, "companions") for x in p.getlist("companions")],
+            special_service_id=_int(p["special_service_id"], "special_service_id")
+            if p.get("special_service_id", "").strip()
+            else None,
+        ),
+        "unlink_visit": lambda: services.unlink_visit(user, pk, visit_id=_int(p.get("visit_id"), "visit_id")),
+        "decide": lambda: _decide(user, app, p),
     }
     if action not in calls:
         raise Http404
@@ -261,6 +350,7 @@ def _print_context(request, pk, *, pdf=False):
         "checklist": list(app.checklist.all()),
         "pledges": list(app.pledges.select_related("signer")),
         "history": services.opinion_history(app),
+        "visits": services.visits_of(app),
         "printed_at": timezone.now(),
         "pdf": pdf,
     }
@@ -394,6 +484,65 @@ def structure_view(request):
             "trend": structure.trend(request.user),
             "by": by,
         },
+    )
+
+
+# --- customer credit ratings ---------------------------------------------------------------------
+
+
+@login_required
+def rating_list(request):
+    """Customer credit ratings (信用等级) and credit lines with their history, in the viewer's scope; the
+    customer's RMs and supervisors record the year's rating (seed 001:1155)."""
+    user = request.user
+    can_rate = user.has_role(*services.RATE_ROLES)
+    f = request.GET
+    initial = {"year": timezone.localdate().year}
+    customer = None
+    if f.get("customer", "").isdigit():
+        customer = visible_customers(user).filter(pk=int(f["customer"])).first()
+        if customer is not None:
+            initial["customer"] = customer.customer_no or customer.name
+    form = RatingForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not can_rate:
+            raise Http404
+        if form.is_valid():
+            d = form.cleaned_data
+            found, problem = _find_customer(user, d["customer"], write=True)
+            if found is None:
+                form.add_error("customer", problem)
+            else:
+                try:
+                    services.rate_customer(
+                        user,
+                        customer_id=found.pk,
+                        year=d["year"],
+                        grade=d["grade"],
+                        credit_line=d["credit_line"],
+                        note=d["note"],
+                    )
+                except ValidationError as exc:
+                    _apply_errors(form, exc, {"customer_id": "customer"})
+                else:
+                    messages.success(request, _("信用评级已登记。"))
+                    return redirect(f"{request.path}?customer={found.pk}")
+        status = 422
+    qs = visible_ratings(user).select_related("customer", "rated_by")
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    if f.get("q"):
+        q = f["q"].strip()
+        qs = qs.filter(Q(customer__name__icontains=q) | Q(customer__customer_no__startswith=q))
+    if f.get("year", "").isdigit():
+        qs = qs.filter(year=int(f["year"]))
+    page = Paginator(qs.order_by("-year", "-rated_at", "-id"), 30).get_page(f.get("page"))
+    return render(
+        request,
+        "credit/rating_list.html",
+        {"page": page, "f": f, "form": form, "can_rate": can_rate, "customer": customer},
+        status=status,
     )
 
 
