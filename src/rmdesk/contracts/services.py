@@ -314,8 +314,8 @@ def update_contract(actor, contract_id: int, *, version: int, **changes) -> Cont
     errors = _deal_errors(contract.amount, contract.start_on, contract.end_on, contract.title)
     if errors:
         raise ValidationError(errors)
-    terms = _terms(changes)
     latest = contract.latest_version()
+    terms = {k: v for k, v in _terms(changes).items() if v != getattr(latest, k)}
     if terms:
         if latest.submitted_at is not None:
             latest = ContractVersion.objects.create(
