@@ -3,6 +3,7 @@ custodian's consent, the hand-out, the return, the history; and the overdue remi
 the custodian on the right working day (weekends, holidays and 调休 from the business calendar)."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -135,3 +136,20 @@ def test_the_custodian_home_lists_requests_and_overdue_borrowings(world, filed, 
     work = services.custodian_work(custodians["c_office"], date(2026, 12, 14))
     assert work["overdue"] == 1 and work["lent"][0].overdue
     assert services.custodian_work(custodians["c_finance"], date(2026, 12, 14))["lent"] == []
+
+
+def test_the_daily_command_sends_the_reminders(world, filed, custodians):
+    import io
+
+    from django.core.management import call_command
+
+    _lent(world, filed, custodians, date(2020, 1, 3))
+    services.add_installment(world.rm, filed.pk, due_on=date(2020, 1, 3), amount=Decimal("10"))
+    out = io.StringIO()
+    call_command("run_contracts", stdout=out)
+    today = timezone.localdate()
+    from rmdesk.core import calendar
+
+    expected = 2 if calendar.is_working_day(today) else 0
+    assert f"overdue borrowing reminders {expected}," in out.getvalue()
+    assert "overdue receivables 1" in out.getvalue()
