@@ -97,6 +97,16 @@ PLACEHOLDERS = (
     "违约责任",
     "争议解决",
 )
+#: the key terms' placeholders: the template's own (Chinese) words, whatever the reader's language
+TERM_PLACEHOLDERS = {
+    "subject": "标的",
+    "quantity": "数量",
+    "price": "价格",
+    "term": "履行期限",
+    "place_method": "地点和方式",
+    "liability": "违约责任",
+    "disputes": "争议解决",
+}
 _TOKEN = re.compile(r"{([^{}\s]{1,20})}")
 
 
@@ -152,6 +162,15 @@ def _bank_name() -> str:
     return root.name if root else "本行"
 
 
+def _in_chinese(fn):
+    """The contract text is the template's language (Chinese) whatever the reader's language."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(fn())
+
+
 def render_text(contract: Contract, version: ContractVersion, *, signed_on: date | None = None) -> str:
     """The contract's full text: its template with every placeholder filled from the customer archive,
     the deal and the version's key terms (an empty term shows as ____)."""
@@ -163,7 +182,7 @@ def render_text(contract: Contract, version: ContractVersion, *, signed_on: date
     values = {
         "合同名称": contract.title,
         "合同编号": contract.number or "",
-        "合同类型": contract.get_kind_display(),
+        "合同类型": _in_chinese(contract.get_kind_display),
         "甲方": contract.party_a,
         "乙方": contract.party_b,
         "客户号": customer.customer_no,
@@ -176,8 +195,8 @@ def render_text(contract: Contract, version: ContractVersion, *, signed_on: date
         "结束日期": contract.end_on.isoformat(),
         "签署日期": (signed_on or contract.signed_on).isoformat() if (signed_on or contract.signed_on) else "____",
     }
-    for name in KEY_TERM_FIELDS:
-        values[str(KEY_TERM_LABELS[name])] = getattr(version, name) or "____"
+    for name, placeholder in TERM_PLACEHOLDERS.items():
+        values[placeholder] = getattr(version, name) or "____"
     return _TOKEN.sub(lambda m: str(values.get(m.group(1), m.group(0))), body)
 
 
