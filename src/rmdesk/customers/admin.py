@@ -58,7 +58,16 @@ class TierRuleSetAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "category", "risk_level", "is_active")
+    list_display = (
+        "code",
+        "name",
+        "category",
+        "risk_level",
+        "sale_starts_on",
+        "sale_ends_on",
+        "price_per_sale",
+        "is_active",
+    )
     list_filter = ("category", "risk_level", "is_active")
     search_fields = ("code", "name")
 

@@ -195,6 +195,7 @@ class Customer(models.Model):
     employer = models.CharField(_("工作单位"), max_length=120, blank=True)
     annual_income = models.DecimalField(_("年收入"), max_digits=18, decimal_places=2, null=True, blank=True)
     risk_tolerance = models.CharField(_("风险承受能力"), max_length=2, choices=RiskTolerance.choices, blank=True)
+    risk_assessed_on = models.DateField(_("风险测评日期"), null=True, blank=True)
     # corporate / outlet
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
     industry = models.CharField(_("行业"), max_length=60, blank=True)
@@ -351,6 +352,20 @@ class Product(models.Model):
     category = models.CharField(_("产品类别"), max_length=12, choices=ProductCategory.choices)
     risk_level = models.CharField(_("风险等级"), max_length=2, choices=RiskLevel.choices, default=RiskLevel.R1)
     is_active = models.BooleanField(_("在售"), default=True)
+    # the sales catalogue (SPEC §4): sale window, maturity and the price of a sale for incentives (产品计价)
+    sale_starts_on = models.DateField(_("销售起始日"), null=True, blank=True)
+    sale_ends_on = models.DateField(_("销售截止日"), null=True, blank=True)
+    term_days = models.PositiveIntegerField(_("产品期限（天）"), null=True, blank=True)
+    price_per_sale = models.DecimalField(
+        _("计价（元/笔）"), max_digits=12, decimal_places=2, default=Decimal("0"), help_text=_("每笔销售折算的计价金额")
+    )
+    price_rate = models.DecimalField(
+        _("计价系数（‰）"), max_digits=8, decimal_places=4, default=Decimal("0"), help_text=_("按销售金额的千分比折算")
+    )
+    description = models.CharField(_("产品说明"), max_length=300, blank=True, default="")
+
+    #: categories that are risk products whatever their level: no sale without a valid risk assessment
+    RISK_CATEGORIES = ("wealth", "fund", "insurance")
 
     class Meta:
         verbose_name = _("产品")
@@ -359,6 +374,24 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.name}（{self.code}）"
+
+    @property
+    def is_risk_product(self) -> bool:
+        """Wealth, funds and insurance, and anything above R1, need a valid risk assessment (SPEC §4)."""
+        return self.category in self.RISK_CATEGORIES or self.risk_level != RiskLevel.R1
+
+    def on_sale(self, day) -> bool:
+        return (
+            self.is_active
+            and (self.sale_starts_on is None or self.sale_starts_on <= day)
+            and (self.sale_ends_on is None or day <= self.sale_ends_on)
+        )
+
+    def priced(self, amount) -> Decimal:
+        """The sale's value at the product's price (产品计价): per sale plus the rate on the amount."""
+        return (self.price_per_sale + (amount or Decimal("0")) * self.price_rate / Decimal("1000")).quantize(
+            Decimal("0.01")
+        )
 
 
 class Holding(models.Model):

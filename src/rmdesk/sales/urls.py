@@ -1,4 +1,31 @@
 """Pages of the sales app (SPEC §4)."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "sales"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.opportunity_board, name="opportunity_board"),
+    path("opportunities/new/", views.opportunity_new, name="opportunity_new"),
+    path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
+    path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity_move"),
+    path("log/", views.sale_list, name="sale_list"),
+    path("log/new/", views.sale_new, name="sale_new"),
+    path("segments/", views.segment_list, name="segment_list"),
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views.campaign_new, name="campaign_new"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("quotas/<int:pk>/split/", views.quota_split, name="quota_split"),
+    path("targets/<int:pk>/result/", views.target_result, name="target_result"),
+    path("tasks/", views.task_list, name="task_list"),
+    path("tasks/<int:pk>/progress/", views.task_progress, name="task_progress"),
+    path("referrals/", views.referral_list, name="referral_list"),
+    path("referrals/<int:pk>/decide/", views.referral_decide, name="referral_decide"),
+    path("analysis/", views.analysis, name="analysis"),
+    path("materials/", views.material_list, name="material_list"),
+    path("handouts/<int:pk>/", views.handout_sheet, name="handout_sheet"),
+    path("handouts/<int:pk>/sign/", views.handout_sign, name="handout_sign"),
+    path("nominations/<int:pk>/hand-out/", views.nomination_hand_out, name="nomination_hand_out"),
+    path("customers/<int:customer_pk>/recommend/", views.recommend, name="recommend"),
+]

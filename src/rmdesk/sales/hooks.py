@@ -1,0 +1,153 @@
+"""What the sales app shows elsewhere (rmdesk.core.hooks, SPEC §4): menu entries, home panels (the RM's
+tasks, lists and pipeline; the supervisor's tasks and campaigns; the referrer's referrals and credits),
+the 360° slot (opportunities, campaign membership, next-best-product hints, materials signed) and the
+approval handler of the nomination chain "sales.nomination"."""
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from rmdesk.core.roles import READERS, SUPERVISORS, WORKERS, RoleCode
+
+from .models import ReferralStatus, StageKind, TargetStatus, TaskStatus
+from .scope import (
+    visible_campaigns,
+    visible_handouts,
+    visible_opportunities,
+    visible_referrals,
+    visible_targets,
+    visible_tasks,
+)
+
+
+def rm_panel(request):
+    user = request.user
+    if not user.has_role(RoleCode.RM):
+        return None
+    tasks = visible_tasks(user).filter(assignee=user, status=TaskStatus.OPEN).order_by("due_on")[:6]
+    pending = (
+        visible_targets(user)
+        .filter(rm=user, status=TargetStatus.PENDING, campaign__status="active")
+        .values("campaign_id", "campaign__name")
+        .order_by("campaign_id")
+    )
+    lists = {}
+    for row in pending:
+        lists.setdefault(row["campaign_id"], {"id": row["campaign_id"], "name": row["campaign__name"], "n": 0})
+        lists[row["campaign_id"]]["n"] += 1
+    opps = (
+        visible_opportunities(user)
+        .filter(owner=user, stage__kind=StageKind.OPEN)
+        .select_related("customer", "product", "stage")
+        .order_by("expected_on", "-id")[:6]
+    )
+    referrals = visible_referrals(user).filter(rm=user, status=ReferralStatus.PENDING).count()
+    return {
+        "key": "sales_rm",
+        "title": _("我的营销任务与商机"),
+        "template": "sales/panel_rm.html",
+        "context": {
+            "tasks": list(tasks),
+            "lists": list(lists.values())[:6],
+            "opportunities": list(opps),
+            "referrals": referrals,
+            "today": timezone.localdate(),
+        },
+        "order": 30,
+    }
+
+
+def supervisor_panel(request):
+    user = request.user
+    if not user.has_role(*SUPERVISORS):
+        return None
+    tasks = (
+        visible_tasks(user)
+        .filter(assigned_by=user, status=TaskStatus.OPEN)
+        .select_related("assignee")
+        .order_by("due_on")[:8]
+    )
+    campaigns = visible_campaigns(user).filter(status="active").order_by("ends_on")[:6]
+    return {
+        "key": "sales_supervisor",
+        "title": _("下达的营销任务与进行中的活动"),
+        "template": "sales/panel_supervisor.html",
+        "context": {"tasks": list(tasks), "campaigns": list(campaigns), "today": timezone.localdate()},
+        "order": 31,
+    }
+
+
+def referrer_panel(request):
+    user = request.user
+    if not user.has_role(RoleCode.REFERRER):
+        return None
+    mine = visible_referrals(user).filter(referrer=user)
+    recent = mine.select_related("customer", "rm").order_by("-created_at")[:8]
+    return {
+        "key": "sales_referrer",
+        "title": _("我的推介与转化"),
+        "template": "sales/panel_referrer.html",
+        "context": {
+            "referrals": list(recent),
+            "total": mine.count(),
+            "credited": mine.filter(credited_on__isnull=False).count(),
+        },
+        "order": 10,
+    }
+
+
+def customer_slot(request, customer):
+    """Opportunities, campaign membership, next-best-product hints and materials signed, in the viewer's scope."""
+    from .services import next_best_products
+
+    user = request.user
+    opps = visible_opportunities(user).filter(customer=customer).select_related("product", "stage", "owner")[:10]
+    targets = visible_targets(user).filter(customer=customer).select_related("campaign")[:10]
+    handouts = visible_handouts(user).filter(customer=customer).select_related("material")[:10]
+    return {
+        "opportunities": list(opps),
+        "targets": list(targets),
+        "handouts": list(handouts),
+        "hints": next_best_products(customer),
+        "can_sell": user.has_role(*WORKERS),
+    }
+
+
+def register():
+    """Called once from SalesConfig.ready()."""
+    from rmdesk.core import hooks, notifications as notif
+    from rmdesk.core.approvals import register_handler
+
+    from . import services
+
+    for item in (
+        hooks.MenuItem("sales_opportunities", _("商机"), "sales:opportunity_board", roles=READERS, order=40),
+        hooks.MenuItem("sales_campaigns", _("营销活动"), "sales:campaign_list", roles=READERS, order=41),
+        hooks.MenuItem("sales_tasks", _("营销任务"), "sales:task_list", roles=READERS, order=42),
+        hooks.MenuItem("sales_log", _("营销业绩登记"), "sales:sale_list", roles=READERS, order=43),
+        hooks.MenuItem(
+            "sales_referrals", _("客户推介"), "sales:referral_list", roles=(*READERS, RoleCode.REFERRER), order=44
+        ),
+        hooks.MenuItem("sales_analysis", _("营销分析"), "sales:analysis", roles=READERS, order=45),
+        hooks.MenuItem("sales_materials", _("宣传促销品"), "sales:material_list", roles=READERS, order=46),
+        hooks.HomePanel("sales_rm", rm_panel),
+        hooks.HomePanel("sales_supervisor", supervisor_panel),
+        hooks.HomePanel("sales_referrer", referrer_panel),
+        hooks.Slot(key="sales", title=_("营销"), template="sales/slot_customer.html", context=customer_slot, order=40),
+    ):
+        hooks.register(item)
+    register_handler(
+        services.NOMINATION_KIND,
+        _("促销推选"),
+        on_approved=services.on_nomination_approved,
+        on_rejected=services.on_nomination_rejected,
+    )
+    for kind, label in (
+        ("sales.campaign", _("营销活动")),
+        ("sales.campaign_due", _("营销活动即将结束")),
+        ("sales.task", _("营销任务")),
+        ("sales.task_due", _("营销任务即将到期")),
+        ("sales.referral", _("客户推介")),
+        ("sales.referral_credit", _("推介转化")),
+    ):
+        notif.register_kind(kind, label)
+    notif.register_prefix("sales", _("营销管理"))
