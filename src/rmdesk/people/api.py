@@ -128,9 +128,8 @@ def list_profiles(request, filters: Query[PeopleListFilter]):
 
 def _profile_detail(request, pk):
     profile = get_profile_or_404(request.user, pk)
-    out = PeopleDiscOut.from_orm(profile).dict()
-    out["matches"] = [_match_out(m, disc.match_profile(profile, m)) for m in JobModel.objects.filter(is_active=True)]
-    return out
+    profile.matches = [_match_out(m, disc.match_profile(profile, m)) for m in JobModel.objects.filter(is_active=True)]
+    return profile
 
 
 @router.post("/disc-profiles", response={201: PeopleDiscDetailOut}, summary="登记 DISC 测评结果")
@@ -179,10 +178,9 @@ def list_sessions(request, filters: Query[PeopleListFilter]):
 
 def _session_detail(request, pk):
     session = get_session_or_404(request.user, pk)
-    out = PeopleSessionOut.from_orm(session).dict()
     rows = visible_attendance(request.user).filter(session=session).select_related("person").order_by("person_id")
-    out["attendance"] = [PeopleAttendanceOut.from_orm(a).dict() for a in rows]
-    return out
+    session.attendance = list(rows)
+    return session
 
 
 @router.post("/sessions", response={201: PeopleSessionDetailOut}, summary="新建培训班次")

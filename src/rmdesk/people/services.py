@@ -64,6 +64,7 @@ CATALOGUE = (RoleCode.ADMIN, RoleCode.BRANCH_MANAGER)
 SIDES = ("inner", "outer")
 SCORE_FIELDS = tuple(f"{side}_{f}" for side in SIDES for f in FACTORS)
 TEXT_MAX = 5000
+TENTH = Decimal("0.1")
 
 
 def _err(field, message):
@@ -445,7 +446,9 @@ def points_statuses(people, *, on: date | None = None, rule: TrainingPolicy | No
         .values_list("person_id", "total")
     )
     return [
-        PointsStatus(p, sums.get(p.pk) or Decimal(0), rule.required_points, start, on, renewal_on(p, on))
+        PointsStatus(
+            p, Decimal(sums.get(p.pk) or 0).quantize(TENTH), rule.required_points, start, on, renewal_on(p, on)
+        )
         for p in people
     ]
 

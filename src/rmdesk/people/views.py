@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from rmdesk.core.actions import StaleVersion
 from rmdesk.core.forms import errors_by_field
-from rmdesk.core.roles import READERS, SUPERVISORS, RoleCode, is_admin
+from rmdesk.core.roles import SUPERVISORS, RoleCode, is_admin
 
 from . import disc, services
 from .forms import (
@@ -73,11 +73,6 @@ def _require(user, roles):
         raise PermissionDenied(_("您的角色无权执行此操作。"))
 
 
-def _reader(user):
-    if not user.has_role(*READERS):
-        raise Http404
-
-
 def _rm_model():
     return JobModel.objects.filter(code="rm").first() or JobModel.objects.filter(is_active=True).first()
 
@@ -90,7 +85,6 @@ def home(request):
     """The RM's own page (usable on a phone): current DISC fit, points, training, inspections, plans,
     meetings; supervisors find their team's records through the menu entries."""
     user = request.user
-    _reader(user)
     today = timezone.localdate()
     profile = visible_profiles(user).filter(person=user).first()
     model = _rm_model()
@@ -119,7 +113,6 @@ def home(request):
 @login_required
 def disc_list(request):
     user = request.user
-    _reader(user)
     can_record = user.has_role(*services.RECORDERS)
     form = DiscForm(user, request.POST or None) if can_record else None
     status = 200
@@ -171,7 +164,6 @@ def disc_detail(request, pk):
 @login_required
 def disc_ranking(request):
     user = request.user
-    _reader(user)
     models_ = list(JobModel.objects.filter(is_active=True))
     chosen = None
     wanted = request.GET.get("model", "")
@@ -194,8 +186,6 @@ def job_models(request):
     """Job models (everyone reads them; administrators add and edit) and the training-points rule."""
     user = request.user
     admin = is_admin(user)
-    if not (admin or user.has_role(*READERS)):
-        raise Http404
     form = JobModelForm(request.POST or None) if admin else None
     rule = services.policy()
     policy_form = (
@@ -276,8 +266,6 @@ def policy_edit(request):
 @login_required
 def course_list(request):
     user = request.user
-    if not (is_admin(user) or user.has_role(*READERS)):
-        raise Http404
     can_edit = user.has_role(*services.CATALOGUE) or is_admin(user)
     form = CourseForm(request.POST or None) if can_edit else None
     status = 200
@@ -298,7 +286,6 @@ def course_list(request):
 @login_required
 def session_list(request):
     user = request.user
-    _reader(user)
     can_record = user.has_role(*services.RECORDERS)
     form = SessionForm(user, request.POST or None) if can_record else None
     status = 200
@@ -362,7 +349,6 @@ def session_detail(request, pk):
 @login_required
 def training_points(request):
     user = request.user
-    _reader(user)
     return render(
         request,
         "people/training_points.html",
@@ -374,7 +360,6 @@ def training_points(request):
 def qualifications(request):
     """Certificates (org.Qualification) of the people in scope that expired or expire soon."""
     user = request.user
-    _reader(user)
     try:
         days = int(request.GET.get("days", ""))
         days = min(max(days, 0), 3660)
@@ -397,7 +382,6 @@ def qualifications(request):
 @login_required
 def meeting_list(request):
     user = request.user
-    _reader(user)
     can_record = user.has_role(*services.RECORDERS)
     form = MeetingForm(user, request.POST or None) if can_record else None
     status = 200
@@ -462,7 +446,6 @@ def meeting_detail(request, pk):
 @login_required
 def inspection_list(request):
     user = request.user
-    _reader(user)
     can_record = user.has_role(*services.RECORDERS)
     form = InspectionForm(user, request.POST or None) if can_record else None
     status = 200
@@ -518,7 +501,6 @@ def inspection_detail(request, pk):
 @login_required
 def plan_list(request):
     user = request.user
-    _reader(user)
     form = PlanForm(request.POST or None) if user.has_role(RoleCode.RM) else None
     status = 200
     if request.method == "POST":
