@@ -168,7 +168,7 @@ class PerformanceResultOut(Schema):
     id: int
     run_id: int
     rm_id: int
-    rm_name: str = Field(..., alias="rm.display_name")
+    rm_name: str
     team_id: int | None
     gross: Decimal
     deductions: Decimal
@@ -177,6 +177,11 @@ class PerformanceResultOut(Schema):
     rank_team: int | None
     rank_unit: int | None
     version: int
+
+    @staticmethod
+    def resolve_rm_name(obj):
+        rm = obj["rm"] if isinstance(obj, dict) else obj.rm
+        return rm.display_name
 
 
 class PerformanceRunDetailOut(PerformanceRunOut):

@@ -286,7 +286,7 @@ def _check_items(items: list[dict], weight_method: str, matrix) -> tuple[list[di
     return clean, cr
 
 
-@business_action(roles=MANAGERS)
+@business_action(roles=MANAGERS, subject=in_scope(lambda actor: _readable_cards(actor)))
 def save_scorecard(
     actor,
     scorecard_id: int | None = None,
@@ -309,6 +309,7 @@ def save_scorecard(
     """Create or change a scorecard (SPEC §9): weights given directly must sum to 1; AHP weights come from
     the pairwise matrix, refused with its CR shown when CR ≥ 0.1. A scorecard that has runs is not changed
     (their results point at its items): make the next year's version instead."""
+    existing = None if scorecard_id is None else get_scorecard_or_404(actor, scorecard_id, write=True)
     if not (name or "").strip():
         raise ValidationError({"name": [_("请填写方案名称。")]})
     if period_type not in PeriodType.values:
@@ -334,8 +335,7 @@ def save_scorecard(
         card = Scorecard(created_by=actor)
         before = None
     else:
-        card = get_scorecard_or_404(actor, scorecard_id, write=True)
-        card = Scorecard.objects.select_for_update().get(pk=card.pk)
+        card = Scorecard.objects.select_for_update().get(pk=existing.pk)
         check_version(card, version)
         if card.runs.exists():
             raise ValidationError({"items": [_("该方案已用于考核，不能修改；请另建新版本。")]})
@@ -586,7 +586,7 @@ def _write_results(run: AssessmentRun, card: Scorecard, evaluated: list[dict]) -
     return results
 
 
-@business_action(roles=SUPERVISORS)
+@business_action(roles=SUPERVISORS, subject=in_scope(lambda actor: _readable_cards(actor)))
 def compute_run(actor, scorecard_id: int, *, unit_id: int, year: int, number: int = 1, start=None, end=None):
     """Compute a period for every RM of a unit (SPEC §9): set-based, snapshotting every input value. A run of
     the same scorecard, unit and period that is not yet published is recomputed in place (the supervisor's
@@ -661,7 +661,7 @@ def _regrade(run: AssessmentRun) -> None:
     AssessmentResult.objects.bulk_update(results, ["grade", "rank_unit", "rank_team"])
 
 
-@business_action(roles=SUPERVISORS, subject=in_scope(lambda actor: visible_results(actor, write=True)))
+@business_action(roles=SUPERVISORS, subject=in_scope(visible_results))
 def score_qualitative(actor, result_id: int, *, scores: dict, version: int):
     """The supervisor scores the qualitative items (attitude, service, compliance) of an RM they manage,
     before publication (SPEC §9)."""
@@ -797,7 +797,7 @@ def on_appeal_rejected(checker, req):
     audit.record(checker, "performance.appeal_rejected", item)
 
 
-@business_action(roles=SUPERVISORS, subject=in_scope(lambda actor: visible_results(actor, write=True)))
+@business_action(roles=SUPERVISORS, subject=in_scope(visible_results))
 def revise_result(actor, result_id: int, *, scores: dict, version: int):
     """After an upheld appeal, the supervisor re-scores that result's qualitative items once; the computed
     inputs stay as snapshotted and the other RMs' published results do not move (ranks are recounted; a

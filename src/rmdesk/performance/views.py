@@ -73,19 +73,33 @@ def my_results(request):
     return render(request, "performance/my_results.html", {"results": results})
 
 
-def _trend_svg(points: list[dict]) -> dict | None:
-    """A small server-drawn line of the scores (0–100+) for the result page."""
+def _trend_chart(points: list[dict]) -> dict | None:
+    """The result page's trend (ECharts through core's {% chart %}): the RM's published scores by period;
+    each point opens that period's result."""
     if not points:
         return None
-    width, height, pad = 320, 120, 16
-    top = max([Decimal(100)] + [p["score"] for p in points])
-    step = (width - 2 * pad) / max(len(points) - 1, 1)
-    coords = []
-    for i, p in enumerate(points):
-        x = pad + i * step
-        y = height - pad - float(max(p["score"], 0) / top) * (height - 2 * pad)
-        coords.append({"x": round(x, 1), "y": round(y, 1), **p})
-    return {"w": width, "h": height, "line": " ".join(f"{c['x']},{c['y']}" for c in coords), "points": coords}
+    return {
+        "id": "trend",
+        "title": str(_("得分趋势")),
+        "height": 220,
+        "option": {
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 40, "right": 16, "top": 16, "bottom": 32},
+            "xAxis": {"type": "category", "data": [p["label"] for p in points]},
+            "yAxis": {"type": "value", "min": 0},
+            "series": [
+                {
+                    "type": "line",
+                    "name": str(_("得分")),
+                    "data": [
+                        {"value": float(p["score"]), "url": f"/performance/results/{p['result_id']}/"} for p in points
+                    ],
+                }
+            ],
+        },
+        "columns": [str(_("期间")), str(_("得分")), str(_("等次"))],
+        "rows": [[p["label"], f"{p['score']:.2f}", str(p["grade"])] for p in points],
+    }
 
 
 def _result_context(request, result, errors=None):
@@ -98,7 +112,7 @@ def _result_context(request, result, errors=None):
         "run": result.run,
         "items": items,
         "trend": trend,
-        "svg": _trend_svg(trend),
+        "trend_chart": _trend_chart(trend),
         "appeals": list(result.appeals.all()),
         "can_appeal": (
             result.rm_id == request.user.pk
