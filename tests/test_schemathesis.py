@@ -101,7 +101,8 @@ def _seed(world, make_customer):
     )
     schedule = work.generate_schedule(world.rm)
     item = schedule.items.first()
-    return {
+    credit_ids = _seed_credit(world, customer)
+    return credit_ids | {
         "customer_id": customer.pk,
         "unit_id": world.t1.pk,
         "staff_id": world.rm.pk,
@@ -115,6 +116,52 @@ def _seed(world, make_customer):
         "schedule_id": schedule.pk,
         "item_id": item.pk if item else schedule.pk,
         "entry_id": churn.add_to_watch(world.lead, customer_id=customers[1].pk).pk,
+    }
+
+
+def _seed_credit(world, customer) -> dict:
+    """Credit records of the RM's customer (SPEC §6): an application under investigation with a linked
+    visit, an approved one with its loan and post-loan checks, and a warning."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from django.apps import apps as django_apps
+    from django.utils import timezone
+
+    from rmdesk.credit import services as credit
+    from rmdesk.credit.defaults import seed as seed_credit
+    from rmdesk.credit.models import AppStatus, CreditApplication, CreditProduct
+    from rmdesk.work import services as work
+
+    seed_credit(django_apps)
+    product = CreditProduct.objects.get(code="PL01")
+
+    def apply():
+        return credit.create_application(
+            world.rm, customer_id=customer.pk, product_id=product.pk, amount=Decimal("100000"), term_months=12,
+            purpose="装修",
+        )  # fmt: skip
+
+    app = apply()
+    talk = work.record_interaction(
+        world.rm, customer.pk, kind="branch", occurred_at=timezone.now() - timedelta(hours=2), purpose="贷前面谈"
+    )
+    visit = credit.link_visit(world.rm, app.pk, interaction_id=talk.pk)
+    done = apply()
+    CreditApplication.objects.filter(pk=done.pk).update(status=AppStatus.APPROVED)
+    version = CreditApplication.objects.get(pk=done.pk).version
+    loan = credit.record_loan(
+        world.rm, done.pk, cms_ref="JJ-ST-1", amount=Decimal("100000"), start_on=date(2026, 1, 10),
+        end_on=date(2027, 1, 10), rate=Decimal("4"), version=version,
+    )  # fmt: skip
+    warning = credit.raise_warning(world.rm, customer_id=customer.pk, category="overdue", level="yellow", title="逾期")
+    return {
+        "application_id": app.pk,
+        "order": 1,
+        "visit_id": visit.pk,
+        "loan_id": loan.pk,
+        "check_id": loan.checks.first().pk,
+        "warning_id": warning.pk,
     }
 
 

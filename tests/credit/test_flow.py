@@ -427,3 +427,14 @@ def test_classification_keeps_its_history(world, approved):
     loan.refresh_from_db()
     services.classify_loan(world.risk, loan.pk, classification="substandard", reason="经营恶化", version=loan.version)
     assert loan.classifications.order_by("-id").values_list("after", flat=True)[0] == "substandard"
+
+
+def test_the_pledge_stays_as_signed_when_the_application_is_edited_afterwards(world, make_application):
+    app = make_application()
+    pledge = services.sign_pledge(world.rm, app.pk)
+    original = (pledge.text, pledge.sha256, pledge.signed_at)
+    services.update_application(world.rm, app.pk, purpose="扩大经营", amount=Decimal("120000"), version=ver(app))
+    entry = app.checklist.get(order=2)
+    services.record_checklist(world.rm, app.pk, order=2, finding="补充", conclusion="良好", version=entry.version)
+    stored = Pledge.objects.get(pk=pledge.pk)
+    assert (stored.text, stored.sha256, stored.signed_at) == original and stored.intact

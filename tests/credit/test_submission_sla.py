@@ -138,3 +138,27 @@ def test_the_page_shows_the_submission_deadline(world, make_application, pl01, c
     client.force_login(world.rm)
     html = client.get(f"/credit/{app.pk}/").content.decode()
     assert 'data-testid="credit-submit-due"' in html and app.submit_due_on.isoformat() in html
+
+
+def test_the_deadline_is_always_that_many_working_days_later(products):
+    """Over the days of 2024–2026 (weekends, holidays and 调休 included) and SLAs of 3–5 working days: the
+    deadline is a working day, exactly that many working days after the completion day."""
+    from hypothesis import given, settings, strategies as st
+
+    from rmdesk.core import calendar
+
+    product = products["PL01"]
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 20)),
+        st.integers(0, 23),
+        st.integers(3, 5),
+    )
+    def check(day, hour, sla):
+        product.submit_sla_days = sla
+        due = services.submit_due_on(product, local(day.year, day.month, day.day, hour, 0))
+        assert calendar.is_working_day(due)
+        assert calendar.working_days_between(day, due) == sla
+
+    check()

@@ -180,3 +180,13 @@ def test_visits_through_the_api(world, app, api_client):
     visit_id = detail["visits"][0]["id"]
     assert rm.delete(f"/api/credit/applications/{app.pk}/visits/{visit_id}").status_code == 204
     assert rm.get(f"/api/credit/applications/{app.pk}/visits").json() == []
+
+
+def test_a_visit_time_outside_the_calendar_is_a_field_error(world, app, api_client):
+    resp = api_client(world.rm).post(
+        f"/api/credit/applications/{app.pk}/visits/record",
+        {"occurred_at": "0249-05-18T13:28:53Z", "content": "走访", "special_service_id": 255},
+        content_type="application/json",
+    )
+    assert resp.status_code == 422 and "occurred_at" in str(resp.json())
+    assert not Interaction.objects.exists()

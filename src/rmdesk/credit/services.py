@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core import approvals, audit, calendar
 from rmdesk.core.actions import business_action, check_version
+from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 from rmdesk.core.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, DecisionKind
 from rmdesk.core.notifications import notify_after_commit
 from rmdesk.core.roles import SUPERVISORS, WORKERS, RoleCode
@@ -455,6 +456,8 @@ def record_visit(
         raise _err("customer_id", _("走访对象须为本申请的借款人或担保人。"))
     if not (content or "").strip():
         raise _err("content", _("请填写走访调查情况。"))
+    if occurred_at is None or not (MIN_DAY.year < occurred_at.year < MAX_DAY.year):
+        raise _err("occurred_at", _("请填写有效的走访时间。"))
     companions = list(User.objects.filter(pk__in=[int(i) for i in companion_ids or ()], is_active=True))
     if len(companions) != len(set(companion_ids or ())):
         raise _err("companions", _("陪同人员不存在。"))
