@@ -83,8 +83,7 @@ def _months(day, n):
 
 def _custodians(ctx):
     """综合办 and 财务部 clerks of 南京分行, and the assistant as 政企/业务部门合同管理员."""
-    from rmdesk.org.demo import DEMO_PASSWORD, demo_email
-
+    model = User.objects.filter(username="assistant").first()  # same demo password and mail domain
     branch = OrgUnit.objects.filter(code="320").first() or OrgUnit.get_first_root_node()
     roles = list(CustodyRole.objects.order_by("order"))
     people = []
@@ -94,12 +93,15 @@ def _custodians(ctx):
             user = User(
                 username=username,
                 full_name=name,
-                email=demo_email(username),
+                email=f"{username}@{model.email.partition('@')[2]}" if model and model.email else "",
                 employee_no=f"EC{i + 1:03d}",
                 unit=branch,
                 position=f"{roles[i].name}合同管理员",
             )
-            user.set_password(DEMO_PASSWORD)
+            if model is not None:
+                user.password = model.password
+            else:
+                user.set_unusable_password()
             user.save()
         people.append(user)
     assistant = User.objects.filter(username="assistant").first()
