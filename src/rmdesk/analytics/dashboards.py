@@ -210,7 +210,7 @@ def branch_dashboard(user) -> dict:
     )
     past_aum = UnitTierSnapshot.objects.filter(path_q, day=past_day).aggregate(s=Sum("aum"))["s"] if past_day else None
     growth = ((Decimal(totals["aum"] or 0) - past_aum) / past_aum * 100).quantize(Decimal("0.01")) if past_aum else None
-    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, created_at__date__gte=month_start)
+    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__date__gte=month_start)
     case_totals = cases.aggregate(
         n=Count("id"), breached=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True))
     )
@@ -334,7 +334,7 @@ def compliance_dashboard(user) -> dict:
     """What compliance watches in the archive and service until the compliance app adds its own figures:
     complaints by category and SLA."""
     month_start = timezone.localdate().replace(day=1)
-    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, created_at__date__gte=month_start)
+    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__date__gte=month_start)
     by_cat = cases.values("category_id", "category__name").annotate(n=Count("id")).order_by("-n")
     table = Table("compliance-complaints", _("本月投诉（按类别）"), "bar", [_("类别"), _("件数")])
     for r in by_cat:

@@ -175,7 +175,7 @@ def aum_trend(user, start: date, end: date, unit, *, by: str = "unit") -> Report
 
 def complaints(user, start: date, end: date, unit) -> Report:
     """Complaints registered in the period: by category, severity and unit; SLA compliance, valid, root causes."""
-    cases = _in_unit(visible_cases(user), unit).filter(kind=CaseKind.COMPLAINT, created_at__date__range=(start, end))
+    cases = _in_unit(visible_cases(user), unit).filter(kind=CaseKind.COMPLAINT, registered_at__date__range=(start, end))
     breached = Q(ack_breached=True) | Q(answer_breached=True)
     totals = cases.aggregate(
         n=Count("id"), breached=Count("id", filter=breached), valid=Count("id", filter=Q(is_valid=True))

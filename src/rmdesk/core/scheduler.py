@@ -32,6 +32,7 @@ JOBS = (
     Job("sweep_imports", ("sweep_imports",), every=timedelta(minutes=5)),  # imports whose worker died
     Job("run_notices", ("run_notices",), every=timedelta(minutes=1)),  # channel retries, quiet hours ending
     Job("recompute_tiers", ("recompute_tiers",), at=time(2, 0)),
+    Job("run_analytics", ("run_analytics",), at=time(2, 30)),  # daily snapshots for trends, after re-tiering
     Job("verify_audit", ("verify_audit",), at=time(3, 0)),
     Job("run_periodic", ("run_periodic",), at=time(6, 30)),
     Job("run_credit", ("run_credit",), at=time(6, 40)),  # credit warnings, escalation, overdue checks
