@@ -9,7 +9,7 @@ from rmdesk.customers.slots import CustomerPickerField
 
 from .models import Material, TargetStatus
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
