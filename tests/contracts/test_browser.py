@@ -104,3 +104,9 @@ def test_draft_approve_sign_acknowledge_borrow_return(page, world, seeded, custo
     pg.wait_for_selector("[data-testid=borrow-status]:has-text('已归还')")
     b = Borrowing.objects.get()
     assert (b.status, b.borrower.username, b.received_by.username) == ("returned", "rm", "c_office")
+    # the contract page and the custody desk are usable on a phone: nothing wider than the screen
+    pg.set_viewport_size({"width": 390, "height": 844})
+    for url in (contract_url, f"{base}/contracts/custody/"):
+        pg.goto(url)
+        width = pg.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, (url, width)
