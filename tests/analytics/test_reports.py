@@ -178,3 +178,27 @@ def test_reports_are_not_there_for_people_without_customer_figures(world, client
     assert client.get(reverse("analytics:report_index")).status_code == 404
     assert client.get(reverse("analytics:report", args=["complaints"])).status_code == 404
     assert client.get("/api/analytics/reports/complaints").status_code == 404
+
+
+def _column(table, code):
+    from rmdesk.core.indicators import get
+
+    ind = get(code)
+    return table.columns.index(f"{ind.name}（{ind.unit}）")
+
+
+def test_indicator_report_reads_every_app_through_the_registry(world, make_customer):
+    from rmdesk.analytics.reports import indicators
+
+    for rm, n in ((world.rm, 2), (world.rm_b, 1), (world.rm2, 4)):
+        for _i in range(n):
+            make_customer(rm, aum=Decimal("10000"))
+    today = timezone.localdate()
+    table = indicators(world.lead, today - timedelta(days=1), today, world.t1).tables[0]
+    col = _column(table, "customers.new_customers")
+    rows = {r[0]: r[col] for r in table.rows}
+    assert rows[world.rm.display_name] == Decimal("2.00") and rows[world.rm_b.display_name] == Decimal("1.00")
+    assert rows["合计"] == Decimal("3.00") and world.rm2.display_name not in rows
+    own = indicators(world.rm, today - timedelta(days=1), today, world.o1).tables[0]
+    assert [r[0] for r in own.rows] == [world.rm.display_name]
+    assert own.rows[0][_column(own, "customers.new_customers")] == Decimal("2.00")

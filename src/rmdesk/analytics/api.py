@@ -46,7 +46,11 @@ class AnalyticsReportFilter(Schema):
 
 
 @router.get("/reports/{key}", response={200: AnalyticsReportOut, 422: ValidationErrorOut}, summary="A report's figures")
-def report(request, key: Literal["tier-migration", "aum-trend", "complaints"], filters: Query[AnalyticsReportFilter]):
+def report(
+    request,
+    key: Literal["tier-migration", "aum-trend", "complaints", "indicators"],
+    filters: Query[AnalyticsReportFilter],
+):
     user = request.auth
     if not user.has_role(*READERS):
         raise Http404

@@ -207,10 +207,45 @@ def complaints(user, start: date, end: date, unit) -> Report:
     return Report("complaints", _("投诉分析报告"), start, end, unit, tables)
 
 
+def indicators(user, start: date, end: date, unit) -> Report:
+    """Every registered indicator (rmdesk.core.indicators) for the period, one row per RM the viewer may see
+    (themselves, or the RMs of the unit's subtree in their scope), with the total row rolled up: sums add up,
+    rates are Σnumerator / Σdenominator. Plan completion (visits, journals) is among them (work's indicators)."""
+    from rmdesk.core.indicators import Measure, registry, rollup
+    from rmdesk.work.scope import team_members
+
+    members = list(team_members(user)) if unit is not None and covers(user, unit.path) else []
+    if unit is not None and members:
+        members = [m for m in members if (m.team or m.unit) and (m.team or m.unit).path.startswith(unit.path)]
+    if not members and user.has_role("rm"):
+        members = [user]
+    ids = [m.pk for m in members]
+    found = sorted(registry().values(), key=lambda i: i.code)
+    columns = [_("客户经理"), *[f"{i.name}（{i.unit}）" for i in found]]
+    table = Table("indicators", _("客户经理指标一览"), "table", columns)
+    values = {i.code: (i.compute(start, end, ids) if ids else {}) for i in found}
+    zero = Measure(Decimal(0))
+    for m in sorted(members, key=lambda m: (m.employee_no or "", m.pk)):
+        row = [m.display_name]
+        for i in found:
+            measure = values[i.code].get(m.pk)
+            row.append(measure.value.quantize(Decimal("0.01")) if measure is not None else "—")
+        table.rows.append(row)
+    if len(members) > 1:
+        total = [_("合计")]
+        for i in found:
+            measures = [values[i.code].get(pk, zero) for pk in ids]
+            total.append(rollup(measures, percent=i.percent).value.quantize(Decimal("0.01")))
+        table.rows.append(total)
+    table.note = _("合计行：数量与金额相加；比率为分子之和除以分母之和。")
+    return Report("indicators", _("客户经理指标一览"), start, end, unit, [table])
+
+
 REPORTS = {
     "tier-migration": (gettext_lazy("客户层级迁移报告"), tier_migration),
     "aum-trend": (gettext_lazy("金融资产走势报告"), aum_trend),
     "complaints": (gettext_lazy("投诉分析报告"), complaints),
+    "indicators": (gettext_lazy("客户经理指标一览"), indicators),
 }
 
 __all__ = ["REPORTS", "Report", "parse_filters", "WAN"]
