@@ -151,3 +151,31 @@ def test_indicators_are_registered_and_set_based(world, course, make_session, ma
     drill = reg["people.inspection_score"].records(world.lead, world.rm.pk, start, end)
     assert [i.score for i in drill] == [Decimal("90")]
     assert not reg["people.inspection_score"].records(world.lead2, world.rm.pk, start, end).exists()
+
+
+def test_control_characters_and_long_text_are_422_never_500(world, api_client):
+    today = timezone.localdate()
+    body = {
+        "person_id": world.rm.pk,
+        "year": today.year,
+        "quarter": (today.month - 1) // 3 + 1,
+        "inspected_on": str(today),
+        "findings": [{"area": "archive", "description": "缺\x00项", "deduction": "2"}],
+    }
+    lead = api_client(world.lead)
+    resp = lead.post("/api/people/inspections", body, content_type="application/json")
+    assert resp.status_code == 422
+    assert lead.get("/api/people/inspections").json() == []
+    resp = lead.post(
+        "/api/people/meetings",
+        {
+            "unit_id": world.t1.pk,
+            "year": 2026,
+            "half": 1,
+            "held_on": "2026-03-01",
+            "title": "会\x01议",
+            "attendee_ids": [world.rm.pk],
+        },  # fmt: skip
+        content_type="application/json",
+    )
+    assert resp.status_code == 422

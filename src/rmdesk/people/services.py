@@ -616,12 +616,8 @@ def record_inspection(actor, *, person_id, year, quarter, inspected_on, summary=
         )
     except IntegrityError:
         raise _err("quarter", _("该客户经理本季度已有检查记录。")) from None
-    Finding.objects.bulk_create(
-        [
-            Finding(inspection=inspection, order=n, area=a, description=t, deduction=d)
-            for n, (a, t, d) in enumerate(rows, 1)
-        ]
-    )
+    for n, (area, text, deduction) in enumerate(rows, 1):  # one by one: the text checks run on save
+        Finding.objects.create(inspection=inspection, order=n, area=area, description=text, deduction=deduction)
     audit.record(
         actor,
         "people.inspection_record",
