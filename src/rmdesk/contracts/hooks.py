@@ -6,6 +6,7 @@ collection and bad-debt rates), and the approval handlers of kinds "contracts.<k
 from datetime import date
 
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.roles import READERS, SUPERVISORS, RoleCode
@@ -117,7 +118,7 @@ def register():
     for kind, label in ContractKind.choices:
         register_handler(
             approval_kind(kind),
-            label,
+            format_lazy("{}：{}", _("合同审批"), label),
             on_approved=services.on_approved,
             on_rejected=services.on_rejected,
             on_returned=services.on_returned,
