@@ -24,6 +24,7 @@ from .models import (
     ConductRule,
     CrossReview,
     GiftEntry,
+    GiftStatus,
     PledgeTemplate,
     ServiceStatus,
     Signature,
@@ -128,6 +129,7 @@ def build(ctx):
 
     # --- gifts ------------------------------------------------------------------------------------------
     made_gifts = 0
+    fallback = User.objects.filter(roles__code=RoleCode.RM, is_active=True).order_by("id").first()
     for username, giver, what, value, outcome in (
         ("rm_senior", "某建材公司", "中秋月饼礼盒", "180", "handed_in"),
         ("rm_senior", "客户王先生", "购物卡", "1000", "refused"),
@@ -135,7 +137,7 @@ def build(ctx):
         ("rm_mid", "客户李女士", "鲜花", "80", "accepted"),
         ("rm_junior", "客户张先生", "茶叶", "150", "accepted"),
     ):
-        user = _user(username)
+        user = _user(username) or fallback
         if user is None:
             continue
         gift = services.register_gift(
@@ -147,9 +149,10 @@ def build(ctx):
             outcome=outcome,
         )
         made_gifts += 1
-        if gift.approval_id and username == "rm_mid":
+        if gift.approval_id and made_gifts == 4:
             _decide(gift.approval_id)
-        if made_gifts <= 2:
+            gift.refresh_from_db()
+        if made_gifts <= 2 and gift.status != GiftStatus.PENDING:
             services.review_gift(officer, gift.pk, note="已核实，处理得当。", version=gift.version)
     GiftEntry.objects.filter(reviewed_at__isnull=True).update(created_at=timezone.now() - timedelta(days=4))
 
