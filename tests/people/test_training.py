@@ -180,3 +180,15 @@ def test_daily_reminders_certificates_points_and_inspections_once(world, course,
     services.daily_reminders(on=quarter_end)
     assert Notification.objects.count() == total  # deduplicated
     assert all(n.url for n in Notification.objects.all())
+
+
+def test_run_people_command_sends_the_reminders(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    Qualification.objects.filter(user=world.rm).update(expires_on=timezone.localdate() + timedelta(days=3))
+    out = StringIO()
+    call_command("run_people", stdout=out)
+    assert "certificate reminders 2" in out.getvalue()
+    assert Notification.objects.filter(kind="people.certificate", recipient=world.rm).exists()
