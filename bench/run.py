@@ -2,7 +2,8 @@
 
 1. create (or reuse) the bench database, separate from the dev database, and migrate it;
 2. fill what is empty with the generator (bench/generate.py);
-3. measure items 1-7 of issue #4 warm (bench/items.py, bench/heavy.py, bench/load.py);
+3. measure items 1-7 of issue #4 warm (bench/items.py, bench/heavy.py, bench/load.py) and item 8 of issue 15
+   (bench/assessment.py: one month's assessment of every RM);
 4. write the figures to docs/benchmarks.md (or --out) and bench/out/<db>-<dataset>.json.
 
 `--smoke` (CI): few repetitions, a 1,000-row import, export and a 3-second load test; it proves the
@@ -18,7 +19,7 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_ITEMS = ["1", "2", "3", "4", "5", "6", "7"]
+ALL_ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8"]
 
 
 def parse(argv=None):
@@ -157,6 +158,10 @@ def item_function(item: str):
         from bench.load import item_7
 
         return item_7
+    if item == "8":
+        from bench.assessment import item_8
+
+        return item_8
     raise SystemExit(f"unknown item {item!r}")
 
 

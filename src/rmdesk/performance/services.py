@@ -105,8 +105,17 @@ def period_bounds(period_type: str, year: int, number: int = 1) -> tuple[date, d
 
 def sync_library() -> None:
     """Make sure every indicator of the kernel registry has its setting row (names as declared)."""
+    from django.utils import translation
+
     known = set(IndicatorSetting.objects.values_list("code", flat=True))
-    new = [
+    with translation.override("zh-hans"):  # the library stores the declared (Chinese) names as data
+        new = _new_settings(known)
+    if new:
+        IndicatorSetting.objects.bulk_create(new, ignore_conflicts=True)
+
+
+def _new_settings(known) -> list:
+    return [
         IndicatorSetting(
             code=code,
             name=str(ind.name)[:80],
@@ -118,8 +127,6 @@ def sync_library() -> None:
         for code, ind in registry().items()
         if code not in known
     ]
-    if new:
-        IndicatorSetting.objects.bulk_create(new, ignore_conflicts=True)
 
 
 def library():
