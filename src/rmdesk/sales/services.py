@@ -749,7 +749,7 @@ def split_quota(actor, quota_id: int, *, shares: list[dict], version: int) -> li
     """Split a unit's quota among its child units or its RMs (SPEC §4): whoever manages the unit splits
     its own share; no share below zero; the shares' counts and amounts must add up exactly to the
     quota's. Splitting again replaces the shares, unless one of them has been split further below."""
-    quota = Quota.objects.select_for_update().select_related("unit", "campaign").filter(pk=quota_id).first()
+    quota = Quota.objects.select_for_update(of=("self",)).select_related("unit", "campaign").filter(pk=quota_id).first()
     if quota is None or not visible_quotas(actor, write=True).filter(pk=quota_id).exists():
         get_or_none = visible_quotas(actor).filter(pk=quota_id).exists()
         if not get_or_none:
@@ -1066,7 +1066,9 @@ def refer_customer(actor, *, customer_no: str, need: str, category: str = "", rm
 
 def _locked_referral(actor, referral_id) -> Referral:
     get_or_404(visible_referrals(actor), referral_id)
-    referral = Referral.objects.select_for_update().select_related("customer").filter(pk=referral_id).first()
+    referral = (
+        Referral.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=referral_id).first()
+    )
     if referral.rm_id != actor.pk:
         raise PermissionDenied(_("只有被推介的客户经理可以受理。"))
     return referral
