@@ -34,8 +34,12 @@ JOBS = (
     Job("recompute_tiers", ("recompute_tiers",), at=time(2, 0)),
     Job("run_analytics", ("run_analytics",), at=time(2, 30)),  # daily snapshots for trends, after re-tiering
     Job("verify_audit", ("verify_audit",), at=time(3, 0)),
+    Job("run_compliance", ("run_compliance",), at=time(4, 0)),  # yesterday's anomaly report, pledge/gift reminders
     Job("run_periodic", ("run_periodic",), at=time(6, 30)),
-    Job("run_credit", ("run_credit",), at=time(6, 40)),  # credit warnings, escalation, overdue checks
+    Job("run_contracts", ("run_contracts",), at=time(6, 20)),  # overdue borrowings, expiry, overdue receivables
+    Job("run_credit", ("run_credit",), at=time(6, 40)),  # credit warnings, escalation, overdue checks, submission SLA
+    Job("run_sales", ("run_sales",), at=time(6, 50)),  # task and campaign deadlines, campaigns that ended
+    Job("run_people", ("run_people",), at=time(7, 0)),  # certificate expiry, training points, inspections due
 )
 
 

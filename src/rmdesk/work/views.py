@@ -203,6 +203,7 @@ def interaction_new(request):
                 minutes_spent=d["minutes_spent"],
                 attachments=d["attachments"],
                 appointment_id=d["appointment"],
+                special_service_id=d.get("special_service_id"),
             )
         except ValidationError as exc:
             apply_errors(form, exc)

@@ -7,106 +7,191 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0003_calendar_year'),
+        ("core", "0003_calendar_year"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='NoticeChannel',
+            name="NoticeChannel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('email', '电子邮件'), ('wecom', '企业微信群机器人'), ('dingtalk', '钉钉群机器人')], max_length=10, verbose_name='渠道')),
-                ('enabled', models.BooleanField(default=True, verbose_name='启用')),
-                ('webhook_url', models.CharField(blank=True, max_length=500, verbose_name='机器人 Webhook 地址')),
-                ('secret', models.CharField(blank=True, help_text='钉钉机器人“加签”安全设置的密钥', max_length=200, verbose_name='加签密钥')),
-                ('unit_path', models.CharField(blank=True, max_length=255, verbose_name='适用机构')),
-                ('unit_name', models.CharField(blank=True, max_length=100, verbose_name='适用机构名称')),
-                ('kinds', models.JSONField(blank=True, default=list, verbose_name='消息类别')),
-                ('include_title', models.BooleanField(default=False, help_text='标题可能含客户信息；不勾选时只发送消息类别和链接', verbose_name='随消息发送标题')),
-                ('consecutive_failures', models.PositiveIntegerField(default=0, editable=False, verbose_name='连续失败次数')),
-                ('failing_since', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='持续失败起始时间')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("email", "电子邮件"), ("wecom", "企业微信群机器人"), ("dingtalk", "钉钉群机器人")],
+                        max_length=10,
+                        verbose_name="渠道",
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True, verbose_name="启用")),
+                ("webhook_url", models.CharField(blank=True, max_length=500, verbose_name="机器人 Webhook 地址")),
+                (
+                    "secret",
+                    models.CharField(
+                        blank=True, help_text="钉钉机器人“加签”安全设置的密钥", max_length=200, verbose_name="加签密钥"
+                    ),
+                ),
+                ("unit_path", models.CharField(blank=True, max_length=255, verbose_name="适用机构")),
+                ("unit_name", models.CharField(blank=True, max_length=100, verbose_name="适用机构名称")),
+                ("kinds", models.JSONField(blank=True, default=list, verbose_name="消息类别")),
+                (
+                    "include_title",
+                    models.BooleanField(
+                        default=False,
+                        help_text="标题可能含客户信息；不勾选时只发送消息类别和链接",
+                        verbose_name="随消息发送标题",
+                    ),
+                ),
+                (
+                    "consecutive_failures",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="连续失败次数"),
+                ),
+                (
+                    "failing_since",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="持续失败起始时间"),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
             ],
             options={
-                'verbose_name': '消息渠道',
-                'verbose_name_plural': '消息渠道',
-                'ordering': ['unit_path', 'name', 'pk'],
+                "verbose_name": "消息渠道",
+                "verbose_name_plural": "消息渠道",
+                "ordering": ["unit_path", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='NoticeSettings',
+            name="NoticeSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('site_url', models.CharField(blank=True, help_text='消息中的链接以此开头，例如 https://rmdesk.example.cn', max_length=200, verbose_name='系统访问地址')),
-                ('smtp_enabled', models.BooleanField(default=False, verbose_name='使用下列邮件服务器')),
-                ('smtp_host', models.CharField(blank=True, max_length=200, verbose_name='SMTP 服务器')),
-                ('smtp_port', models.PositiveIntegerField(default=25, verbose_name='端口')),
-                ('smtp_username', models.CharField(blank=True, max_length=200, verbose_name='用户名')),
-                ('smtp_password', models.CharField(blank=True, max_length=200, verbose_name='密码')),
-                ('smtp_security', models.CharField(choices=[('none', '不加密'), ('starttls', 'STARTTLS'), ('ssl', 'SSL/TLS')], default='none', max_length=8, verbose_name='加密方式')),
-                ('from_address', models.EmailField(blank=True, max_length=254, verbose_name='发件人地址')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "site_url",
+                    models.CharField(
+                        blank=True,
+                        help_text="消息中的链接以此开头，例如 https://rmdesk.example.cn",
+                        max_length=200,
+                        verbose_name="系统访问地址",
+                    ),
+                ),
+                ("smtp_enabled", models.BooleanField(default=False, verbose_name="使用下列邮件服务器")),
+                ("smtp_host", models.CharField(blank=True, max_length=200, verbose_name="SMTP 服务器")),
+                ("smtp_port", models.PositiveIntegerField(default=25, verbose_name="端口")),
+                ("smtp_username", models.CharField(blank=True, max_length=200, verbose_name="用户名")),
+                ("smtp_password", models.CharField(blank=True, max_length=200, verbose_name="密码")),
+                (
+                    "smtp_security",
+                    models.CharField(
+                        choices=[("none", "不加密"), ("starttls", "STARTTLS"), ("ssl", "SSL/TLS")],
+                        default="none",
+                        max_length=8,
+                        verbose_name="加密方式",
+                    ),
+                ),
+                ("from_address", models.EmailField(blank=True, max_length=254, verbose_name="发件人地址")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
             ],
             options={
-                'verbose_name': '消息发送设置',
-                'verbose_name_plural': '消息发送设置',
+                "verbose_name": "消息发送设置",
+                "verbose_name_plural": "消息发送设置",
             },
         ),
         migrations.CreateModel(
-            name='CalendarFeed',
+            name="CalendarFeed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('show_customer_names', models.BooleanField(default=False, verbose_name='日历中显示客户名称')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='作废时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calendar_feeds', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("show_customer_names", models.BooleanField(default=False, verbose_name="日历中显示客户名称")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="作废时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calendar_feeds",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '日历订阅',
-                'verbose_name_plural': '日历订阅',
+                "verbose_name": "日历订阅",
+                "verbose_name_plural": "日历订阅",
             },
         ),
         migrations.CreateModel(
-            name='NoticePreference',
+            name="NoticePreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opted_out', models.JSONField(blank=True, default=list, verbose_name='不接收的消息类别')),
-                ('quiet_from', models.TimeField(blank=True, null=True, verbose_name='免打扰开始')),
-                ('quiet_until', models.TimeField(blank=True, null=True, verbose_name='免打扰结束')),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notice_preference', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("opted_out", models.JSONField(blank=True, default=list, verbose_name="不接收的消息类别")),
+                ("quiet_from", models.TimeField(blank=True, null=True, verbose_name="免打扰开始")),
+                ("quiet_until", models.TimeField(blank=True, null=True, verbose_name="免打扰结束")),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notice_preference",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '消息偏好',
-                'verbose_name_plural': '消息偏好',
+                "verbose_name": "消息偏好",
+                "verbose_name_plural": "消息偏好",
             },
         ),
         migrations.CreateModel(
-            name='NoticeDelivery',
+            name="NoticeDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', '待发送'), ('sending', '发送中'), ('sent', '已发送'), ('dead', '发送失败'), ('uncertain', '结果不明')], default='pending', max_length=10, verbose_name='状态')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='尝试次数')),
-                ('next_attempt_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='下次尝试时间')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='开始发送时间')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='发送成功时间')),
-                ('last_answer', models.CharField(blank=True, max_length=500, verbose_name='渠道应答')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='创建时间')),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='core.noticechannel')),
-                ('notification', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='core.notification')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "待发送"),
+                            ("sending", "发送中"),
+                            ("sent", "已发送"),
+                            ("dead", "发送失败"),
+                            ("uncertain", "结果不明"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="尝试次数")),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="下次尝试时间"),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="开始发送时间")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="发送成功时间")),
+                ("last_answer", models.CharField(blank=True, max_length=500, verbose_name="渠道应答")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="创建时间")),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="core.noticechannel"
+                    ),
+                ),
+                (
+                    "notification",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="deliveries", to="core.notification"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '消息投递',
-                'verbose_name_plural': '消息投递',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='delivery_due_idx')],
-                'constraints': [models.UniqueConstraint(fields=('notification', 'channel'), name='delivery_once_per_channel')],
+                "verbose_name": "消息投递",
+                "verbose_name_plural": "消息投递",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("notification", "channel"), name="delivery_once_per_channel")
+                ],
             },
         ),
     ]
