@@ -287,3 +287,22 @@ def test_a_custodian_of_another_branch_sees_nothing(world, seeded, signed):
     other = make_user("c_s2", [], world.s2, qualified=False)
     CustodianAssignment.objects.create(role=CustodyRole.objects.first(), unit=world.s2, user=other)
     assert not visible_contracts(other).exists()
+
+
+def test_a_contract_links_to_an_opportunity_of_its_customer_in_scope_only(world, make_contract, make_customer):
+    from rmdesk.customers.models import Product
+    from rmdesk.sales.services import create_opportunity
+
+    deposit = Product.objects.get(code="DEP-FIX1Y")
+    customer = make_customer(world.rm, kind="corporate", credit_code="91110000100000001X")
+    opp = create_opportunity(world.rm, customer_id=customer.pk, product_id=deposit.pk)
+    contract = make_contract(customer=customer, opportunity_id=opp.pk)
+    assert contract.opportunity_id == opp.pk
+    with pytest.raises(ValidationError) as exc:
+        make_contract(opportunity_id=opp.pk)  # another customer's opportunity
+    assert "opportunity_id" in _messages(exc)
+    theirs = make_customer(world.rm2, kind="corporate", credit_code="91110000100000002X")
+    other = create_opportunity(world.rm2, customer_id=theirs.pk, product_id=deposit.pk)
+    with pytest.raises(ValidationError) as exc:  # out of the RM's scope: refused like a missing one
+        make_contract(customer=customer, opportunity_id=other.pk)
+    assert "opportunity_id" in _messages(exc)

@@ -3,7 +3,7 @@
 no-override rule are in test_flow.py."""
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 
 from rmdesk.core import approvals
 from rmdesk.core.models import ApprovalChain, ApprovalDecision
@@ -70,8 +70,9 @@ def test_each_of_the_rms_supervisor_line_is_refused_when_configured(
     person = {"lead": world.lead, "manager": world.manager, "boss": heads[0]}[who]
     assert not approvals.may_decide(person, app.approval)
     assert services.forbidden_reason(person, app, app.approval) == "本产品规定申请客户经理的上级不参与审批。"
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         decide(person, app, "approve")
+    assert refused.value.message_dict["decider"] == ["本产品规定申请客户经理的上级不参与审批。"]
     assert ApprovalDecision.objects.filter(step_order=3).count() == 0
     # someone outside the line decides it
     decide(heads[1], app, "approve", "同意")
@@ -98,6 +99,14 @@ def test_the_page_shows_the_reason_and_writes_nothing(world, heads, make_applica
         {"decision": "approve", "opinion": "同意", "request_version": app.approval.version},
     )
     assert resp.status_code == 422 and "本产品规定申请客户经理的上级不参与审批。" in resp.content.decode()
+    assert ApprovalDecision.objects.filter(step_order=3).count() == 0
+    # the API's decision route lists only requests one may decide: for this person the request is not there
+    api = client.post(
+        f"/api/org/approvals/{app.approval_id}/decision",
+        {"decision": "approve", "opinion": "同意", "version": app.approval.version},
+        content_type="application/json",
+    )
+    assert api.status_code == 404
     assert ApprovalDecision.objects.filter(step_order=3).count() == 0
 
 

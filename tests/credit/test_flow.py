@@ -250,8 +250,9 @@ def test_the_applying_rm_may_not_decide(world, submitted):
     world.rm.save()
     req = submitted.approval
     assert not approvals.may_decide(world.rm, req)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         decide(world.rm, submitted, "approve")
+    assert "decider" in refused.value.message_dict  # named by the rule, a 422 in the API
     assert not ApprovalDecision.objects.exists()
 
 
@@ -262,8 +263,9 @@ def test_an_investigator_may_not_decide(world, make_application):
     services.add_investigator(world.rm, app.pk, user_id=inv.pk, version=ver(app))
     app = services.submit(world.rm, app.pk, version=ver(app))
     assert not approvals.may_decide(inv, app.approval)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         decide(inv, app, "approve")
+    assert "decider" in refused.value.message_dict  # named by the rule, a 422 in the API
     assert approvals.may_decide(world.risk, app.approval)
 
 
@@ -272,8 +274,9 @@ def test_who_decided_an_earlier_step_may_not_decide_a_later_one(world, submitted
     submitted.refresh_from_db()
     assert submitted.approval.step_order == 2
     assert not services.may_decide_application(world.risk, submitted.approval)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as refused:
         decide(world.risk, submitted, "approve")
+    assert "decider" in refused.value.message_dict  # named by the rule, a 422 in the API
     assert ApprovalDecision.objects.count() == 1
 
 

@@ -51,7 +51,19 @@ class ContractForm(DealForm):
         label=_("关联授信申请编号（选填）"), required=False, min_value=1, max_value=2**63 - 1
     )
 
-    field_order = ["customer", "kind", "title", "party_a", "amount", "start_on", "end_on", "credit_application"]
+    opportunity = forms.IntegerField(label=_("关联商机编号（选填）"), required=False, min_value=1, max_value=2**63 - 1)
+
+    field_order = [
+        "customer",
+        "kind",
+        "title",
+        "party_a",
+        "amount",
+        "start_on",
+        "end_on",
+        "credit_application",
+        "opportunity",
+    ]
 
 
 class SignForm(_Dates):

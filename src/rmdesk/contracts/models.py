@@ -112,6 +112,14 @@ class Contract(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    opportunity = models.ForeignKey(
+        "sales.Opportunity",
+        verbose_name=_("关联商机"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     original = models.ForeignKey(
         "self",
         verbose_name=_("原合同"),

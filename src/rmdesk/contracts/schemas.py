@@ -36,6 +36,7 @@ class ContractsContractIn(ContractsTermsIn):
     end_on: Day
     party_a: Annotated[str, Field(max_length=120)] = ""
     credit_application_id: Id | None = None
+    opportunity_id: Id | None = None
 
 
 class ContractsContractUpdateIn(Schema):
@@ -140,6 +141,7 @@ class ContractsContractOut(Schema):
     status_display: str
     rm_id: int
     credit_application_id: int | None
+    opportunity_id: int | None
     original_id: int | None
     approval_id: int | None
     signed_on: date | None

@@ -241,6 +241,7 @@ def create_contract(
     end_on: date,
     party_a: str = "",
     credit_application_id: int | None = None,
+    opportunity_id: int | None = None,
     **terms,
 ) -> Contract:
     """The customer's RM drafts a contract from the active template of its kind (SPEC §7): a customer in
@@ -260,6 +261,13 @@ def create_contract(
         application = visible_applications(actor).filter(pk=credit_application_id, customer=customer).first()
         if application is None:
             errors["credit_application_id"] = [_("授信申请不存在或不属于该客户。")]
+    opportunity = None
+    if opportunity_id:
+        from rmdesk.sales.scope import visible_opportunities
+
+        opportunity = visible_opportunities(actor).filter(pk=opportunity_id, customer=customer).first()
+        if opportunity is None:
+            errors["opportunity_id"] = [_("商机不存在或不属于该客户。")]
     if errors:
         raise ValidationError(errors)
     contract = Contract.objects.create(
@@ -274,6 +282,7 @@ def create_contract(
         end_on=end_on,
         rm=actor,
         credit_application=application,
+        opportunity=opportunity,
         org_path=customer.org_path,
     )
     contract.number = f"HT{timezone.localdate():%Y}{contract.pk:06d}"
@@ -582,6 +591,7 @@ def amend_contract(actor, contract_id: int, *, title: str = "") -> Contract:
         end_on=original.end_on,
         rm=actor,
         credit_application=original.credit_application,
+        opportunity=original.opportunity,
         original=original,
         org_path=original.org_path,
     )

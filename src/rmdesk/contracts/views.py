@@ -118,10 +118,19 @@ def contract_new(request):
             else:
                 try:
                     contract = services.create_contract(
-                        user, customer_id=customer.pk, credit_application_id=d.pop("credit_application"), **d
+                        user,
+                        customer_id=customer.pk,
+                        credit_application_id=d.pop("credit_application"),
+                        opportunity_id=d.pop("opportunity"),
+                        **d,
                     )
                 except ValidationError as exc:
-                    _apply_errors(form, exc, {"customer_id": "customer", "credit_application_id": "credit_application"})
+                    fields = {
+                        "customer_id": "customer",
+                        "credit_application_id": "credit_application",
+                        "opportunity_id": "opportunity",
+                    }
+                    _apply_errors(form, exc, fields)
                 else:
                     messages.success(request, _("合同草稿已创建。"))
                     return redirect("contracts:detail", contract.pk)

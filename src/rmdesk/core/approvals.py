@@ -77,13 +77,16 @@ def register_handler(
     may_decide=None,
     maker_acts_in_inbox: bool = True,
     allowed_decisions=None,
+    refusal_reason=None,
 ):
     """What happens when a request of `kind` is decided (inside the decision's transaction), and a
     further condition its deciders must meet (e.g. supervising every customer it names).
     `maker_acts_in_inbox=False`: the maker resubmits or withdraws from the request's own business page
     (which calls `resubmit`/`cancel`), not from the inbox, because the business record changes with it.
     `allowed_decisions(checker, request) -> set` narrows the conclusions a decider may take (e.g. only
-    return or reject when the investigator recommended rejection, SPEC §6 "no override")."""
+    return or reject when the investigator recommended rejection, SPEC §6 "no override").
+    `refusal_reason(checker, request) -> str` names a rule that forbids a person to decide (e.g. 审贷分离):
+    `decide()` then refuses with that message as a 422 on `decider` instead of a bare 403."""
     return hooks.register(
         hooks.ApprovalHandler(
             kind,
@@ -94,6 +97,7 @@ def register_handler(
             may_decide=may_decide,
             maker_acts_in_inbox=maker_acts_in_inbox,
             allowed_decisions=allowed_decisions,
+            refusal_reason=refusal_reason,
         )
     )
 
@@ -213,6 +217,14 @@ def qualifies_for_step(user, req: ApprovalRequest, step: StepSpec) -> bool:
 
 def _decided_this_round(user, req) -> bool:
     return ApprovalDecision.objects.filter(request=req, round=req.round, decided_by=user).exists()
+
+
+def refusal_reason(user, req: ApprovalRequest) -> str:
+    """Why a rule of the request's kind forbids `user` to decide it (the handler's `refusal_reason`), or ""."""
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    if handler is None or handler.refusal_reason is None:
+        return ""
+    return str(handler.refusal_reason(user, req) or "")
 
 
 def may_decide(user, req: ApprovalRequest) -> bool:
@@ -399,6 +411,9 @@ def decide(checker, request_id: int, decision: str, *, opinion: str = "", versio
         check_version(req, version)
     if req.status != ApprovalStatus.PENDING:
         raise ValidationError({"status": [_("该申请已处理，不能重复审批。")]})
+    reason = refusal_reason(checker, req)
+    if reason:  # a rule of the request's kind forbids this person (e.g. 审贷分离): a clear 422, not a bare 403
+        raise ValidationError({"decider": [reason]}, code="forbidden_decider")
     ensure_not_self(req.requested_by, checker)
     if _decided_this_round(checker, req):
         raise PermissionDenied(_("您已审批过本申请的其他步骤，同一申请不能由同一人审批两次。"))

@@ -79,6 +79,7 @@ class ApprovalHandler:
     on_returned: Callable | None = None  # fn(checker, request)
     maker_acts_in_inbox: bool = True  # False: the maker resubmits/withdraws on the business page, not the inbox
     allowed_decisions: Callable | None = None  # fn(checker, request) -> set of DecisionKind values it may take
+    refusal_reason: Callable | None = None  # fn(checker, request) -> why a rule forbids them to decide, or ""
 
 
 @dataclass(frozen=True)

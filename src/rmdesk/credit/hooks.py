@@ -111,6 +111,7 @@ def register():
         on_returned=services.on_returned,
         may_decide=services.may_decide_application,
         allowed_decisions=services.allowed_decisions,
+        refusal_reason=services.refusal_reason,
         maker_acts_in_inbox=False,
     )
     for kind, label in (

@@ -710,6 +710,12 @@ def forbidden_reason(checker, app: CreditApplication, req) -> str:
     return ""
 
 
+def refusal_reason(checker, req) -> str:
+    """The kernel's `refusal_reason` hook: the 审贷分离 rule a person breaks by deciding, shown as a 422."""
+    app = _application_of(req)
+    return forbidden_reason(checker, app, req) if app is not None else ""
+
+
 def may_decide_application(checker, req) -> bool:
     """审贷分离 (SPEC §6): see `forbidden_reason`."""
     app = _application_of(req)

@@ -257,8 +257,11 @@ def _decide(user, app, p):
             version=p.get("request_version") or None,
         )
     except PermissionDenied as exc:
-        reason = services.forbidden_reason(user, app, req) or str(exc) or _("您无权审批该申请。")
-        raise ValidationError({"decision": [reason]}) from None
+        raise ValidationError({"decision": [str(exc) or _("您无权审批该申请。")]}) from None
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict") and "decider" in exc.error_dict:  # 审贷分离 named by the kernel hook
+            raise ValidationError({"decision": exc.message_dict["decider"]}) from None
+        raise
 
 
 def _int(value, field):
