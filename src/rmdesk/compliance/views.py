@@ -9,14 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rmdesk.core.files import serve_file
+from rmdesk.core.files import pdf_response, serve_file
 from rmdesk.core.forms import errors_by_field
 from rmdesk.core.roles import RoleCode
 from rmdesk.core.scope import get_or_404
@@ -251,16 +250,9 @@ def _copies(template):
 
 @login_required
 def signature_pdf(request, pk):
-    from weasyprint import HTML
-
     sig = _signature(request, pk)
-    html = render_to_string(
-        "compliance/signature_print.html", {"sig": sig, "copies": _copies(sig.template), "pdf": True}, request=request
-    )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f'attachment; filename="pledge-{sig.pk}.pdf"'
-    return resp
+    context = {"sig": sig, "copies": _copies(sig.template), "pdf": True}
+    return pdf_response(request, "compliance/signature_print.html", context, f"pledge-{sig.pk}.pdf")
 
 
 @login_required

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from rmdesk.core.files import serve_file
+from rmdesk.core.files import pdf_response, serve_file
 from rmdesk.core.forms import errors_by_field
 from rmdesk.core.roles import READERS, is_admin
 from rmdesk.customers.scope import visible_customers
@@ -365,14 +365,7 @@ def contract_print(request, pk):
 @login_required
 def contract_pdf(request, pk):
     """The same as a PDF (WeasyPrint, the CJK font named in the template)."""
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
-
-    html = render_to_string("contracts/print.html", _print_context(request, pk, pdf=True), request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f'attachment; filename="contract-{pk}.pdf"'
-    return resp
+    return pdf_response(request, "contracts/print.html", _print_context(request, pk, pdf=True), f"contract-{pk}.pdf")
 
 
 # --- custody ---------------------------------------------------------------------------------------------

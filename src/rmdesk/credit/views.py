@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rmdesk.core import approvals
-from rmdesk.core.files import serve_file
+from rmdesk.core.files import pdf_response, serve_file
 from rmdesk.core.forms import errors_by_field
 from rmdesk.core.models import ApprovalStatus, DecisionKind
 from rmdesk.core.roles import SUPERVISORS, RoleCode
@@ -368,15 +368,8 @@ def application_print(request, pk):
 @login_required
 def application_pdf(request, pk):
     """The same sheet as a PDF (WeasyPrint, the CJK font named in the template)."""
-    from django.http import HttpResponse
-    from django.template.loader import render_to_string
-    from weasyprint import HTML
-
-    html = render_to_string("credit/application_print.html", _print_context(request, pk, pdf=True), request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f'attachment; filename="credit-application-{pk}.pdf"'
-    return resp
+    context = _print_context(request, pk, pdf=True)
+    return pdf_response(request, "credit/application_print.html", context, f"credit-application-{pk}.pdf")
 
 
 @login_required

@@ -9,16 +9,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rmdesk.core import calendar as bizcal, notifications as notif
-from rmdesk.core.files import serve_file
+from rmdesk.core.files import pdf_response, serve_file
 from rmdesk.core.models import Notification
 from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
@@ -501,18 +500,9 @@ def schedule_print(request, pk):
 
 @login_required
 def schedule_pdf(request, pk):
-    from weasyprint import HTML
-
     schedule = get_or_404(visible_schedules(request.user).select_related("owner"), pk)
-    html = render_to_string(
-        "work/schedule_print.html",
-        {**_schedule_context(schedule), "printed_at": timezone.now(), "pdf": True},
-        request=request,
-    )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f'attachment; filename="schedule-{schedule.week_start.isoformat()}.pdf"'
-    return resp
+    context = {**_schedule_context(schedule), "printed_at": timezone.now(), "pdf": True}
+    return pdf_response(request, "work/schedule_print.html", context, f"schedule-{schedule.week_start.isoformat()}.pdf")
 
 
 @login_required
