@@ -19,7 +19,18 @@ import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8"]
+ALL_ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"]
+# Items measured by their own module's `item_<N>(ctx)`; a module not written yet records "n/a".
+ITEM_MODULES = {
+    "6": "bench.heavy",  # import and export of 100,000 rows
+    "7": "bench.load",  # HTTP load through gunicorn
+    "8": "bench.assessment",  # an assessment run
+    "9": "bench.pages",  # the framework floor, and each page against it (issue 18)
+    "10": "bench.imports",  # import against a raw COPY of the same file (issue 18)
+    "11": "bench.audit_load",  # concurrent archive views with and without the audit (issue 18)
+    "12": "bench.cluster",  # two gunicorn nodes behind nginx, driven by wrk (issue 17)
+    "13": "bench.analytics",  # dashboards, tier migration over a year, report export (issue 16)
+}
 
 
 def parse(argv=None):
@@ -146,23 +157,21 @@ def main(argv=None) -> int:
 
 
 def item_function(item: str):
+    import importlib
+
     from bench import items
 
     if item in items.ITEMS:
         return items.ITEMS[item]
-    if item == "6":
-        from bench.heavy import item_6
-
-        return item_6
-    if item == "7":
-        from bench.load import item_7
-
-        return item_7
-    if item == "8":
-        from bench.assessment import item_8
-
-        return item_8
-    raise SystemExit(f"unknown item {item!r}")
+    if item not in ITEM_MODULES:
+        raise SystemExit(f"unknown item {item!r}")
+    try:
+        module = importlib.import_module(ITEM_MODULES[item])
+    except ModuleNotFoundError as exc:
+        if exc.name != ITEM_MODULES[item]:
+            raise
+        return lambda ctx: [items.Figure(item, f"item {item}", na=f"not built yet: {ITEM_MODULES[item]}")]
+    return getattr(module, f"item_{item}")
 
 
 def current_counts() -> dict:
