@@ -8,4 +8,5 @@ urlpatterns = [
     path("units/<int:pk>/", views.unit_detail, name="unit_detail"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("approvals/", views.approvals, name="approvals"),
+    path("ping/", views.ping, name="ping"),
 ]

@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Q
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -30,6 +30,13 @@ def healthz(request):
     except Exception:  # noqa: BLE001 - any failure means the database does not answer
         db_ok = False
     return JsonResponse({"status": "ok" if db_ok else "degraded", "database": db_ok}, status=200 if db_ok else 503)
+
+
+@login_required
+def ping(request):
+    """The framework floor of a page (issue 18): a signed-in request through the whole middleware
+    stack, answering the caller's own id without a template. Benchmark item 9 measures pages against it."""
+    return HttpResponse(f"{request.user.pk}", content_type="text/plain; charset=utf-8")
 
 
 @login_required
