@@ -327,3 +327,59 @@ def test_manual_indicator_entered_with_a_note(world, test_indicators, manual_ind
 def test_run_status_machine(world, card):
     run = _published(world, card)
     assert run.status == RunStatus.PUBLISHED and run.appeal_until > run.published_at.date()
+
+
+def _past_window(run):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rmdesk.performance.models import AssessmentRun
+
+    AssessmentRun.objects.filter(pk=run.pk).update(appeal_until=timezone.localdate() - timedelta(days=1))
+    return AssessmentRun.objects.get(pk=run.pk)
+
+
+def test_appeal_returned_then_withdrawn_in_inbox_does_not_block_close(world, card):
+    """Bug of stop 24: the kernel's cancel calls no handler, so the appeal stayed 审批中 and held the run."""
+    from rmdesk.core.models import ApprovalRequest
+
+    run = _published(world, card)
+    r = _results(run)["rm"]
+    appeal = services.appeal(world.rm, r.pk, reason="工作态度评分有误")
+    approvals.decide(world.lead, appeal.request_id, "return", opinion="请补充说明")
+    req = ApprovalRequest.objects.get(pk=appeal.request_id)
+    assert req.status == "returned"
+    run = _past_window(run)
+    with pytest.raises(ValidationError) as exc:  # returned but not withdrawn: still open, still blocks
+        services.close_run(world.lead, run.pk, version=run.version)
+    assert "申诉" in exc.value.message_dict["status"][0]
+    approvals.act_in_inbox(world.rm, req.pk, "cancel", version=req.version)
+    run = services.close_run(world.lead, run.pk, version=ver(run))
+    assert run.status == RunStatus.CLOSED
+    assert Appeal.objects.get(pk=appeal.pk).status == AppealStatus.WITHDRAWN
+    from rmdesk.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="performance.appeal_withdrawn", actor=world.rm).count() == 1
+
+
+def test_withdraw_appeal_on_result_page_service(world, card):
+    run = _published(world, card)
+    r = _results(run)["rm"]
+    appeal = services.appeal(world.rm, r.pk, reason="不服")
+    approvals.decide(world.lead, appeal.request_id, "return", opinion="请补充")
+    with pytest.raises(Http404):  # another RM cannot see it
+        services.withdraw_appeal(world.rm_b, appeal.pk)
+    services.withdraw_appeal(world.rm, appeal.pk)
+    from rmdesk.core.models import ApprovalRequest
+
+    assert Appeal.objects.get(pk=appeal.pk).status == AppealStatus.WITHDRAWN
+    assert ApprovalRequest.objects.get(pk=appeal.request_id).status == "cancelled"
+    with pytest.raises(ValidationError):  # once only
+        services.withdraw_appeal(world.rm, appeal.pk)
+    # a new appeal is allowed again within the window
+    again = services.appeal(world.rm, r.pk, reason="补充说明后再次申诉")
+    assert again.status == AppealStatus.PENDING
+    services.withdraw_appeal(world.rm, again.pk)  # withdrawn while pending
+    run = services.close_run(world.lead, _past_window(run).pk, version=ver(run))
+    assert run.status == RunStatus.CLOSED

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -744,6 +745,7 @@ def close_run(actor, run_id: int, *, version: int):
     run = _run_for_write(actor, run_id, version)
     if run.status != RunStatus.PUBLISHED:
         raise ValidationError({"status": [_("只有已发布的考核可以关闭。")]})
+    settle_withdrawn(Appeal.objects.filter(result__run=run))
     if Appeal.objects.filter(result__run=run, status=AppealStatus.PENDING).exists():
         raise ValidationError({"status": [_("尚有申诉在审批中，不能关闭。")]})
     if run.appeal_until and timezone.localdate() <= run.appeal_until:
@@ -769,6 +771,7 @@ def appeal(actor, result_id: int, *, reason: str):
         raise ValidationError({"status": [_("不在申诉期内。")]})
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("请填写申诉理由。")]})
+    settle_withdrawn(result.appeals.all())
     if result.appeals.filter(status__in=[AppealStatus.PENDING, AppealStatus.UPHELD]).exists():
         raise ValidationError({"reason": [_("该结果已有申诉。")]})
     item = Appeal.objects.create(result=result, reason=reason.strip())
@@ -783,6 +786,49 @@ def appeal(actor, result_id: int, *, reason: str):
     item.request = req
     item.save(update_fields=["request"])
     audit.record(actor, "performance.appeal", item, after={"result": result.pk})
+    return item
+
+
+def settle_withdrawn(appeals) -> int:
+    """Mark as withdrawn the pending appeals whose approval request the RM withdrew (the kernel's `cancel`,
+    e.g. from the inbox after the request was returned for changes, calls no handler). Answers how many."""
+    from rmdesk.core.models import ApprovalStatus
+
+    stale = list(
+        appeals.select_for_update(of=("self",))
+        .filter(status=AppealStatus.PENDING, request__status=ApprovalStatus.CANCELLED)
+        .select_related("request__requested_by")
+    )
+    now = timezone.now()
+    for item in stale:
+        item.status, item.decided_at = AppealStatus.WITHDRAWN, now
+        item.save(update_fields=["status", "decided_at"])
+        audit.record(
+            item.request.requested_by, "performance.appeal_withdrawn", item, after={"request": item.request_id}
+        )
+    return len(stale)
+
+
+def _visible_appeals(actor):
+    return Appeal.objects.filter(result__in=visible_results(actor))
+
+
+@business_action(roles=(RoleCode.RM,), subject=in_scope(_visible_appeals))
+def withdraw_appeal(actor, appeal_id: int):
+    """The RM withdraws their own appeal while it is pending or returned for changes: the approval request
+    is withdrawn with it, so the appeal no longer holds the run open."""
+    from rmdesk.core.approvals import cancel
+
+    item = Appeal.objects.select_for_update(of=("self",)).filter(pk=appeal_id, result__rm=actor).first()
+    if item is None:
+        raise Http404
+    if item.status != AppealStatus.PENDING:
+        raise ValidationError({"status": [_("只有审批中的申诉可以撤回。")]})
+    if item.request_id and item.request.status in ("pending", "returned"):
+        cancel(actor, item.request_id, version=item.request.version)
+    item.status, item.decided_at = AppealStatus.WITHDRAWN, timezone.now()
+    item.save(update_fields=["status", "decided_at"])
+    audit.record(actor, "performance.appeal_withdrawn", item, after={"request": item.request_id})
     return item
 
 

@@ -51,6 +51,13 @@ from .scope import (
 ROWS = 10  # item rows offered by the scorecard editor
 
 
+def _int(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
 def _errors(exc: ValidationError) -> dict:
     return errors_by_field(exc)
 
@@ -102,6 +109,17 @@ def _trend_chart(points: list[dict]) -> dict | None:
     }
 
 
+def _appeals_shown(result):
+    """The result's appeals; one whose approval request was withdrawn (e.g. from the inbox) shows as withdrawn
+    even before `services.settle_withdrawn` records it."""
+    appeals = list(result.appeals.select_related("request"))
+    for a in appeals:
+        a.withdrawn_in_inbox = (
+            a.status == AppealStatus.PENDING and a.request is not None and a.request.status == "cancelled"
+        )
+    return appeals
+
+
 def _result_context(request, result, errors=None):
     items = list(result.items.select_related("item").order_by("item__order", "id"))
     trend = services.trend(request.user, result.rm_id, result.run.period_type)
@@ -113,7 +131,8 @@ def _result_context(request, result, errors=None):
         "items": items,
         "trend": trend,
         "trend_chart": _trend_chart(trend),
-        "appeals": list(result.appeals.all()),
+        "appeals": _appeals_shown(result),
+        "is_own": result.rm_id == request.user.pk,
         "can_appeal": (
             result.rm_id == request.user.pk
             and result.run.status == RunStatus.PUBLISHED
@@ -143,6 +162,9 @@ def result_action(request, pk, action):
         if action == "appeal":
             services.appeal(user, pk, reason=request.POST.get("reason", ""))
             messages.success(request, _("申诉已提交，等待审批。"))
+        elif action == "withdraw":
+            services.withdraw_appeal(user, _int(request.POST.get("appeal")))
+            messages.success(request, _("申诉已撤回。"))
         elif action in ("score", "revise"):
             scores = {k.removeprefix("score_"): v for k, v in request.POST.items() if k.startswith("score_") and v}
             fn = services.score_qualitative if action == "score" else services.revise_result
