@@ -22,6 +22,7 @@ from ninja.security import HttpBearer, SessionAuth as NinjaSessionAuth
 
 from rmdesk.core.actions import StaleVersion
 from rmdesk.core.schemas import MAY_ANSWER, ErrorOut, ValidationErrorOut
+from rmdesk.org.twofactor import api_docs_decorator
 
 
 class BearerToken(HttpBearer):
@@ -128,6 +129,7 @@ api = RmDeskAPI(
     description="客户经理工作台 REST API",
     auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
+    docs_decorator=api_docs_decorator,  # login required unless RMDESK_API_DOCS_PUBLIC (issue 17)
 )
 
 

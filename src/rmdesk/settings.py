@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("RMDESK_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("RMDESK_SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
+# SECRET_KEY: set in the "security" section below (RMDESK_SECRET_KEY, or var/secret_key when embedded).
 # DEBUG only when asked for: the embedded default (`make run`) serves the Chinese error pages, not
 # Django's debug page with every URL pattern (docs/decisions.md).
 DEBUG = os.environ.get("RMDESK_DEBUG", "0") == "1"
@@ -41,6 +41,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "treebeard",
     "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "ninja",  # its own copy of Swagger UI for /api/docs (no CDN, no inline script: CSP)
     "django_tasks",
     "django_tasks_db",
     # RM Desk domain apps, one per SPEC area (ARCHITECTURE.md "Layout").
@@ -60,12 +65,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rmdesk.org.locale_middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rmdesk.org.gate.SecurityGateMiddleware",
     "rmdesk.core.middleware.RobustInputMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -131,7 +138,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(os.environ.get("RMDESK_SESSION_SECONDS", 8 * 3600))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: the clock restarts on each request
+SESSION_SAVE_EVERY_REQUEST = False  # idle expiry without a write per request: rmdesk.org.gate (issue 18)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -145,6 +152,108 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
 
 API_TOKEN_DAYS = int(os.environ.get("RMDESK_API_TOKEN_DAYS", 30))
+# --- security (issue 17) ------------------------------------------------------------------------
+# OWASP ASVS L2 / 等保 level 3 (docs/decisions.md, docs/operations.md "Security"). Every value below
+# can be set by an environment variable; the defaults follow ASVS and are listed in the README.
+# Production is RMDESK_ENV=production (the deploy/ units and compose file set it): it refuses to start
+# without RMDESK_SECRET_KEY. Anything else is the embedded default (`make run`, development, tests):
+# the key is generated once into var/secret_key (mode 0600) and reused.
+RMDESK_ENV = os.environ.get("RMDESK_ENV", "embedded").strip().lower()
+PRODUCTION = RMDESK_ENV == "production"
+
+
+def _secret_key() -> str:
+    key = os.environ.get("RMDESK_SECRET_KEY", "").strip()
+    if key:
+        return key
+    if PRODUCTION:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "RMDESK_ENV=production: set RMDESK_SECRET_KEY (50+ random characters) / 生产环境必须设置 RMDESK_SECRET_KEY"
+        )
+    import secrets
+
+    path = VAR_DIR / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+# Content-Security-Policy (django-csp): scripts only from this site, never inline; styles from this
+# site plus inline style attributes (decision in docs/decisions.md: they cannot run script).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS and the https redirect only when served over TLS (RMDESK_HTTPS=1). Behind nginx the proxy
+# terminates TLS and sets X-Forwarded-Proto (deploy/nginx).
+if HTTPS:
+    SECURE_HSTS_SECONDS = int(os.environ.get("RMDESK_HSTS_SECONDS", 31536000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("RMDESK_HSTS_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("RMDESK_HSTS_PRELOAD", "1") == "1"
+    SECURE_SSL_REDIRECT = os.environ.get("RMDESK_SSL_REDIRECT", "1") == "1"
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# Two-factor login (django-otp): required for these role codes (comma separated; "" = nobody),
+# available to everyone from the account security page.
+RMDESK_OTP_REQUIRED_ROLES = [
+    r.strip()
+    for r in os.environ.get("RMDESK_OTP_REQUIRED_ROLES", "admin,compliance,branch_manager").split(",")
+    if r.strip()
+]
+OTP_TOTP_ISSUER = os.environ.get("RMDESK_OTP_ISSUER", "RM Desk")
+
+# Password policy. Defaults = ASVS L2 (length >= 12, no composition rule, no forced rotation);
+# 等保 level 3: RMDESK_PASSWORD_CLASSES=3 RMDESK_PASSWORD_MAX_AGE_DAYS=90 RMDESK_PASSWORD_HISTORY=5.
+RMDESK_PASSWORD_MIN_LENGTH = int(os.environ.get("RMDESK_PASSWORD_MIN_LENGTH", 12))
+RMDESK_PASSWORD_CLASSES = int(os.environ.get("RMDESK_PASSWORD_CLASSES", 0))
+RMDESK_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("RMDESK_PASSWORD_MAX_AGE_DAYS", 0))
+RMDESK_PASSWORD_HISTORY = int(os.environ.get("RMDESK_PASSWORD_HISTORY", 5))
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": RMDESK_PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "rmdesk.org.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": RMDESK_PASSWORD_CLASSES}},
+    {"NAME": "rmdesk.org.passwords.PasswordHistoryValidator", "OPTIONS": {"count": RMDESK_PASSWORD_HISTORY}},
+]
+
+# Sessions: idle and absolute timeouts (rmdesk.org.gate); the session row lives as long as the
+# absolute timeout. RMDESK_SESSION_SECONDS is the older name of the absolute timeout.
+RMDESK_SESSION_IDLE_SECONDS = int(os.environ.get("RMDESK_SESSION_IDLE_SECONDS", 30 * 60))
+RMDESK_SESSION_ABSOLUTE_SECONDS = int(
+    os.environ.get("RMDESK_SESSION_ABSOLUTE_SECONDS", os.environ.get("RMDESK_SESSION_SECONDS", 8 * 3600))
+)
+SESSION_COOKIE_AGE = RMDESK_SESSION_ABSOLUTE_SECONDS
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# /api/docs and /api/openapi.json: public only with DEBUG (or RMDESK_API_DOCS_PUBLIC=1), else login.
+RMDESK_API_DOCS_PUBLIC = os.environ.get("RMDESK_API_DOCS_PUBLIC", "1" if DEBUG else "0") == "1"
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -28,3 +28,9 @@ DATABASES = {**DATABASES, "default": {**DATABASES["default"], "CONN_MAX_AGE": 0}
 
 # Channel deliveries are planned whenever a channel is on: no remembered "no channel" between tests.
 RMDESK_CHANNEL_CACHE_SECONDS = 0
+
+# --- security (issue 17) ---
+# Nobody must use two-factor login unless a test turns it on (the suite logs in with force_login);
+# the API documents stay public for the schema tests (tests/org/test_security_* check both ways).
+RMDESK_OTP_REQUIRED_ROLES = []
+RMDESK_API_DOCS_PUBLIC = True

@@ -14,10 +14,10 @@ admin.site.index_title = "系统配置"
 urlpatterns = [
     path("", org_views.home, name="home"),
     path("healthz", org_views.healthz, name="healthz"),
+    path("readyz", org_views.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+    path("", include("rmdesk.org.security_urls")),  # OTP step, account security, password change (issue 17)
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("rmdesk.org.urls")),
     path("core/", include("rmdesk.core.urls")),

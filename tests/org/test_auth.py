@@ -57,7 +57,9 @@ def test_lockout_after_five_failures(client, world):
 
 def test_session_expires_on_idle_timeout(settings):
     assert 0 < settings.SESSION_COOKIE_AGE <= 12 * 3600
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # issue 17/18: no session write per request; the idle expiry is the gate's (tests/org/test_security_sessions.py)
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert 0 < settings.RMDESK_SESSION_IDLE_SECONDS <= settings.SESSION_COOKIE_AGE
 
 
 def test_password_change(client, world):

@@ -10,12 +10,16 @@ class OrgConfig(AppConfig):
     def ready(self):
         from rmdesk.core import hooks
 
-        from . import signals  # noqa: F401  (login auditing)
+        from . import (
+            sessions,  # noqa: F401  (session index, OTP and password gates at login: issue 17)
+            signals,  # noqa: F401  (login auditing)
+        )
 
         for item in (
             hooks.MenuItem("home", _("工作台"), "home", roles=None, order=0),
             hooks.MenuItem("approvals", _("审批中心"), "org:approvals", roles=None, order=90),
             hooks.MenuItem("org", _("组织机构"), "org:unit_list", roles=None, order=95),
+            hooks.MenuItem("security", _("账户安全"), "security", roles=None, order=99),
             hooks.Counter("approvals", _pending_approvals_counter),
         ):
             hooks.register(item)

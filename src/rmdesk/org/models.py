@@ -165,3 +165,6 @@ class ApiToken(models.Model):
     @staticmethod
     def digest_of(raw: str) -> str:
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+from .security_models import PasswordHistory, UserSession  # noqa: E402, F401  (login security, issue 17)
