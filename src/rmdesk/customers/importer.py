@@ -7,14 +7,13 @@ second time. A row whose ID number, credit code or mobile belongs to another arc
 conflict for the supervisor instead of a duplicate archive.
 """
 
-import csv
 import io
 import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
@@ -43,6 +42,7 @@ from .models import (
 )
 from .protection import mask
 from .scope import visible_customers
+from .services.import_fast import clean_new_row, fast_initials, iter_table, write_rows
 
 CUSTOMER_COLUMNS = [
     ("customer_no", "客户号"),
@@ -110,35 +110,16 @@ def _header_map(columns):
 
 
 def read_rows(path: str, name: str):
-    """Rows of the first sheet (xlsx) or of a CSV file (UTF-8 with or without BOM, else GB18030) as
-    lists of cell strings; the first row is the header."""
-    if name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        try:
-            ws = wb.worksheets[0]
-            rows = []
-            for row in ws.iter_rows(values_only=True):
-                rows.append(["" if v is None else v for v in row])
-            return rows
-        finally:
-            wb.close()
-    raw = open(path, "rb").read()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ValidationError(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
-    return list(csv.reader(io.StringIO(text)))
+    """Rows of the first sheet (xlsx, python-calamine) or of a CSV file (UTF-8 with or without BOM,
+    else GB18030) as lists of cell values, streamed; the first row is the header (issue 18)."""
+    return iter_table(path, name)
 
 
 def _cell(value):
     if value is None:
         return ""
+    if type(value) is str:
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "date") and callable(value.date):
@@ -147,11 +128,13 @@ def _cell(value):
 
 
 def _rows_as_dicts(rows, columns):
-    if not rows:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
         raise ValidationError(_("文件是空的。"))
     hmap = _header_map(columns)
     header = []
-    for h in rows[0]:
+    for h in first:
         h = _cell(h)
         key = hmap.get(h)
         if key is None and columns is CUSTOMER_COLUMNS:
@@ -163,11 +146,13 @@ def _rows_as_dicts(rows, columns):
     if "customer_no" not in header:
         raise ValidationError(_("缺少“客户号”列。请使用导入模板。"))
     out = []
-    for i, row in enumerate(rows[1:], start=2):
+    fields = [(j, f) for j, f in enumerate(header) if f]
+    for i, row in enumerate(rows, start=2):
         cells = [_cell(v) for v in row]
         if not any(cells):
             continue
-        out.append((i, {f: cells[j] if j < len(cells) else "" for j, f in enumerate(header) if f}))
+        n = len(cells)
+        out.append((i, {f: cells[j] if j < n else "" for j, f in fields}))
     return out
 
 
@@ -219,6 +204,7 @@ class _Lookups:
         self.writable = visible_customers(actor, write=True)
         self.rms: dict = {}  # employee_no -> (user | None, error | "")
         self.units: dict = {}  # code -> unit | None
+        self.today = timezone.localdate()  # the bound of a birth date read from an ID number
 
     def load_rms(self, numbers):
         missing = sorted({n for n in numbers if n and n not in self.rms})
@@ -317,11 +303,14 @@ def _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen
             data.pop("stage", None)
         if not row.get("source"):
             data.pop("source", None)
-    try:
-        values = services.clean_customer_data(data, partial_base=base)
-    except ValidationError as exc:
-        errors.add_validation(row_no, no, exc)
-        return None
+    # a new archive's row is checked in one pass; anything it does not pass gets the form's check
+    values = clean_new_row(data, look.today) if existing is None else None
+    if values is None:
+        try:
+            values = services.clean_customer_data(data, partial_base=base)
+        except ValidationError as exc:
+            errors.add_validation(row_no, no, exc)
+            return None
     bad = False
     for field in services.DUPLICATE_FIELDS:
         v = values.get(field)
@@ -440,6 +429,56 @@ def _new_customer(values, extra, sets):
     return c
 
 
+_DEFAULTS: dict = {}
+
+
+def _customer_defaults() -> dict:
+    """attname -> the value an unsaved `Customer()` holds for it (its field's default)."""
+    if not _DEFAULTS:
+        _DEFAULTS.update({f.attname: f.get_default() for f in Customer._meta.concrete_fields})
+    return _DEFAULTS
+
+
+class _NewArchive:
+    """A new archive of the file as the attribute values `_new_customer` gives its Customer (by
+    attname), without building a model instance per row: what `completeness_of`, `metric_value` and
+    the bulk inserts read. `pk` is set once the rows are inserted."""
+
+    __slots__ = ("values", "pk")
+
+    def __init__(self, values: dict):
+        self.values, self.pk = values, None
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            defaults = _customer_defaults()
+            if name in defaults:
+                return defaults[name]
+            raise AttributeError(name) from None
+
+
+def _new_row(values, extra, sets) -> _NewArchive:
+    """`_new_customer` as plain values: the same columns (derived search keys, completeness with no
+    document yet, the tier of its kind's set), ready for `_insert_rows`."""
+    rm, unit = extra["rm"], extra["unit"]
+    v = dict(values)
+    v["customer_no"] = extra["customer_no"]
+    v["a_rm_id"] = rm.pk if rm is not None else None
+    v["org_unit_id"], v["org_path"] = unit.pk, unit.path
+    v["name_initials"] = fast_initials(v.get("name") or "")
+    v["mobile_tail"] = (v.get("mobile") or "")[-4:]
+    v["id_tail"] = (v.get("id_number") or "")[-4:]
+    c = _NewArchive(v)
+    v["completeness"] = services.completeness_of(c, doc_kinds=set(), has_contacts=False, has_financials=False)
+    rule_set, tiers = sets.get(c.kind, (None, None))
+    if rule_set is not None:
+        tier = services.tier_for_value(tiers, services.metric_value(c, rule_set.metric))
+        v["tier_id"] = tier.pk if tier is not None else None
+    return c
+
+
 def _write_customer_plan(job, actor, plan):
     """Write a validated plan. New archives are inserted in bulk (BATCH_SIZE rows per INSERT) with
     their tier computed before the insert, and their tags, birthdays, ownership and first-tier history
@@ -469,7 +508,7 @@ def _write_customer_plan(job, actor, plan):
                 )
                 counts["conflicts"] += 1
                 continue
-            creates.append((_new_customer(values, extra, sets), extra))
+            creates.append((_new_row(values, extra, sets), extra))
             continue
         customer = extra["customer"]
         dup = dups.find({**services.customer_values(customer), **values}, exclude_pk=customer.pk)
@@ -514,8 +553,9 @@ def _write_customer_plan(job, actor, plan):
 
 
 def _insert_rows(model, objs):
-    """INSERT `objs` with one prepared statement per BATCH_SIZE rows (executemany). `objs` are unsaved
-    instances, or dicts {attname: value} (fields left out take their default, evaluated once).
+    """INSERT `objs`: COPY FROM STDIN on PostgreSQL, one prepared statement per BATCH_SIZE rows
+    (executemany) on SQLite. `objs` are unsaved instances, or dicts {attname: value} / `_NewArchive`
+    (fields left out take their default, evaluated once).
 
     What bulk_create does per value, minus its SQL assembly: each field's pre_save (defaults,
     auto_now) and its database preparation, skipped for values the drivers take as they are (str,
@@ -530,33 +570,40 @@ def _insert_rows(model, objs):
         f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
-    plain = (str, int, type(None))
+    plain = {str, int, bool, type(None)}
 
     def prep(f, value):
-        return value if isinstance(value, plain) else f.get_db_prep_save(value, conn)
+        return value if value.__class__ in plain else f.get_db_prep_save(value, conn)
 
-    rows = []
-    if isinstance(objs[0], dict):
-        defaults = {f.attname: prep(f, f.pre_save(model(), True)) for f in fields}
-        for obj in objs:
-            rows.append([prep(f, obj[f.attname]) if f.attname in obj else defaults[f.attname] for f in fields])
-    else:
-        for obj in objs:
-            rows.append([prep(f, f.pre_save(obj, True)) for f in fields])
-    with conn.cursor() as cur:
-        if conn.vendor == "postgresql":
-            # one multi-row VALUES statement per chunk: PostgreSQL pays per statement, not per row
-            per = max(1, min(BATCH_SIZE, 65000 // len(fields)))
-            one = f"({', '.join(['%s'] * len(fields))})"
-            for i in range(0, len(rows), per):
-                chunk = rows[i : i + per]
-                cur.execute(
-                    sql.rsplit(" VALUES ", 1)[0] + " VALUES " + ", ".join([one] * len(chunk)),
-                    [v for r in chunk for v in r],
-                )
+    def rows():
+        if isinstance(objs[0], (dict, _NewArchive)):
+            # start from the defaults (prepared once) and put in what each row carries
+            base = [prep(f, f.pre_save(model(), True)) for f in fields]
+            index = {f.attname: i for i, f in enumerate(fields)}
+            for obj in objs:
+                row = base.copy()
+                for k, v in (obj.values if isinstance(obj, _NewArchive) else obj).items():
+                    i = index.get(k)
+                    if i is not None:
+                        row[i] = v if v.__class__ in plain else fields[i].get_db_prep_save(v, conn)
+                yield row
         else:
-            for i in range(0, len(rows), BATCH_SIZE):
-                cur.executemany(sql, rows[i : i + BATCH_SIZE])
+            for obj in objs:
+                yield [prep(f, f.pre_save(obj, True)) for f in fields]
+
+    if conn.vendor == "postgresql":
+        # one COPY FROM STDIN per table, streamed (issue 18): PostgreSQL's own bulk path
+        write_rows(model._meta.db_table, [f.column for f in fields], rows())
+        return
+    with conn.cursor() as cur:
+        chunk = []
+        for row in rows():
+            chunk.append(row)
+            if len(chunk) >= BATCH_SIZE:
+                cur.executemany(sql, chunk)
+                chunk = []
+        if chunk:
+            cur.executemany(sql, chunk)
 
 
 def _insert_new_customers(actor, creates, sets):
@@ -573,10 +620,8 @@ def _insert_new_customers(actor, creates, sets):
         pks.update(
             Customer.objects.filter(customer_no__in=numbers[i : i + BATCH_SIZE]).values_list("customer_no", "pk")
         )
-    db = connection.alias
     for c in customers:
         c.pk = pks[c.customer_no]
-        c._state.adding, c._state.db = False, db
     note, reason, birthday = _("批量导入"), _("建档定级")[:200], _("生日")
     actor_id = actor.pk if actor else None
     _insert_rows(
@@ -625,8 +670,13 @@ def _insert_new_customers(actor, creates, sets):
         ],
     )
     _bulk_tags(customers, [extra["tags"] for _c, extra in creates])
-    for c in customers:  # e.g. 流失预警 from the core system: the service app's watch list sees it
-        if c.stage != Stage.POTENTIAL:
+    # e.g. 流失预警 from the core system: the service app's watch list sees it (receivers get the
+    # saved archive, read back a batch at a time)
+    staged = [c.pk for c in customers if c.stage != Stage.POTENTIAL]
+    for i in range(0, len(staged), BATCH_SIZE):
+        saved = Customer.objects.in_bulk(staged[i : i + BATCH_SIZE])
+        for pk in staged[i : i + BATCH_SIZE]:
+            c = saved[pk]
             signals.stage_changed.send(sender=Customer, actor=actor, customer=c, old_stage=None, new_stage=c.stage)
     return customers
 
