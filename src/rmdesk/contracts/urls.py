@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "contracts"
 urlpatterns = [
     path("", views.contract_list, name="list"),
+    path("export/", export_views.contract_export, name="export"),
     path("new/", views.contract_new, name="new"),
     path("<int:pk>/", views.contract_detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.contract_action, name="action"),

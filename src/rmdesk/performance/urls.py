@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "performance"
 urlpatterns = [
     path("", views.my_results, name="my_results"),
+    path("results/export/", export_views.result_export, name="result_export"),
     path("results/<int:pk>/", views.result_detail, name="result_detail"),
     path("results/<int:pk>/act/<str:action>/", views.result_action, name="result_action"),
     path("items/<int:pk>/records/", views.item_records, name="item_records"),

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "sales"
 urlpatterns = [
     path("", views.opportunity_board, name="opportunity_board"),
+    path("opportunities/export/", export_views.opportunity_export, name="opportunity_export"),
     path("opportunities/new/", views.opportunity_new, name="opportunity_new"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     path("opportunities/<int:pk>/move/", views.opportunity_move, name="opportunity_move"),

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "service"
 urlpatterns = [
     path("", views.case_list, name="case_list"),
+    path("export/", export_views.case_export, name="case_export"),
     path("new/", views.case_new, name="case_new"),
     path("customers/suggest/", views.customer_suggest, name="customer_suggest"),
     path("<int:pk>/", views.case_detail, name="case_detail"),

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import export_views, views
 
 app_name = "work"
 urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("cadence/", views.cadence_list, name="cadence"),
+    path("cadence/export/", export_views.cadence_export, name="cadence_export"),
     path("interactions/", views.interaction_list, name="interactions"),
     path("interactions/new/", views.interaction_new, name="interaction_new"),
     path("interactions/<int:pk>/", views.interaction_detail, name="interaction_detail"),
