@@ -17,6 +17,8 @@ from .schemas import (
     PerformanceAppealIn,
     PerformanceAppealOut,
     PerformanceComputeIn,
+    PerformanceGroupDetailOut,
+    PerformanceGroupOut,
     PerformanceIndicatorIn,
     PerformanceIndicatorOut,
     PerformanceIndicatorUpdateIn,
@@ -38,11 +40,13 @@ from .schemas import (
 )
 from .scope import (
     get_advice_or_404,
+    get_group_or_404,
     get_letter_or_404,
     get_result_or_404,
     get_run_or_404,
     get_scorecard_or_404,
     visible_advice,
+    visible_groups,
     visible_letters,
     visible_runs,
     visible_scorecards,
@@ -153,6 +157,23 @@ def get_run(request, run_id: Id):
     run = get_run_or_404(request.user, run_id)
     run.results_list = list(run.results.select_related("rm").order_by("rank_unit", "id"))
     return {**{f: getattr(run, f) for f in PerformanceRunOut.model_fields}, "results": run.results_list}
+
+
+@router.get("/runs/{run_id}/groups", response=list[PerformanceGroupOut], summary="团队与机构考核结果")
+def run_groups(request, run_id: Id):
+    """The run's team and unit results in the viewer's scope (a team lead: their own team's)."""
+    run = get_run_or_404(request.user, run_id)
+    return list(visible_groups(request.user).filter(run=run).select_related("unit").order_by("level", "rank", "id"))
+
+
+@router.get("/groups/{group_id}", response=PerformanceGroupDetailOut, summary="团队/机构考核结果明细与趋势")
+def get_group(request, group_id: Id):
+    """A team's or unit's result: each item rolled up from the RMs (sums, or Σnumerator/Σdenominator for
+    rates), the per-RM figure scored, and the trend over periods of the same type."""
+    group = get_group_or_404(request.user, group_id)
+    group = type(group).objects.select_related("unit", "run").get(pk=group.pk)
+    group.trend = services.group_trend(request.user, group)
+    return group
 
 
 @router.post("/runs/{run_id}/review", response=PerformanceRunOut, summary="复核")

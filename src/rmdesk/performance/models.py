@@ -509,3 +509,39 @@ class LevelAdvice(models.Model):
     @property
     def to_label(self):
         return level_label(self.to_level)
+
+
+class GroupLevel(models.TextChoices):
+    TEAM = "team", _("团队")
+    UNIT = "unit", _("机构")
+
+
+class GroupResult(models.Model):
+    """A team's or a unit's result in a run, rolled up from its RMs' snapshot rows (SPEC §9 "subject levels
+    RM, team, unit"): sums add up, rates are Σnumerator/Σdenominator (the kernel's `rollup`), never a mean of
+    rates. Its own score applies the run's scorecard to the per-RM figures (a sum divided by the headcount, a
+    rate as it is, completion as Σvalue/Σtarget), so the RM scale x1..x2 still fits; its grade follows the
+    scorecard's thresholds. Written with the run's results, so it is as frozen as they are once published."""
+
+    run = models.ForeignKey(AssessmentRun, on_delete=models.CASCADE, related_name="groups")
+    unit = models.ForeignKey("org.OrgUnit", verbose_name=_("团队/机构"), on_delete=models.PROTECT, related_name="+")
+    org_path = models.CharField(max_length=255)
+    level = models.CharField(_("层级"), max_length=8, choices=GroupLevel.choices)
+    members = models.PositiveIntegerField(_("客户经理人数"))
+    mean_score = models.DecimalField(_("客户经理平均得分"), **SCORE)
+    gross = models.DecimalField(_("加权得分"), **SCORE)
+    deductions = models.DecimalField(_("人均扣分"), **SCORE)
+    score = models.DecimalField(_("得分"), **SCORE)
+    grade = models.CharField(_("等次"), max_length=10, choices=Grade.choices, blank=True)
+    rank = models.PositiveIntegerField(_("同级排名"), null=True, blank=True)
+    items = models.JSONField(_("指标汇总"), default=list)
+
+    class Meta:
+        verbose_name = _("团队/机构考核结果")
+        verbose_name_plural = _("团队/机构考核结果")
+        ordering = ["run", "level", "rank", "id"]
+        constraints = [models.UniqueConstraint(fields=["run", "unit"], name="perf_group_once")]
+        indexes = [models.Index(fields=["org_path"], name="perf_group_path_idx", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self):
+        return f"{self.unit} {self.score}"

@@ -301,3 +301,51 @@ class PerformanceAdviceIn(Schema):
 
 class PerformanceNewVersionIn(Schema):
     year: Year
+
+
+class PerformanceGroupItemOut(Schema):
+    item: int
+    kind: str
+    code: str
+    name: str
+    unit: str
+    weight: Decimal
+    total: Decimal | None = None
+    per_rm: Decimal | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    target: Decimal | None = None
+    mu: Decimal
+    points: Decimal
+
+
+class PerformanceGroupOut(Schema):
+    id: int
+    run_id: int
+    unit_id: int
+    unit_name: str
+    level: str
+    members: int
+    mean_score: Decimal
+    gross: Decimal
+    deductions: Decimal
+    score: Decimal
+    grade: str
+    rank: int | None
+
+    @staticmethod
+    def resolve_unit_name(obj):
+        return obj.unit.name
+
+
+class PerformanceGroupTrendOut(Schema):
+    label: str
+    score: Decimal
+    mean: Decimal
+    grade: str
+    id: int
+
+
+class PerformanceGroupDetailOut(PerformanceGroupOut):
+    items: list[PerformanceGroupItemOut]
+    trend: list[PerformanceGroupTrendOut]

@@ -19,6 +19,7 @@ from rmdesk.core.scope import ScopeSpec, get_or_404, scope_q, subtree_units
 from .models import (
     AssessmentResult,
     AssessmentRun,
+    GroupResult,
     LetterStatus,
     LevelAdvice,
     ManualValue,
@@ -67,6 +68,16 @@ def visible_runs(user, *, write: bool = False):
 
 def get_run_or_404(user, pk, *, write: bool = False):
     return get_or_404(visible_runs(user, write=write), pk)
+
+
+def visible_groups(user, *, write: bool = False):
+    """Team and unit results: the managing subtree of the group's own unit (a team lead their team's; a
+    branch manager every team and unit below them). RMs do not read their team's result."""
+    return _filter(GroupResult.objects.all(), _managed_q(user))
+
+
+def get_group_or_404(user, pk, *, write: bool = False):
+    return get_or_404(visible_groups(user, write=write), pk)
 
 
 def _ancestor_paths(user) -> list[str]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from rmdesk.core import audit, calendar
 from rmdesk.core.actions import after_commit, business_action, check_version, in_scope
 from rmdesk.core.approvals import request_approval
-from rmdesk.core.indicators import Direction, registry
+from rmdesk.core.indicators import Direction, Measure, registry, rollup
 from rmdesk.core.notifications import notify
 from rmdesk.core.roles import SUPERVISORS, RoleCode
 from rmdesk.core.scope import covers
@@ -35,6 +35,8 @@ from .models import (
     AssessmentResult,
     AssessmentRun,
     GradeMethod,
+    GroupLevel,
+    GroupResult,
     IndicatorSetting,
     IndicatorSource,
     ItemKind,
@@ -621,6 +623,7 @@ def compute_run(actor, scorecard_id: int, *, unit_id: int, year: int, number: in
         if run.is_frozen:
             raise ValidationError({"status": [_("该期考核结果已发布，不能重新计算。")]})
         qualitative = _qualitative_of(run)
+        run.groups.all().delete()
         run.results.all().delete()
         run.status, run.computed_at, run.computed_by, run.reviewed_by = RunStatus.COMPUTED, timezone.now(), actor, None
         run.version += 1
@@ -638,8 +641,143 @@ def compute_run(actor, scorecard_id: int, *, unit_id: int, year: int, number: in
         )
     evaluated = evaluate(card, _rms_for(card, unit), start, end, qualitative)
     _write_results(run, card, evaluated)
+    rollup_groups(run)
     audit.record(actor, "performance.compute_run", run, after={"rms": len(evaluated), "label": label})
     return run
+
+
+# --- team and unit results (rolled up from the RMs' snapshot) ----------------------------------------
+
+
+def _groups_of(run: AssessmentRun, results: list) -> dict:
+    """{OrgUnit: [result, ...]}: every team of the run's RMs, and every unit from the run's unit down that
+    holds RMs of the run (a unit counts all RMs below it)."""
+    units = {u.path: u for u in OrgUnit.objects.filter(path__startswith=run.org_path)}
+    out = defaultdict(list)
+    for r in results:
+        if r.team_id and r.team is not None:
+            out[r.team].append(r)
+        for path, unit in units.items():
+            if unit.kind != "team" and r.org_path.startswith(path):
+                out[unit].append(r)
+    return out
+
+
+def _group_items(card_items: list, members: list, rows_by_result: dict, percent: dict) -> tuple[list, list, Decimal]:
+    """The group's snapshot rows (JSON-ready), its (μ, Q) pairs and its deductions per RM."""
+    n = Decimal(len(members))
+    rows, parts, deductions = [], [], ZERO
+    for item in card_items:
+        mine = [rows_by_result[r.pk][item.pk] for r in members if item.pk in rows_by_result[r.pk]]
+        if not mine:
+            continue
+        first = mine[0]
+        row = {"item": item.pk, "kind": first.kind, "code": first.code, "name": first.name, "unit": first.unit}
+        row["weight"] = str(first.weight)
+        if first.kind == ItemKind.QUALITATIVE:
+            mu = sum((m.mu for m in mine), ZERO) / n
+            value = rollup_value = None
+        elif first.kind == ItemKind.DEDUCTION:
+            total = sum((-m.points for m in mine), ZERO)
+            deductions += total / n
+            mu = ZERO
+            value, rollup_value = total / n, None
+        else:
+            measures = [Measure(m.value or ZERO, m.numerator, m.denominator) for m in mine]
+            rolled = rollup(measures, percent=percent.get(first.code, False))
+            rollup_value = rolled
+            is_rate = rolled.denominator is not None
+            value = rolled.value if is_rate else rolled.value / n
+            if item.normalisation == Normalisation.COMPLETION:
+                targets = [m.target for m in mine if m.target is not None]
+                target = (sum(targets, ZERO) / len(targets) if is_rate else sum(targets, ZERO)) if targets else None
+                mu = scoring.completion(rolled.value, target, item.cap, item.indicator.direction)
+                row["target"] = None if target is None else str(target.quantize(scoring.Q4))
+            else:
+                mu = scoring.linear(value, item.x_low, item.x_high, item.indicator.direction)
+        if rollup_value is not None:
+            row["total"] = str(rollup_value.value.quantize(scoring.Q4, ROUND_HALF_UP))
+            if rollup_value.denominator is not None:
+                row["numerator"], row["denominator"] = str(rollup_value.numerator), str(rollup_value.denominator)
+        if value is not None:
+            row["per_rm"] = str(value.quantize(scoring.Q4, ROUND_HALF_UP))
+        mu = mu.quantize(scoring.Q4, ROUND_HALF_UP)
+        row["mu"] = str(mu)
+        if first.kind == ItemKind.DEDUCTION:
+            row["points"] = str((-value).quantize(scoring.Q4, ROUND_HALF_UP))
+        else:
+            parts.append((mu, first.weight))
+            row["points"] = str((mu * first.weight * 100).quantize(scoring.Q4, ROUND_HALF_UP))
+        rows.append(row)
+    return rows, parts, deductions.quantize(scoring.Q4, ROUND_HALF_UP)
+
+
+def rollup_groups(run: AssessmentRun) -> list[GroupResult]:
+    """(Re)write the run's team and unit results from its RMs' snapshot rows (SPEC §9 subject levels): one
+    query for the results, one for their rows; grades by the scorecard's thresholds, ranks within each
+    level of the run."""
+    card = run.scorecard
+    card_items = list(card.items.select_related("indicator").order_by("order", "id"))
+    results = list(run.results.select_related("team"))
+    rows_by_result = defaultdict(dict)
+    for row in ResultItem.objects.filter(result__run=run).only(
+        "result_id", "item_id", "kind", "code", "name", "unit", "weight", "value", "numerator", "denominator",
+        "target", "mu", "points",
+    ):  # fmt: skip
+        rows_by_result[row.result_id][row.item_id] = row
+    reg = registry()
+    percent = {code: ind.percent for code, ind in reg.items()}
+    groups = []
+    for unit, members in _groups_of(run, results).items():
+        rows, parts, deductions = _group_items(card_items, members, rows_by_result, percent)
+        gross, total = scoring.score(parts, deductions)
+        mean = (sum((r.score for r in members), ZERO) / len(members)).quantize(scoring.Q4, ROUND_HALF_UP)
+        groups.append(
+            GroupResult(
+                run=run,
+                unit=unit,
+                org_path=unit.path,
+                level=GroupLevel.TEAM if unit.kind == "team" else GroupLevel.UNIT,
+                members=len(members),
+                mean_score=mean,
+                gross=gross,
+                deductions=deductions,
+                score=total,
+                grade=scoring.grade_by_thresholds(total, card.thresholds),
+                items=rows,
+            )
+        )
+    for level in GroupLevel.values:
+        same = [g for g in groups if g.level == level]
+        for g, rank in zip(same, scoring.ranks([g.score for g in same]), strict=True):
+            g.rank = rank
+    existing = {g.unit_id: g.pk for g in run.groups.only("pk", "unit_id")}
+    for g in groups:  # keep the ids of rows already there (links stay valid when a result is revised)
+        g.pk = existing.pop(g.unit.pk, None)
+    fields = ["members", "mean_score", "gross", "deductions", "score", "grade", "rank", "items"]
+    GroupResult.objects.bulk_update([g for g in groups if g.pk], fields)
+    GroupResult.objects.bulk_create([g for g in groups if g.pk is None])
+    if existing:
+        GroupResult.objects.filter(pk__in=existing.values()).delete()
+    return groups
+
+
+def group_trend(user, group: GroupResult, *, limit: int = 24) -> list[dict]:
+    """The same team's or unit's results on runs of the same period type, oldest first (published ones, and
+    the current one), for the trend chart."""
+    from .scope import visible_groups
+
+    qs = (
+        visible_groups(user)
+        .filter(unit=group.unit_id, run__period_type=group.run.period_type)
+        .filter(Q(run__status__in=[RunStatus.PUBLISHED, RunStatus.CLOSED]) | Q(pk=group.pk))
+        .select_related("run")
+        .order_by("-run__period_start", "-run_id")[:limit]
+    )
+    return [
+        {"label": g.run.label, "score": g.score, "mean": g.mean_score, "grade": g.get_grade_display(), "id": g.pk}
+        for g in reversed(list(qs))
+    ]
 
 
 def _rescore(result: AssessmentResult, card: Scorecard, scores: dict) -> None:
@@ -683,6 +821,7 @@ def score_qualitative(actor, result_id: int, *, scores: dict, version: int):
     result.version += 1
     result.save()
     _regrade(result.run)
+    rollup_groups(result.run)
     audit.record(
         actor, "performance.score_qualitative", result, before={"score": before}, after={"score": str(result.score)}
     )
@@ -873,6 +1012,7 @@ def revise_result(actor, result_id: int, *, scores: dict, version: int):
     AssessmentResult.objects.bulk_update(others, ["rank_unit"])
     upheld.revised = True
     upheld.save(update_fields=["revised"])
+    rollup_groups(result.run)
     audit.record(actor, "performance.revise_result", result, before=before, after={"score": str(result.score)})
     return result
 

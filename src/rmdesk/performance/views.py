@@ -42,6 +42,7 @@ from .scope import (
     get_scorecard_or_404,
     managed_rms,
     visible_advice,
+    visible_groups,
     visible_letters,
     visible_results,
     visible_runs,
@@ -250,7 +251,15 @@ def _run_context(request, run, errors=None):
     grades = {}
     for r in results:
         grades[r.get_grade_display()] = grades.get(r.get_grade_display(), 0) + 1
-    return {"run": run, "results": results, "grades": grades, "has_pay": bool(pay), "errors": errors or {}}
+    groups = list(visible_groups(request.user).filter(run=run).select_related("unit").order_by("-level", "rank", "id"))
+    return {
+        "run": run,
+        "results": results,
+        "grades": grades,
+        "has_pay": bool(pay),
+        "groups": groups,
+        "errors": errors or {},
+    }
 
 
 @login_required
