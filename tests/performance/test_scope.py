@@ -13,6 +13,7 @@ from rmdesk.performance import services
 from rmdesk.performance.models import LevelAdvice
 from rmdesk.performance.scope import (
     visible_advice,
+    visible_groups,
     visible_letters,
     visible_results,
     visible_runs,
@@ -68,6 +69,7 @@ def perf_world(world, test_indicators):
             "letter": letter,
             "advice": advice,
             "team": team,
+            "group": run.groups.get(unit=team),
         }
     return out
 
@@ -135,6 +137,9 @@ manage = Matrix("performance", samples="manage_samples")
 manage.queryset(visible_runs, obj="run")
 manage.queryset(visible_scorecards, obj="card")
 manage.queryset(visible_advice, obj="advice")
+manage.queryset(visible_groups, obj="group")
+manage.api("GET /api/performance/groups/{group_id}", obj="group")
+manage.api("GET /api/performance/runs/{run_id}/groups", obj="run")
 manage.listing("GET /api/performance/runs", obj="run")
 manage.listing("GET /api/performance/scorecards", obj="card")
 manage.listing("GET /api/performance/advice", obj="advice")
