@@ -9,11 +9,13 @@ conflict for the supervisor instead of a duplicate archive.
 
 import io
 import tempfile
+import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
@@ -24,6 +26,7 @@ from rmdesk.org.services import ensure_can_be_assigned_customers
 
 from . import services, signals
 from .models import (
+    AUM_CATEGORIES,
     Customer,
     CustomerKind,
     Holding,
@@ -34,6 +37,7 @@ from .models import (
     OwnershipChange,
     OwnershipKind,
     Product,
+    ProductCategory,
     Source,
     Stage,
     Tag,
@@ -186,6 +190,62 @@ def _progress(job, n):
     running = ImportJob.objects.filter(pk=job.pk, status__in=_RUNNING)
     if not running.update(processed_rows=n, progress_at=timezone.now()):
         raise JobAbandoned(job.pk)
+
+
+class _WriteProgress:
+    """Progress of the write phase, seen by the job page and the stall sweep while the write
+    transaction is still open (issue 18). On PostgreSQL the job row is updated through a second,
+    autocommit connection: the writer holds its job row FOR KEY SHARE, which that non-key UPDATE does
+    not wait for, while the sweep's FOR UPDATE SKIP LOCKED still skips the row. SQLite has one writer
+    at a time, so there the write phase shows its progress when it commits. At most one update a
+    second."""
+
+    EVERY_S = 1.0
+
+    def __init__(self, job):
+        self.job_id, self.side, self.last = job.pk, None, 0.0
+        conn = connections[DEFAULT_DB_ALIAS]
+        if conn.vendor == "postgresql":
+            self.side = conn.get_new_connection(conn.get_connection_params())
+            self.side.autocommit = True
+            self.table = conn.ops.quote_name(ImportJob._meta.db_table)
+
+    def __call__(self, n: int, *, force=False):
+        if self.side is None:
+            return
+        now = time.monotonic()
+        if not force and now - self.last < self.EVERY_S:
+            return
+        self.last = now
+        self.side.execute(
+            f"UPDATE {self.table} SET processed_rows = %s, progress_at = %s WHERE id = %s AND status = %s",
+            (n, timezone.now(), self.job_id, ImportStatus.WRITING.value),
+        )
+
+    def close(self):
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+
+def _noop_progress(n, *, force=False):
+    return None
+
+
+def _lock_writing_job(job) -> bool:
+    """Lock the job row for the write transaction (the sweep skips a locked row; a dead worker's
+    rollback releases it): FOR KEY SHARE on PostgreSQL, so `_WriteProgress` can still update it.
+    False when the job is no longer being written (the sweep failed it)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.vendor != "postgresql":
+        return ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportStatus.WRITING).exists()
+    table = conn.ops.quote_name(ImportJob._meta.db_table)
+    with conn.cursor() as cur:
+        cur.execute(
+            f"SELECT 1 FROM {table} WHERE id = %s AND status = %s FOR KEY SHARE",
+            [job.pk, ImportStatus.WRITING.value],
+        )
+        return cur.fetchone() is not None
 
 
 # --- customers -----------------------------------------------------------------------------------
@@ -479,7 +539,7 @@ def _new_row(values, extra, sets) -> _NewArchive:
     return c
 
 
-def _write_customer_plan(job, actor, plan):
+def _write_customer_plan(job, actor, plan, progress=_noop_progress):
     """Write a validated plan. New archives are inserted in bulk (BATCH_SIZE rows per INSERT) with
     their tier computed before the insert, and their tags, birthdays, ownership and first-tier history
     rows in bulk too; updated rows keep the row-by-row path. The per-row `tier_changed` signal is not
@@ -490,7 +550,11 @@ def _write_customer_plan(job, actor, plan):
     dups = _Duplicates(plan)
     sets = _tier_sets()
     creates, touched = [], []
+    done = 0  # rows written (or found unchanged / sent to a conflict) so far: the new archives come last
     for _row_no, action, values, extra in plan:
+        if action != "create":
+            done += 1
+            progress(done)
         if action == "same":
             counts["unchanged"] += 1
             continue
@@ -544,7 +608,7 @@ def _write_customer_plan(job, actor, plan):
             services.set_tags(customer, extra["tags"])
         touched.append(customer.pk)
         counts["updated"] += 1
-    created = _insert_new_customers(actor, creates, sets)
+    created = _insert_new_customers(actor, creates, sets, progress=progress, done=done)
     counts["created"] = len(created)
     ids = [c.pk for c in created] + touched
     if ids:
@@ -552,7 +616,7 @@ def _write_customer_plan(job, actor, plan):
     return counts
 
 
-def _insert_rows(model, objs):
+def _insert_rows(model, objs, progress=None):
     """INSERT `objs`: COPY FROM STDIN on PostgreSQL, one prepared statement per BATCH_SIZE rows
     (executemany) on SQLite. `objs` are unsaved instances, or dicts {attname: value} / `_NewArchive`
     (fields left out take their default, evaluated once).
@@ -580,7 +644,9 @@ def _insert_rows(model, objs):
             # start from the defaults (prepared once) and put in what each row carries
             base = [prep(f, f.pre_save(model(), True)) for f in fields]
             index = {f.attname: i for i, f in enumerate(fields)}
-            for obj in objs:
+            for n, obj in enumerate(objs):
+                if progress is not None and n % BATCH_SIZE == 0:
+                    progress(n)
                 row = base.copy()
                 for k, v in (obj.values if isinstance(obj, _NewArchive) else obj).items():
                     i = index.get(k)
@@ -606,14 +672,14 @@ def _insert_rows(model, objs):
             cur.executemany(sql, chunk)
 
 
-def _insert_new_customers(actor, creates, sets):
+def _insert_new_customers(actor, creates, sets, *, progress=_noop_progress, done=0):
     """Insert the new archives and what creating one writes besides (ownership and first-tier
     history, birthday, tags), in bulk; then `stage_changed` (old_stage None) for each one created in
     a stage past 潜在, as `services.create_customer` sends it."""
     if not creates:
         return []
     customers = [c for c, _extra in creates]
-    _insert_rows(Customer, customers)
+    _insert_rows(Customer, customers, progress=lambda i: progress(done + i))
     numbers = [c.customer_no for c in customers]
     pks = {}
     for i in range(0, len(numbers), BATCH_SIZE):
@@ -707,83 +773,151 @@ def _bulk_tags(customers, names_per_customer):
 
 
 def _validate_holding_rows(job, actor, rows, errors):
+    """Validate every holding row; the customers of a batch of BATCH_SIZE rows are read with one
+    query (in the importer's write scope), the products once for the file."""
     plan = []
     products = {p.code: p for p in Product.objects.all()}
     writable = visible_customers(actor, write=True)
     customers = {}
     seen = {}
-    for n, (row_no, row) in enumerate(rows, start=1):
-        if n % PROGRESS_EVERY == 0:
-            _progress(job, n)
-        no = row.get("customer_no", "")
-        if no not in customers:
-            customers[no] = writable.filter(customer_no=no).first() if no else None
-        customer = customers[no]
-        if customer is None:
-            errors.add(row_no, no, "customer_no", _("客户号不存在或不在您的管辖范围内。"))
-            continue
-        product = products.get(row.get("product_code", ""))
-        if product is None:
-            errors.add(row_no, no, "product_code", _("产品代码不存在。"))
-            continue
-        errs = {}
-        balance = services.parse_amount(row.get("balance"), "balance", errs)
-        opened = services.parse_date(row.get("opened_on"), "opened_on", errs)
-        closed = services.parse_date(row.get("closed_on"), "closed_on", errs)
-        matures = services.parse_date(row.get("matures_on"), "matures_on", errs)  # optional column
-        if balance is None and "balance" not in errs:
-            errs["balance"] = _("请填写余额。")
-        if opened and matures and matures < opened:
-            errs["matures_on"] = _("到期日不能早于开户日期。")
-        for f, m in errs.items():
-            errors.add(row_no, no, f, m)
-        if errs:
-            continue
-        account = row.get("account_no", "")
-        key = (no, account or product.code)
-        if key in seen:
-            errors.add(row_no, no, "account_no", _("与第 %(r)d 行重复。") % {"r": seen[key]})
-            continue
-        seen[key] = row_no
-        plan.append((row_no, customer, product, account, balance, opened, closed, matures))
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start : start + BATCH_SIZE]
+        wanted = sorted({r.get("customer_no", "") for _n, r in batch} - set(customers) - {""})
+        if wanted:
+            found = {}
+            for c in writable.filter(customer_no__in=wanted).order_by("pk"):
+                found.setdefault(c.customer_no, c)
+            customers.update({no: found.get(no) for no in wanted})
+        for n, (row_no, row) in enumerate(batch, start=start + 1):
+            if n % PROGRESS_EVERY == 0:
+                _progress(job, n)
+            no = row.get("customer_no", "")
+            customer = customers.get(no) if no else None
+            if customer is None:
+                errors.add(row_no, no, "customer_no", _("客户号不存在或不在您的管辖范围内。"))
+                continue
+            product = products.get(row.get("product_code", ""))
+            if product is None:
+                errors.add(row_no, no, "product_code", _("产品代码不存在。"))
+                continue
+            errs = {}
+            balance = services.parse_amount(row.get("balance"), "balance", errs)
+            opened = services.parse_date(row.get("opened_on"), "opened_on", errs)
+            closed = services.parse_date(row.get("closed_on"), "closed_on", errs)
+            matures = services.parse_date(row.get("matures_on"), "matures_on", errs)  # optional column
+            if balance is None and "balance" not in errs:
+                errs["balance"] = _("请填写余额。")
+            if opened and matures and matures < opened:
+                errs["matures_on"] = _("到期日不能早于开户日期。")
+            for f, m in errs.items():
+                errors.add(row_no, no, f, m)
+            if errs:
+                continue
+            account = row.get("account_no", "")
+            key = (no, account or product.code)
+            if key in seen:
+                errors.add(row_no, no, "account_no", _("与第 %(r)d 行重复。") % {"r": seen[key]})
+                continue
+            seen[key] = row_no
+            plan.append((row_no, customer, product, account, balance, opened, closed, matures))
     _progress(job, len(rows))
     return plan
 
 
-def _write_holding_plan(job, actor, plan):
+def _write_holding_plan(job, actor, plan, progress=_noop_progress):
+    """Write a validated holdings plan, a batch of BATCH_SIZE rows at a time: the existing holdings
+    of the batch's customers read with one query (by account number, else by product with no
+    account, the lowest id first as `.first()`), new holdings inserted in bulk (COPY on PostgreSQL),
+    changed ones updated in bulk; then AUM, deposits and loans of every touched archive from one
+    grouped query per batch, and its tier (SPEC §2)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
     touched = {}
-    for _row, customer, product, account, balance, opened, closed, matures in plan:
-        lookup = {"account_no": account} if account else {"product": product, "account_no": ""}
-        h = Holding.objects.filter(customer=customer, **lookup).first()
-        if h is None:
-            Holding.objects.create(
-                customer=customer,
-                product=product,
-                account_no=account,
-                balance=balance,
-                opened_on=opened or timezone.localdate(),
-                closed_on=closed,
-                matures_on=matures,
+    today = timezone.localdate()
+    now = timezone.now()
+    for start in range(0, len(plan), BATCH_SIZE):
+        batch = plan[start : start + BATCH_SIZE]
+        progress(start)
+        by_account, by_product = {}, {}
+        for h in Holding.objects.filter(customer_id__in={r[1].pk for r in batch}).order_by("pk"):
+            if h.account_no:
+                by_account.setdefault((h.customer_id, h.account_no), h)
+            else:
+                by_product.setdefault((h.customer_id, h.product_id), h)
+        creates, updates = [], []
+        for _row, customer, product, account, balance, opened, closed, matures in batch:
+            h = by_account.get((customer.pk, account)) if account else by_product.get((customer.pk, product.pk))
+            if h is None:
+                creates.append(
+                    {
+                        "customer_id": customer.pk,
+                        "product_id": product.pk,
+                        "account_no": account,
+                        "balance": balance,
+                        "opened_on": opened or today,
+                        "closed_on": closed,
+                        "matures_on": matures,
+                        "updated_at": now,
+                    }
+                )
+                counts["created"] += 1
+            elif (
+                (h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed)
+                and (not opened or h.opened_on == opened)
+                and (not matures or h.matures_on == matures)
+            ):
+                counts["unchanged"] += 1
+                continue
+            else:
+                h.product, h.balance, h.closed_on = product, balance, closed
+                h.opened_on = opened or h.opened_on
+                h.matures_on = matures or h.matures_on  # an empty 到期日 cell keeps the current date
+                h.updated_at = now
+                updates.append(h)
+                counts["updated"] += 1
+            touched[customer.pk] = customer
+        _insert_rows(Holding, creates)
+        if updates:
+            Holding.objects.bulk_update(
+                updates, ["product", "balance", "opened_on", "closed_on", "matures_on", "updated_at"]
             )
-            counts["created"] += 1
-        elif (
-            (h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed)
-            and (not opened or h.opened_on == opened)
-            and (not matures or h.matures_on == matures)
-        ):
-            counts["unchanged"] += 1
-            continue
-        else:
-            h.product, h.balance, h.closed_on = product, balance, closed
-            h.opened_on = opened or h.opened_on
-            h.matures_on = matures or h.matures_on  # an empty 到期日 cell keeps the current date
-            h.save()
-            counts["updated"] += 1
-        touched[customer.pk] = customer
-    for customer in touched.values():
-        services.recompute_aggregates(customer, reason=_("持仓导入"))
+    progress(len(plan), force=True)
+    _recompute_touched(list(touched.values()), reason=_("持仓导入"))
     return counts
+
+
+def _recompute_touched(customers, *, reason):
+    """`services.recompute_aggregates` for many archives: the open holdings' sums from one grouped
+    query per BATCH_SIZE archives, the changed sums written in bulk, then each archive's tier
+    against its kind's set in use (a query only where the tier changes)."""
+    sets = _tier_sets()
+    zero = Decimal("0.00")
+    aum = Q(product__category__in=AUM_CATEGORIES)
+    for start in range(0, len(customers), BATCH_SIZE):
+        batch = customers[start : start + BATCH_SIZE]
+        sums = {
+            r["customer_id"]: r
+            for r in Holding.objects.filter(customer_id__in=[c.pk for c in batch], closed_on__isnull=True)
+            .values("customer_id")
+            .annotate(
+                aum=Sum("balance", filter=aum),
+                deposits=Sum("balance", filter=Q(product__category=ProductCategory.DEPOSIT)),
+                loans=Sum("balance", filter=Q(product__category=ProductCategory.LOAN)),
+            )
+            .order_by()
+        }
+        changed = []
+        for c in batch:
+            r = sums.get(c.pk, {})
+            new = {k: r.get(k) or zero for k in ("aum", "deposits", "loans")}
+            if any(getattr(c, k) != v for k, v in new.items()):
+                for k, v in new.items():
+                    setattr(c, k, v)
+                changed.append(c)
+        if changed:
+            Customer.objects.bulk_update(changed, ["aum", "deposits", "loans"])
+        for c in batch:
+            rule_set, tiers = sets.get(c.kind, (None, None))
+            services.recompute_tier(c, reason=reason, rule_set=rule_set, tiers=tiers)
 
 
 # --- the job ----------------------------------------------------------------------------------
@@ -898,12 +1032,18 @@ def _run_claimed(job):
         with transaction.atomic():
             # the job row stays locked while the file is written: the stall sweep skips a job whose
             # writer is alive (PostgreSQL), and a worker that dies releases it with its rollback
-            if not ImportJob.objects.select_for_update().filter(pk=job.pk, status=ImportStatus.WRITING).exists():
+            if not _lock_writing_job(job):
                 raise JobAbandoned(job.pk)
-            if job.kind == "customers":
-                counts = _write_customer_plan(job, actor, plan)
-            else:
-                counts = _write_holding_plan(job, actor, plan)
+            progress = _WriteProgress(job)
+            try:
+                progress(0, force=True)
+                if job.kind == "customers":
+                    counts = _write_customer_plan(job, actor, plan, progress)
+                else:
+                    counts = _write_holding_plan(job, actor, plan, progress)
+                progress(len(rows), force=True)
+            finally:
+                progress.close()
             job.refresh_from_db()
             job.status = ImportStatus.DONE
             job.processed_rows = len(rows)
