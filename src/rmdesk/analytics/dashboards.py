@@ -1,16 +1,25 @@
 """Role dashboards (SPEC §11): the first screen of each role's home page, every figure in the viewer's scope
 (the apps' scope functions) and leading to the list behind it. Grouped queries only: no query per customer.
 
-The figures of apps not built yet (sales funnel, target letters, compliance) join as those apps land."""
+Sales figures (funnel, campaign quotas against signed results) come through the sales app's public services and
+scope; compliance figures (pledges, violations, anomalies, reveals and exports) through its scope functions."""
 
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.compliance.models import AnomalyRule, FindingStatus, Penalty, RoundStatus, ViolationStatus
+from rmdesk.compliance.scope import (
+    visible_access_events,
+    visible_findings,
+    visible_obligations,
+    visible_violations,
+)
 from rmdesk.core.roles import RoleCode
 from rmdesk.core.scope import subtree_paths
 from rmdesk.credit.models import AppStatus, WarningLevel, WarningStatus
@@ -19,6 +28,9 @@ from rmdesk.customers.models import Stage, TierChange, TierDirection
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import OrgUnit
 from rmdesk.org.scope import home_unit
+from rmdesk.sales import services as sales_services
+from rmdesk.sales.models import CampaignStatus, TargetStatus
+from rmdesk.sales.scope import visible_opportunities, visible_quotas, visible_targets
 from rmdesk.service.models import OPEN_STATUSES, CaseKind, CaseStatus
 from rmdesk.service.scope import visible_cases
 from rmdesk.work.models import ContactStatusCode, JournalStatus
@@ -94,6 +106,63 @@ def _book_trend(rm_ids, table_id, title, days=90) -> Table:
     return table
 
 
+def funnel_table(opportunities, table_id, title, **query) -> Table:
+    """The opportunity funnel (the sales app's one definition: an opportunity counts at every stage up to the
+    furthest it reached), each stage opening the opportunity list at that stage."""
+    group = sales_services.funnel(opportunities)[0]
+    table = Table(table_id, title, "funnel", [_("阶段"), _("商机数"), _("转化率（%）")])
+    for level in group["levels"]:
+        table.rows.append([level["stage"].name, level["count"], level["conversion"] if level["conversion"] else ""])
+        table.urls.append(_url("sales:opportunity_board", view="list", stage=level["stage"].code, **query))
+    table.note = _("共 %(n)d 个商机，成交 %(won)d 个，成交率 %(rate)s%%") % {
+        "n": group["total"],
+        "won": group["won"],
+        "rate": group["win_rate"],
+    }
+    return table
+
+
+def targets_table(user) -> tuple[Table, list[Tile]]:
+    """My quotas of the running campaigns against what I signed on their lists (sales' quotas and targets)."""
+    quotas = list(
+        visible_quotas(user)
+        .filter(rm=user, campaign__status=CampaignStatus.ACTIVE)
+        .values("campaign_id", "campaign__name", "target_count", "target_amount")
+        .order_by("campaign__ends_on", "campaign_id")
+    )
+    done = {
+        r["campaign_id"]: r
+        for r in visible_targets(user)
+        .filter(rm=user, status=TargetStatus.SIGNED, campaign_id__in=[q["campaign_id"] for q in quotas])
+        .values("campaign_id")
+        .annotate(n=Count("id"), amount=Sum("amount"))
+        .order_by()
+    }
+    table = Table("rm-targets", _("我的营销任务完成情况"), "bar", [_("营销活动"), _("目标户数"), _("已签约户数")])
+    target_amount = signed_amount = Decimal(0)
+    for q in quotas:
+        d = done.get(q["campaign_id"], {})
+        table.rows.append([q["campaign__name"], q["target_count"], d.get("n", 0)])
+        table.urls.append(reverse("sales:campaign_detail", args=[q["campaign_id"]]))
+        target_amount += q["target_amount"] or 0
+        signed_amount += d.get("amount") or 0
+    if not quotas:
+        table.note = _("目前没有分配给您的营销任务。")
+    rate = (signed_amount / target_amount * 100).quantize(Decimal("0.1")) if target_amount else None
+    tiles = [
+        Tile(
+            "target_rate",
+            _("营销任务金额完成率"),
+            rate if rate is not None else "—",
+            "%" if rate is not None else "",
+            reverse("sales:campaign_list"),
+            note=_("已签约 %(done)s / 目标 %(target)s 万元")
+            % {"done": _wan(signed_amount), "target": _wan(target_amount)},
+        )
+    ]
+    return table, tiles
+
+
 def rm_dashboard(user) -> dict:
     """My book by tier, AUM trend, contacts due and overdue, my complaints and their SLA."""
     book = visible_customers(user).filter(a_rm=user)
@@ -111,6 +180,8 @@ def rm_dashboard(user) -> dict:
             "breached", _("其中已超时"), case_counts["breached"], _("件"), _url("service:case_list", mine=1, breached=1)
         ),
     ]
+    targets, target_tiles = targets_table(user)
+    tiles += target_tiles
     stages = book.values("stage").annotate(n=Count("id")).order_by("stage")
     labels = dict(Stage.choices)
     stage_table = Table("rm-stages", _("客户生命周期分布"), "bar", [_("阶段"), _("客户数")])
@@ -125,6 +196,8 @@ def rm_dashboard(user) -> dict:
             _tier_table(book, "rm-tiers", _("管户层级分布"), owner="me"),
             _book_trend([user.pk], "rm-aum-trend", _("管户金融资产走势（近 90 天）")),
             stage_table,
+            targets,
+            funnel_table(visible_opportunities(user).filter(owner=user), "rm-funnel", _("我的商机漏斗"), mine=1),
         ],
     }
 
@@ -174,7 +247,13 @@ def team_dashboard(user) -> dict:
         "role": RoleCode.TEAM_LEAD,
         "title": _("团队管理看板"),
         "tiles": tiles,
-        "tables": [ranking, overdue_table, stage_table, _tier_table(customers, "team-tiers", _("团队客户层级分布"))],
+        "tables": [
+            ranking,
+            overdue_table,
+            stage_table,
+            _tier_table(customers, "team-tiers", _("团队客户层级分布")),
+            funnel_table(visible_opportunities(user), "team-funnel", _("团队商机漏斗")),
+        ],
     }
 
 
@@ -272,6 +351,7 @@ def branch_dashboard(user) -> dict:
     migration.urls = [reverse("analytics:report", args=["tier-migration"])] * len(migration.rows)
     tables.append(migration)
     tables.append(_tier_table(customers, "branch-tiers", _("客户层级分布")))
+    tables.append(funnel_table(visible_opportunities(user), "branch-funnel", _("商机漏斗")))
     return {"role": RoleCode.BRANCH_MANAGER, "title": _("经营管理看板"), "tiles": tiles, "tables": tables}
 
 
@@ -331,19 +411,114 @@ def risk_dashboard(user) -> dict:
 
 
 def compliance_dashboard(user) -> dict:
-    """What compliance watches in the archive and service until the compliance app adds its own figures:
-    complaints by category and SLA."""
-    month_start = timezone.localdate().replace(day=1)
+    """Pledges outstanding and signed per round, violations by rule, ladder step and unit, open anomalies, reveals
+    and exports of customer data by day (the compliance app's scope functions), and complaints by category."""
+    today = timezone.localdate()
+    month_start = today.replace(day=1)
+    year_start = today.replace(month=1, day=1)
+    since = today - timedelta(days=29)
+
+    obligations = visible_obligations(user).filter(round__status=RoundStatus.OPEN)
+    per_round = (
+        obligations.values("round_id", "round__name", "round__deadline")
+        .annotate(signed=Count("id", filter=Q(signed_at__isnull=False)), unsigned=Count("id", filter=Q(signed_at=None)))
+        .order_by("round__deadline", "round_id")
+    )
+    pledges = Table(
+        "compliance-pledges", _("承诺书签署情况（进行中的批次）"), "stack", [_("批次"), _("已签署"), _("未签署")]
+    )
+    for r in per_round:
+        pledges.rows.append([r["round__name"], r["signed"], r["unsigned"]])
+        pledges.urls.append(reverse("compliance:round_detail", args=[r["round_id"]]))
+    outstanding = sum(r[2] for r in pledges.rows)
+    overdue_pledges = obligations.filter(signed_at=None, round__deadline__lt=today).count()
+
+    violations = visible_violations(user).filter(occurred_on__gte=year_start).exclude(status=ViolationStatus.DISMISSED)
+    by_rule = Table("compliance-violations-rule", _("本年违规（按条款）"), "bar", [_("条款"), _("件数")])
+    for r in violations.values("rule__order", "rule__text").annotate(n=Count("id")).order_by("-n", "rule__order")[:15]:
+        by_rule.rows.append([f"{r['rule__order']}. {r['rule__text'][:24]}", r["n"]])
+        by_rule.urls.append(reverse("compliance:violation_list"))
+    ladder = Table("compliance-ladder", _("本年已认定违规（按处理档次）"), "bar", [_("处理"), _("件数")])
+    by_penalty = dict(
+        violations.filter(status=ViolationStatus.CONFIRMED).values_list("penalty").annotate(n=Count("id")).order_by()
+    )
+    for code, label in Penalty.choices:
+        ladder.rows.append([str(label), by_penalty.get(code, 0)])
+        ladder.urls.append(reverse("compliance:violation_list"))
+    tables = [pledges, by_rule, ladder]
+    _unit, children = _child_units(user)
+    if children:
+        by_unit = Table("compliance-violations-unit", _("本年违规（按机构）"), "bar", [_("机构"), _("件数")])
+        counts = violations.aggregate(
+            **{f"u{i}": Count("id", filter=Q(org_path__startswith=c.path)) for i, c in enumerate(children)}
+        )
+        for i, child in enumerate(children):
+            by_unit.rows.append([child.name, counts[f"u{i}"]])
+        tables.append(by_unit)
+
+    findings = visible_findings(user).filter(status=FindingStatus.OPEN)
+    by_anomaly = dict(findings.values_list("rule").annotate(n=Count("id")).order_by())
+    anomalies = Table("compliance-anomalies", _("待处理异常线索（按类型）"), "bar", [_("异常类型"), _("条数")])
+    for code, label in AnomalyRule.choices:
+        anomalies.rows.append([str(label), by_anomaly.get(code, 0)])
+        anomalies.urls.append(_url("compliance:finding_list", rule=code))
+    tables.append(anomalies)
+
+    events = (
+        visible_access_events(user)
+        .filter(
+            at__date__gte=since, action__in=["customers.reveal", "customers.export", "customers.personal_data_export"]
+        )
+        .annotate(day=TruncDate("at"))
+        .values("day", "action")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    per_day: dict = {}
+    for r in events:
+        slot = per_day.setdefault(r["day"], [0, 0])
+        slot[0 if r["action"] == "customers.reveal" else 1] += r["n"]
+    access = Table(
+        "compliance-access", _("近 30 天查看明文与导出（按日）"), "line", [_("日期"), _("查看明文"), _("导出")]
+    )
+    for i in range(30):
+        day = since + timedelta(days=i)
+        reveals, exports = per_day.get(day, (0, 0))
+        access.rows.append([day.isoformat(), reveals, exports])
+        access.urls.append(_url("compliance:access_audit", start=day.isoformat(), end=day.isoformat()))
+    tables.append(access)
+
     cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__date__gte=month_start)
     by_cat = cases.values("category_id", "category__name").annotate(n=Count("id")).order_by("-n")
-    table = Table("compliance-complaints", _("本月投诉（按类别）"), "bar", [_("类别"), _("件数")])
+    complaints = Table("compliance-complaints", _("本月投诉（按类别）"), "bar", [_("类别"), _("件数")])
     for r in by_cat:
-        table.rows.append([r["category__name"], r["n"]])
-        table.urls.append(_url("service:case_list", kind=CaseKind.COMPLAINT, category=r["category_id"]))
+        complaints.rows.append([r["category__name"], r["n"]])
+        complaints.urls.append(_url("service:case_list", kind=CaseKind.COMPLAINT, category=r["category_id"]))
+    tables.append(complaints)
+
     tiles = [
-        Tile("complaints", _("本月投诉"), cases.count(), _("件"), _url("service:case_list", kind=CaseKind.COMPLAINT))
+        Tile("pledges", _("未签署承诺书"), outstanding, _("人次"), reverse("compliance:round_list")),
+        Tile("pledges_overdue", _("其中已过截止日"), overdue_pledges, _("人次"), reverse("compliance:round_list")),
+        Tile(
+            "violations_pending",
+            _("待认定违规"),
+            visible_violations(user).filter(status=ViolationStatus.PENDING).count(),
+            _("件"),
+            _url("compliance:violation_list", status=ViolationStatus.PENDING),
+        ),
+        Tile("violations", _("本年违规"), violations.count(), _("件"), reverse("compliance:violation_list")),
+        Tile("anomalies", _("待处理异常线索"), sum(by_anomaly.values()), _("条"), reverse("compliance:finding_list")),
+        Tile(
+            "reveals",
+            _("近 30 天查看明文"),
+            sum(r[1] for r in access.rows),
+            _("次"),
+            reverse("compliance:access_audit"),
+        ),
+        Tile("exports", _("近 30 天导出"), sum(r[2] for r in access.rows), _("次"), reverse("compliance:access_audit")),
+        Tile("complaints", _("本月投诉"), cases.count(), _("件"), _url("service:case_list", kind=CaseKind.COMPLAINT)),
     ]
-    return {"role": RoleCode.COMPLIANCE, "title": _("合规看板"), "tiles": tiles, "tables": [table]}
+    return {"role": RoleCode.COMPLIANCE, "title": _("合规看板"), "tiles": tiles, "tables": tables}
 
 
 BUILDERS = {
