@@ -312,3 +312,63 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Working hours of a working day, for SLA timers in working time (SPEC §3, §5).
 RMDESK_WORK_HOURS = (os.environ.get("RMDESK_WORK_START", "09:00"), os.environ.get("RMDESK_WORK_END", "17:00"))
+
+# --- scale-out (issue 17) -------------------------------------------------------------------
+# Several app servers, Redis, a read replica and pooling (docs/operations.md "Scaling out"). Every
+# piece is off until its variable is set, so the embedded default stays a single SQLite file.
+# Named task queues: every backend serves all of them (db_worker --queue-name '*' in the embedded default).
+TASK_QUEUES = ["default", "imports", "notifications", "periodic", "reports"]
+REDIS_URL = os.environ.get("RMDESK_REDIS_URL", "")
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.backend.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_choice = os.environ.get("RMDESK_TASKS_BACKEND") or ("rq" if REDIS_URL else "db")
+TASKS["default"]["BACKEND"] = _TASK_BACKENDS.get(_tasks_choice, _tasks_choice)
+TASKS["default"]["QUEUES"] = TASK_QUEUES
+# django-rq holds the Redis connection of every queue; workers: `manage.py rqworker --job-class
+# django_tasks_rq.Job imports notifications periodic reports default`.
+RQ_QUEUES = {name: {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 3600} for name in TASK_QUEUES}
+if TASKS["default"]["BACKEND"] == _TASK_BACKENDS["rq"]:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+# Any node serves any request: cache and sessions shared through Redis (sessions also in the database).
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "rmdesk",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Pooling: pgbouncer in transaction mode in front of PostgreSQL (RMDESK_PGBOUNCER=1). A transaction
+# pooler cannot keep a server-side cursor or a prepared statement across transactions, so Django uses
+# client-side cursors and psycopg never prepares (/tmp/briefs → docs/decisions.md "pooling").
+if os.environ.get("RMDESK_PGBOUNCER", "0") == "1" and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# The scheduler's advisory lock needs a session of its own on PostgreSQL itself, not through
+# pgbouncer's transaction pooling: RMDESK_DB_DIRECT_URL (default: DATABASE_URL).
+DB_DIRECT_URL = os.environ.get("RMDESK_DB_DIRECT_URL", "")
+# Optional streaming replica: reports and dashboards read from it, a user who just wrote reads the
+# primary for RMDESK_REPLICA_PIN_SECONDS (rmdesk.core.db_router).
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(os.environ["DATABASE_REPLICA_URL"], conn_max_age=60),
+        "TEST": {"MIRROR": "default"},
+    }
+    if os.environ.get("RMDESK_PGBOUNCER", "0") == "1":
+        DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+DATABASE_ROUTERS = ["rmdesk.core.db_router.PrimaryReplicaRouter"]
+RMDESK_REPLICA_PATHS = [
+    p.strip() for p in os.environ.get("RMDESK_REPLICA_PATHS", "/analytics/,/api/analytics/").split(",") if p.strip()
+]
+RMDESK_REPLICA_PIN_SECONDS = int(os.environ.get("RMDESK_REPLICA_PIN_SECONDS", 15))
+MIDDLEWARE += ["rmdesk.core.db_router.ReplicaPinMiddleware"]
+if os.environ.get("RMDESK_IMPORT_STALL_MINUTES"):
+    RMDESK_IMPORT_STALL_MINUTES = float(os.environ["RMDESK_IMPORT_STALL_MINUTES"])
+# The periodic jobs' leader (manage.py run_scheduler) keeps their last starts here (and in the shared
+# cache when Redis is configured), so a standby that takes over does not rerun today's daily jobs.
+RMDESK_SCHEDULER_STATE = Path(os.environ.get("RMDESK_SCHEDULER_STATE") or VAR_DIR / "scheduler-cluster.json")

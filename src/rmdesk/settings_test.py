@@ -7,7 +7,7 @@ database is still chosen by DATABASE_URL, so the same suite runs on SQLite and P
 import os
 
 from rmdesk.settings import *  # noqa: F403
-from rmdesk.settings import DATABASES, PASSWORD_HASHERS
+from rmdesk.settings import DATABASES, PASSWORD_HASHERS, TASK_QUEUES
 
 # Argon2 is the production hasher; tests create hundreds of users, so they hash with a fast one
 # first (the others stay listed, so stored Argon2 hashes still verify).
@@ -20,6 +20,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("RMDESK_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"),
+        "QUEUES": TASK_QUEUES,
     }
 }
 

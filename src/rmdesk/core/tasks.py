@@ -3,7 +3,7 @@
 from django_tasks import task
 
 
-@task()
+@task(queue_name="notifications")
 def deliver_notification(notification_id: int) -> list[str]:
     """Send the pending deliveries of one notification; retries are the periodic sweep's (run_notices)."""
     from .channels import deliver_for

@@ -1,5 +1,6 @@
 """Shell views: home, health check, org and staff pages, error pages (SPEC §1, §12)."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.db.models import Q
@@ -30,6 +31,42 @@ def healthz(request):
     except Exception:  # noqa: BLE001 - any failure means the database does not answer
         db_ok = False
     return JsonResponse({"status": "ok" if db_ok else "degraded", "database": db_ok}, status=200 if db_ok else 503)
+
+
+_migrations_applied = False  # once true in a process it stays true (migrations are not unapplied)
+
+
+@require_GET
+def readyz(request):
+    """Readiness for load balancers and orchestrators (issue 17): the database answers, Redis answers
+    when configured, and no migration of this code is unapplied (a new version waits for `migrate`)."""
+    global _migrations_applied
+    checks = {"database": False}
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+        checks["database"] = True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        pass
+    if settings.REDIS_URL:
+        try:
+            from django.core.cache import cache
+
+            checks["redis"] = bool(cache._cache.get_client().ping())
+        except Exception:  # noqa: BLE001
+            checks["redis"] = False
+    if checks["database"] and not _migrations_applied:
+        from django.db.migrations.executor import MigrationExecutor
+
+        try:
+            executor = MigrationExecutor(connection)
+            _migrations_applied = not executor.migration_plan(executor.loader.graph.leaf_nodes())
+        except Exception:  # noqa: BLE001
+            _migrations_applied = False
+    checks["migrations"] = _migrations_applied
+    ready = all(checks.values())
+    return JsonResponse({"status": "ready" if ready else "not ready", **checks}, status=200 if ready else 503)
 
 
 @login_required

@@ -9,13 +9,13 @@ from django_tasks import task
 from . import churn, sla
 
 
-@task()
+@task(queue_name="periodic")
 def run_sla_task():
     """At-risk and breach notices, escalation one level up per further breach interval."""
     return sla.run()
 
 
-@task()
+@task(queue_name="periodic")
 def scan_churn_task():
     """Churn events for lost customers, watch-list entries for customers at risk."""
     return churn.scan()

@@ -28,19 +28,19 @@ def run_daily(today=None, only=None) -> dict:
     return out
 
 
-@task()
+@task(queue_name="periodic")
 def daily_jobs():
     return {k: str(v) for k, v in run_daily().items()}
 
 
-@task()
+@task(queue_name="periodic")
 def recompute_cadence():
     from . import cadence
 
     return cadence.recompute_all()
 
 
-@task()
+@task(queue_name="periodic")
 def appointment_reminders():
     from . import reminders
 
