@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext as _
 from django.views.decorators.http import require_POST
@@ -70,6 +71,39 @@ def _apply_errors(form, exc: ValidationError):
 # --- list ---------------------------------------------------------------------------------------
 
 
+def money(value) -> str:
+    """A Decimal as the pages show money: two decimals, comma-grouped (what `floatformat:2|intcomma`
+    printed, at a fraction of the template filters' cost; the same in every language)."""
+    return "" if value is None else f"{value:,.2f}"
+
+
+def options(pairs, selected) -> str:
+    """`<option>`s of a filter's select, built in Python: the template engine costs tens of
+    microseconds per option, and a branch's list offers hundreds of RMs and tags (issue 18)."""
+    selected = str(selected or "")
+    on = mark_safe(" selected")
+    return format_html_join(
+        "", '<option value="{}"{}>{}</option>', ((v, on if str(v) == selected else "", label) for v, label in pairs)
+    )
+
+
+def _rm_choices(user) -> list[tuple[int, str]]:
+    """(id, display name) of the active RMs in the user's staff scope, for a select: only the columns
+    shown (never the password hashes), in team then employee-number order."""
+    rows = _rms_for(user).values_list("id", "full_name", "username", "team__code", "employee_no")
+    return [(pk, full or username) for pk, full, username, _t, _e in rows]
+
+
+def _row_links(items):
+    """Each listed row's 360° link and money text, so the rows template needs neither `{% url %}` nor
+    the number filters per row."""
+    pattern = reverse("customers:detail", args=[987654321])
+    for c in items:
+        c.url = pattern.replace("987654321", str(c.pk))
+        c.aum_text = money(c.aum)
+    return items
+
+
 @login_required
 def customer_list(request):
     params = request.GET
@@ -77,8 +111,14 @@ def customer_list(request):
     page = queries.page_of(
         qs, cursor=params.get("cursor"), limit=params.get("page_size") or 50, page=params.get("page")
     )
+    _row_links(page.items)
     filters = {k: params.get(k, "") for k in queries.filter_keys()}
     base_qs = urlencode({k: v for k, v in filters.items() if v})
+    next_qs = (
+        urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor}) if page.next_cursor else ""
+    )
+    if request.htmx:  # the next rows only: none of the filter form's reads
+        return render(request, "customers/_rows.html", {"page": page, "next_qs": next_qs})
     kind_labels = dict(CustomerKind.choices)
     ctx = {
         "page": page,
@@ -86,25 +126,25 @@ def customer_list(request):
         "base_qs": base_qs,
         # the tiers of each kind's set in use, grouped by kind (SPEC §2: every kind its own tiers)
         "tier_groups": [
-            {"label": f"{kind_labels.get(kind, kind)}：{rs.name}", "tiers": list(rs.tiers.all())}
+            {
+                "label": f"{kind_labels.get(kind, kind)}：{rs.name}",
+                "options": options(((t.pk, t.name) for t in rs.tiers.all()), filters.get("tier")),
+            }
             for kind, rs in services.active_rule_sets().items()
         ],
-        "stages": Stage.choices,
-        "kinds": CustomerKind.choices,
-        "tags": Tag.objects.all()[:200],
-        "rms": _rms_for(request.user),
+        "stage_options": options(Stage.choices, filters.get("stage")),
+        "kind_options": options(CustomerKind.choices, filters.get("kind")),
+        "tag_options": options(Tag.objects.values_list("pk", "name")[:200], filters.get("tag")),
+        "rm_options": options(_rm_choices(request.user), filters.get("owner")),
         "can_export": services.can_export(request.user),
         "can_create": services.can_create(request.user),
         "extra_filters": [
-            {"key": f.key, "label": f.label, "choices": f.choices, "selected": filters.get(f.key, "")}
+            {"key": f.key, "label": f.label, "options": options(f.choices, filters.get(f.key, ""))}
             for f in queries.extra_filters()
         ],
-        "next_qs": urlencode({**{k: v for k, v in filters.items() if v}, "cursor": page.next_cursor})
-        if page.next_cursor
-        else "",
+        "next_qs": next_qs,
     }
-    template = "customers/_rows.html" if request.htmx else "customers/list.html"
-    return render(request, template, ctx)
+    return render(request, "customers/list.html", ctx)
 
 
 @login_required
@@ -200,6 +240,21 @@ _LIVE_FIELDS = {HoldingForm: ("product",)}  # choices read from the database: re
 _form_html: dict = {}
 
 
+def _live_select(bound_field) -> str:
+    """A model-choice field's `<select>` built in Python from its choices (one query, read per request
+    so a new or retired product shows at once), the same markup as the widget's, without rendering
+    the widget's templates for every option (issue 18)."""
+    field = bound_field.field
+    attrs = format_html(
+        ' name="{}"{} id="{}"',
+        bound_field.html_name,
+        mark_safe(" required") if field.required else "",
+        bound_field.auto_id,
+    )
+    body = options(((str(v), label) for v, label in field.choices), "")
+    return format_html("<select{}>{}</select>", attrs, body)
+
+
 def _blank_forms() -> dict:
     """The 360° page's empty forms. Their fields are the same HTML for every archive and request (no
     instance, no initial data, choices from code), so each field is rendered once per language and
@@ -216,7 +271,7 @@ def _blank_forms() -> dict:
         fields = dict(cached)
         if live:
             form = form_cls()
-            fields.update({f: form[f] for f in live})
+            fields.update({f: _live_select(form[f]) for f in live})
         out[name] = fields
     return out
 
@@ -251,8 +306,14 @@ def customer_detail(request, pk):
     masked = {f: mask(f, getattr(customer, f)) for f in SENSITIVE_FIELDS}
     writable = bool(customer.writable)
     holdings = list(customer.holdings.select_related("product").order_by("closed_on", "-balance"))
+    for h in holdings:
+        h.balance_text = money(h.balance)
     from .models import FinancialYear
 
+    corporate = customer.kind != CustomerKind.INDIVIDUAL
+    rm_choices = _rm_choices(request.user) if writable and not customer.is_anonymised else []
+    # every collection is read here, in a fixed number of queries whatever its length, never lazily
+    # from the template; the corporate-only sections are not read for an individual (issue 18)
     ctx = {
         "c": customer,
         "masked": masked,
@@ -260,23 +321,29 @@ def customer_detail(request, pk):
         "can_reveal": services.can_reveal(request.user) and not customer.is_anonymised,
         "can_privacy": services.can_privacy(request.user),
         "holdings": holdings,
-        "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
-        "ownership": _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[
-            :20
-        ],
-        "needs": _staff_only(customer.needs.all(), "created_by")[:30],
-        "notes": _staff_only(customer.notes.all(), "created_by")[:30],
-        "key_dates": customer.key_dates.all(),
-        "contacts": customer.contacts.all(),
-        "financials": FinancialYear.objects.filter(customer=customer),
-        "relations": customer.relations.select_related("related").only(
-            "id", "customer_id", "related_id", "kind", "note", "related__id", "related__name"
+        "tier_changes": list(customer.tier_changes.select_related("from_tier", "to_tier")[:20]),
+        "ownership": list(
+            _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[:20]
         ),
-        "documents": customer.documents.all(),
-        "tags": customer.tags.all(),
+        "needs": list(_staff_only(customer.needs.all(), "created_by")[:30]),
+        "notes": list(_staff_only(customer.notes.all(), "created_by")[:30]),
+        "key_dates": list(customer.key_dates.all()),
+        "contacts": list(customer.contacts.all()) if corporate else [],
+        "financials": list(FinancialYear.objects.filter(customer=customer)) if corporate else [],
+        "relations": list(
+            customer.relations.select_related("related").only(
+                "id", "customer_id", "related_id", "kind", "note", "related__id", "related__name"
+            )
+        )
+        if corporate
+        else [],
+        "documents": list(customer.documents.all()),
+        "tags": list(customer.tags.all()),
         "slots": slots_for(request, customer),
         **(_blank_forms() if writable else {}),
-        "rms": _rms_for(request.user) if writable else [],
+        "rm_choices": rm_choices,
+        "a_rm_options": options(rm_choices, customer.a_rm_id) if rm_choices else "",
+        "b_rm_options": options(rm_choices, customer.b_rm_id) if rm_choices else "",
         "sensitive_fields": [(f, str(label), masked[f]) for f, label in SENSITIVE_FIELDS.items()],
     }
     return render(request, "customers/detail.html", ctx)
