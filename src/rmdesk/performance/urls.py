@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import export_views, views
+from . import export_views, group_views, views
 
 app_name = "performance"
 urlpatterns = [
@@ -25,4 +25,5 @@ urlpatterns = [
     path("indicators/", views.indicator_list, name="indicator_list"),
     path("advice/", views.advice_list, name="advice_list"),
     path("advice/<int:pk>/act/<str:action>/", views.advice_action, name="advice_action"),
+    path("groups/<int:pk>/", group_views.group_detail, name="group_detail"),
 ]
