@@ -108,9 +108,10 @@ def item_6(ctx) -> list[Figure]:
     imp = Figure(
         "6", "import of customer rows from CSV", "service", unit="rows/s", budget=Budget("value", ">=", 5000, "rows/s")
     )
-    exp = Figure("6", "export of customer rows to .xlsx", "service", unit="s", budget=Budget("value", "<=", 20, "s"))
+    # issue 18: 100,000 rows in ≤ 5 s with a peak RSS ≤ 200 MB (was ≤ 20 s, ≤ 500 MB)
+    exp = Figure("6", "export of customer rows to .xlsx", "service", unit="s", budget=Budget("value", "<=", 5, "s"))
     mem = Figure(
-        "6", "export to .xlsx: peak RSS of the process", "service", unit="MB", budget=Budget("value", "<=", 500, "MB")
+        "6", "export to .xlsx: peak RSS of the process", "service", unit="MB", budget=Budget("value", "<=", 200, "MB")
     )
     actor = ctx.manager
     rm_nos = list(User.objects.filter(pk__in=[u.pk for u in ctx.rms]).values_list("employee_no", flat=True))
@@ -187,7 +188,7 @@ def _child_import(opts) -> dict:
     try:
         with transaction.atomic():
             with open(path, "rb") as fh:
-                job = ImportJob(kind="customers", original_name=path.name, created_by=actor)
+                job = ImportJob(kind=opts.get("kind") or "customers", original_name=path.name, created_by=actor)
                 job.file.save(path.name, File(fh), save=False)
                 job.save()
             t0 = time.perf_counter()
@@ -247,7 +248,8 @@ def _child_main(argv):
     import argparse
 
     p = argparse.ArgumentParser()
-    p.add_argument("op", choices=["import", "export"])
+    p.add_argument("op", choices=["import", "export", "floor"])
+    p.add_argument("--kind", default="customers")
     p.add_argument("--out", required=True)
     p.add_argument("--csv")
     p.add_argument("--user", type=int)
@@ -258,7 +260,12 @@ def _child_main(argv):
     db.setup_django(os.environ["DATABASE_URL"])
     opts = vars(a)
     try:
-        res = _child_import(opts) if a.op == "import" else _child_export(opts)
+        if a.op == "floor":
+            from bench.imports import child_floor
+
+            res = child_floor(opts)
+        else:
+            res = _child_import(opts) if a.op == "import" else _child_export(opts)
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         import traceback
 

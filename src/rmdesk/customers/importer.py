@@ -41,12 +41,13 @@ from .models import (
     Source,
     Stage,
     Tag,
+    Tier,
     TierChange,
     TierDirection,
 )
 from .protection import mask
 from .scope import visible_customers
-from .services.import_fast import clean_new_row, fast_initials, iter_table, write_rows
+from .services.import_fast import clean_new_row, fast_initials, iter_table, update_rows, write_rows
 
 CUSTOMER_COLUMNS = [
     ("customer_no", "客户号"),
@@ -772,6 +773,22 @@ def _bulk_tags(customers, names_per_customer):
 # --- holdings ------------------------------------------------------------------------------------
 
 
+#: what the holdings import reads of an archive: its number, and what its sums and tier are made of
+_HOLDER_FIELDS = (
+    "id",
+    "customer_no",
+    "kind",
+    "aum",
+    "deposits",
+    "loans",
+    "contribution",
+    "metrics",
+    "tier_id",
+    "a_rm_id",
+    "org_path",
+)
+
+
 def _validate_holding_rows(job, actor, rows, errors):
     """Validate every holding row; the customers of a batch of BATCH_SIZE rows are read with one
     query (in the importer's write scope), the products once for the file."""
@@ -785,7 +802,7 @@ def _validate_holding_rows(job, actor, rows, errors):
         wanted = sorted({r.get("customer_no", "") for _n, r in batch} - set(customers) - {""})
         if wanted:
             found = {}
-            for c in writable.filter(customer_no__in=wanted).order_by("pk"):
+            for c in writable.filter(customer_no__in=wanted).order_by("pk").only(*_HOLDER_FIELDS):
                 found.setdefault(c.customer_no, c)
             customers.update({no: found.get(no) for no in wanted})
         for n, (row_no, row) in enumerate(batch, start=start + 1):
@@ -834,11 +851,15 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
     touched = {}
     today = timezone.localdate()
     now = timezone.now()
+    now_db = Holding._meta.get_field("updated_at").get_db_prep_save(now, connections[DEFAULT_DB_ALIAS])
     for start in range(0, len(plan), BATCH_SIZE):
         batch = plan[start : start + BATCH_SIZE]
         progress(start)
         by_account, by_product = {}, {}
-        for h in Holding.objects.filter(customer_id__in={r[1].pk for r in batch}).order_by("pk"):
+        existing = Holding.objects.filter(customer_id__in={r[1].pk for r in batch}).order_by("pk")
+        for h in existing.only(
+            "id", "customer_id", "product_id", "account_no", "balance", "opened_on", "closed_on", "matures_on"
+        ):
             if h.account_no:
                 by_account.setdefault((h.customer_id, h.account_no), h)
             else:
@@ -876,22 +897,28 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
                 counts["updated"] += 1
             touched[customer.pk] = customer
         _insert_rows(Holding, creates)
-        if updates:
-            Holding.objects.bulk_update(
-                updates, ["product", "balance", "opened_on", "closed_on", "matures_on", "updated_at"]
-            )
+        update_rows(
+            Holding._meta.db_table,
+            "id",
+            ["product_id", "balance", "opened_on", "closed_on", "matures_on", "updated_at"],
+            ((h.pk, h.product_id, h.balance, h.opened_on, h.closed_on, h.matures_on, now_db) for h in updates),
+        )
     progress(len(plan), force=True)
-    _recompute_touched(list(touched.values()), reason=_("持仓导入"))
+    _recompute_touched(actor, list(touched.values()), reason=_("持仓导入"))
     return counts
 
 
-def _recompute_touched(customers, *, reason):
-    """`services.recompute_aggregates` for many archives: the open holdings' sums from one grouped
-    query per BATCH_SIZE archives, the changed sums written in bulk, then each archive's tier
-    against its kind's set in use (a query only where the tier changes)."""
+def _recompute_touched(actor, customers, *, reason):
+    """`services.recompute_aggregates` for many archives, set-based: the open holdings' sums from one
+    grouped query per BATCH_SIZE archives, each archive's tier against its kind's set in use, the
+    changed archives written with one bulk UPDATE and their TierChange rows with one bulk INSERT per
+    batch. As for a customers file, no `tier_changed` per row: one `customers_imported` with every
+    touched archive (the work app then recomputes their cadence set-based)."""
     sets = _tier_sets()
+    tiers_by_id = {t.pk: t for _rs, tiers in sets.values() for t in tiers}
     zero = Decimal("0.00")
     aum = Q(product__category__in=AUM_CATEGORIES)
+    reason = reason[:200]
     for start in range(0, len(customers), BATCH_SIZE):
         batch = customers[start : start + BATCH_SIZE]
         sums = {
@@ -905,19 +932,53 @@ def _recompute_touched(customers, *, reason):
             )
             .order_by()
         }
-        changed = []
+        changed, changes = [], []
         for c in batch:
             r = sums.get(c.pk, {})
             new = {k: r.get(k) or zero for k in ("aum", "deposits", "loans")}
-            if any(getattr(c, k) != v for k, v in new.items()):
-                for k, v in new.items():
-                    setattr(c, k, v)
-                changed.append(c)
-        if changed:
-            Customer.objects.bulk_update(changed, ["aum", "deposits", "loans"])
-        for c in batch:
+            dirty = any(getattr(c, k) != v for k, v in new.items())
+            for k, v in new.items():
+                setattr(c, k, v)
             rule_set, tiers = sets.get(c.kind, (None, None))
-            services.recompute_tier(c, reason=reason, rule_set=rule_set, tiers=tiers)
+            if rule_set is not None:
+                value = services.metric_value(c, rule_set.metric)
+                tier = services.tier_for_value(tiers, value)
+                if tier is not None and tier.pk != c.tier_id:
+                    old = tiers_by_id.get(c.tier_id) if c.tier_id else None
+                    if old is None and c.tier_id:
+                        old = Tier.objects.filter(pk=c.tier_id).first()
+                    changes.append(
+                        {
+                            "customer_id": c.pk,
+                            "from_tier_id": old.pk if old else None,
+                            "to_tier_id": tier.pk,
+                            "direction": _direction(old, tier),
+                            "reason": reason,
+                            "metric_value": value,
+                            "a_rm_id": c.a_rm_id,
+                            "org_path": c.org_path,
+                        }
+                    )
+                    c.tier = tier
+                    dirty = True
+            if dirty:
+                changed.append(c)
+        update_rows(
+            Customer._meta.db_table,
+            "id",
+            ["aum", "deposits", "loans", "tier_id"],
+            ((c.pk, c.aum, c.deposits, c.loans, c.tier_id) for c in changed),
+        )
+        _insert_rows(TierChange, changes)
+    if customers:
+        signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=[c.pk for c in customers])
+
+
+def _direction(old, new):
+    """As `recompute_tier`: a first tier or a move between sets is INITIAL, else UP or DOWN."""
+    if old is None or new is None or old.rule_set_id != new.rule_set_id:
+        return TierDirection.INITIAL.value
+    return (TierDirection.UP if new.rank > old.rank else TierDirection.DOWN).value
 
 
 # --- the job ----------------------------------------------------------------------------------

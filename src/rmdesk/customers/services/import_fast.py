@@ -288,3 +288,46 @@ def _sqlite_value(v):
     if isinstance(v, date) and not isinstance(v, datetime):
         return v.isoformat()
     return v
+
+
+_staging_seq = 0
+
+
+def update_rows(table: str, key: str, columns: list[str], rows, *, using: str = "default", batch: int = 1000) -> int:
+    """Set `columns` of the rows of `table` whose `key` column matches: `rows` are sequences (key value
+    first, then the columns' values, database-ready). PostgreSQL: the rows are COPYed into a staging
+    table (temporary, dropped at commit) and applied with one `UPDATE ... FROM`; SQLite: one prepared
+    UPDATE per row through executemany. Returns the number of rows given."""
+    global _staging_seq
+    conn = connections[using]
+    qn = conn.ops.quote_name
+    n = 0
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            _staging_seq += 1
+            stage = qn(f"import_stage_{_staging_seq}")
+            cols = [key, *columns]
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
+                f"SELECT {', '.join(qn(c) for c in cols)} FROM {qn(table)} WHERE false"
+            )
+            with cur.cursor.copy(f"COPY {stage} ({', '.join(qn(c) for c in cols)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
+                    n += 1
+            sets = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in columns)
+            cur.execute(f"UPDATE {qn(table)} AS t SET {sets} FROM {stage} AS s WHERE t.{qn(key)} = s.{qn(key)}")
+            cur.execute(f"DROP TABLE {stage}")
+            return n
+        sql = f"UPDATE {qn(table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} WHERE {qn(key)} = %s"
+        chunk = []
+        for row in rows:
+            chunk.append([_sqlite_value(v) for v in row[1:]] + [row[0]])
+            if len(chunk) >= batch:
+                cur.executemany(sql, chunk)
+                n += len(chunk)
+                chunk = []
+        if chunk:
+            cur.executemany(sql, chunk)
+            n += len(chunk)
+    return n
