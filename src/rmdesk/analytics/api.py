@@ -48,7 +48,17 @@ class AnalyticsReportFilter(Schema):
 @router.get("/reports/{key}", response={200: AnalyticsReportOut, 422: ValidationErrorOut}, summary="A report's figures")
 def report(
     request,
-    key: Literal["tier-migration", "aum-trend", "complaints", "indicators"],
+    key: Literal[
+        "tier-migration",
+        "aum-trend",
+        "complaints",
+        "indicators",
+        "monthly-sales",
+        "accounts",
+        "top-tier",
+        "funnel",
+        "referrals",
+    ],
     filters: Query[AnalyticsReportFilter],
 ):
     user = request.auth

@@ -5,8 +5,7 @@
 - complaints: complaints by category, severity and unit, with SLA compliance, valid complaints and root causes.
 
 A report answers a `Report` (its tables, filters and title), which the page draws, the API returns and the
-exports write. The figures of the apps still to build (sales funnel, referrals, plan completion against
-target letters, market research) join as those apps land.
+exports write. The sales, account and market reports of the seeds are in `reports_sales`.
 """
 
 from collections import Counter, defaultdict
@@ -247,5 +246,9 @@ REPORTS = {
     "complaints": (gettext_lazy("投诉分析报告"), complaints),
     "indicators": (gettext_lazy("客户经理指标一览"), indicators),
 }
+
+from .reports_sales import REPORTS as _SALES_REPORTS  # noqa: E402 - they build on Report and _in_unit above
+
+REPORTS.update(_SALES_REPORTS)
 
 __all__ = ["REPORTS", "Report", "parse_filters", "WAN"]
