@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rmdesk.people",
     "rmdesk.performance",
     "rmdesk.analytics",
+    "rmdesk.packs",  # industry packs: loadable configuration (docs/decisions.md 51)
 ]
 
 MIDDLEWARE = [

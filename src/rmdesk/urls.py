@@ -31,6 +31,7 @@ urlpatterns = [
     path("people/", include("rmdesk.people.urls")),
     path("performance/", include("rmdesk.performance.urls")),
     path("analytics/", include("rmdesk.analytics.urls")),
+    path("packs/", include("rmdesk.packs.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]
