@@ -77,3 +77,34 @@ def test_lead_records_an_inspection_and_the_rm_sees_its_score_on_a_phone(browser
     assert "两户客户档案缺少联系方式" in phone.inner_text("[data-testid=inspection-findings]")
     sw, iw = phone.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert sw <= iw and iw == 390, (sw, iw)
+
+
+def test_the_disc_radar_is_drawn_on_desktop_and_phone(browser, world):
+    """The DISC page draws its radar (canvas, no console error) and still fits a phone screen."""
+    from datetime import timedelta
+
+    from rmdesk.people import services
+
+    profile = services.record_disc_profile(
+        world.lead,
+        person_id=world.rm.pk,
+        taken_on=timezone.localdate() - timedelta(days=1),
+        inner_d=40, inner_i=60, inner_s=50, inner_c=57, outer_d=30, outer_i=75, outer_s=46, outer_c=60,
+    )  # fmt: skip
+    new_page, base = browser
+    for who, options in (("lead", {"viewport": {"width": 1280, "height": 800}}), ("rm", PHONE)):
+        pg = new_page(**options)
+        errors = []
+        pg.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
+        login(pg, base, who, PASSWORD)
+        pg.goto(f"{base}/people/disc/{profile.pk}/")
+        pg.wait_for_selector("[data-testid=disc-radar] [data-chart][data-chart-ready]")
+        assert pg.locator("[data-testid=disc-radar] canvas").count() >= 1
+        pg.click("[data-testid=disc-radar] summary")
+        table = pg.inner_text("[data-testid=disc-radar] table")
+        assert "40" in table and "75" in table
+        assert errors == [], errors
+        if who == "rm":
+            sw, iw = pg.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            assert sw <= iw and iw == 390, (sw, iw)

@@ -176,3 +176,19 @@ def test_supervisor_home_panel_lists_expiring_certificates_and_due_inspections(w
     assert 'data-testid="people-panel-certs"' in html and "rm_b" in html
     html = _client(world.rm).get("/").content.decode()
     assert 'data-testid="people-points"' in html
+
+
+def test_disc_page_draws_the_radar_from_json_without_inline_script(world, make_profile):
+    import json
+    import re
+
+    profile = make_profile(world.rm, (40, 60, 50, 57), (30, 75, 46, 60))
+    html = _client(world.lead).get(reverse("people:disc_detail", args=[profile.pk])).content.decode()
+    data = re.search(r'<script id="chart-disc-radar-option" type="application/json">(.*?)</script>', html, re.S)
+    option = json.loads(data.group(1))
+    assert [i["max"] for i in option["radar"]["indicator"]] == [100, 100, 100, 100]
+    series = {d["name"]: d["value"] for d in option["series"][0]["data"]}
+    assert series["内在"] == [40, 60, 50, 57] and series["外在"] == [30, 75, 46, 60]
+    rm_model = JobModel.objects.get(code="rm")
+    assert series[rm_model.name] == [32, 72, 46, 57]
+    assert "<script>" not in html  # only json_script data, the chart is drawn by charts.js

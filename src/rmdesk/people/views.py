@@ -141,6 +141,34 @@ def disc_list(request):
     )
 
 
+def disc_radar(profile, job_models) -> dict:
+    """The DISC radar (SPEC §9 job fit; ECharts through core's {% chart %}, no inline script): the person's
+    inner and outer D/I/S/C against each active job model, every axis 0–100, with the same figures as a table."""
+    inner = [getattr(profile, f"inner_{f}") for f in disc.FACTORS]
+    outer = [getattr(profile, f"outer_{f}") for f in disc.FACTORS]
+    series = [(str(_("内在")), inner), (str(_("外在")), outer)]
+    series += [(m.name, [getattr(m, f) for f in disc.FACTORS]) for m in job_models]
+    labels = [str(label) for label in FACTOR_LABELS]
+    return {
+        "id": "disc-radar",
+        "title": str(_("DISC 行为风格雷达图")),
+        "height": 320,
+        "option": {
+            "tooltip": {},
+            "legend": {"bottom": 0},
+            "radar": {"indicator": [{"name": label, "max": 100} for label in labels], "radius": "62%"},
+            "series": [
+                {
+                    "type": "radar",
+                    "data": [{"name": name, "value": [int(v) for v in values]} for name, values in series],
+                }
+            ],
+        },
+        "columns": [str(_("系列")), *labels],
+        "rows": [[name, *[int(v) for v in values]] for name, values in series],
+    }
+
+
 @login_required
 def disc_detail(request, pk):
     profile = get_profile_or_404(request.user, pk)
@@ -156,6 +184,7 @@ def disc_detail(request, pk):
                 for f, label in zip(disc.FACTORS, FACTOR_LABELS, strict=True)
             ],
             "matches": [(m, disc.match_profile(profile, m)) for m in models_],
+            "radar": disc_radar(profile, models_),
             "history": history,
         },
     )
