@@ -264,6 +264,85 @@ referrals.api(
     expect=lambda u, s: 404 if u not in s.readers else (409 if u in DECIDERS else 403),
 )
 
+# --- campaign edit and cancel: the supervisors of the launching unit's subtree (issue 11) ------------------
+
+
+@pytest.fixture
+def campaign_change_samples(sales_world):
+    readers = {k: FAMILIES["campaign"][k][0] for k in ("t1", "t2")}
+    return [
+        Sample("t1", readers["t1"], {"manager"}, **sales_world["t1"]),
+        Sample("t2", readers["t2"], {"lead2"}, **sales_world["t2"]),
+    ]
+
+
+def _edit_body(s):
+    c = fresh(s.campaign)
+    return {
+        "version": c.version,
+        "name": c.name,
+        "ends_on": c.ends_on.isoformat(),
+        "product_ids": list(c.products.values_list("pk", flat=True)),
+        "script": c.script,
+        "target_count": c.target_count,
+        "target_amount": str(c.target_amount),
+    }
+
+
+def _edit_form(s):
+    body = _edit_body(s)
+    return {**body, "products": body.pop("product_ids")}
+
+
+changes = Matrix("sales", samples="campaign_change_samples")
+changes.queryset(visible_campaigns, obj="campaign")
+changes.page("sales:campaign_edit", obj="campaign", write=True)
+changes.page("sales:campaign_edit", obj="campaign", method="post", write=True, data=_edit_form, ok=302)
+changes.api("PUT /api/sales/campaigns/{campaign_id}", obj="campaign", body=_edit_body, read_only=403)
+# a stale version: 409 for the writers, whatever else the body says
+changes.api(
+    "POST /api/sales/campaigns/{campaign_id}/cancel",
+    obj="campaign",
+    body=lambda s: {"version": fresh(s.campaign).version + 100, "reason": "预算调整"},
+    ok=409,
+    read_only=403,
+)
+changes.page(
+    "sales:campaign_cancel",
+    obj="campaign",
+    method="post",
+    write=True,
+    data=lambda s: {"version": fresh(s.campaign).version, "reason": ""},
+    ok=422,
+)
+
+
+@changes.invariant
+def _nothing_cancelled(samples, username):
+    from rmdesk.sales.models import Campaign
+
+    assert not Campaign.objects.filter(status="cancelled").exists()
+
+
+# --- funnel drill-down: the opportunities behind a figure, in the viewer's scope -----------------------------
+
+FUNNEL_READERS = ("rm", "rm_b", "rm_t1b", "lead", "rm2", "lead2", "manager", "risk", "compliance", "assistant")
+records.listing(
+    "sales:funnel_stage",
+    obj="opp",
+    params=lambda s: {"stage_id": s.opp.stage_id},
+    contains=lambda html, o: f'href="/sales/opportunities/{o.pk}/"' in html,
+    users=FUNNEL_READERS,
+)
+records.page(
+    "sales:funnel_stage",
+    obj="opp",
+    params=lambda s: {"stage_id": s.opp.stage_id},
+    expect=lambda u, s: 404,  # no sales reading for the referrer and the administrator
+    users=("referrer", "admin"),
+)
+
+test_campaign_changes = changes.test()
 test_records = records.test()
 test_nominations = nominations.test()
 test_campaigns = campaigns.test()

@@ -16,7 +16,9 @@ from . import services
 from .models import Campaign, LostReason, Material, Opportunity
 from .schemas import (
     SalesAcceptIn,
+    SalesCampaignCancelIn,
     SalesCampaignDetailOut,
+    SalesCampaignEditIn,
     SalesCampaignIn,
     SalesCampaignOut,
     SalesCountOut,
@@ -241,6 +243,20 @@ def get_campaign(request, campaign_id: Id):
     return _campaign_detail(request, get_campaign_or_404(request.user, campaign_id))
 
 
+@router.put("/campaigns/{campaign_id}", response=SalesCampaignDetailOut, summary="修改进行中的营销活动（版本过期 409）")
+def edit_campaign(request, campaign_id: Id, payload: SalesCampaignEditIn):
+    campaign = services.edit_campaign(request.user, campaign_id, **payload.dict())
+    return _campaign_detail(request, campaign)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/cancel", response=SalesCampaignDetailOut, summary="取消营销活动（须填原因，版本过期 409）"
+)
+def cancel_campaign(request, campaign_id: Id, payload: SalesCampaignCancelIn):
+    campaign = services.cancel_campaign(request.user, campaign_id, **payload.dict())
+    return _campaign_detail(request, campaign)
+
+
 @router.get("/campaigns/{campaign_id}/targets", response=list[SalesTargetOut], summary="营销名单（本人可见部分）")
 def list_targets(request, campaign_id: Id, page: Query[SalesPage]):
     campaign = get_campaign_or_404(request.user, campaign_id)
@@ -303,7 +319,7 @@ def list_referrals(request, page: Query[SalesPage]):
 
 @router.post("/referrals", response={201: SalesReferralOut}, summary="推介客户（大堂经理/柜员，按客户号，不查看档案）")
 def refer(request, payload: SalesReferralIn):
-    referral = services.refer_customer(request.user, **payload.dict())
+    referral = services.refer(request.user, **payload.dict())
     return 201, visible_referrals(request.user).select_related("customer", "rm").get(pk=referral.pk)
 
 

@@ -1,6 +1,7 @@
 """Forms of the sales pages (SPEC §4): input parsing only; the business rules stay in services.py."""
 
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
@@ -112,6 +113,29 @@ class CampaignForm(_Dated):
         self.fields["segment"].queryset = segments
 
 
+class CampaignEditForm(_Dated):
+    """A running campaign's editable terms (the segment, start and list stay as launched)."""
+
+    DATE_FIELDS = ("ends_on",)
+    name = forms.CharField(label=_("活动名称"), max_length=100)
+    ends_on = forms.DateField(label=_("结束日期"), widget=DATE)
+    products = forms.ModelMultipleChoiceField(label=_("营销产品"), queryset=None, widget=forms.CheckboxSelectMultiple)
+    script = forms.CharField(label=_("营销话术"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    target_count = forms.IntegerField(label=_("目标户数"), min_value=0, max_value=10**7)
+    target_amount = forms.DecimalField(label=_("目标金额（元）"), min_value=0, **MONEY)
+
+    def __init__(self, *args, campaign=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = campaign.products.values("pk") if campaign else []
+        self.fields["products"].queryset = Product.objects.filter(
+            models.Q(is_active=True) | models.Q(pk__in=current)
+        ).distinct()
+
+
+class CampaignCancelForm(forms.Form):
+    reason = forms.CharField(label=_("取消原因"), max_length=200, widget=forms.Textarea(attrs={"rows": 2}))
+
+
 class ResultForm(forms.Form):
     status = forms.ChoiceField(label=_("营销结果"), choices=[c for c in TargetStatus.choices if c[0] != "pending"])
     refusal_reason = forms.CharField(label=_("拒绝原因"), max_length=200, required=False)
@@ -133,6 +157,7 @@ class TaskForm(_Dated):
 
 
 class ReferralForm(forms.Form):
+    referrer = forms.CharField(label=_("推介人"), required=False, disabled=True)
     customer_no = forms.CharField(label=_("客户号"), max_length=32)
     category = forms.ChoiceField(label=_("需求类别"), choices=[("", "—"), *ProductCategory.choices], required=False)
     need = forms.CharField(label=_("客户需求"), max_length=200, widget=forms.Textarea(attrs={"rows": 3}))

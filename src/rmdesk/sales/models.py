@@ -64,6 +64,7 @@ class OpportunityStage(models.Model):
     probability = models.PositiveSmallIntegerField(_("默认赢单概率（%）"), default=0)
     required_fields = models.JSONField(_("进入本阶段须填写"), default=list, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("商机阶段")
@@ -79,6 +80,7 @@ class LostReason(models.Model):
     name = models.CharField(_("名称"), max_length=50)
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("失败原因")
@@ -213,6 +215,7 @@ class CampaignStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     ACTIVE = "active", _("进行中")
     CLOSED = "closed", _("已结束")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class Campaign(models.Model):
@@ -226,7 +229,7 @@ class Campaign(models.Model):
     script = models.TextField(_("营销话术"), blank=True, default="")
     target_count = models.PositiveIntegerField(_("目标户数"), default=0)
     target_amount = models.DecimalField(_("目标金额（元）"), default=Decimal("0"), **MONEY)
-    status = models.CharField(_("状态"), max_length=8, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    status = models.CharField(_("状态"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
     unit = models.ForeignKey("org.OrgUnit", verbose_name=_("发起机构"), on_delete=models.PROTECT, related_name="+")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
@@ -234,6 +237,8 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     org_path = models.CharField(max_length=255, editable=False, db_index=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True, default="")
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("营销活动")
@@ -405,6 +410,7 @@ class CrossSellRule(models.Model):
     reason = models.CharField(_("推荐理由"), max_length=200, blank=True, default="")
     order = models.PositiveSmallIntegerField(_("顺序"), default=100)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("交叉销售规则")
@@ -425,6 +431,7 @@ class Material(models.Model):
     unit_name = models.CharField(_("单位"), max_length=10, default="件")
     stock = models.PositiveIntegerField(_("库存"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("宣传促销品")

@@ -256,6 +256,23 @@ class SalesCampaignIn(Schema):
     target_amount: Money = Decimal("0")
 
 
+class SalesCampaignEditIn(Schema):
+    """A running campaign's editable terms; `version` is the one the client read (stale: 409)."""
+
+    version: Count
+    name: Name
+    ends_on: Day
+    product_ids: list[Id] = Field(max_length=50)
+    script: LongText = ""
+    target_count: Count = 0
+    target_amount: Money = Decimal("0")
+
+
+class SalesCampaignCancelIn(Schema):
+    version: Count
+    reason: Text
+
+
 class SalesQuotaOut(Schema):
     id: int
     parent_id: int | None
@@ -281,6 +298,7 @@ class SalesCampaignOut(Schema):
     target_amount: Decimal
     script: str
     version: int
+    cancel_reason: str = ""
 
 
 class SalesCampaignDetailOut(SalesCampaignOut):

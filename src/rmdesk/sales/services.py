@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import approvals, audit
-from rmdesk.core.actions import business_action, check_version, in_scope
+from rmdesk.core.actions import business_action, check_version, in_scope, may_take
 from rmdesk.core.notifications import notify_after_commit
 from rmdesk.core.roles import SUPERVISORS, WORKERS, RoleCode
 from rmdesk.core.scope import covers, get_or_404
@@ -458,6 +458,38 @@ def move_opportunity(
 # --- funnel ----------------------------------------------------------------------------------------------
 
 
+FUNNEL_GROUPS = {
+    "rm": ("owner_id", "owner__full_name"),
+    "team": ("owner__team_id", "owner__team__name"),
+    "unit": ("owner__unit_id", "owner__unit__name"),
+}
+
+
+def _with_reached(queryset):
+    """The opportunities annotated with `reached`: the order of the furthest non-lost stage in their
+    history (the one definition the funnel and its drill-down share)."""
+    furthest = (
+        StageChange.objects.filter(opportunity=OuterRef("pk"))
+        .exclude(to_stage__kind=StageKind.LOST)
+        .values("opportunity")
+        .annotate(m=Max("to_stage__order"))
+        .values("m")
+    )
+    return queryset.order_by().annotate(reached=Subquery(furthest))
+
+
+def funnel_members(queryset, stage, *, group: str | None = None, key: int | None = None):
+    """The drill-down of one funnel figure (SPEC §4): the opportunities of `queryset` (the viewer's
+    scope) counted at `stage`, i.e. whose furthest non-lost stage is at or past it, optionally of one
+    RM, team or unit (`group`, `key`; key None is the "no team/unit" row). Its count equals the
+    funnel's figure for that stage and group."""
+    qs = _with_reached(queryset).filter(reached__gte=stage.order)
+    if group in FUNNEL_GROUPS:
+        field = FUNNEL_GROUPS[group][0]
+        qs = qs.filter(**{field: key}) if key is not None else qs.filter(**{f"{field}__isnull": True})
+    return qs
+
+
 def funnel(queryset, *, group: str | None = None) -> list[dict]:
     """The funnel by stage with conversion rates (SPEC §4) over the given opportunities.
 
@@ -466,17 +498,8 @@ def funnel(queryset, *, group: str | None = None) -> list[dict]:
     count that reached it; `win_rate` is won over all. `group` ("rm", "team", "unit") answers one funnel
     per owner, owner's team or owner's unit."""
     pipeline = [s for s in stages() if s.kind != StageKind.LOST]
-    furthest = (
-        StageChange.objects.filter(opportunity=OuterRef("pk"))
-        .exclude(to_stage__kind=StageKind.LOST)
-        .values("opportunity")
-        .annotate(m=Max("to_stage__order"))
-        .values("m")
-    )
-    reached = queryset.order_by().annotate(reached=Subquery(furthest))
-    keys = {"rm": ("owner_id", "owner__full_name"), "team": ("owner__team_id", "owner__team__name")}
-    keys["unit"] = ("owner__unit_id", "owner__unit__name")
-    key_fields = keys.get(group, ())
+    reached = _with_reached(queryset)
+    key_fields = FUNNEL_GROUPS.get(group, ())
     rows = reached.values(*key_fields, "reached").annotate(n=Count("id", distinct=True))
     by_group: dict = defaultdict(lambda: defaultdict(int))
     names: dict = {}
@@ -731,6 +754,126 @@ def launch_campaign(
     return campaign
 
 
+def _locked_campaign(actor, campaign_id) -> Campaign:
+    """The campaign locked for a change by a supervisor of the launching unit's subtree: out of read
+    scope is 404 (the decorator's subject), readable but not theirs is 403."""
+    get_or_404(visible_campaigns(actor), campaign_id)
+    campaign = Campaign.objects.select_for_update(of=("self",)).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404
+    if not visible_campaigns(actor, write=True).filter(pk=campaign_id).exists():
+        raise PermissionDenied(_("只能修改本机构发起的营销活动。"))
+    return campaign
+
+
+def _open_campaign(campaign) -> None:
+    if campaign.status != CampaignStatus.ACTIVE:
+        raise _err("status", _("活动已结束或已取消，不能再修改。"))
+
+
+@business_action(roles=LEAD_ROLES, subject=in_scope(visible_campaigns))
+def edit_campaign(
+    actor,
+    campaign_id: int,
+    *,
+    version: int,
+    name: str,
+    ends_on: date,
+    product_ids: list[int],
+    script: str = "",
+    target_count: int = 0,
+    target_amount: Decimal = Decimal("0"),
+) -> Campaign:
+    """Edit a running campaign (SPEC §4): name, end date, products, script and target. The segment, the
+    start and the list stay (the list was generated at launch); the target changes the launching unit's
+    quota, so it may change only while that quota has not been split (otherwise the shares below would
+    no longer add up); the end date cannot fall before the start or before today. Stale version: 409."""
+    campaign = _locked_campaign(actor, campaign_id)
+    check_version(campaign, version)
+    _open_campaign(campaign)
+    errors = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("请填写活动名称。")]
+    elif len(name) > 100:
+        errors["name"] = [_("活动名称不能超过 100 个字。")]
+    if ends_on is None:
+        errors["ends_on"] = [_("请填写结束日期。")]
+    elif ends_on < campaign.starts_on:
+        errors["ends_on"] = [_("结束日期不能早于开始日期。")]
+    elif ends_on < _today() and ends_on != campaign.ends_on:
+        errors["ends_on"] = [_("结束日期不能早于今天。")]
+    wanted = set(product_ids or [])
+    products = list(Product.objects.filter(pk__in=wanted))
+    current = set(campaign.products.values_list("pk", flat=True))
+    if not products or len(products) != len(wanted) or any(not p.is_active and p.pk not in current for p in products):
+        errors["product_ids"] = [_("请选择在售的营销产品。")]
+    if target_count is None or target_count < 0:
+        errors["target_count"] = [_("目标户数不能为负数。")]
+    if target_amount is None or target_amount < 0:
+        errors["target_amount"] = [_("目标金额不能为负数。")]
+    root = Quota.objects.select_for_update(of=("self",)).filter(campaign=campaign, parent__isnull=True).first()
+    target_changed = (target_count, target_amount) != (campaign.target_count, campaign.target_amount)
+    if not errors and target_changed and root is not None and root.children.exists():
+        errors["target_count"] = [_("任务已向下分解，不能修改活动目标；请先取消后重新发起，或保持目标不变。")]
+    if errors:
+        raise ValidationError(errors)
+    fields = ("name", "ends_on", "script", "target_count", "target_amount")
+    before = {f: getattr(campaign, f) for f in fields} | {"products": sorted(current)}
+    campaign.name, campaign.ends_on, campaign.script = name, ends_on, script or ""
+    campaign.target_count, campaign.target_amount = target_count, target_amount
+    campaign.version += 1
+    campaign.save()
+    campaign.products.set(products)
+    if root is not None and target_changed:
+        root.target_count, root.target_amount = target_count, target_amount
+        root.version += 1
+        root.save(update_fields=["target_count", "target_amount", "version"])
+    after = {f: getattr(campaign, f) for f in fields} | {"products": sorted(p.pk for p in products)}
+    audit.record(actor, "sales.campaign_edit", campaign, before=before, after=after)
+    return campaign
+
+
+@business_action(roles=LEAD_ROLES, subject=in_scope(visible_campaigns))
+def cancel_campaign(actor, campaign_id: int, *, version: int, reason: str) -> Campaign:
+    """Cancel a running campaign with a reason (SPEC §4). What happens to the rest: the quotas stay as
+    they were (the record of what was asked), the list entries keep the results recorded so far and the
+    untouched ones leave the RMs' lists (the home panel shows running campaigns only, results can no
+    longer be recorded), the open marketing tasks of the campaign are cancelled, opportunities and sales
+    already made keep their campaign; everyone with a list entry or a task is told. Stale version: 409."""
+    campaign = _locked_campaign(actor, campaign_id)
+    check_version(campaign, version)
+    _open_campaign(campaign)
+    reason = (reason or "").strip()
+    if not reason:
+        raise _err("reason", _("请填写取消原因。"))
+    if len(reason) > 200:
+        raise _err("reason", _("取消原因不能超过 200 个字。"))
+    campaign.status = CampaignStatus.CANCELLED
+    campaign.cancel_reason = reason
+    campaign.cancelled_at = timezone.now()
+    campaign.version += 1
+    campaign.save()
+    tasks = MarketingTask.objects.filter(campaign=campaign, status=TaskStatus.OPEN)
+    assignee_ids = set(tasks.values_list("assignee_id", flat=True))
+    cancelled_tasks = tasks.update(status=TaskStatus.CANCELLED, version=F("version") + 1)
+    pending = campaign.targets.filter(status=TargetStatus.PENDING).count()
+    audit.record(
+        actor,
+        "sales.campaign_cancel",
+        campaign,
+        before={"status": CampaignStatus.ACTIVE},
+        after={"status": CampaignStatus.CANCELLED, "reason": reason, "tasks": cancelled_tasks, "pending": pending},
+    )
+    url = reverse("sales:campaign_detail", args=[campaign.pk])
+    told = assignee_ids | set(campaign.targets.exclude(rm=None).values_list("rm_id", flat=True).distinct())
+    for user in User.objects.filter(pk__in=told - {actor.pk}):
+        notify_after_commit(
+            user, "sales.campaign", _("营销活动已取消：%(n)s") % {"n": campaign.name}, url=url, obj=campaign
+        )
+    return campaign
+
+
 def split_candidates(quota):
     """Who may receive a share of a unit's quota: its child units, or, in a unit without children (a team),
     or an outlet with RMs directly in it, its RMs."""
@@ -866,6 +1009,8 @@ def record_result(
     if not visible_targets(actor, write=True).filter(pk=target_id).exists():
         raise PermissionDenied(_("您对该名单只有查看权限。"))
     check_version(target, version)
+    if target.campaign.status == CampaignStatus.CANCELLED:
+        raise _err("status", _("活动已取消，不能再登记结果。"))
     if status not in TargetStatus.values or status == TargetStatus.PENDING:
         raise _err("status", _("请选择营销结果。"))
     if status == TargetStatus.REFUSED and not (refusal_reason or "").strip():
@@ -965,6 +1110,8 @@ def assign_task(
         campaign = visible_campaigns(actor).filter(pk=campaign_id).first()
         if campaign is None:
             errors["campaign_id"] = [_("营销活动不存在或不在您的管辖范围内。")]
+        elif campaign.status == CampaignStatus.CANCELLED:
+            errors["campaign_id"] = [_("营销活动已取消，不能再下达任务。")]
     if errors:
         raise ValidationError(errors)
     task = MarketingTask.objects.create(
@@ -1062,6 +1209,20 @@ def refer_customer(actor, *, customer_no: str, need: str, category: str = "", rm
         obj=referral,
     )
     return referral
+
+
+def refer(actor, **fields) -> Referral:
+    """The page's and the API's door to `refer_customer` (SPEC §4, issue 11 "Bad input"): a referral by
+    someone without the referrer role is a field error on `referrer` (422 with that path, shown next to
+    the form's 推介人 field), not a bare 403; the business action itself still refuses other roles."""
+    check_referrer(actor)
+    return refer_customer(actor, **fields)
+
+
+def check_referrer(actor) -> None:
+    """Only the referrer role (大堂经理/柜员) refers: anyone else gets a 422 on `referrer`."""
+    if not may_take(actor, REFER_ROLES):
+        raise _err("referrer", _("只有大堂经理或柜员可以推介客户，您的角色不能推介。"))
 
 
 def _locked_referral(actor, referral_id) -> Referral:

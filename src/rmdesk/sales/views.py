@@ -23,6 +23,8 @@ from rmdesk.org.models import User
 
 from . import services
 from .forms import (
+    CampaignCancelForm,
+    CampaignEditForm,
     CampaignForm,
     HandoutForm,
     NominationForm,
@@ -409,6 +411,9 @@ def _render_campaign(request, campaign, *, split_errors=None, split_quota=None, 
             "targets": list(mine[:200]),
             "result_choices": [c for c in TargetStatus.choices if c[0] != "pending"],
             "can_sell": _can_sell(user),
+            "can_edit": campaign.status == "active"
+            and _is_lead(user)
+            and visible_campaigns(user, write=True).filter(pk=campaign.pk).exists(),
         },
         status=status,
     )
@@ -417,6 +422,92 @@ def _render_campaign(request, campaign, *, split_errors=None, split_quota=None, 
 @login_required
 def campaign_detail(request, pk):
     return _render_campaign(request, get_campaign_or_404(request.user, pk))
+
+
+def _campaign_for_change(user, pk):
+    """A campaign the user may edit: out of read scope 404, readable but not theirs 404 as well (the
+    page is the change form; the service answers 403 to the API)."""
+    campaign = get_campaign_or_404(user, pk)
+    if not _is_lead(user) or not visible_campaigns(user, write=True).filter(pk=pk).exists():
+        raise Http404
+    return campaign
+
+
+def _render_campaign_edit(request, campaign, form, cancel_form, status=200):
+    return render(
+        request,
+        "sales/campaign_edit.html",
+        {"campaign": campaign, "form": form, "cancel_form": cancel_form},
+        status=status,
+    )
+
+
+@login_required
+def campaign_edit(request, pk):
+    """Edit a running campaign, or cancel it (SPEC §4); a stale version is refused (409)."""
+    user = request.user
+    campaign = _campaign_for_change(user, pk)
+    initial = {
+        "name": campaign.name,
+        "ends_on": campaign.ends_on,
+        "products": list(campaign.products.all()),
+        "script": campaign.script,
+        "target_count": campaign.target_count,
+        "target_amount": campaign.target_amount,
+    }
+    form = CampaignEditForm(request.POST or None, campaign=campaign, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.edit_campaign(
+                    user,
+                    campaign.pk,
+                    version=request.POST.get("version"),
+                    name=d["name"],
+                    ends_on=d["ends_on"],
+                    product_ids=[p.pk for p in d["products"]],
+                    script=d["script"],
+                    target_count=d["target_count"],
+                    target_amount=d["target_amount"],
+                )
+            except StaleVersion as exc:
+                form.add_error(None, exc.messages[0])
+                status = 409
+            except ValidationError as exc:
+                _apply_errors(form, exc, {"product_ids": "products"})
+                status = 422
+            else:
+                messages.success(request, _("营销活动已修改。"))
+                return redirect("sales:campaign_detail", campaign.pk)
+        else:
+            status = 422
+    return _render_campaign_edit(request, campaign, form, CampaignCancelForm(), status)
+
+
+@login_required
+@require_POST
+def campaign_cancel(request, pk):
+    user = request.user
+    campaign = _campaign_for_change(user, pk)
+    cancel_form = CampaignCancelForm(request.POST)
+    status = 422
+    if cancel_form.is_valid():
+        try:
+            services.cancel_campaign(
+                user, campaign.pk, version=request.POST.get("version"), reason=cancel_form.cleaned_data["reason"]
+            )
+        except StaleVersion as exc:
+            cancel_form.add_error(None, exc.messages[0])
+            status = 409
+        except ValidationError as exc:
+            _apply_errors(cancel_form, exc)
+        else:
+            messages.success(request, _("营销活动已取消。"))
+            return redirect("sales:campaign_detail", campaign.pk)
+    form = CampaignEditForm(campaign=campaign, initial={"name": campaign.name})
+    return _render_campaign_edit(request, campaign, form, cancel_form, status)
 
 
 @login_required
@@ -551,20 +642,25 @@ def referral_list(request):
     is_referrer = user.has_role(RoleCode.REFERRER)
     if not (is_referrer or user.has_role(*WORKERS, RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.ASSISTANT)):
         raise Http404
-    form = ReferralForm(request.POST or None) if is_referrer else None
+    # a POST by someone else is answered like the API: a field error on 推介人 (422), nothing written
+    show_form = is_referrer or request.method == "POST"
+    form = ReferralForm(request.POST or None, initial={"referrer": user.display_name}) if show_form else None
     status = 200
     if request.method == "POST":
-        if form is None:
-            raise Http404
         if form.is_valid():
             d = form.cleaned_data
             try:
-                services.refer_customer(user, customer_no=d["customer_no"], need=d["need"], category=d["category"])
+                services.refer(user, customer_no=d["customer_no"], need=d["need"], category=d["category"])
             except ValidationError as exc:
                 _apply_errors(form, exc, {"rm_id": "customer_no"})
             else:
                 messages.success(request, _("推介已提交给客户经理。"))
                 return redirect("sales:referral_list")
+        else:
+            try:
+                services.check_referrer(user)
+            except ValidationError as exc:
+                _apply_errors(form, exc)
         status = 422
     qs = visible_referrals(user).select_related("customer", "rm", "referrer").order_by("-created_at", "-id")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
@@ -645,6 +741,36 @@ def analysis(request):
             "categories": ProductCategory.choices,
             "chart": chart,
         },
+    )
+
+
+@login_required
+def funnel_stage(request, stage_id):
+    """Drill-down from a funnel figure to the opportunities behind it, in the viewer's scope (SPEC §4):
+    the whole funnel, or one RM / team / unit row (`?by=rm&key=<id>`; an empty key is the row without a
+    team or unit)."""
+    user = request.user
+    if not user.has_role(*WORKERS, RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.ASSISTANT):
+        raise Http404
+    stage = next((s for s in services.stages() if s.pk == stage_id and s.kind != StageKind.LOST), None)
+    if stage is None:
+        raise Http404
+    group = request.GET.get("by") if request.GET.get("by") in services.FUNNEL_GROUPS else None
+    key = None
+    if group:
+        raw = request.GET.get("key", "")
+        if raw:
+            try:
+                key = int(raw)
+            except ValueError:
+                raise Http404 from None
+    qs = services.funnel_members(visible_opportunities(user), stage, group=group, key=key)
+    qs = qs.select_related("customer", "product", "stage", "owner").order_by("-created_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "sales/funnel_stage.html",
+        {"stage": stage, "page": page, "group": group or "", "key": "" if key is None else key},
     )
 
 
