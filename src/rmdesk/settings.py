@@ -373,3 +373,34 @@ if os.environ.get("RMDESK_IMPORT_STALL_MINUTES"):
 # The periodic jobs' leader (manage.py run_scheduler) keeps their last starts here (and in the shared
 # cache when Redis is configured), so a standby that takes over does not rerun today's daily jobs.
 RMDESK_SCHEDULER_STATE = Path(os.environ.get("RMDESK_SCHEDULER_STATE") or VAR_DIR / "scheduler-cluster.json")
+
+# --- audit (issues 17, 18) ---
+# The audit chain's HMAC key lives outside the database: RMDESK_AUDIT_KEY (the key) or
+# RMDESK_AUDIT_KEY_FILE (a file holding it). With neither, the embedded default creates
+# var/audit.key (mode 0600) on first use; production sets RMDESK_AUDIT_KEY_REQUIRED=1 and then
+# refuses to start without a key (docs/operations.md, key handling).
+RMDESK_AUDIT_KEY = os.environ.get("RMDESK_AUDIT_KEY", "")
+RMDESK_AUDIT_KEY_FILE = os.environ.get("RMDESK_AUDIT_KEY_FILE", "")
+if os.environ.get("RMDESK_AUDIT_KEY_REQUIRED", "0") == "1" and not (RMDESK_AUDIT_KEY or RMDESK_AUDIT_KEY_FILE):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RMDESK_AUDIT_KEY_REQUIRED=1: set RMDESK_AUDIT_KEY or RMDESK_AUDIT_KEY_FILE")
+# Signed checkpoints of the chain's head (and the archive) are appended here, outside the database.
+RMDESK_AUDIT_CHECKPOINT_DIR = Path(os.environ.get("RMDESK_AUDIT_CHECKPOINT_DIR") or VAR_DIR / "audit")
+RMDESK_AUDIT_CHECKPOINTS = True
+RMDESK_AUDIT_ARCHIVE_DIR = Path(os.environ.get("RMDESK_AUDIT_ARCHIVE_DIR") or RMDESK_AUDIT_CHECKPOINT_DIR / "archive")
+# Events stay in the hot table at least this long; archive_audit moves older ones to signed files,
+# never deletes them. 网络安全法 asks for at least six months.
+RMDESK_AUDIT_RETENTION_DAYS = int(os.environ.get("RMDESK_AUDIT_RETENTION_DAYS", 366))
+if RMDESK_AUDIT_RETENTION_DAYS < 183:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RMDESK_AUDIT_RETENTION_DAYS must be at least 183 (six months, 网络安全法)")
+# Read events (views, reveals, exports) are written unchained and sealed by `seal_audit --loop`
+# every RMDESK_AUDIT_SEAL_INTERVAL seconds; RMDESK_AUDIT_SEAL_SYNC=1 seals them in the request instead.
+RMDESK_AUDIT_SEAL_SYNC = os.environ.get("RMDESK_AUDIT_SEAL_SYNC", "0") == "1"
+RMDESK_AUDIT_SEAL_INTERVAL = float(os.environ.get("RMDESK_AUDIT_SEAL_INTERVAL", 2))
+RMDESK_AUDIT_CHECKPOINT_INTERVAL = float(os.environ.get("RMDESK_AUDIT_CHECKPOINT_INTERVAL", 300))
+# Benchmark only (item 11): RMDESK_AUDIT_READS=0 records no read event at all.
+RMDESK_AUDIT_READS = os.environ.get("RMDESK_AUDIT_READS", "1") != "0"
+RMDESK_BACKUP_DIR = Path(os.environ.get("RMDESK_BACKUP_DIR") or VAR_DIR / "backups")

@@ -35,3 +35,11 @@ RMDESK_CHANNEL_CACHE_SECONDS = 0
 # the API documents stay public for the schema tests (tests/org/test_security_* check both ways).
 RMDESK_OTP_REQUIRED_ROLES = []
 RMDESK_API_DOCS_PUBLIC = True
+
+# --- audit (issues 17, 18) ---
+# A fixed test key (no var/audit.key written by tests); read events sealed into the chain inside the
+# request, so tests that query AuditEvent right after a view find it; no checkpoint files shared
+# between tests whose databases are rolled back (the audit tests turn them on in a temp directory).
+RMDESK_AUDIT_KEY = "rmdesk-test-audit-key"
+RMDESK_AUDIT_SEAL_SYNC = True
+RMDESK_AUDIT_CHECKPOINTS = False

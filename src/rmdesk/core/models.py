@@ -7,6 +7,7 @@ work apps; they keep their tables (`db_table`), so no row moved.
 """
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
@@ -20,8 +21,11 @@ from .roles import RoleCode
 class AuditEvent(models.Model):
     """One business event in the append-only, hash-chained audit trail (SPEC §8).
 
-    hash = SHA-256(prev_hash + canonical JSON of the row's content). Altering or deleting a row
-    breaks the chain at that point; `manage.py verify_audit` finds the first broken link.
+    hash = HMAC-SHA256(key, prev_hash + canonical JSON of the row's content), the key kept outside the
+    database (issue 17; rows written before the key existed keep alg "sha256", a plain SHA-256).
+    Altering or deleting a row breaks the chain at that point; `manage.py verify_audit` finds the
+    first broken link, and signed checkpoints outside the database catch a truncated or re-hashed
+    chain (rmdesk.core.audit).
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -41,6 +45,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    alg = models.CharField(max_length=12, default="hmac-sha256")
 
     class Meta:
         db_table = "org_auditevent"  # moved from the org app with its rows (docs/decisions.md 10)
@@ -71,9 +76,54 @@ class AuditEvent(models.Model):
             "ip": self.ip,
         }
 
-    def compute_hash(self) -> str:
+    def compute_hash(self, key: bytes | None = None) -> str:
         body = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
+        if self.alg == "sha256":
+            return hashlib.sha256((self.prev_hash + body).encode()).hexdigest()
+        if key is None:
+            from .audit import audit_key
+
+            key = audit_key()
+        return hmac.new(key, (self.prev_hash + body).encode(), hashlib.sha256).hexdigest()
+
+
+class AuditPending(models.Model):
+    """A read event (view, reveal, export) written without the chain's lock, in the request's own
+    transaction; `seal_audit` moves it into the chain within seconds (issue 18, rmdesk.core.audit).
+
+    `mac` = HMAC of the row's content with the audit key, so a row altered before sealing is flagged.
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("待封存审计事件")
+        verbose_name_plural = _("待封存审计事件")
+
+    content = AuditEvent.content
+
+    def compute_mac(self, key: bytes | None = None) -> str:
+        if key is None:
+            from .audit import audit_key
+
+            key = audit_key()
+        body = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
 
 
 class ApprovalStatus(models.TextChoices):

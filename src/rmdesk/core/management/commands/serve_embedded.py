@@ -26,6 +26,8 @@ class Command(BaseCommand):
         children = {"web": embedded.manage("runserver", options["addrport"], "--noreload")}
         if not options["no_worker"]:
             children["worker"] = embedded.manage("db_worker", "--queue-name", "*", "--no-reload")
+        # Seals read events into the audit chain within seconds, checkpoints it (issue 18).
+        children["sealer"] = embedded.manage("seal_audit", "--loop")
         supervisor = embedded.Supervisor(
             children,
             jobs=() if options["no_scheduler"] else scheduler.JOBS,
