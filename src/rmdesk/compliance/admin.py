@@ -4,7 +4,7 @@ read and decided on the compliance pages, in scope."""
 
 from django.contrib import admin
 
-from .models import ConductRule, ConductRuleSet, PledgeTemplate, Threshold
+from .models import ConductRule, ConductRuleSet, FeeEntitlement, PledgeTemplate, Threshold
 
 
 class RuleInline(admin.TabularInline):
@@ -34,3 +34,11 @@ class PledgeTemplateAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(FeeEntitlement)
+class FeeEntitlementAdmin(admin.ModelAdmin):
+    """The entitlement rules the daily fee check compares grants with (SPEC §8)."""
+
+    list_display = ("tier", "fee_kind", "max_discount_percent")
+    list_filter = ("fee_kind",)

@@ -7,7 +7,9 @@ created once (rule, person, day, key), so running the day again adds nothing.
 - reveal_no_contact: a sensitive field revealed, and no contact with that customer recorded by the
   same person within the follow-up days (checked on the day that window ends);
 - off_hours: customer data accessed outside working hours or on a non-working day;
-- departed: views of customers still booked to an RM who has left.
+- departed: views of customers still booked to an RM who has left;
+- fee_beyond: a fee waived or discounted on the day beyond the customer's tier entitlement (account-change
+  monitoring, seed 001:135 "对优质客户的优惠是否到位,对该收取的费用是否及时入账").
 """
 
 from collections import defaultdict
@@ -214,7 +216,32 @@ def departed(day: date) -> list[dict]:
     return out
 
 
-RULES = (out_of_book, exports, reveal_no_contact, off_hours, departed)
+def fee_beyond(day: date) -> list[dict]:
+    from .models import FeeGrant
+    from .services import grants_beyond_entitlement
+
+    grants = FeeGrant.objects.filter(granted_on=day).select_related("customer").order_by("id")
+    flagged = grants_beyond_entitlement(grants)
+    events = dict(
+        AuditEvent.objects.filter(
+            action="compliance.fee_grant", object_id__in=[str(g.pk) for g, _d, _a in flagged]
+        ).values_list("object_id", "pk")
+    )
+    return [
+        {
+            "rule": AnomalyRule.FEE_BEYOND,
+            "person": g.granted_by_id,
+            "key": f"fee:{g.pk}",
+            "count": 1,
+            "events": [events[str(g.pk)]] if str(g.pk) in events else [],
+            "detail": _("客户 %(c)s 的%(k)s减免 %(d)s%%，超出其层级权益上限 %(a)s%%")
+            % {"c": g.customer.customer_no, "k": g.get_fee_kind_display(), "d": discount, "a": allowed},
+        }
+        for g, discount, allowed in flagged
+    ]
+
+
+RULES = (out_of_book, exports, reveal_no_contact, off_hours, departed, fee_beyond)
 
 
 def detect(day: date) -> list[Finding]:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from rmdesk.core.bounds import MAX_DAY, MIN_DAY
 from rmdesk.core.roles import RoleCode
 
-from .models import AnomalyRule, ConductRule, GiftOutcome, PledgeKind, PledgeTemplate
+from .models import AnomalyRule, ConductRule, FeeKind, GiftOutcome, PledgeKind, PledgeTemplate
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -102,6 +102,15 @@ class GiftForm(forms.Form):
     description = forms.CharField(label=_("礼品或宴请"), max_length=200)
     value = forms.DecimalField(label=_("估值（元）"), max_digits=18, decimal_places=2, min_value=0)
     outcome = forms.ChoiceField(label=_("处理方式"), choices=GiftOutcome.choices)
+
+
+class FeeGrantForm(forms.Form):
+    customer_no = forms.CharField(label=_("客户号"), max_length=32)
+    fee_kind = forms.ChoiceField(label=_("费用类型"), choices=FeeKind.choices)
+    standard_fee = forms.DecimalField(label=_("标准收费（元）"), max_digits=18, decimal_places=2)
+    charged_fee = forms.DecimalField(label=_("实收（元）"), max_digits=18, decimal_places=2)
+    granted_on = _day(_("办理日期"))
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
 class ReviewNoteForm(forms.Form):

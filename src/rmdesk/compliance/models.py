@@ -13,6 +13,7 @@ officers and managers find their subtree with one prefix scan (scope.py).
 """
 
 import hashlib
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -424,6 +425,7 @@ class AnomalyRule(models.TextChoices):
     REVEAL_NO_CONTACT = "reveal_no_contact", _("查看明文后无后续联系")
     OFF_HOURS = "off_hours", _("非工作时间访问客户信息")
     DEPARTED = "departed", _("查看离职客户经理的客户")
+    FEE_BEYOND = "fee_beyond", _("费用减免超出客户权益")
 
 
 class FindingStatus(models.TextChoices):
@@ -488,3 +490,66 @@ class CrossReview(models.Model):
 
     def __str__(self):
         return f"#{self.pk}"
+
+
+# --- account-change monitoring: fees and discounts against entitlements (seed 001:135) -------------------
+
+
+class FeeKind(models.TextChoices):
+    ACCOUNT = "account", _("账户管理费")
+    TRANSFER = "transfer", _("跨行转账汇款手续费")
+    CARD_ANNUAL = "card_annual", _("银行卡年费")
+    WEALTH_SUBSCRIPTION = "wealth_sub", _("理财认购费")
+    SAFE_BOX = "safe_box", _("保管箱租金")
+
+
+class FeeEntitlement(models.Model):
+    """What a customer of a tier is entitled to (优惠权益): the largest discount on one kind of fee, in
+    percent of the standard fee (100 = waived). No rule for a tier and kind means no discount."""
+
+    tier = models.ForeignKey("customers.Tier", verbose_name=_("客户层级"), on_delete=models.CASCADE, related_name="+")
+    fee_kind = models.CharField(_("费用类型"), max_length=12, choices=FeeKind.choices)
+    max_discount_percent = models.DecimalField(_("最高减免比例（%）"), max_digits=5, decimal_places=2)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    class Meta:
+        verbose_name = _("费用优惠权益")
+        verbose_name_plural = _("费用优惠权益")
+        constraints = [models.UniqueConstraint(fields=["tier", "fee_kind"], name="compliance_entitlement_once")]
+        ordering = ["tier__rank", "fee_kind"]
+
+
+class FeeGrant(models.Model):
+    """A fee waived or discounted by a member of staff on a customer's account (费用减免/优惠). The daily
+    check compares it with the customer's entitlement and reports what goes beyond it (SPEC §8)."""
+
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("客户"), on_delete=models.PROTECT, related_name="+"
+    )
+    fee_kind = models.CharField(_("费用类型"), max_length=12, choices=FeeKind.choices)
+    standard_fee = models.DecimalField(_("标准收费（元）"), **MONEY)
+    charged_fee = models.DecimalField(_("实收（元）"), **MONEY)
+    granted_by = models.ForeignKey(USER, verbose_name=_("办理人"), on_delete=models.PROTECT, related_name="+")
+    granted_on = models.DateField(_("办理日期"))
+    note = models.CharField(_("说明"), max_length=200, blank=True, default="")
+    tier = models.ForeignKey(
+        "customers.Tier",
+        verbose_name=_("办理时客户层级"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    org_path = models.CharField(_("机构路径"), max_length=255, db_index=True)  # the customer's unit
+    recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("费用减免")
+        verbose_name_plural = _("费用减免")
+        ordering = ["-granted_on", "-id"]
+
+    @property
+    def discount_percent(self) -> Decimal:
+        if not self.standard_fee:
+            return Decimal("0")
+        return ((self.standard_fee - self.charged_fee) / self.standard_fee * 100).quantize(Decimal("0.01"))

@@ -16,13 +16,24 @@ from rmdesk.core.models import AuditEvent
 from rmdesk.core.roles import RoleCode
 from rmdesk.core.scope import ScopeSpec, get_or_404, paths_q, visible
 
-from .models import CrossReview, Finding, GiftEntry, Obligation, Signature, SigningRound, SpecialService, Violation
+from .models import (
+    CrossReview,
+    FeeGrant,
+    Finding,
+    GiftEntry,
+    Obligation,
+    Signature,
+    SigningRound,
+    SpecialService,
+    Violation,
+)
 
 ROUND_SCOPE = ScopeSpec(personal_fields=("created_by",), path_fields=("org_path",))
 OBLIGATION_SCOPE = ScopeSpec(personal_fields=("signer",), path_fields=("org_path",))
 VIOLATION_SCOPE = ScopeSpec(personal_fields=("person", "reported_by"), path_fields=("org_path",))
 GIFT_SCOPE = ScopeSpec(owner_fields=("staff",), path_fields=("org_path",))
 SERVICE_SCOPE = ScopeSpec(owner_fields=("applicant",), personal_fields=("second_staff",), path_fields=("org_path",))
+FEE_SCOPE = ScopeSpec(owner_fields=("granted_by", "customer__a_rm", "customer__b_rm"), path_fields=("org_path",))
 REVIEW_SCOPE = ScopeSpec(personal_fields=("reviewer", "reviewee"), path_fields=("org_path",))
 
 #: the audit actions the access audit lists: who saw, revealed, exported or downloaded customer data
@@ -120,3 +131,9 @@ def visible_access_events(user, *, write: bool = False):
 
 def get_in(qs, pk):
     return get_or_404(qs, pk)
+
+
+def visible_fee_grants(user, *, write: bool = False):
+    """Fee waivers and discounts: the staff member who granted one, the customer's A/B-post RMs and the
+    subtree of the customer's unit (managers, overseers, compliance)."""
+    return visible(FeeGrant.objects.all(), user, FEE_SCOPE, write=write)

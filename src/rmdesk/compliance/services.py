@@ -38,6 +38,9 @@ from .models import (
     LADDER,
     ConductRule,
     CrossReview,
+    FeeEntitlement,
+    FeeGrant,
+    FeeKind,
     Finding,
     FindingStatus,
     GiftEntry,
@@ -868,3 +871,92 @@ def record_cross_review(actor, review_id: int, *, notes: str, has_doubts: bool, 
 
 def approval_request(pk) -> ApprovalRequest | None:
     return ApprovalRequest.objects.filter(pk=pk).first()
+
+
+# --- account-change monitoring: fees and discounts against entitlements (SPEC §8, seed 001:135) ----------
+
+
+def entitled_percent(tier_id, fee_kind) -> Decimal:
+    """The largest discount (percent of the standard fee) a customer of the tier is entitled to on the
+    kind of fee; no rule means none."""
+    value = (
+        FeeEntitlement.objects.filter(tier_id=tier_id, fee_kind=fee_kind).values_list("max_discount_percent", flat=True)
+        if tier_id
+        else []
+    )
+    return next(iter(value), Decimal("0"))
+
+
+@business_action(roles=WORKERS)
+def record_fee_grant(
+    actor,
+    *,
+    customer_id: int,
+    fee_kind: str,
+    standard_fee: Decimal,
+    charged_fee: Decimal,
+    granted_on: date,
+    note: str = "",
+) -> FeeGrant:
+    """Record a fee waived or discounted on a customer's account (费用减免/优惠, SPEC §8 account-change
+    monitoring): the customer in the actor's own book or subtree, a standard fee above zero, the amount
+    charged between zero and it, a day not in the future. The customer's tier is kept with the grant;
+    the daily check compares the discount with the tier's entitlement."""
+    errors = {}
+    customer = visible_customers(actor, write=True).filter(pk=customer_id).select_related("tier").first()
+    if customer is None:
+        errors["customer_id"] = [_("客户不存在或不在您的管户范围内。")]
+    if fee_kind not in FeeKind.values:
+        errors["fee_kind"] = [_("请选择费用类型。")]
+    if standard_fee is None or standard_fee <= 0:
+        errors["standard_fee"] = [_("标准收费须大于零。")]
+    if charged_fee is None or charged_fee < 0:
+        errors["charged_fee"] = [_("实收不能为负数。")]
+    elif standard_fee is not None and standard_fee > 0 and charged_fee > standard_fee:
+        errors["charged_fee"] = [_("实收不能高于标准收费。")]
+    if granted_on is None:
+        errors["granted_on"] = [_("请填写办理日期。")]
+    elif granted_on > timezone.localdate():
+        errors["granted_on"] = [_("办理日期不能晚于今天。")]
+    note = (note or "").strip()
+    if len(note) > 200:
+        errors["note"] = [_("说明不能超过 200 个字。")]
+    if errors:
+        raise ValidationError(errors)
+    grant = FeeGrant.objects.create(
+        customer=customer,
+        fee_kind=fee_kind,
+        standard_fee=standard_fee,
+        charged_fee=charged_fee,
+        granted_by=actor,
+        granted_on=granted_on,
+        note=note,
+        tier=customer.tier,
+        org_path=customer.org_path,
+    )
+    audit.record(
+        actor,
+        "compliance.fee_grant",
+        grant,
+        after={
+            "customer": customer.pk,
+            "kind": fee_kind,
+            "standard": standard_fee,
+            "charged": charged_fee,
+            "tier": customer.tier_id,
+        },
+    )
+    return grant
+
+
+def grants_beyond_entitlement(grants) -> list[tuple]:
+    """(grant, discount %, entitled %) for every grant whose discount exceeds its tier's entitlement by
+    more than the `fee_tolerance_percent` threshold (default 0)."""
+    tolerance = threshold("fee_tolerance_percent", Decimal("0"))
+    rules = {(e.tier_id, e.fee_kind): e.max_discount_percent for e in FeeEntitlement.objects.all()}
+    out = []
+    for g in grants:
+        allowed = rules.get((g.tier_id, g.fee_kind), Decimal("0"))
+        if g.discount_percent > allowed + tolerance:
+            out.append((g, g.discount_percent, allowed))
+    return out

@@ -27,5 +27,6 @@ urlpatterns = [
     path("findings/", views.finding_list, name="finding_list"),
     path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
     path("reviews/", views.review_list, name="review_list"),
+    path("fees/", views.fee_list, name="fee_list"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
 ]

@@ -27,6 +27,7 @@ from .forms import (
     CloseForm,
     CrossReviewForm,
     DecideForm,
+    FeeGrantForm,
     FindingFilterForm,
     GiftForm,
     ReviewNoteForm,
@@ -51,6 +52,7 @@ from .models import (
 from .scope import (
     is_officer,
     visible_access_events,
+    visible_fee_grants,
     visible_findings,
     visible_gifts,
     visible_obligations,
@@ -700,6 +702,66 @@ def review_detail(request, pk):
             "form": form,
             "contacts": list(services.review_contacts(r)[:200]),
             "may_review": r.reviewer_id == user.pk and r.done_at is None,
+        },
+        status=status,
+    )
+
+
+# --- account-change monitoring: fees and discounts against entitlements (SPEC §8) ---------------------
+
+
+@login_required
+def fee_list(request):
+    """Fees waived or discounted on customers' accounts, in the viewer's scope, each compared with the
+    customer's tier entitlement (those beyond it flagged; the daily report turns them into findings);
+    staff who serve customers record a grant here."""
+    user = request.user
+    can_record = user.has_role(*services.WORKERS)
+    readable = can_record or user.has_role(RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.ASSISTANT)
+    if not readable:
+        raise Http404
+    form = FeeGrantForm(request.POST or None, initial={"granted_on": timezone.localdate()})
+    status = 200
+    if request.method == "POST":
+        if not can_record:
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            customer = visible_customers(user, write=True).filter(customer_no=d["customer_no"].strip()).first()
+            try:
+                services.record_fee_grant(
+                    user,
+                    customer_id=customer.pk if customer else 0,
+                    fee_kind=d["fee_kind"],
+                    standard_fee=d["standard_fee"],
+                    charged_fee=d["charged_fee"],
+                    granted_on=d["granted_on"],
+                    note=d["note"],
+                )
+            except ValidationError as exc:
+                _apply(form, exc, {"customer_id": "customer_no"})
+            else:
+                messages.success(request, _("已登记费用减免。"))
+                return redirect("compliance:fee_list")
+        status = 422
+    qs = visible_fee_grants(user).select_related("customer", "granted_by", "tier")
+    if request.GET.get("beyond"):
+        ids = [g.pk for g, _d, _a in services.grants_beyond_entitlement(qs)]
+        qs = qs.filter(pk__in=ids)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    beyond = {g.pk: allowed for g, _d, allowed in services.grants_beyond_entitlement(page.object_list)}
+    rows = [{"grant": g, "beyond": g.pk in beyond, "allowed": beyond.get(g.pk)} for g in page.object_list]
+    from .models import FeeEntitlement
+
+    return render(
+        request,
+        "compliance/fee_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "form": form if can_record else None,
+            "entitlements": FeeEntitlement.objects.select_related("tier"),
+            "only_beyond": bool(request.GET.get("beyond")),
         },
         status=status,
     )
