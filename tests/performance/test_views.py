@@ -128,3 +128,32 @@ def test_letter_and_manual_value_pages(client, world, test_indicators, manual_in
     for url in ("/performance/runs/", "/performance/scorecards/", "/performance/advice/", "/performance/indicators/"):
         assert c.get(url).status_code == 200, url
     assert rm.get("/performance/runs/").status_code == 404  # supervisors' pages
+
+
+def test_editor_sets_grade_thresholds_and_quotas_with_field_errors(client, world, test_indicators):
+    """The scorecard's own grade thresholds and forced-distribution ceilings are edited on the page; a bad
+    figure is refused next to its field (422) and nothing is saved."""
+    c = _login(client, world.lead)
+    base = _card_form(test_indicators, "1 3 5\n1/3 1 3\n1/5 1/3 1") | {"unit": str(world.t1.pk), "name": "分数线方案"}
+    html = c.get("/performance/scorecards/new/").content.decode()
+    assert 'name="threshold_excellent"' in html and 'name="quota_basic"' in html
+    resp = c.post("/performance/scorecards/new/", base | {"threshold_good": "95"})  # above 优秀's default 90
+    assert resp.status_code == 422 and "分数线应低于上一等次的分数线" in resp.content.decode()
+    resp = c.post("/performance/scorecards/new/", base | {"threshold_pass": "abc"})
+    assert resp.status_code == 422 and "请输入数字" in resp.content.decode()
+    resp = c.post("/performance/scorecards/new/", base | {"quota_excellent": "80", "quota_good": "30"})
+    assert resp.status_code == 422 and "合计不超过 100%" in resp.content.decode()
+    assert not Scorecard.objects.filter(name="分数线方案").exists()
+    resp = c.post(
+        "/performance/scorecards/new/",
+        base | {"grade_method": "forced", "threshold_excellent": "92", "quota_excellent": "10", "quota_good": "30"},
+    )
+    assert resp.status_code == 302
+    card = Scorecard.objects.get(name="分数线方案")
+    assert (card.grade_method, card.thresholds, card.quotas) == (
+        "forced",
+        {"excellent": "92"},
+        {"excellent": "10", "good": "30"},
+    )
+    html = c.get(f"/performance/scorecards/{card.pk}/").content.decode()
+    assert 'name="threshold_excellent" value="92"' in html

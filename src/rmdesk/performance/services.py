@@ -377,7 +377,13 @@ def _check_grading(thresholds, quotas):
     for key, value in (thresholds or {}).items():
         if key not in scoring.DEFAULT_THRESHOLDS:
             raise ValidationError({f"thresholds.{key}": [_("等次无效。")]})
-        _dec(value, f"thresholds.{key}")
+        if not 0 <= _dec(value, f"thresholds.{key}") <= 100:
+            raise ValidationError({f"thresholds.{key}": [_("分数线应在 0 到 100 之间。")]})
+    merged = {**scoring.DEFAULT_THRESHOLDS, **(thresholds or {})}
+    order = list(scoring.DEFAULT_THRESHOLDS)
+    for higher, lower in zip(order, order[1:], strict=False):
+        if _dec(merged[lower], f"thresholds.{lower}") >= _dec(merged[higher], f"thresholds.{higher}"):
+            raise ValidationError({f"thresholds.{lower}": [_("分数线应低于上一等次的分数线。")]})
     values = [_dec(v, f"quotas.{k}") for k, v in (quotas or {}).items() if k in scoring.DEFAULT_QUOTAS]
     if any(v < 0 for v in values) or sum(values, ZERO) > 100:
         raise ValidationError({"quotas": [_("强制分布比例应为非负数且合计不超过 100%。")]})

@@ -24,6 +24,7 @@ from . import ahp, services
 from .models import (
     AppealStatus,
     Direction,
+    Grade,
     GradeMethod,
     ItemKind,
     LetterStatus,
@@ -396,6 +397,8 @@ def _editor_context(request, card=None, data=None, errors=None):
             "position": card.position if card else "",
             "weight_method": card.weight_method if card else WeightMethod.DIRECT,
             "grade_method": card.grade_method if card else GradeMethod.THRESHOLDS,
+            **{f"threshold_{g}": (card.thresholds or {}).get(g, "") if card else "" for g in GRADE_KEYS},
+            **{f"quota_{g}": (card.quotas or {}).get(g, "") if card else "" for g in GRADE_KEYS},
             "ahp_matrix": _matrix_text(card.ahp_matrix) if card else "",
             "version": card.version if card else "",
         }
@@ -410,6 +413,10 @@ def _editor_context(request, card=None, data=None, errors=None):
         "periods": PeriodType.choices,
         "weight_methods": WeightMethod.choices,
         "grade_methods": GradeMethod.choices,
+        "grading": [
+            (g, label, (data or {}).get(f"threshold_{g}", ""), (data or {}).get(f"quota_{g}", ""))
+            for g, label in GRADE_LABELS
+        ],
         "errors": errors or {},
         "item_errors": [
             (int(k.split(".")[1]) + 1, m)
@@ -448,6 +455,16 @@ def _items_from(data) -> list[dict]:
     return out
 
 
+GRADE_KEYS = ("excellent", "good", "pass", "basic")
+GRADE_LABELS = [(g, label) for g, label in Grade.choices if g in GRADE_KEYS]
+
+
+def _grading_from(data, prefix) -> dict:
+    """The scorecard's own grade thresholds or forced-distribution ceilings typed in the editor (blank: the
+    documented default of that grade)."""
+    return {g: data[f"{prefix}_{g}"].strip() for g in GRADE_KEYS if (data.get(f"{prefix}_{g}") or "").strip()}
+
+
 def _save_card(request, card):
     data = request.POST
     try:
@@ -469,6 +486,8 @@ def _save_card(request, card):
             weight_method=data.get("weight_method", WeightMethod.DIRECT),
             ahp_matrix=parse_matrix(data.get("ahp_matrix", "")),
             grade_method=data.get("grade_method", GradeMethod.THRESHOLDS),
+            thresholds=_grading_from(data, "threshold"),
+            quotas=_grading_from(data, "quota"),
             version=data.get("version") if card else None,
         )
     except ValidationError as exc:
