@@ -151,3 +151,19 @@ def test_rm_funnel_and_targets_and_team_funnel(world, make_customer):
     assert table(team, "team-funnel").rows[0][1] == 3  # rm's two and rm_b's one, never rm2's
     branch = dashboard_for(world.manager)
     assert table(branch, "branch-funnel").rows[0][1] == 3
+
+
+def test_dashboard_page_reuses_figures_until_the_next_login(client, world, make_customer, settings):
+    """The page reuses a computed dashboard for a minute (same person, role, language and login); signing in
+    again shows fresh figures."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "dash"}}
+    settings.RMDESK_DASHBOARD_CACHE_SECONDS = 60
+    make_customer(world.rm)
+    client.force_login(world.rm)
+    first = client.get("/analytics/")
+    assert first.status_code == 200
+    make_customer(world.rm)
+    assert client.get("/analytics/").context["board"]["tiles"][0].value == 1  # reused
+    world.rm.refresh_from_db()
+    client.force_login(world.rm)  # a new login: a new key
+    assert client.get("/analytics/").context["board"]["tiles"][0].value == 2

@@ -4,7 +4,7 @@
 Sales figures (funnel, campaign quotas against signed results) come through the sales app's public services and
 scope; compliance figures (pledges, violations, anomalies, reveals and exports) through its scope functions."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
@@ -46,6 +46,12 @@ ORDER = (RoleCode.BRANCH_MANAGER, RoleCode.TEAM_LEAD, RoleCode.RISK, RoleCode.CO
 
 def dashboard_roles(user) -> list[str]:
     return [r for r in ORDER if user.has_role(r)]
+
+
+def _midnight(day):
+    """The start of a local day as an aware datetime: compared with an indexed column as is, where `__date`
+    would convert every row."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def _wan(amount) -> Decimal:
@@ -272,7 +278,7 @@ def branch_dashboard(user) -> dict:
     totals = customers.aggregate(
         n=Count("id"),
         aum=Sum("aum"),
-        new=Count("id", filter=Q(created_at__date__gte=month_start)),
+        new=Count("id", filter=Q(created_at__gte=_midnight(month_start))),
         at_risk=Count("id", filter=Q(stage__in=[Stage.AT_RISK, Stage.LOST])),
     )
     paths = subtree_paths(user)
@@ -289,7 +295,7 @@ def branch_dashboard(user) -> dict:
     )
     past_aum = UnitTierSnapshot.objects.filter(path_q, day=past_day).aggregate(s=Sum("aum"))["s"] if past_day else None
     growth = ((Decimal(totals["aum"] or 0) - past_aum) / past_aum * 100).quantize(Decimal("0.01")) if past_aum else None
-    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__date__gte=month_start)
+    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__gte=_midnight(month_start))
     case_totals = cases.aggregate(
         n=Count("id"), breached=Count("id", filter=Q(ack_breached=True) | Q(answer_breached=True))
     )
@@ -343,7 +349,7 @@ def branch_dashboard(user) -> dict:
             sla.rows.append([child.name, c["n"], c["b"]])
         tables.append(sla)
         tables.append(aum_trend_by_unit(children, "branch-aum-trend", _("下级机构金融资产走势（近 90 天）")))
-    moves = TierChange.objects.filter(path_q if paths else Q(pk__in=[]), at__date__gte=month_start)
+    moves = TierChange.objects.filter(path_q if paths else Q(pk__in=[]), at__gte=_midnight(month_start))
     migration = Table("branch-migration", _("本月客户层级升降"), "bar", [_("方向"), _("客户数")])
     by_dir = dict(moves.values_list("direction").annotate(n=Count("id")).order_by())
     for code, label in TierDirection.choices:
@@ -467,7 +473,8 @@ def compliance_dashboard(user) -> dict:
     events = (
         visible_access_events(user)
         .filter(
-            at__date__gte=since, action__in=["customers.reveal", "customers.export", "customers.personal_data_export"]
+            at__gte=_midnight(since),
+            action__in=["customers.reveal", "customers.export", "customers.personal_data_export"],
         )
         .annotate(day=TruncDate("at"))
         .values("day", "action")
@@ -488,7 +495,7 @@ def compliance_dashboard(user) -> dict:
         access.urls.append(_url("compliance:access_audit", start=day.isoformat(), end=day.isoformat()))
     tables.append(access)
 
-    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__date__gte=month_start)
+    cases = visible_cases(user).filter(kind=CaseKind.COMPLAINT, registered_at__gte=_midnight(month_start))
     by_cat = cases.values("category_id", "category__name").annotate(n=Count("id")).order_by("-n")
     complaints = Table("compliance-complaints", _("本月投诉（按类别）"), "bar", [_("类别"), _("件数")])
     for r in by_cat:
@@ -528,6 +535,31 @@ BUILDERS = {
     RoleCode.RISK: risk_dashboard,
     RoleCode.COMPLIANCE: compliance_dashboard,
 }
+
+
+#: how long a computed dashboard is reused for the same person, role, login and language (seconds; 0: never)
+CACHE_SECONDS = 60
+
+
+def cached_dashboard(user, role: str | None = None) -> dict | None:
+    """`dashboard_for`, reused for CACHE_SECONDS (RMDESK_DASHBOARD_CACHE_SECONDS) from the default cache: the
+    figures of a dashboard opened again within a minute (home page, back button, the API polled by a BI tool)
+    are not recomputed. The key holds the person, the chosen role, the language of the labels and the time
+    of their last login, so signing in again always shows fresh figures."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    seconds = getattr(settings, "RMDESK_DASHBOARD_CACHE_SECONDS", CACHE_SECONDS)
+    if not seconds or not getattr(user, "pk", None):
+        return dashboard_for(user, role)
+    login = user.last_login.timestamp() if user.last_login else 0
+    key = f"analytics:dash:{user.pk}:{role or ''}:{get_language()}:{login}"
+    board = cache.get(key)
+    if board is None:
+        board = dashboard_for(user, role)
+        cache.set(key, board, seconds)
+    return board
 
 
 def dashboard_for(user, role: str | None = None) -> dict | None:

@@ -9,10 +9,10 @@ from .services import READERS
 
 
 def dashboard_panel(request):
-    from .dashboards import dashboard_for
+    from .dashboards import cached_dashboard
     from .views import board_context
 
-    board = dashboard_for(request.user)
+    board = cached_dashboard(request.user)
     if board is None:
         return None
     return {

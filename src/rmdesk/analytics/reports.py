@@ -10,7 +10,7 @@ exports write. The sales, account and market reports of the seeds are in `report
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
 
 from rmdesk.core.scope import covers
-from rmdesk.customers.models import Tier, TierChange
+from rmdesk.customers.models import Customer, Tier, TierChange
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.scope import home_unit, visible_units
 from rmdesk.service.models import CaseKind, RootCause, Severity
@@ -74,6 +74,11 @@ def parse_filters(user, *, start=None, end=None, unit_id=None, default_days=30) 
     return start, end, unit
 
 
+def _day_start(day: date):
+    """The start of a local day as an aware datetime (compared with the indexed column, no per-row cast)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def _in_unit(qs, unit, field="org_path"):
     return qs.filter(**{f"{field}__startswith": unit.path}) if unit is not None else qs
 
@@ -84,29 +89,58 @@ NEW = gettext_lazy("（新客户）")
 def tier_migration(user, start: date, end: date, unit) -> Report:
     """Each customer's tier on `start` and on `end` (the tier changes recorded in between, walked back from
     today's tier): counts and today's AUM per (from, to). Customers created after `start` come from 新客户."""
-    customers = _in_unit(visible_customers(user), unit).filter(created_at__date__lte=end)
+    after_start, after_end = _day_start(start + timedelta(days=1)), _day_start(end + timedelta(days=1))
+    customers = _in_unit(visible_customers(user), unit).filter(created_at__lt=after_end)
+    matrix: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+    # 1. set-based: every customer as if nothing had changed since `start` (today's tier on both dates; "new"
+    #    when created after `start`), one GROUP BY over the archive
+    is_new = Q(created_at__gte=after_start)
+    for r in (
+        customers.values("tier_id")
+        .annotate(
+            n=Count("id"),
+            all_aum=Sum("aum"),
+            new_n=Count("id", filter=is_new),
+            new_aum=Sum("aum", filter=is_new),
+        )
+        .order_by()
+    ):
+        old_n, old_aum = r["n"] - r["new_n"], (r["all_aum"] or 0) - (r["new_aum"] or 0)
+        if old_n:
+            cell = matrix[(r["tier_id"], r["tier_id"])]
+            cell[0] += old_n
+            cell[1] += old_aum
+        if r["new_n"]:
+            cell = matrix[("new", r["tier_id"])]
+            cell[0] += r["new_n"]
+            cell[1] += r["new_aum"] or 0
+    # 2. only the customers whose tier changed after `start` move from that cell to their real (from, to)
     changes = (
-        TierChange.objects.filter(customer__in=customers, at__date__gt=start)
+        TierChange.objects.filter(customer__in=customers, at__gte=after_start)
         .order_by("customer_id", "at", "id")
-        .values_list("customer_id", "at", "from_tier_id", "to_tier_id")
+        .values_list("customer_id", "at", "from_tier_id")
     )
     first_after_start: dict[int, int | None] = {}
     first_after_end: dict[int, int | None] = {}
-    for customer_id, at, from_tier, _to in changes:
+    for customer_id, at, from_tier in changes.iterator(chunk_size=5000):
         first_after_start.setdefault(customer_id, from_tier)
-        if timezone.localdate(at) > end:
+        if at >= after_end:
             first_after_end.setdefault(customer_id, from_tier)
-    rows = customers.values_list("id", "tier_id", "aum", "created_at")
-    matrix: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
-    for customer_id, tier_now, aum, created_at in rows.iterator(chunk_size=5000):
-        tier_end = first_after_end.get(customer_id, tier_now)
-        if timezone.localdate(created_at) > start:
-            tier_start = "new"
-        else:
-            tier_start = first_after_start.get(customer_id, tier_now)
-        cell = matrix[(tier_start, tier_end)]
-        cell[0] += 1
-        cell[1] += aum or 0
+    changed = list(first_after_start)
+    for i in range(0, len(changed), 5000):
+        for customer_id, tier_now, aum, created_at in Customer.objects.filter(pk__in=changed[i : i + 5000]).values_list(
+            "id", "tier_id", "aum", "created_at"
+        ):
+            new = created_at >= after_start
+            baseline = matrix[("new" if new else tier_now, tier_now)]
+            baseline[0] -= 1
+            baseline[1] -= aum or 0
+            tier_end = first_after_end.get(customer_id, tier_now)
+            tier_start = "new" if new else first_after_start[customer_id]
+            cell = matrix[(tier_start, tier_end)]
+            cell[0] += 1
+            cell[1] += aum or 0
+    matrix = {k: v for k, v in matrix.items() if v[0]}
     tiers = {t.pk: t for t in Tier.objects.filter(pk__in={k for pair in matrix for k in pair if isinstance(k, int)})}
 
     def name(tier_id):

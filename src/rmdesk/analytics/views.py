@@ -8,7 +8,7 @@ from django.shortcuts import render
 from rmdesk.core.forms import errors_by_field
 
 from . import services
-from .dashboards import dashboard_for
+from .dashboards import cached_dashboard
 from .figures import chart_spec
 from .forms import ReportFilterForm
 from .reports import REPORTS, parse_filters
@@ -30,7 +30,7 @@ def _reader(user):
 
 @login_required
 def dashboard(request):
-    board = dashboard_for(request.user, request.GET.get("role"))
+    board = cached_dashboard(request.user, request.GET.get("role"))
     if board is None:
         raise Http404
     return render(request, "analytics/dashboard.html", {"board": board_context(board)})
