@@ -16,7 +16,7 @@ from rmdesk.core.bounds import Id
 from rmdesk.core.models import ApprovalRequest
 from rmdesk.core.schemas import ErrorOut, may_answer
 
-from . import services
+from . import services, twofactor
 from .models import ApiToken
 from .scope import visible_staff, visible_units
 
@@ -28,6 +28,9 @@ org_router = Router(tags=["org"])
 class TokenIn(Schema):
     username: str
     password: str
+    otp: str | None = Field(
+        None, max_length=20, description="two-factor code (TOTP or a recovery code) of a user who has a device"
+    )
 
 
 class TokenOut(Schema):
@@ -93,9 +96,11 @@ class MeOut(StaffOut):
         return [str(r.get_code_display()) for r in obj.roles.all()]
 
 
-@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+@auth_router.post("/token", auth=None, response={200: TokenOut, 401: ErrorOut, 403: ErrorOut, 429: ErrorOut})
 def obtain_token(request, data: TokenIn):
-    """Exchange a username and password for a bearer token (failures count toward lock-out)."""
+    """Exchange a username and password for a bearer token (failures count toward lock-out). A user
+    with two-factor login also sends `otp`; a role that must use it and has no device yet gets 403
+    until it enrols in the browser (issue 17, SPEC §12)."""
     try:
         user = authenticate(request, username=data.username, password=data.password)
     except AxesBackendPermissionDenied:
@@ -104,6 +109,9 @@ def obtain_token(request, data: TokenIn):
         if getattr(request, "axes_locked_out", False):
             return 429, {"detail": _("登录失败次数过多，账户已被临时锁定。")}
         return 401, {"detail": _("用户名或密码错误。")}
+    refusal = twofactor.token_refusal(user, data.otp)
+    if refusal is not None:
+        return refusal[0], {"detail": refusal[1]}
     token, raw = services.issue_api_token(user)
     return {"token": raw, "token_id": token.pk, "expires_at": token.expires_at}
 

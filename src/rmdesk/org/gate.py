@@ -57,7 +57,7 @@ class SecurityGateMiddleware:
         if pending:
             if api:
                 request.user = AnonymousUser()
-            elif not _exempt(path, "otp_verify", "security", "otp_enrol"):
+            elif not (_exempt(path, "otp_verify") if pending == "otp" else _exempt(path, "otp_enrol")):
                 target = "otp_verify" if pending == "otp" else "otp_enrol"
                 return HttpResponseRedirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         elif session.get(sessions.PASSWORD_EXPIRED):
