@@ -148,7 +148,7 @@ def run_wrk(tmp: Path, port: int, pairs: list[tuple[str, str]], duration: float,
     script = tmp / "rmdesk.lua"
     script.write_text(WRK_LUA)
     args = [a for pair in pairs for a in pair]
-    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s"]
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s", "--timeout", "10s"]
     cmd += ["-s", str(script), f"http://127.0.0.1:{port}", "--", *args]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     m = re.search(r"RMDESK requests=(\d+) non2xx=(\d+) errors=(\d+) p50_us=(\d+) p95_us=(\d+) max_us=(\d+)", out)
@@ -180,8 +180,8 @@ def _pairs(ctx):
 
 def item_12(ctx) -> list[Figure]:
     args = getattr(ctx, "args", None)
-    duration = args.duration if args and getattr(args, "duration", None) else (3.0 if ctx.smoke else 20.0)
-    workers = int(os.environ.get("BENCH_NODE_WORKERS", os.cpu_count() or 2))
+    duration = args.duration if args and getattr(args, "duration", None) else (2.0 if ctx.smoke else 20.0)
+    workers = int(os.environ.get("BENCH_NODE_WORKERS", 1 if ctx.smoke else (os.cpu_count() or 2)))
     conns = int(os.environ.get("BENCH_CONCURRENCY", 16))
     budget = Budget("value", ">=", 300, "req/s")
     figs = {
@@ -215,8 +215,12 @@ def item_12(ctx) -> list[Figure]:
         tmp = Path(td)
         nodes = [start_gunicorn(env, p, workers, tmp / f"node{i}.log") for i, p in enumerate(ports)]
         try:
-            for p, proc in zip(ports, nodes, strict=True):
-                wait_http(p, proc=proc)
+            for i, (p, proc) in enumerate(zip(ports, nodes, strict=True)):
+                try:
+                    wait_http(p, proc=proc, seconds=180)
+                except RuntimeError as exc:
+                    log = (tmp / f"node{i}.log").read_text(errors="replace")[-1500:]
+                    raise RuntimeError(f"{exc}; node log: {log}") from exc
             for n in (1, 2):
                 run_dir = tmp / f"nginx{n}"
                 run_dir.mkdir()
@@ -224,7 +228,7 @@ def item_12(ctx) -> list[Figure]:
                 nginx = start_nginx(run_dir, port, ports[:n])
                 try:
                     wait_http(port, proc=nginx, seconds=20)
-                    run_wrk(run_dir, port, pairs, 1.0, 4)  # warm
+                    run_wrk(run_dir, port, pairs, 1, 4)  # warm
                     r = run_wrk(run_dir, port, pairs, duration, conns)
                 finally:
                     stop(nginx, signal.SIGQUIT)
