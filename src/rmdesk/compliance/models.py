@@ -32,13 +32,14 @@ class ImmutableRecord(Exception):
 
 
 class Threshold(models.Model):
-    """A number the compliance rules read (gift acceptance limit, anomaly thresholds), editable by
-    administrators in the admin; seeded by migration 0002."""
+    """A number the compliance rules read (gift acceptance limit, anomaly thresholds), edited by compliance
+    officers and administrators on the thresholds page (versioned, audited); seeded by migration 0002."""
 
     code = models.CharField(_("代码"), max_length=40, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     value = models.DecimalField(_("数值"), **MONEY)
     description = models.CharField(_("说明"), max_length=300, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("合规阈值")

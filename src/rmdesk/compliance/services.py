@@ -960,3 +960,44 @@ def grants_beyond_entitlement(grants) -> list[tuple]:
         if g.discount_percent > allowed + tolerance:
             out.append((g, g.discount_percent, allowed))
     return out
+
+
+# --- thresholds edited on a page (SPEC §8: thresholds in the database) ------------------------------------
+
+HOUR_CODES = ("work_start_hour", "work_end_hour")
+#: thresholds that are amounts or percentages; every other one counts events, customers, rows or days
+DECIMAL_CODES = ("gift_limit", "fee_tolerance_percent")
+
+
+@business_action(roles=(RoleCode.COMPLIANCE, RoleCode.ADMIN))
+def set_threshold(actor, threshold_id: int, *, value: Decimal, version: int) -> Threshold:
+    """Change one threshold the compliance rules read (SPEC §8): not negative; counts are whole numbers;
+    working hours lie in 0–24 with the start before the end; a percentage at most 100. The version the
+    user read must be current (409); the change is audited with the old and new value."""
+    t = Threshold.objects.select_for_update().filter(pk=threshold_id).first()
+    if t is None:
+        from django.http import Http404
+
+        raise Http404
+    check_version(t, version)
+    if value is None:
+        raise _err("value", _("请填写数值。"))
+    if value < 0:
+        raise _err("value", _("阈值不能为负数。"))
+    if t.code not in DECIMAL_CODES and value != value.to_integral_value():
+        raise _err("value", _("该阈值须为整数。"))
+    if t.code in HOUR_CODES:
+        if value > 24:
+            raise _err("value", _("时间须在 0–24 时之间。"))
+        start = value if t.code == "work_start_hour" else threshold("work_start_hour", Decimal("7"))
+        end = value if t.code == "work_end_hour" else threshold("work_end_hour", Decimal("21"))
+        if start >= end:
+            raise _err("value", _("工作开始时间须早于工作结束时间。"))
+    if t.code == "fee_tolerance_percent" and value > 100:
+        raise _err("value", _("比例不能超过 100。"))
+    before = t.value
+    t.value = value
+    t.version += 1
+    t.save(update_fields=["value", "version"])
+    audit.record(actor, "compliance.threshold_set", t, before={"value": before}, after={"value": value, "code": t.code})
+    return t

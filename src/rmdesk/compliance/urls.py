@@ -28,5 +28,7 @@ urlpatterns = [
     path("findings/<int:pk>/", views.finding_detail, name="finding_detail"),
     path("reviews/", views.review_list, name="review_list"),
     path("fees/", views.fee_list, name="fee_list"),
+    path("thresholds/", views.threshold_list, name="threshold_list"),
+    path("thresholds/<int:pk>/", views.threshold_edit, name="threshold_edit"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
 ]

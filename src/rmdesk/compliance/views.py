@@ -765,3 +765,58 @@ def fee_list(request):
         },
         status=status,
     )
+
+
+# --- thresholds (SPEC §8: the numbers the rules read, edited here, versioned and audited) ----------------
+
+
+def _threshold_editor(user):
+    if not (is_officer(user) or user.has_role(RoleCode.ADMIN) or getattr(user, "is_superuser", False)):
+        raise Http404
+
+
+def _render_thresholds(request, *, errors=None, failed=None, status=200):
+    from .models import Threshold
+
+    return render(
+        request,
+        "compliance/threshold_list.html",
+        {"thresholds": Threshold.objects.all(), "errors": errors or [], "failed": failed},
+        status=status,
+    )
+
+
+@login_required
+def threshold_list(request):
+    _threshold_editor(request.user)
+    return _render_thresholds(request)
+
+
+@login_required
+@require_POST
+def threshold_edit(request, pk):
+    from decimal import Decimal, InvalidOperation
+
+    from rmdesk.core.actions import StaleVersion
+
+    from .models import Threshold
+
+    user = request.user
+    _threshold_editor(user)
+    get_or_404(Threshold.objects.all(), pk)
+    try:
+        raw = (request.POST.get("value") or "").strip()
+        try:
+            value = Decimal(raw) if raw else None
+        except InvalidOperation:
+            raise ValidationError({"value": [_("请输入有效的数字。")]}) from None
+        if value is not None and (not value.is_finite() or abs(value) >= Decimal("1e16")):
+            raise ValidationError({"value": [_("请输入有效的数字。")]})
+        services.set_threshold(user, pk, value=value, version=request.POST.get("version"))
+    except StaleVersion as exc:
+        return _render_thresholds(request, errors=exc.messages, failed=pk, status=409)
+    except ValidationError as exc:
+        msgs = [m for ms in errors_by_field(exc).values() for m in ms]
+        return _render_thresholds(request, errors=msgs, failed=pk, status=422)
+    messages.success(request, _("阈值已保存。"))
+    return redirect("compliance:threshold_list")
