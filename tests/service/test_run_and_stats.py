@@ -30,7 +30,7 @@ def test_task_and_command_run_the_engine(make_case, world):
     make_case(now=local(2026, 3, 9, 10, 0))
     result = run_sla_task.enqueue()  # the ImmediateBackend runs it inline in tests
     assert result.return_value["checked"] == 1
-    assert scan_churn_task.enqueue().return_value == {"churned": 0, "watched": 0, "recovered": 0}
+    assert scan_churn_task.enqueue().return_value == {"churned": 0, "watched": 0, "recovered": 0, "triggered": 0}
     out = StringIO()
     call_command("run_sla", "--churn", stdout=out)
     assert "sla: checked=1" in out.getvalue() and "churn:" in out.getvalue()

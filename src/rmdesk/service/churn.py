@@ -31,7 +31,16 @@ from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import RoleCode, User
 
 from . import notify
-from .models import ChurnEvent, ChurnTarget, RetentionAction, RetentionKind, WatchEntry, WatchReason, WatchStatus
+from .models import (
+    ChurnEvent,
+    ChurnTarget,
+    RetentionAction,
+    RetentionKind,
+    RetentionTrigger,
+    WatchEntry,
+    WatchReason,
+    WatchStatus,
+)
 from .scope import get_retention_action_or_404, get_watch_or_404, visible_churn, visible_watch
 
 CHURN_AUM_FLOOR = Decimal("100")
@@ -62,12 +71,13 @@ def record_churn(customer: Customer, *, on: date | None = None, reason="", actor
     return ev
 
 
-def _ensure_watch(customer, reason, actor=None, note=""):
+def _ensure_watch(customer, reason, actor=None, note="", trigger=None):
     entry = WatchEntry.objects.filter(customer=customer, status=WatchStatus.OPEN).first()
     if entry is None:
         entry = WatchEntry.objects.create(
             customer=customer,
             reason=reason,
+            trigger=trigger,
             note=note,
             assigned_to=customer.a_rm,
             org_path=customer.org_path,
@@ -108,7 +118,52 @@ def scan(now=None) -> dict:
         .filter(customer__aum__gte=CHURN_AUM_FLOOR)
     )
     out["recovered"] = back.update(recovered_on=today)
+    out["triggered"] = scan_triggers(today)
     return out
+
+
+def scan_triggers(today: date) -> int:
+    """Retention triggers (seed 004: 话费异动, 零话费/欠费停机): a customer whose metrics fire an active trigger
+    and who is not on the watch list yet is put on it, with a call for the A-role RM due in the trigger's
+    working days and the trigger's script on the entry. Returns the number of customers put on the list."""
+    from rmdesk.core.calendar import add_working_days
+
+    made = 0
+    for trigger in RetentionTrigger.objects.filter(is_active=True).order_by("code"):
+        watched = WatchEntry.objects.filter(status=WatchStatus.OPEN).values("customer_id")
+        candidates = (
+            Customer.objects.filter(merged_into__isnull=True, metrics__has_key=trigger.metric)
+            .exclude(stage=Stage.LOST)
+            .exclude(pk__in=watched)
+            .select_related("a_rm")
+        )
+        for customer in candidates.iterator(chunk_size=500):
+            value = trigger.fires(customer.metrics)
+            if value is None:
+                continue
+            with transaction.atomic():
+                note = _("%(trigger)s：本期 %(now)s，上期 %(before)s") % {
+                    "trigger": trigger.name,
+                    "now": value,
+                    "before": customer.metrics.get(trigger.previous_metric, "—") if trigger.previous_metric else "—",
+                }
+                entry = _ensure_watch(customer, WatchReason.TRIGGER, note=note, trigger=trigger)
+                if customer.a_rm_id:
+                    RetentionAction.objects.create(
+                        entry=entry,
+                        kind=RetentionKind.CALL,
+                        description=trigger.name,
+                        assigned_to_id=customer.a_rm_id,
+                        due_on=add_working_days(today, trigger.call_within_days),
+                    )
+                audit.record(
+                    None,
+                    "service.retention_trigger",
+                    entry,
+                    after={"customer": customer.pk, "trigger": trigger.code, "value": str(value)},
+                )
+            made += 1
+    return made
 
 
 def on_stage_changed(actor, customer, new_stage):

@@ -581,7 +581,69 @@ class WatchReason(models.TextChoices):
     LOST = "lost", _("已流失待挽回")
     AUM_DROP = "aum_drop", _("资产大幅下降")
     COMPLAINT = "complaint", _("有效投诉")
+    TRIGGER = "trigger", _("挽留触发")
     MANUAL = "manual", _("人工加入")
+
+
+class TriggerKind(models.TextChoices):
+    DROP = "drop", _("较上期下降")
+    ZERO = "zero", _("为零（未使用/欠费停机）")
+
+
+class RetentionTrigger(models.Model):
+    """A retention trigger with its call script (SPEC §5 churn watch; seed 004 话费异动, 零话费/欠费停机): when a
+    customer's tier metric falls against the previous period by at least `drop_percent`, or is zero, the
+    customer goes on the watch list with a call for the RM due in `call_within_days` working days, carrying
+    the script. The metrics are the archive's tier metric values (`Customer.metrics`), refreshed by the
+    monthly billing extract the organisation imports."""
+
+    code = models.CharField(_("代码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("触发条件"), max_length=8, choices=TriggerKind.choices)
+    metric = models.CharField(_("本期指标"), max_length=30, help_text=_("分层指标值中的代码，例如 monthly_spend"))
+    previous_metric = models.CharField(
+        _("上期指标"), max_length=30, blank=True, help_text=_("下降类触发用，例如 monthly_spend_prev")
+    )
+    drop_percent = models.DecimalField(_("下降幅度（%）"), max_digits=5, decimal_places=2, null=True, blank=True)
+    script = models.TextField(_("话术"))
+    call_within_days = models.PositiveSmallIntegerField(_("回访时限（工作日）"), default=3)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("挽留触发规则")
+        verbose_name_plural = _("挽留触发规则")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.kind == TriggerKind.DROP:
+            errors = {}
+            if not self.previous_metric:
+                errors["previous_metric"] = _("下降类触发需要上期指标。")
+            if self.drop_percent is None or not (0 < self.drop_percent <= 100):
+                errors["drop_percent"] = _("下降幅度应在 0 到 100 之间。")
+            if errors:
+                raise ValidationError(errors)
+
+    def fires(self, metrics: dict) -> Decimal | None:
+        """The current value when the trigger fires for these metric values, else None."""
+        try:
+            current = Decimal(str(metrics[self.metric]))
+        except (KeyError, ArithmeticError, ValueError, TypeError):
+            return None
+        if self.kind == TriggerKind.ZERO:
+            return current if current == 0 else None
+        try:
+            previous = Decimal(str(metrics[self.previous_metric]))
+        except (KeyError, ArithmeticError, ValueError, TypeError):
+            return None
+        if previous <= 0 or current >= previous:
+            return None
+        return current if (previous - current) / previous * 100 >= self.drop_percent else None
 
 
 class WatchEntry(models.Model):
@@ -591,6 +653,14 @@ class WatchEntry(models.Model):
         "customers.Customer", verbose_name=_("客户"), on_delete=models.CASCADE, related_name="watch_entries"
     )
     reason = models.CharField(_("列入原因"), max_length=12, choices=WatchReason.choices)
+    trigger = models.ForeignKey(
+        RetentionTrigger,
+        verbose_name=_("挽留触发规则"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     note = models.TextField(_("说明"), blank=True)
     assigned_to = models.ForeignKey(
         USER, verbose_name=_("挽留负责人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -630,7 +700,9 @@ class RetentionAction(models.Model):
     due_on = models.DateField(_("计划完成日期"))
     done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     result = models.TextField(_("结果"), blank=True)
-    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(  # empty: planned by a retention trigger, not a person
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -564,7 +564,12 @@ def watch_new(request):
 
 @login_required
 def watch_detail(request, pk):
-    entry = visible_watch(request.user).select_related("customer", "assigned_to", "added_by").filter(pk=pk).first()
+    entry = (
+        visible_watch(request.user)
+        .select_related("customer", "assigned_to", "added_by", "trigger")
+        .filter(pk=pk)
+        .first()
+    )
     if entry is None:
         raise Http404
     form = ActionForm(prefix="a")
