@@ -102,7 +102,10 @@ def _seed(world, make_customer):
     schedule = work.generate_schedule(world.rm)
     item = schedule.items.first()
     credit_ids = _seed_credit(world, customer)
-    return credit_ids | {
+    from tests.people.seeds import seed_people
+    from tests.performance.seeds import seed_assessment
+
+    return credit_ids | seed_assessment(world) | seed_people(world) | {
         "customer_id": customer.pk,
         "unit_id": world.t1.pk,
         "staff_id": world.rm.pk,

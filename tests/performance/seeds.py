@@ -1,0 +1,42 @@
+"""Assessment records for the schemathesis run (tests/test_schemathesis.py): made through the services so
+the generated requests with these ids reach the success paths of the performance API (SPEC §9, §12)."""
+
+
+def seed_assessment(world) -> dict:
+    from datetime import date
+
+    from rmdesk.performance import services
+    from rmdesk.performance.models import IndicatorSetting, LevelAdvice
+
+    services.sync_library()
+    indicator = IndicatorSetting.objects.get(code="customers.new_customers")
+    card = services.save_scorecard(
+        world.lead,
+        name="接口测试方案",
+        year=2026,
+        period_type="monthly",
+        unit_id=world.t1.pk,
+        items=[
+            {"kind": "quantitative", "indicator_id": indicator.pk, "weight": "0.8", "x_low": "0", "x_high": "10"},
+            {"kind": "qualitative", "indicator_id": None, "label": "工作态度", "weight": "0.2"},
+        ],
+    )
+    run = services.compute_run(world.lead, card.pk, unit_id=world.t1.pk, year=2026, number=3)
+    run = services.review_run(world.lead, run.pk, version=run.version)
+    run = services.publish_run(world.lead, run.pk, version=run.version)
+    letter = services.propose_letter(
+        world.lead, rm_id=world.rm.pk, year=2026, targets=[{"indicator_id": indicator.pk, "annual": "120"}]
+    )
+    advice = LevelAdvice.objects.create(
+        rm=world.rm, org_path=world.t1.path, move="up", from_level=world.rm.rm_level, to_level="1", basis="两年优秀"
+    )
+    assert run.period_start == date(2026, 3, 1)
+    return {
+        "indicator_id": indicator.pk,
+        "scorecard_id": card.pk,
+        "run_id": run.pk,
+        "result_id": run.results.get(rm=world.rm).pk,
+        "group_id": run.groups.get(unit=world.t1).pk,
+        "letter_id": letter.pk,
+        "advice_id": advice.pk,
+    }
