@@ -7,54 +7,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('compliance', '0002_seed_defaults'),
-        ('customers', '0010_product_catalogue_risk_assessed_on'),
+        ("compliance", "0002_seed_defaults"),
+        ("customers", "0010_product_catalogue_risk_assessed_on"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='finding',
-            name='rule',
-            field=models.CharField(choices=[('out_of_book', '大量查看非本人管户客户'), ('exports', '批量或频繁导出'), ('reveal_no_contact', '查看明文后无后续联系'), ('off_hours', '非工作时间访问客户信息'), ('departed', '查看离职客户经理的客户'), ('fee_beyond', '费用减免超出客户权益')], max_length=20, verbose_name='异常类型'),
+            model_name="finding",
+            name="rule",
+            field=models.CharField(
+                choices=[
+                    ("out_of_book", "大量查看非本人管户客户"),
+                    ("exports", "批量或频繁导出"),
+                    ("reveal_no_contact", "查看明文后无后续联系"),
+                    ("off_hours", "非工作时间访问客户信息"),
+                    ("departed", "查看离职客户经理的客户"),
+                    ("fee_beyond", "费用减免超出客户权益"),
+                ],
+                max_length=20,
+                verbose_name="异常类型",
+            ),
         ),
         migrations.CreateModel(
-            name='FeeGrant',
+            name="FeeGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_kind', models.CharField(choices=[('account', '账户管理费'), ('transfer', '跨行转账汇款手续费'), ('card_annual', '银行卡年费'), ('wealth_sub', '理财认购费'), ('safe_box', '保管箱租金')], max_length=12, verbose_name='费用类型')),
-                ('standard_fee', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='标准收费（元）')),
-                ('charged_fee', models.DecimalField(decimal_places=2, max_digits=18, verbose_name='实收（元）')),
-                ('granted_on', models.DateField(verbose_name='办理日期')),
-                ('note', models.CharField(blank=True, default='', max_length=200, verbose_name='说明')),
-                ('org_path', models.CharField(db_index=True, max_length=255, verbose_name='机构路径')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='登记时间')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer', verbose_name='客户')),
-                ('granted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='办理人')),
-                ('tier', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.tier', verbose_name='办理时客户层级')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "fee_kind",
+                    models.CharField(
+                        choices=[
+                            ("account", "账户管理费"),
+                            ("transfer", "跨行转账汇款手续费"),
+                            ("card_annual", "银行卡年费"),
+                            ("wealth_sub", "理财认购费"),
+                            ("safe_box", "保管箱租金"),
+                        ],
+                        max_length=12,
+                        verbose_name="费用类型",
+                    ),
+                ),
+                ("standard_fee", models.DecimalField(decimal_places=2, max_digits=18, verbose_name="标准收费（元）")),
+                ("charged_fee", models.DecimalField(decimal_places=2, max_digits=18, verbose_name="实收（元）")),
+                ("granted_on", models.DateField(verbose_name="办理日期")),
+                ("note", models.CharField(blank=True, default="", max_length=200, verbose_name="说明")),
+                ("org_path", models.CharField(db_index=True, max_length=255, verbose_name="机构路径")),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="登记时间")),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                        verbose_name="客户",
+                    ),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="办理人",
+                    ),
+                ),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="customers.tier",
+                        verbose_name="办理时客户层级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '费用减免',
-                'verbose_name_plural': '费用减免',
-                'ordering': ['-granted_on', '-id'],
+                "verbose_name": "费用减免",
+                "verbose_name_plural": "费用减免",
+                "ordering": ["-granted_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='FeeEntitlement',
+            name="FeeEntitlement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fee_kind', models.CharField(choices=[('account', '账户管理费'), ('transfer', '跨行转账汇款手续费'), ('card_annual', '银行卡年费'), ('wealth_sub', '理财认购费'), ('safe_box', '保管箱租金')], max_length=12, verbose_name='费用类型')),
-                ('max_discount_percent', models.DecimalField(decimal_places=2, max_digits=5, verbose_name='最高减免比例（%）')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='版本')),
-                ('tier', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.tier', verbose_name='客户层级')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "fee_kind",
+                    models.CharField(
+                        choices=[
+                            ("account", "账户管理费"),
+                            ("transfer", "跨行转账汇款手续费"),
+                            ("card_annual", "银行卡年费"),
+                            ("wealth_sub", "理财认购费"),
+                            ("safe_box", "保管箱租金"),
+                        ],
+                        max_length=12,
+                        verbose_name="费用类型",
+                    ),
+                ),
+                (
+                    "max_discount_percent",
+                    models.DecimalField(decimal_places=2, max_digits=5, verbose_name="最高减免比例（%）"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="版本")),
+                (
+                    "tier",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.tier",
+                        verbose_name="客户层级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '费用优惠权益',
-                'verbose_name_plural': '费用优惠权益',
-                'ordering': ['tier__rank', 'fee_kind'],
-                'constraints': [models.UniqueConstraint(fields=('tier', 'fee_kind'), name='compliance_entitlement_once')],
+                "verbose_name": "费用优惠权益",
+                "verbose_name_plural": "费用优惠权益",
+                "ordering": ["tier__rank", "fee_kind"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("tier", "fee_kind"), name="compliance_entitlement_once")
+                ],
             },
         ),
     ]

@@ -4,45 +4,49 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0002_seed_defaults'),
+        ("sales", "0002_seed_defaults"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='campaign',
-            name='cancel_reason',
-            field=models.CharField(blank=True, default='', max_length=200, verbose_name='取消原因'),
+            model_name="campaign",
+            name="cancel_reason",
+            field=models.CharField(blank=True, default="", max_length=200, verbose_name="取消原因"),
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='cancelled_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='取消时间'),
+            model_name="campaign",
+            name="cancelled_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="取消时间"),
         ),
         migrations.AddField(
-            model_name='crosssellrule',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='版本'),
+            model_name="crosssellrule",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
         ),
         migrations.AddField(
-            model_name='lostreason',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='版本'),
+            model_name="lostreason",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
         ),
         migrations.AddField(
-            model_name='material',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='版本'),
+            model_name="material",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
         ),
         migrations.AddField(
-            model_name='opportunitystage',
-            name='version',
-            field=models.PositiveIntegerField(default=1, verbose_name='版本'),
+            model_name="opportunitystage",
+            name="version",
+            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
         ),
         migrations.AlterField(
-            model_name='campaign',
-            name='status',
-            field=models.CharField(choices=[('draft', '草稿'), ('active', '进行中'), ('closed', '已结束'), ('cancelled', '已取消')], default='draft', max_length=10, verbose_name='状态'),
+            model_name="campaign",
+            name="status",
+            field=models.CharField(
+                choices=[("draft", "草稿"), ("active", "进行中"), ("closed", "已结束"), ("cancelled", "已取消")],
+                default="draft",
+                max_length=10,
+                verbose_name="状态",
+            ),
         ),
     ]
