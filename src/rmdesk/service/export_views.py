@@ -104,7 +104,24 @@ def case_export(request):
                 closed,
                 satisfaction,
             )
-            for number, kind, channel, category, sev, customer, title, status, full, user, registered, due, ack_b, ans_b, closed, satisfaction in rows
+            for (
+                number,
+                kind,
+                channel,
+                category,
+                sev,
+                customer,
+                title,
+                status,
+                full,
+                user,
+                registered,
+                due,
+                ack_b,
+                ans_b,
+                closed,
+                satisfaction,
+            ) in rows
         ),
         action="service.export_cases",
         filters={k: f.get(k, "") for k in FILTERS},
