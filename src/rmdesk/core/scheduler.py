@@ -34,6 +34,8 @@ JOBS = (
     Job("recompute_tiers", ("recompute_tiers",), at=time(2, 0)),
     Job("run_analytics", ("run_analytics",), at=time(2, 30)),  # daily snapshots for trends, after re-tiering
     Job("verify_audit", ("verify_audit",), at=time(3, 0)),
+    Job("audit_checkpoint", ("audit_checkpoint",), every=timedelta(hours=1)),  # signed audit head, outside the db
+    Job("archive_audit", ("archive_audit",), at=time(3, 30)),  # events past retention to signed files, never deleted
     Job("run_compliance", ("run_compliance",), at=time(4, 0)),  # yesterday's anomaly report, pledge/gift reminders
     Job("run_periodic", ("run_periodic",), at=time(6, 30)),
     Job("run_contracts", ("run_contracts",), at=time(6, 20)),  # overdue borrowings, expiry, overdue receivables
