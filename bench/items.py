@@ -23,6 +23,18 @@ from bench.timing import Stats, measure
 PAGE = 20
 
 
+def passed_second_factor(client: Client) -> Client:
+    """A client signed in by force_login stands for a person who has also passed the second factor: a role
+    that must use two-factor login would otherwise be measured as its redirect to the OTP step (the
+    security gate reads only the session's flag)."""
+    from rmdesk.org import sessions
+
+    session = client.session
+    if session.pop(sessions.PENDING, None) is not None:
+        session.save()
+    return client
+
+
 class NotBuilt(Exception):
     """The endpoint or function this measurement needs does not exist yet."""
 
@@ -183,7 +195,7 @@ class Context:
         if c is None:
             c = Client(raise_request_exception=True)
             c.force_login(user)
-            self._html[user.pk] = c
+            self._html[user.pk] = passed_second_factor(c)
         return c
 
     def get(self, client: Client, url: str, params: dict | None = None, *, expect_json=False):
