@@ -105,21 +105,26 @@ def _seed(world, make_customer):
     from tests.people.seeds import seed_people
     from tests.performance.seeds import seed_assessment
 
-    return credit_ids | seed_assessment(world) | seed_people(world) | {
-        "customer_id": customer.pk,
-        "unit_id": world.t1.pk,
-        "staff_id": world.rm.pk,
-        "case_id": case.pk,
-        "appointment_id": appointment.pk,
-        "interaction_id": work.record_interaction(
-            world.rm, customer.pk, kind="phone", occurred_at=now - timedelta(hours=1), purpose="回访"
-        ).pk,
-        "task_id": work.create_task(world.rm, title="准备材料", customer_id=customer.pk).pk,
-        "journal_id": work.open_journal(world.rm, "monthly_sales_analysis").pk,
-        "schedule_id": schedule.pk,
-        "item_id": item.pk if item else schedule.pk,
-        "entry_id": churn.add_to_watch(world.lead, customer_id=customers[1].pk).pk,
-    }
+    return (
+        credit_ids
+        | seed_assessment(world)
+        | seed_people(world)
+        | {
+            "customer_id": customer.pk,
+            "unit_id": world.t1.pk,
+            "staff_id": world.rm.pk,
+            "case_id": case.pk,
+            "appointment_id": appointment.pk,
+            "interaction_id": work.record_interaction(
+                world.rm, customer.pk, kind="phone", occurred_at=now - timedelta(hours=1), purpose="回访"
+            ).pk,
+            "task_id": work.create_task(world.rm, title="准备材料", customer_id=customer.pk).pk,
+            "journal_id": work.open_journal(world.rm, "monthly_sales_analysis").pk,
+            "schedule_id": schedule.pk,
+            "item_id": item.pk if item else schedule.pk,
+            "entry_id": churn.add_to_watch(world.lead, customer_id=customers[1].pk).pk,
+        }
+    )
 
 
 def _seed_credit(world, customer) -> dict:

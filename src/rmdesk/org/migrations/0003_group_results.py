@@ -11,39 +11,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0002_models_moved_to_core'),
+        ("org", "0002_models_moved_to_core"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PasswordHistory',
+            name="PasswordHistory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('encoded', models.CharField(max_length=256)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='修改时间')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='password_history', to=settings.AUTH_USER_MODEL, verbose_name='员工')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("encoded", models.CharField(max_length=256)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="修改时间")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="password_history",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="员工",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '历史密码',
-                'verbose_name_plural': '历史密码',
-                'indexes': [models.Index(fields=['user', '-created_at'], name='org_passwor_user_id_e41cde_idx')],
+                "verbose_name": "历史密码",
+                "verbose_name_plural": "历史密码",
+                "indexes": [models.Index(fields=["user", "-created_at"], name="org_passwor_user_id_e41cde_idx")],
             },
         ),
         migrations.CreateModel(
-            name='UserSession',
+            name="UserSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_key', models.CharField(max_length=64, unique=True, verbose_name='会话')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='登录时间')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='登录地址')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='login_sessions', to=settings.AUTH_USER_MODEL, verbose_name='员工')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("session_key", models.CharField(max_length=64, unique=True, verbose_name="会话")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="登录时间")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="登录地址")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="login_sessions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="员工",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '登录会话',
-                'verbose_name_plural': '登录会话',
-                'indexes': [models.Index(fields=['user', 'created_at'], name='org_userses_user_id_31aed6_idx')],
+                "verbose_name": "登录会话",
+                "verbose_name_plural": "登录会话",
+                "indexes": [models.Index(fields=["user", "created_at"], name="org_userses_user_id_31aed6_idx")],
             },
         ),
     ]

@@ -5,36 +5,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0003_group_results'),
-        ('performance', '0002_seed_defaults'),
+        ("org", "0003_group_results"),
+        ("performance", "0002_seed_defaults"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GroupResult',
+            name="GroupResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('org_path', models.CharField(max_length=255)),
-                ('level', models.CharField(choices=[('team', '团队'), ('unit', '机构')], max_length=8, verbose_name='层级')),
-                ('members', models.PositiveIntegerField(verbose_name='客户经理人数')),
-                ('mean_score', models.DecimalField(decimal_places=4, max_digits=9, verbose_name='客户经理平均得分')),
-                ('gross', models.DecimalField(decimal_places=4, max_digits=9, verbose_name='加权得分')),
-                ('deductions', models.DecimalField(decimal_places=4, max_digits=9, verbose_name='人均扣分')),
-                ('score', models.DecimalField(decimal_places=4, max_digits=9, verbose_name='得分')),
-                ('grade', models.CharField(blank=True, choices=[('excellent', '优秀'), ('good', '良好'), ('pass', '合格'), ('basic', '基本合格'), ('fail', '不合格')], max_length=10, verbose_name='等次')),
-                ('rank', models.PositiveIntegerField(blank=True, null=True, verbose_name='同级排名')),
-                ('items', models.JSONField(default=list, verbose_name='指标汇总')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='groups', to='performance.assessmentrun')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.orgunit', verbose_name='团队/机构')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("org_path", models.CharField(max_length=255)),
+                (
+                    "level",
+                    models.CharField(choices=[("team", "团队"), ("unit", "机构")], max_length=8, verbose_name="层级"),
+                ),
+                ("members", models.PositiveIntegerField(verbose_name="客户经理人数")),
+                ("mean_score", models.DecimalField(decimal_places=4, max_digits=9, verbose_name="客户经理平均得分")),
+                ("gross", models.DecimalField(decimal_places=4, max_digits=9, verbose_name="加权得分")),
+                ("deductions", models.DecimalField(decimal_places=4, max_digits=9, verbose_name="人均扣分")),
+                ("score", models.DecimalField(decimal_places=4, max_digits=9, verbose_name="得分")),
+                (
+                    "grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("excellent", "优秀"),
+                            ("good", "良好"),
+                            ("pass", "合格"),
+                            ("basic", "基本合格"),
+                            ("fail", "不合格"),
+                        ],
+                        max_length=10,
+                        verbose_name="等次",
+                    ),
+                ),
+                ("rank", models.PositiveIntegerField(blank=True, null=True, verbose_name="同级排名")),
+                ("items", models.JSONField(default=list, verbose_name="指标汇总")),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="groups",
+                        to="performance.assessmentrun",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.orgunit",
+                        verbose_name="团队/机构",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '团队/机构考核结果',
-                'verbose_name_plural': '团队/机构考核结果',
-                'ordering': ['run', 'level', 'rank', 'id'],
-                'indexes': [models.Index(fields=['org_path'], name='perf_group_path_idx', opclasses=['varchar_pattern_ops'])],
-                'constraints': [models.UniqueConstraint(fields=('run', 'unit'), name='perf_group_once')],
+                "verbose_name": "团队/机构考核结果",
+                "verbose_name_plural": "团队/机构考核结果",
+                "ordering": ["run", "level", "rank", "id"],
+                "indexes": [
+                    models.Index(fields=["org_path"], name="perf_group_path_idx", opclasses=["varchar_pattern_ops"])
+                ],
+                "constraints": [models.UniqueConstraint(fields=("run", "unit"), name="perf_group_once")],
             },
         ),
     ]

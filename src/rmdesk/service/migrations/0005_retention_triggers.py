@@ -6,46 +6,94 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('service', '0004_response_version'),
+        ("service", "0004_response_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RetentionTrigger',
+            name="RetentionTrigger",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, unique=True, verbose_name='代码')),
-                ('name', models.CharField(max_length=60, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('drop', '较上期下降'), ('zero', '为零（未使用/欠费停机）')], max_length=8, verbose_name='触发条件')),
-                ('metric', models.CharField(help_text='分层指标值中的代码，例如 monthly_spend', max_length=30, verbose_name='本期指标')),
-                ('previous_metric', models.CharField(blank=True, help_text='下降类触发用，例如 monthly_spend_prev', max_length=30, verbose_name='上期指标')),
-                ('drop_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, verbose_name='下降幅度（%）')),
-                ('script', models.TextField(verbose_name='话术')),
-                ('call_within_days', models.PositiveSmallIntegerField(default=3, verbose_name='回访时限（工作日）')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=30, unique=True, verbose_name="代码")),
+                ("name", models.CharField(max_length=60, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("drop", "较上期下降"), ("zero", "为零（未使用/欠费停机）")],
+                        max_length=8,
+                        verbose_name="触发条件",
+                    ),
+                ),
+                (
+                    "metric",
+                    models.CharField(
+                        help_text="分层指标值中的代码，例如 monthly_spend", max_length=30, verbose_name="本期指标"
+                    ),
+                ),
+                (
+                    "previous_metric",
+                    models.CharField(
+                        blank=True,
+                        help_text="下降类触发用，例如 monthly_spend_prev",
+                        max_length=30,
+                        verbose_name="上期指标",
+                    ),
+                ),
+                (
+                    "drop_percent",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=5, null=True, verbose_name="下降幅度（%）"
+                    ),
+                ),
+                ("script", models.TextField(verbose_name="话术")),
+                ("call_within_days", models.PositiveSmallIntegerField(default=3, verbose_name="回访时限（工作日）")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
             ],
             options={
-                'verbose_name': '挽留触发规则',
-                'verbose_name_plural': '挽留触发规则',
-                'ordering': ['code'],
+                "verbose_name": "挽留触发规则",
+                "verbose_name_plural": "挽留触发规则",
+                "ordering": ["code"],
             },
         ),
         migrations.AlterField(
-            model_name='retentionaction',
-            name='created_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="retentionaction",
+            name="created_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='watchentry',
-            name='reason',
-            field=models.CharField(choices=[('at_risk', '流失预警'), ('lost', '已流失待挽回'), ('aum_drop', '资产大幅下降'), ('complaint', '有效投诉'), ('trigger', '挽留触发'), ('manual', '人工加入')], max_length=12, verbose_name='列入原因'),
+            model_name="watchentry",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("at_risk", "流失预警"),
+                    ("lost", "已流失待挽回"),
+                    ("aum_drop", "资产大幅下降"),
+                    ("complaint", "有效投诉"),
+                    ("trigger", "挽留触发"),
+                    ("manual", "人工加入"),
+                ],
+                max_length=12,
+                verbose_name="列入原因",
+            ),
         ),
         migrations.AddField(
-            model_name='watchentry',
-            name='trigger',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='service.retentiontrigger', verbose_name='挽留触发规则'),
+            model_name="watchentry",
+            name="trigger",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="service.retentiontrigger",
+                verbose_name="挽留触发规则",
+            ),
         ),
     ]
