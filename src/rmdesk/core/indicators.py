@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from importlib import import_module
 
-from django.apps import apps
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .discovery import declared
 
 
 class Direction(models.TextChoices):
@@ -77,19 +77,10 @@ def rollup(measures: Iterable[Measure], *, percent: bool = False) -> Measure:
 def registry() -> dict[str, Indicator]:
     """Every installed app's `indicators.INDICATORS`, by code. Two apps declaring one code is a programming error."""
     found: dict[str, Indicator] = {}
-    for config in apps.get_app_configs():
-        if not config.name.startswith("rmdesk."):
-            continue
-        try:
-            module = import_module(f"{config.name}.indicators")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.indicators":
-                raise
-            continue
-        for indicator in getattr(module, "INDICATORS", ()):
-            if indicator.code in found:
-                raise ValueError(f"indicator {indicator.code} declared twice")
-            found[indicator.code] = indicator
+    for indicator in declared("indicators", "INDICATORS"):
+        if indicator.code in found:
+            raise ValueError(f"indicator {indicator.code} declared twice")
+        found[indicator.code] = indicator
     return found
 
 

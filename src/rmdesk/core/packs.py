@@ -18,9 +18,8 @@ its customer kind).
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import import_module
 
-from django.apps import apps
+from .discovery import declared
 
 
 @dataclass(frozen=True)
@@ -44,17 +43,8 @@ class PackModel:
 def registry() -> dict[str, PackModel]:
     """Every app's pack models by section, in INSTALLED_APPS order (references load first)."""
     found: dict[str, PackModel] = {}
-    for config in apps.get_app_configs():
-        if not config.name.startswith("rmdesk."):
-            continue
-        try:
-            module = import_module(f"{config.name}.packs")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.packs":
-                raise
-            continue
-        for pack_model in getattr(module, "PACK_MODELS", ()):
-            if pack_model.section in found:
-                raise ValueError(f"pack section {pack_model.section!r} declared twice")
-            found[pack_model.section] = pack_model
+    for pack_model in declared("packs", "PACK_MODELS"):
+        if pack_model.section in found:
+            raise ValueError(f"pack section {pack_model.section!r} declared twice")
+        found[pack_model.section] = pack_model
     return found
