@@ -99,7 +99,7 @@ def test_every_operation_documents_its_errors(document):
     "method, path, statuses",
     [
         ("get", "/api/me", {200, 401}),
-        ("post", "/api/auth/token", {200, 400, 401, 422, 429}),
+        ("post", "/api/auth/token", {200, 400, 401, 403, 422, 429}),  # 403: a role that must enrol in 2FA first
         ("patch", "/api/customers/{customer_id}", {200, 202, 400, 401, 403, 404, 409, 422}),
         ("get", "/api/customers/{customer_id}", {200, 401, 404, 422}),
         ("get", "/api/customers/handover/preview", {200, 401, 403, 404, 422}),

@@ -12,7 +12,7 @@ from rmdesk.core import audit
 from rmdesk.core.models import AuditEvent
 
 # pg_dump and the restore read committed data from other sessions: a transactional test.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from rmdesk.core import locks
 from rmdesk.core.management.commands import run_scheduler
 from rmdesk.core.scheduler import Job
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 # `manage.py check` needs no database rows and is quick: it stands for a periodic command.
 JOBS = (Job("check", ("check", "--fail-level", "CRITICAL"), every=timedelta(minutes=5)),)

@@ -59,7 +59,7 @@ def test_readyz_refuses_post(client):
 
 
 @pytest.fixture
-def replica(transactional_db, settings):
+def replica(transactional_db, django_db_serialized_rollback, settings):
     """A "replica" alias on the test database, as settings' TEST MIRROR makes it when
     DATABASE_REPLICA_URL is set: a second connection to the same data (committed rows only)."""
     from django.db.utils import load_backend
@@ -85,7 +85,7 @@ def test_router_without_replica_changes_nothing():
     assert router.allow_migrate("default", "org") is True
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_router_sends_reads_to_replica_only_when_asked(replica):
     router = db_router.PrimaryReplicaRouter()
     assert router.db_for_read(User) is None
@@ -112,7 +112,7 @@ def _middleware_run(request):
     return response, len(on_replica.captured_queries)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_report_reads_go_to_replica_until_the_user_writes(replica, settings):
     settings.RMDESK_REPLICA_PIN_SECONDS = 30
     rf = RequestFactory()
@@ -134,7 +134,7 @@ def test_report_reads_go_to_replica_until_the_user_writes(replica, settings):
     assert db_router.is_pinned(pinned, now=time.time() + 31) is False  # the pin runs out
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_api_user_without_cookies_is_pinned_through_the_shared_cache(replica, settings):
     user = User.objects.create(username="api-writer", employee_no="E-RP-2")
     rf = RequestFactory()
@@ -158,7 +158,7 @@ def test_api_user_without_cookies_is_pinned_through_the_shared_cache(replica, se
     assert n == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_dashboard_page_through_the_whole_stack_reads_the_replica(replica, client, world):
     client.force_login(world.manager)
     with CaptureQueriesContext(replica) as on_replica:

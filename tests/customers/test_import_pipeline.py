@@ -250,7 +250,7 @@ def test_xlsx_and_csv_of_the_same_rows_import_the_same(world, ids):
     assert b.status == "done" and (b.created_count, b.unchanged_count) == (0, len(rows))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_write_progress_is_seen_while_the_write_transaction_is_open(world):
     if connection.vendor != "postgresql":
         # SQLite has one writer at a time: the write phase shows its progress when it commits

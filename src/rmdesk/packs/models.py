@@ -35,7 +35,7 @@ class PackRecord(models.Model):
     """A configuration row a pack owns, by model and natural key, with the values the pack last wrote."""
 
     pack = models.CharField(_("方案"), max_length=40, db_index=True)
-    model = models.CharField(_("数据类型"), max_length=80)
+    model_label = models.CharField(_("数据类型"), max_length=80)
     key = models.CharField(_("自然键"), max_length=200)
     object_id = models.CharField(_("记录"), max_length=40)
     values = models.JSONField(_("方案写入的值"), default=dict)
@@ -45,4 +45,4 @@ class PackRecord(models.Model):
     class Meta:
         verbose_name = _("方案所属配置")
         verbose_name_plural = _("方案所属配置")
-        constraints = [models.UniqueConstraint(fields=["model", "key"], name="packs_record_model_key_uniq")]
+        constraints = [models.UniqueConstraint(fields=["model_label", "key"], name="packs_record_model_key_uniq")]

@@ -283,7 +283,7 @@ def _load_row(pack: Pack, pack_model: PackModel, row: dict, path: str, errors: d
         return None
     key = _natural_key(pack_model, row)
     label = f"{pack_model.label} {key}"
-    owned = PackRecord.objects.filter(model=pack_model.label, key=key).first()
+    owned = PackRecord.objects.filter(model_label=pack_model.label, key=key).first()
     obj = _lookup(pack_model, values)
     names = list(row)
     if obj is None:
@@ -354,7 +354,7 @@ def _retire_untouched_defaults(pack_model: PackModel, rows: list[dict], result: 
         return  # rule sets are switched by their after_load; rows without a switch stay as they are
     listed = {_natural_key(pack_model, row) for row in rows}
     for key in sorted(_defaults(pack_model.section).keys() - listed):
-        owned = PackRecord.objects.filter(model=pack_model.label, key=key).first()
+        owned = PackRecord.objects.filter(model_label=pack_model.label, key=key).first()
         if owned is not None and owned.pack != DEFAULTS_PACK:
             continue
         errors: dict = {}
@@ -368,7 +368,7 @@ def _retire_untouched_defaults(pack_model: PackModel, rows: list[dict], result: 
 
 def _own(pack: Pack, pack_model: PackModel, key: str, obj, names) -> None:
     PackRecord.objects.update_or_create(
-        model=pack_model.label,
+        model_label=pack_model.label,
         key=key,
         defaults={
             "pack": pack.name,

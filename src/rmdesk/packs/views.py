@@ -27,7 +27,7 @@ def pack_list(request):
     _admin_only(request)
     english = (get_language() or "").startswith("en")
     models_by_label = {pm.label: pm for pm in registry().values()}
-    owned = Counter(PackRecord.objects.values_list("pack", "model"))
+    owned = Counter(PackRecord.objects.values_list("pack", "model_label"))
     packs = []
     for name in services.available():
         try:
