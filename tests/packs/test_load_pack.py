@@ -78,7 +78,10 @@ def test_telecom_pack_sets_tiers_cadence_and_churn_targets(db):
     ]
     months = dict(CadenceRule.objects.filter(rule_set_code="telecom_vip").values_list("tier_code", "interval_months"))
     assert months == {"diamond": 1, "gold": 1, "silver": 3}
-    owned = PackRecord.objects.filter(model_label="service.ChurnTarget").values("object_id")
+    owned = [
+        int(pk)
+        for pk in PackRecord.objects.filter(model_label="service.ChurnTarget").values_list("object_id", flat=True)
+    ]
     targets = {t.tier.code if t.tier else None: str(t.max_rate) for t in ChurnTarget.objects.filter(pk__in=owned)}
     assert targets == {None: "3.50", "diamond": "2.00", "gold": "2.00"}
     assert services.words_of("telecom").customer == "用户"
