@@ -13,6 +13,7 @@ import pathlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from rmdesk.org.models import OrgUnit, Qualification, Role, RoleCode, UnitKind, User
@@ -106,13 +107,26 @@ def _seed_data_survives_flushes(request):
     transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
     transactional = transactional or bool({"transactional_db", "live_server"} & set(request.fixturenames))
     uses_db = marker or "db" in request.fixturenames
+    restored_content_types = False
     if uses_db and not transactional:
+        from django.contrib.contenttypes.management import create_contenttypes
+        from django.contrib.contenttypes.models import ContentType
+
         from rmdesk.work.models import JournalTemplate
 
         request.getfixturevalue("db")  # inside the test's transaction: rolled back with it, so a later
         if not JournalTemplate.objects.exists():  # serialized-rollback test still finds the flushed state
             reseed_migration_data()
+        if not ContentType.objects.exists():  # a serialized-rollback test's flush left none, and the
+            ContentType.objects.clear_cache()  # cache still names the ids it had: make them afresh
+            for config in apps.get_app_configs():
+                create_contenttypes(config, verbosity=0)
+            restored_content_types = True
     yield
+    if restored_content_types:
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()  # the rows were rolled back with the test
 
 
 @pytest.fixture(autouse=True)
