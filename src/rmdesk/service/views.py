@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,9 +20,9 @@ from rmdesk.customers.slots import suggest
 from rmdesk.org.scope import visible_staff
 
 from . import churn, services, sla, surveys
+from .export_views import filtered_cases
 from .forms import ActionForm, CaseForm, RoundForm, WatchForm
 from .models import (
-    OPEN_STATUSES,
     CaseCategory,
     CaseKind,
     CaseStatus,
@@ -70,26 +69,9 @@ def customer_suggest(request):
 @login_required
 def case_list(request):
     user = request.user
-    qs = visible_cases(user).select_related("customer", "owner", "category")
     f = request.GET
-    if f.get("status") == "open":
-        qs = qs.filter(status__in=OPEN_STATUSES)
-    elif f.get("status") in CaseStatus.values:
-        qs = qs.filter(status=f["status"])
-    if f.get("kind") in CaseKind.values:
-        qs = qs.filter(kind=f["kind"])
-    if f.get("severity") in Severity.values:
-        qs = qs.filter(severity=f["severity"])
-    if f.get("category", "").isdigit():
-        qs = qs.filter(category_id=int(f["category"]))
-    if f.get("breached"):
-        qs = qs.filter(Q(ack_breached=True) | Q(answer_breached=True))
-    if f.get("mine"):
-        qs = qs.filter(owner=user)
-    if f.get("q"):
-        q = f["q"].strip()
-        qs = qs.filter(Q(number__icontains=q) | Q(title__icontains=q) | Q(customer__name__icontains=q))
-    page = Paginator(qs.order_by("-registered_at", "-id"), 30).get_page(f.get("page"))
+    qs = filtered_cases(user, f).select_related("customer", "owner", "category")  # the export's filters, one definition
+    page = Paginator(qs, 30).get_page(f.get("page"))
     can_register = user.has_role(*services.REGISTER_ROLES)
     return render(
         request,
