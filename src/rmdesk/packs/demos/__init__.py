@@ -8,8 +8,9 @@ then calls the module's `build(ctx)`.
 The contract of a demo module `rmdesk.packs.demos.<name>`:
 
 - `build(ctx) -> None` builds one demo organisation of that industry on top of the loaded pack: its org units,
-  demo users (same password convention as org/demo.py: the username as password, logged with `ctx.log`), their
-  customers, and enough activity that each role's home page shows something.
+  demo users (the bank demo's convention, org/demo.py: one shared password `DEMO_PASSWORD` below, addresses on
+  the reserved domain `demo.rmdesk.invalid`; usernames prefixed per pack so demos never clash; the logins
+  reported with `ctx.log`), their customers, and enough activity that each role's home page shows something.
 - `ctx` is seed_demo's DemoContext: `ctx.rng` (random.Random, seeded: the same seed gives the same demo),
   `ctx.scale` (a multiplier for customer counts), `ctx.log(msg)` (report a line, e.g. the logins).
 - Idempotent: a second run adds nothing (look up what you made by natural keys: org unit codes, usernames,
@@ -19,15 +20,22 @@ The contract of a demo module `rmdesk.packs.demos.<name>`:
 - It runs inside one transaction (the dispatcher wraps it), so a failure leaves nothing half-built.
 - A module may define `TITLE` (a short Chinese name of the demo organisation) for the listing.
 
-`DEMOS` lists the pack names with a demo module; `available()` is the packs `--pack` accepts (bank included).
+`demo_modules()` lists the pack names with a demo module; `available()` is the packs `--pack` accepts (bank
+included). `build_tree()` and `make_staff()` below are helpers a demo module may use for its org tree and staff.
 """
 
 import importlib
 import pkgutil
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
+
+from rmdesk.org.models import OrgUnit, Qualification, Role, RoleCode, StaffStatus, User
 
 BANK = "bank"  # the default demo: the apps' own demo.py modules, built by seed_demo itself
+DEMO_PASSWORD = "rmdesk-demo-2026"  # the same as the bank demo's (org/demo.py, a private module of org)
+DEMO_MAIL_DOMAIN = "demo.rmdesk.invalid"  # RFC 2606: no real mailbox is ever reached
 
 
 def demo_modules() -> list[str]:
@@ -58,3 +66,50 @@ def build_demo(name: str, ctx) -> None:
             f"{len(result.updated)} updated, {result.unchanged} unchanged"
         )
         module.build(ctx)
+
+
+def build_tree(node, parent=None) -> OrgUnit:
+    """Create an org subtree from `(code, name, kind, [children...])`; answers its root. The caller checks
+    first that the root's code is not there yet (idempotence)."""
+    code, name, kind, children = node
+    unit = (parent.add_child if parent else OrgUnit.add_root)(code=code, name=name, kind=kind)
+    for child in children:
+        build_tree(child, unit)
+    return unit
+
+
+def make_staff(
+    username, full_name, *, employee_no, unit, team=None, roles=(RoleCode.RM,), level="", position="", supervisor=None
+) -> User:
+    """A demo member of staff with the demo password (idempotent: an existing username is answered as is). An
+    RM gets a valid qualification (SPEC §1: an RM without one may not be assigned customers)."""
+    existing = User.objects.filter(username=username).first()
+    if existing is not None:
+        return existing
+    today = timezone.localdate()
+    user = User(
+        username=username,
+        full_name=full_name,
+        email=f"{username}@{DEMO_MAIL_DOMAIN}",
+        employee_no=employee_no,
+        unit=unit,
+        team=team,
+        rm_level=level,
+        position=position or ", ".join(str(RoleCode(c).label) for c in roles),
+        appointed_on=today - timedelta(days=700),
+        status=StaffStatus.ACTIVE,
+        supervisor=supervisor,
+        is_staff=RoleCode.ADMIN in roles,
+        is_superuser=RoleCode.ADMIN in roles,
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    user.roles.set([Role.objects.get_or_create(code=c)[0] for c in roles])
+    if RoleCode.RM in roles:
+        Qualification.objects.create(
+            user=user,
+            number=f"QC-{employee_no}",
+            issued_on=today - timedelta(days=400),
+            expires_on=today + timedelta(days=900),
+        )
+    return user

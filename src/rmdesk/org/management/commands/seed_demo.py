@@ -1,5 +1,9 @@
 """Create the demo bank (SPEC: ARCHITECTURE "Demo data"): each app's `demo.build(ctx)` in app order.
 
+`--pack NAME` builds the demo organisation of another industry pack instead (issue 19): the pack is loaded and
+`rmdesk.packs.demos.<NAME>.build(ctx)` makes its organisation (see that package's docstring). The packs app sits
+above org in the layers, so it is reached by name (importlib), as the apps' demo modules are.
+
 Idempotent: every builder checks what it already made, so a second run adds nothing.
 """
 
@@ -7,7 +11,7 @@ import importlib
 import random
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 
@@ -29,9 +33,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=20261122)
         parser.add_argument("--scale", type=float, default=1.0, help="multiplier for customer counts")
+        parser.add_argument("--pack", default="bank", help="industry pack of the demo (default: bank)")
 
     def handle(self, *args, **options):
         ctx = DemoContext(self.stdout, options["seed"], options["scale"])
+        if options["pack"] != "bank":
+            demos = importlib.import_module("rmdesk.packs.demos")
+            if options["pack"] not in demos.available():
+                raise CommandError(
+                    f"unknown pack {options['pack']!r}; packs with a demo: {', '.join(demos.available())}"
+                )
+            demos.build_demo(options["pack"], ctx)
+            self.stdout.write(self.style.SUCCESS(f"demo data of pack {options['pack']} ready"))
+            return
         for config in apps.get_app_configs():
             if not config.name.startswith("rmdesk."):
                 continue
