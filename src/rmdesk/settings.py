@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "rmdesk.org.context_processors.shell",
+                "rmdesk.packs.context_processors.pack_words",  # the pack's words (客户 / 用户 / 零售户)
             ],
         },
     },
@@ -367,6 +368,9 @@ RMDESK_REPLICA_PATHS = [
     p.strip() for p in os.environ.get("RMDESK_REPLICA_PATHS", "/analytics/,/api/analytics/").split(",") if p.strip()
 ]
 RMDESK_REPLICA_PIN_SECONDS = int(os.environ.get("RMDESK_REPLICA_PIN_SECONDS", 15))
+# The home page's panels are drawn once per person and reused for this many seconds (0 = never), unless the
+# person wrote within RMDESK_REPLICA_PIN_SECONDS or asks for ?refresh=1 (issue 18; docs/decisions.md).
+RMDESK_HOME_CACHE_SECONDS = int(os.environ.get("RMDESK_HOME_CACHE_SECONDS", 60))
 MIDDLEWARE += ["rmdesk.core.db_router.ReplicaPinMiddleware"]
 if os.environ.get("RMDESK_IMPORT_STALL_MINUTES"):
     RMDESK_IMPORT_STALL_MINUTES = float(os.environ["RMDESK_IMPORT_STALL_MINUTES"])

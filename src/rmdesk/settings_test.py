@@ -29,6 +29,7 @@ DATABASES = {**DATABASES, "default": {**DATABASES["default"], "CONN_MAX_AGE": 0}
 
 # Channel deliveries are planned whenever a channel is on: no remembered "no channel" between tests.
 RMDESK_CHANNEL_CACHE_SECONDS = 0
+RMDESK_HOME_CACHE_SECONDS = 0  # tests that need the home cache turn it on themselves
 
 # --- security (issue 17) ---
 # Nobody must use two-factor login unless a test turns it on (the suite logs in with force_login);

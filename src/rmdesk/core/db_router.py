@@ -7,7 +7,8 @@ API) as read-only-from-the-replica, and the router sends that request's reads th
 the primary by a little, so a user who has just written (a non-safe request answered < 400) is pinned
 to the primary for `RMDESK_REPLICA_PIN_SECONDS`: a cookie for the browser, and a flag in the shared
 cache (Redis at scale) for API clients that do not keep cookies. Writes and migrations always go to
-the primary. Without the "replica" alias the router and the middleware change nothing.
+the primary. Without the "replica" alias the router reads nothing from elsewhere; the pin is still set
+after a write, because the cached home panels use it to show a person's own change at once.
 """
 
 import time
@@ -93,10 +94,13 @@ class ReplicaPinMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not replica_configured():
-            return self.get_response(request)
-        with reads_from_replica(wants_replica(request)):
+        if replica_configured():
+            with reads_from_replica(wants_replica(request)):
+                response = self.get_response(request)
+        else:
             response = self.get_response(request)
+        # the pin is set with or without a replica: it also tells the cached home panels that this person
+        # has just changed something (rmdesk.org.views.home; docs/decisions.md "home panels cached")
         if request.method not in SAFE_METHODS and response.status_code < 400:
             seconds = settings.RMDESK_REPLICA_PIN_SECONDS
             response.set_cookie(

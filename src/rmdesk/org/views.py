@@ -1,14 +1,21 @@
 """Shell views: home, health check, org and staff pages, error pages (SPEC §1, §12)."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
-from rmdesk.core import hooks
+from rmdesk.core import db_router, hooks
 
 from . import forms
 from .models import UnitKind
@@ -17,7 +24,31 @@ from .scope import visible_staff, visible_units
 
 @login_required
 def home(request):
-    return render(request, "org/home.html", {"panels": hooks.home_panels_for(request)})
+    """The home page: every app's panels for this person (SPEC §1, §11). Drawing them costs one or more queries
+    per app, so the drawn panels are kept for RMDESK_HOME_CACHE_SECONDS per person, language and session
+    (issue 18): a person who has just written (the write pin of rmdesk.core.db_router) or who asks for
+    `?refresh=1` gets them drawn afresh; the page says when they were drawn."""
+    seconds = settings.RMDESK_HOME_CACHE_SECONDS
+    key = _home_cache_key(request)
+    drawn = None
+    if seconds > 0 and not request.GET.get("refresh") and not db_router.is_pinned(request):
+        drawn = cache.get(key)
+    if drawn is None:
+        html = render_to_string("org/_panels.html", {"panels": hooks.home_panels_for(request)}, request=request)
+        drawn = (html, timezone.now())
+        if seconds > 0:
+            cache.set(key, drawn, seconds)
+    panels_html, drawn_at = drawn
+    return render(
+        request,
+        "org/home.html",
+        {"panels_html": mark_safe(panels_html), "drawn_at": drawn_at if seconds > 0 else None},  # noqa: S308 - our render
+    )
+
+
+def _home_cache_key(request) -> str:
+    session = hashlib.blake2s((request.session.session_key or "").encode(), digest_size=8).hexdigest()
+    return f"rmdesk:home:{request.user.pk}:{get_language()}:{session}"
 
 
 @require_GET
