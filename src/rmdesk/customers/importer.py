@@ -10,6 +10,7 @@ conflict for the supervisor instead of a duplicate archive.
 import io
 import tempfile
 import time
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -91,7 +92,8 @@ KIND_LABELS = {
 GENDER_LABELS = {"男": "M", "女": "F"}
 STAGE_LABELS = {str(label): value for value, label in Stage.choices}
 SOURCE_LABELS = {str(label): value for value, label in Source.choices}
-PROGRESS_EVERY = 100
+#: rows between two progress reports of the validation phase (each one an UPDATE of the job row)
+PROGRESS_EVERY = 1000
 #: errors kept on a failed job (the page lists the first 200; the report is built from these in the
 #: reader's language); a file with more bad rows than this is the wrong file anyway
 ERRORS_KEPT = 20000
@@ -249,6 +251,19 @@ def _lock_writing_job(job) -> bool:
         return cur.fetchone() is not None
 
 
+def _matching(qs, field: str, values):
+    """`qs.filter(<field>__in=values)`; on PostgreSQL as `= ANY(%s)` with one array parameter, so a
+    look-up of thousands of keys is one short statement (psycopg's client-side binding parses every
+    placeholder of an IN list in Python: about 5 ms a statement of 1,000; issue 18)."""
+    values = list(values)
+    if connections[qs.db].vendor != "postgresql":
+        return qs.filter(**{f"{field}__in": values})
+    model = qs.model
+    column = model._meta.get_field(field).column
+    qn = connections[qs.db].ops.quote_name
+    return qs.extra(where=[f"{qn(model._meta.db_table)}.{qn(column)} = ANY(%s)"], params=[values])
+
+
 # --- customers -----------------------------------------------------------------------------------
 
 BATCH_SIZE = 1000  # rows validated per round of look-ups, rows per INSERT
@@ -308,7 +323,7 @@ def _validate_customer_rows(job, actor, rows, errors):
         batch = rows[start : start + BATCH_SIZE]
         numbers = [r.get("customer_no", "") for _n, r in batch if r.get("customer_no", "")]
         existing_by_no = {
-            c.customer_no: c for c in Customer.objects.filter(customer_no__in=numbers).prefetch_related("tags")
+            c.customer_no: c for c in _matching(Customer.objects.all(), "customer_no", numbers).prefetch_related("tags")
         }
         writable_ids = (
             set(look.writable.filter(pk__in=[c.pk for c in existing_by_no.values()]).values_list("pk", flat=True))
@@ -438,8 +453,8 @@ class _Duplicates:
         for f, found in wanted.items():
             found = sorted(found)
             for i in range(0, len(found), BATCH_SIZE):
-                for c in Customer.objects.filter(
-                    **{f"{f}__in": found[i : i + BATCH_SIZE]}, is_anonymised=False, merged_into__isnull=True
+                for c in _matching(Customer.objects.all(), f, found[i : i + BATCH_SIZE]).filter(
+                    is_anonymised=False, merged_into__isnull=True
                 ):
                     self.owners[f].setdefault(getattr(c, f), {})[c.pk] = c
         for pk, (c, full) in self.after.items():
@@ -636,6 +651,9 @@ def _insert_rows(model, objs, progress=None):
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     plain = {str, int, bool, type(None)}
+    if conn.vendor == "postgresql":
+        # psycopg writes these as they are (the backend's adapt_* hand them through unchanged)
+        plain |= {Decimal, date, datetime}
 
     def prep(f, value):
         return value if value.__class__ in plain else f.get_db_prep_save(value, conn)
@@ -660,7 +678,7 @@ def _insert_rows(model, objs, progress=None):
 
     if conn.vendor == "postgresql":
         # one COPY FROM STDIN per table, streamed (issue 18): PostgreSQL's own bulk path
-        write_rows(model._meta.db_table, [f.column for f in fields], rows())
+        write_rows(model._meta.db_table, [f.column for f in fields], rows(), prepared=True)
         return
     with conn.cursor() as cur:
         chunk = []
@@ -684,9 +702,8 @@ def _insert_new_customers(actor, creates, sets, *, progress=_noop_progress, done
     numbers = [c.customer_no for c in customers]
     pks = {}
     for i in range(0, len(numbers), BATCH_SIZE):
-        pks.update(
-            Customer.objects.filter(customer_no__in=numbers[i : i + BATCH_SIZE]).values_list("customer_no", "pk")
-        )
+        chunk = numbers[i : i + BATCH_SIZE]
+        pks.update(_matching(Customer.objects.all(), "customer_no", chunk).values_list("customer_no", "pk"))
     for c in customers:
         c.pk = pks[c.customer_no]
     note, reason, birthday = _("批量导入"), _("建档定级")[:200], _("生日")
@@ -802,7 +819,7 @@ def _validate_holding_rows(job, actor, rows, errors):
         wanted = sorted({r.get("customer_no", "") for _n, r in batch} - set(customers) - {""})
         if wanted:
             found = {}
-            for c in writable.filter(customer_no__in=wanted).order_by("pk").only(*_HOLDER_FIELDS):
+            for c in _matching(writable, "customer_no", wanted).order_by("pk").only(*_HOLDER_FIELDS):
                 found.setdefault(c.customer_no, c)
             customers.update({no: found.get(no) for no in wanted})
         for n, (row_no, row) in enumerate(batch, start=start + 1):
@@ -856,7 +873,7 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
         batch = plan[start : start + BATCH_SIZE]
         progress(start)
         by_account, by_product = {}, {}
-        existing = Holding.objects.filter(customer_id__in={r[1].pk for r in batch}).order_by("pk")
+        existing = _matching(Holding.objects.all(), "customer_id", {r[1].pk for r in batch}).order_by("pk")
         for h in existing.only(
             "id", "customer_id", "product_id", "account_no", "balance", "opened_on", "closed_on", "matures_on"
         ):
@@ -923,7 +940,8 @@ def _recompute_touched(actor, customers, *, reason):
         batch = customers[start : start + BATCH_SIZE]
         sums = {
             r["customer_id"]: r
-            for r in Holding.objects.filter(customer_id__in=[c.pk for c in batch], closed_on__isnull=True)
+            for r in _matching(Holding.objects.all(), "customer_id", [c.pk for c in batch])
+            .filter(closed_on__isnull=True)
             .values("customer_id")
             .annotate(
                 aum=Sum("balance", filter=aum),

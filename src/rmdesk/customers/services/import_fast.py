@@ -253,10 +253,13 @@ def clean_new_row(data: dict, today: date):
 # --- bulk writes -------------------------------------------------------------------------------------
 
 
-def write_rows(table: str, columns: list[str], rows, *, using: str = "default", batch: int = 1000) -> int:
+def write_rows(
+    table: str, columns: list[str], rows, *, using: str = "default", batch: int = 1000, prepared: bool = False
+) -> int:
     """Append `rows` (sequences of database-ready values, in `columns` order) to `table`: COPY FROM
     STDIN on PostgreSQL (one statement, streamed), executemany of `batch` rows on SQLite. A dict value
-    (JSON) is written as its JSON text. Returns the number of rows written."""
+    (JSON) is written as its JSON text, unless `prepared` says the rows are written as they are (JSON
+    already adapted). Returns the number of rows written."""
     conn = connections[using]
     qn = conn.ops.quote_name
     cols = ", ".join(qn(c) for c in columns)
@@ -264,8 +267,14 @@ def write_rows(table: str, columns: list[str], rows, *, using: str = "default", 
     with conn.cursor() as cur:
         if conn.vendor == "postgresql":
             with cur.cursor.copy(f"COPY {qn(table)} ({cols}) FROM STDIN") as copy:
+                write_row = copy.write_row
+                if prepared:
+                    for row in rows:
+                        write_row(row)
+                        n += 1
+                    return n
                 for row in rows:
-                    copy.write_row([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
+                    write_row([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
                     n += 1
             return n
         sql = f"INSERT INTO {qn(table)} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
