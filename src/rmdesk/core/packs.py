@@ -48,3 +48,13 @@ def registry() -> dict[str, PackModel]:
             raise ValueError(f"pack section {pack_model.section!r} declared twice")
         found[pack_model.section] = pack_model
     return found
+
+
+def __getattr__(name: str):
+    """`PACK_MODELS` of the kernel itself (groups, approval chains and steps), imported on first use: this
+    module is the registry every app imports, so it must not import the kernel's models when it loads."""
+    if name == "PACK_MODELS":
+        from .pack_sections import PACK_MODELS
+
+        return PACK_MODELS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

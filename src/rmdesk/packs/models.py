@@ -46,3 +46,17 @@ class PackRecord(models.Model):
         verbose_name = _("方案所属配置")
         verbose_name_plural = _("方案所属配置")
         constraints = [models.UniqueConstraint(fields=["model_label", "key"], name="packs_record_model_key_uniq")]
+
+
+class PackInUse(models.Model):
+    """The pack the organisation runs (one row, written by the load that chose it or changed its words): the
+    words its screens use for the customer and the manager (客户 / 用户 / 零售户 / 大客户)."""
+
+    pack = models.CharField(_("方案"), max_length=40)
+    version = models.CharField(_("版本"), max_length=20)
+    words = models.JSONField(_("界面用语"), default=dict)
+    loaded_at = models.DateTimeField(_("装载时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("在用行业方案")
+        verbose_name_plural = _("在用行业方案")

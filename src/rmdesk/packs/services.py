@@ -29,6 +29,7 @@ from pathlib import Path
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import ValidationError as SchemaError
 
@@ -37,7 +38,7 @@ from rmdesk.core.actions import business_action
 from rmdesk.core.packs import PackModel, registry
 from rmdesk.core.roles import RoleCode
 
-from .models import PackLoad, PackRecord
+from .models import PackInUse, PackLoad, PackRecord
 from .schemas import PackHeader, PackWords
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -131,6 +132,36 @@ def read_pack(name: str) -> Pack:
     return Pack(header=header, words=words, sections=data, path=path)
 
 
+def _use_words(pack: Pack) -> None:
+    """Remember the loaded pack as the one the organisation runs, with its words; written only when the pack
+    or its words differ from what is stored, so a second load writes nothing."""
+    words = pack.words.model_dump()
+    current = PackInUse.objects.order_by("pk").first()
+    if current is not None and current.pack == pack.name and current.words == words:
+        return
+    PackInUse.objects.exclude(pk=getattr(current, "pk", None)).delete()
+    if current is None:
+        current = PackInUse()
+    current.pack, current.version, current.words, current.loaded_at = (
+        pack.name,
+        pack.header.version,
+        words,
+        timezone.now(),
+    )
+    current.save()
+
+
+def words_in_use() -> PackWords:
+    """The words of the pack the organisation runs (the defaults, 客户 / 客户经理, before any pack is loaded)."""
+    current = PackInUse.objects.order_by("pk").first()
+    if current is None:
+        return PackWords()
+    try:
+        return PackWords.model_validate(current.words)
+    except SchemaError:
+        return PackWords()
+
+
 @cache
 def words_of(name: str) -> PackWords:
     """The UI's words of a pack (cached: pack files change only with a release)."""
@@ -220,8 +251,14 @@ def _with_values(obj, values: dict, path: str, errors: dict):
     candidate = copy.copy(obj)
     for name, value in values.items():
         setattr(candidate, name, value)
+    # a nullable column the pack leaves empty is stored as NULL (e.g. a scorecard's author), not "blank"
+    unset = [
+        f.name
+        for f in obj._meta.concrete_fields
+        if f.null and f.name not in values and f.value_from_object(candidate) is None
+    ]
     try:
-        candidate.full_clean()
+        candidate.full_clean(exclude=unset)
     except ValidationError as exc:
         for name, messages in exc.message_dict.items():
             where = path if name == "__all__" else f"{path}.{name}"
@@ -250,10 +287,16 @@ def apply_pack(name: str, *, actor=None, dry_run: bool = False) -> LoadResult:
             if pack.name != DEFAULTS_PACK:
                 _retire_untouched_defaults(pack_model, rows, result)
             if changed and not errors and pack_model.after_load:
-                pack_model.after_load(changed)
+                try:
+                    pack_model.after_load(changed)
+                except ValidationError as exc:  # a check across the section's records (e.g. weights sum to 1)
+                    for where, messages in exc.message_dict.items():
+                        errors.setdefault(section if where == "__all__" else f"{section}.{where}", []).extend(messages)
         if errors:
             transaction.set_rollback(True)
             raise PackInvalid(errors)
+        if not dry_run:
+            _use_words(pack)
         if result.changed and not dry_run:
             result.load = PackLoad.objects.create(
                 pack=pack.name,
