@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .models import (
+    ContactAttitude,
+    ContactInfluence,
     ContactRole,
     Customer,
     CustomerKind,
@@ -178,6 +180,13 @@ class ContactForm(forms.Form):
     role = forms.ChoiceField(label=_("角色"), choices=ContactRole.choices)
     mobile = forms.CharField(
         label=_("手机号码"), max_length=20, required=False, widget=forms.TextInput(attrs=_ph(_("手机号码")))
+    )
+    # the stakeholder map (seed 002): where the contact stands and how much they weigh in the decision
+    attitude = forms.ChoiceField(
+        label=_("态度"), choices=ContactAttitude.choices, initial=ContactAttitude.NEUTRAL, required=False
+    )
+    influence = forms.ChoiceField(
+        label=_("影响力"), choices=ContactInfluence.choices, initial=ContactInfluence.MEDIUM, required=False
     )
 
 

@@ -19,6 +19,8 @@ from rmdesk.org.services import ensure_can_be_assigned_customers
 from .. import signals
 from ..models import (
     Contact,
+    ContactAttitude,
+    ContactInfluence,
     ContactRole,
     Customer,
     CustomerKind,
@@ -235,8 +237,22 @@ def add_need(actor, customer_id, text: str, category: str = ""):
 
 
 @business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
-def add_contact(actor, customer_id, *, name, role, title="", mobile="", email="", is_primary=False, note=""):
-    """A contact person of a corporate customer with a stakeholder role (SPEC §2)."""
+def add_contact(
+    actor,
+    customer_id,
+    *,
+    name,
+    role,
+    title="",
+    mobile="",
+    email="",
+    is_primary=False,
+    note="",
+    attitude=ContactAttitude.NEUTRAL,
+    influence=ContactInfluence.MEDIUM,
+):
+    """A contact person of a corporate customer with a stakeholder role, attitude and influence (SPEC §2; the
+    key account's stakeholder map, seed 002)."""
     customer = get_customer_or_404(actor, customer_id, write=True)
     errors = {}
     if not (name or "").strip():
@@ -248,6 +264,10 @@ def add_contact(actor, customer_id, *, name, role, title="", mobile="", email=""
             errors["mobile"] = exc.messages[0]
     if role not in ContactRole.values:
         errors["role"] = _("联系人角色无效。")
+    if attitude not in ContactAttitude.values:
+        errors["attitude"] = _("联系人态度无效。")
+    if influence not in ContactInfluence.values:
+        errors["influence"] = _("联系人影响力无效。")
     if errors:
         raise ValidationError({k: [v] for k, v in errors.items()})
     contact = Contact.objects.create(
@@ -259,9 +279,16 @@ def add_contact(actor, customer_id, *, name, role, title="", mobile="", email=""
         email=email,
         is_primary=is_primary,
         note=note,
+        attitude=attitude,
+        influence=influence,
     )
     refresh_completeness(customer)
-    audit.record(actor, "customers.contact_add", contact, after={"customer": customer.pk, "role": role})
+    audit.record(
+        actor,
+        "customers.contact_add",
+        contact,
+        after={"customer": customer.pk, "role": role, "attitude": attitude, "influence": influence},
+    )
     return contact
 
 
