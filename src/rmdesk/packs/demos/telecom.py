@@ -151,8 +151,8 @@ def build(ctx):
             previous = (bill * Decimal(str(rng.uniform(0.9, 1.1)))).quantize(Decimal("1"))
             if j == 1 and i < 2:  # 话费异动: this month's bill fell by more than 30 %
                 previous, bill = bill, (bill * Decimal("0.45")).quantize(Decimal("1"))
-            elif j == 2 and i == 0:  # 零话费/欠费停机
-                previous, bill = bill, Decimal("0")
+            elif j == 2 and i == 0:  # 零话费: the phone unused since last month (a first zero bill is also a drop)
+                previous, bill = Decimal("0"), Decimal("0")
             born = date(rng.randint(1960, 1998), rng.randint(1, 12), rng.randint(1, 28))
             customer, _conflict = customers.create_customer(
                 rm,
