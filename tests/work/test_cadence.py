@@ -117,3 +117,33 @@ def test_overdue_lists_per_rm_and_team(world, make_customer, tiers, local_dt):
     teams = cadence.summary_by_team(visible_statuses(world.manager))
     assert [(t["unit_name"], t["overdue"]) for t in teams] == [("一队", 3)]
     assert visible_statuses(world.rm).filter(status="overdue").count() == 2
+
+
+def test_rebuild_from_scratch_keeps_every_index(world, make_customer, tiers, local_dt):
+    """A rebuild into an empty state table drops the secondary indexes on PostgreSQL and builds them
+    again: afterwards the table has exactly the indexes it had, with the same definitions."""
+    from django.db import connection
+
+    from rmdesk.work.models import ContactStatus
+
+    table = ContactStatus._meta.db_table
+
+    def indexes():
+        with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+            else:
+                cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [table])
+            return sorted(cur.fetchall())
+
+    before = indexes()
+    assert len(before) >= 4
+    make_customer(world.rm, tier=tiers["gold"], created_at=local_dt(2025, 1, 1))
+    make_customer(world.rm2, tier=tiers["gold"], created_at=local_dt(2025, 1, 1))
+    ContactStatus.objects.all().delete()
+    out = cadence.recompute_all(from_interactions=True)
+    assert out["inserted"] == 2 and ContactStatus.objects.count() == 2
+    assert indexes() == before
+    # a table that is not empty is not rebuilt that way: indexes stay as they are
+    assert cadence.recompute_all(from_interactions=True)["inserted"] == 0
+    assert indexes() == before
