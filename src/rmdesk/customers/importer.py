@@ -8,14 +8,17 @@ conflict for the supervisor instead of a duplicate archive.
 """
 
 import io
+import itertools
+import pickle
 import tempfile
 import time
+from array import array
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.files.base import ContentFile
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _, gettext_lazy
@@ -49,6 +52,7 @@ from .models import (
 from .protection import mask
 from .scope import visible_customers
 from .services.import_fast import clean_new_row, fast_initials, iter_table, update_rows, write_rows
+from .validators import validate_mobile
 
 CUSTOMER_COLUMNS = [
     ("customer_no", "客户号"),
@@ -116,10 +120,19 @@ def _header_map(columns):
     return m
 
 
-def read_rows(path: str, name: str):
+def read_rows(path: str, name: str, on_size=None):
     """Rows of the first sheet (xlsx, python-calamine) or of a CSV file (UTF-8 with or without BOM,
-    else GB18030) as lists of cell values, streamed; the first row is the header (issue 18)."""
-    return iter_table(path, name)
+    else GB18030) as lists of cell values, streamed; the first row is the header (issue 18).
+    `on_size(n)`: the number of rows the file appears to hold, told before the first row."""
+    return iter_table(path, name, on_size)
+
+
+class _Unreadable(Exception):
+    """The file could not be read past its header (raised while rows are streamed)."""
+
+    def __init__(self, exc):
+        super().__init__(exc)
+        self.exc = exc
 
 
 def _cell(value):
@@ -152,15 +165,173 @@ def _rows_as_dicts(rows, columns):
         header.append(key)
     if "customer_no" not in header:
         raise ValidationError(_("缺少“客户号”列。请使用导入模板。"))
-    out = []
-    fields = [(j, f) for j, f in enumerate(header) if f]
-    for i, row in enumerate(rows, start=2):
-        cells = [_cell(v) for v in row]
-        if not any(cells):
-            continue
-        n = len(cells)
-        out.append((i, {f: cells[j] if j < n else "" for j, f in fields}))
-    return out
+    return _dict_rows(rows, [(j, f) for j, f in enumerate(header) if f])
+
+
+def _dict_rows(rows, fields):
+    """(row number, {field: cell}) of each non-empty row below the header, one at a time (the file is
+    never held as a list: issue 18); a read error is raised as `_Unreadable`."""
+    i = 1
+    try:
+        for i, row in enumerate(rows, start=2):  # noqa: B007 - the row number is kept for errors
+            cells = [_cell(v) for v in row]
+            if not any(cells):
+                continue
+            n = len(cells)
+            yield i, {f: cells[j] if j < n else "" for j, f in fields}
+    except Exception as exc:  # noqa: BLE001 - an unreadable row is the file's error, reported as such
+        raise _Unreadable(exc) from exc
+
+
+class _Spool:
+    """The validated plan, kept out of memory (issue 18): each batch of plan items is pickled to an
+    anonymous temporary file as it is validated and read back a batch at a time by the write phase.
+    `rows` counts the file's rows seen by the validation (the job's total)."""
+
+    def __init__(self):
+        self.fh = tempfile.TemporaryFile(prefix="rmdesk_import_")
+        self.batches = 0
+        self.items = 0
+        self.rows = 0
+
+    def add(self, items):
+        if items:
+            pickle.dump(items, self.fh, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batches += 1
+            self.items += len(items)
+
+    def __iter__(self):
+        """The batches, in the order they were added."""
+        self.fh.seek(0)
+        for _i in range(self.batches):
+            yield pickle.load(self.fh)  # noqa: S301 - our own file, written above by this process
+
+    def __len__(self):
+        return self.items
+
+    def close(self):
+        self.fh.close()
+
+
+_seen_seq = itertools.count(1)
+
+
+class _Seen:
+    """The first row of the file holding each key (customer number, ID number, credit code, mobile;
+    a holding's customer and account), kept in a temporary staging table instead of memory (issue 18:
+    a 1,000,000-row file's keys would take hundreds of MB as dicts). `seen[field]` behaves as the
+    dict {value: first row} the row-by-row check used; a batch's candidate keys are read with one
+    query (`prefetch`), a key not prefetched is looked up on its own, and the keys a batch registers
+    are written with one COPY / executemany (`flush`). The table is dropped by `close`."""
+
+    FIELDS = ("customer_no", "id_number", "credit_code", "mobile", "holding")
+
+    def __init__(self):
+        self.conn = connections[DEFAULT_DB_ALIAS]
+        self.table = f"import_stage_seen_{next(_seen_seq)}"
+        qn = self.conn.ops.quote_name
+        self.qtable = qn(self.table)
+        with self.conn.cursor() as cur:
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {self.qtable} (value text NOT NULL, field smallint NOT NULL, "
+                "row_no integer NOT NULL, PRIMARY KEY (value, field))"
+            )
+        self.views = {f: _SeenField(self, i) for i, f in enumerate(self.FIELDS)}
+        self.pending = []
+        self.known: dict = {}  # (field index, value) -> row, of this batch
+        self.checked: set = set()  # (field index, value) looked up in this batch
+
+    def __getitem__(self, field):
+        return self.views[field]
+
+    def prefetch(self, keys):
+        """Read the rows of the candidate keys {(field, value)} of the next batch."""
+        self.flush()
+        self.known.clear()
+        self.checked.clear()
+        wanted = {(self.FIELDS.index(f), v) for f, v in keys if v}
+        self.checked |= wanted
+        values = sorted({v for _i, v in wanted})
+        for i in range(0, len(values), 900):
+            self._read(values[i : i + 900])
+
+    def _read(self, values):
+        with self.conn.cursor() as cur:
+            if self.conn.vendor == "postgresql":
+                cur.execute(f"SELECT field, value, row_no FROM {self.qtable} WHERE value = ANY(%s)", [values])
+            else:
+                marks = ", ".join(["%s"] * len(values))
+                cur.execute(f"SELECT field, value, row_no FROM {self.qtable} WHERE value IN ({marks})", values)
+            for field, value, row_no in cur.fetchall():
+                self.known.setdefault((field, value), row_no)
+
+    def lookup(self, i, value):
+        key = (i, value)
+        if key not in self.checked:
+            self.checked.add(key)
+            self._read([value])
+        return self.known.get(key)
+
+    def register(self, i, value, row_no):
+        self.known[(i, value)] = row_no
+        self.checked.add((i, value))
+        self.pending.append((value, i, row_no))
+
+    def flush(self):
+        if self.pending:
+            write_rows(self.table, ["value", "field", "row_no"], self.pending, prepared=True)
+            self.pending = []
+
+    def close(self):
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS {self.qtable}")
+        except DatabaseError:  # a broken transaction: the temporary table ends with the session
+            pass
+
+
+class _SeenField:
+    """One field of `_Seen` as a dict {value: first row}: `in`, `[value]`, `[value] = row`."""
+
+    __slots__ = ("seen", "i")
+
+    def __init__(self, seen, i):
+        self.seen, self.i = seen, i
+
+    def __contains__(self, value):
+        return self.seen.lookup(self.i, value) is not None
+
+    def __getitem__(self, value):
+        row_no = self.seen.lookup(self.i, value)
+        if row_no is None:
+            raise KeyError(value)
+        return row_no
+
+    def __setitem__(self, value, row_no):
+        self.seen.register(self.i, value, row_no)
+
+
+def _candidate_keys(row):
+    """The keys a customer row may check in `_Seen`, as its cleaned values are likely to be: the
+    number, the ID number and credit code upper-cased, the mobile as the form normalises it (a value
+    cleaned otherwise is looked up on its own)."""
+    yield "customer_no", row.get("customer_no", "")
+    for field in ("id_number", "credit_code"):
+        yield field, (row.get(field) or "").strip().upper()
+    mobile = (row.get("mobile") or "").strip()
+    if mobile:
+        try:
+            mobile = validate_mobile(mobile)
+        except ValidationError:
+            return
+        yield "mobile", mobile
+
+
+def _batches(rows, size):
+    """Lists of up to `size` items of the stream `rows`."""
+    rows = iter(rows)
+    while batch := list(itertools.islice(rows, size)):
+        yield batch
 
 
 class _Errors:
@@ -312,15 +483,29 @@ class _Lookups:
 
 
 def _validate_customer_rows(job, actor, rows, errors):
-    """Validate every row; returns a plan [(row_no, action, values, extra)] when the file is clean.
+    """Validate every row of the stream `rows`; returns the plan [(row_no, action, values, extra)] as
+    a `_Spool` of batches (kept while the file is clean: once a row is bad nothing will be written,
+    so only the errors are collected from there on).
 
     Rows are read in batches of BATCH_SIZE: the existing archives of a batch (with their tags), which
     of them the importer may change, the owners and units it names are each one query per batch."""
-    plan = []
-    seen = {"customer_no": {}, "id_number": {}, "credit_code": {}, "mobile": {}}
+    plan = _Spool()
+    seen = _Seen()
+    try:
+        return _validate_customer_batches(job, actor, rows, errors, plan, seen)
+    except BaseException:
+        plan.close()
+        raise
+    finally:
+        seen.close()
+
+
+def _validate_customer_batches(job, actor, rows, errors, plan, seen):
     look = _Lookups(actor)
-    for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start : start + BATCH_SIZE]
+    start = 0
+    for batch in _batches(rows, BATCH_SIZE):
+        items = []
+        seen.prefetch(key for _n, r in batch for key in _candidate_keys(r))
         numbers = [r.get("customer_no", "") for _n, r in batch if r.get("customer_no", "")]
         existing_by_no = {
             c.customer_no: c for c in _matching(Customer.objects.all(), "customer_no", numbers).prefetch_related("tags")
@@ -338,8 +523,12 @@ def _validate_customer_rows(job, actor, rows, errors):
                 _progress(job, n)
             item = _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen, errors, actor)
             if item is not None:
-                plan.append(item)
-    _progress(job, len(rows))
+                items.append(item)
+        start += len(batch)
+        if not errors.items:
+            plan.add(items)
+    plan.rows = start
+    _progress(job, start)
     return plan
 
 
@@ -420,14 +609,14 @@ def _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen
         if not look.in_write_scope(unit):
             errors.add(row_no, no, "org_unit_code", _("归属机构不在您的管辖范围内。"))
             return None
-        extra.update(rm=rm, unit=unit, customer_no=no)
+        extra.update(rm_id=rm.pk if rm is not None else None, unit_id=unit.pk, org_path=unit.path, customer_no=no)
         return (row_no, "create", values, extra)
     changed = {k: v for k, v in values.items() if base.get(k) != v}
     tags_now = sorted(t.name for t in existing.tags.all())
     if "tags" in row and row.get("tags", "") != "" and sorted({t.strip() for t in extra["tags"]}) != tags_now:
         extra["set_tags"] = True
     if not changed and not extra.get("set_tags"):
-        return (row_no, "same", values, {"customer": existing})
+        return (row_no, "same", None, None)  # counted only
     return (row_no, "update", changed, {**extra, "customer": existing})
 
 
@@ -537,12 +726,12 @@ class _NewArchive:
 
 def _new_row(values, extra, sets) -> _NewArchive:
     """`_new_customer` as plain values: the same columns (derived search keys, completeness with no
-    document yet, the tier of its kind's set), ready for `_insert_rows`."""
-    rm, unit = extra["rm"], extra["unit"]
+    document yet, the tier of its kind's set), ready for `_insert_rows`. `extra` names the owner and
+    unit by id (rm_id, unit_id, org_path), as the plan keeps them."""
     v = dict(values)
     v["customer_no"] = extra["customer_no"]
-    v["a_rm_id"] = rm.pk if rm is not None else None
-    v["org_unit_id"], v["org_path"] = unit.pk, unit.path
+    v["a_rm_id"] = extra["rm_id"]
+    v["org_unit_id"], v["org_path"] = extra["unit_id"], extra["org_path"]
     v["name_initials"] = fast_initials(v.get("name") or "")
     v["mobile_tail"] = (v.get("mobile") or "")[-4:]
     v["id_tail"] = (v.get("id_number") or "")[-4:]
@@ -561,13 +750,29 @@ def _write_customer_plan(job, actor, plan, progress=_noop_progress):
     rows in bulk too; updated rows keep the row-by-row path. The per-row `tier_changed` signal is not
     sent: one `customers_imported(actor, customer_ids)` covers every created or updated archive. A row
     whose lifecycle stage changes sends `stage_changed`: an updated archive with its old stage, a new
-    one created in a stage past 潜在 with old_stage None (as `services.create_customer`)."""
+    one created in a stage past 潜在 with old_stage None (as `services.create_customer`).
+
+    The plan is written a batch at a time as the validation spooled it (issue 18: memory bounded by
+    the batch, not the file); within a batch the updates come first, then the new archives. Conflicts
+    are looked for against the database as it stands when the batch is written, so an earlier
+    batch's updates and new archives count as they are (as the row-by-row import saw them)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
-    dups = _Duplicates(plan)
     sets = _tier_sets()
-    creates, touched = [], []
-    done = 0  # rows written (or found unchanged / sent to a conflict) so far: the new archives come last
-    for _row_no, action, values, extra in plan:
+    created, touched = array("q"), array("q")
+    done = 0  # rows written (or found unchanged / sent to a conflict) so far
+    for batch in plan:
+        done = _write_customer_batch(actor, batch, sets, counts, created, touched, progress, done)
+    ids = [*created, *touched]
+    if ids:
+        signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=ids)
+    return counts
+
+
+def _write_customer_batch(actor, batch, sets, counts, created, touched, progress, done):
+    """One batch of `_write_customer_plan`; returns the rows done so far."""
+    dups = _Duplicates(batch)
+    creates = []
+    for _row_no, action, values, extra in batch:
         if action != "create":
             done += 1
             progress(done)
@@ -587,6 +792,7 @@ def _write_customer_plan(job, actor, plan, progress=_noop_progress):
                     proposed={**values, "customer_no": extra.get("customer_no", "")},
                 )
                 counts["conflicts"] += 1
+                done += 1
                 continue
             creates.append((_new_row(values, extra, sets), extra))
             continue
@@ -624,12 +830,10 @@ def _write_customer_plan(job, actor, plan, progress=_noop_progress):
             services.set_tags(customer, extra["tags"])
         touched.append(customer.pk)
         counts["updated"] += 1
-    created = _insert_new_customers(actor, creates, sets, progress=progress, done=done)
-    counts["created"] = len(created)
-    ids = [c.pk for c in created] + touched
-    if ids:
-        signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=ids)
-    return counts
+    new = _insert_new_customers(actor, creates, sets, progress=progress, done=done)
+    counts["created"] += len(new)
+    created.extend(c.pk for c in new)
+    return done + len(creates)
 
 
 def _insert_rows(model, objs, progress=None):
@@ -807,21 +1011,33 @@ _HOLDER_FIELDS = (
 
 
 def _validate_holding_rows(job, actor, rows, errors):
-    """Validate every holding row; the customers of a batch of BATCH_SIZE rows are read with one
-    query (in the importer's write scope), the products once for the file."""
-    plan = []
+    """Validate every holding row of the stream `rows`; the customers of a batch of BATCH_SIZE rows
+    are read with one query (their ids, in the importer's write scope), the products once for the
+    file. The plan [(row_no, customer_id, product_id, account, balance, opened, closed, matures)] is
+    a `_Spool` of batches, kept while the file is clean (as for customers)."""
+    plan = _Spool()
+    seen = _Seen()
+    try:
+        return _validate_holding_batches(job, actor, rows, errors, plan, seen["holding"])
+    except BaseException:
+        plan.close()
+        raise
+    finally:
+        seen.close()
+
+
+def _validate_holding_batches(job, actor, rows, errors, plan, seen):
     products = {p.code: p for p in Product.objects.all()}
     writable = visible_customers(actor, write=True)
-    customers = {}
-    seen = {}
-    for start in range(0, len(rows), BATCH_SIZE):
-        batch = rows[start : start + BATCH_SIZE]
-        wanted = sorted({r.get("customer_no", "") for _n, r in batch} - set(customers) - {""})
+    start = 0
+    for batch in _batches(rows, BATCH_SIZE):
+        items = []
+        seen.seen.prefetch(("holding", _holding_key(r.get("customer_no", ""), r)) for _n, r in batch)
+        wanted = sorted({r.get("customer_no", "") for _n, r in batch} - {""})
+        customers = {}
         if wanted:
-            found = {}
-            for c in _matching(writable, "customer_no", wanted).order_by("pk").only(*_HOLDER_FIELDS):
-                found.setdefault(c.customer_no, c)
-            customers.update({no: found.get(no) for no in wanted})
+            for no, pk in _matching(writable, "customer_no", wanted).order_by("-pk").values_list("customer_no", "pk"):
+                customers[no] = pk  # the lowest id last, so it stays
         for n, (row_no, row) in enumerate(batch, start=start + 1):
             if n % PROGRESS_EVERY == 0:
                 _progress(job, n)
@@ -848,14 +1064,23 @@ def _validate_holding_rows(job, actor, rows, errors):
             if errs:
                 continue
             account = row.get("account_no", "")
-            key = (no, account or product.code)
+            key = _holding_key(no, row, product.code)
             if key in seen:
                 errors.add(row_no, no, "account_no", _("与第 %(r)d 行重复。") % {"r": seen[key]})
                 continue
             seen[key] = row_no
-            plan.append((row_no, customer, product, account, balance, opened, closed, matures))
-    _progress(job, len(rows))
+            items.append((row_no, customer, product.pk, account, balance, opened, closed, matures))
+        start += len(batch)
+        if not errors.items:
+            plan.add(items)
+    plan.rows = start
+    _progress(job, start)
     return plan
+
+
+def _holding_key(no, row, product_code=None):
+    """A holding's key in the file: its customer and account number, else its product."""
+    return f"{no}\x1f{row.get('account_no', '') or (product_code or row.get('product_code', ''))}"
 
 
 def _write_holding_plan(job, actor, plan, progress=_noop_progress):
@@ -869,11 +1094,12 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
     today = timezone.localdate()
     now = timezone.now()
     now_db = Holding._meta.get_field("updated_at").get_db_prep_save(now, connections[DEFAULT_DB_ALIAS])
-    for start in range(0, len(plan), BATCH_SIZE):
-        batch = plan[start : start + BATCH_SIZE]
+    start = 0
+    for batch in plan:
         progress(start)
+        start += len(batch)
         by_account, by_product = {}, {}
-        existing = _matching(Holding.objects.all(), "customer_id", {r[1].pk for r in batch}).order_by("pk")
+        existing = _matching(Holding.objects.all(), "customer_id", {r[1] for r in batch}).order_by("pk")
         for h in existing.only(
             "id", "customer_id", "product_id", "account_no", "balance", "opened_on", "closed_on", "matures_on"
         ):
@@ -882,13 +1108,13 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
             else:
                 by_product.setdefault((h.customer_id, h.product_id), h)
         creates, updates = [], []
-        for _row, customer, product, account, balance, opened, closed, matures in batch:
-            h = by_account.get((customer.pk, account)) if account else by_product.get((customer.pk, product.pk))
+        for _row, customer_id, product_id, account, balance, opened, closed, matures in batch:
+            h = by_account.get((customer_id, account)) if account else by_product.get((customer_id, product_id))
             if h is None:
                 creates.append(
                     {
-                        "customer_id": customer.pk,
-                        "product_id": product.pk,
+                        "customer_id": customer_id,
+                        "product_id": product_id,
                         "account_no": account,
                         "balance": balance,
                         "opened_on": opened or today,
@@ -899,20 +1125,20 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
                 )
                 counts["created"] += 1
             elif (
-                (h.product_id, h.balance, h.closed_on) == (product.pk, balance, closed)
+                (h.product_id, h.balance, h.closed_on) == (product_id, balance, closed)
                 and (not opened or h.opened_on == opened)
                 and (not matures or h.matures_on == matures)
             ):
                 counts["unchanged"] += 1
                 continue
             else:
-                h.product, h.balance, h.closed_on = product, balance, closed
+                h.product_id, h.balance, h.closed_on = product_id, balance, closed
                 h.opened_on = opened or h.opened_on
                 h.matures_on = matures or h.matures_on  # an empty 到期日 cell keeps the current date
                 h.updated_at = now
                 updates.append(h)
                 counts["updated"] += 1
-            touched[customer.pk] = customer
+            touched[customer_id] = None
         _insert_rows(Holding, creates)
         update_rows(
             Holding._meta.db_table,
@@ -920,14 +1146,15 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
             ["product_id", "balance", "opened_on", "closed_on", "matures_on", "updated_at"],
             ((h.pk, h.product_id, h.balance, h.opened_on, h.closed_on, h.matures_on, now_db) for h in updates),
         )
-    progress(len(plan), force=True)
-    _recompute_touched(actor, list(touched.values()), reason=_("持仓导入"))
+    progress(start, force=True)
+    _recompute_touched(actor, list(touched), reason=_("持仓导入"))
     return counts
 
 
-def _recompute_touched(actor, customers, *, reason):
-    """`services.recompute_aggregates` for many archives, set-based: the open holdings' sums from one
-    grouped query per BATCH_SIZE archives, each archive's tier against its kind's set in use, the
+def _recompute_touched(actor, customer_ids, *, reason):
+    """`services.recompute_aggregates` for many archives (by id), set-based: each BATCH_SIZE archives
+    read with one query (what their sums and tier are made of), the open holdings' sums from one
+    grouped query per batch, each archive's tier against its kind's set in use, the
     changed archives written with one bulk UPDATE and their TierChange rows with one bulk INSERT per
     batch. As for a customers file, no `tier_changed` per row: one `customers_imported` with every
     touched archive (the work app then recomputes their cadence set-based)."""
@@ -936,8 +1163,10 @@ def _recompute_touched(actor, customers, *, reason):
     zero = Decimal("0.00")
     aum = Q(product__category__in=AUM_CATEGORIES)
     reason = reason[:200]
-    for start in range(0, len(customers), BATCH_SIZE):
-        batch = customers[start : start + BATCH_SIZE]
+    for start in range(0, len(customer_ids), BATCH_SIZE):
+        ids = customer_ids[start : start + BATCH_SIZE]
+        found = {c.pk: c for c in _matching(Customer.objects.all(), "id", ids).only(*_HOLDER_FIELDS)}
+        batch = [found[pk] for pk in ids if pk in found]
         sums = {
             r["customer_id"]: r
             for r in _matching(Holding.objects.all(), "customer_id", [c.pk for c in batch])
@@ -988,8 +1217,8 @@ def _recompute_touched(actor, customers, *, reason):
             ((c.pk, c.aum, c.deposits, c.loans, c.tier_id) for c in changed),
         )
         _insert_rows(TierChange, changes)
-    if customers:
-        signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=[c.pk for c in customers])
+    if customer_ids:
+        signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=list(customer_ids))
 
 
 def _direction(old, new):
@@ -1078,31 +1307,48 @@ def _run_claimed(job):
     actor = job.created_by
     columns = CUSTOMER_COLUMNS if job.kind == "customers" else HOLDING_COLUMNS
     errors = _Errors()
+
+    def size(n):  # the row count the file appears to hold, for the progress bar until it is known
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=n)
+        job.total_rows = n
+
     try:
-        rows = _rows_as_dicts(read_rows(job.file.path, job.original_name), columns)
+        rows = _rows_as_dicts(read_rows(job.file.path, job.original_name, on_size=size), columns)
     except ValidationError as exc:
         return _fail(job, actor, [{"row": 0, "customer_no": "", "field": "", "message": m} for m in exc.messages])
     except Exception as exc:  # noqa: BLE001 - an unreadable upload is the user's error, reported as such
-        return _fail(
-            job,
-            actor,
-            [
-                {
-                    "row": 0,
-                    "customer_no": "",
-                    "field": "",
-                    "message": _("文件无法读取：%(e)s") % {"e": exc.__class__.__name__},
-                }
-            ],
-        )
-    ImportJob.objects.filter(pk=job.pk).update(total_rows=len(rows))
-    job.total_rows = len(rows)
-    if job.kind == "customers":
-        plan = _validate_customer_rows(job, actor, rows, errors)
-    else:
-        plan = _validate_holding_rows(job, actor, rows, errors)
-    if errors.items:
-        return _fail(job, actor, errors.items)
+        return _fail(job, actor, [_unreadable(exc)])
+    plan = None
+    try:
+        try:
+            if job.kind == "customers":
+                plan = _validate_customer_rows(job, actor, rows, errors)
+            else:
+                plan = _validate_holding_rows(job, actor, rows, errors)
+        except _Unreadable as exc:  # a row further down the file could not be read
+            return _fail(job, actor, [_unreadable(exc.exc)])
+        if errors.items:
+            return _fail(job, actor, errors.items)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=plan.rows)
+        job.total_rows = plan.rows
+        return _write_claimed(job, actor, plan)
+    finally:
+        if plan is not None:
+            plan.close()
+
+
+def _unreadable(exc) -> dict:
+    return {
+        "row": 0,
+        "customer_no": "",
+        "field": "",
+        "message": _("文件无法读取：%(e)s") % {"e": exc.__class__.__name__},
+    }
+
+
+def _write_claimed(job, actor, plan):
+    """The write phase of a validated file: one transaction (SPEC §2 all-or-nothing)."""
+    total = plan.rows
     if not ImportJob.objects.filter(pk=job.pk, status=ImportStatus.VALIDATING).update(
         status=ImportStatus.WRITING, progress_at=timezone.now()
     ):
@@ -1120,12 +1366,12 @@ def _run_claimed(job):
                     counts = _write_customer_plan(job, actor, plan, progress)
                 else:
                     counts = _write_holding_plan(job, actor, plan, progress)
-                progress(len(rows), force=True)
+                progress(total, force=True)
             finally:
                 progress.close()
             job.refresh_from_db()
             job.status = ImportStatus.DONE
-            job.processed_rows = len(rows)
+            job.processed_rows = total
             job.created_count, job.updated_count = counts["created"], counts["updated"]
             job.unchanged_count, job.conflict_count = counts["unchanged"], counts["conflicts"]
             job.finished_at = job.progress_at = timezone.now()

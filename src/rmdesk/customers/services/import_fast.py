@@ -47,15 +47,19 @@ def _csv_encoding(path: str) -> str:
     raise ValidationError(_("无法识别文件编码，请使用 UTF-8 或 GB18030。"))
 
 
-def iter_table(path: str, name: str):
+def iter_table(path: str, name: str, on_size=None):
     """Rows of the first sheet (xlsx, read by python-calamine) or of a CSV file (UTF-8 with or
-    without BOM, else GB18030), one list of cell values at a time; the first row is the header."""
+    without BOM, else GB18030), one list of cell values at a time; the first row is the header.
+    `on_size(n)`, when given, is called before the first row with the number of rows the file
+    appears to hold below the header (the sheet's height; the CSV's line count): for progress only."""
     if name.lower().endswith(".xlsx"):
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_path(path)
         try:
             sheet = wb.get_sheet_by_index(0)
+            if on_size is not None:
+                on_size(max(0, sheet.height - 1))
             yield from sheet.iter_rows()
         finally:
             close = getattr(wb, "close", None)
@@ -63,6 +67,12 @@ def iter_table(path: str, name: str):
                 close()
         return
     enc = _csv_encoding(path)
+    if on_size is not None:
+        lines = 0
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                lines += chunk.count(b"\n")
+        on_size(max(0, lines - 1))
     with open(path, encoding=enc, newline="") as fh:
         yield from csv.reader(fh)
 
