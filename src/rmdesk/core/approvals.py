@@ -12,7 +12,9 @@ scope covers the request's unit). The rules every chain keeps:
   return sends it back to the maker, who may resubmit (a new round from the first step);
 - every pending step has a working-time due date; its deciders are notified when it arrives.
 
-Apps register a handler per kind through the hook registry (`register_handler`).
+Apps register a handler per kind through the hook registry (`register_handler`): what their request
+does when it is approved, rejected, returned or withdrawn (`on_cancelled`), and where the business record
+behind it is (`subject_url`, the inbox's link, given only to a viewer who may see that record).
 """
 
 from dataclasses import dataclass
@@ -49,6 +51,7 @@ __all__ = [
     "resubmit",
     "cancel",
     "pending_for",
+    "subject_url",
     "may_decide",
     "allowed_decisions",
     "steps_of",
@@ -78,6 +81,8 @@ def register_handler(
     maker_acts_in_inbox: bool = True,
     allowed_decisions=None,
     refusal_reason=None,
+    on_cancelled=None,
+    subject_url=None,
 ):
     """What happens when a request of `kind` is decided (inside the decision's transaction), and a
     further condition its deciders must meet (e.g. supervising every customer it names).
@@ -86,7 +91,10 @@ def register_handler(
     `allowed_decisions(checker, request) -> set` narrows the conclusions a decider may take (e.g. only
     return or reject when the investigator recommended rejection, SPEC §6 "no override").
     `refusal_reason(checker, request) -> str` names a rule that forbids a person to decide (e.g. 审贷分离):
-    `decide()` then refuses with that message as a 422 on `decider` instead of a bare 403."""
+    `decide()` then refuses with that message as a 422 on `decider` instead of a bare 403.
+    `on_cancelled(maker, request)` runs when the maker withdraws the request (`cancel`), in its transaction.
+    `subject_url(viewer, request) -> str | None` is the URL of the business record the request is about,
+    or None when the viewer may not see it (the inbox then shows no link: never a link to a 404)."""
     return hooks.register(
         hooks.ApprovalHandler(
             kind,
@@ -98,6 +106,8 @@ def register_handler(
             maker_acts_in_inbox=maker_acts_in_inbox,
             allowed_decisions=allowed_decisions,
             refusal_reason=refusal_reason,
+            on_cancelled=on_cancelled,
+            subject_url=subject_url,
         )
     )
 
@@ -111,6 +121,15 @@ def maker_acts_in_inbox(req: ApprovalRequest) -> bool:
 def kind_label(kind: str):
     handler = hooks.get(hooks.ApprovalHandler, kind)
     return handler.label if handler else kind
+
+
+def subject_url(viewer, req: ApprovalRequest) -> str | None:
+    """The URL of the business record `req` is about, as the owning app's handler gives it for `viewer`
+    (None when the kind gives no link or the viewer may not see the record: never a link to a 404)."""
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    if handler is None or handler.subject_url is None:
+        return None
+    return handler.subject_url(viewer, req) or None
 
 
 # --- chains and steps --------------------------------------------------------------------------------
@@ -375,7 +394,7 @@ def resubmit(maker, request_id: int, *, version: int, reason: str = "", payload:
 
 @business_action(roles=EVERYONE)
 def cancel(maker, request_id: int, *, version: int):
-    """The maker withdraws a pending or returned request."""
+    """The maker withdraws a pending or returned request; the kind's `on_cancelled` handler runs with it."""
     req = _mine_or_404(maker, request_id)
     check_version(req, version)
     if req.status not in (ApprovalStatus.PENDING, ApprovalStatus.RETURNED):
@@ -383,6 +402,9 @@ def cancel(maker, request_id: int, *, version: int):
     req.status = ApprovalStatus.CANCELLED
     req.version += 1
     req.save()
+    handler = hooks.get(hooks.ApprovalHandler, req.kind)
+    if handler is not None and handler.on_cancelled is not None:
+        handler.on_cancelled(maker, req)  # the owning app settles its record in the same transaction
     audit.record(maker, "approval.cancel", req)
     return req
 

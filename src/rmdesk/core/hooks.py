@@ -9,8 +9,9 @@ Each app calls `hooks.register(...)` from its AppConfig.ready(). Kinds:
 - `HomePanel`       a home-page panel: fn(request) -> {"title", "template", "context", "order"} or None;
 - `Slot`            a section of the customer's 360° page (rendered by customers.slots.slots_for);
 - `ListFilter`      an extra filter another app offers on a list (e.g. the customer list);
-- `ApprovalHandler` what happens when a request of a kind is approved or rejected, and who else
-                    must agree to decide it (see rmdesk.core.approvals);
+- `ApprovalHandler` what happens when a request of a kind is approved, rejected, returned or withdrawn,
+                    who else must agree to decide it, and where its business record is (the inbox's
+                    link; see rmdesk.core.approvals);
 - `InteractionGuard` a rule another app adds to recording a customer contact (e.g. compliance: a
                     door-to-door visit needs an approved special-service request), so the work app
                     enforces it without importing that app (`check_interaction`, `interaction_recorded`).
@@ -80,6 +81,8 @@ class ApprovalHandler:
     maker_acts_in_inbox: bool = True  # False: the maker resubmits/withdraws on the business page, not the inbox
     allowed_decisions: Callable | None = None  # fn(checker, request) -> set of DecisionKind values it may take
     refusal_reason: Callable | None = None  # fn(checker, request) -> why a rule forbids them to decide, or ""
+    on_cancelled: Callable | None = None  # fn(maker, request), inside the withdrawal's transaction
+    subject_url: Callable | None = None  # fn(viewer, request) -> the business record's URL, or None if unseen
 
 
 @dataclass(frozen=True)

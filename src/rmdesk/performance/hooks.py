@@ -40,6 +40,22 @@ def supervisor_panel(request):
     }
 
 
+def approval_subject_url(viewer, req):
+    """The inbox's link (rmdesk.core.approvals.subject_url): the appealed result, the target letter, or the level
+    advice list, for a viewer who may see the record (the advice list is the supervisors')."""
+    from django.urls import reverse
+
+    payload = req.payload or {}
+    if payload.get("result_id") and visible_results(viewer).filter(pk=payload["result_id"]).exists():
+        return reverse("performance:result_detail", args=[payload["result_id"]])
+    if payload.get("letter_id") and visible_letters(viewer).filter(pk=payload["letter_id"]).exists():
+        return reverse("performance:letter_detail", args=[payload["letter_id"]])
+    advice = payload.get("advice_id")
+    if advice and viewer.has_role(*SUPERVISORS) and visible_advice(viewer).filter(pk=advice).exists():
+        return reverse("performance:advice_list")
+    return None
+
+
 def register():
     """Called once from PerformanceConfig.ready()."""
     from rmdesk.core import hooks, notifications as notif
@@ -69,18 +85,22 @@ def register():
         _("考核申诉"),
         on_approved=services.on_appeal_approved,
         on_rejected=services.on_appeal_rejected,
+        on_cancelled=services.on_appeal_cancelled,
+        subject_url=approval_subject_url,
     )
     register_handler(
         services.LETTER_KIND,
         _("目标责任书变更"),
         on_approved=services.on_letter_approved,
         on_rejected=services.on_letter_rejected,
+        subject_url=approval_subject_url,
     )
     register_handler(
         services.LEVEL_KIND,
         _("客户经理等级调整"),
         on_approved=services.on_level_approved,
         on_rejected=services.on_level_rejected,
+        subject_url=approval_subject_url,
     )
     for kind, label in (
         ("performance.published", _("考核结果发布")),

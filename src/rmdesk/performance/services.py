@@ -929,7 +929,6 @@ def close_run(actor, run_id: int, *, version: int):
     run = _run_for_write(actor, run_id, version)
     if run.status != RunStatus.PUBLISHED:
         raise ValidationError({"status": [_("只有已发布的考核可以关闭。")]})
-    settle_withdrawn(Appeal.objects.filter(result__run=run))
     if Appeal.objects.filter(result__run=run, status=AppealStatus.PENDING).exists():
         raise ValidationError({"status": [_("尚有申诉在审批中，不能关闭。")]})
     if run.appeal_until and timezone.localdate() <= run.appeal_until:
@@ -955,7 +954,6 @@ def appeal(actor, result_id: int, *, reason: str):
         raise ValidationError({"status": [_("不在申诉期内。")]})
     if not (reason or "").strip():
         raise ValidationError({"reason": [_("请填写申诉理由。")]})
-    settle_withdrawn(result.appeals.all())
     if result.appeals.filter(status__in=[AppealStatus.PENDING, AppealStatus.UPHELD]).exists():
         raise ValidationError({"reason": [_("该结果已有申诉。")]})
     item = Appeal.objects.create(result=result, reason=reason.strip())
@@ -971,26 +969,6 @@ def appeal(actor, result_id: int, *, reason: str):
     item.save(update_fields=["request"])
     audit.record(actor, "performance.appeal", item, after={"result": result.pk})
     return item
-
-
-def settle_withdrawn(appeals) -> int:
-    """Mark as withdrawn the pending appeals whose approval request the RM withdrew (the kernel's `cancel`,
-    e.g. from the inbox after the request was returned for changes, calls no handler). Answers how many."""
-    from rmdesk.core.models import ApprovalStatus
-
-    stale = list(
-        appeals.select_for_update(of=("self",))
-        .filter(status=AppealStatus.PENDING, request__status=ApprovalStatus.CANCELLED)
-        .select_related("request__requested_by")
-    )
-    now = timezone.now()
-    for item in stale:
-        item.status, item.decided_at = AppealStatus.WITHDRAWN, now
-        item.save(update_fields=["status", "decided_at"])
-        audit.record(
-            item.request.requested_by, "performance.appeal_withdrawn", item, after={"request": item.request_id}
-        )
-    return len(stale)
 
 
 def _visible_appeals(actor):
@@ -1009,15 +987,30 @@ def withdraw_appeal(actor, appeal_id: int):
     if item.status != AppealStatus.PENDING:
         raise ValidationError({"status": [_("只有审批中的申诉可以撤回。")]})
     if item.request_id and item.request.status in ("pending", "returned"):
-        cancel(actor, item.request_id, version=item.request.version)
-    item.status, item.decided_at = AppealStatus.WITHDRAWN, timezone.now()
-    item.save(update_fields=["status", "decided_at"])
-    audit.record(actor, "performance.appeal_withdrawn", item, after={"request": item.request_id})
+        cancel(actor, item.request_id, version=item.request.version)  # on_appeal_cancelled settles the appeal
+        item.refresh_from_db()
+        return item
+    _mark_withdrawn(actor, item)
     return item
 
 
 def _appeal_of(req):
     return Appeal.objects.select_for_update().select_related("result").get(pk=req.payload["appeal_id"])
+
+
+def _mark_withdrawn(actor, item):
+    item.status, item.decided_at = AppealStatus.WITHDRAWN, timezone.now()
+    item.save(update_fields=["status", "decided_at"])
+    audit.record(actor, "performance.appeal_withdrawn", item, after={"request": item.request_id})
+
+
+def on_appeal_cancelled(maker, req):
+    """The kernel's `on_cancelled` for appeals: the RM withdrew the approval request (on the result page or in
+    the inbox, e.g. after it was returned for changes), so the appeal is withdrawn with it and no longer holds
+    the run open."""
+    item = _appeal_of(req)
+    if item.status == AppealStatus.PENDING:
+        _mark_withdrawn(maker, item)
 
 
 def on_appeal_approved(checker, req):

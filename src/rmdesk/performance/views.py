@@ -21,6 +21,7 @@ from rmdesk.core.roles import SUPERVISORS, RoleCode, is_admin
 from rmdesk.core.scope import subtree_units
 
 from . import ahp, services
+from .export_views import filtered_results
 from .models import (
     AppealStatus,
     Direction,
@@ -73,12 +74,8 @@ def _supervisor(user) -> bool:
 
 @login_required
 def my_results(request):
-    results = (
-        visible_results(request.user)
-        .filter(rm=request.user)
-        .select_related("run", "run__scorecard")
-        .order_by("-run__period_start", "-id")[:60]
-    )
+    # the export's filter, one definition (export_views.filtered_results: without ?run=, the RM's own)
+    results = filtered_results(request.user, {}).select_related("run", "run__scorecard")[:60]
     return render(request, "performance/my_results.html", {"results": results})
 
 
@@ -111,17 +108,6 @@ def _trend_chart(points: list[dict]) -> dict | None:
     }
 
 
-def _appeals_shown(result):
-    """The result's appeals; one whose approval request was withdrawn (e.g. from the inbox) shows as withdrawn
-    even before `services.settle_withdrawn` records it."""
-    appeals = list(result.appeals.select_related("request"))
-    for a in appeals:
-        a.withdrawn_in_inbox = (
-            a.status == AppealStatus.PENDING and a.request is not None and a.request.status == "cancelled"
-        )
-    return appeals
-
-
 def _result_context(request, result, errors=None):
     items = list(result.items.select_related("item").order_by("item__order", "id"))
     trend = services.trend(request.user, result.rm_id, result.run.period_type)
@@ -133,7 +119,7 @@ def _result_context(request, result, errors=None):
         "items": items,
         "trend": trend,
         "trend_chart": _trend_chart(trend),
-        "appeals": _appeals_shown(result),
+        "appeals": list(result.appeals.all()),
         "is_own": result.rm_id == request.user.pk,
         "can_appeal": (
             result.rm_id == request.user.pk
@@ -245,7 +231,8 @@ def run_compute(request):
 
 
 def _run_context(request, run, errors=None):
-    results = list(run.results.select_related("rm", "team").order_by("rank_unit", "id"))
+    # the export's filter, one definition (export_views.filtered_results with ?run=): the run's results in scope
+    results = list(filtered_results(request.user, {"run": str(run.pk)}).select_related("rm", "team"))
     pay = {p.result_id: p for p in services.PayLine.objects.filter(result__run=run)}
     for r in results:
         r.pay_line = pay.get(r.pk)
