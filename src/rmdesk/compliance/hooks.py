@@ -55,6 +55,25 @@ def officer_panel(request):
     }
 
 
+def approval_subject_url(viewer, req):
+    """The inbox's link (rmdesk.core.approvals.subject_url): the violation or special-service page, or the gift
+    register, for a viewer who may see the record."""
+    from django.urls import reverse
+
+    from .scope import visible_gifts, visible_services, visible_violations
+
+    payload = req.payload or {}
+    for key, visible_in, url in (
+        ("violation", visible_violations, lambda pk: reverse("compliance:violation_detail", args=[pk])),
+        ("special_service", visible_services, lambda pk: reverse("compliance:service_detail", args=[pk])),
+        ("gift", visible_gifts, lambda pk: reverse("compliance:gift_list")),
+    ):
+        pk = payload.get(key)
+        if pk and visible_in(viewer).filter(pk=pk).exists():
+            return url(pk)
+    return None
+
+
 def register():
     """Called once from ComplianceConfig.ready()."""
     from rmdesk.core import hooks, notifications as notif
@@ -91,6 +110,7 @@ def register():
         may_decide=services.may_decide_violation,
         allowed_decisions=services.violation_decisions,
         maker_acts_in_inbox=False,
+        subject_url=approval_subject_url,
     )
     register_handler(
         GIFT_KIND,
@@ -99,6 +119,7 @@ def register():
         on_rejected=services.on_gift_rejected,
         allowed_decisions=lambda checker, req: {"approve", "reject"},
         maker_acts_in_inbox=False,
+        subject_url=approval_subject_url,
     )
     register_handler(
         SERVICE_KIND,
@@ -107,6 +128,7 @@ def register():
         on_rejected=services.on_service_rejected,
         allowed_decisions=lambda checker, req: {"approve", "reject"},
         maker_acts_in_inbox=False,
+        subject_url=approval_subject_url,
     )
     for kind, label in (
         ("compliance.sign", _("承诺书签署")),

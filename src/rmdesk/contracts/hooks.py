@@ -83,6 +83,16 @@ def customer_slot(request, customer):
     return {"contracts": list(contracts[:10])}
 
 
+def approval_subject_url(viewer, req):
+    """The inbox's link (rmdesk.core.approvals.subject_url): the contract page, for a viewer who may see it."""
+    from django.urls import reverse
+
+    pk = (req.payload or {}).get("contract_id")
+    if pk and visible_contracts(viewer).filter(pk=pk).exists():
+        return reverse("contracts:detail", args=[pk])
+    return None
+
+
 def _custodian_menu(user) -> bool:
     return is_custodian(user)
 
@@ -124,6 +134,7 @@ def register():
             on_returned=services.on_returned,
             may_decide=services.may_decide_contract,
             maker_acts_in_inbox=False,
+            subject_url=approval_subject_url,
         )
     for kind, label in (
         ("contracts.decided", _("合同审批结果")),

@@ -82,6 +82,16 @@ def customer_slot(request, customer):
     }
 
 
+def approval_subject_url(viewer, req):
+    """The inbox's link (rmdesk.core.approvals.subject_url): the application page, for a viewer who may see it."""
+    from django.urls import reverse
+
+    pk = (req.payload or {}).get("application_id")
+    if pk and visible_applications(viewer).filter(pk=pk).exists():
+        return reverse("credit:application_detail", args=[pk])
+    return None
+
+
 def register():
     """Called once from CreditConfig.ready()."""
     from rmdesk.core import hooks, notifications as notif
@@ -113,6 +123,7 @@ def register():
         allowed_decisions=services.allowed_decisions,
         refusal_reason=services.refusal_reason,
         maker_acts_in_inbox=False,
+        subject_url=approval_subject_url,
     )
     for kind, label in (
         ("credit.investigator", _("授信调查")),

@@ -112,6 +112,20 @@ def customer_slot(request, customer):
     }
 
 
+def approval_subject_url(viewer, req):
+    """The inbox's link (rmdesk.core.approvals.subject_url): the materials page listing the nomination, for a
+    viewer who may see the nomination and open that page."""
+    from django.urls import reverse
+
+    from .scope import visible_nominations
+
+    pk = (req.payload or {}).get("nomination")
+    may_open = viewer.has_role(*WORKERS, RoleCode.RISK, RoleCode.COMPLIANCE, RoleCode.ASSISTANT)
+    if pk and may_open and visible_nominations(viewer).filter(pk=pk).exists():
+        return reverse("sales:material_list")
+    return None
+
+
 def register():
     """Called once from SalesConfig.ready()."""
     from rmdesk.core import hooks, notifications as notif
@@ -140,6 +154,7 @@ def register():
         _("促销推选"),
         on_approved=services.on_nomination_approved,
         on_rejected=services.on_nomination_rejected,
+        subject_url=approval_subject_url,
     )
     for kind, label in (
         ("sales.campaign", _("营销活动")),

@@ -87,6 +87,16 @@ def customer_slot(request, customer):
     }
 
 
+def approval_subject_url(viewer, req):
+    """The inbox's link (rmdesk.core.approvals.subject_url): the case page, for a viewer who may see the case."""
+    from django.urls import reverse
+
+    pk = (req.payload or {}).get("case_id")
+    if pk and visible_cases(viewer).filter(pk=pk).exists():
+        return reverse("service:case_detail", args=[pk])
+    return None
+
+
 def register():
     """Called once from ServiceConfig.ready()."""
     from rmdesk.core import hooks, notifications as notif
@@ -125,6 +135,7 @@ def register():
         on_returned=services.on_plan_returned,
         may_decide=services.may_decide_plan_request,
         maker_acts_in_inbox=False,
+        subject_url=approval_subject_url,
     )
     for kind, label in (
         ("service.approval", _("待批示")),
