@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,6 +22,7 @@ from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import OrgUnit, User
 
 from . import services
+from .export_views import filtered_contracts
 from .forms import (
     BorrowForm,
     ContractForm,
@@ -77,18 +78,10 @@ def _may_read(user) -> bool:
 @login_required
 def contract_list(request):
     user = request.user
-    qs = visible_contracts(user).select_related("customer", "rm")
     f = request.GET
-    if f.get("status") in ContractStatus.values:
-        qs = qs.filter(status=f["status"])
-    if f.get("kind") in ContractKind.values:
-        qs = qs.filter(kind=f["kind"])
-    if f.get("expiring"):
-        qs = services.expiring(qs)
-    if f.get("q"):
-        q = f["q"].strip()
-        qs = qs.filter(Q(customer__name__icontains=q) | Q(number__startswith=q) | Q(title__icontains=q))
-    page = Paginator(qs.order_by("-created_at", "-id"), 30).get_page(f.get("page"))
+    # the export's filters, one definition (export_views.filtered_contracts)
+    qs = filtered_contracts(user, f).select_related("customer", "rm")
+    page = Paginator(qs, 30).get_page(f.get("page"))
     return render(
         request,
         "contracts/list.html",

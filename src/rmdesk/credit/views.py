@@ -22,6 +22,7 @@ from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import User
 
 from . import services
+from .export_views import filtered_applications, filtered_loans
 from .forms import ApplicationForm, ClassifyForm, LoanForm, MaterialForm, RatingForm, WarningForm
 from .models import (
     AppStatus,
@@ -73,16 +74,10 @@ def _apply_errors(form, exc: ValidationError, mapping=None):
 @login_required
 def application_list(request):
     user = request.user
-    qs = visible_applications(user).select_related("customer", "product", "rm")
     f = request.GET
-    if f.get("status") in AppStatus.values:
-        qs = qs.filter(status=f["status"])
-    if f.get("mine"):
-        qs = qs.filter(Q(rm=user) | Q(investigators=user)).distinct()
-    if f.get("q"):
-        q = f["q"].strip()
-        qs = qs.filter(Q(customer__name__icontains=q) | Q(customer__customer_no__startswith=q))
-    page = Paginator(qs.order_by("-created_at", "-id"), 30).get_page(f.get("page"))
+    # the export's filters, one definition (export_views.filtered_applications)
+    qs = filtered_applications(user, f).select_related("customer", "product", "rm")
+    page = Paginator(qs, 30).get_page(f.get("page"))
     return render(
         request,
         "credit/application_list.html",
@@ -387,10 +382,9 @@ def material_download(request, pk, material_pk):
 
 @login_required
 def loan_list(request):
-    qs = visible_loans(request.user).select_related("customer", "rm").order_by("-start_on", "-id")
     f = request.GET
-    if f.get("classification") in Classification.values:
-        qs = qs.filter(classification=f["classification"])
+    # the export's filters, one definition (export_views.filtered_loans)
+    qs = filtered_loans(request.user, f).select_related("customer", "rm")
     page = Paginator(qs, 30).get_page(f.get("page"))
     return render(request, "credit/loan_list.html", {"page": page, "f": f, "classifications": Classification.choices})
 

@@ -22,6 +22,7 @@ from rmdesk.customers.models import Product, ProductCategory
 from rmdesk.org.models import User
 
 from . import services
+from .export_views import filtered_opportunities
 from .forms import (
     CampaignCancelForm,
     CampaignEditForm,
@@ -108,11 +109,11 @@ def _can_sell(user):
 @login_required
 def opportunity_board(request):
     user = request.user
-    qs = visible_opportunities(user).select_related("customer", "product", "stage", "owner")
     f = request.GET
-    if f.get("mine"):
-        qs = qs.filter(owner=user)
     view = "list" if f.get("view") == "list" else "board"
+    # the export's filters, one definition (export_views.filtered_opportunities); the board shows every stage
+    shown = f if view == "list" else {k: v for k, v in f.items() if k != "stage"}
+    qs = filtered_opportunities(user, shown).select_related("customer", "product", "stage", "owner")
     all_stages = services.stages()
     if view == "board":
         columns = []
@@ -121,9 +122,7 @@ def opportunity_board(request):
             columns.append({"stage": s, "items": items})
         ctx = {"columns": columns}
     else:
-        if f.get("stage"):
-            qs = qs.filter(stage__code=f["stage"])
-        ctx = {"page": Paginator(qs.order_by("-created_at", "-id"), 30).get_page(f.get("page"))}
+        ctx = {"page": Paginator(qs, 30).get_page(f.get("page"))}
     return render(
         request,
         "sales/opportunity_board.html",

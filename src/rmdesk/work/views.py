@@ -23,6 +23,7 @@ from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
 
 from . import cadence, monthly, services
+from .export_views import filtered_statuses
 from .forms import AppointmentForm, InteractionForm, JournalOpenForm, ReviewForm, TaskForm, apply_errors
 from .models import (
     AppointmentStatus,
@@ -42,7 +43,6 @@ from .scope import (
     visible_interactions,
     visible_journals,
     visible_schedules,
-    visible_statuses,
     visible_tasks,
 )
 
@@ -111,19 +111,12 @@ def notification_read(request):
 
 @login_required
 def cadence_list(request):
-    qs = visible_statuses(request.user).select_related("customer", "customer__tier", "a_rm")
+    # the export's filters, one definition (export_views.filtered_statuses)
+    qs = filtered_statuses(request.user, request.GET).select_related("customer", "customer__tier", "a_rm")
     status = request.GET.get("status", "attention")
-    if status == "attention":
-        qs = qs.filter(status__in=[ContactStatusCode.OVERDUE, ContactStatusCode.DUE, ContactStatusCode.SOON])
-    elif status in ContactStatusCode.values:
-        qs = qs.filter(status=status)
     rm = request.GET.get("rm", "")
-    if rm.isdigit():
-        qs = qs.filter(a_rm_id=int(rm))
     q = request.GET.get("q", "").strip()
-    if q:
-        qs = qs.filter(customer__name__contains=q)
-    page = Paginator(qs.order_by("next_due_on", "customer_id"), 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     show_summary = request.user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant")
     # summaries from the per-RM counters (a few rows), not a GROUP BY over every state of the subtree
     return render(
