@@ -1,14 +1,18 @@
 """REST API of the credit app (SPEC §6, §12): products, applications and their due diligence,
-submission into the review chain (decisions are the kernel's: /api/org/approvals), loans, post-loan
+submission into the review chain (decided in the kernel's inbox /api/org/approvals, or on the application's
+own /decision route with its reasons), loans, post-loan
 checks and warnings. Reads go through the scope functions (out of scope answers 404); writes call the
 services, which the pages call too."""
 
 from typing import Annotated
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router
 from ninja.files import UploadedFile
 from pydantic import Field
 
+from rmdesk.core import approvals
 from rmdesk.core.bounds import Id
 
 from . import services
@@ -24,6 +28,7 @@ from .schemas import (
     CreditChecklistOut,
     CreditCheckOut,
     CreditClassifyIn,
+    CreditDecideIn,
     CreditGuarantorIn,
     CreditGuarantorOut,
     CreditInvestigatorIn,
@@ -169,6 +174,21 @@ def submit(request, application_id: Id, payload: CreditVersionIn):
 @router.post("/applications/{application_id}/withdraw", response=CreditApplicationDetailOut, summary="撤回申请")
 def withdraw(request, application_id: Id, payload: CreditVersionIn):
     services.withdraw(request.user, application_id, version=payload.version)
+    return _detail(request, application_id)
+
+
+@router.post("/applications/{application_id}/decision", response=CreditApplicationDetailOut, summary="审批决定")
+def decide(request, application_id: Id, payload: CreditDecideIn):
+    """Decide the application's pending approval step with the chain's and credit's rules, as on the application
+    page (SPEC §1, §6): out of scope 404, like a missing application; in scope but not a decider of this step (the
+    maker, a person who decided an earlier step, a role or level the step does not name) 403 with the reason; a
+    credit rule that forbids this person (审贷分离) or a conclusion the step does not allow 422; a stale version 409."""
+    app = get_application_or_404(request.user, application_id)
+    if app.approval_id is None:
+        raise ValidationError({"decision": [_("该申请不在审批中。")]})
+    approvals.decide(
+        request.user, app.approval_id, payload.decision, opinion=payload.opinion.strip(), version=payload.version
+    )
     return _detail(request, application_id)
 
 

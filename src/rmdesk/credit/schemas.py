@@ -4,7 +4,7 @@ read: required, a stale one answers 409 (rmdesk.core.actions.check_version)."""
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -63,6 +63,15 @@ class CreditApplicationUpdateIn(Schema):
 
 
 class CreditVersionIn(Schema):
+    version: Count
+
+
+class CreditDecideIn(Schema):
+    """A decision on the application's pending approval step (SPEC §6 审查→审核→审批); `version` is the approval
+    request's, shown as the application's `approval_version`."""
+
+    decision: Literal["approve", "reject", "return"]
+    opinion: Annotated[str, Field(max_length=2000)] = ""
     version: Count
 
 
@@ -245,6 +254,11 @@ class CreditApplicationDetailOut(CreditApplicationOut):
     guarantors: list[CreditGuarantorOut]
     decisions: list[CreditDecisionOut]
     missing: dict[str, list[str]]
+    approval_version: int | None = None
+
+    @staticmethod
+    def resolve_approval_version(obj):
+        return obj.approval.version if obj.approval_id else None
 
     @staticmethod
     def resolve_investigator_ids(obj):
