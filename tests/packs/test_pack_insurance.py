@@ -87,3 +87,32 @@ def test_product_training_courses_for_outlet_staff_and_the_words(db):
     assert courses["BA-SALES"].pass_score == Decimal("60.0") and courses["BA-PRODUCT"].pass_score is None
     words = services.words_of("insurance")
     assert (words.customer, words.manager) == ("渠道网点", "渠道客户经理")
+
+
+def test_seed_demo_insurance_builds_the_channel_with_outlets_reviews_and_training(db, client):
+    from rmdesk.customers.models import Customer
+    from rmdesk.org.models import OrgUnit, User
+    from rmdesk.people.models import Attendance
+    from rmdesk.work.models import Interaction, Journal
+
+    out = io.StringIO()
+    call_command("seed_demo", pack="insurance", scale=0.5, stdout=out)
+    assert "ins_rm" in out.getvalue()
+    root = OrgUnit.objects.get(code="INS")
+    outlets = Customer.objects.filter(org_path__startswith=root.path)
+    assert outlets.count() == 12 and set(outlets.values_list("kind", flat=True)) == {"outlet"}
+    classes = set(outlets.values_list("tier__code", flat=True))
+    assert classes == {"io_core", "io_key", "io_general", "io_developing"}
+    rm = User.objects.get(username="ins_rm")
+    review = Journal.objects.get(owner=rm, template__code="outlet_monthly_review")
+    assert review.content["premium"] and review.due_on > review.period_end
+    assert Interaction.objects.filter(customer__in=outlets).count() == 24
+    trained = Attendance.objects.filter(session__course__code="BA-PRODUCT")
+    assert set(trained.values_list("person__username", flat=True)) == {"ins_rm", "ins_rm2", "ins_lead", "ins_lead2"}
+    assert all(a.points == Decimal("2.0") for a in trained)  # attendance alone earns the points (no exam)
+    client.force_login(rm)
+    page = client.get("/customers/").content.decode()
+    assert "渠道网点" in page  # the pack's word for the customer
+    before = (Customer.objects.count(), Interaction.objects.count(), Attendance.objects.count())
+    call_command("seed_demo", pack="insurance", scale=0.5, stdout=io.StringIO())
+    assert (Customer.objects.count(), Interaction.objects.count(), Attendance.objects.count()) == before

@@ -12,13 +12,14 @@ from django.core.management import call_command
 from django.forms.models import model_to_dict
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from rmdesk.contracts.models import Contract
 from rmdesk.core.models import AuditEvent
 from rmdesk.core.packs import registry
 from rmdesk.customers.models import CREDIT_GRADES, Contact, Customer, QualificationRule, Tier, TierRuleSet
 from rmdesk.customers.services.qualification import criteria_errors, evaluate, qualification_for
 from rmdesk.packs import services
 from rmdesk.packs.models import PackLoad
-from rmdesk.work.models import CadenceRule, JournalTemplate
+from rmdesk.work.models import CadenceRule, Journal, JournalTemplate
 
 # figures that pass every criterion of the shipped rule (volume ≥ 3,000,000; margin ≥ 12 %; growth ≥ 5 %;
 # share ≥ 20 %; credit ≥ A (veto); payment ≤ 60 days (veto); pass mark 70)
@@ -304,3 +305,40 @@ def test_api_422_on_a_bad_rule(rule, world, make_customer, api_client):
     other_kind = rm.get(f"/api/customers/{c.pk}/qualification?rule=persons")
     assert other_kind.status_code == 422
     assert rm.get(f"/api/customers/{c.pk}/qualification?rule={'x' * 31}").status_code == 422
+
+
+# --- the demo's main flow ----------------------------------------------------------------------------------
+
+
+def test_seed_demo_key_account_builds_accounts_whose_qualification_is_computed_from_their_figures(db, client):
+    from rmdesk.org.models import OrgUnit, User
+
+    out = io.StringIO()
+    call_command("seed_demo", pack="key_account", scale=0.25, stdout=out)
+    assert "ka_rm" in out.getvalue()
+    root = OrgUnit.objects.get(code="KAC")
+    accounts = Customer.objects.filter(org_path__startswith=root.path).order_by("customer_no")
+    rm = User.objects.get(username="ka_rm")
+    verdicts = {c.customer_no: qualification_for(rm, c.pk)[1] for c in accounts.filter(a_rm=rm)}
+    assert len(verdicts) == 8
+    qualified = [no for no, q in verdicts.items() if q.qualified]
+    assert len(qualified) == 5
+    failed = sorted(" ".join(q.reasons) for q in verdicts.values() if not q.qualified)
+    assert len(failed) == 3
+    assert failed[0].startswith("一票否决项未达标：") and failed[1].startswith("一票否决项未达标：")
+    assert {failed[0], failed[1]} == {"一票否决项未达标：回款周期。", "一票否决项未达标：资信状况。"}
+    assert failed[2].startswith("得分 ") and "低于合格分 70.00" in failed[2]
+    assert {c.tier.rule_set.code for c in accounts} == {"key_account"}  # tiered by annual volume
+    sizes = sorted(c.contacts.count() for c in accounts.filter(a_rm=rm))
+    assert sizes[0] == 2 and all(3 <= n <= 5 for n in sizes[1:])  # one account short of 3: the page warns
+    assert Contact.objects.filter(customer__in=accounts, role="blocker", attitude="opponent").exists()
+    assert Journal.objects.filter(owner=rm, template__code="ka_dev_plan_3m").exclude(content__actions="").exists()
+    assert Journal.objects.filter(owner=rm, template__code="ka_special_maintenance").exists()
+    drafts = Contract.objects.filter(customer__in=accounts, kind="framework")
+    assert drafts.count() == 4 and all(d.amount == d.customer.ka_volume for d in drafts)
+    client.force_login(rm)
+    page = client.get(f"/customers/{accounts.filter(a_rm=rm).first().pk}/").content.decode()
+    assert "符合大客户资格" in page and 'data-testid="slot-qualification"' in page
+    before = (Customer.objects.count(), Contact.objects.count(), AuditEvent.objects.count())
+    call_command("seed_demo", pack="key_account", scale=0.25, stdout=io.StringIO())
+    assert (Customer.objects.count(), Contact.objects.count(), AuditEvent.objects.count()) == before

@@ -1,0 +1,220 @@
+"""The key-account (B2B) demo (`seed_demo --pack key_account`; issue 19, seeds 002 and 004; SPEC §2, §3, §7).
+
+示范工业集团销售公司 → 大客户部 → two teams of 大客户经理. Each key-account manager holds corporate accounts with the
+six qualification figures filled in as the core system's extract brings them (annual volume, margin, growth, share
+of wallet, credit standing, payment cycle) and `annual_volume` for the tier: most accounts qualify, some fail on
+the pass mark, one on the payment-cycle veto and one on credit, so the 360° page's qualification section shows
+both verdicts with their reasons. Each account has 3–5 contacts with role, attitude and influence (the stakeholder
+map; one account only two, so the page warns), visits over the last months, the quarter's 3-month development plan
+and special maintenance plan opened, and a framework agreement drafted for the largest accounts.
+
+Everything is made through the apps' services (audited). Idempotent: nothing is made when the root unit exists.
+"""
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from rmdesk.contracts import services as contracts
+from rmdesk.contracts.models import ContractKind
+from rmdesk.customers import services as customers
+from rmdesk.customers.models import ContactAttitude, ContactInfluence, ContactRole, CustomerKind, Stage
+from rmdesk.demo_names import person_name
+from rmdesk.org.models import OrgUnit, RMLevel, RoleCode, UnitKind
+from rmdesk.work import services as work
+from rmdesk.work.models import InteractionKind
+
+from . import DEMO_PASSWORD, build_tree, make_staff
+
+TITLE = "示范工业集团销售公司"
+ROOT = "KAC"
+TREE = (
+    ROOT,
+    TITLE,
+    UnitKind.HEAD_OFFICE,
+    [
+        (
+            "KAC10",
+            "大客户部",
+            UnitKind.DEPARTMENT,
+            [
+                ("KAC1001", "大客户一组（制造业）", UnitKind.TEAM, []),
+                ("KAC1002", "大客户二组（流通业）", UnitKind.TEAM, []),
+            ],
+        ),
+    ],
+)
+
+LOGINS = [
+    ("ka_rm", "周明远", "KAC10", "KAC1001", (RoleCode.RM,), RMLevel.SENIOR),
+    ("ka_rm2", "吴佳琪", "KAC10", "KAC1002", (RoleCode.RM,), RMLevel.INTERMEDIATE),
+    ("ka_lead", "郑海波", "KAC10", "KAC1001", (RoleCode.TEAM_LEAD,), ""),
+    ("ka_lead2", "王丽娟", "KAC10", "KAC1002", (RoleCode.TEAM_LEAD,), ""),
+    ("ka_manager", "陈国栋", "KAC10", None, (RoleCode.BRANCH_MANAGER,), ""),
+    ("ka_admin", "大客户系统管理员", ROOT, None, (RoleCode.ADMIN,), ""),
+]
+LEADS = {"KAC1001": "ka_lead", "KAC1002": "ka_lead2"}
+ACCOUNTS_PER_RM = 8
+COMPANIES = ["精工机械", "华远电子", "恒通物流", "瑞丰食品", "宏达建材"]
+COMPANIES += ["联创汽车零部件", "东方纺织", "金桥医药", "博远化工", "天成包装"]
+CITIES = ["苏州", "无锡", "常州", "南通", "扬州"]
+INDUSTRIES = ["通用设备制造业", "计算机、通信和其他电子设备制造业", "道路运输业", "食品制造业", "批发业"]
+# (title, role, attitude, influence): a buying centre of five; an account keeps the first 3–5
+BUYING_CENTRE = [
+    ("总经理", ContactRole.DECISION_MAKER, ContactAttitude.SUPPORTER, ContactInfluence.HIGH),
+    ("采购部经理", ContactRole.INFLUENCER, ContactAttitude.NEUTRAL, ContactInfluence.HIGH),
+    ("财务总监", ContactRole.FINANCE, ContactAttitude.NEUTRAL, ContactInfluence.MEDIUM),
+    ("技术部主管", ContactRole.BLOCKER, ContactAttitude.OPPONENT, ContactInfluence.MEDIUM),
+    ("采购专员", ContactRole.CONTACT, ContactAttitude.SUPPORTER, ContactInfluence.LOW),
+]
+# GB 32100 统一社会信用代码 check character (the archive validates it; customers.validators is private to its app)
+USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def make_credit_code(body16: str) -> str:
+    first17 = "9" + body16
+    total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return first17 + USCC_CHARSET[(31 - total % 31) % 31]
+
+
+PURPOSES = ["季度业务回顾", "了解新年度采购计划", "高层拜访：战略合作洽谈", "对账与回款沟通", "新产品技术交流"]
+
+
+def _figures(rng, j: int) -> dict:
+    """The qualification figures of the j-th account: mostly qualified, some not, each failure for a reason."""
+    figures = {
+        "ka_volume": str(Decimal(rng.randint(3_500, 60_000) * 1000)),
+        "ka_margin": str(Decimal(rng.randint(1300, 2600)) / 100),
+        "ka_growth": str(Decimal(rng.randint(500, 2500)) / 100),
+        "ka_wallet_share": str(Decimal(rng.randint(22, 65))),
+        "ka_credit_standing": rng.choice(["AAA", "AA", "A"]),
+        "ka_payment_days": str(rng.randint(20, 60)),
+    }
+    if j == 5:  # buys little at a thin margin, not growing: below the pass mark
+        figures.update(ka_volume="1800000", ka_margin="8.50", ka_growth="-4.00")
+    elif j == 6:  # "老是延期付款": the payment-cycle veto
+        figures.update(ka_payment_days="95")
+    elif j == 7:  # poor credit: the credit veto
+        figures.update(ka_credit_standing="BB")
+    return figures
+
+
+def build(ctx):
+    if OrgUnit.objects.filter(code=ROOT).exists():
+        ctx.log("key_account: demo organisation already present, skipped")
+        return
+    rng = ctx.rng
+    build_tree(TREE)
+    units = {u.code: u for u in OrgUnit.objects.filter(code__startswith=ROOT)}
+    staff = {}
+    for n, (username, name, unit, team, roles, level) in enumerate(LOGINS, 1):
+        staff[username] = make_staff(
+            username, name, employee_no=f"KAC{n:04d}", unit=units[unit], team=units.get(team), roles=roles, level=level
+        )
+    for lead in LEADS.values():
+        staff[lead].supervisor = staff["ka_manager"]
+        staff[lead].save(update_fields=["supervisor"])
+    rms = [staff["ka_rm"], staff["ka_rm2"]]
+    for rm in rms:
+        rm.supervisor = staff[LEADS[rm.team.code]]
+        rm.save(update_fields=["supervisor"])
+    ctx.log(
+        f"key_account: {TITLE}, {len(rms)} key-account managers; logins (password {DEMO_PASSWORD}): "
+        + ", ".join(username for username, *_ in LOGINS)
+    )
+
+    # --- accounts with their figures and buying centres ---------------------------------------------------
+    per_rm = max(ACCOUNTS_PER_RM, int(ACCOUNTS_PER_RM * max(ctx.scale, 0.01)))
+    made = contacts = 0
+    book = {}
+    for rm in rms:
+        for j in range(per_rm):
+            made += 1
+            figures = _figures(rng, j)
+            city = rng.choice(CITIES)
+            customer, _conflict = customers.create_customer(
+                rm,
+                {
+                    "kind": CustomerKind.CORPORATE,
+                    "name": f"{city}{COMPANIES[(made - 1) % len(COMPANIES)]}有限公司{'' if made <= 10 else made}",
+                    "credit_code": make_credit_code(f"1320500MA{made:07d}"),
+                    "industry": INDUSTRIES[j % len(INDUSTRIES)],
+                    "legal_rep": person_name(rng),
+                    "registered_capital": str(rng.randint(20, 500) * 100_000),
+                    "address": f"{city}市工业园区{rng.randint(1, 99)}号",
+                    "mobile": f"185{made:08d}",
+                    "stage": Stage.ACTIVE,
+                    "source": "import",
+                    "is_key_account": j < 5,
+                    "metrics": {"annual_volume": figures["ka_volume"]},
+                    **figures,
+                },
+                customer_no=f"KAC{made:07d}",
+            )
+            if customer is None:
+                continue
+            book.setdefault(rm.pk, []).append(customer)
+            keep = 2 if j == 4 else 3 + (j % 3)  # 3–5 contacts; one account only two (the page warns)
+            for k, (title, role, attitude, influence) in enumerate(BUYING_CENTRE[:keep]):
+                customers.add_contact(
+                    rm,
+                    customer.pk,
+                    name=person_name(rng),
+                    title=title,
+                    role=role,
+                    attitude=attitude,
+                    influence=influence,
+                    mobile=f"186{made:05d}{k:03d}",
+                    is_primary=k == 0,
+                )
+                contacts += 1
+    ctx.log(f"key_account: {made} key accounts with qualification figures, {contacts} contacts")
+
+    # --- visits, plans and framework agreements ------------------------------------------------------------
+    now, today = timezone.now(), timezone.localdate()
+    tz = timezone.get_current_timezone()
+    visits = drafts = 0
+    can_draft = contracts.active_template(ContractKind.FRAMEWORK) is not None
+    for rm in rms:
+        mine = book.get(rm.pk, [])
+        for k, customer in enumerate(mine):
+            for gap in sorted((rng.randint(5, 40), rng.randint(45, 100)), reverse=True):
+                day = today - timedelta(days=gap)
+                at = datetime.combine(day, time(rng.randint(9, 16), rng.choice((0, 30))), tz)
+                work.record_interaction(
+                    rm,
+                    customer.pk,
+                    kind=InteractionKind.BRANCH if k % 2 == 0 else InteractionKind.PHONE,
+                    occurred_at=min(at, now - timedelta(minutes=5)),
+                    purpose=rng.choice(PURPOSES),
+                    content="与采购、财务负责人沟通本季度订单与回款安排，客户对交付与技术支持满意。",
+                    minutes_spent=rng.randint(20, 90),
+                )
+                visits += 1
+            if can_draft and k < 2:
+                contracts.create_contract(
+                    rm,
+                    customer_id=customer.pk,
+                    kind=ContractKind.FRAMEWORK,
+                    title=f"{customer.name}年度合作框架协议",
+                    amount=Decimal(customer.ka_volume or 0).quantize(Decimal("1")),
+                    start_on=date(today.year, 1, 1),
+                    end_on=date(today.year, 12, 31),
+                )
+                drafts += 1
+        plan = work.open_journal(rm, "ka_dev_plan_3m", today)
+        work.save_journal(
+            rm,
+            plan.pk,
+            content={
+                "accounts": "、".join(c.name for c in mine[:3]),
+                "stakeholders": "重点突破采购部经理（影响者），争取技术部主管（阻碍者）的支持。",
+                "actions": "季度业务回顾、高层拜访与新产品技术交流各一次。",
+                "support": "需要技术部派驻工程师支持两次。",
+            },
+            version=plan.version,
+        )
+        work.open_journal(rm, "ka_special_maintenance", today)
+    ctx.log(f"key_account: {visits} visits and calls, {drafts} framework agreements drafted, plans opened")
