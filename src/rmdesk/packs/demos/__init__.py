@@ -18,7 +18,8 @@ The contract of a demo module `rmdesk.packs.demos.<name>`:
   (`.venv/bin/lint-imports`), never through their views, forms or private modules; the bank's demo modules
   (`<app>/demo.py`) are private to their apps, so do not import them.
 - It runs inside one transaction (the dispatcher wraps it), so a failure leaves nothing half-built.
-- A module may define `TITLE` (a short Chinese name of the demo organisation) for the listing.
+- A module may define `TITLE` (a short Chinese name of the demo organisation) and `LOGIN` (the username of the
+  account manager whose home page scripts/pack_screenshots.py shows; else the RM with the most customers).
 
 `demo_modules()` lists the pack names with a demo module; `available()` is the packs `--pack` accepts (bank
 included). `build_tree()` and `make_staff()` below are helpers a demo module may use for its org tree and staff.

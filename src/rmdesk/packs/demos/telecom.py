@@ -29,6 +29,7 @@ from rmdesk.work.models import InteractionKind
 from . import DEMO_PASSWORD, build_tree, make_staff
 
 TITLE = "示范电信某市分公司"
+LOGIN = "tel_rm"  # the account manager whose home page the screenshot shows
 ROOT = "TEL"
 TREE = (
     ROOT,

@@ -27,6 +27,7 @@ from rmdesk.work.models import InteractionKind
 from . import DEMO_PASSWORD, build_tree, make_staff
 
 TITLE = "示范市烟草专卖局（公司）"
+LOGIN = "tob_rm"  # the account manager whose home page the screenshot shows
 ROOT = "TOB"
 TREE = (
     ROOT,
