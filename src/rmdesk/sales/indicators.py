@@ -1,16 +1,17 @@
 """Indicators of the sales app for assessment (SPEC §9; rmdesk.core.indicators): product sales (count,
 amount, amount at product prices) from the daily sales log, cross-sell rate, coverage and wealth
 penetration of the RM's book, referral conversions credited to referrers, opportunities won. Each is
-set-based: a few grouped queries for every RM at once."""
+set-based: a few grouped queries for every RM at once; the book-mix figures (cross-sell, coverage,
+penetration) GROUP BY the A-post RM over the holdings open at the period's end joined to products."""
 
-from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db import connection
+from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.indicators import Indicator, Measure
-from rmdesk.customers.models import Customer, Holding
+from rmdesk.customers.models import Customer, Holding, Product, ProductCategory
 
 from .models import Opportunity, Referral, Sale, StageKind
 from .scope import visible_opportunities, visible_referrals, visible_sales
@@ -38,50 +39,88 @@ def _book(rm_ids):
     return qs.filter(a_rm_id__in=list(rm_ids)) if rm_ids is not None else qs
 
 
-def _holdings_by_rm(rm_ids, end):
-    """{rm: (customers, products held, {category: customers holding it})} over the RM's book at `end`."""
-    customers = dict(_book(rm_ids).values_list("pk", "a_rm_id"))
-    counts = defaultdict(int)
-    for rm in customers.values():
-        counts[rm] += 1
-    held = (
-        Holding.objects.filter(customer_id__in=customers.keys())
-        .filter(Q(opened_on__isnull=True) | Q(opened_on__lte=end))
-        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=end))
-        .values_list("customer_id", "product_id", "product__category")
-        .distinct()
+def _book_sizes(rm_ids) -> dict[int, int]:
+    """{rm: customers in the RM's book} (current A-post, merged-away customers left out)."""
+    return dict(_book(rm_ids).values("a_rm_id").annotate(n=Count("id")).values_list("a_rm_id", "n"))
+
+
+def _held(rm_ids, end, columns: str) -> tuple[str, list]:
+    """SQL of the distinct (RM, customer, `columns`) rows of the holdings open at `end` in the books of
+    `rm_ids` (all RMs when None): a holding counts when opened on or before `end` (or undated) and not
+    closed by then. Table and column names come from the models' _meta."""
+    h, c, p = Holding._meta, Customer._meta, Product._meta
+    col = {
+        "h_customer": h.get_field("customer").column,
+        "h_product": h.get_field("product").column,
+        "opened": h.get_field("opened_on").column,
+        "closed": h.get_field("closed_on").column,
+        "a_rm": c.get_field("a_rm").column,
+        "merged": c.get_field("merged_into").column,
+        "category": p.get_field("category").column,
+    }
+    sql = (
+        f"SELECT DISTINCT c.{col['a_rm']} AS rm, h.{col['h_customer']} AS customer, {columns} "
+        f"FROM {h.db_table} h JOIN {c.db_table} c ON c.{c.pk.column} = h.{col['h_customer']} "
+        f"JOIN {p.db_table} p ON p.{p.pk.column} = h.{col['h_product']} "
+        f"WHERE c.{col['merged']} IS NULL AND c.{col['a_rm']} IS NOT NULL "
+        f"AND (h.{col['opened']} IS NULL OR h.{col['opened']} <= %s) "
+        f"AND (h.{col['closed']} IS NULL OR h.{col['closed']} > %s)"
     )
-    products, cats = defaultdict(set), defaultdict(set)
-    for cid, pid, cat in held:
-        products[cid].add(pid)
-        cats[cid].add(cat)
-    out = {}
-    for rm, n in counts.items():
-        mine = [c for c, r in customers.items() if r == rm]
-        by_cat = defaultdict(int)
-        for c in mine:
-            for cat in cats[c]:
-                by_cat[cat] += 1
-        out[rm] = (n, sum(len(products[c]) for c in mine), by_cat)
-    return out
+    params: list = [end, end]
+    if rm_ids is not None:
+        ids = [int(r) for r in rm_ids]
+        sql += f" AND c.{col['a_rm']} IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
+    return sql.replace("{product}", f"h.{col['h_product']}").replace("{category}", f"p.{col['category']}"), params
+
+
+def _grouped(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def _products_by_rm(rm_ids, end) -> dict[int, int]:
+    """{rm: Σ over the book of distinct products held} in one grouped query."""
+    held, params = _held(rm_ids, end, "{product} AS product")
+    return dict(_grouped(f"SELECT rm, COUNT(*) FROM ({held}) t GROUP BY rm", params))
+
+
+def _kinds_by_rm(rm_ids, end, category: str | None = None) -> dict[int, int]:
+    """{rm: Σ over the book of distinct product kinds held} (or of customers holding `category`)."""
+    held, params = _held(rm_ids, end, "{category} AS category")
+    where = ""
+    if category is not None:
+        where, params = " WHERE category = %s", [*params, category]
+    return dict(_grouped(f"SELECT rm, COUNT(*) FROM ({held}) t{where} GROUP BY rm", params))
 
 
 def _cross_sell_rate(start, end, rm_ids):
-    return {rm: Measure.ratio(p, n, percent=False) for rm, (n, p, _c) in _holdings_by_rm(rm_ids, end).items()}
+    """Products per customer of the book: distinct (customer, product) pairs over the book's size."""
+    rm_ids = None if rm_ids is None else list(rm_ids)
+    if rm_ids == []:
+        return {}
+    sizes, held = _book_sizes(rm_ids), _products_by_rm(rm_ids, end)
+    return {rm: Measure.ratio(held.get(rm, 0), n, percent=False) for rm, n in sizes.items()}
 
 
 def _coverage(start, end, rm_ids):
-    """Share of the book holding at least two product kinds."""
-    out = {}
-    for rm, (n, _p, by_cat) in _holdings_by_rm(rm_ids, end).items():
-        out[rm] = Measure.ratio(sum(by_cat.values()), n * 8) if n else Measure.ratio(0, 0)
-    return out
+    """Average coverage of the eight product kinds over the book: distinct (customer, kind) pairs over
+    8 × the book's size."""
+    rm_ids = None if rm_ids is None else list(rm_ids)
+    if rm_ids == []:
+        return {}
+    sizes, kinds = _book_sizes(rm_ids), _kinds_by_rm(rm_ids, end)
+    return {rm: Measure.ratio(kinds.get(rm, 0), n * 8) for rm, n in sizes.items()}
 
 
 def _penetration(start, end, rm_ids):
-    return {
-        rm: Measure.ratio(by_cat.get("wealth", 0), n) for rm, (n, _p, by_cat) in _holdings_by_rm(rm_ids, end).items()
-    }
+    """Share of the book holding a wealth product (理财产品渗透率)."""
+    rm_ids = None if rm_ids is None else list(rm_ids)
+    if rm_ids == []:
+        return {}
+    sizes, wealth = _book_sizes(rm_ids), _kinds_by_rm(rm_ids, end, ProductCategory.WEALTH)
+    return {rm: Measure.ratio(wealth.get(rm, 0), n) for rm, n in sizes.items()}
 
 
 def _book_records(viewer, rm_id, start, end):
