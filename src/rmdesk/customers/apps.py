@@ -24,8 +24,27 @@ class CustomersConfig(AppConfig):
             hooks.MenuItem("customers_handover", _("客户移交"), "customers:handover", roles=SUPERVISORS, order=14),
             hooks.HomePanel("customers", _home_panel),
             hooks.Counter("customer_conflicts", _conflict_counter),
+            hooks.ListFilter(
+                "watch", "customers", _("降级关注"), choices=(("1", _("关注中")),), apply=_filter_watch, order=40
+            ),
         ):
             hooks.register(item)
+        # key-account qualification on the 360° page (SPEC §2; services.qualification)
+        hooks.register(
+            hooks.Slot(
+                key="qualification",
+                title=_("大客户资格认定"),
+                template="customers/slots/qualification.html",
+                context=_qualification_slot,
+                order=15,
+            )
+        )
+
+
+def _qualification_slot(request, customer):
+    from .services.qualification import slot_context
+
+    return slot_context(request, customer)
 
 
 def _home_panel(request):
@@ -52,6 +71,13 @@ def _home_panel(request):
         "order": 10,
         "context": {"a_count": agg["n"] or 0, "aum": agg["aum"] or 0, "all_count": mine.count(), "changes": changes},
     }
+
+
+def _filter_watch(qs, value, user):
+    """Customers on the downgrade watch (关注) of their current tier (issue 19, services.monthly_tiers)."""
+    from django.db.models import F
+
+    return qs.filter(tier_watch__tier=F("tier"))
 
 
 def _conflict_counter(user):

@@ -5,9 +5,11 @@ the materialised path of the owning unit/team (the A-post RM's team, else unit),
 subtree is one indexed prefix scan.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,7 @@ from rmdesk.core.scope import ScopeSpec
 from .search import initials_of
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0.00")}
+SNAPSHOT_METRICS = ("aum", "deposits", "loans", "contribution")  # tier metrics a daily balance snapshot can read
 
 
 class CustomerKind(models.TextChoices):
@@ -71,6 +74,8 @@ class TierIndustry(models.TextChoices):
     BANK = "bank", _("银行")
     TELECOM = "telecom", _("电信")
     TOBACCO = "tobacco", _("烟草")
+    INSURANCE = "insurance", _("保险（银保渠道）")
+    KEY_ACCOUNT = "key_account", _("大客户（B2B）")
 
 
 class TierRuleSet(models.Model):
@@ -95,6 +100,27 @@ class TierRuleSet(models.Model):
         ),
     )
     is_active = models.BooleanField(_("当前使用"), default=False)
+    # how the tier is measured and when it moves (issue 19: the bank's OCRM rule); the defaults keep
+    # the current-value tiering of every set written before it
+    measure = models.CharField(
+        _("分层口径"),
+        max_length=12,
+        choices=[("current", _("时点值")), ("monthly_avg", _("月日均"))],
+        default="current",
+    )
+    upgrade_rule = models.CharField(
+        _("升级规则"),
+        max_length=12,
+        choices=[("month_end", _("月末按月日均达标即升")), ("immediate", _("时点值达标即时升级"))],
+        default="month_end",
+        help_text=_("仅用于按月日均分层的规则"),
+    )
+    downgrade_months = models.PositiveSmallIntegerField(
+        _("降级观察月数"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+        help_text=_("月日均连续低于门槛满该月数才降级，此前为关注状态；1 表示立即降级。仅用于按月日均分层的规则"),
+    )
 
     class Meta:
         verbose_name = _("客户分层规则")
@@ -103,6 +129,11 @@ class TierRuleSet(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # the daily snapshots read a column of the archive (issue 19), not a key of `metrics`
+        if self.measure == "monthly_avg" and self.metric not in SNAPSHOT_METRICS:
+            raise ValidationError({"metric": _("按月日均分层只支持 aum、deposits、loans、contribution 指标。")})
 
 
 class Tier(models.Model):
@@ -441,6 +472,22 @@ class ContactRole(models.TextChoices):
     CONTACT = "contact", _("日常联系人")
 
 
+class ContactAttitude(models.TextChoices):
+    """Where a contact stands toward us (seed 002: 有些人会很乐意,有些人会不高兴,有的将保持中立)."""
+
+    SUPPORTER = "supporter", _("支持")
+    NEUTRAL = "neutral", _("中立")
+    OPPONENT = "opponent", _("反对")
+
+
+class ContactInfluence(models.TextChoices):
+    """How much a contact weighs in the customer's buying decision (seed 002: 最有决断能力的人)."""
+
+    HIGH = "high", _("高")
+    MEDIUM = "medium", _("中")
+    LOW = "low", _("低")
+
+
 class Contact(models.Model):
     """A person at a corporate customer, with a role in the stakeholder map (SPEC §2, seed 002)."""
 
@@ -452,6 +499,13 @@ class Contact(models.Model):
     email = models.EmailField(_("电子邮箱"), blank=True, default="")
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     note = models.CharField(_("备注"), max_length=200, blank=True, default="")
+    # the stakeholder map of a key account (seed 002): attitude toward us and weight in the decision
+    attitude = models.CharField(
+        _("态度"), max_length=10, choices=ContactAttitude.choices, default=ContactAttitude.NEUTRAL
+    )
+    influence = models.CharField(
+        _("影响力"), max_length=10, choices=ContactInfluence.choices, default=ContactInfluence.MEDIUM
+    )
 
     class Meta:
         verbose_name = _("联系人")
@@ -939,3 +993,144 @@ class ImportJob(models.Model):
     @property
     def is_finished(self):
         return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+# --- key-account qualification (packnew; SPEC §2, seed 002 "谁是你的大客户呢") ---------------------------
+
+
+class QualificationMetric(models.TextChoices):
+    """The figures a key-account qualification criterion reads from the archive (seed 002: volume, margin,
+    growth, share of wallet, credit standing and payment cycle)."""
+
+    VOLUME = "volume", _("年业务量")
+    MARGIN = "margin", _("毛利率")
+    GROWTH = "growth", _("增长率")
+    WALLET_SHARE = "wallet_share", _("业务份额")
+    CREDIT_STANDING = "credit_standing", _("资信状况")
+    PAYMENT_DAYS = "payment_days", _("回款周期")
+
+
+#: credit grades from best to worst: a criterion "at least A" passes AAA, AA and A
+CREDIT_GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "C")
+
+
+class QualificationRule(models.Model):
+    """A key-account qualification rule (重点客户资格认定): weighted criteria on the archive's figures and a
+    pass mark; a criterion marked `required` fails the whole rule when it fails (一票否决). Loadable by a
+    pack (section `qualification_rules`); evaluated by services.qualification (SPEC §2).
+
+    `criteria` is a list of {"code", "metric", "op" ("gte"/"lte"), "threshold", "weight", "required"}: the
+    threshold is a decimal string, or for credit_standing a grade of CREDIT_GRADES."""
+
+    code = models.CharField(_("代码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(
+        _("适用客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.CORPORATE
+    )
+    pass_mark = models.DecimalField(
+        _("合格分"), max_digits=5, decimal_places=2, default=Decimal("60"), help_text=_("满分 100，达到即认定合格")
+    )
+    criteria = models.JSONField(_("认定标准"), default=list)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("重点客户资格规则")
+        verbose_name_plural = _("重点客户资格规则")
+        ordering = ["kind", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from .services.qualification import criteria_errors
+
+        errors = {}
+        if self.pass_mark is not None and not Decimal("0") <= self.pass_mark <= Decimal("100"):
+            errors["pass_mark"] = [_("合格分应在 0 到 100 之间。")]
+        problems = criteria_errors(self.criteria)
+        if problems:
+            errors["criteria"] = problems
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- monthly daily-average tiers and the downgrade watch (bankaum; SPEC §2, issue 19 bank) -----------
+
+
+class MonthlyOutcome(models.TextChoices):
+    """What the month-end evaluation did with one customer's month (services.monthly_tiers)."""
+
+    INITIAL = "initial", _("首次定级")
+    UP = "up", _("升级")
+    STAY = "stay", _("保持")
+    WATCH = "watch", _("关注")
+    DOWN = "down", _("降级")
+
+
+class MonthlyBalance(models.Model):
+    """One customer's daily snapshots of its tier metric (AUM, deposits…) in one month: their sum in
+    cents and the number of days snapshotted, so the month's daily average (月日均) is `total / days`
+    over the days that were snapshotted (SPEC §2; the bank OCRM rule of issue 19). Written set-based by
+    services.monthly_tiers.snapshot_balances, at most once per day (`last_date`); the month-end
+    evaluation writes the tier the average reached and what it did (`outcome`)."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="monthly_balances"
+    )
+    month = models.DateField(_("月份"), help_text=_("当月第一天"))
+    total_cents = models.BigIntegerField(_("每日余额合计（分）"), default=0)
+    days = models.PositiveSmallIntegerField(_("快照天数"), default=0)
+    last_date = models.DateField(_("最近快照日"))
+    evaluated_tier = models.ForeignKey(
+        Tier, verbose_name=_("日均对应层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    outcome = models.CharField(_("评定结果"), max_length=8, choices=MonthlyOutcome.choices, blank=True, default="")
+    watch_month = models.PositiveSmallIntegerField(_("连续低于门槛月数"), default=0)
+
+    class Meta:
+        verbose_name = _("月日均资产")
+        verbose_name_plural = _("月日均资产")
+        ordering = ["-month", "customer"]
+        constraints = [models.UniqueConstraint(fields=["customer", "month"], name="monthlybalance_cust_month_uniq")]
+        indexes = [models.Index(fields=["month", "outcome"], name="monthlybalance_month_idx")]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+    @property
+    def average(self) -> Decimal:
+        """The month's daily average in yuan, to the cent."""
+        if not self.days:
+            return Decimal("0.00")
+        return (Decimal(self.total_cents) / 100 / self.days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class TierWatch(models.Model):
+    """关注: the customer's monthly daily average fell below its tier's threshold; it is downgraded only
+    when that lasts `downgrade_months` consecutive months (the rule set's setting), and the watch ends
+    when the average recovers (SPEC §2, issue 19). One row per customer, kept by the month-end
+    evaluation; the 360° page shows it and the customer list filters on it."""
+
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("客户"), on_delete=models.CASCADE, related_name="tier_watch"
+    )
+    rule_set = models.ForeignKey(TierRuleSet, verbose_name=_("规则"), on_delete=models.CASCADE, related_name="+")
+    tier = models.ForeignKey(Tier, verbose_name=_("当前层级"), on_delete=models.CASCADE, related_name="+")
+    months = models.PositiveSmallIntegerField(_("连续低于门槛月数"), default=1)
+    since = models.DateField(_("起始月份"))
+    last_month = models.DateField(_("最近评定月份"))
+    average = models.DecimalField(_("最近月日均"), max_digits=18, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        verbose_name = _("降级关注")
+        verbose_name_plural = _("降级关注")
+        ordering = ["-last_month", "customer"]
+
+    def __str__(self):
+        return str(self.label)
+
+    @property
+    def label(self):
+        return _("关注：日均资产低于 %(tier)s 门槛 (第 %(k)s 个月)") % {"tier": self.tier.name, "k": self.months}

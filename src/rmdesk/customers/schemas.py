@@ -334,7 +334,41 @@ class ListFilters(Schema):
     min_completeness: Int | None = None
     max_completeness: Int | None = None
     contact: str = Field("", description="联系状态 (overdue/due/soon/ok): offered by the work app as a list filter")
+    watch: str = Field("", description="1: only customers on the downgrade watch (关注) of their tier")
     cursor: str = ""
     page: Page | None = None
     page_size: Limit = 50
     sort: str = "-aum"
+
+
+# --- key-account qualification (packnew; services.qualification) ---
+
+
+class QualificationCriterionOut(Schema):
+    code: str
+    metric: str
+    label: str
+    op: str = Field(description="gte: 不低于门槛; lte: 不高于门槛")
+    threshold: str
+    value: str | None = Field(description="客户数值（缺少数据时为 null）")
+    unit: str
+    weight: Decimal
+    required: bool = Field(description="一票否决")
+    passed: bool
+    reason: str
+
+
+class QualificationOut(Schema):
+    customer_id: int
+    applicable: bool = Field(description="false: 没有适用于该客户类型的资格规则")
+    rule_code: str | None = None
+    rule_name: str | None = None
+    pass_mark: Decimal | None = None
+    score: Decimal | None = None
+    qualified: bool | None = None
+    reasons: list[str] = []
+    criteria: list[QualificationCriterionOut] = []
+
+
+class QualificationQuery(Schema):
+    rule: str = Field("", max_length=30, description="资格规则代码；不填则用该客户类型启用的规则")

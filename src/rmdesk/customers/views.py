@@ -282,6 +282,15 @@ def _staff_only(qs, *relations):
     return qs.select_related(*relations).only(*model_fields, *(f"{r}__{f}" for r in relations for f in _STAFF))
 
 
+def _tier_watch(customer):
+    """The downgrade watch (关注) on the customer's current tier, if any (issue 19): one query."""
+    from .models import TierWatch
+
+    if not customer.tier_id:
+        return None
+    return TierWatch.objects.select_related("tier").filter(customer=customer, tier_id=customer.tier_id).first()
+
+
 @login_required
 def customer_detail(request, pk):
     from rmdesk.core.scope import annotate_writable, get_in_scope_or_404
@@ -322,6 +331,7 @@ def customer_detail(request, pk):
         "can_privacy": services.can_privacy(request.user),
         "holdings": holdings,
         "tier_changes": list(customer.tier_changes.select_related("from_tier", "to_tier")[:20]),
+        "tier_watch": _tier_watch(customer),
         "ownership": list(
             _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[:20]
         ),
@@ -402,6 +412,8 @@ def customer_add(request, pk, what):
                 role=d["role"],
                 title=d.get("title") or "",
                 mobile=d.get("mobile") or "",
+                attitude=d.get("attitude") or "neutral",
+                influence=d.get("influence") or "medium",
             )
         elif what == "key_date":
             services.add_key_date(request.user, pk, kind=d["kind"], day=d["date"], label=d.get("label") or "")

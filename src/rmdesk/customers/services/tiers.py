@@ -47,6 +47,17 @@ def tier_for_value(tiers, value: Decimal):
     return best
 
 
+def _moves_now(rule_set, old, new) -> bool:
+    """Whether a current-value recompute may move the customer from `old` to `new`. A set on the monthly
+    daily average (issue 19) moves only at month end (services.monthly_tiers): here it gives a first
+    tier, and upgrades at once only when its `upgrade_rule` is `immediate`; it never downgrades."""
+    if getattr(rule_set, "measure", "current") != "monthly_avg":
+        return True
+    if old is None or old.rule_set_id != rule_set.pk:
+        return True
+    return rule_set.upgrade_rule == "immediate" and new.rank > old.rank
+
+
 def _direction(old, new):
     if old is None or new is None or old.rule_set_id != new.rule_set_id:
         return TierDirection.INITIAL
@@ -67,6 +78,8 @@ def recompute_tier(customer, *, reason: str, rule_set=None, tiers=None, send=Tru
     if new is None or new.pk == old_id:
         return None
     old = Tier.objects.filter(pk=old_id).first() if old_id else None
+    if not _moves_now(rule_set, old, new):
+        return None
     customer.tier = new
     Customer.objects.filter(pk=customer.pk).update(tier=new)
     change = TierChange.objects.create(
@@ -115,6 +128,8 @@ def _recompute_kind(rule_set, *, batch_size: int, reason: str) -> int:
                 if new is None or new.pk == c.tier_id:
                     continue
                 old = tiers_by_id.get(c.tier_id)
+                if not _moves_now(rule_set, old, new):
+                    continue
                 Customer.objects.filter(pk=c.pk).update(tier=new)
                 changes.append(
                     (
