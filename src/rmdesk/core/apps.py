@@ -18,6 +18,7 @@ class CoreConfig(AppConfig):
         for item in (
             hooks.MenuItem("core_calendar", _("营业日历"), "core:calendar", roles=("admin",), order=97, admin_ok=True),
             hooks.MenuItem("core_notices", _("消息渠道"), "core:notices", roles=("admin",), order=98, admin_ok=True),
+            hooks.MenuItem("packs", _("行业方案"), "packs:list", roles=("admin",), order=96, admin_ok=True),
             hooks.Counter("calendar_unconfirmed", _calendar_counter),
         ):
             hooks.register(item)

@@ -4,7 +4,8 @@ without their code knowing it (SPEC §1 "navigation by role", §2 "360° view").
 Each app calls `hooks.register(...)` from its AppConfig.ready(). Kinds:
 
 - `MenuItem`        a menu entry, shown to whoever may use the page behind it (`roles`, or a
-                    `visible_to(user)` test when a role is not the whole rule);
+                    `visible_to(user)` test when a role is not the whole rule), in an area of the
+                    menu (`group`, one of MENU_GROUPS; by default the area of its URL's app);
 - `Counter`         a header badge: fn(user) -> {"key", "label", "count", "url"} or None;
 - `HomePanel`       a home-page panel: fn(request) -> {"title", "template", "context", "order"} or None;
 - `Slot`            a section of the customer's 360° page (rendered by customers.slots.slots_for);
@@ -23,8 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import pgettext_lazy
 
-from .roles import is_admin
+from .roles import RoleCode, is_admin
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class MenuItem:
     order: int = 100
     admin_ok: bool = False  # also shown to administrators without one of the roles
     visible_to: Callable | None = None  # fn(user) -> bool: overrides `roles` when given
+    group: str | None = None  # the menu area (MENU_GROUPS); None: by the URL's app; "": above the areas
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,42 @@ def get(kind: type, key: str):
     return _REGISTRY[kind].get(key)
 
 
+#: the menu's areas, in this order (SPEC §2–§11, then the platform's own pages)
+MENU_GROUPS = (
+    ("customers", pgettext_lazy("menu area", "客户")),
+    ("work", pgettext_lazy("menu area", "日常工作")),
+    ("sales", pgettext_lazy("menu area", "营销")),
+    ("credit", pgettext_lazy("menu area", "信贷")),
+    ("contracts", pgettext_lazy("menu area", "合同")),
+    ("service", pgettext_lazy("menu area", "服务")),
+    ("compliance", pgettext_lazy("menu area", "合规")),
+    ("performance", pgettext_lazy("menu area", "考核")),
+    ("people", pgettext_lazy("menu area", "人才")),
+    ("analytics", pgettext_lazy("menu area", "分析")),
+    ("system", pgettext_lazy("menu area", "系统管理")),
+)
+#: an entry that names no area goes to the area of its URL's namespace (an app's pages are its area)
+_NAMESPACE_GROUPS = {code: code for code, _label in MENU_GROUPS}
+_NAMESPACE_GROUPS |= {"org": "system", "core": "system", "packs": "system"}
+#: the shell's own entries without a namespace, and the inbox, which is everyone's daily work
+_KEY_GROUPS = {"home": "", "approvals": "work", "security": "system"}
+#: areas kept open on every page for holders of these roles (the RM's day: cadence, schedule, contacts, journals)
+PINNED_GROUPS = {"work": (RoleCode.RM,)}
+#: a menu of at most this many entries is shown with every area open (a referrer's, an administrator's)
+SHORT_MENU = 12
+
+
+def _group_of(item: MenuItem) -> str:
+    if item.group is not None:
+        return item.group
+    if item.key in _KEY_GROUPS:
+        return _KEY_GROUPS[item.key]
+    namespace = item.url_name.split(":", 1)[0] if ":" in item.url_name else ""
+    return _NAMESPACE_GROUPS.get(namespace, "")
+
+
 def menu_for(user) -> list[dict]:
-    """The menu entries `user` may use, in order, with their URLs."""
+    """The menu entries `user` may use, in order, with their URLs and areas."""
     if not getattr(user, "is_authenticated", False):
         return []
     admin = is_admin(user)
@@ -134,8 +171,27 @@ def menu_for(user) -> list[dict]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        out.append({"key": item.key, "label": item.label, "url": url})
+        out.append({"key": item.key, "label": item.label, "url": url, "group": _group_of(item)})
     return out
+
+
+def menu_sections(items: list[dict], user, *, home: bool = False) -> list[dict]:
+    """The menu as the shell draws it: the entries above the areas, then one section per area that has entries
+    (MENU_GROUPS order), each {"code", "label", "items", "open"}. An area is open when it holds the current page
+    (an item marked "active"), when it is pinned for one of the person's roles, on the home page (the whole map),
+    or when the whole menu is short; the others fold to their headings (details/summary: no script)."""
+    labels = dict(MENU_GROUPS)
+    top = [i for i in items if not i.get("group") or i["group"] not in labels]
+    short = len(items) <= SHORT_MENU
+    sections = [{"code": "", "label": "", "items": top, "open": True}] if top else []
+    for code, label in MENU_GROUPS:
+        members = [i for i in items if i.get("group") == code]
+        if not members:
+            continue
+        pinned = code in PINNED_GROUPS and user.has_role(*PINNED_GROUPS[code])
+        opened = home or short or pinned or any(i.get("active") for i in members)
+        sections.append({"code": code, "label": label, "items": members, "open": opened})
+    return sections
 
 
 def counters_for(user) -> list[dict]:

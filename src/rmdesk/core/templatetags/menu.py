@@ -1,0 +1,18 @@
+"""`{% menu_sections nav_items as sections %}` (SPEC §1 navigation by role): the side menu grouped by area, as
+rmdesk.core.hooks.menu_sections builds it for the signed-in person and the current page."""
+
+from django import template
+
+from rmdesk.core import hooks
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def menu_sections(context, items) -> list[dict]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not items:
+        return []
+    match = getattr(request, "resolver_match", None)
+    return hooks.menu_sections(list(items), user, home=bool(match and match.view_name == "home"))
