@@ -33,6 +33,8 @@ from .schemas import (
     HoldingOut,
     ImportJobOut,
     ListFilters,
+    QualificationOut,
+    QualificationQuery,
     ResolveIn,
     RevealIn,
     RevealOut,
@@ -40,6 +42,7 @@ from .schemas import (
     TextIn,
 )
 from .scope import get_customer_or_404
+from .services import qualification as qualification_service
 
 router = Router(tags=["customers"])
 
@@ -283,3 +286,18 @@ def personal_data(request, customer_id: Id):
 def anonymise(request, customer_id: Id, body: AnonymiseIn):
     customer = services.anonymise_customer(request.user, customer_id, body.reason)
     return _detail(request.user, customer.pk)
+
+
+@router.get(
+    "/{int:customer_id}/qualification",
+    response=QualificationOut,
+    summary="大客户资格认定（按年业务量、毛利率、增长率、业务份额、资信、回款周期计算，逐项说明）",
+)
+def qualification(request, customer_id: Id, params: Query[QualificationQuery]):
+    """SPEC §2 key-account qualification under the active rule for the customer's kind (or `rule`); 404 out
+    of scope as when missing; 422 under `rule` for an unknown rule or one for another customer kind."""
+    customer, result = qualification_service.qualification_for(request.user, customer_id, params.rule or None)
+    services.record_view(request.user, customer, channel="api")
+    if result is None:
+        return {"customer_id": customer.pk, "applicable": False}
+    return {"customer_id": customer.pk, "applicable": True, **result.__dict__}

@@ -26,6 +26,7 @@ from rmdesk.work.models import InteractionKind
 from . import DEMO_PASSWORD, build_tree, make_staff
 
 TITLE = "示范人寿保险某分公司"
+LOGIN = "ins_rm"  # the account manager shown on the screenshot (scripts/pack_screenshots.py)
 ROOT = "INS"
 TREE = (
     ROOT,

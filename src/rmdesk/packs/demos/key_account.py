@@ -28,6 +28,7 @@ from rmdesk.work.models import InteractionKind
 from . import DEMO_PASSWORD, build_tree, make_staff
 
 TITLE = "示范工业集团销售公司"
+LOGIN = "ka_rm"  # the key-account manager shown on the screenshot (scripts/pack_screenshots.py)
 ROOT = "KAC"
 TREE = (
     ROOT,
