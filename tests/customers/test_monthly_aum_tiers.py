@@ -353,3 +353,31 @@ def test_the_set_based_evaluation_matches_the_plain_rules(bank, world, make_cust
             directions = list(TierChange.objects.filter(customer=c).order_by("id").values_list("direction", flat=True))
             assert directions == history, (start, series, n)
         transaction.set_rollback(True)
+
+
+# --- the bank pack --------------------------------------------------------------------------------
+
+
+def test_the_bank_pack_tiers_on_the_monthly_average_and_a_second_load_changes_nothing(world, make_customer):
+    from rmdesk.packs.services import apply_pack
+
+    c = tiered(make_customer, world.rm, "platinum", "100")  # far below today: a current-value load would drop it
+    first = apply_pack("bank")
+    assert 'customers.TierRuleSet ["bank"]' in first.updated and not first.kept
+    for code in ("bank", "bank_corporate"):
+        rule_set = TierRuleSet.objects.get(code=code)
+        assert (rule_set.measure, rule_set.upgrade_rule, rule_set.downgrade_months, rule_set.is_active) == (
+            "monthly_avg",
+            "month_end",
+            3,
+            True,
+        )
+    c.refresh_from_db()
+    assert c.tier == tier("platinum") and not TierChange.objects.filter(customer=c).exists()
+    second = apply_pack("bank")
+    assert not second.changed and not second.kept
+    changed = TierRuleSet.objects.get(code="bank")
+    changed.downgrade_months = 6  # an administrator's choice
+    changed.save()
+    assert 'customers.TierRuleSet ["bank"]' in apply_pack("bank").kept  # theirs, not overwritten
+    assert TierRuleSet.objects.get(code="bank").downgrade_months == 6

@@ -61,8 +61,17 @@ def test_each_pack_loads_and_a_second_load_changes_nothing(db, name):
 def test_bank_pack_adopts_the_seeded_defaults_without_changing_them(db):
     before = configuration()
     result = services.apply_pack("bank")
-    assert not result.created and not result.updated and result.adopted
-    assert configuration() == before
+    # the one change: the tier rule sets' monthly daily-average rule, added after the seed (issue 19)
+    assert not result.created and result.adopted
+    assert result.updated == ['customers.TierRuleSet ["bank"]', 'customers.TierRuleSet ["bank_corporate"]']
+    after = configuration()
+    assert {k: v for k, v in after.items() if k != "tier_rule_sets"} == {
+        k: v for k, v in before.items() if k != "tier_rule_sets"
+    }
+    assert set(TierRuleSet.objects.filter(measure="monthly_avg").values_list("code", flat=True)) == {
+        "bank",
+        "bank_corporate",
+    }
 
 
 def test_telecom_pack_sets_tiers_cadence_and_churn_targets(db):

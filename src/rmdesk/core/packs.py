@@ -29,6 +29,9 @@ class PackModel:
     key: tuple[str, ...]  # natural key fields (a ref field counts by its natural key)
     refs: dict[str, str] = field(default_factory=dict)  # fk field -> the section of the row it points to
     after_load: Callable | None = None  # after_load(changed_objects) once the section is written
+    # fields added after the data migrations seeded the bank defaults: a seeded row still holding the model's
+    # default there was never set by anyone, so the bank pack may set it (e.g. a tier rule set's measure)
+    unseeded: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from rmdesk.core.packs import PackModel
 
-from .models import Product, Tier, TierRuleSet
+from .models import Product, QualificationRule, Tier, TierRuleSet
 
 
 def _use_loaded_rule_sets(changed) -> None:
@@ -20,7 +20,14 @@ def _use_loaded_rule_sets(changed) -> None:
 
 
 PACK_MODELS = [
-    PackModel("tier_rule_sets", TierRuleSet, key=("code",), after_load=_use_loaded_rule_sets),
+    PackModel(
+        "tier_rule_sets",
+        TierRuleSet,
+        key=("code",),
+        after_load=_use_loaded_rule_sets,
+        unseeded=("measure", "upgrade_rule", "downgrade_months"),  # added after the seed (issue 19)
+    ),
     PackModel("tiers", Tier, key=("rule_set", "code"), refs={"rule_set": "tier_rule_sets"}),
     PackModel("products", Product, key=("code",)),
+    PackModel("qualification_rules", QualificationRule, key=("code",)),
 ]

@@ -350,7 +350,7 @@ def _load_row(pack: Pack, pack_model: PackModel, row: dict, path: str, errors: d
             _own(pack, pack_model, key, obj, names)
             result.adopted.append(label)
             return None
-        if pack.name == DEFAULTS_PACK or not _is_untouched_default(pack_model, key, obj):
+        if not _is_untouched_default(pack_model, key, obj):
             result.kept.append(label)  # a row users entered or changed before the pack came: theirs
             return None
         candidate.save()  # the seeded default nobody changed: this pack's row replaces it
@@ -388,7 +388,12 @@ def _is_untouched_default(pack_model: PackModel, key: str, obj) -> bool:
     if errors:
         return False
     seeded = _with_values(obj, values, "", errors)
-    return not errors and _snapshot(obj, list(row), pack_model.refs) == _snapshot(seeded, list(row), pack_model.refs)
+    if errors:
+        return False
+    have, want = _snapshot(obj, list(row), pack_model.refs), _snapshot(seeded, list(row), pack_model.refs)
+    # a field the migrations never seeded that still holds the model's default: nobody set it (PackModel.unseeded)
+    blank = _snapshot(pack_model.model(), [n for n in pack_model.unseeded if n in row], {})
+    return all(have[n] == want[n] or (n in blank and have[n] == blank[n]) for n in have)
 
 
 def _retire_untouched_defaults(pack_model: PackModel, rows: list[dict], result: LoadResult) -> None:
