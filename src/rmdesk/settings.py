@@ -371,6 +371,8 @@ RMDESK_REPLICA_PIN_SECONDS = int(os.environ.get("RMDESK_REPLICA_PIN_SECONDS", 15
 # The home page's panels are drawn once per person and reused for this many seconds (0 = never), unless the
 # person wrote within RMDESK_REPLICA_PIN_SECONDS or asks for ?refresh=1 (issue 18; docs/decisions.md).
 RMDESK_HOME_CACHE_SECONDS = int(os.environ.get("RMDESK_HOME_CACHE_SECONDS", 60))
+# The analytics dashboards' figures are reused this many seconds per person, role, language and login.
+RMDESK_DASHBOARD_CACHE_SECONDS = int(os.environ.get("RMDESK_DASHBOARD_CACHE_SECONDS", 60))
 MIDDLEWARE += ["rmdesk.core.db_router.ReplicaPinMiddleware"]
 if os.environ.get("RMDESK_IMPORT_STALL_MINUTES"):
     RMDESK_IMPORT_STALL_MINUTES = float(os.environ["RMDESK_IMPORT_STALL_MINUTES"])
