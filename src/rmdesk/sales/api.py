@@ -386,3 +386,126 @@ def sign_handout(request, handout_id: Id, payload: SalesSignIn):
 @router.post("/nominations", response={201: SalesNominationOut}, summary="推选客户（促销推选审批链）")
 def nominate(request, payload: SalesNominationIn):
     return 201, services.nominate(request.user, **payload.dict())
+
+
+# --- configuration (SPEC §4): stages, lost reasons, cross-sell rules, materials and their stock ----------------
+# The administrator and the product manager (sales/config.py CONFIG_ROLES); anyone else 403. The same
+# services validate the pages' forms: 422 with field paths, a stale `version` 409, a missing id 404.
+
+
+def _configurer(request):
+    from django.core.exceptions import PermissionDenied
+
+    from .config import may_configure
+
+    if not may_configure(request.user):
+        raise PermissionDenied
+
+
+def _config_routes():
+    from .config import (
+        create_lost_reason,
+        create_material,
+        create_rule,
+        create_stage,
+        receive_material,
+        update_lost_reason,
+        update_material,
+        update_rule,
+        update_stage,
+    )
+    from .models import CrossSellRule, OpportunityStage
+    from .schemas import (
+        SalesLostReasonConfigOut,
+        SalesLostReasonCreateIn,
+        SalesLostReasonPatchIn,
+        SalesMaterialConfigOut,
+        SalesMaterialCreateIn,
+        SalesMaterialPatchIn,
+        SalesMaterialReceiptIn,
+        SalesRuleCreateIn,
+        SalesRuleOut,
+        SalesRulePatchIn,
+        SalesStageConfigOut,
+        SalesStageCreateIn,
+        SalesStagePatchIn,
+    )
+
+    @router.get("/config/stages", response=list[SalesStageConfigOut], summary="配置：商机阶段（含停用）")
+    def config_stages(request):
+        _configurer(request)
+        return list(OpportunityStage.objects.order_by("order"))
+
+    @router.post("/config/stages", response={201: SalesStageConfigOut}, summary="配置：新增商机阶段")
+    def config_stage_create(request, payload: SalesStageCreateIn):
+        return 201, create_stage(request.user, **payload.dict())
+
+    @router.patch(
+        "/config/stages/{stage_id}", response=SalesStageConfigOut, summary="配置：修改商机阶段（版本过期 409）"
+    )
+    def config_stage_update(request, stage_id: Id, payload: SalesStagePatchIn):
+        return update_stage(request.user, stage_id, **payload.dict(exclude_unset=True))
+
+    @router.get("/config/lost-reasons", response=list[SalesLostReasonConfigOut], summary="配置：失败原因（含停用）")
+    def config_lost_reasons(request):
+        _configurer(request)
+        return list(LostReason.objects.all())
+
+    @router.post("/config/lost-reasons", response={201: SalesLostReasonConfigOut}, summary="配置：新增失败原因")
+    def config_lost_reason_create(request, payload: SalesLostReasonCreateIn):
+        return 201, create_lost_reason(request.user, **payload.dict())
+
+    @router.patch(
+        "/config/lost-reasons/{reason_id}",
+        response=SalesLostReasonConfigOut,
+        summary="配置：修改失败原因（版本过期 409）",
+    )
+    def config_lost_reason_update(request, reason_id: Id, payload: SalesLostReasonPatchIn):
+        return update_lost_reason(request.user, reason_id, **payload.dict(exclude_unset=True))
+
+    @router.get("/config/cross-sell-rules", response=list[SalesRuleOut], summary="配置：交叉销售提示规则（含停用）")
+    def config_rules(request):
+        _configurer(request)
+        return list(CrossSellRule.objects.all())
+
+    @router.post("/config/cross-sell-rules", response={201: SalesRuleOut}, summary="配置：新增交叉销售提示规则")
+    def config_rule_create(request, payload: SalesRuleCreateIn):
+        return 201, create_rule(request.user, **payload.dict())
+
+    @router.patch(
+        "/config/cross-sell-rules/{rule_id}",
+        response=SalesRuleOut,
+        summary="配置：修改交叉销售提示规则（版本过期 409）",
+    )
+    def config_rule_update(request, rule_id: Id, payload: SalesRulePatchIn):
+        return update_rule(request.user, rule_id, **payload.dict(exclude_unset=True))
+
+    @router.get("/config/materials", response=list[SalesMaterialConfigOut], summary="配置：宣传促销品与库存（含停用）")
+    def config_materials(request):
+        _configurer(request)
+        return list(Material.objects.all())
+
+    @router.post(
+        "/config/materials", response={201: SalesMaterialConfigOut}, summary="配置：新增宣传促销品（期初库存）"
+    )
+    def config_material_create(request, payload: SalesMaterialCreateIn):
+        return 201, create_material(request.user, **payload.dict())
+
+    @router.patch(
+        "/config/materials/{material_id}",
+        response=SalesMaterialConfigOut,
+        summary="配置：修改宣传促销品（版本过期 409）",
+    )
+    def config_material_update(request, material_id: Id, payload: SalesMaterialPatchIn):
+        return update_material(request.user, material_id, **payload.dict(exclude_unset=True))
+
+    @router.post(
+        "/config/materials/{material_id}/receipts",
+        response=SalesMaterialConfigOut,
+        summary="配置：促销品入库（正数）或报损（负数），库存不得为负",
+    )
+    def config_material_receipt(request, material_id: Id, payload: SalesMaterialReceiptIn):
+        return receive_material(request.user, material_id, **payload.dict())
+
+
+_config_routes()

@@ -132,6 +132,7 @@ def register():
     from rmdesk.core.approvals import register_handler
 
     from . import services
+    from .config import CONFIG_ROLES
 
     for item in (
         hooks.MenuItem("sales_opportunities", _("商机"), "sales:opportunity_board", roles=READERS, order=40),
@@ -143,6 +144,7 @@ def register():
         ),
         hooks.MenuItem("sales_analysis", _("营销分析"), "sales:analysis", roles=READERS, order=45),
         hooks.MenuItem("sales_materials", _("宣传促销品"), "sales:material_list", roles=READERS, order=46),
+        hooks.MenuItem("sales_config", _("营销配置"), "sales:config", roles=CONFIG_ROLES, order=47, admin_ok=True),
         hooks.HomePanel("sales_rm", rm_panel),
         hooks.HomePanel("sales_supervisor", supervisor_panel),
         hooks.HomePanel("sales_referrer", referrer_panel),

@@ -486,3 +486,139 @@ class SalesNominationOut(Schema):
     reason: str
     status: str
     approval_id: int | None
+
+
+# --- configuration (SPEC §4): stages, lost reasons, cross-sell rules, materials ------------------------------
+# Create bodies name every field; PATCH bodies name the `version` read and only what changes. The services
+# (sales/config.py) validate both, so the pages and the API answer the same field errors.
+
+Code = Annotated[str, Field(max_length=20)]
+Short = Annotated[str, Field(max_length=60)]
+Order = Annotated[int, Field(ge=0, le=999)]
+Stock = Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
+
+
+class SalesStageConfigOut(Schema):
+    id: int
+    code: str
+    name: str
+    order: int
+    kind: str
+    probability: int
+    required_fields: list[str]
+    is_active: bool
+    version: int
+
+
+class SalesStageCreateIn(Schema):
+    code: Code
+    name: Short
+    order: Order
+    kind: Annotated[str, Field(max_length=6)] = "open"
+    probability: Percent = 0
+    required_fields: list[Annotated[str, Field(max_length=20)]] = Field(default_factory=list, max_length=10)
+    is_active: bool = True
+
+
+class SalesStagePatchIn(Schema):
+    version: Count
+    code: Code | None = None
+    name: Short | None = None
+    order: Order | None = None
+    kind: Annotated[str, Field(max_length=6)] | None = None
+    probability: Percent | None = None
+    required_fields: list[Annotated[str, Field(max_length=20)]] | None = Field(default=None, max_length=10)
+    is_active: bool | None = None
+
+
+class SalesLostReasonConfigOut(Schema):
+    id: int
+    code: str
+    name: str
+    order: int
+    is_active: bool
+    version: int
+
+
+class SalesLostReasonCreateIn(Schema):
+    code: Code
+    name: Short
+    order: Order = 0
+    is_active: bool = True
+
+
+class SalesLostReasonPatchIn(Schema):
+    version: Count
+    code: Code | None = None
+    name: Short | None = None
+    order: Order | None = None
+    is_active: bool | None = None
+
+
+class SalesRuleOut(Schema):
+    id: int
+    name: str
+    holds_category: str
+    lacks_category: str
+    min_tolerance: str
+    min_aum: Decimal
+    product_id: int
+    reason: str
+    order: int
+    is_active: bool
+    version: int
+
+
+class SalesRuleCreateIn(Schema):
+    name: Short
+    holds_category: Annotated[str, Field(max_length=12)] = ""
+    lacks_category: Annotated[str, Field(max_length=12)]
+    min_tolerance: Annotated[str, Field(max_length=2)] = ""
+    min_aum: Money = Decimal("0")
+    product_id: Id
+    reason: Text = ""
+    order: Order = 100
+    is_active: bool = True
+
+
+class SalesRulePatchIn(Schema):
+    version: Count
+    name: Short | None = None
+    holds_category: Annotated[str, Field(max_length=12)] | None = None
+    lacks_category: Annotated[str, Field(max_length=12)] | None = None
+    min_tolerance: Annotated[str, Field(max_length=2)] | None = None
+    min_aum: Money | None = None
+    product_id: Id | None = None
+    reason: Text | None = None
+    order: Order | None = None
+    is_active: bool | None = None
+
+
+class SalesMaterialConfigOut(Schema):
+    id: int
+    name: str
+    unit_name: str
+    stock: int
+    is_active: bool
+    version: int
+
+
+class SalesMaterialCreateIn(Schema):
+    name: Short
+    unit_name: Annotated[str, Field(max_length=10)] = "件"
+    stock: Stock = 0
+    is_active: bool = True
+
+
+class SalesMaterialPatchIn(Schema):
+    version: Count
+    name: Short | None = None
+    unit_name: Annotated[str, Field(max_length=10)] | None = None
+    is_active: bool | None = None
+
+
+class SalesMaterialReceiptIn(Schema):
+    """A stock movement: a receipt (入库, > 0) or a write-off (报损, < 0); the stock never goes below zero."""
+
+    quantity: Stock
+    note: Text = ""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import export_views, views
+from . import config_views, export_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -32,4 +32,9 @@ urlpatterns = [
     path("handouts/<int:pk>/sign/", views.handout_sign, name="handout_sign"),
     path("nominations/<int:pk>/hand-out/", views.nomination_hand_out, name="nomination_hand_out"),
     path("customers/<int:customer_pk>/recommend/", views.recommend, name="recommend"),
+    # configuration (sales/config_views.py): stages, lost reasons, cross-sell rules, materials
+    path("config/", config_views.config_list, {"kind": "stages"}, name="config"),
+    path("config/<slug:kind>/", config_views.config_list, name="config_list"),
+    path("config/<slug:kind>/<int:pk>/", config_views.config_edit, name="config_edit"),
+    path("config/materials/<int:pk>/receipt/", config_views.material_receipt, name="config_material_receipt"),
 ]
