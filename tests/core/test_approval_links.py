@@ -118,13 +118,8 @@ def test_every_apps_link_function_answers_none_for_a_missing_record(world):
     assert {h.key.split(".", 1)[0] for h in handlers} >= {
         "credit", "contracts", "service", "sales", "performance", "compliance",
     }  # fmt: skip
-    missing = {
-        k: 999999
-        for k in (
-            "application_id", "contract_id", "case_id", "nomination", "appeal_id", "result_id", "letter_id",
-            "advice_id", "violation", "gift", "special_service",
-        )
-    }  # fmt: skip
+    keys = "application_id contract_id case_id nomination appeal_id result_id letter_id advice_id violation gift"
+    missing = dict.fromkeys([*keys.split(), "special_service"], 999999)
     for handler in handlers:
         req = ApprovalRequest(kind=handler.key, title="x", payload=missing, requested_by=world.rm)
         for who in USERS:
