@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, connections, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rmdesk.customers import importer, services
 from rmdesk.customers.models import Customer, Holding, ImportJob, TierChange
@@ -315,3 +316,144 @@ def test_the_customers_insert_streams_rows_to_copy_on_postgresql(world, ids, mon
         assert ("customers_customer", "generator") in calls
     else:
         assert calls == []
+
+
+# --- streaming and the staged keys (issue 18, round two) ------------------------------------------
+
+
+def _validating_job(world):
+    return ImportJob.objects.create(kind="customers", original_name="s.csv", created_by=world.lead, status="validating")
+
+
+def test_validation_reads_the_file_at_most_one_batch_ahead(world, monkeypatch):
+    """The rows are pulled from the reader a batch at a time: when row k is read, every row up to
+    k - BATCH_SIZE has been validated (no list of the whole file is ever built)."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", 5)
+    monkeypatch.setattr(importer, "PROGRESS_EVERY", 1)
+    validated = [0]
+    real = importer._progress
+
+    def spy(job, n):
+        validated[0] = n
+        real(job, n)
+
+    monkeypatch.setattr(importer, "_progress", spy)
+    ahead = []
+
+    def table():
+        yield [label for _f, label in importer.CUSTOMER_COLUMNS]
+        for i in range(23):
+            ahead.append(i + 1 - validated[0])
+            yield row(f"R{i:03d}", f"客户{i}", mobile=f"1360000{i:04d}")
+
+    job = _validating_job(world)
+    rows = importer._rows_as_dicts(table(), importer.CUSTOMER_COLUMNS)
+    assert iter(rows) is rows and ahead == []  # nothing read below the header yet
+    errors = importer._Errors()
+    plan = importer._validate_customer_rows(job, world.lead, rows, errors)
+    try:
+        assert errors.items == [] and plan.rows == 23 and len(plan) == 23
+        assert max(ahead) <= 5, ahead
+        assert [len(b) for b in plan] == [5, 5, 5, 5, 3]  # spooled batch by batch, read back in order
+    finally:
+        plan.close()
+    assert _staging_tables() == 0  # the staged keys are dropped once the file is validated
+
+
+_SEEN_FIELDS = importer._Seen.FIELDS
+
+
+class _DictSeen:
+    """The reference: the first row of each key in plain dicts, as the row-by-row check kept them."""
+
+    def __init__(self):
+        self.d = {f: {} for f in _SEEN_FIELDS}
+
+    def __getitem__(self, field):
+        return self.d[field]
+
+    def prefetch(self, keys):
+        list(keys)
+
+    def close(self):
+        pass
+
+
+def _errors_of(world, table, *, seen_class, kind="customers"):
+    job = _validating_job(world)
+    errors = importer._Errors()
+    columns = importer.CUSTOMER_COLUMNS if kind == "customers" else importer.HOLDING_COLUMNS
+    rows = importer._rows_as_dicts(iter(table), columns)
+    real = importer._Seen
+    importer._Seen = seen_class
+    try:
+        if kind == "customers":
+            plan = importer._validate_customer_rows(job, world.lead, rows, errors)
+        else:
+            plan = importer._validate_holding_rows(job, world.lead, rows, errors)
+    finally:
+        importer._Seen = real
+    n = len(plan)
+    plan.close()
+    return errors.items, n
+
+
+_NOS = ["D1", "D2", "D3", "D4", "D5", "D6", "", "X" * 33]
+_MOBILES = ["13600000001", "+86 136-0000-0001", "13600000002", "136 0000 0003", "12345", ""]
+
+
+@st.composite
+def _customer_files(draw):
+    id_a = make_resident_id("320106", date(1980, 1, 2), "111")
+    id_b = make_resident_id("320106", date(1981, 5, 6), "222")
+    uscc = make_credit_code("91320100MA1XYW12")
+    n = draw(st.integers(min_value=1, max_value=14))
+    out = [[label for _f, label in importer.CUSTOMER_COLUMNS]]
+    for i in range(n):
+        kind = draw(st.sampled_from(["个人", "个人", "对公"]))
+        values = {
+            "customer_no": draw(st.sampled_from(_NOS)),
+            "id_number": draw(st.sampled_from([id_a, id_a.lower(), id_b, _bad_check(id_b), ""])),
+            "mobile": draw(st.sampled_from(_MOBILES)),
+            "credit_code": draw(st.sampled_from([uscc, uscc.lower(), _bad_check(uscc), ""])) if kind == "对公" else "",
+        }
+        out.append(row(values.pop("customer_no"), f"客户{i}", kind=kind, **values))
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(table=_customer_files(), batch=st.integers(min_value=1, max_value=6))
+def test_staged_keys_find_the_errors_the_row_by_row_dicts_find(world, monkeypatch, table, batch):
+    """Random files with duplicate numbers, ID numbers, credit codes and mobiles (some written
+    differently: lower case, +86 and dashes), bad check digits and missing fields: the staged keys
+    give the same errors, in the same order, as the dicts of the row-by-row check, whatever the
+    batch size (keys seen in an earlier batch come from the staging table)."""
+    monkeypatch.setattr(importer, "BATCH_SIZE", batch)
+    staged, n_staged = _errors_of(world, table, seen_class=importer._Seen)
+    reference, n_reference = _errors_of(world, table, seen_class=_DictSeen)
+    assert staged == reference and n_staged == n_reference
+    assert _staging_tables() == 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from(["K001", "K002", "NOPE"]),
+            st.sampled_from(["WM-STABLE", "DEP-CUR", "BAD"]),
+            st.sampled_from(["A-1", "A-2", ""]),
+            st.sampled_from(["10", "x", ""]),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    batch=st.integers(min_value=1, max_value=4),
+)
+def test_staged_holding_keys_find_the_errors_the_dicts_find(world, ids, monkeypatch, lines, batch):
+    if not Customer.objects.filter(customer_no="K001").exists():
+        assert _run(world, xlsx(good_rows(world, ids)), name="c.xlsx").status == "done"
+    monkeypatch.setattr(importer, "BATCH_SIZE", batch)
+    table = [["客户号", "产品代码", "账号", "余额"], *[list(line) for line in lines]]
+    staged = _errors_of(world, table, seen_class=importer._Seen, kind="holdings")
+    reference = _errors_of(world, table, seen_class=_DictSeen, kind="holdings")
+    assert staged == reference

@@ -437,7 +437,7 @@ def _matching(qs, field: str, values):
 
 # --- customers -----------------------------------------------------------------------------------
 
-BATCH_SIZE = 1000  # rows validated per round of look-ups, rows per INSERT
+BATCH_SIZE = 2000  # rows validated per round of look-ups, rows per INSERT
 
 
 class _Lookups:
@@ -760,16 +760,23 @@ def _write_customer_plan(job, actor, plan, progress=_noop_progress):
     sets = _tier_sets()
     created, touched = array("q"), array("q")
     done = 0  # rows written (or found unchanged / sent to a conflict) so far
+    conflicts = []
     for batch in plan:
-        done = _write_customer_batch(actor, batch, sets, counts, created, touched, progress, done)
+        done = _write_customer_batch(actor, batch, sets, counts, created, touched, conflicts, progress, done)
+    # the conflicts are opened last: each is audited under the audit chain's lock, which is then
+    # held until the commit, so it is taken at the end of the write and not from the first conflicting
+    # row on (issue 18: the chain's lock is not held for the length of an import)
+    for other, field, value, kw in conflicts:
+        services.open_conflict(actor, other, field, value, source="import", **kw)
     ids = [*created, *touched]
     if ids:
         signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=ids)
     return counts
 
 
-def _write_customer_batch(actor, batch, sets, counts, created, touched, progress, done):
-    """One batch of `_write_customer_plan`; returns the rows done so far."""
+def _write_customer_batch(actor, batch, sets, counts, created, touched, conflicts, progress, done):
+    """One batch of `_write_customer_plan`; returns the rows done so far. The conflicts found are
+    appended to `conflicts` (opened by the caller once every batch is written)."""
     dups = _Duplicates(batch)
     creates = []
     for _row_no, action, values, extra in batch:
@@ -783,13 +790,8 @@ def _write_customer_batch(actor, batch, sets, counts, created, touched, progress
             dup = dups.find(values)
             if dup is not None:
                 field, value, other = dup
-                services.open_conflict(
-                    actor,
-                    other,
-                    field,
-                    value,
-                    source="import",
-                    proposed={**values, "customer_no": extra.get("customer_no", "")},
+                conflicts.append(
+                    (other, field, value, {"proposed": {**values, "customer_no": extra.get("customer_no", "")}})
                 )
                 counts["conflicts"] += 1
                 done += 1
@@ -800,15 +802,8 @@ def _write_customer_batch(actor, batch, sets, counts, created, touched, progress
         dup = dups.find({**services.customer_values(customer), **values}, exclude_pk=customer.pk)
         if dup is not None:
             field, value, other = dup
-            services.open_conflict(
-                actor,
-                other,
-                field,
-                value,
-                source="import",
-                subject=customer,
-                proposed={**values, "customer_no": customer.customer_no},
-            )
+            proposed = {**values, "customer_no": customer.customer_no}
+            conflicts.append((other, field, value, {"subject": customer, "proposed": proposed}))
             counts["conflicts"] += 1
             continue
         old_stage = customer.stage
@@ -1018,7 +1013,7 @@ def _validate_holding_rows(job, actor, rows, errors):
     plan = _Spool()
     seen = _Seen()
     try:
-        return _validate_holding_batches(job, actor, rows, errors, plan, seen["holding"])
+        return _validate_holding_batches(job, actor, rows, errors, plan, seen)
     except BaseException:
         plan.close()
         raise
@@ -1032,7 +1027,7 @@ def _validate_holding_batches(job, actor, rows, errors, plan, seen):
     start = 0
     for batch in _batches(rows, BATCH_SIZE):
         items = []
-        seen.seen.prefetch(("holding", _holding_key(r.get("customer_no", ""), r)) for _n, r in batch)
+        seen.prefetch(("holding", _holding_key(r.get("customer_no", ""), r)) for _n, r in batch)
         wanted = sorted({r.get("customer_no", "") for _n, r in batch} - {""})
         customers = {}
         if wanted:
@@ -1065,10 +1060,10 @@ def _validate_holding_batches(job, actor, rows, errors, plan, seen):
                 continue
             account = row.get("account_no", "")
             key = _holding_key(no, row, product.code)
-            if key in seen:
-                errors.add(row_no, no, "account_no", _("与第 %(r)d 行重复。") % {"r": seen[key]})
+            if key in seen["holding"]:
+                errors.add(row_no, no, "account_no", _("与第 %(r)d 行重复。") % {"r": seen["holding"][key]})
                 continue
-            seen[key] = row_no
+            seen["holding"][key] = row_no
             items.append((row_no, customer, product.pk, account, balance, opened, closed, matures))
         start += len(batch)
         if not errors.items:
