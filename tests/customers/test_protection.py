@@ -185,9 +185,13 @@ def _api_requests(world, d, user, ids):
         "POST /api/customers/": [("post", "/api/customers/", {"name": "王五", "mobile": person.mobile})],
         "GET /api/customers/{customer_id}": [],
         "PATCH /api/customers/{customer_id}": [],
+        "GET /api/customers/{customer_id}/qualification": [],
     }
     for c in (person, company):
         out["GET /api/customers/{customer_id}"].append(("get", f"/api/customers/{c.pk}", {}))
+        out["GET /api/customers/{customer_id}/qualification"].append(
+            ("get", f"/api/customers/{c.pk}/qualification", {})
+        )
         out["PATCH /api/customers/{customer_id}"].append(
             ("patch", f"/api/customers/{c.pk}", lambda c=c: {"version": Customer.objects.get(pk=c.pk).version})
         )
