@@ -283,12 +283,15 @@ def _staff_only(qs, *relations):
 
 
 def _tier_watch(customer):
-    """The downgrade watch (关注) on the customer's current tier, if any (issue 19): one query."""
-    from .models import TierWatch
+    """The downgrade watch (关注) on the customer's current tier, if any (issue 19); joined in the page's
+    one read of the archive, no query of its own."""
+    from django.core.exceptions import ObjectDoesNotExist
 
-    if not customer.tier_id:
+    try:
+        watch = customer.tier_watch
+    except ObjectDoesNotExist:
         return None
-    return TierWatch.objects.select_related("tier").filter(customer=customer, tier_id=customer.tier_id).first()
+    return watch if customer.tier_id and watch.tier_id == customer.tier_id else None
 
 
 @login_required
@@ -298,7 +301,7 @@ def customer_detail(request, pk):
     from .models import Customer
 
     base = annotate_writable(
-        Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit").defer(
+        Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit", "tier_watch__tier").defer(
             *(
                 f"{r}__{f.name}"
                 for r in ("a_rm", "b_rm")
