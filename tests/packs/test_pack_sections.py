@@ -5,12 +5,14 @@ users changed or entered, and a record set the apps' own rules refuse (weights, 
 use, a signed pledge text) refuses the whole load with the record's path."""
 
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
 from rmdesk.compliance.models import PledgeTemplate, SigningRound, Threshold
 from rmdesk.core.models import ApprovalChain, ApprovalStep
@@ -19,6 +21,8 @@ from rmdesk.packs import services
 from rmdesk.packs.models import PackInUse, PackLoad, PackRecord
 from rmdesk.performance import services as perf
 from rmdesk.performance.models import IndicatorSetting, Scorecard
+from rmdesk.work import services as work
+from rmdesk.work.models import Interaction, VisitWorkflow
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +35,7 @@ SECTIONS = (
     "scorecard_items",
     "thresholds",
     "pledge_templates",
+    "visit_workflow",
 )
 VIP = "VIP 客户经理考核（电信）"
 EXTRA = """
@@ -154,9 +159,8 @@ def test_the_tobacco_pack_adopts_the_seeded_index_and_nomination_chain_without_c
     assert 'performance.Scorecard ["客户经理服务质量指数（烟草）", 2026, ""]' in result.adopted
     assert not [label for label in result.created + result.updated if label.startswith(("core.", "performance."))]
     after = snapshot()
-    assert {s: after[s] for s in SECTIONS if s != "pledge_templates"} == {
-        s: before[s] for s in SECTIONS if s != "pledge_templates"
-    }
+    mine = ("pledge_templates", "visit_workflow")  # the pack's own rows; the rest it adopts as they were
+    assert {s: after[s] for s in SECTIONS if s not in mine} == {s: before[s] for s in SECTIONS if s not in mine}
     assert PledgeTemplate.objects.get(kind="other", version=1).title == "零售户服务承诺书"
 
 
@@ -214,7 +218,7 @@ def test_a_changed_pack_updates_its_rows_and_keeps_what_users_changed_or_entered
 
 def _refused(pack_dir, path_prefix: str, *changes) -> dict:
     before, records = snapshot(), PackRecord.objects.count()
-    edit(pack_dir, "telecom", ('version = "1.0.0"', 'version = "1.2.0"'), *changes)
+    edit(pack_dir, "telecom", *changes)
     with pytest.raises(services.PackInvalid) as exc:
         services.apply_pack("telecom")
     errors = exc.value.message_dict
@@ -296,3 +300,39 @@ def test_a_new_pledge_version_is_added_beside_the_signed_one(pack_dir):
         1,
         2,
     ]
+
+
+def _now():
+    return timezone.localtime().replace(second=0, microsecond=0) - timedelta(minutes=5)
+
+
+def test_the_visit_workflow_follows_the_industry(world, make_customer):
+    outlet = make_customer(world.rm, name="东街烟酒店")
+    with pytest.raises(ValidationError) as exc:  # the bank's rule before any pack: two staff, approval in advance
+        work.record_interaction(world.rm, outlet.pk, kind="visit", occurred_at=_now(), purpose="到店拜访")
+    assert {"companions", "special_service_id"} <= set(exc.value.message_dict)
+    assert not Interaction.objects.exists()
+    services.apply_pack("tobacco")
+    flow = VisitWorkflow.current()
+    assert (flow.door_to_door_staff, flow.door_to_door_needs_approval) == (1, False)
+    visit = work.record_interaction(world.rm, outlet.pk, kind="visit", occurred_at=_now(), purpose="到店拜访")
+    assert visit.door_to_door and not visit.companions.exists()  # alone, no special-service request
+
+
+def test_a_changed_visit_workflow_applies_and_is_validated(pack_dir, world, make_customer):
+    services.apply_pack("telecom")
+    edit(
+        pack_dir,
+        "telecom",
+        ('version = "1.0.0"', 'version = "1.1.0"'),
+        ("door_to_door_staff = 1", "door_to_door_staff = 3"),
+    )
+    assert services.apply_pack("telecom").updated == ['work.VisitWorkflow ["default"]']
+    home = make_customer(world.rm)
+    with pytest.raises(ValidationError) as exc:
+        work.record_interaction(
+            world.rm, home.pk, kind="visit", occurred_at=_now(), purpose="入户服务", companions=[world.rm_b]
+        )
+    assert exc.value.message_dict == {"companions": ["上门服务须有 3 名员工在场，请填写陪同人员。"]}
+    errors = _refused(pack_dir, "visit_workflow", ("door_to_door_staff = 3", "door_to_door_staff = 0"))
+    assert "visit_workflow[0].door_to_door_staff" in errors

@@ -32,6 +32,7 @@ from rmdesk.core.scope import get_or_404
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import OrgUnit, StaffStatus, User
 from rmdesk.org.scope import visible_staff
+from rmdesk.work.models import VisitWorkflow
 
 from .defaults import GIFT_KIND, SERVICE_KIND, VIOLATION_KIND
 from .models import (
@@ -699,6 +700,8 @@ def interaction_guard(actor, customer, facts: dict) -> dict:
     staff, and not used by another record. Without a reference, the only such request is used."""
     if not facts.get("door_to_door"):
         return {}
+    if not VisitWorkflow.current().door_to_door_needs_approval:
+        return {}  # this industry's door-to-door visits need no advance approval (the pack's visit workflow)
     field = "special_service_id"
     occurred = facts.get("occurred_at")
     if occurred is None:

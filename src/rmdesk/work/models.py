@@ -4,6 +4,7 @@ appointments, visit schedules, tasks, journals."""
 import calendar
 from datetime import date, timedelta
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -525,3 +526,31 @@ class JournalEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class VisitWorkflow(models.Model):
+    """How a door-to-door contact (上门拜访/上门服务) is made in this industry (issue 19; SPEC §3, §8): the bank's
+    special service needs two staff present and the branch manager's approval in advance (seed 001:107); a
+    telecom account manager's home visit (seed 004 入户服务规范) or a tobacco account manager's weekly store visit is
+    made alone and needs no approval. One row (code "default"), loaded by the industry pack; without it, the
+    bank's rule applies."""
+
+    code = models.CharField(_("代码"), max_length=20, unique=True, default="default")
+    name = models.CharField(_("名称"), max_length=100)
+    door_to_door_staff = models.PositiveSmallIntegerField(
+        _("上门服务最少在场员工数"), default=2, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    door_to_door_needs_approval = models.BooleanField(
+        _("上门服务须事先审批"), default=True, help_text=_("须有当天已批准的特殊服务申请（分管行长审批）")
+    )
+
+    class Meta:
+        verbose_name = _("上门拜访规则")
+        verbose_name_plural = _("上门拜访规则")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def current(cls) -> "VisitWorkflow":
+        return cls.objects.filter(code="default").first() or cls(name=str(_("银行上门服务（默认）")))

@@ -3,9 +3,12 @@ and the journal, plan and summary templates with their due dates."""
 
 from rmdesk.core.packs import PackModel
 
-from .models import CadenceRule, JournalTemplate
+from .models import CadenceRule, JournalTemplate, VisitWorkflow
 
 PACK_MODELS = [
     PackModel("cadence_rules", CadenceRule, key=("rule_set_code", "tier_code")),
     PackModel("journal_templates", JournalTemplate, key=("code",)),
 ]
+
+# The visit workflow per industry (issue 19): staff present and advance approval for door-to-door visits.
+PACK_MODELS.append(PackModel("visit_workflow", VisitWorkflow, key=("code",)))

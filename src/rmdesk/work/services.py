@@ -41,6 +41,7 @@ from .models import (
     TaskSource,
     TaskStatus,
     VisitSchedule,
+    VisitWorkflow,
     staff_path,
 )
 from .periods import due_date, next_monday, period_bounds
@@ -123,8 +124,13 @@ def record_interaction(
     allowed = set(visible_staff(actor).filter(pk__in=staff_ids, is_active=True).values_list("pk", flat=True))
     if staff_ids - allowed:
         errors["companions"].append(_("陪同人员不在您的机构范围内。"))
-    if door_to_door and not staff:
-        errors["companions"].append(_("上门服务须有两名员工在场，请填写陪同人员。"))
+    needed = VisitWorkflow.current().door_to_door_staff if door_to_door else 1  # the industry's rule (issue 19)
+    if len(staff) + 1 < needed:
+        errors["companions"].append(
+            _("上门服务须有 %(n)d 名员工在场，请填写陪同人员。") % {"n": needed}
+            if needed != 2
+            else _("上门服务须有两名员工在场，请填写陪同人员。")
+        )
     if bool(confirmed_by_name.strip()) != bool(confirmed_at):
         errors["confirmed_by_name" if not confirmed_by_name.strip() else "confirmed_at"].append(
             _("客户确认须同时填写确认人和确认时间。")
