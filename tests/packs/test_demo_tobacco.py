@@ -8,9 +8,9 @@ The clock (`django.utils.timezone.now`, which the services read) is set to the d
 2026, the week of 26–30 October, and early November; the company makes Thursday 5 November a holiday (a calendar
 override), so October's report is due on Friday 6 November.
 
-In-store visits are door-to-door contacts for the work app, and the compliance guard asks the branch manager to
-approve each in advance with a second member of staff (the bank's rule, seed 001): the story goes through it, the
-营销部 manager approving the week's visits on Friday."""
+In-store visits are door-to-door contacts for the work app; the bank's rule (seed 001) asks the branch manager to
+approve each in advance with a second member of staff. The story goes through it (the 营销部 manager approving the
+week's visits on Friday), so it holds whether or not the tobacco pack's visit workflow waives that rule."""
 
 import io
 from datetime import date, datetime, timedelta

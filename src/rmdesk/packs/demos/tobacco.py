@@ -7,9 +7,10 @@ this week's 客户访问日程表 generated from the cadence and confirmed, next
 monthly plans and the 客户月度销售情况分析报告 of last month open with their due dates.
 
 Made through the apps' services (audited), as the people would. Routine in-store visits are door-to-door visits
-for the work app, and its compliance guard asks for a branch manager's approval of each (the bank's rule, seed
-001): the demo's history is therefore order calls and special visits, and tests/packs/test_demo_tobacco.py walks a
-week of in-store visits through that approval. Idempotent: nothing is made when the root unit exists.
+for the work app; under the bank's rule (seed 001) each needs a branch manager's advance approval, which cannot be
+dated in the past, so the demo's history is order calls and special visits, and tests/packs/test_demo_tobacco.py
+walks a week of in-store visits (with the approval, which holds whether or not the pack's visit workflow waives it).
+Idempotent: nothing is made when the root unit exists.
 """
 
 from datetime import datetime, time, timedelta
