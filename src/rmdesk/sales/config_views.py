@@ -81,6 +81,8 @@ def _yes(v):
     return _("是") if v else _("否")
 
 
+#: the lists show names, not codes: a code such as "lost" or "risk" would read as a raw code on the screen
+#: (tests/test_labels.py); the code is in the edit form and the API
 KINDS = {
     "stages": Kind(
         gettext_lazy("商机阶段"),
@@ -91,7 +93,6 @@ KINDS = {
         config.update_stage,
         (
             ("order", gettext_lazy("顺序")),
-            ("code", gettext_lazy("代码")),
             ("name", gettext_lazy("名称")),
             (lambda o: o.get_kind_display(), gettext_lazy("类型")),
             (lambda o: f"{o.probability}%", gettext_lazy("默认赢单概率")),
@@ -113,7 +114,6 @@ KINDS = {
         config.update_lost_reason,
         (
             ("order", gettext_lazy("顺序")),
-            ("code", gettext_lazy("代码")),
             ("name", gettext_lazy("名称")),
             (lambda o: _yes(o.is_active), gettext_lazy("启用")),
         ),
