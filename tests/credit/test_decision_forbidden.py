@@ -76,10 +76,10 @@ def test_the_decider_decides_and_a_stale_version_is_409(api_client, world, submi
 def test_a_credit_rule_forbidding_the_person_is_422_on_decider(
     api_client,
     world,
-    heads,
+    heads,  # noqa: F811  (the fixture imported above)
     make_application,
     products,
-    risk_b,  # noqa: F811
+    risk_b,
 ):
     app = at_final_step(world, make_application, products, risk_b, exclude=True)
     resp = _post(api_client(world.manager), app)
