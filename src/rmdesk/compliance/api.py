@@ -25,6 +25,9 @@ from .schemas import (
     ComplianceRoundDetailOut,
     ComplianceRoundIn,
     ComplianceRoundOut,
+    ComplianceRuleSetIn,
+    ComplianceRuleSetOut,
+    ComplianceRuleSetPatch,
     ComplianceServiceIn,
     ComplianceServiceOut,
     ComplianceSignatureOut,
@@ -200,6 +203,42 @@ def access_events(request, person: Annotated[str, Field(max_length=50)] = "", li
         {**r, "person": str(r["person"]), "action": str(r["action"]), "detail": str(r["detail"])}
         for r in describe(list(qs[:limit]))
     ]
+
+
+@router.get("/rule-sets", response=list[ComplianceRuleSetOut], summary="行为规范（十不准等）及条款")
+def list_rule_sets(request):
+    """Every conduct rule set with its rules (SPEC §8): bank-wide norms every member of staff reads."""
+    from .models import ConductRuleSet
+
+    return list(ConductRuleSet.objects.prefetch_related("rules"))
+
+
+@router.get("/rule-sets/{rule_set_id}", response=ComplianceRuleSetOut, summary="行为规范详情")
+def get_rule_set(request, rule_set_id: Id):
+    from .models import ConductRuleSet
+
+    return get_or_404(ConductRuleSet.objects.prefetch_related("rules"), rule_set_id)
+
+
+@router.post("/rule-sets", response={201: ComplianceRuleSetOut}, summary="新建行为规范（合规、管理员）")
+def create_rule_set(request, payload: ComplianceRuleSetIn):
+    data = payload.dict()
+    return 201, services.create_rule_set(request.user, **data)
+
+
+@router.patch("/rule-sets/{rule_set_id}", response=ComplianceRuleSetOut, summary="修改行为规范（版本号防覆盖）")
+def update_rule_set(request, rule_set_id: Id, payload: ComplianceRuleSetPatch):
+    from .models import ConductRuleSet
+
+    data = payload.dict(exclude_unset=True)
+    rs = ConductRuleSet.objects.filter(pk=rule_set_id).first()
+    current = {"code": rs.code, "name": rs.name, "source": rs.source, "is_active": rs.is_active} if rs else {}
+    if rs is not None and data.get("rules") is None:
+        current["rules"] = [{"text": r.text, "severity": r.severity, "points": r.points} for r in rs.rules.all()]
+    fields = {**current, **{k: v for k, v in data.items() if v is not None and k != "version"}}
+    for key in ("code", "name", "rules"):
+        fields.setdefault(key, None)
+    return services.update_rule_set(request.user, rule_set_id, version=data.get("version"), **fields)
 
 
 def _officer(request):

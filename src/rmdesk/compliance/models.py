@@ -200,12 +200,14 @@ class Severity(models.TextChoices):
 
 
 class ConductRuleSet(models.Model):
-    """A named set of conduct rules (十不准, 七不准, 四原则…): data, editable by administrators."""
+    """A named set of conduct rules (十不准, 七不准, 四原则…): data, edited by compliance officers and
+    administrators on the rule-set pages or the API (versioned, audited; services.save_rule_set)."""
 
     code = models.CharField(_("代码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=100)
     source = models.CharField(_("依据"), max_length=300, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         verbose_name = _("行为规范")

@@ -197,3 +197,59 @@ class ComplianceAccessEventOut(Schema):
     action: str
     customer: str
     detail: str
+
+
+# --- conduct rule sets (SPEC §8) -------------------------------------------------------------------------
+
+
+class ComplianceRuleIn(Schema):
+    text: Annotated[str, Field(max_length=300)]
+    severity: Annotated[str, Field(max_length=10)]
+    points: Annotated[Decimal, Field(max_digits=6, decimal_places=2)]
+
+
+class ComplianceRuleSetIn(Schema):
+    code: Annotated[str, Field(max_length=30)]
+    name: Annotated[str, Field(max_length=100)]
+    source: Annotated[str, Field(max_length=300)] = ""
+    is_active: bool = True
+    rules: list[ComplianceRuleIn] = Field(max_length=50)
+
+
+class ComplianceRuleSetPatch(Schema):
+    """A change names the version read; fields left out keep their value; `rules`, when given, is the
+    whole new list (matched to the present rules by position)."""
+
+    version: int
+    code: Annotated[str, Field(max_length=30)] | None = None
+    name: Annotated[str, Field(max_length=100)] | None = None
+    source: Annotated[str, Field(max_length=300)] | None = None
+    is_active: bool | None = None
+    rules: list[ComplianceRuleIn] | None = Field(default=None, max_length=50)
+
+
+class ComplianceRuleOut(Schema):
+    id: int
+    order: int
+    text: str
+    severity: str
+    severity_label: str
+    points: Decimal
+
+    @staticmethod
+    def resolve_severity_label(obj):
+        return str(obj.get_severity_display())
+
+
+class ComplianceRuleSetOut(Schema):
+    id: int
+    code: str
+    name: str
+    source: str
+    is_active: bool
+    version: int
+    rules: list[ComplianceRuleOut]
+
+    @staticmethod
+    def resolve_rules(obj):
+        return list(obj.rules.all())

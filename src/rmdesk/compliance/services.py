@@ -38,6 +38,7 @@ from .defaults import GIFT_KIND, SERVICE_KIND, VIOLATION_KIND
 from .models import (
     LADDER,
     ConductRule,
+    ConductRuleSet,
     CrossReview,
     FeeEntitlement,
     FeeGrant,
@@ -1004,3 +1005,147 @@ def set_threshold(actor, threshold_id: int, *, value: Decimal, version: int) -> 
     t.save(update_fields=["value", "version"])
     audit.record(actor, "compliance.threshold_set", t, before={"value": before}, after={"value": value, "code": t.code})
     return t
+
+
+# --- conduct rule sets edited on pages and the API (SPEC §8: rule sets are configurable data) --------------
+
+#: who edits conduct rule sets (十不准, 七不准, 四原则…): compliance officers and administrators
+RULE_EDITORS = (RoleCode.COMPLIANCE, RoleCode.ADMIN)
+MAX_RULES = 50
+MAX_POINTS = Decimal("100")
+
+
+def _rule_set_problems(*, code, name, source, rules, rule_set_id=None) -> tuple[dict, list[dict], dict]:
+    """Field-named errors of a rule set as entered, and its rules cleaned (order = position + 1)."""
+    import re
+
+    from .models import Severity
+
+    errors: dict[str, list] = {}
+    code = (code or "").strip()
+    name = (name or "").strip()
+    source = (source or "").strip()
+    if not code:
+        errors["code"] = [_("请填写代码。")]
+    elif len(code) > 30 or not re.fullmatch(r"[a-z][a-z0-9_]*", code):
+        errors["code"] = [_("代码由小写字母、数字和下划线组成，以字母开头，不超过 30 个字符。")]
+    elif ConductRuleSet.objects.filter(code=code).exclude(pk=rule_set_id).exists():
+        errors["code"] = [_("该代码已被其他行为规范使用。")]
+    if not name:
+        errors["name"] = [_("请填写名称。")]
+    elif len(name) > 100:
+        errors["name"] = [_("名称不能超过 100 个字。")]
+    if len(source) > 300:
+        errors["source"] = [_("依据不能超过 300 个字。")]
+    rules = list(rules or [])
+    if not rules:
+        errors["rules"] = [_("至少需要一条条款。")]
+    elif len(rules) > MAX_RULES:
+        errors["rules"] = [_("条款不能超过 %(n)s 条。") % {"n": MAX_RULES}]
+    cleaned = []
+    for i, r in enumerate(rules[:MAX_RULES]):
+        text = (r.get("text") or "").strip()
+        severity = r.get("severity") or ""
+        points = r.get("points")
+        if not text:
+            errors[f"rules.{i}.text"] = [_("请填写条款内容。")]
+        elif len(text) > 300:
+            errors[f"rules.{i}.text"] = [_("条款不能超过 300 个字。")]
+        if severity not in Severity.values:
+            errors[f"rules.{i}.severity"] = [_("请选择严重程度。")]
+        if points is None:
+            errors[f"rules.{i}.points"] = [_("请填写扣分。")]
+        else:
+            try:
+                points = Decimal(points)
+            except (ArithmeticError, ValueError, TypeError):
+                points = None
+            if points is None or not points.is_finite():
+                errors[f"rules.{i}.points"] = [_("请输入有效的数字。")]
+            elif points < 0 or points > MAX_POINTS:
+                errors[f"rules.{i}.points"] = [_("扣分须在 0–100 之间。")]
+            elif points != points.quantize(Decimal("0.01")):
+                errors[f"rules.{i}.points"] = [_("扣分最多两位小数。")]
+        cleaned.append({"order": i + 1, "text": text, "severity": severity, "points": points})
+    return errors, cleaned, {"code": code, "name": name, "source": source}
+
+
+def _rules_snapshot(rule_set) -> list:
+    return [[r.order, r.text, r.severity, str(r.points)] for r in rule_set.rules.order_by("order")]
+
+
+@business_action(roles=RULE_EDITORS)
+def create_rule_set(actor, *, code: str, name: str, source: str = "", is_active: bool = True, rules) -> ConductRuleSet:
+    """Create a conduct rule set with its rules (SPEC §8): a unique lower-case code, a name, each rule a
+    text, a severity and the points a confirmed violation deducts (0–100). Audited; nothing is written
+    when anything is refused."""
+    errors, cleaned, head = _rule_set_problems(code=code, name=name, source=source, rules=rules)
+    if errors:
+        raise ValidationError(errors)
+    rs = ConductRuleSet.objects.create(**head, is_active=bool(is_active))
+    ConductRule.objects.bulk_create([ConductRule(rule_set=rs, **r) for r in cleaned])
+    audit.record(
+        actor,
+        "compliance.rule_set_created",
+        rs,
+        after={**head, "is_active": rs.is_active, "rules": _rules_snapshot(rs)},
+    )
+    return rs
+
+
+@business_action(roles=RULE_EDITORS)
+def update_rule_set(
+    actor,
+    rule_set_id: int,
+    *,
+    version,
+    code: str,
+    name: str,
+    source: str = "",
+    is_active: bool = True,
+    rules,
+) -> ConductRuleSet:
+    """Change a rule set and its rules (SPEC §8) on the version the editor read (409 when stale). Rules
+    are matched by position: a rule keeps its id (violations already recorded point to it) and takes the
+    new wording, severity and points — a violation already decided keeps the points it was given. A rule
+    that a violation refers to cannot be removed (deactivate the set instead). Audited with before/after."""
+    from django.http import Http404
+
+    rs = ConductRuleSet.objects.select_for_update().filter(pk=rule_set_id).first()
+    if rs is None:
+        raise Http404
+    check_version(rs, version)
+    errors, cleaned, head = _rule_set_problems(code=code, name=name, source=source, rules=rules, rule_set_id=rs.pk)
+    existing = {r.order: r for r in rs.rules.all()}
+    removed = [r for order, r in existing.items() if order > len(cleaned)]
+    used = set(Violation.objects.filter(rule__in=removed).values_list("rule__order", flat=True)) if removed else set()
+    if used and "rules" not in errors:
+        errors["rules"] = [
+            _("第 %(orders)s 条已有违规记录引用，不能删除；可停用整套规范。")
+            % {"orders": "、".join(str(o) for o in sorted(used))}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    before = {
+        "code": rs.code,
+        "name": rs.name,
+        "source": rs.source,
+        "is_active": rs.is_active,
+        "rules": _rules_snapshot(rs),
+    }
+    ConductRule.objects.filter(pk__in=[r.pk for r in removed]).delete()
+    for r in cleaned:
+        rule = existing.get(r["order"])
+        if rule is None:
+            ConductRule.objects.create(rule_set=rs, **r)
+        elif (rule.text, rule.severity, rule.points) != (r["text"], r["severity"], r["points"]):
+            rule.text, rule.severity, rule.points = r["text"], r["severity"], r["points"]
+            rule.save(update_fields=["text", "severity", "points"])
+    for field, value in head.items():
+        setattr(rs, field, value)
+    rs.is_active = bool(is_active)
+    rs.version += 1
+    rs.save()
+    after = {**head, "is_active": rs.is_active, "rules": _rules_snapshot(rs)}
+    audit.record(actor, "compliance.rule_set_changed", rs, before=before, after=after)
+    return rs

@@ -31,4 +31,7 @@ urlpatterns = [
     path("thresholds/", views.threshold_list, name="threshold_list"),
     path("thresholds/<int:pk>/", views.threshold_edit, name="threshold_edit"),
     path("reviews/<int:pk>/", views.review_detail, name="review_detail"),
+    path("rule-sets/", views.rule_set_list, name="rule_set_list"),
+    path("rule-sets/new/", views.rule_set_new, name="rule_set_new"),
+    path("rule-sets/<int:pk>/", views.rule_set_edit, name="rule_set_edit"),
 ]

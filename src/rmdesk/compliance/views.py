@@ -96,6 +96,7 @@ def index(request):
             "open_findings": visible_findings(user).filter(status=FindingStatus.OPEN).count(),
             "rule_sets": ConductRuleSet.objects.filter(is_active=True).prefetch_related("rules"),
             "ladder": LADDER,
+            "rule_editor": user.has_role(*services.RULE_EDITORS),
         },
     )
 
@@ -820,3 +821,114 @@ def threshold_edit(request, pk):
         return _render_thresholds(request, errors=msgs, failed=pk, status=422)
     messages.success(request, _("阈值已保存。"))
     return redirect("compliance:threshold_list")
+
+
+# --- conduct rule sets (SPEC §8: configurable data, edited by compliance) ----------------------------------
+
+RULE_ROWS_EXTRA = 3
+
+
+def _rule_editor(user):
+    """Only compliance officers and administrators see the rule-set pages (others: 404, as for thresholds)."""
+    if not user.has_role(*services.RULE_EDITORS):
+        raise Http404
+
+
+@login_required
+def rule_set_list(request):
+    _rule_editor(request.user)
+    sets = ConductRuleSet.objects.prefetch_related("rules")
+    return render(request, "compliance/rule_set_list.html", {"rule_sets": sets})
+
+
+def _posted_rules(post) -> tuple[list[dict], list[int]]:
+    """The rule rows of the form, blank rows left out; returns the rules and each one's row number."""
+    rules, rows = [], []
+    try:
+        count = min(int(post.get("rows") or 0), services.MAX_RULES + RULE_ROWS_EXTRA)
+    except ValueError:
+        count = 0
+    for i in range(count):
+        text = (post.get(f"rule-{i}-text") or "").strip()
+        points = (post.get(f"rule-{i}-points") or "").strip()
+        if not text and not points:
+            continue
+        rules.append({"text": text, "severity": post.get(f"rule-{i}-severity") or "", "points": points or None})
+        rows.append(i)
+    return rules, rows
+
+
+def _rule_rows(rules, errors=None, rows=None, *, extra=RULE_ROWS_EXTRA):
+    errors = errors or {}
+    out = []
+    for k, r in enumerate(rules):
+        out.append(
+            {**r, "errors": [m for f in ("text", "severity", "points") for m in errors.get(f"rules.{k}.{f}", [])]}
+        )
+    for _i in range(extra):
+        out.append({"text": "", "severity": "minor", "points": "", "errors": []})
+    return out
+
+
+def _rule_set_form(request, rs=None):
+    from .models import ConductRule, Severity
+
+    user = request.user
+    _rule_editor(user)
+    status = 200
+    errors: dict = {}
+    if request.method == "POST":
+        rules, _rows = _posted_rules(request.POST)
+        head = {
+            "code": request.POST.get("code", ""),
+            "name": request.POST.get("name", ""),
+            "source": request.POST.get("source", ""),
+            "is_active": bool(request.POST.get("is_active")),
+            "rules": rules,
+        }
+        try:
+            if rs is None:
+                rs = services.create_rule_set(user, **head)
+            else:
+                services.update_rule_set(user, rs.pk, version=request.POST.get("version"), **head)
+        except ValidationError as exc:
+            from rmdesk.core.actions import StaleVersion
+
+            errors = errors_by_field(exc)
+            status = 409 if isinstance(exc, StaleVersion) else 422
+            values = {**head, "version": request.POST.get("version")}
+        else:
+            messages.success(request, _("行为规范已保存。"))
+            return redirect("compliance:rule_set_list")
+    elif rs is not None:
+        rules = [
+            {"text": r.text, "severity": r.severity, "points": r.points.normalize()}
+            for r in ConductRule.objects.filter(rule_set=rs).order_by("order")
+        ]
+        values = {"code": rs.code, "name": rs.name, "source": rs.source, "is_active": rs.is_active}
+        values["version"] = rs.version
+    else:
+        rules = []
+        values = {"code": "", "name": "", "source": "", "is_active": True, "version": ""}
+    rows = _rule_rows(rules, errors)
+    ctx = {
+        "rs": rs if rs is not None and rs.pk else None,
+        "values": values,
+        "rows": rows,
+        "row_count": len(rows),
+        "errors": errors,
+        "general": [m for f in ("rules", "version", "__all__") for m in errors.get(f, [])],
+        "severities": Severity.choices,
+    }
+    return render(request, "compliance/rule_set_form.html", ctx, status=status)
+
+
+@login_required
+def rule_set_new(request):
+    return _rule_set_form(request)
+
+
+@login_required
+def rule_set_edit(request, pk):
+    _rule_editor(request.user)
+    return _rule_set_form(request, get_or_404(ConductRuleSet.objects.all(), pk))
