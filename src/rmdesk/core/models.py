@@ -45,7 +45,8 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
-    alg = models.CharField(max_length=12, default="hmac-sha256")
+    # rows written by code that predates the keyed chain (during a rolling upgrade) are plain SHA-256
+    alg = models.CharField(max_length=12, default="hmac-sha256", db_default="sha256")
 
     class Meta:
         db_table = "org_auditevent"  # moved from the org app with its rows (docs/decisions.md 10)

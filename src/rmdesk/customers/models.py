@@ -107,17 +107,20 @@ class TierRuleSet(models.Model):
         max_length=12,
         choices=[("current", _("时点值")), ("monthly_avg", _("月日均"))],
         default="current",
+        db_default="current",
     )
     upgrade_rule = models.CharField(
         _("升级规则"),
         max_length=12,
         choices=[("month_end", _("月末按月日均达标即升")), ("immediate", _("时点值达标即时升级"))],
         default="month_end",
+        db_default="month_end",
         help_text=_("仅用于按月日均分层的规则"),
     )
     downgrade_months = models.PositiveSmallIntegerField(
         _("降级观察月数"),
         default=3,
+        db_default=3,
         validators=[MinValueValidator(1), MaxValueValidator(12)],
         help_text=_("月日均连续低于门槛满该月数才降级，此前为关注状态；1 表示立即降级。仅用于按月日均分层的规则"),
     )
@@ -501,10 +504,18 @@ class Contact(models.Model):
     note = models.CharField(_("备注"), max_length=200, blank=True, default="")
     # the stakeholder map of a key account (seed 002): attitude toward us and weight in the decision
     attitude = models.CharField(
-        _("态度"), max_length=10, choices=ContactAttitude.choices, default=ContactAttitude.NEUTRAL
+        _("态度"),
+        max_length=10,
+        choices=ContactAttitude.choices,
+        default=ContactAttitude.NEUTRAL,
+        db_default=ContactAttitude.NEUTRAL,
     )
     influence = models.CharField(
-        _("影响力"), max_length=10, choices=ContactInfluence.choices, default=ContactInfluence.MEDIUM
+        _("影响力"),
+        max_length=10,
+        choices=ContactInfluence.choices,
+        default=ContactInfluence.MEDIUM,
+        db_default=ContactInfluence.MEDIUM,
     )
 
     class Meta:

@@ -64,7 +64,7 @@ class OpportunityStage(models.Model):
     probability = models.PositiveSmallIntegerField(_("默认赢单概率（%）"), default=0)
     required_fields = models.JSONField(_("进入本阶段须填写"), default=list, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("商机阶段")
@@ -80,7 +80,7 @@ class LostReason(models.Model):
     name = models.CharField(_("名称"), max_length=50)
     order = models.PositiveSmallIntegerField(_("顺序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("失败原因")
@@ -237,7 +237,7 @@ class Campaign(models.Model):
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
     org_path = models.CharField(max_length=255, editable=False, db_index=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
-    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True, default="")
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True, default="", db_default="")
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
 
     class Meta:
@@ -410,7 +410,7 @@ class CrossSellRule(models.Model):
     reason = models.CharField(_("推荐理由"), max_length=200, blank=True, default="")
     order = models.PositiveSmallIntegerField(_("顺序"), default=100)
     is_active = models.BooleanField(_("启用"), default=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("交叉销售规则")
@@ -431,7 +431,7 @@ class Material(models.Model):
     unit_name = models.CharField(_("单位"), max_length=10, default="件")
     stock = models.PositiveIntegerField(_("库存"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("宣传促销品")

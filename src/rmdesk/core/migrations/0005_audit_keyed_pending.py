@@ -19,12 +19,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="auditevent",
             name="alg",
-            field=models.CharField(default="sha256", max_length=12),
+            field=models.CharField(default="sha256", db_default="sha256", max_length=12),
         ),
         migrations.AlterField(
             model_name="auditevent",
             name="alg",
-            field=models.CharField(default="hmac-sha256", max_length=12),
+            field=models.CharField(default="hmac-sha256", db_default="sha256", max_length=12),
         ),
         migrations.CreateModel(
             name="AuditPending",

@@ -51,6 +51,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("supporter", "支持"), ("neutral", "中立"), ("opponent", "反对")],
                 default="neutral",
+                db_default="neutral",
                 max_length=10,
                 verbose_name="态度",
             ),
@@ -61,6 +62,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("high", "高"), ("medium", "中"), ("low", "低")],
                 default="medium",
+                db_default="medium",
                 max_length=10,
                 verbose_name="影响力",
             ),

@@ -17,6 +17,7 @@ class Migration(migrations.Migration):
             name="downgrade_months",
             field=models.PositiveSmallIntegerField(
                 default=3,
+                db_default=3,
                 help_text="月日均连续低于门槛满该月数才降级，此前为关注状态；1 表示立即降级。仅用于按月日均分层的规则",
                 validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)],
                 verbose_name="降级观察月数",
@@ -28,6 +29,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("current", "时点值"), ("monthly_avg", "月日均")],
                 default="current",
+                db_default="current",
                 max_length=12,
                 verbose_name="分层口径",
             ),
@@ -38,6 +40,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 choices=[("month_end", "月末按月日均达标即升"), ("immediate", "时点值达标即时升级")],
                 default="month_end",
+                db_default="month_end",
                 help_text="仅用于按月日均分层的规则",
                 max_length=12,
                 verbose_name="升级规则",

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="campaign",
             name="cancel_reason",
-            field=models.CharField(blank=True, default="", max_length=200, verbose_name="取消原因"),
+            field=models.CharField(blank=True, default="", db_default="", max_length=200, verbose_name="取消原因"),
         ),
         migrations.AddField(
             model_name="campaign",
@@ -22,22 +22,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="crosssellrule",
             name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
+            field=models.PositiveIntegerField(default=1, db_default=1, verbose_name="版本"),
         ),
         migrations.AddField(
             model_name="lostreason",
             name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
+            field=models.PositiveIntegerField(default=1, db_default=1, verbose_name="版本"),
         ),
         migrations.AddField(
             model_name="material",
             name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
+            field=models.PositiveIntegerField(default=1, db_default=1, verbose_name="版本"),
         ),
         migrations.AddField(
             model_name="opportunitystage",
             name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
+            field=models.PositiveIntegerField(default=1, db_default=1, verbose_name="版本"),
         ),
         migrations.AlterField(
             model_name="campaign",
