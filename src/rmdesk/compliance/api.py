@@ -16,6 +16,8 @@ from .models import PledgeTemplate, Signature
 from .schemas import (
     ComplianceAccessEventOut,
     ComplianceDecideIn,
+    ComplianceFeeGrantIn,
+    ComplianceFeeGrantOut,
     ComplianceFindingOut,
     ComplianceGiftIn,
     ComplianceGiftOut,
@@ -34,6 +36,8 @@ from .schemas import (
     ComplianceSignIn,
     ComplianceStatementIn,
     ComplianceTemplateOut,
+    ComplianceThresholdOut,
+    ComplianceThresholdPatch,
     ComplianceViolationIn,
     ComplianceViolationOut,
 )
@@ -239,6 +243,40 @@ def update_rule_set(request, rule_set_id: Id, payload: ComplianceRuleSetPatch):
     for key in ("code", "name", "rules"):
         fields.setdefault(key, None)
     return services.update_rule_set(request.user, rule_set_id, version=data.get("version"), **fields)
+
+
+@router.get("/fee-grants", response=list[ComplianceFeeGrantOut], summary="费用减免（按数据权限）")
+def list_fee_grants(request, limit: Limit = 200):
+    from .scope import visible_fee_grants
+
+    return list(visible_fee_grants(request.user)[:limit])
+
+
+@router.post("/fee-grants", response={201: ComplianceFeeGrantOut}, summary="登记费用减免（与页面同一校验）")
+def record_fee_grant(request, payload: ComplianceFeeGrantIn):
+    return 201, services.record_fee_grant(request.user, **payload.dict())
+
+
+@router.get(
+    "/thresholds",
+    response=list[ComplianceThresholdOut],
+    openapi_extra=may_answer(403),
+    summary="合规阈值（合规、管理员）",
+)
+def list_thresholds(request):
+    from django.core.exceptions import PermissionDenied
+    from django.utils.translation import gettext as _
+
+    from .models import Threshold
+
+    if not request.user.has_role(*services.RULE_EDITORS):
+        raise PermissionDenied(_("只有合规人员可以查看。"))
+    return list(Threshold.objects.all())
+
+
+@router.patch("/thresholds/{threshold_id}", response=ComplianceThresholdOut, summary="修改合规阈值（版本号防覆盖）")
+def set_threshold(request, threshold_id: Id, payload: ComplianceThresholdPatch):
+    return services.set_threshold(request.user, threshold_id, **payload.dict())
 
 
 def _officer(request):

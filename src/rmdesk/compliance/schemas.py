@@ -253,3 +253,42 @@ class ComplianceRuleSetOut(Schema):
     @staticmethod
     def resolve_rules(obj):
         return list(obj.rules.all())
+
+
+# --- fee grants and thresholds (SPEC §8 account-change monitoring; thresholds in the database) -----------
+
+
+class ComplianceFeeGrantIn(Schema):
+    customer_id: Id
+    fee_kind: Annotated[str, Field(max_length=12)]
+    standard_fee: Money
+    charged_fee: Money
+    granted_on: Day
+    note: Text = ""
+
+
+class ComplianceFeeGrantOut(Schema):
+    id: int
+    customer_id: int
+    fee_kind: str
+    standard_fee: Decimal
+    charged_fee: Decimal
+    discount_percent: Decimal
+    granted_on: date
+    granted_by_id: int
+    tier_id: int | None
+    note: str
+
+
+class ComplianceThresholdOut(Schema):
+    id: int
+    code: str
+    name: str
+    value: Decimal
+    description: str
+    version: int
+
+
+class ComplianceThresholdPatch(Schema):
+    value: Money
+    version: int
