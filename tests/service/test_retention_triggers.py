@@ -49,8 +49,9 @@ def test_a_bill_drop_puts_the_subscriber_on_watch_with_a_scripted_call(telecom, 
     call = RetentionAction.objects.get(entry=entry)
     assert (call.kind, call.assigned_to, call.created_by) == (RetentionKind.CALL, world.rm, None)
     assert call.due_on == add_working_days(date(2026, 12, 4), 3) == date(2026, 12, 9)  # Fri + 3 working days
-    # the zero bill fires the zero trigger only (its drop is 100 % too, but one entry per subscriber)
-    assert WatchEntry.objects.get(customer=silent).trigger.code in {"bill_drop", "zero_bill"}
+    # the zero bill is a 100 % drop as well: the zero trigger, the more specific, is the one that fires,
+    # so the RM gets the 零话费/欠费停机 script (one entry per subscriber)
+    assert WatchEntry.objects.get(customer=silent).trigger.code == "zero_bill"
     assert not WatchEntry.objects.filter(customer__in=[slight, no_bill]).exists()
     assert AuditEvent.objects.filter(action="service.retention_trigger").count() == 2
     assert world.rm.notifications.filter(kind="service.watch").exists()

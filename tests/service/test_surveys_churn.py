@@ -191,3 +191,23 @@ def test_watch_list_actions_and_scope(world, make_customer, defaults):
         churn.close_watch(world.rm2, entry.pk, status="lost", version=entry.version)
     with pytest.raises(PermissionDenied):
         churn.add_retention_action(world.risk, entry.pk, kind="call", description="x", due_on=date(2026, 7, 1))
+
+
+def test_the_aum_floor_only_churns_customers_tiered_on_a_balance(world, make_customer, tiers, defaults):
+    """A subscriber tiered on the monthly bill (telecom) or an outlet on its sales (tobacco) holds no AUM:
+    the scan must not call it lost for that; a bank customer tiered on AUM still churns below the floor,
+    and a subscriber lost by stage recovers when it is active again, AUM or not."""
+    rs = TierRuleSet.objects.create(code="t_vip", name="VIP", kind="individual", metric="monthly_spend")
+    vip = Tier.objects.create(rule_set=rs, code="gold", name="金卡", rank=3, threshold=Decimal("500"))
+    sub = make_customer(world.rm, world.t1, tier=vip, stage=Stage.ACTIVE, aum=Decimal("0"))
+    bank = make_customer(world.rm, world.t1, tier=tiers["gold"], stage=Stage.ACTIVE, aum=Decimal("900000"))
+    type(bank).objects.filter(pk=bank.pk).update(aum=Decimal("0"))
+    res = churn.scan()
+    assert res["churned"] == 1
+    assert ChurnEvent.objects.filter(customer=bank).exists() and not ChurnEvent.objects.filter(customer=sub).exists()
+    type(sub).objects.filter(pk=sub.pk).update(stage=Stage.LOST)
+    assert churn.scan()["churned"] == 1 and ChurnEvent.objects.filter(customer=sub, recovered_on=None).exists()
+    type(sub).objects.filter(pk=sub.pk).update(stage=Stage.ACTIVE)
+    assert churn.scan()["recovered"] == 1
+    assert ChurnEvent.objects.get(customer=sub).recovered_on is not None
+    assert ChurnEvent.objects.get(customer=bank).recovered_on is None  # still below the floor

@@ -1,9 +1,11 @@
 """Churn watch (名单制管理), SPEC §5.
 
 Definition (docs/service.md): a customer churns on the day it moves to stage 流失 (lost) or, having
-held a tier, its AUM falls below CHURN_AUM_FLOOR. A duplicate archive merged into another (合并, its
-`merged_into` set) is closed, not lost: it never counts as churn (customers' `customers_merged` moves
-its rows to the archive it was merged into). Each churn is one ChurnEvent (this app's own
+held a tier measured on a balance of the archive (AUM, deposits…: the bank's tiers), its AUM falls below
+CHURN_AUM_FLOOR; a customer tiered on another figure (a subscriber's monthly bill, an outlet's sales: the
+telecom and tobacco packs) churns only by stage, as AUM means nothing there. A duplicate archive merged
+into another (合并, its `merged_into` set) is closed, not lost: it never counts as churn (customers'
+`customers_merged` moves its rows to the archive it was merged into). Each churn is one ChurnEvent (this app's own
 history, with the tier the customer held). A customer in stage 流失预警 (at risk) is put on the
 watch list. The churn rate of a tier over a period is
 
@@ -18,7 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +28,7 @@ from django.utils.translation import gettext as _
 from rmdesk.core import audit
 from rmdesk.core.actions import business_action, check_version
 from rmdesk.core.roles import WORKERS
-from rmdesk.customers.models import Customer, Stage, Tier
+from rmdesk.customers.models import SNAPSHOT_METRICS, Customer, Stage, Tier
 from rmdesk.customers.scope import visible_customers
 from rmdesk.org.models import RoleCode, User
 
@@ -37,6 +39,7 @@ from .models import (
     RetentionAction,
     RetentionKind,
     RetentionTrigger,
+    TriggerKind,
     WatchEntry,
     WatchReason,
     WatchStatus,
@@ -47,8 +50,8 @@ CHURN_AUM_FLOOR = Decimal("100")
 ACTIVE_STAGES = (Stage.NEW, Stage.ACTIVE, Stage.DORMANT, Stage.AT_RISK)
 
 
-def _is_churned(c: Customer) -> bool:
-    return c.stage == Stage.LOST or (c.tier_id is not None and c.stage in ACTIVE_STAGES and c.aum < CHURN_AUM_FLOOR)
+# the AUM floor applies to customers whose tier is measured on a balance the archive holds
+_BALANCE_TIERED = Q(tier__rule_set__metric__in=SNAPSHOT_METRICS)
 
 
 def record_churn(customer: Customer, *, on: date | None = None, reason="", actor=None) -> ChurnEvent | None:
@@ -102,7 +105,7 @@ def scan(now=None) -> dict:
     open_churn = set(ChurnEvent.objects.filter(recovered_on__isnull=True).values_list("customer_id", flat=True))
     archives = Customer.objects.filter(merged_into__isnull=True)  # a merged duplicate is not a lost customer
     candidates = archives.filter(stage=Stage.LOST) | archives.filter(
-        tier__isnull=False, stage__in=ACTIVE_STAGES, aum__lt=CHURN_AUM_FLOOR
+        _BALANCE_TIERED, stage__in=ACTIVE_STAGES, aum__lt=CHURN_AUM_FLOOR
     )
     for c in candidates.exclude(pk__in=open_churn).iterator(chunk_size=500):
         if record_churn(c, on=today):
@@ -115,7 +118,8 @@ def scan(now=None) -> dict:
     back = (
         ChurnEvent.objects.filter(recovered_on__isnull=True)
         .exclude(customer__stage=Stage.LOST)
-        .filter(customer__aum__gte=CHURN_AUM_FLOOR)
+        .exclude(customer__tier__rule_set__metric__in=SNAPSHOT_METRICS, customer__aum__lt=CHURN_AUM_FLOOR)
+        .exclude(customer__tier__isnull=True, customer__aum__lt=CHURN_AUM_FLOOR)
     )
     out["recovered"] = back.update(recovered_on=today)
     out["triggered"] = scan_triggers(today)
@@ -129,7 +133,12 @@ def scan_triggers(today: date) -> int:
     from rmdesk.core.calendar import add_working_days
 
     made = 0
-    for trigger in RetentionTrigger.objects.filter(is_active=True).order_by("code"):
+    # a figure that fell to zero fires both kinds: the zero trigger (零话费/欠费停机) is the more specific, so
+    # it is tried first and its script is the one the RM gets
+    triggers = sorted(
+        RetentionTrigger.objects.filter(is_active=True), key=lambda t: (t.kind != TriggerKind.ZERO, t.code)
+    )
+    for trigger in triggers:
         watched = WatchEntry.objects.filter(status=WatchStatus.OPEN).values("customer_id")
         candidates = (
             Customer.objects.filter(merged_into__isnull=True, metrics__has_key=trigger.metric)
