@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from rmdesk.compliance.models import FeeGrant, Threshold
 from rmdesk.core.models import AuditEvent
-from tests.scope_matrix import USERS, Matrix, Sample, fresh
+from tests.scope_matrix import USERS, fresh
 
 pytestmark = pytest.mark.django_db
 EDITORS = {"compliance", "admin"}
@@ -115,18 +115,3 @@ def test_threshold_api_403_for_other_roles(world, api_client, username):
     )
     assert resp.status_code == 403
     assert fresh(t).value == t.value
-
-
-@pytest.fixture
-def threshold_samples(world):
-    return [Sample("bank", readers=USERS, writers=EDITORS, threshold=Threshold.objects.get(code="gift_limit"))]
-
-
-thresholds = Matrix("compliance", samples="threshold_samples")
-thresholds.api(
-    "PATCH /api/compliance/thresholds/{threshold_id}",
-    obj="threshold",
-    body=lambda s: {"value": "200", "version": fresh(s.threshold).version},
-    expect=lambda username, sample: 200 if username in EDITORS else 403,
-)
-test_threshold_scope_matrix = thresholds.test()

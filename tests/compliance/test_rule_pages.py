@@ -17,7 +17,7 @@ from rmdesk.compliance import services
 from rmdesk.compliance.models import ConductRule, ConductRuleSet
 from rmdesk.core.actions import RoleRefused, StaleVersion
 from rmdesk.core.models import AuditEvent
-from tests.scope_matrix import USERS, Matrix, Sample, fresh
+from tests.scope_matrix import USERS, fresh
 
 from .conftest import rule
 
@@ -248,28 +248,3 @@ def test_api_writes_are_403_for_other_roles(world, seeded, api_client, username)
     )
     assert patch.status_code == 403
     assert fresh(rs).name != "改" and not ConductRuleSet.objects.filter(code="api_rules").exists()
-
-
-# --- scope matrix: bank-wide configuration, so the gate is the role --------------------------------------
-
-
-@pytest.fixture
-def rule_set_samples(world, seeded):
-    return [Sample("bank", readers=USERS, writers=EDITORS, rule_set=ConductRuleSet.objects.get(code="ten_bans"))]
-
-
-def _editor_or(status):
-    return lambda username, sample: 200 if username in EDITORS else status
-
-
-rule_sets = Matrix("compliance", samples="rule_set_samples")
-rule_sets.api("GET /api/compliance/rule-sets/{rule_set_id}", obj="rule_set")
-rule_sets.listing("GET /api/compliance/rule-sets", obj="rule_set")
-rule_sets.page("compliance:rule_set_edit", obj="rule_set", expect=_editor_or(404))
-rule_sets.api(
-    "PATCH /api/compliance/rule-sets/{rule_set_id}",
-    obj="rule_set",
-    body=lambda s: {"version": fresh(s.rule_set).version, "source": f"修订 {fresh(s.rule_set).version}"},
-    expect=_editor_or(403),
-)
-test_rule_set_scope_matrix = rule_sets.test()
