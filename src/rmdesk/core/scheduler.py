@@ -31,6 +31,7 @@ JOBS = (
     Job("run_sla", ("run_sla",), every=timedelta(minutes=5)),
     Job("sweep_imports", ("sweep_imports",), every=timedelta(minutes=5)),  # imports whose worker died
     Job("run_notices", ("run_notices",), every=timedelta(minutes=1)),  # channel retries, quiet hours ending
+    Job("evaluate_tiers", ("evaluate_tiers",), at=time(1, 30)),  # month-end tiers on the daily average, once
     Job("recompute_tiers", ("recompute_tiers",), at=time(2, 0)),
     Job("run_analytics", ("run_analytics",), at=time(2, 30)),  # daily snapshots for trends, after re-tiering
     Job("verify_audit", ("verify_audit",), at=time(3, 0)),
@@ -38,10 +39,12 @@ JOBS = (
     Job("archive_audit", ("archive_audit",), at=time(3, 30)),  # events past retention to signed files, never deleted
     Job("run_compliance", ("run_compliance",), at=time(4, 0)),  # yesterday's anomaly report, pledge/gift reminders
     Job("run_periodic", ("run_periodic",), at=time(6, 30)),
+    Job("scan_churn", ("scan_churn",), at=time(6, 10)),  # churn watch and the pack's retention triggers
     Job("run_contracts", ("run_contracts",), at=time(6, 20)),  # overdue borrowings, expiry, overdue receivables
     Job("run_credit", ("run_credit",), at=time(6, 40)),  # credit warnings, escalation, overdue checks, submission SLA
     Job("run_sales", ("run_sales",), at=time(6, 50)),  # task and campaign deadlines, campaigns that ended
     Job("run_people", ("run_people",), at=time(7, 0)),  # certificate expiry, training points, inspections due
+    Job("snapshot_balances", ("snapshot_balances",), at=time(23, 30)),  # the day's balances into the month's sum
 )
 
 
