@@ -4,7 +4,8 @@ Expand/contract: a release only adds (tables, nullable columns or columns with a
 indexes); removing, renaming or tightening comes in a later release, once no running code uses the
 old shape. This test reads every migration after the baseline below (the migrations that existed when
 the rule was introduced) and fails on a destructive operation — RemoveField, DeleteModel, RenameField,
-RenameModel, or AlterField that makes a nullable column NOT NULL without a default — unless the
+RenameModel, AddField of a NOT NULL column without a database default (`db_default`: the old code's inserts
+do not name the column), or AlterField that makes a nullable column NOT NULL without a default — unless the
 migration says why it is safe with a class attribute `expand_contract_ok = "<reason>"` (the contract
 step of an earlier expand).
 """
@@ -70,6 +71,10 @@ def destructive_operations(loader, key):
     for op in migration.operations:
         if isinstance(op, DESTRUCTIVE):
             found.append(f"{type(op).__name__} {op.describe()}")
+        elif isinstance(op, migrations.AddField) and _needs_db_default(op.field):
+            # the old code's INSERTs do not name the new column: only a default in the database fills it
+            # (Django's `default=` is applied by the new code and dropped from the table after the migration)
+            found.append(f"AddField {op.model_name}.{op.name} NOT NULL without db_default")
         elif isinstance(op, migrations.AlterField):
             model_key = (key[0], op.model_name_lower)
             old = state.models[model_key].fields.get(op.name) if model_key in state.models else None
@@ -79,6 +84,10 @@ def destructive_operations(loader, key):
         state = state.clone()
         op.state_forwards(key[0], state)
     return found
+
+
+def _needs_db_default(field) -> bool:
+    return not (field.null or field.many_to_many or field.has_db_default() or field.primary_key)
 
 
 def _rmdesk_migrations(loader):

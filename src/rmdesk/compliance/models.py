@@ -39,7 +39,7 @@ class Threshold(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     value = models.DecimalField(_("数值"), **MONEY)
     description = models.CharField(_("说明"), max_length=300, blank=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("合规阈值")
@@ -207,7 +207,7 @@ class ConductRuleSet(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     source = models.CharField(_("依据"), max_length=300, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
-    version = models.PositiveIntegerField(_("版本"), default=1)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("行为规范")

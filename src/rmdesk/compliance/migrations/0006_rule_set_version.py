@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="conductruleset",
             name="version",
-            field=models.PositiveIntegerField(default=1, verbose_name="版本"),
+            field=models.PositiveIntegerField(default=1, db_default=1, verbose_name="版本"),
         ),
     ]
