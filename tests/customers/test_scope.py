@@ -143,6 +143,8 @@ archive.api(
     **W,
     body=lambda s: {"customer_ids": [s.customer.pk], "a_rm": s.assignee.pk, "reason": "调整"},
 )
+# the key-account qualification (issue 19): read by whoever reads the archive (no rule for a kind: 200, n/a)
+archive.api("GET /api/customers/{customer_id}/qualification", obj="customer")
 # personal data (PIPL): compliance only, refused by role before the archive is looked up
 COMPLIANCE_ONLY = role_gate({"compliance"}, before_scope=True)
 archive.page("customers:personal_data", obj="customer", expect=COMPLIANCE_ONLY, **W)
