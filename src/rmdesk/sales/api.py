@@ -9,6 +9,7 @@ from django.http import Http404
 from ninja import Query, Router
 
 from rmdesk.core.bounds import Id
+from rmdesk.core.schemas import may_answer
 from rmdesk.customers.models import Product
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
 
@@ -431,7 +432,12 @@ def _config_routes():
         SalesStagePatchIn,
     )
 
-    @router.get("/config/stages", response=list[SalesStageConfigOut], summary="配置：商机阶段（含停用）")
+    @router.get(
+        "/config/stages",
+        response=list[SalesStageConfigOut],
+        openapi_extra=may_answer(403),
+        summary="配置：商机阶段（含停用）",
+    )
     def config_stages(request):
         _configurer(request)
         return list(OpportunityStage.objects.order_by("order"))
@@ -446,7 +452,12 @@ def _config_routes():
     def config_stage_update(request, stage_id: Id, payload: SalesStagePatchIn):
         return update_stage(request.user, stage_id, **payload.dict(exclude_unset=True))
 
-    @router.get("/config/lost-reasons", response=list[SalesLostReasonConfigOut], summary="配置：失败原因（含停用）")
+    @router.get(
+        "/config/lost-reasons",
+        response=list[SalesLostReasonConfigOut],
+        openapi_extra=may_answer(403),
+        summary="配置：失败原因（含停用）",
+    )
     def config_lost_reasons(request):
         _configurer(request)
         return list(LostReason.objects.all())
@@ -463,7 +474,12 @@ def _config_routes():
     def config_lost_reason_update(request, reason_id: Id, payload: SalesLostReasonPatchIn):
         return update_lost_reason(request.user, reason_id, **payload.dict(exclude_unset=True))
 
-    @router.get("/config/cross-sell-rules", response=list[SalesRuleOut], summary="配置：交叉销售提示规则（含停用）")
+    @router.get(
+        "/config/cross-sell-rules",
+        response=list[SalesRuleOut],
+        openapi_extra=may_answer(403),
+        summary="配置：交叉销售提示规则（含停用）",
+    )
     def config_rules(request):
         _configurer(request)
         return list(CrossSellRule.objects.all())
@@ -480,7 +496,12 @@ def _config_routes():
     def config_rule_update(request, rule_id: Id, payload: SalesRulePatchIn):
         return update_rule(request.user, rule_id, **payload.dict(exclude_unset=True))
 
-    @router.get("/config/materials", response=list[SalesMaterialConfigOut], summary="配置：宣传促销品与库存（含停用）")
+    @router.get(
+        "/config/materials",
+        response=list[SalesMaterialConfigOut],
+        openapi_extra=may_answer(403),
+        summary="配置：宣传促销品与库存（含停用）",
+    )
     def config_materials(request):
         _configurer(request)
         return list(Material.objects.all())

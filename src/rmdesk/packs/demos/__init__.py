@@ -69,6 +69,37 @@ def build_demo(name: str, ctx) -> None:
         module.build(ctx)
 
 
+def build_organisation(ctx, *, pack: str, tree, logins, employee_prefix: str):
+    """The demo organisation's tree and its documented logins `(username, name, unit, team, roles, level)`:
+    answers `(units by code, staff by username)`, or None (and says so) when the root is there already."""
+    root = tree[0]
+    if OrgUnit.objects.filter(code=root).exists():
+        ctx.log(f"{pack}: demo organisation already present, skipped")
+        return None
+    build_tree(tree)
+    units = {u.code: u for u in OrgUnit.objects.filter(code__startswith=root)}
+    staff = {
+        username: make_staff(
+            username,
+            name,
+            employee_no=f"{employee_prefix}{n:04d}",
+            unit=units[unit],
+            team=units.get(team),
+            roles=roles,
+            level=level,
+        )
+        for n, (username, name, unit, team, roles, level) in enumerate(logins, 1)
+    }
+    return units, staff
+
+
+def report_to(boss, people) -> None:
+    """Make `boss` the supervisor of each of `people`."""
+    for person in people:
+        person.supervisor = boss
+        person.save(update_fields=["supervisor"])
+
+
 def build_tree(node, parent=None) -> OrgUnit:
     """Create an org subtree from `(code, name, kind, [children...])`; answers its root. The caller checks
     first that the root's code is not there yet (idempotence)."""

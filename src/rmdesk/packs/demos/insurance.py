@@ -17,13 +17,13 @@ from django.utils import timezone
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import CustomerKind, Stage
 from rmdesk.demo_names import person_name
-from rmdesk.org.models import OrgUnit, RMLevel, RoleCode, UnitKind
+from rmdesk.org.models import RMLevel, RoleCode, UnitKind
 from rmdesk.people import services as people
 from rmdesk.people.models import Course
 from rmdesk.work import services as work
 from rmdesk.work.models import InteractionKind
 
-from . import DEMO_PASSWORD, build_tree, make_staff
+from . import DEMO_PASSWORD, build_organisation, report_to
 
 TITLE = "示范人寿保险某分公司"
 LOGIN = "ins_rm"  # the account manager shown on the screenshot (scripts/pack_screenshots.py)
@@ -64,20 +64,12 @@ PURPOSES = [
 
 
 def build(ctx):
-    if OrgUnit.objects.filter(code=ROOT).exists():
-        ctx.log("insurance: demo organisation already present, skipped")
+    built = build_organisation(ctx, pack="insurance", tree=TREE, logins=LOGINS, employee_prefix="INS")
+    if built is None:
         return
+    units, staff = built
     rng = ctx.rng
-    build_tree(TREE)
-    units = {u.code: u for u in OrgUnit.objects.filter(code__startswith=ROOT)}
-    staff = {}
-    for n, (username, name, unit, team, roles, level) in enumerate(LOGINS, 1):
-        staff[username] = make_staff(
-            username, name, employee_no=f"INS{n:04d}", unit=units[unit], team=units.get(team), roles=roles, level=level
-        )
-    for lead in LEADS.values():
-        staff[lead].supervisor = staff["ins_manager"]
-        staff[lead].save(update_fields=["supervisor"])
+    report_to(staff["ins_manager"], [staff[lead] for lead in LEADS.values()])
     rms = [staff["ins_rm"], staff["ins_rm2"]]
     for rm in rms:
         rm.supervisor = staff[LEADS[rm.team.code]]

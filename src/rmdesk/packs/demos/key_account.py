@@ -21,11 +21,11 @@ from rmdesk.contracts.models import ContractKind
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import ContactAttitude, ContactInfluence, ContactRole, CustomerKind, Stage
 from rmdesk.demo_names import person_name
-from rmdesk.org.models import OrgUnit, RMLevel, RoleCode, UnitKind
+from rmdesk.org.models import RMLevel, RoleCode, UnitKind
 from rmdesk.work import services as work
 from rmdesk.work.models import InteractionKind
 
-from . import DEMO_PASSWORD, build_tree, make_staff
+from . import DEMO_PASSWORD, build_organisation, report_to
 
 TITLE = "示范工业集团销售公司"
 LOGIN = "ka_rm"  # the key-account manager shown on the screenshot (scripts/pack_screenshots.py)
@@ -103,20 +103,12 @@ def _figures(rng, j: int) -> dict:
 
 
 def build(ctx):
-    if OrgUnit.objects.filter(code=ROOT).exists():
-        ctx.log("key_account: demo organisation already present, skipped")
+    built = build_organisation(ctx, pack="key_account", tree=TREE, logins=LOGINS, employee_prefix="KAC")
+    if built is None:
         return
+    units, staff = built
     rng = ctx.rng
-    build_tree(TREE)
-    units = {u.code: u for u in OrgUnit.objects.filter(code__startswith=ROOT)}
-    staff = {}
-    for n, (username, name, unit, team, roles, level) in enumerate(LOGINS, 1):
-        staff[username] = make_staff(
-            username, name, employee_no=f"KAC{n:04d}", unit=units[unit], team=units.get(team), roles=roles, level=level
-        )
-    for lead in LEADS.values():
-        staff[lead].supervisor = staff["ka_manager"]
-        staff[lead].save(update_fields=["supervisor"])
+    report_to(staff["ka_manager"], [staff[lead] for lead in LEADS.values()])
     rms = [staff["ka_rm"], staff["ka_rm2"]]
     for rm in rms:
         rm.supervisor = staff[LEADS[rm.team.code]]

@@ -20,13 +20,13 @@ from django.utils import timezone
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import Customer, CustomerKind, Stage
 from rmdesk.demo_names import person_name
-from rmdesk.org.models import OrgUnit, RMLevel, RoleCode, UnitKind
+from rmdesk.org.models import RMLevel, RoleCode, UnitKind
 from rmdesk.service import services as service
 from rmdesk.service.models import CaseCategory, CaseKind, Channel, Severity
 from rmdesk.work import services as work
 from rmdesk.work.models import InteractionKind
 
-from . import DEMO_PASSWORD, build_tree, make_staff
+from . import DEMO_PASSWORD, build_organisation, make_staff, report_to
 
 TITLE = "示范电信某市分公司"
 LOGIN = "tel_rm"  # the account manager whose home page the screenshot shows
@@ -100,21 +100,13 @@ def _bill(rng) -> Decimal:
 
 
 def build(ctx):
-    if OrgUnit.objects.filter(code=ROOT).exists():
-        ctx.log("telecom: demo organisation already present, skipped")
+    built = build_organisation(ctx, pack="telecom", tree=TREE, logins=LOGINS, employee_prefix="TEL")
+    if built is None:
         return
+    units, staff = built
     rng = ctx.rng
-    build_tree(TREE)
-    units = {u.code: u for u in OrgUnit.objects.filter(code__startswith=ROOT)}
-    staff = {}
-    for n, (username, name, unit, team, roles, level) in enumerate(LOGINS, 1):
-        staff[username] = make_staff(
-            username, name, employee_no=f"TEL{n:04d}", unit=units[unit], team=units.get(team), roles=roles, level=level
-        )
     leads = {"TEL200101": staff["tel_lead"], "TEL200102": staff["tel_lead2"], "TEL100101": staff["tel_lead_gov"]}
-    for lead in leads.values():
-        lead.supervisor = staff["tel_manager"]
-        lead.save(update_fields=["supervisor"])
+    report_to(staff["tel_manager"], leads.values())
     rms = [staff["tel_rm"], staff["tel_rm2"], staff["tel_rm_gov"]]
     seq = len(LOGINS)
     for team_code, count in EXTRA_RMS.items():

@@ -21,11 +21,11 @@ from django.utils import timezone
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import CustomerKind, Stage
 from rmdesk.demo_names import outlet_name, person_name
-from rmdesk.org.models import OrgUnit, RMLevel, RoleCode, UnitKind
+from rmdesk.org.models import RMLevel, RoleCode, UnitKind
 from rmdesk.work import services as work
 from rmdesk.work.models import InteractionKind
 
-from . import DEMO_PASSWORD, build_tree, make_staff
+from . import DEMO_PASSWORD, build_organisation, make_staff, report_to
 
 TITLE = "示范市烟草专卖局（公司）"
 LOGIN = "tob_rm"  # the account manager whose home page the screenshot shows
@@ -78,20 +78,12 @@ SPECIAL_PURPOSES = [
 
 
 def build(ctx):
-    if OrgUnit.objects.filter(code=ROOT).exists():
-        ctx.log("tobacco: demo organisation already present, skipped")
+    built = build_organisation(ctx, pack="tobacco", tree=TREE, logins=LOGINS, employee_prefix="TOB")
+    if built is None:
         return
+    units, staff = built
     rng = ctx.rng
-    build_tree(TREE)
-    units = {u.code: u for u in OrgUnit.objects.filter(code__startswith=ROOT)}
-    staff = {}
-    for n, (username, name, unit, team, roles, level) in enumerate(LOGINS, 1):
-        staff[username] = make_staff(
-            username, name, employee_no=f"TOB{n:04d}", unit=units[unit], team=units.get(team), roles=roles, level=level
-        )
-    for lead in LEADS.values():
-        staff[lead].supervisor = staff["tob_manager"]
-        staff[lead].save(update_fields=["supervisor"])
+    report_to(staff["tob_manager"], [staff[lead] for lead in LEADS.values()])
     rms = [staff["tob_rm"], staff["tob_rm2"], staff["tob_rm3"]]
     seq = len(LOGINS)
     for team_code, count in EXTRA_RMS.items():
