@@ -181,6 +181,8 @@ def demo_bank(make_demo_ctx):
     them (so an app added later is walked with its own demo data)."""
     import importlib
 
+    from rmdesk.org.management.commands.seed_demo import refresh_planner_statistics
+
     ctx = make_demo_ctx(scale=0.12)
     for config in apps.get_app_configs():
         if config.name.startswith("rmdesk."):
@@ -191,6 +193,7 @@ def demo_bank(make_demo_ctx):
                     raise
                 continue
             module.build(ctx)
+    refresh_planner_statistics()  # as seed_demo does: an earlier test may have left statistics of empty tables
     return ctx
 
 
