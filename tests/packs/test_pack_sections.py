@@ -158,6 +158,16 @@ def test_the_tobacco_pack_adopts_the_seeded_index_and_nomination_chain_without_c
     assert 'core.ApprovalChain ["sales.nomination", "促销推选（市场经理复核、品牌经理选定）"]' in result.adopted
     assert 'performance.Scorecard ["客户经理服务质量指数（烟草）", 2026, ""]' in result.adopted
     assert not [label for label in result.created + result.updated if label.startswith(("core.", "performance."))]
+    # the bank pack's own chains (its defaults since bank 1.2.0) are retired, untouched otherwise
+    bank_chains = {
+        ("compliance.special_service", "上门服务审批(分管行长)"),
+        ("credit.application", "授信审批（审查→审核→审批）"),
+    }
+    assert {label for label in result.retired if label.startswith("core.")} == {
+        f'core.ApprovalChain ["{kind}", "{name}"]' for kind, name in bank_chains
+    }
+    assert set(ApprovalChain.objects.filter(is_active=False).values_list("kind", "name")) == bank_chains
+    ApprovalChain.objects.filter(is_active=False).update(is_active=True)
     after = snapshot()
     mine = ("pledge_templates", "visit_workflow")  # the pack's own rows; the rest it adopts as they were
     assert {s: after[s] for s in SECTIONS if s not in mine} == {s: before[s] for s in SECTIONS if s not in mine}
