@@ -58,6 +58,7 @@ def report(
         "top-tier",
         "funnel",
         "referrals",
+        "plan-completion",
     ],
     filters: Query[AnalyticsReportFilter],
 ):

@@ -169,6 +169,28 @@ def targets_table(user) -> tuple[Table, list[Tile]]:
     return table, tiles
 
 
+def letter_targets_tables(user) -> list[Table]:
+    """My targets of this month from my active target letter against my actual figures (issue 16 "my targets vs
+    actual"): completion by indicator as a chart, and target, actual and completion as a table."""
+    from .reports_plan import completion, rm_rows, target_lines
+
+    today = timezone.localdate()
+    lines = target_lines([user.pk], today.replace(day=1), today)
+    url = reverse("analytics:report", args=["plan-completion"]) + f"?start={today.replace(day=1).isoformat()}"
+    chart = Table("rm-letter-rate", _("本月目标完成率（%）"), "bar", [_("指标"), _("完成率（%）")])
+    detail = Table(
+        "rm-letter", _("本月目标与实际"), "table", [_("指标"), _("本月目标"), _("本月实际"), _("完成率（%）")]
+    )
+    detail.rows = rm_rows(lines)
+    for x, row in zip(lines, detail.rows, strict=True):
+        rate = completion(x.target, x.actual.value if x.actual else None, lower_better=x.lower_better)
+        chart.rows.append([row[0], rate if rate is not None else Decimal(0)])
+        chart.urls.append(url)
+    if not lines:
+        chart.note = detail.note = _("没有生效的目标责任书。")
+    return [chart, detail]
+
+
 def rm_dashboard(user) -> dict:
     """My book by tier, AUM trend, contacts due and overdue, my complaints and their SLA."""
     book = visible_customers(user).filter(a_rm=user)
@@ -204,6 +226,7 @@ def rm_dashboard(user) -> dict:
             stage_table,
             targets,
             funnel_table(visible_opportunities(user).filter(owner=user), "rm-funnel", _("我的商机漏斗"), mine=1),
+            *letter_targets_tables(user),
         ],
     }
 

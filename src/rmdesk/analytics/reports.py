@@ -285,4 +285,8 @@ from .reports_sales import REPORTS as _SALES_REPORTS  # noqa: E402 - they build 
 
 REPORTS.update(_SALES_REPORTS)
 
+from .reports_plan import REPORTS as _PLAN_REPORTS  # noqa: E402 - builds on Report above
+
+REPORTS.update(_PLAN_REPORTS)
+
 __all__ = ["REPORTS", "Report", "parse_filters", "WAN"]

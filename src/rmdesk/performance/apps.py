@@ -11,3 +11,6 @@ class PerformanceConfig(AppConfig):
         from . import hooks
 
         hooks.register()  # menu entries, home panels, the appeal / letter / level approval handlers
+        from . import targets  # the letters' targets, published to rmdesk.core.targets for analytics
+
+        targets.register()
