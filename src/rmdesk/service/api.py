@@ -25,6 +25,7 @@ from .schemas import (
     CaseIn,
     CaseOut,
     CategoryOut,
+    CheckIn,
     ChurnRow,
     CloseWatchIn,
     DecideIn,
@@ -62,7 +63,7 @@ router = Router(tags=["service"])
 
 @router.get("/categories", response=list[CategoryOut], summary="投诉/服务类别")
 def list_categories(request):
-    return list(CaseCategory.objects.filter(is_active=True))
+    return list(CaseCategory.objects.filter(is_active=True).prefetch_related("checklist_items"))
 
 
 @router.get("/sla/policies", response=list[PolicyOut], summary="SLA 时限规则")
@@ -77,7 +78,7 @@ def _case(request, pk):
     return (
         visible_cases(request.user)
         .select_related("customer")
-        .prefetch_related("steps")
+        .prefetch_related("steps", "checks")
         .get(pk=get_case_or_404(request.user, pk).pk)
     )
 
@@ -160,6 +161,16 @@ def follow_up(request, case_id: Id, payload: FollowUpIn):
 @router.post("/cases/{case_id}/close", response=CaseDetailOut, summary="关闭")
 def close(request, case_id: Id, payload: NoteIn):
     services.close_case(request.user, case_id, note=payload.note, version=payload.version)
+    return _case(request, case_id)
+
+
+@router.post("/cases/{case_id}/checks/{order}", response=CaseDetailOut, summary="完成/撤销检查清单事项")
+def check(request, case_id: Id, order: Id, payload: CheckIn):
+    """The category's checklist (issue 19, e.g. the tobacco pack's 入网/退网 standard): every item done before
+    the case closes; 422 `order` for an item the case does not have, 409 for a stale case version."""
+    services.check_item(
+        request.user, case_id, order=order, done=payload.done, note=payload.note, version=payload.version
+    )
     return _case(request, case_id)
 
 

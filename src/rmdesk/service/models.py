@@ -77,6 +77,14 @@ class CaseCategory(models.Model):
     kind = models.CharField(_("适用类型"), max_length=12, choices=CaseKind.choices, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
     is_active = models.BooleanField(_("启用"), default=True)
+    # an industry pack's setting (issue 19; seed 001 §4.6): the case needs the 商品及服务质量信息反馈单, reviewed by
+    # the supervisor before the plan is carried out and signed by the customer before it is closed
+    requires_feedback = models.BooleanField(
+        _("须填质量反馈单"),
+        default=False,
+        db_default=False,
+        help_text=_("该类别的工单实施前须填写并经主管审核质量反馈单，关闭前须客户签字确认"),
+    )
 
     class Meta:
         verbose_name = _("投诉/服务类别")
@@ -85,6 +93,28 @@ class CaseCategory(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ChecklistItem(models.Model):
+    """One item of a category's checklist (issue 19; seed 001 §4.3 《持证零售客户入网、退网工作标准》): every
+    case of the category carries the items active when it was registered, and is closed only when all are done.
+    A pack's configuration (section `case_checklist_items`); a category without items has no checklist."""
+
+    category = models.ForeignKey(
+        CaseCategory, verbose_name=_("类别"), on_delete=models.CASCADE, related_name="checklist_items"
+    )
+    order = models.PositiveSmallIntegerField(_("序号"))
+    text = models.CharField(_("检查事项"), max_length=200)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("工单检查清单事项")
+        verbose_name_plural = _("工单检查清单事项")
+        ordering = ["category", "order"]
+        constraints = [models.UniqueConstraint(fields=["category", "order"], name="svc_checklist_item_once")]
+
+    def __str__(self):
+        return self.text
 
 
 class DurationUnit(models.TextChoices):
@@ -307,6 +337,7 @@ class CaseStep(models.Model):
         "feedback_review": _("反馈单审核"),
         "feedback_sign": _("客户签字确认"),
         "return": _("主管批示：退回修改"),
+        "check": _("检查清单"),
     }
 
     @property
@@ -316,6 +347,30 @@ class CaseStep(models.Model):
     @property
     def status_to_label(self):
         return CaseStatus(self.status_to).label if self.status_to in CaseStatus.values else ""
+
+
+class CaseCheck(models.Model):
+    """A checklist item on one case, copied from its category at registration (a later change of the standard
+    does not rewrite a case under way); done by whom and when (issue 19)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="checks")
+    order = models.PositiveSmallIntegerField(_("序号"))
+    text = models.CharField(_("检查事项"), max_length=200)
+    done_by = models.ForeignKey(
+        USER, verbose_name=_("完成人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("工单检查事项")
+        verbose_name_plural = _("工单检查事项")
+        ordering = ["case", "order"]
+        constraints = [models.UniqueConstraint(fields=["case", "order"], name="svc_case_check_once")]
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
 
 
 def attachment_path(instance, filename):

@@ -12,11 +12,24 @@ from ninja import Schema
 from rmdesk.core.bounds import Id, Limit, Offset
 
 
+class ChecklistItemOut(Schema):
+    order: int
+    text: str
+
+
 class CategoryOut(Schema):
+    """A case category; `requires_feedback` and `checklist` are what the organisation's pack sets (issue 19)."""
+
     id: int
     code: str
     name: str
     kind: str
+    requires_feedback: bool
+    checklist: list[ChecklistItemOut]
+
+    @staticmethod
+    def resolve_checklist(obj):
+        return [i for i in obj.checklist_items.all() if i.is_active]
 
 
 class PolicyOut(Schema):
@@ -94,12 +107,28 @@ class CaseOut(Schema):
         return str(obj.get_status_display())
 
 
+class CheckOut(Schema):
+    """One checklist item of a case (issue 19; seed 001 §4.3 入网/退网)."""
+
+    order: int
+    text: str
+    done: bool
+    done_by_id: int | None
+    done_at: datetime | None
+    note: str
+
+
 class CaseDetailOut(CaseOut):
     steps: list[StepOut]
+    checks: list[CheckOut]
 
     @staticmethod
     def resolve_steps(obj):
         return list(obj.steps.all())
+
+    @staticmethod
+    def resolve_checks(obj):
+        return list(obj.checks.all())
 
 
 class CaseIn(Schema):
@@ -121,6 +150,13 @@ class ServiceVersionIn(Schema):
 
 
 class NoteIn(ServiceVersionIn):
+    note: str = ""
+
+
+class CheckIn(ServiceVersionIn):
+    """Tick or untick a checklist item; `version` is the case's."""
+
+    done: bool
     note: str = ""
 
 

@@ -26,6 +26,7 @@ from .models import (
     Case,
     CaseAttachment,
     CaseCategory,
+    CaseCheck,
     CaseKind,
     CaseStatus,
     CaseStep,
@@ -208,6 +209,10 @@ def register_case(
     case.save()
     case.number = f"{'TS' if kind == CaseKind.COMPLAINT else 'FW'}{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
     case.save(update_fields=["number"])
+    CaseCheck.objects.bulk_create(  # the category's checklist as it stands today (issue 19)
+        CaseCheck(case=case, order=item.order, text=item.text)
+        for item in category.checklist_items.filter(is_active=True).order_by("order")
+    )
     _step(case, user, "register", "", description[:500], now, channel=channel, owner=owner.pk)
     audit.record(
         user,
@@ -454,6 +459,10 @@ def implement_plan(user, case_id, *, result, version, now=None) -> Case:
     case = _edit_case(user, case_id, version)
     _require_status(case, CaseStatus.APPROVED)
     _required(result=result)
+    if case.category.requires_feedback:  # seed 001 §4.6.3: the exchange follows the supervisor's review
+        fb = QualityFeedback.objects.filter(case=case).first()
+        if fb is None or fb.reviewed_at is None:
+            raise ValidationError({"feedback": [_("该类别须先填写质量反馈单并经主管审核，才能实施。")]})
     frm = case.status
     case.result, case.status, case.answered_at = result.strip(), CaseStatus.IMPLEMENTED, now
     if case.paused_at:
@@ -493,9 +502,46 @@ def close_case(user, case_id, *, note="", version, now=None) -> Case:
     _require_status(case, CaseStatus.VISITED)
     if not case.customer_confirmed and not is_supervisor_of(user, case):
         raise ValidationError({"status": [_("客户未确认处理结果，须由主管关闭或重新处理。")]})
+    errors = {}
+    if case.category.requires_feedback:  # seed 001 §4.6.4: the customer signs the form's 客户确认
+        fb = QualityFeedback.objects.filter(case=case).first()
+        if fb is None or fb.customer_signed_at is None:
+            errors["feedback"] = [_("质量反馈单尚未经客户签字确认，不能关闭。")]
+    pending = [c.text for c in case.checks.filter(done_at__isnull=True)]
+    if pending:
+        errors["checklist"] = [
+            _("检查清单尚有 %(n)s 项未完成：%(items)s") % {"n": len(pending), "items": "；".join(pending)}
+        ]
+    if errors:
+        raise ValidationError(errors)
     frm = case.status
     case.status, case.closed_at, case.paused_at = CaseStatus.CLOSED, now, None
     return _save(case, user, "close", frm, note=note, now=now)
+
+
+@business_action(roles=WORKERS, subject=get_case_or_404)
+def check_item(user, case_id, *, order, done: bool, note="", version, now=None) -> CaseCheck:
+    """Tick (or untick) one item of the case's checklist (issue 19; seed 001 §4.3 入网/退网 standard), with
+    who and when; a closed case's checklist is final. An edit of the case: `version` is the case's."""
+    now = now or timezone.now()
+    case = _edit_case(user, case_id, version)
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError({"status": [_("工单已关闭，检查清单不能再修改。")]})
+    check = case.checks.select_for_update().filter(order=order).first() if str(order).isdigit() else None
+    if check is None:
+        raise ValidationError({"order": [_("该工单没有这一检查事项。")]})
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise ValidationError({"note": [_("说明不能超过 200 字。")]})
+    before = {"order": check.order, "done": check.done, "note": check.note}
+    if done:
+        check.done_by, check.done_at = user, now
+    else:
+        check.done_by = check.done_at = None
+    check.note = note
+    check.save()
+    _save(case, user, "check", case.status, note=check.text, now=now, before=before, order=check.order, done=bool(done))
+    return check
 
 
 @business_action(roles=WORKERS, subject=get_case_or_404)

@@ -157,6 +157,8 @@ def _case_actions(user, case) -> set:
     if s != CaseStatus.CLOSED:
         acts.add("resume" if case.paused_at else "pause")
         acts.add("attach")
+        if case.checks.exists():
+            acts.add("check")
         if sup:
             acts.add("assign")
     if sup and case.kind == CaseKind.COMPLAINT:
@@ -191,6 +193,7 @@ def _render_detail(request, case, errors=None, failed=None, status=200):
             "steps": case.steps.select_related("actor"),
             "actions": acts,
             "attachments": case.attachments.all(),
+            "checks": case.checks.select_related("done_by"),
             "feedback": QualityFeedback.objects.filter(case=case).first(),
             "events": case.sla_events.select_related("recipient", "unit"),
             "breaches": case.breaches.all(),
@@ -268,6 +271,9 @@ def case_action(request, pk, action):
             user, pk, owner_id=p.get("owner") or None, note=p.get("note", ""), version=v
         ),
         "attach": lambda: services.add_attachment(user, pk, uploaded_file=request.FILES.get("file")),
+        "check": lambda: services.check_item(
+            user, pk, order=p.get("order", ""), done=_bool(p.get("done")), note=p.get("note", ""), version=v
+        ),
     }
     if action not in calls:
         raise Http404
