@@ -5,15 +5,16 @@ scope functions (out of scope answers 404); writes call the services, which the 
 
 from typing import Literal
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from ninja import Query, Router
 
 from rmdesk.core.bounds import Id
-from rmdesk.core.schemas import may_answer
+from rmdesk.core.schemas import ValidationErrorOut, may_answer
 from rmdesk.customers.models import Product
 from rmdesk.customers.scope import get_customer_or_404, visible_customers
 
-from . import services
+from . import ledger, services
 from .models import Campaign, LostReason, Material, Opportunity
 from .schemas import (
     SalesAcceptIn,
@@ -30,6 +31,8 @@ from .schemas import (
     SalesHandoutIn,
     SalesHandoutOut,
     SalesHintOut,
+    SalesLedgerFilter,
+    SalesLedgerOut,
     SalesLostReasonOut,
     SalesMaterialOut,
     SalesMoveIn,
@@ -372,6 +375,45 @@ def hints(request, customer_id: Id):
 @router.get("/materials", response=list[SalesMaterialOut], summary="宣传促销品与库存")
 def list_materials(request):
     return list(Material.objects.filter(is_active=True))
+
+
+@router.get(
+    "/materials/ledger",
+    response={200: SalesLedgerOut, 422: ValidationErrorOut},
+    summary="宣传促销品台账（出入库明细与结存）",
+    openapi_extra=may_answer(404),
+)
+def material_ledger(request, filters: Query[SalesLedgerFilter]):
+    """Per material every movement in date order with the running balance (SPEC §4); the same filters
+    and scope as the page /sales/materials/ledger/. Roles that do not see materials: 404."""
+    user = request.user
+    if not ledger.may_read(user):
+        raise Http404
+    try:
+        f = ledger.clean_filter(filters.dict(exclude={"offset", "limit"}))
+    except ValidationError as exc:
+        return 422, {
+            "detail": [
+                {"type": "invalid", "loc": ["query", field], "msg": message}
+                for field, messages in exc.message_dict.items()
+                for message in messages
+            ]
+        }
+    qs = ledger.lines(user, f)
+    page = qs[filters.offset : filters.offset + filters.limit]
+    return {
+        "summary": [
+            {
+                "material_id": s["material"].pk,
+                "material_name": s["material"].name,
+                "unit_name": s["material"].unit_name,
+                **{k: s[k] for k in ("opening", "receipts", "handouts", "writeoffs", "closing")},
+            }
+            for s in ledger.summary(f)
+        ],
+        "count": qs.count(),
+        "lines": [ledger.line_dict(line) for line in page],
+    }
 
 
 @router.post("/handouts", response={201: SalesHandoutOut}, summary="发放促销品（扣减库存）")

@@ -18,7 +18,17 @@ from rmdesk.core.roles import RoleCode
 from rmdesk.core.scope import get_or_404
 from rmdesk.customers.models import Product, ProductCategory, RiskTolerance
 
-from .models import CrossSellRule, LostReason, Material, Opportunity, OpportunityStage, StageChange, StageKind
+from .models import (
+    CrossSellRule,
+    LostReason,
+    Material,
+    MovementKind,
+    Opportunity,
+    OpportunityStage,
+    StageChange,
+    StageKind,
+    record_movement,
+)
 
 #: who keeps the sales configuration: the administrator and the product manager (产品经理/助理)
 CONFIG_ROLES = (RoleCode.ADMIN, RoleCode.ASSISTANT)
@@ -105,6 +115,8 @@ def _save(actor, action, model, instance, cleaned, version):
     """Create (instance None) or update with the version check; audit in the same transaction."""
     if instance is None:
         obj = model.objects.create(**cleaned)
+        if model is Material and obj.stock:
+            record_movement(obj, MovementKind.OPENING, obj.stock, obj.stock, by=actor, note=_("期初库存"))
         audit.record(actor, action, obj, after=_jsonable(cleaned))
         return obj
     before = {f: getattr(instance, f) for f in cleaned}
@@ -380,6 +392,8 @@ def receive_material(actor, material_id: int, *, quantity, note: str = "") -> Ma
     material.stock = F("stock") + qty
     material.save(update_fields=["stock"])
     material.refresh_from_db()
+    kind = MovementKind.RECEIPT if qty > 0 else MovementKind.WRITEOFF
+    record_movement(material, kind, qty, material.stock, by=actor, note=note)
     audit.record(
         actor,
         "sales.material_receipt" if qty > 0 else "sales.material_writeoff",

@@ -468,6 +468,64 @@ class Handout(models.Model):
         ordering = ["-handed_at", "-id"]
 
 
+class MovementKind(models.TextChoices):
+    OPENING = "opening", _("期初")
+    RECEIPT = "receipt", _("入库")
+    HANDOUT = "handout", _("发放")
+    WRITEOFF = "writeoff", _("报损")
+
+
+class MaterialMovement(models.Model):
+    """One line of a material's stock ledger (宣传促销品台账): a signed quantity (期初/入库 +, 发放/报损 −)
+    and the stock after it, written under the material's row lock by the action that moves the stock, so
+    the balances of a material's lines, in order, are its running balance. Hand-out lines carry the
+    customer's `org_path` (the sales scope decides who sees them); receipts and write-offs carry none."""
+
+    material = models.ForeignKey(
+        Material, verbose_name=_("宣传促销品"), on_delete=models.PROTECT, related_name="movements"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=MovementKind.choices)
+    quantity = models.IntegerField(_("数量"))
+    balance = models.PositiveIntegerField(_("结存"))
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("经办人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    handout = models.OneToOneField(Handout, null=True, blank=True, on_delete=models.SET_NULL, related_name="movement")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("营销活动"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(_("说明"), max_length=200, blank=True, default="")
+    org_path = models.CharField(max_length=255, blank=True, default="", editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("促销品出入库")
+        verbose_name_plural = _("促销品台账")
+        ordering = ["material", "at", "id"]
+        indexes = [models.Index(fields=["material", "at", "id"], name="sales_movement_ledger")]
+
+    def __str__(self):
+        return f"{self.material} {self.get_kind_display()} {self.quantity:+d}"
+
+
+def record_movement(material, kind, quantity, balance, **fields) -> MaterialMovement:
+    """Write one ledger line; the caller holds the material's row lock and passes the stock after it."""
+    return MaterialMovement.objects.create(material=material, kind=kind, quantity=quantity, balance=balance, **fields)
+
+
 class NominationStatus(models.TextChoices):
     IN_REVIEW = "in_review", _("审批中")
     SELECTED = "selected", _("已选定")

@@ -3,7 +3,7 @@ names are unique across apps). Edits of shared records name the `version` the cl
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -447,6 +447,58 @@ class SalesMaterialOut(Schema):
     name: str
     unit_name: str
     stock: int
+
+
+class SalesLedgerFilter(SalesPage):
+    """Filters of the materials' stock ledger; a wrong one answers 422 with ["query", field]."""
+
+    material_id: Id | None = None
+    start: Day | None = None
+    end: Day | None = None
+    kind: Literal["opening", "receipt", "handout", "writeoff"] | None = None
+
+
+class SalesLedgerLineOut(Schema):
+    """One ledger line; `shown` false: a hand-out outside the viewer's scope (no customer, RM, campaign)."""
+
+    id: int
+    material_id: int
+    material_name: str
+    unit_name: str
+    at: datetime
+    kind: str
+    kind_label: str
+    quantity: int
+    balance: int
+    by_name: str
+    customer_id: int | None
+    customer_no: str
+    customer_name: str
+    campaign_id: int | None
+    campaign_name: str
+    handout_id: int | None
+    note: str
+    shown: bool
+
+
+class SalesLedgerSummaryOut(Schema):
+    material_id: int
+    material_name: str
+    unit_name: str
+    opening: int
+    receipts: int
+    handouts: int
+    writeoffs: int
+    closing: int
+
+
+class SalesLedgerOut(Schema):
+    """The ledger of the period: per material the opening and closing balance with the movements between
+    (closing = opening + receipts − hand-outs − write-offs), and one page of the lines in date order."""
+
+    summary: list[SalesLedgerSummaryOut]
+    count: int
+    lines: list[SalesLedgerLineOut]
 
 
 class SalesHandoutIn(Schema):

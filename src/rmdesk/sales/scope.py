@@ -10,7 +10,9 @@ every list, page, export and API route of the app. Out of scope answers 404.
 - tasks: the assignee, the assigner and the assignee's subtree;
 - referrals: the referrer and the receiving RM (whatever their roles: a referrer sees the referral, never
   the archive) and the subtree of the customer's unit (outlet statistics count what the viewer sees);
-- nominations: the nominating RM and the subtree (the chain's deciders see it there).
+- nominations: the nominating RM and the subtree (the chain's deciders see it there);
+- the materials' ledger (sales/ledger.py): receipts and write-offs to every reader of materials; a
+  hand-out line's customer, RM and campaign to those who see the hand-out, masked for the others.
 """
 
 from django.db.models import Q
@@ -40,6 +42,8 @@ TARGET_SCOPE = ScopeSpec(owner_fields=("rm", *CUSTOMER_OWNERS), path_fields=("or
 TASK_SCOPE = ScopeSpec(personal_fields=("assignee", "assigned_by"), path_fields=("org_path",))
 REFERRAL_SCOPE = ScopeSpec(personal_fields=("referrer", "rm"), path_fields=("org_path",))
 HANDOUT_SCOPE = ScopeSpec(owner_fields=("handed_by", *CUSTOMER_OWNERS), path_fields=("org_path",))
+#: a hand-out line of the materials' ledger: the same people as its hand-out (sales/ledger.py)
+MOVEMENT_HANDOUT_SCOPE = ScopeSpec(owner_fields=("by", *CUSTOMER_OWNERS), path_fields=("org_path",))
 NOMINATION_SCOPE = ScopeSpec(owner_fields=("rm",), path_fields=("org_path",))
 RECOMMENDATION_SCOPE = ScopeSpec(owner_fields=("by", *CUSTOMER_OWNERS), path_fields=("org_path",))
 

@@ -43,6 +43,7 @@ from .models import (
     LostReason,
     MarketingTask,
     Material,
+    MovementKind,
     Nomination,
     NominationStatus,
     Opportunity,
@@ -58,6 +59,7 @@ from .models import (
     StageKind,
     TargetStatus,
     TaskStatus,
+    record_movement,
 )
 from .scope import (
     get_opportunity_or_404,
@@ -1433,6 +1435,7 @@ def hand_out(
         campaign = visible_campaigns(actor).filter(pk=campaign_id).first()
         if campaign is None:
             raise _err("campaign_id", _("营销活动不存在或不在您的管辖范围内。"))
+    balance = material.stock - quantity
     material.stock = F("stock") - quantity
     material.save(update_fields=["stock"])
     handout = Handout.objects.create(
@@ -1442,6 +1445,18 @@ def hand_out(
         campaign=campaign,
         handed_by=actor,
         nomination=nomination,
+        org_path=customer.org_path,
+    )
+    record_movement(
+        material,
+        MovementKind.HANDOUT,
+        -quantity,
+        balance,
+        at=handout.handed_at,
+        by=actor,
+        handout=handout,
+        customer=customer,
+        campaign=campaign,
         org_path=customer.org_path,
     )
     audit.record(actor, "sales.handout", handout, after={"material": material.pk, "quantity": quantity})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import config_views, export_views, views
+from . import config_views, export_views, ledger_views, views
 
 app_name = "sales"
 urlpatterns = [
@@ -28,6 +28,8 @@ urlpatterns = [
     path("analysis/", views.analysis, name="analysis"),
     path("analysis/stages/<int:stage_id>/", views.funnel_stage, name="funnel_stage"),
     path("materials/", views.material_list, name="material_list"),
+    path("materials/ledger/", ledger_views.material_ledger, name="material_ledger"),
+    path("materials/ledger/export/", ledger_views.material_ledger_export, name="material_ledger_export"),
     path("handouts/<int:pk>/", views.handout_sheet, name="handout_sheet"),
     path("handouts/<int:pk>/sign/", views.handout_sign, name="handout_sign"),
     path("nominations/<int:pk>/hand-out/", views.nomination_hand_out, name="nomination_hand_out"),
