@@ -220,12 +220,17 @@ def fee_beyond(day: date) -> list[dict]:
     from .models import FeeGrant
     from .services import grants_beyond_entitlement
 
-    grants = FeeGrant.objects.filter(granted_on=day).select_related("customer").order_by("id")
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    corrected = Q(changed_at__gte=start, changed_at__lt=start + timedelta(days=1))
+    grants = FeeGrant.objects.filter(Q(granted_on=day) | corrected).select_related("customer").order_by("id")
     flagged = grants_beyond_entitlement(grants)
     events = dict(
         AuditEvent.objects.filter(
-            action="compliance.fee_grant", object_id__in=[str(g.pk) for g, _d, _a in flagged]
-        ).values_list("object_id", "pk")
+            action__in=("compliance.fee_grant", "compliance.fee_grant_changed"),
+            object_id__in=[str(g.pk) for g, _d, _a in flagged],
+        )
+        .order_by("id")
+        .values_list("object_id", "pk")
     )
     return [
         {
@@ -234,11 +239,25 @@ def fee_beyond(day: date) -> list[dict]:
             "key": f"fee:{g.pk}",
             "count": 1,
             "events": [events[str(g.pk)]] if str(g.pk) in events else [],
-            "detail": _("客户 %(c)s 的%(k)s减免 %(d)s%%，超出其层级权益上限 %(a)s%%")
-            % {"c": g.customer.customer_no, "k": g.get_fee_kind_display(), "d": discount, "a": allowed},
+            "detail": _fee_detail(g, discount, allowed),
         }
         for g, discount, allowed in flagged
     ]
+
+
+def _fee_detail(g, discount, allowed):
+    if discount <= allowed:  # within the percentage: the per-grant amount cap was passed
+        return _("客户 %(c)s 的%(k)s减免 %(m)s 元，超出其层级权益单笔上限") % {
+            "c": g.customer.customer_no,
+            "k": g.get_fee_kind_display(),
+            "m": g.standard_fee - g.charged_fee,
+        }
+    return _("客户 %(c)s 的%(k)s减免 %(d)s%%，超出其层级权益上限 %(a)s%%") % {
+        "c": g.customer.customer_no,
+        "k": g.get_fee_kind_display(),
+        "d": discount,
+        "a": allowed,
+    }
 
 
 RULES = (out_of_book, exports, reveal_no_contact, off_hours, departed, fee_beyond)

@@ -16,6 +16,10 @@ from .models import PledgeTemplate, Signature
 from .schemas import (
     ComplianceAccessEventOut,
     ComplianceDecideIn,
+    ComplianceEntitlementEdit,
+    ComplianceEntitlementIn,
+    ComplianceEntitlementOut,
+    ComplianceFeeGrantEdit,
     ComplianceFeeGrantIn,
     ComplianceFeeGrantOut,
     ComplianceFindingOut,
@@ -255,6 +259,61 @@ def list_fee_grants(request, limit: Limit = 200):
 @router.post("/fee-grants", response={201: ComplianceFeeGrantOut}, summary="登记费用减免（与页面同一校验）")
 def record_fee_grant(request, payload: ComplianceFeeGrantIn):
     return 201, services.record_fee_grant(request.user, **payload.dict())
+
+
+@router.get("/fee-grants/{grant_id}", response=ComplianceFeeGrantOut, summary="一笔费用减免（按数据权限）")
+def get_fee_grant(request, grant_id: Id):
+    from .scope import visible_fee_grants
+
+    return get_or_404(visible_fee_grants(request.user), grant_id)
+
+
+@router.put(
+    "/fee-grants/{grant_id}",
+    response=ComplianceFeeGrantOut,
+    summary="更正费用减免（办理人或其主管，未列入复核前；与登记同一校验，版本号防覆盖）",
+)
+def update_fee_grant(request, grant_id: Id, payload: ComplianceFeeGrantEdit):
+    data = payload.dict()
+    return services.update_fee_grant(request.user, grant_id, **data)
+
+
+@router.get("/fee-entitlements", response=list[ComplianceEntitlementOut], summary="客户层级费用优惠权益")
+def list_entitlements(request):
+    from .models import FeeEntitlement
+
+    return list(FeeEntitlement.objects.select_related("tier"))
+
+
+@router.get("/fee-entitlements/{entitlement_id}", response=ComplianceEntitlementOut, summary="一条客户层级费用优惠权益")
+def get_entitlement(request, entitlement_id: Id):
+    from .models import FeeEntitlement
+
+    return get_or_404(FeeEntitlement.objects.select_related("tier"), entitlement_id)
+
+
+@router.post("/fee-entitlements", response={201: ComplianceEntitlementOut}, summary="新增费用优惠权益（合规、管理员）")
+def create_entitlement(request, payload: ComplianceEntitlementIn):
+    return 201, services.create_entitlement(request.user, **payload.dict())
+
+
+@router.put(
+    "/fee-entitlements/{entitlement_id}",
+    response=ComplianceEntitlementOut,
+    summary="修改费用优惠权益（合规、管理员；版本号防覆盖）",
+)
+def update_entitlement(request, entitlement_id: Id, payload: ComplianceEntitlementEdit):
+    return services.update_entitlement(request.user, entitlement_id, **payload.dict())
+
+
+@router.delete(
+    "/fee-entitlements/{entitlement_id}",
+    response={204: None},
+    summary="删除费用优惠权益（合规、管理员；版本号防覆盖）",
+)
+def delete_entitlement(request, entitlement_id: Id, version: int):
+    services.delete_entitlement(request.user, entitlement_id, version=version)
+    return 204, None
 
 
 @router.get(

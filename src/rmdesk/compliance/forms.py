@@ -113,6 +113,42 @@ class FeeGrantForm(forms.Form):
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
+class FeeGrantEditForm(FeeGrantForm):
+    """Correcting a grant: the fields of recording it, and the version read."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class TierChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.rule_set.name} · {obj.name}"
+
+
+class EntitlementForm(forms.Form):
+    """One entitlement of a tier (the rules are in services.create_entitlement / update_entitlement)."""
+
+    tier = TierChoiceField(label=_("客户层级"), queryset=None)
+    fee_kind = forms.ChoiceField(label=_("费用类型"), choices=FeeKind.choices)
+    max_discount_percent = forms.DecimalField(
+        label=_("最高减免比例（%）"), max_digits=5, decimal_places=2, help_text=_("100 表示全免")
+    )
+    max_discount_amount = forms.DecimalField(
+        label=_("单笔最高减免金额（元）"),
+        max_digits=18,
+        decimal_places=2,
+        required=False,
+        help_text=_("不填表示只按比例限制"),
+    )
+    note = forms.CharField(label=_("依据"), max_length=200, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from rmdesk.customers.models import Tier
+
+        super().__init__(*args, **kwargs)
+        self.fields["tier"].queryset = Tier.objects.select_related("rule_set").order_by("rule_set__name", "-rank")
+
+
 class ReviewNoteForm(forms.Form):
     note = forms.CharField(label=_("复核意见"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     version = forms.IntegerField(widget=forms.HiddenInput)

@@ -513,6 +513,11 @@ class FeeEntitlement(models.Model):
     tier = models.ForeignKey("customers.Tier", verbose_name=_("客户层级"), on_delete=models.CASCADE, related_name="+")
     fee_kind = models.CharField(_("费用类型"), max_length=12, choices=FeeKind.choices)
     max_discount_percent = models.DecimalField(_("最高减免比例（%）"), max_digits=5, decimal_places=2)
+    #: an optional cap on the amount waived by one grant (元); none means only the percentage limits it
+    max_discount_amount = models.DecimalField(
+        _("单笔最高减免金额（元）"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(_("依据"), max_length=200, blank=True, default="", db_default="")
     version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
@@ -545,6 +550,9 @@ class FeeGrant(models.Model):
     )
     org_path = models.CharField(_("机构路径"), max_length=255, db_index=True)  # the customer's unit
     recorded_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    #: when the grant was last corrected (the daily check looks again at grants corrected on its day)
+    changed_at = models.DateTimeField(_("更正时间"), null=True, blank=True, db_index=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("费用减免")

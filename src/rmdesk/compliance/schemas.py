@@ -267,6 +267,12 @@ class ComplianceFeeGrantIn(Schema):
     note: Text = ""
 
 
+class ComplianceFeeGrantEdit(ComplianceFeeGrantIn):
+    """A correction: the whole grant as for recording it, plus the version read (409 when stale)."""
+
+    version: int
+
+
 class ComplianceFeeGrantOut(Schema):
     id: int
     customer_id: int
@@ -278,6 +284,44 @@ class ComplianceFeeGrantOut(Schema):
     granted_by_id: int
     tier_id: int | None
     note: str
+    version: int
+
+
+Percent = Annotated[Decimal, Field(max_digits=5, decimal_places=2)]
+
+
+class ComplianceEntitlementIn(Schema):
+    """What customers of a tier are entitled to on one kind of fee (SPEC §8)."""
+
+    tier_id: Id
+    fee_kind: Annotated[str, Field(max_length=12)]
+    max_discount_percent: Percent
+    max_discount_amount: Money | None = None
+    note: Text = ""
+
+
+class ComplianceEntitlementEdit(ComplianceEntitlementIn):
+    version: int
+
+
+class ComplianceEntitlementOut(Schema):
+    id: int
+    tier_id: int
+    tier_name: str
+    fee_kind: str
+    fee_kind_label: str
+    max_discount_percent: Decimal
+    max_discount_amount: Decimal | None
+    note: str
+    version: int
+
+    @staticmethod
+    def resolve_tier_name(obj):
+        return obj.tier.name
+
+    @staticmethod
+    def resolve_fee_kind_label(obj):
+        return str(obj.get_fee_kind_display())
 
 
 class ComplianceThresholdOut(Schema):

@@ -891,21 +891,14 @@ def entitled_percent(tier_id, fee_kind) -> Decimal:
     return next(iter(value), Decimal("0"))
 
 
-@business_action(roles=WORKERS)
-def record_fee_grant(
-    actor,
-    *,
-    customer_id: int,
-    fee_kind: str,
-    standard_fee: Decimal,
-    charged_fee: Decimal,
-    granted_on: date,
-    note: str = "",
-) -> FeeGrant:
-    """Record a fee waived or discounted on a customer's account (费用减免/优惠, SPEC §8 account-change
-    monitoring): the customer in the actor's own book or subtree, a standard fee above zero, the amount
-    charged between zero and it, a day not in the future. The customer's tier is kept with the grant;
-    the daily check compares the discount with the tier's entitlement."""
+#: who configures the fee entitlements of the tiers: compliance officers and administrators
+ENTITLEMENT_EDITORS = (RoleCode.COMPLIANCE, RoleCode.ADMIN)
+MONEY_LIMIT = Decimal("1e16")
+
+
+def _fee_grant_problems(actor, *, customer_id, fee_kind, standard_fee, charged_fee, granted_on, note):
+    """The field-named errors of a fee grant as entered (one rule for recording and correcting it), the
+    customer it names (in the actor's write scope) and the note cleaned."""
     errors = {}
     customer = visible_customers(actor, write=True).filter(pk=customer_id).select_related("tier").first()
     if customer is None:
@@ -925,6 +918,33 @@ def record_fee_grant(
     note = (note or "").strip()
     if len(note) > 200:
         errors["note"] = [_("说明不能超过 200 个字。")]
+    return errors, customer, note
+
+
+@business_action(roles=WORKERS)
+def record_fee_grant(
+    actor,
+    *,
+    customer_id: int,
+    fee_kind: str,
+    standard_fee: Decimal,
+    charged_fee: Decimal,
+    granted_on: date,
+    note: str = "",
+) -> FeeGrant:
+    """Record a fee waived or discounted on a customer's account (费用减免/优惠, SPEC §8 account-change
+    monitoring): the customer in the actor's own book or subtree, a standard fee above zero, the amount
+    charged between zero and it, a day not in the future. The customer's tier is kept with the grant;
+    the daily check compares the discount with the tier's entitlement."""
+    errors, customer, note = _fee_grant_problems(
+        actor,
+        customer_id=customer_id,
+        fee_kind=fee_kind,
+        standard_fee=standard_fee,
+        charged_fee=charged_fee,
+        granted_on=granted_on,
+        note=note,
+    )
     if errors:
         raise ValidationError(errors)
     grant = FeeGrant.objects.create(
@@ -953,17 +973,246 @@ def record_fee_grant(
     return grant
 
 
+def fee_grant_reviewed(grant) -> bool:
+    """A grant is reviewed once the daily check has put it before compliance (a 费用减免超出客户权益
+    finding about it, open or closed): from then on the record is the evidence and stays as it is."""
+    from .models import AnomalyRule
+
+    return Finding.objects.filter(rule=AnomalyRule.FEE_BEYOND, key=f"fee:{grant.pk}").exists()
+
+
+def may_correct_fee_grant(actor, grant) -> bool:
+    """Its author, or a team lead / branch manager whose subtree holds it, while it is not reviewed."""
+    from .scope import visible_fee_grants
+
+    if grant.granted_by_id == actor.pk:
+        return True
+    return actor.has_role(*SUPERVISORS) and visible_fee_grants(actor, write=True).filter(pk=grant.pk).exists()
+
+
+def _grant_snapshot(g) -> dict:
+    return {
+        "customer": g.customer_id,
+        "kind": g.fee_kind,
+        "standard": g.standard_fee,
+        "charged": g.charged_fee,
+        "granted_on": g.granted_on,
+        "note": g.note,
+        "tier": g.tier_id,
+    }
+
+
+def _visible_grant_lookup(actor, pk):
+    from .scope import visible_fee_grants
+
+    return get_or_404(visible_fee_grants(actor), pk)
+
+
+@business_action(roles=WORKERS, subject=_visible_grant_lookup)
+def update_fee_grant(
+    actor,
+    grant_id: int,
+    *,
+    version,
+    customer_id: int,
+    fee_kind: str,
+    standard_fee: Decimal,
+    charged_fee: Decimal,
+    granted_on: date,
+    note: str = "",
+) -> FeeGrant:
+    """Correct a fee grant (SPEC §8 account-change monitoring) with the same checks as recording it: by
+    its author or a supervisor over it (others who see it: 403), on the version read (409), only while
+    compliance has not got it for review (a finding about it). The customer's tier is taken again only
+    when the customer changes. Audited with before/after; the daily check looks again at grants
+    corrected on its day, so a correction cannot slip a discount past it."""
+    from .scope import visible_fee_grants
+
+    grant = get_or_404(visible_fee_grants(actor).select_for_update(of=("self",)), grant_id)
+    if not may_correct_fee_grant(actor, grant):
+        raise PermissionDenied(_("只有办理人或其主管可以更正这笔费用减免。"))
+    check_version(grant, version)
+    if fee_grant_reviewed(grant):
+        raise _err("__all__", _("这笔费用减免已列入合规复核，不能再更正。"))
+    errors, customer, note = _fee_grant_problems(
+        actor,
+        customer_id=customer_id,
+        fee_kind=fee_kind,
+        standard_fee=standard_fee,
+        charged_fee=charged_fee,
+        granted_on=granted_on,
+        note=note,
+    )
+    if errors:
+        raise ValidationError(errors)
+    before = _grant_snapshot(grant)
+    if customer.pk != grant.customer_id:
+        grant.customer = customer
+        grant.tier = customer.tier
+        grant.org_path = customer.org_path
+    grant.fee_kind = fee_kind
+    grant.standard_fee = standard_fee
+    grant.charged_fee = charged_fee
+    grant.granted_on = granted_on
+    grant.note = note
+    grant.changed_at = timezone.now()
+    grant.version += 1
+    grant.save()
+    audit.record(actor, "compliance.fee_grant_changed", grant, before=before, after=_grant_snapshot(grant))
+    return grant
+
+
+def entitlement_rules() -> dict:
+    """{(tier id, fee kind): FeeEntitlement} of every configured entitlement."""
+    return {(e.tier_id, e.fee_kind): e for e in FeeEntitlement.objects.all()}
+
+
+def fee_breach(grant, rules: dict, tolerance: Decimal):
+    """(entitled %, the entitlement or None) when `grant` goes beyond its tier's entitlement: the
+    discount above the percentage by more than the tolerance, or the amount waived above the rule's
+    per-grant cap; None when it is within."""
+    rule = rules.get((grant.tier_id, grant.fee_kind))
+    allowed = rule.max_discount_percent if rule else Decimal("0")
+    if grant.discount_percent > allowed + tolerance:
+        return allowed, rule
+    cap = rule.max_discount_amount if rule else None
+    if cap is not None and grant.standard_fee - grant.charged_fee > cap:
+        return allowed, rule
+    return None
+
+
 def grants_beyond_entitlement(grants) -> list[tuple]:
     """(grant, discount %, entitled %) for every grant whose discount exceeds its tier's entitlement by
-    more than the `fee_tolerance_percent` threshold (default 0)."""
+    more than the `fee_tolerance_percent` threshold (default 0), or waives more than the rule's cap."""
     tolerance = threshold("fee_tolerance_percent", Decimal("0"))
-    rules = {(e.tier_id, e.fee_kind): e.max_discount_percent for e in FeeEntitlement.objects.all()}
+    rules = entitlement_rules()
     out = []
     for g in grants:
-        allowed = rules.get((g.tier_id, g.fee_kind), Decimal("0"))
-        if g.discount_percent > allowed + tolerance:
-            out.append((g, g.discount_percent, allowed))
+        hit = fee_breach(g, rules, tolerance)
+        if hit is not None:
+            out.append((g, g.discount_percent, hit[0]))
     return out
+
+
+def _entitlement_problems(*, tier_id, fee_kind, max_discount_percent, max_discount_amount, note, entitlement_id=None):
+    from rmdesk.customers.models import Tier
+
+    errors: dict[str, list] = {}
+    tier = Tier.objects.filter(pk=tier_id).select_related("rule_set").first() if tier_id else None
+    if tier is None:
+        errors["tier_id"] = [_("请选择客户层级。")]
+    if fee_kind not in FeeKind.values:
+        errors["fee_kind"] = [_("请选择费用类型。")]
+    if tier is not None and fee_kind in FeeKind.values:
+        taken = FeeEntitlement.objects.filter(tier=tier, fee_kind=fee_kind).exclude(pk=entitlement_id).exists()
+        if taken:
+            errors["fee_kind"] = [_("该层级的这项费用已配置权益，请修改原有的一条。")]
+    pct = max_discount_percent
+    if pct is None:
+        errors["max_discount_percent"] = [_("请填写最高减免比例。")]
+    elif not pct.is_finite() or pct < 0 or pct > 100:
+        errors["max_discount_percent"] = [_("减免比例须在 0–100 之间。")]
+    elif pct != pct.quantize(Decimal("0.01")):
+        errors["max_discount_percent"] = [_("最多两位小数。")]
+    cap = max_discount_amount
+    if cap is not None:
+        if not cap.is_finite() or cap < 0 or abs(cap) >= MONEY_LIMIT:
+            errors["max_discount_amount"] = [_("金额须为不小于零的数字。")]
+        elif cap != cap.quantize(Decimal("0.01")):
+            errors["max_discount_amount"] = [_("最多两位小数。")]
+    note = (note or "").strip()
+    if len(note) > 200:
+        errors["note"] = [_("依据不能超过 200 个字。")]
+    return errors, tier, note
+
+
+def _entitlement_snapshot(e) -> dict:
+    return {
+        "tier": e.tier_id,
+        "kind": e.fee_kind,
+        "percent": e.max_discount_percent,
+        "amount": e.max_discount_amount,
+        "note": e.note,
+    }
+
+
+@business_action(roles=ENTITLEMENT_EDITORS)
+def create_entitlement(
+    actor, *, tier_id: int, fee_kind: str, max_discount_percent, max_discount_amount=None, note: str = ""
+) -> FeeEntitlement:
+    """Configure what customers of a tier are entitled to on one kind of fee (SPEC §8, seed 001:135 对优质
+    客户的优惠是否到位): the largest discount in percent (0–100) and optionally the largest amount one grant
+    may waive; one rule per tier and fee kind. Audited; nothing written when refused."""
+    errors, tier, note = _entitlement_problems(
+        tier_id=tier_id,
+        fee_kind=fee_kind,
+        max_discount_percent=max_discount_percent,
+        max_discount_amount=max_discount_amount,
+        note=note,
+    )
+    if errors:
+        raise ValidationError(errors)
+    e = FeeEntitlement.objects.create(
+        tier=tier,
+        fee_kind=fee_kind,
+        max_discount_percent=max_discount_percent,
+        max_discount_amount=max_discount_amount,
+        note=note,
+    )
+    audit.record(actor, "compliance.entitlement_created", e, after=_entitlement_snapshot(e))
+    return e
+
+
+def _entitlement_lookup(actor, pk):
+    return get_or_404(FeeEntitlement.objects.all(), pk)
+
+
+@business_action(roles=ENTITLEMENT_EDITORS, subject=_entitlement_lookup)
+def update_entitlement(
+    actor,
+    entitlement_id: int,
+    *,
+    version,
+    tier_id: int,
+    fee_kind: str,
+    max_discount_percent,
+    max_discount_amount=None,
+    note: str = "",
+) -> FeeEntitlement:
+    """Change an entitlement on the version read (409 when stale), with the checks of creating one.
+    Grants already checked keep their findings; later checks read the new rule. Audited before/after."""
+    e = get_or_404(FeeEntitlement.objects.select_for_update(), entitlement_id)
+    check_version(e, version)
+    errors, tier, note = _entitlement_problems(
+        tier_id=tier_id,
+        fee_kind=fee_kind,
+        max_discount_percent=max_discount_percent,
+        max_discount_amount=max_discount_amount,
+        note=note,
+        entitlement_id=e.pk,
+    )
+    if errors:
+        raise ValidationError(errors)
+    before = _entitlement_snapshot(e)
+    e.tier = tier
+    e.fee_kind = fee_kind
+    e.max_discount_percent = max_discount_percent
+    e.max_discount_amount = max_discount_amount
+    e.note = note
+    e.version += 1
+    e.save()
+    audit.record(actor, "compliance.entitlement_changed", e, before=before, after=_entitlement_snapshot(e))
+    return e
+
+
+@business_action(roles=ENTITLEMENT_EDITORS, subject=_entitlement_lookup)
+def delete_entitlement(actor, entitlement_id: int, *, version) -> None:
+    """Remove an entitlement on the version read (409 when stale): the tier is then entitled to no
+    discount on that fee. Audited with what it was."""
+    e = get_or_404(FeeEntitlement.objects.select_for_update(), entitlement_id)
+    check_version(e, version)
+    audit.record(actor, "compliance.entitlement_deleted", e, before=_entitlement_snapshot(e))
+    e.delete()
 
 
 # --- thresholds edited on a page (SPEC §8: thresholds in the database) ------------------------------------

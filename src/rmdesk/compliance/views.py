@@ -27,6 +27,8 @@ from .forms import (
     CloseForm,
     CrossReviewForm,
     DecideForm,
+    EntitlementForm,
+    FeeGrantEditForm,
     FeeGrantForm,
     FindingFilterForm,
     GiftForm,
@@ -750,8 +752,7 @@ def fee_list(request):
         ids = [g.pk for g, _d, _a in services.grants_beyond_entitlement(qs)]
         qs = qs.filter(pk__in=ids)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    beyond = {g.pk: allowed for g, _d, allowed in services.grants_beyond_entitlement(page.object_list)}
-    rows = [{"grant": g, "beyond": g.pk in beyond, "allowed": beyond.get(g.pk)} for g in page.object_list]
+    rows = _fee_rows(user, page.object_list)
     from .models import FeeEntitlement
 
     return render(
@@ -766,6 +767,219 @@ def fee_list(request):
         },
         status=status,
     )
+
+
+def _fee_rows(user, grants):
+    """Each grant with its check: beyond the entitlement or not, the entitlement it breached (None when
+    the tier has no rule for the fee: any discount is beyond), whether it is under review, and whether
+    this user may still correct it."""
+    from .models import AnomalyRule, Finding
+
+    grants = list(grants)
+    rules = services.entitlement_rules()
+    tolerance = services.threshold("fee_tolerance_percent")
+    reviewed = set(
+        Finding.objects.filter(rule=AnomalyRule.FEE_BEYOND, key__in=[f"fee:{g.pk}" for g in grants]).values_list(
+            "key", flat=True
+        )
+    )
+    rows = []
+    for g in grants:
+        hit = services.fee_breach(g, rules, tolerance)
+        under_review = f"fee:{g.pk}" in reviewed
+        rows.append(
+            {
+                "grant": g,
+                "beyond": hit is not None,
+                "allowed": hit[0] if hit else None,
+                "entitlement": hit[1] if hit else rules.get((g.tier_id, g.fee_kind)),
+                "reviewed": under_review,
+                "may_correct": not under_review and services.may_correct_fee_grant(user, g),
+            }
+        )
+    return rows
+
+
+@login_required
+def fee_grant_edit(request, pk):
+    """One fee grant and its check; its author (or a supervisor over it) corrects it here while compliance
+    has not got it for review — the form and rules of recording it, on the version read (SPEC §8)."""
+    from rmdesk.core.actions import StaleVersion
+
+    user = request.user
+    grant = get_or_404(visible_fee_grants(user).select_related("customer", "granted_by", "tier"), pk)
+    row = _fee_rows(user, [grant])[0]
+    initial = {
+        "customer_no": grant.customer.customer_no,
+        "fee_kind": grant.fee_kind,
+        "standard_fee": grant.standard_fee,
+        "charged_fee": grant.charged_fee,
+        "granted_on": grant.granted_on,
+        "note": grant.note,
+        "version": grant.version,
+    }
+    form = FeeGrantEditForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if not services.may_correct_fee_grant(user, grant):
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            customer = visible_customers(user, write=True).filter(customer_no=d["customer_no"].strip()).first()
+            try:
+                services.update_fee_grant(
+                    user,
+                    grant.pk,
+                    version=d["version"],
+                    customer_id=customer.pk if customer else 0,
+                    fee_kind=d["fee_kind"],
+                    standard_fee=d["standard_fee"],
+                    charged_fee=d["charged_fee"],
+                    granted_on=d["granted_on"],
+                    note=d["note"],
+                )
+            except StaleVersion as exc:
+                _apply(form, exc)
+                status = 409
+            except ValidationError as exc:
+                _apply(form, exc, {"customer_id": "customer_no"})
+                status = 422
+            else:
+                messages.success(request, _("费用减免已更正。"))
+                return redirect("compliance:fee_list")
+        else:
+            status = 422
+    return render(
+        request,
+        "compliance/fee_grant.html",
+        {"g": grant, "row": row, "form": form if row["may_correct"] or request.method == "POST" else None},
+        status=status,
+    )
+
+
+# --- entitlements of the tiers (SPEC §8: what top-tier customers are entitled to) ---------------------
+
+
+def _entitlement_editor(user) -> bool:
+    return user.has_role(*services.ENTITLEMENT_EDITORS)
+
+
+@login_required
+def entitlement_list(request):
+    """The fee entitlements of every tier, for everyone on the staff (what a grant may go up to);
+    compliance officers and administrators add, change and remove them."""
+    from .models import FeeEntitlement
+
+    rows = FeeEntitlement.objects.select_related("tier__rule_set").order_by(
+        "tier__rule_set__name", "-tier__rank", "fee_kind"
+    )
+    return render(
+        request,
+        "compliance/entitlement_list.html",
+        {"entitlements": rows, "may_edit": _entitlement_editor(request.user)},
+    )
+
+
+def _entitlement_form(request, e=None):
+    from rmdesk.core.actions import StaleVersion
+
+    user = request.user
+    status = 200
+    if e is not None:
+        initial = {
+            "tier": e.tier_id,
+            "fee_kind": e.fee_kind,
+            "max_discount_percent": e.max_discount_percent,
+            "max_discount_amount": e.max_discount_amount,
+            "note": e.note,
+            "version": e.version,
+        }
+    else:
+        initial = {"tier": request.GET.get("tier"), "fee_kind": request.GET.get("fee_kind")}
+    form = EntitlementForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not _entitlement_editor(user):
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            fields = {
+                "tier_id": d["tier"].pk,
+                "fee_kind": d["fee_kind"],
+                "max_discount_percent": d["max_discount_percent"],
+                "max_discount_amount": d["max_discount_amount"],
+                "note": d["note"],
+            }
+            try:
+                if e is None:
+                    services.create_entitlement(user, **fields)
+                else:
+                    services.update_entitlement(user, e.pk, version=d["version"], **fields)
+            except StaleVersion as exc:
+                _apply(form, exc)
+                status = 409
+            except ValidationError as exc:
+                _apply(form, exc, {"tier_id": "tier"})
+                status = 422
+            else:
+                messages.success(request, _("费用优惠权益已保存。"))
+                return redirect("compliance:entitlement_list")
+        else:
+            status = 422
+    return render(
+        request,
+        "compliance/entitlement_form.html",
+        {"e": e, "form": form if _entitlement_editor(user) else None},
+        status=status,
+    )
+
+
+@login_required
+def entitlement_new(request):
+    if not _entitlement_editor(request.user):
+        raise Http404
+    return _entitlement_form(request)
+
+
+@login_required
+def entitlement_edit(request, pk):
+    """One entitlement: everyone on the staff reads it (the review list links here); editors change it."""
+    from .models import FeeEntitlement
+
+    return _entitlement_form(request, get_or_404(FeeEntitlement.objects.select_related("tier__rule_set"), pk))
+
+
+@login_required
+@require_POST
+def entitlement_delete(request, pk):
+    from rmdesk.core.actions import StaleVersion
+
+    from .models import FeeEntitlement
+
+    e = get_or_404(FeeEntitlement.objects.select_related("tier__rule_set"), pk)
+    if not _entitlement_editor(request.user):
+        raise PermissionDenied
+    try:
+        services.delete_entitlement(request.user, e.pk, version=request.POST.get("version"))
+    except ValidationError as exc:
+        form = EntitlementForm(
+            initial={
+                "tier": e.tier_id,
+                "fee_kind": e.fee_kind,
+                "max_discount_percent": e.max_discount_percent,
+                "max_discount_amount": e.max_discount_amount,
+                "note": e.note,
+                "version": e.version,
+            }
+        )
+        errors = [m for ms in errors_by_field(exc).values() for m in ms]
+        return render(
+            request,
+            "compliance/entitlement_form.html",
+            {"e": e, "form": form, "delete_errors": errors},
+            status=409 if isinstance(exc, StaleVersion) else 422,
+        )
+    messages.success(request, _("费用优惠权益已删除。"))
+    return redirect("compliance:entitlement_list")
 
 
 # --- thresholds (SPEC §8: the numbers the rules read, edited here, versioned and audited) ----------------
