@@ -2,13 +2,15 @@
 assessment runs and their results, appeals, target letters, pay sheets and level advice. Reads go
 through the scope functions (out of scope answers 404); writes call the services the pages call too."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from ninja import Router
 
 from rmdesk.core.bounds import Id
-from rmdesk.core.schemas import ValidationErrorOut
+from rmdesk.core.schemas import ValidationErrorOut, may_answer
 
 from . import ahp, services
-from .models import AssessmentResult, Scorecard
+from .models import AssessmentResult, PayRule, PromotionRule, Scorecard
 from .schemas import (
     PerformanceAdviceIn,
     PerformanceAdviceOut,
@@ -24,10 +26,18 @@ from .schemas import (
     PerformanceIndicatorUpdateIn,
     PerformanceLetterIn,
     PerformanceLetterOut,
+    PerformanceManualValueChangeIn,
+    PerformanceManualValueDetailOut,
     PerformanceManualValueIn,
     PerformanceManualValueOut,
     PerformanceNewVersionIn,
     PerformancePayOut,
+    PerformancePayRuleIn,
+    PerformancePayRuleOut,
+    PerformancePayRuleUpdateIn,
+    PerformancePromotionRuleIn,
+    PerformancePromotionRuleOut,
+    PerformancePromotionRuleUpdateIn,
     PerformanceResultDetailOut,
     PerformanceRunDetailOut,
     PerformanceRunOut,
@@ -42,12 +52,14 @@ from .scope import (
     get_advice_or_404,
     get_group_or_404,
     get_letter_or_404,
+    get_manual_value_or_404,
     get_result_or_404,
     get_run_or_404,
     get_scorecard_or_404,
     visible_advice,
     visible_groups,
     visible_letters,
+    visible_manual_values,
     visible_runs,
     visible_scorecards,
 )
@@ -97,6 +109,99 @@ def update_indicator(request, indicator_id: Id, payload: PerformanceIndicatorUpd
 def enter_value(request, payload: PerformanceManualValueIn):
     data = payload.dict()
     return 201, services.enter_manual_value(request.user, data.pop("indicator_id"), **data)
+
+
+@router.get("/manual-values", response=list[PerformanceManualValueOut], summary="手工指标值（按数据权限）")
+def list_manual_values(request):
+    return list(visible_manual_values(request.user).order_by("-period_start", "-id")[:500])
+
+
+@router.get(
+    "/manual-values/{manual_value_id}", response=PerformanceManualValueDetailOut, summary="手工指标值及历史版本"
+)
+def get_manual_value(request, manual_value_id: Id):
+    return get_manual_value_or_404(request.user, manual_value_id)
+
+
+@router.put(
+    "/manual-values/{manual_value_id}",
+    response=PerformanceManualValueDetailOut,
+    summary="修改手工指标值（原值保留为历史版本）",
+)
+def change_manual_value(request, manual_value_id: Id, payload: PerformanceManualValueChangeIn):
+    services.change_manual_value(request.user, manual_value_id, **payload.dict())
+    return get_manual_value_or_404(request.user, manual_value_id)
+
+
+# --- pay rules and promotion rules (bank-wide configuration: supervisors read, administrators edit) -------
+
+
+def _rule_reader(request):
+    if not services.may_read_rules(request.user):
+        raise PermissionDenied
+
+
+def _rule_of(model, pk):
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+@router.get("/pay-rules", response=list[PerformancePayRuleOut], summary="薪酬规则", openapi_extra=may_answer(403))
+def list_pay_rules(request):
+    _rule_reader(request)
+    return list(PayRule.objects.order_by("kind", "rm_level", "id"))
+
+
+@router.post("/pay-rules", response={201: PerformancePayRuleOut}, summary="新增薪酬规则（系统管理员）")
+def add_pay_rule(request, payload: PerformancePayRuleIn):
+    return 201, services.save_pay_rule(request.user, **payload.dict())
+
+
+@router.get(
+    "/pay-rules/{rule_id}", response=PerformancePayRuleOut, summary="薪酬规则详情", openapi_extra=may_answer(403)
+)
+def get_pay_rule(request, rule_id: Id):
+    _rule_reader(request)
+    return _rule_of(PayRule, rule_id)
+
+
+@router.put("/pay-rules/{rule_id}", response=PerformancePayRuleOut, summary="修改薪酬规则（系统管理员）")
+def update_pay_rule(request, rule_id: Id, payload: PerformancePayRuleUpdateIn):
+    return services.save_pay_rule(request.user, rule_id, **payload.dict())
+
+
+@router.get(
+    "/promotion-rules",
+    response=list[PerformancePromotionRuleOut],
+    summary="晋降级规则",
+    openapi_extra=may_answer(403),
+)
+def list_promotion_rules(request):
+    _rule_reader(request)
+    return list(PromotionRule.objects.order_by("period_type", "move", "id"))
+
+
+@router.post("/promotion-rules", response={201: PerformancePromotionRuleOut}, summary="新增晋降级规则（系统管理员）")
+def add_promotion_rule(request, payload: PerformancePromotionRuleIn):
+    return 201, services.save_promotion_rule(request.user, **payload.dict())
+
+
+@router.get(
+    "/promotion-rules/{rule_id}",
+    response=PerformancePromotionRuleOut,
+    summary="晋降级规则详情",
+    openapi_extra=may_answer(403),
+)
+def get_promotion_rule(request, rule_id: Id):
+    _rule_reader(request)
+    return _rule_of(PromotionRule, rule_id)
+
+
+@router.put("/promotion-rules/{rule_id}", response=PerformancePromotionRuleOut, summary="修改晋降级规则（系统管理员）")
+def update_promotion_rule(request, rule_id: Id, payload: PerformancePromotionRuleUpdateIn):
+    return services.save_promotion_rule(request.user, rule_id, **payload.dict())
 
 
 # --- scorecards -------------------------------------------------------------------------------------

@@ -75,6 +75,25 @@ class ManualValue(models.Model):
         indexes = [models.Index(fields=["period_start", "period_end"], name="perf_manual_period_idx")]
 
 
+class ManualValueVersion(models.Model):
+    """A superseded value of a manual indicator (SPEC §9): when a supervisor changes an entered value, the
+    previous one is kept here with who entered it, when and their note, so the history is never lost. A
+    published run's snapshot (ResultItem) holds the value it read and is never touched by a later edit."""
+
+    manual_value = models.ForeignKey(ManualValue, on_delete=models.CASCADE, related_name="history")
+    version = models.PositiveIntegerField(_("版本"))
+    value = models.DecimalField(_("数值"), **VALUE)
+    note = models.CharField(_("说明"), max_length=300)
+    entered_by = models.ForeignKey(USER, verbose_name=_("录入人"), on_delete=models.PROTECT, related_name="+")
+    entered_at = models.DateTimeField(_("录入时间"))
+
+    class Meta:
+        verbose_name = _("手工指标值历史版本")
+        verbose_name_plural = _("手工指标值历史版本")
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["manual_value", "version"], name="perf_manual_version_once")]
+
+
 class PeriodType(models.TextChoices):
     MONTHLY = "monthly", _("月度")
     QUARTERLY = "quarterly", _("季度")
@@ -414,6 +433,7 @@ class PayRule(models.Model):
     amount = models.DecimalField(_("金额/单价/比例"), max_digits=14, decimal_places=4)
     threshold = models.DecimalField(_("达标值"), null=True, blank=True, **VALUE)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(default=1, db_default=1)
 
     class Meta:
         verbose_name = _("薪酬规则")
@@ -451,6 +471,7 @@ class PromotionRule(models.Model):
     consecutive = models.PositiveSmallIntegerField(_("连续次数"), default=2)
     period_type = models.CharField(_("考核周期"), max_length=12, choices=PeriodType.choices, default=PeriodType.ANNUAL)
     is_active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(default=1, db_default=1)
 
     class Meta:
         verbose_name = _("晋降级规则")

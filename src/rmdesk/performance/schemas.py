@@ -349,3 +349,83 @@ class PerformanceGroupTrendOut(Schema):
 class PerformanceGroupDetailOut(PerformanceGroupOut):
     items: list[PerformanceGroupItemOut]
     trend: list[PerformanceGroupTrendOut]
+
+
+# --- manual values with their history; pay rules and promotion rules (SPEC §9) -------------------------
+
+
+class PerformanceManualVersionOut(Schema):
+    version: int
+    value: Decimal
+    note: str
+    entered_by_id: int
+    entered_at: datetime
+
+
+class PerformanceManualValueDetailOut(PerformanceManualValueOut):
+    version: int
+    entered_by_id: int
+    entered_at: datetime
+    history: list[PerformanceManualVersionOut]
+
+    @staticmethod
+    def resolve_history(obj):
+        return list(obj.history.all())
+
+
+class PerformanceManualValueChangeIn(Schema):
+    value: Value
+    note: Annotated[str, Field(max_length=300)]
+    version: Count
+
+
+class PerformancePayRuleIn(Schema):
+    kind: Annotated[
+        str,
+        Field(
+            max_length=8,
+            description="post 岗位工资 · price 效益工资(产品计价) · reward 奖励工资 · defer 延期支付比例(%)",
+        ),
+    ]
+    rm_level: Annotated[str, Field(max_length=1, description="岗位工资：客户经理等级 1/2/3")] = ""
+    indicator_id: Id | None = None
+    amount: Annotated[Decimal, Field(max_digits=14, decimal_places=4, ge=0)]
+    threshold: Value | None = None
+    is_active: bool = True
+
+
+class PerformancePayRuleUpdateIn(PerformancePayRuleIn):
+    version: Count
+
+
+class PerformancePayRuleOut(Schema):
+    id: int
+    kind: str
+    rm_level: str
+    indicator_id: int | None
+    amount: Decimal
+    threshold: Decimal | None
+    is_active: bool
+    version: int
+
+
+class PerformancePromotionRuleIn(Schema):
+    move: Annotated[str, Field(max_length=4, description="up 晋升 · down 降级")]
+    grade: Annotated[str, Field(max_length=10)]
+    consecutive: Annotated[int, Field(ge=1, le=10)] = 2
+    period_type: Annotated[str, Field(max_length=12)] = "annual"
+    is_active: bool = True
+
+
+class PerformancePromotionRuleUpdateIn(PerformancePromotionRuleIn):
+    version: Count
+
+
+class PerformancePromotionRuleOut(Schema):
+    id: int
+    move: str
+    grade: str
+    consecutive: int
+    period_type: str
+    is_active: bool
+    version: int

@@ -116,8 +116,13 @@ def get_letter_or_404(user, pk, *, write: bool = False):
     return get_or_404(visible_letters(user, write=write), pk)
 
 
-def visible_manual_values(user):
+def visible_manual_values(user, *, write: bool = False):
+    """Manual indicator values (and their history): the managing subtree of the RM's team or unit."""
     return _filter(ManualValue.objects.all(), _managed_q(user))
+
+
+def get_manual_value_or_404(user, pk, *, write: bool = False):
+    return get_or_404(visible_manual_values(user, write=write), pk)
 
 
 def visible_advice(user, *, write: bool = False):

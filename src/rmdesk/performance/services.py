@@ -25,7 +25,7 @@ from rmdesk.core.actions import after_commit, business_action, check_version, in
 from rmdesk.core.approvals import request_approval
 from rmdesk.core.indicators import Direction, Measure, registry, rollup
 from rmdesk.core.notifications import notify
-from rmdesk.core.roles import SUPERVISORS, RoleCode
+from rmdesk.core.roles import SUPERVISORS, RoleCode, is_admin
 from rmdesk.core.scope import covers
 from rmdesk.org.models import OrgUnit, User
 
@@ -36,6 +36,7 @@ from .models import (
     AppealStatus,
     AssessmentResult,
     AssessmentRun,
+    Grade,
     GradeMethod,
     GroupLevel,
     GroupResult,
@@ -45,6 +46,7 @@ from .models import (
     LetterStatus,
     LevelAdvice,
     ManualValue,
+    ManualValueVersion,
     Normalisation,
     PayLine,
     PayRule,
@@ -189,33 +191,105 @@ def save_indicator(
 
 
 @business_action(roles=SUPERVISORS)
-def enter_manual_value(actor, indicator_id: int, *, rm_id: int, period_start, period_end, value, note: str):
-    """A supervisor enters a manual indicator's value for an RM they manage, with a note (SPEC §9)."""
+def enter_manual_value(
+    actor, indicator_id: int, *, rm_id: int, period_start, period_end, value, note: str, version: int | None = None
+):
+    """A supervisor enters a manual indicator's value for an RM they manage, with a note (SPEC §9). A value
+    already entered for that RM and period is changed only with the version that was read (stale: 409,
+    missing: 422 on `version`); the previous value is kept as a version (`ManualValueVersion`)."""
     setting = IndicatorSetting.objects.filter(pk=indicator_id, source=IndicatorSource.MANUAL).first()
     if setting is None:
         raise ValidationError({"indicator_id": [_("只能为手工指标录入数值。")]})
     rm = managed_rms(actor).filter(pk=rm_id).first()
     if rm is None:
         raise ValidationError({"rm_id": [_("该客户经理不在您的管理范围内。")]})
-    if not (note or "").strip():
-        raise ValidationError({"note": [_("请填写说明。")]})
+    note = _manual_note(note)
     if period_end < period_start:
         raise ValidationError({"period_end": [_("结束日期不能早于开始日期。")]})
     value = _dec(value, "value")
-    row, created = ManualValue.objects.select_for_update().get_or_create(
+    row = (
+        ManualValue.objects.select_for_update()
+        .filter(indicator=setting, rm=rm, period_start=period_start, period_end=period_end)
+        .first()
+    )
+    if row is not None:
+        if version is None or version == "":
+            raise ValidationError(
+                {"version": [_("该客户经理此期间已有数值，请在其历史页修改（需带上读取时的版本号）。")]},
+                code="required",
+            )
+        return _change_manual_value(actor, row, value=value, note=note, version=version)
+    row = ManualValue.objects.create(
         indicator=setting,
         rm=rm,
         period_start=period_start,
         period_end=period_end,
-        defaults={"value": value, "note": note.strip(), "entered_by": actor, "org_path": _home(rm).path},
+        value=value,
+        note=note,
+        entered_by=actor,
+        org_path=_home(rm).path,
     )
-    before = None if created else {"value": str(row.value)}
-    if not created:
-        row.value, row.note, row.entered_by, row.entered_at = value, note.strip(), actor, timezone.now()
-        row.version += 1
-        row.save()
-    audit.record(actor, "performance.enter_manual_value", row, before=before, after={"value": str(value)})
+    audit.record(actor, "performance.enter_manual_value", row, after={"value": str(value), "note": note})
     return row
+
+
+def _manual_note(note) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("请填写说明。")]})
+    return note
+
+
+def _change_manual_value(actor, row: ManualValue, *, value: Decimal, note: str, version) -> ManualValue:
+    check_version(row, version)
+    ManualValueVersion.objects.create(
+        manual_value=row,
+        version=row.version,
+        value=row.value,
+        note=row.note,
+        entered_by_id=row.entered_by_id,
+        entered_at=row.entered_at,
+    )
+    before = {"value": str(row.value), "note": row.note, "version": row.version}
+    row.value, row.note, row.entered_by, row.entered_at = value, note, actor, timezone.now()
+    row.version += 1
+    row.save(update_fields=["value", "note", "entered_by", "entered_at", "version"])
+    audit.record(
+        actor,
+        "performance.change_manual_value",
+        row,
+        before=before,
+        after={"value": str(value), "note": note, "version": row.version},
+    )
+    return row
+
+
+def _manual_value_for_write(actor, pk):
+    from .scope import get_manual_value_or_404
+
+    return get_manual_value_or_404(actor, pk, write=True)
+
+
+@business_action(roles=SUPERVISORS, subject=_manual_value_for_write)
+def change_manual_value(actor, manual_value_id: int, *, value, note: str, version):
+    """Change an entered manual value (SPEC §9): the previous value, its author, time and note become a
+    version in the history; stale → 409. Runs already published keep the value they snapshotted."""
+    _manual_value_for_write(actor, manual_value_id)
+    row = ManualValue.objects.select_for_update().get(pk=manual_value_id)
+    if not managed_rms(actor).filter(pk=row.rm_id).exists():
+        raise ValidationError({"rm_id": [_("该客户经理不在您的管理范围内。")]})
+    errors = {}
+    try:
+        value = _dec(value, "value")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        note = _manual_note(note)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return _change_manual_value(actor, row, value=value, note=note, version=version)
 
 
 def _home(user):
@@ -1389,3 +1463,185 @@ def drill_down(user, result_item: ResultItem):
         return None
     run = result_item.result.run
     return ind.records(user, result_item.result.rm_id, run.period_start, run.period_end)
+
+
+# --- pay rules and promotion rules (bank-wide configuration) ------------------------------------------
+
+#: who configures pay rules and promotion rules: bank-wide configuration, like the bank-wide scorecards
+RULE_EDITORS = (RoleCode.ADMIN,)
+#: who reads them (pages and API): the people who assess and pay RMs
+RULE_READERS = (*SUPERVISORS, RoleCode.ADMIN)
+RM_LEVELS = ("3", "2", "1")
+
+
+def may_read_rules(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and (user.has_role(*RULE_READERS) or is_admin(user))
+
+
+def may_edit_rules(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and is_admin(user)
+
+
+def _rule_row(model, rule_id):
+    row = model.objects.select_for_update().filter(pk=rule_id).first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def _pay_rule_fields(kind, rm_level, indicator_id, amount, threshold) -> dict:
+    """The checked fields of a pay rule (errors by field, all at once)."""
+    errors: dict[str, list] = {}
+    if kind not in PayRule.Kind.values:
+        raise ValidationError({"kind": [_("请选择薪酬规则类型。")]})
+    rm_level = (rm_level or "").strip()
+    indicator = None
+    try:
+        amount = _dec(amount, "amount")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        amount = None
+    if kind == PayRule.Kind.POST:
+        if rm_level not in RM_LEVELS:
+            errors["rm_level"] = [_("岗位工资须选择客户经理等级。")]
+    else:
+        rm_level = ""
+    if kind in (PayRule.Kind.PRICE, PayRule.Kind.REWARD):
+        indicator = IndicatorSetting.objects.filter(pk=indicator_id or 0, is_active=True).first()
+        if indicator is None:
+            errors["indicator_id"] = [_("请选择计价或奖励依据的指标。")]
+    if kind == PayRule.Kind.REWARD:
+        if threshold in (None, ""):
+            errors["threshold"] = [_("奖励工资须填写达标值。")]
+        else:
+            try:
+                threshold = _dec(threshold, "threshold")
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    else:
+        threshold = None
+    if amount is not None:
+        if kind == PayRule.Kind.DEFER and not ZERO <= amount <= 100:
+            errors["amount"] = [_("延期支付比例应在 0–100 之间（%）。")]
+        elif amount < 0:
+            errors["amount"] = [_("金额不能为负数。")]
+        elif amount >= Decimal("1e10") or amount != amount.quantize(Decimal("0.0001")):
+            errors["amount"] = [_("金额最多 10 位整数、4 位小数。")]
+    if errors:
+        raise ValidationError(errors)
+    return {"kind": kind, "rm_level": rm_level, "indicator": indicator, "amount": amount, "threshold": threshold}
+
+
+def _pay_rule_snapshot(rule: PayRule) -> dict:
+    return {
+        "kind": rule.kind,
+        "rm_level": rule.rm_level,
+        "indicator": rule.indicator_id,
+        "amount": str(rule.amount),
+        "threshold": None if rule.threshold is None else str(rule.threshold),
+        "is_active": rule.is_active,
+    }
+
+
+@business_action(roles=RULE_EDITORS)
+def save_pay_rule(
+    actor,
+    rule_id: int | None = None,
+    *,
+    kind: str,
+    amount,
+    rm_level: str = "",
+    indicator_id: int | None = None,
+    threshold=None,
+    is_active: bool = True,
+    version: int | None = None,
+):
+    """Add or change a pay rule (SPEC §9 incentives; seed 001:1157): post pay per RM level, performance pay
+    per unit of an indicator at its product price, reward pay above a threshold, the deferred share (%).
+    One active post pay per level and one active deferred share (pay_for adds them up). Audited before
+    and after; stale → 409. A pay sheet already computed keeps its lines until computed again."""
+    fields = _pay_rule_fields(kind, rm_level, indicator_id, amount, threshold)
+    if rule_id is None:
+        rule, before = PayRule(), None
+    else:
+        rule = _rule_row(PayRule, rule_id)
+        check_version(rule, version)
+        before = _pay_rule_snapshot(rule)
+        rule.version += 1
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.is_active = bool(is_active)
+    if rule.is_active and rule.kind in (PayRule.Kind.POST, PayRule.Kind.DEFER):
+        twin = PayRule.objects.filter(kind=rule.kind, rm_level=rule.rm_level, is_active=True).exclude(pk=rule.pk)
+        if twin.exists():
+            field = "rm_level" if rule.kind == PayRule.Kind.POST else "kind"
+            raise ValidationError({field: [_("已有启用中的同类规则，请修改那一条或先停用它。")]})
+    rule.save()
+    audit.record(
+        actor,
+        "performance.save_pay_rule",
+        rule,
+        before=before,
+        after=_pay_rule_snapshot(rule),
+    )
+    return rule
+
+
+def _promotion_snapshot(rule: PromotionRule) -> dict:
+    return {
+        "move": rule.move,
+        "grade": rule.grade,
+        "consecutive": rule.consecutive,
+        "period_type": rule.period_type,
+        "is_active": rule.is_active,
+    }
+
+
+@business_action(roles=RULE_EDITORS)
+def save_promotion_rule(
+    actor,
+    rule_id: int | None = None,
+    *,
+    move: str,
+    grade: str,
+    consecutive,
+    period_type: str = PeriodType.ANNUAL,
+    is_active: bool = True,
+    version: int | None = None,
+):
+    """Add or change a promotion/demotion rule (SPEC §9: advice from consecutive grades, e.g. two annual 优秀
+    → promote one level). Advice already made keeps its rule's wording in `basis`; audited; stale → 409."""
+    errors: dict[str, list] = {}
+    if move not in PromotionRule.Move.values:
+        errors["move"] = [_("请选择晋升或降级。")]
+    if grade not in Grade.values:
+        errors["grade"] = [_("请选择等次。")]
+    if period_type not in PeriodType.values:
+        errors["period_type"] = [_("请选择考核周期。")]
+    try:
+        consecutive = int(str(consecutive).strip())
+        if not 1 <= consecutive <= 10:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["consecutive"] = [_("连续次数应为 1–10 的整数。")]
+    if errors:
+        raise ValidationError(errors)
+    if rule_id is None:
+        rule, before = PromotionRule(), None
+    else:
+        rule = _rule_row(PromotionRule, rule_id)
+        check_version(rule, version)
+        before = _promotion_snapshot(rule)
+        rule.version += 1
+    rule.move, rule.grade, rule.consecutive, rule.period_type = move, grade, consecutive, period_type
+    rule.is_active = bool(is_active)
+    if (
+        rule.is_active
+        and PromotionRule.objects.filter(move=move, grade=grade, period_type=period_type, is_active=True)
+        .exclude(pk=rule.pk)
+        .exists()
+    ):
+        raise ValidationError({"grade": [_("已有启用中的相同规则（同一建议、等次和周期）。")]})
+    rule.save()
+    audit.record(actor, "performance.save_promotion_rule", rule, before=before, after=_promotion_snapshot(rule))
+    return rule

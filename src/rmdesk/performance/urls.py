@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import export_views, group_views, views
+from . import export_views, group_views, rule_views, views
 
 app_name = "performance"
 urlpatterns = [
@@ -26,4 +26,9 @@ urlpatterns = [
     path("advice/", views.advice_list, name="advice_list"),
     path("advice/<int:pk>/act/<str:action>/", views.advice_action, name="advice_action"),
     path("groups/<int:pk>/", group_views.group_detail, name="group_detail"),
+    path("pay-rules/", rule_views.pay_rule_list, name="pay_rule_list"),
+    path("pay-rules/<int:pk>/", rule_views.pay_rule_edit, name="pay_rule_edit"),
+    path("promotion-rules/", rule_views.promotion_rule_list, name="promotion_rule_list"),
+    path("promotion-rules/<int:pk>/", rule_views.promotion_rule_edit, name="promotion_rule_edit"),
+    path("manual-values/<int:pk>/", rule_views.manual_value_detail, name="manual_value_detail"),
 ]

@@ -36,6 +36,7 @@ from .models import (
     Scorecard,
     WeightMethod,
 )
+from .rule_views import recent_manual_values
 from .scope import (
     get_advice_or_404,
     get_letter_or_404,
@@ -632,6 +633,7 @@ def indicator_list(request):
             "library": library,
             "manual": [s for s in library if s.source == "manual"],
             "rms": managed_rms(user).order_by("full_name"),
+            "values": recent_manual_values(user),
             "errors": errors,
             "data": data,
             "directions": dict(Direction.choices),
