@@ -183,3 +183,15 @@ def test_api_ledger_and_its_422(api_client, world, book):
         assert resp.status_code == 422, (query, resp.content)
         assert [d["loc"] for d in resp.json()["detail"]] == [loc], query
     assert api_client(world.referrer).get("/api/sales/materials/ledger").status_code == 404
+
+
+def test_ledger_page_in_english(client, world, book):
+    from django.conf import settings
+
+    client.force_login(world.rm)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(f"/sales/materials/ledger/?material_id={book['material'].pk}").content.decode()
+    for text in ("Promotional materials ledger", "Opening balance", "Closing balance", "Write-off", "Receipt"):
+        assert text in html, text
+    assert "Hand-out outside your scope" in html
+    assert "期初结存" not in html

@@ -426,3 +426,56 @@ def _config_unchanged(samples, username):
 
 
 test_config = config.test()
+
+
+# --- the materials' stock ledger (sales/ledger.py): no object id, so walked here for every role ------------------
+# Every reader of materials (the sellers, the overseers, the administrator who keeps the stock) opens the page,
+# the export and the API; the referrer gets 404. Each hand-out line names its customer exactly to the readers of
+# that customer's hand-outs (the customer family above) and is masked (范围外发放) for everyone else.
+
+LEDGER_READERS = set(USERS) - {"referrer"}
+
+
+def test_material_ledger_for_every_role(sales_world, api_client):
+    import io
+
+    from django.test import Client
+    from openpyxl import load_workbook
+
+    from rmdesk.org.models import User
+    from rmdesk.sales.models import MaterialMovement
+
+    lines = {k: MaterialMovement.objects.get(handout=sales_world[k]["handout"]) for k in ("t1", "t2")}
+    problems = []
+    for username in USERS:
+        user = User.objects.get(username=username)
+        page = Client()
+        page.force_login(user)
+        html = page.get("/sales/materials/ledger/")
+        export = page.get("/sales/materials/ledger/export/?format=xlsx")
+        api = api_client(user).get("/api/sales/materials/ledger?kind=handout&limit=200")
+        want = 200 if username in LEDGER_READERS else 404
+        got = (html.status_code, export.status_code, api.status_code)
+        if got != (want, want, want):
+            problems.append(f"{username}: page/export/api {got}, expected {want}")
+            continue
+        if want == 404:
+            continue
+        content = html.content.decode()
+        sheet = load_workbook(io.BytesIO(b"".join(export.streaming_content))).active
+        exported = {row[7] for row in sheet.iter_rows(values_only=True) if row}
+        by_id = {x["id"]: x for x in api.json()["lines"]}
+        for key, line in lines.items():
+            customer = sales_world[key]["customer"]
+            allowed = username in FAMILIES["customer"][key][0]
+            seen = {
+                "page": f'href="/sales/handouts/{sales_world[key]["handout"].pk}/"' in content,
+                "export": customer.customer_no in exported,
+                "api": by_id[line.pk]["customer_no"] == customer.customer_no and by_id[line.pk]["shown"],
+            }
+            if by_id[line.pk]["balance"] != line.balance:
+                problems.append(f"{username}: {key} balance {by_id[line.pk]['balance']} != {line.balance}")
+            for where, shown in seen.items():
+                if shown != allowed:
+                    problems.append(f"{username}: {key} hand-out {'named' if shown else 'masked'} in {where}")
+    assert not problems, "\n".join(problems)
