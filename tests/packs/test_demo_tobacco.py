@@ -26,6 +26,7 @@ from rmdesk.core.approvals import decide
 from rmdesk.core.models import ApprovalRequest, AuditEvent
 from rmdesk.customers.models import Customer
 from rmdesk.org.models import OrgUnit, User
+from rmdesk.service.models import Case
 from rmdesk.work import services as work
 from rmdesk.work.models import (
     ContactStatus,
@@ -96,6 +97,11 @@ def test_seed_demo_tobacco_builds_the_outlet_organisation_once(clock):
     report = Journal.objects.get(owner=rm, template__code="monthly_sales_analysis")
     # September's, due 5 October, a National Day holiday: moved to Thursday 8 October
     assert (report.period_start, report.due_on) == (date(2026, 9, 1), date(2026, 10, 8))
+    # the pack's service configuration in use: a 入网 case with its checklist under way, a quality case's form
+    joining = Case.objects.get(owner=rm, category__code="network_in")
+    assert (joining.checks.count(), joining.checks.filter(done_at__isnull=False).count()) == (7, 3)
+    quality = Case.objects.get(owner=rm, category__code="quality")
+    assert quality.category.requires_feedback and quality.feedback.reviewed_at is None
     before = _counts()
     assert "already present" in _seed()
     assert _counts() == before  # a second run adds nothing

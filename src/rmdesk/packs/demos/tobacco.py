@@ -4,7 +4,9 @@
 the pack's 核心 / 潜力 / 一般 / 问题 classes by annual sales (`sales`; the outlet's 档位 in `grade`), reached by the
 weekly route: contacts over the last weeks (电话访销, the weekly order call, and 特殊访问 when something happened),
 this week's 客户访问日程表 generated from the cadence and confirmed, next week's drawn up as a draft, and the
-monthly plans and the 客户月度销售情况分析报告 of last month open with their due dates.
+monthly plans and the 客户月度销售情况分析报告 of last month open with their due dates. The account manager `tob_rm`
+also has a 零售户入网 case under way (the pack's 入网 checklist, three items done) and a 卷烟质量 case whose quality
+feedback form waits for the 片区 lead's review (seed 001 §4.3, §4.6).
 
 Made through the apps' services (audited), as the people would. Routine in-store visits are door-to-door visits
 for the work app; under the bank's rule (seed 001) each needs a branch manager's advance approval, which cannot be
@@ -22,6 +24,8 @@ from rmdesk.customers import services as customers
 from rmdesk.customers.models import CustomerKind, Stage
 from rmdesk.demo_names import outlet_name, person_name
 from rmdesk.org.models import RMLevel, RoleCode, UnitKind
+from rmdesk.service import services as service
+from rmdesk.service.models import Case, CaseCategory
 from rmdesk.work import services as work
 from rmdesk.work.models import InteractionKind
 
@@ -190,3 +194,35 @@ def build(ctx):
         work.open_journal(rm, "monthly_plan", today)
         work.open_journal(rm, "weekly_visit_schedule", monday + timedelta(days=7))
     ctx.log(f"tobacco: {schedules} weekly visit schedules, the monthly sales analysis reports and plans open")
+
+    # --- service: a joining retailer's checklist under way, a quality complaint awaiting the lead's review -----
+    rm, outlets = staff["tob_rm"], book.get(staff["tob_rm"].pk, [])
+    if len(outlets) >= 2:
+        joining = service.register_case(
+            rm,
+            customer_id=outlets[0].pk,
+            kind="request",
+            channel="visit",
+            category_id=CaseCategory.objects.get(code="network_in").pk,
+            severity="normal",
+            title="零售户入网办理",
+            description="零售户取得烟草专卖零售许可证，申请入网订货，按入网工作标准办理。",
+        )
+        service.accept_case(rm, joining.pk, version=joining.version)
+        for order in (1, 2, 3):
+            version = Case.objects.values_list("version", flat=True).get(pk=joining.pk)
+            service.check_item(rm, joining.pk, order=order, done=True, version=version)
+        quality = service.register_case(
+            rm,
+            customer_id=outlets[1].pk,
+            kind="complaint",
+            channel="visit",
+            category_id=CaseCategory.objects.get(code="quality").pk,
+            severity="normal",
+            title="卷烟受潮霉变",
+            description="零售户反映本周到货的两条卷烟受潮霉变，要求调换。",
+        )
+        service.save_feedback(
+            rm, quality.pk, product="卷烟（硬盒）", quantity="2 条", problem="外包装受潮，烟支霉变", version=0
+        )
+        ctx.log("tobacco: a 零售户入网 case (3 of 7 checklist items done) and a 卷烟质量 case with its feedback form")
