@@ -62,3 +62,30 @@ def test_demo_builds_every_screen_and_is_idempotent(world, make_customer, make_d
     count = Violation.objects.count()
     demo.build(make_demo_ctx())
     assert Violation.objects.count() == count
+
+
+def test_fee_demo_entitlements_grants_within_and_beyond_findings_idempotent(world, make_customer, make_demo_ctx):
+    """The fee part of the demo (issue 14): entitlements of the bank tiers, grants on top-tier customers (8 at
+    this scale), some within and some beyond, the fee check's findings over those days, one closed; again: nothing."""
+    from rmdesk.compliance.models import FeeEntitlement, FeeGrant
+    from rmdesk.compliance.services import grants_beyond_entitlement
+    from rmdesk.customers.models import Tier
+
+    tiers = {t.code: t for t in Tier.objects.filter(rule_set__code="bank")}
+    for i in range(12):
+        make_customer(
+            world.rm if i % 2 else world.rm_b, world.t1, tier=tiers[("pb", "diamond", "platinum", "gold")[i % 4]]
+        )
+    make_customer(world.rm, world.t1, tier=tiers["standard"])  # not a top tier: no grant
+    demo._fees(make_demo_ctx(scale=0.12), world.compliance)
+    assert FeeEntitlement.objects.filter(tier=tiers["pb"], fee_kind="account").get().max_discount_percent == 100
+    assert not FeeEntitlement.objects.filter(tier=tiers["standard"]).exists()
+    grants = list(FeeGrant.objects.select_related("tier"))
+    assert len(grants) == 8 and {g.tier.code for g in grants} == {"pb", "diamond", "platinum", "gold"}
+    beyond = {g.pk for g, _d, _a in grants_beyond_entitlement(grants)}
+    assert 0 < len(beyond) < len(grants)
+    fee_findings = Finding.objects.filter(rule="fee_beyond")
+    assert {f.key for f in fee_findings} == {f"fee:{pk}" for pk in beyond}
+    assert fee_findings.filter(status="closed").count() == 1
+    demo._fees(make_demo_ctx(scale=0.12), world.compliance)
+    assert FeeGrant.objects.count() == 8 and Finding.objects.filter(rule="fee_beyond").count() == len(beyond)

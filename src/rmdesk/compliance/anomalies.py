@@ -263,9 +263,10 @@ def _fee_detail(g, discount, allowed):
 RULES = (out_of_book, exports, reveal_no_contact, off_hours, departed, fee_beyond)
 
 
-def detect(day: date) -> list[Finding]:
-    """Every rule over `day`; the findings created now (a finding already recorded is not repeated)."""
-    candidates = [c for rule in RULES for c in rule(day)]
+def detect(day: date, rules=RULES) -> list[Finding]:
+    """Every rule (or the ones given) over `day`; the findings created now (a finding already recorded is
+    not repeated)."""
+    candidates = [c for rule in rules for c in rule(day)]
     people = {
         u.pk: u for u in User.objects.filter(pk__in={c["person"] for c in candidates}).select_related("unit", "team")
     }

@@ -8,10 +8,12 @@ door-to-door requests behind past visits is bulk-created (they were approved bef
 Runs after the work demo; idempotent (does nothing when a round exists).
 """
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
 from django.apps import apps as django_apps
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from rmdesk.core import approvals, audit
@@ -52,8 +54,107 @@ def _sign(ob):
     )
 
 
+#: the demo bank's fee entitlements per bank tier (our example, not seed text): fee kind → (max %, cap 元)
+DEMO_ENTITLEMENTS = {
+    "pb": {"account": (100, None), "transfer": (100, None), "card_annual": (100, None), "wealth_sub": (50, 5000)},
+    "diamond": {"account": (100, None), "transfer": (100, None), "card_annual": (100, None), "wealth_sub": (30, 3000)},
+    "platinum": {"account": (100, None), "transfer": (50, None), "card_annual": (100, None), "wealth_sub": (20, 1000)},
+    "gold": {"account": (50, None), "transfer": (20, None), "card_annual": (50, None)},
+}
+DEMO_ENTITLEMENTS["pb"]["safe_box"] = (100, 1000)
+DEMO_ENTITLEMENTS["diamond"]["safe_box"] = (50, None)
+
+#: grants cycled over the top-tier customers: (fee kind, standard fee, share charged); the entitlements
+#: above make some of them go beyond (a waived safe box or a half-price subscription below diamond…)
+DEMO_GRANTS = (
+    ("account", "120", "0"),
+    ("transfer", "50", "0.5"),
+    ("card_annual", "100", "0"),
+    ("wealth_sub", "2000", "0.5"),
+    ("transfer", "25", "0"),
+    ("safe_box", "800", "0"),
+    ("wealth_sub", "600", "0.8"),
+    ("account", "120", "0.5"),
+)
+
+
+def _fees(ctx, officer):
+    """Entitlements of the bank tiers and four weeks of fee grants on top-tier customers by their A-post
+    RMs, some within and some beyond the entitlement; the daily fee check over those days, and one of its
+    findings closed. Idempotent (nothing when a grant exists); quick (a few dozen grants)."""
+    from rmdesk.customers.models import Customer, Tier
+
+    from .models import AnomalyRule, FeeEntitlement, FeeGrant, Finding
+
+    if FeeGrant.objects.exists():
+        return
+    admin = User.objects.filter(roles__code=RoleCode.ADMIN, is_active=True).order_by("id").first()
+    editor = officer or admin
+    tiers = {t.code: t for t in Tier.objects.filter(rule_set__code="bank")}
+    customers = list(
+        Customer.objects.filter(
+            tier__rule_set__code="bank",
+            tier__rank__gte=2,
+            a_rm__is_active=True,
+            a_rm__roles__code=RoleCode.RM,
+        )
+        .select_related("a_rm", "tier")
+        .distinct()
+        .order_by("id")[: max(8, int(60 * ctx.scale))]
+    )
+    if editor is None or not customers:
+        return
+    if not FeeEntitlement.objects.exists():
+        for code, rules in DEMO_ENTITLEMENTS.items():
+            if code not in tiers:
+                continue
+            for kind, (pct, cap) in rules.items():
+                services.create_entitlement(
+                    editor,
+                    tier_id=tiers[code].pk,
+                    fee_kind=kind,
+                    max_discount_percent=Decimal(pct),
+                    max_discount_amount=Decimal(cap) if cap is not None else None,
+                    note="演示数据：本行客户权益示例",
+                )
+    today = timezone.localdate()
+    days = set()
+    rng = random.Random(14)  # its own, so that the other builders' draws stay as they were
+    for i, customer in enumerate(customers):
+        kind, standard, share = DEMO_GRANTS[i % len(DEMO_GRANTS)]
+        standard = Decimal(standard)
+        day = today - timedelta(days=1 + rng.randrange(28))
+        try:
+            services.record_fee_grant(
+                customer.a_rm,
+                customer_id=customer.pk,
+                fee_kind=kind,
+                standard_fee=standard,
+                charged_fee=(standard * Decimal(share)).quantize(Decimal("0.01")),
+                granted_on=day,
+                note="客户到期续作，柜面减免" if i % 2 else "",
+            )
+        except ValidationError:  # an A-post RM who may not write the customer (not in the demo bank)
+            continue
+        days.add(day)
+    from .anomalies import fee_beyond
+
+    found = [f for day in sorted(days) for f in services.detect_anomalies(day=day, rules=(fee_beyond,))]
+    mine = services.visible_findings(officer) if officer is not None else Finding.objects.none()
+    first = mine.filter(rule=AnomalyRule.FEE_BEYOND).order_by("day", "id").first()
+    if first is not None:
+        services.close_finding(
+            officer, first.pk, note="经核实为客户经理误用权益标准，已补收并对其进行提醒。", version=first.version
+        )
+    beyond = len(services.grants_beyond_entitlement(FeeGrant.objects.all()))
+    ctx.log(
+        f"compliance: fee grants {FeeGrant.objects.count()} ({beyond} beyond entitlement), fee findings {len(found)}"
+    )
+
+
 def build(ctx):
     if SigningRound.objects.exists():
+        _fees(ctx, _user("compliance"))
         ctx.log("compliance: demo already present, skipped")
         return
     seed(django_apps)
@@ -230,6 +331,7 @@ def build(ctx):
             has_doubts=not i,
             version=r.version,
         )
+    _fees(ctx, officer)
     ctx.log(
         f"compliance: rounds 2 ({len(obs) // 2}/{len(obs)} signed), violations {len(plan)}, gifts {made_gifts}, "
         f"door-to-door requests {len(rows)}, findings {len(found)}, cross-reviews {reviews}"
