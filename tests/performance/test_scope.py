@@ -4,22 +4,25 @@ takes their id (tests/scope_matrix.py). An RM sees only their own published resu
 team's, a branch manager their subtree's; risk, compliance and assistants read no assessments; out of scope
 is 404 exactly like missing."""
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from rmdesk.core.indicators import Measure
 from rmdesk.performance import services
-from rmdesk.performance.models import LevelAdvice
+from rmdesk.performance.models import LevelAdvice, PayRule, PromotionRule
 from rmdesk.performance.scope import (
     visible_advice,
     visible_groups,
     visible_letters,
+    visible_manual_values,
     visible_results,
     visible_runs,
     visible_scorecards,
 )
-from tests.scope_matrix import Matrix, Sample, fresh
+from tests.scope_matrix import USERS, Matrix, Sample, fresh
 
 from .conftest import VALUES, item, ver
 
@@ -35,7 +38,7 @@ OWNER = {"t1": "rm", "t2": "rm2"}
 
 
 @pytest.fixture
-def perf_world(world, test_indicators):
+def perf_world(world, test_indicators, manual_indicator):
     t = test_indicators
     out = {}
     for key, lead, team, rm in (("t1", world.lead, world.t1, world.rm), ("t2", world.lead2, world.t2, world.rm2)):
@@ -61,6 +64,10 @@ def perf_world(world, test_indicators):
         advice = LevelAdvice.objects.create(
             rm=rm, org_path=team.path, move="up", from_level=rm.rm_level, to_level="1", basis="两年优秀"
         )
+        manual = services.enter_manual_value(
+            lead, manual_indicator.pk, rm_id=rm.pk, period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
+            value="75", note="专项检查",
+        )  # fmt: skip
         out[key] = {
             "card": card,
             "run": fresh(run),
@@ -68,6 +75,7 @@ def perf_world(world, test_indicators):
             "item": result.items.get(code="t.sales"),
             "letter": letter,
             "advice": advice,
+            "manual": manual,
             "team": team,
             "group": run.groups.get(unit=team),
         }
@@ -203,6 +211,24 @@ for step in ("submit", "dismiss"):  # the page above may have dismissed it alrea
         body=lambda s: {"version": fresh(s.advice).version},
         ok={200, 422},
     )
+# manual values (and their history): the managing subtree of the RM, like runs
+manage.queryset(visible_manual_values, obj="manual")
+manage.listing("GET /api/performance/manual-values", obj="manual")
+manage.page("performance:manual_value_detail", obj="manual")
+manage.page(
+    "performance:manual_value_detail",
+    obj="manual",
+    method="post",
+    data=lambda s: {"value": "76", "note": "复核", "version": fresh(s.manual).version},
+    write=True,
+    ok=302,
+)
+manage.api("GET /api/performance/manual-values/{manual_value_id}", obj="manual")
+manage.api(
+    "PUT /api/performance/manual-values/{manual_value_id}",
+    obj="manual",
+    body=lambda s: {"value": "77", "note": "复核", "version": fresh(s.manual).version},
+)
 manage.exempt(
     "PUT /api/performance/indicators/{indicator_id}",
     "the indicator library is bank-wide configuration (no org data); its writes are role-gated to supervisors",
@@ -222,3 +248,94 @@ letters.api(
     body=lambda s: {"text_hash": s.letter.text_hash, "version": fresh(s.letter).version},
 )
 test_letter_scope = letters.test()
+
+
+# --- pay rules and promotion rules: bank-wide configuration, so the gate is the role ---------------------
+# Supervisors (and administrators) read them; administrators change them. Pages: 404 for everyone else
+# (the edit pages are the administrator's only); API reads 403 for other roles, API writes 403 for all but
+# administrators. The behaviour itself is tested in test_rule_pages.py.
+
+RULE_READERS = {"lead", "lead2", "manager", "admin"}
+RULE_EDITORS = {"admin"}
+
+
+@pytest.fixture
+def rule_samples(world):
+    return [
+        Sample(
+            "bank",
+            readers=RULE_READERS,
+            writers=RULE_EDITORS,
+            pay_rule=PayRule.objects.get(kind="defer", is_active=True),
+            promotion_rule=PromotionRule.objects.get(move="up", grade="excellent", period_type="annual"),
+        )
+    ]
+
+
+def _gate(allowed, ok, refused):
+    return lambda username, sample: ok if username in allowed else refused
+
+
+assert set(RULE_READERS) <= set(USERS)
+rules = Matrix("performance", samples="rule_samples")
+rules.page("performance:pay_rule_edit", obj="pay_rule", expect=_gate(RULE_EDITORS, 200, 404))
+rules.page(
+    "performance:pay_rule_edit",
+    obj="pay_rule",
+    method="post",
+    data=lambda s: {"kind": "defer", "amount": "30", "is_active": "on", "version": fresh(s.pay_rule).version},
+    expect=_gate(RULE_EDITORS, 302, 404),
+)
+rules.api("GET /api/performance/pay-rules/{rule_id}", obj="pay_rule", expect=_gate(RULE_READERS, 200, 403))
+rules.api(
+    "PUT /api/performance/pay-rules/{rule_id}",
+    obj="pay_rule",
+    body=lambda s: {"kind": "defer", "amount": "30", "version": fresh(s.pay_rule).version},
+    expect=_gate(RULE_EDITORS, 200, 403),
+)
+rules.page("performance:promotion_rule_edit", obj="promotion_rule", expect=_gate(RULE_EDITORS, 200, 404))
+rules.page(
+    "performance:promotion_rule_edit",
+    obj="promotion_rule",
+    method="post",
+    data=lambda s: {
+        "move": "up",
+        "grade": "excellent",
+        "consecutive": "2",
+        "period_type": "annual",
+        "is_active": "on",
+        "version": fresh(s.promotion_rule).version,
+    },  # fmt: skip
+    expect=_gate(RULE_EDITORS, 302, 404),
+)
+rules.api("GET /api/performance/promotion-rules/{rule_id}", obj="promotion_rule", expect=_gate(RULE_READERS, 200, 403))
+rules.api(
+    "PUT /api/performance/promotion-rules/{rule_id}",
+    obj="promotion_rule",
+    body=lambda s: {
+        "move": "up",
+        "grade": "excellent",
+        "consecutive": 2,
+        "period_type": "annual",
+        "version": fresh(s.promotion_rule).version,
+    },  # fmt: skip
+    expect=_gate(RULE_EDITORS, 200, 403),
+)
+test_rule_scope = rules.test()
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_rule_lists_by_role(world, api_client, username):
+    """The list pages and list routes of the rules (no id, so outside the matrix): readers 200, others
+    404 on the pages and 403 on the API."""
+    from django.test import Client
+
+    user = getattr(world, username)
+    page = Client()
+    page.force_login(user)
+    api = api_client(user)
+    reader = username in RULE_READERS
+    for name in ("performance:pay_rule_list", "performance:promotion_rule_list"):
+        assert page.get(reverse(name)).status_code == (200 if reader else 404), name
+    for route in ("/api/performance/pay-rules", "/api/performance/promotion-rules"):
+        assert api.get(route).status_code == (200 if reader else 403), route
