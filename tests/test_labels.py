@@ -32,6 +32,9 @@ CODE_LIKE = re.compile(r"^(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)*|[A-Z])$")
 FIELD_LIKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 SKIP_PREFIXES = ("/admin/", "/api/", "/i18n/", "/accounts/logout", "/static/", "/media/", "/healthz")
 SKIP_NAMES = {"logout"}
+#: downloads (PDF print sheets, Excel/PDF exports): not screens, and each costs a PDF render; their own tests
+#: open them (tests/<app>/test_*export*, test_*pdf*)
+DOWNLOAD = re.compile(r"(?:^|&)format=|/pdf/?$")
 #: texts of the demo data itself that happen to look like codes (none today); keep the list short
 ALLOWED = set()
 
@@ -122,7 +125,7 @@ def _walk(user, language, codes, fields):
         if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith(SKIP_PREFIXES):
             continue
         url = parts.path + (f"?{parts.query}" if parts.query else "")
-        if url in seen:
+        if url in seen or DOWNLOAD.search(parts.query) or DOWNLOAD.search(parts.path):
             continue
         seen.add(url)
         key = _route_key(parts.path, parts.query)
