@@ -13,6 +13,7 @@ from django.utils import timezone
 from rmdesk.compliance import services
 from rmdesk.compliance.models import CrossReview, Finding, Obligation
 from rmdesk.compliance.scope import (
+    visible_fee_grants,
     visible_findings,
     visible_gifts,
     visible_obligations,
@@ -24,7 +25,7 @@ from rmdesk.compliance.scope import (
 )
 from rmdesk.org.models import RoleCode
 from tests.conftest import make_user
-from tests.scope_matrix import Matrix, Sample, fresh
+from tests.scope_matrix import USERS, Matrix, Sample, fresh
 
 from .conftest import rule, sign_as
 
@@ -307,3 +308,75 @@ reviews = Matrix("compliance", samples="review_samples")
 reviews.queryset(visible_reviews, obj="review")
 reviews.page("compliance:review_detail", obj="review")
 test_review_scope_matrix = reviews.test()
+
+
+# --- fee grants (account-change monitoring, issue 14) ---------------------------------------------------
+
+
+@pytest.fixture
+def fee_samples(world, make_customer):
+    out = []
+    for key, rm, b_rm, readers, writers in (
+        ("t1", world.rm, world.rm_b, {"rm", "rm_b", *T1_SUBTREE}, {"rm", "lead", "manager"}),
+        ("t2", world.rm2, None, {"rm2", "lead2"}, {"rm2", "lead2"}),
+    ):
+        customer = make_customer(rm, b_rm=b_rm)
+        grant = services.record_fee_grant(
+            rm,
+            customer_id=customer.pk,
+            fee_kind="transfer",
+            standard_fee=Decimal("50"),
+            charged_fee=Decimal("40"),
+            granted_on=timezone.localdate(),
+        )
+        out.append(Sample(key, readers, writers, grant=grant))
+    return out
+
+
+def _grant_body(s):
+    g = fresh(s.grant)
+    return {
+        "customer_id": g.customer_id,
+        "fee_kind": g.fee_kind,
+        "standard_fee": str(g.standard_fee),
+        "charged_fee": str(g.charged_fee),
+        "granted_on": str(g.granted_on),
+        "note": "更正",
+        "version": g.version,
+    }
+
+
+def _grant_form(s):
+    g = fresh(s.grant)
+    return _grant_body(s) | {"customer_no": g.customer.customer_no}
+
+
+def _author_or_supervisor(ok):
+    def expect(username, sample):
+        if username not in sample.readers:
+            return 404
+        return ok if username in sample.writers else 403
+
+    return expect
+
+
+fees = Matrix("compliance", samples="fee_samples")
+fees.queryset(visible_fee_grants, obj="grant", write=False)
+fees.listing("GET /api/compliance/fee-grants", obj="grant")
+fees.listing(
+    "compliance:fee_list",
+    obj="grant",
+    contains=lambda html, g: f'data-grant="{g.pk}"' in html,
+    users=tuple(u for u in USERS if u not in ("referrer", "admin")),  # the page is theirs: 404 as a whole
+)
+fees.api("GET /api/compliance/fee-grants/{grant_id}", obj="grant")
+fees.page("compliance:fee_grant_edit", obj="grant")
+fees.api("PUT /api/compliance/fee-grants/{grant_id}", obj="grant", body=_grant_body, expect=_author_or_supervisor(200))
+fees.page(
+    "compliance:fee_grant_edit",
+    obj="grant",
+    method="post",
+    data=_grant_form,
+    expect=_author_or_supervisor(302),
+)
+test_fee_grant_scope_matrix = fees.test()

@@ -58,3 +58,59 @@ thresholds.api(
     expect=lambda username, sample: 200 if username in EDITORS else 403,
 )
 test_threshold_scope_matrix = thresholds.test()
+
+
+# --- fee entitlements of the tiers (issue 14): everyone reads them, compliance and administrators edit ---
+
+
+@pytest.fixture
+def entitlement_samples(world):
+    from decimal import Decimal
+
+    from rmdesk.compliance import services
+    from rmdesk.customers.models import Tier
+
+    gold = Tier.objects.get(rule_set__code="bank", code="gold")
+    e = services.create_entitlement(
+        world.compliance, tier_id=gold.pk, fee_kind="transfer", max_discount_percent=Decimal("20")
+    )
+    return [Sample("bank", readers=USERS, writers=EDITORS, entitlement=e)]
+
+
+def _entitlement_body(s):
+    e = fresh(s.entitlement)
+    return {"tier_id": e.tier_id, "fee_kind": e.fee_kind, "max_discount_percent": "20", "version": e.version}
+
+
+entitlements = Matrix("compliance", samples="entitlement_samples")
+entitlements.api("GET /api/compliance/fee-entitlements/{entitlement_id}", obj="entitlement")
+entitlements.listing("GET /api/compliance/fee-entitlements", obj="entitlement")
+entitlements.page("compliance:entitlement_edit", obj="entitlement")
+entitlements.page(
+    "compliance:entitlement_edit",
+    obj="entitlement",
+    method="post",
+    data=lambda s: {k.replace("tier_id", "tier"): v for k, v in _entitlement_body(s).items()},
+    expect=lambda username, sample: 302 if username in EDITORS else 403,
+)
+entitlements.api(
+    "PUT /api/compliance/fee-entitlements/{entitlement_id}",
+    obj="entitlement",
+    body=_entitlement_body,
+    expect=_editor_or(403),
+)
+# deleting with a version nobody read: editors reach the version check (409), others are refused (403)
+entitlements.api(
+    "DELETE /api/compliance/fee-entitlements/{entitlement_id}",
+    obj="entitlement",
+    query="?version=0",
+    expect=lambda username, sample: 409 if username in EDITORS else 403,
+)
+entitlements.page(
+    "compliance:entitlement_delete",
+    obj="entitlement",
+    method="post",
+    data={"version": "0"},
+    expect=lambda username, sample: 409 if username in EDITORS else 403,
+)
+test_entitlement_scope_matrix = entitlements.test()
