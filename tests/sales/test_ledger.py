@@ -82,6 +82,9 @@ def test_bad_filters_are_field_errors():
     with pytest.raises(ValidationError) as exc:
         ledger.clean_filter({"start": "2026-11-20", "end": "2026-11-01"})
     assert exc.value.message_dict == {"end": ["结束日期不能早于开始日期。"]}
+    with pytest.raises(ValidationError) as exc:
+        ledger.clean_filter({"start": "0001-01-01", "end": "9999-12-31"})
+    assert set(exc.value.message_dict) == {"start", "end"}
 
 
 def test_refused_movements_write_no_line_and_stock_never_negative(world, book, api_client):
@@ -137,6 +140,9 @@ def test_page_and_export(client, world, book):
     html = resp.content.decode()
     assert "周敏" in html and "吴刚" not in html and "范围外发放" in html
     assert 'data-testid="ledger-export-xlsx"' in html
+    assert client.get("/sales/materials/ledger/?start=0001-01-01&end=9999-12-31").status_code == 422
+    assert client.get("/sales/materials/ledger/?material_id=99999999999999999999").status_code == 422
+    assert client.get("/sales/materials/ledger/export/?material_id=-1&format=xlsx").status_code == 422
     resp = client.get("/sales/materials/ledger/?start=2026-11-30&end=2026-11-01&material_id=abc")
     assert resp.status_code == 422
     assert resp.context["errors"] == {"end": ["结束日期不能早于开始日期。"], "material_id": ["促销品不存在。"]}

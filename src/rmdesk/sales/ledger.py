@@ -18,6 +18,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rmdesk.core.bounds import MAX_DAY, MAX_ID, MIN_DAY
 from rmdesk.core.roles import READ_ONLY_OVERSEERS, WORKERS, RoleCode
 from rmdesk.core.scope import scope_q
 
@@ -54,12 +55,16 @@ def _day(errors, data, field):
     if raw in (None, ""):
         return None
     if isinstance(raw, date):
-        return raw
+        raw = raw.isoformat()
     try:
-        return date.fromisoformat(str(raw).strip())
+        day = date.fromisoformat(str(raw).strip())
     except ValueError:
         errors[field] = [_("请输入有效的日期（如 2026-01-31）。")]
         return None
+    if not MIN_DAY <= day <= MAX_DAY:
+        errors[field] = [_("日期须在 %(lo)s 至 %(hi)s 之间。") % {"lo": MIN_DAY, "hi": MAX_DAY}]
+        return None
+    return day
 
 
 def clean_filter(data) -> LedgerFilter:
@@ -70,9 +75,10 @@ def clean_filter(data) -> LedgerFilter:
     raw = data.get("material_id")
     if raw not in (None, ""):
         try:
-            material = Material.objects.filter(pk=int(str(raw).strip())).first()
+            pk = int(str(raw).strip())
         except ValueError:
-            material = None
+            pk = 0
+        material = Material.objects.filter(pk=pk).first() if 1 <= pk <= MAX_ID else None
         if material is None:
             errors["material_id"] = [_("促销品不存在。")]
     start, end = _day(errors, data, "start"), _day(errors, data, "end")
