@@ -154,13 +154,36 @@ def test_team_lead_sees_the_team_rolled_up_and_never_another_team(world, letters
     assert ["rm_b", "一队", "销售额（万元）", Decimal("40.00"), Decimal("10.00"), Decimal("25.0")] in per_rm
     team = rows(report, "plan-completion-team")
     assert ["一队", "销售额（万元）", Decimal("60.00"), Decimal("35.00"), Decimal("58.3")] in team
-    # a rate rolls up as Σnumerator / Σdenominator and has no summed target
-    assert ["一队", "覆盖率（%）", "—", Decimal("75.00"), "—"] in team
+    # a rate rolls up as Σnumerator / Σdenominator; its target is the one the RMs share (only rm has one here)
+    assert ["一队", "覆盖率（%）", Decimal("80.00"), Decimal("75.00"), Decimal("93.8")] in team
     chart = dict(rows(report, "plan-completion-chart"))
-    assert chart["销售额（万元）"] == Decimal("58.3")
+    assert chart["销售额（万元）"] == Decimal("58.3") and chart["覆盖率（%）"] == Decimal("93.8")
     other = plan_completion(world.lead2, START, END, world.t2)
     assert rows(other, "plan-completion-rm") == [
         ["rm2", "二队", "销售额（万元）", Decimal("14.00"), Decimal("14.00"), Decimal("100.0")]
+    ]
+
+
+def test_a_rate_with_different_targets_has_no_team_target(world, letters):
+    letter = TargetLetter.objects.get(rm=world.rm_b, status=LetterStatus.ACTIVE)
+    TargetLine.objects.create(
+        letter=letter, indicator=letters["t.coverage"], annual=90, quarters=["90"] * 4, months=["90"] * 12
+    )
+    team = rows(plan_completion(world.lead, START, END, world.t1), "plan-completion-team")
+    # rm_b has no coverage figure: 3 / (4 + 0) is still 75 %, but 80 % and 90 % make no team target
+    assert ["一队", "覆盖率（%）", "—", Decimal("75.00"), "—"] in team
+
+
+def test_the_report_in_english(world, letters):
+    from django.utils import translation
+
+    with translation.override("en"):
+        report = plan_completion(world.lead, START, END, world.t1)
+    assert report.title == "Plan completion report"
+    assert [t.title for t in report.tables][:3] == [
+        "Target completion (%)",
+        "Targets by relationship manager",
+        "Targets by team",
     ]
 
 
@@ -184,9 +207,10 @@ def test_rm_dashboard_shows_this_months_targets(world, letters):
     assert sales[1] == Decimal("10.00")  # this month's figure of the letter
     assert sales[2] == Decimal("25.00") and sales[3] == Decimal("250.0")
     chart = next(t for t in board["tables"] if t.id == "rm-letter-rate")
-    assert len(chart.rows) == len(detail.rows) == 4 and all(
-        "/analytics/reports/plan-completion/" in u for u in chart.urls
-    )
+    # the hand-entered figure has no value this month (only January's): shown as such, left out of the chart
+    assert ["走访商户（户）", Decimal("2.00"), "—", "—"] in detail.rows
+    assert len(detail.rows) == 4 and [r[0] for r in chart.rows] == ["投诉件数（件）", "覆盖率（%）", "销售额（万元）"]
+    assert all("/analytics/reports/plan-completion/" in u for u in chart.urls)
     # an RM with a letter but no figure yet: 0 done; without a letter: an empty table saying so
     own = next(t for t in rm_dashboard(world.rm_t1b)["tables"] if t.id == "rm-letter")
     assert own.rows == [["销售额（万元）", Decimal("5.00"), Decimal("0.00"), Decimal("0.0")]]

@@ -184,8 +184,9 @@ def letter_targets_tables(user) -> list[Table]:
     detail.rows = rm_rows(lines)
     for x, row in zip(lines, detail.rows, strict=True):
         rate = completion(x.target, x.actual.value if x.actual else None, lower_better=x.lower_better)
-        chart.rows.append([row[0], rate if rate is not None else Decimal(0)])
-        chart.urls.append(url)
+        if rate is not None:
+            chart.rows.append([row[0], rate])
+            chart.urls.append(url)
     if not lines:
         chart.note = detail.note = _("没有生效的目标责任书。")
     return [chart, detail]

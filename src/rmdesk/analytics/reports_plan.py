@@ -125,7 +125,11 @@ def _group_rows(groups: list[tuple[str, list[int]]], lines: list[Line]) -> list[
             first = mine[0]
             measures = [x.actual for x in mine if x.actual is not None]
             actual = rollup(measures, percent=first.percent) if measures else None
-            target = None if first.percent else sum((x.target for x in mine), Decimal(0))
+            if first.percent:  # a rate's target does not add up: the group has one when everyone has the same
+                same = {x.target for x in mine}
+                target = same.pop() if len(same) == 1 else None
+            else:
+                target = sum((x.target for x in mine), Decimal(0))
             rate = completion(target, actual.value if actual else None, lower_better=first.lower_better)
             rows.append(
                 [
@@ -167,8 +171,9 @@ def plan_completion(user, start: date, end: date, unit) -> Report:
     chart = Table("plan-completion-chart", _("目标完成率（%）"), "bar", [_("指标"), _("完成率（%）")])
     url = reverse("analytics:report", args=["plan-completion"])
     for _label, name, _target, _actual, rate in overall:
-        chart.rows.append([name, rate if rate != DASH else Decimal(0)])
-        chart.urls.append(url)
+        if rate != DASH:
+            chart.rows.append([name, rate])
+            chart.urls.append(url)
     if not lines:
         chart.note = _("所选期间没有生效的目标责任书。")
 
@@ -189,7 +194,7 @@ def plan_completion(user, start: date, end: date, unit) -> Report:
     if len(teams) > 1 or (len(members) > 1 and teams):
         per_team = Table("plan-completion-team", _("团队目标完成情况"), "table", [_("团队"), *group_cols])
         per_team.rows = _group_rows(sorted((team_names[k], v) for k, v in teams.items()), lines)
-        per_team.note = _("比率类指标的实际值为各人分子之和除以分母之和，不汇总目标。")
+        per_team.note = _("比率类指标的实际值为各人分子之和除以分母之和；各人目标相同时即为团队目标，否则不列目标。")
         tables.append(per_team)
     children = list(unit.get_children().order_by("path")) if unit is not None and covers(user, unit.path) else []
     if children and members:
