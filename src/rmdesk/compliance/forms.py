@@ -8,7 +8,7 @@ from rmdesk.core.roles import RoleCode
 
 from .models import AnomalyRule, ConductRule, FeeKind, GiftOutcome, PledgeKind, PledgeTemplate
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # what <input type=date> reads
 
 
 def _day(label, **kw):
