@@ -6,7 +6,7 @@ def seed_assessment(world) -> dict:
     from datetime import date
 
     from rmdesk.performance import services
-    from rmdesk.performance.models import IndicatorSetting, LevelAdvice
+    from rmdesk.performance.models import IndicatorSetting, LevelAdvice, PayRule, PromotionRule
 
     services.sync_library()
     indicator = IndicatorSetting.objects.get(code="customers.new_customers")
@@ -31,6 +31,12 @@ def seed_assessment(world) -> dict:
         rm=world.rm, org_path=world.t1.path, move="up", from_level=world.rm.rm_level, to_level="1", basis="两年优秀"
     )
     assert run.period_start == date(2026, 3, 1)
+    manual = services.save_indicator(world.lead, code="m.api_check", name="专项检查", unit="分")
+    value = services.enter_manual_value(
+        world.lead, manual.pk, rm_id=world.rm.pk, period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
+        value="80", note="季度检查",
+    )  # fmt: skip
+    rule = PromotionRule.objects.filter(pk__in=PayRule.objects.values("pk")).order_by("pk").first()
     return {
         "indicator_id": indicator.pk,
         "scorecard_id": card.pk,
@@ -39,4 +45,6 @@ def seed_assessment(world) -> dict:
         "group_id": run.groups.get(unit=world.t1).pk,
         "letter_id": letter.pk,
         "advice_id": advice.pk,
+        "manual_value_id": value.pk,
+        "rule_id": rule.pk,  # a promotion rule whose id is a pay rule's too (both routes use {rule_id})
     }
