@@ -134,5 +134,10 @@ def test_api_history_409_and_field_paths(world, manual_indicator, api_client):
     )  # fmt: skip
     assert resp.status_code == 422 and any(e["loc"][-1] == "version" for e in resp.json()["detail"])
     assert D(lead.get(url).json()["value"]) == D(88)
+    again = {"indicator_id": manual_indicator.pk, "rm_id": world.rm.pk, "period_start": "2026-03-01",
+             "period_end": "2026-03-31", "value": "89", "note": "再次录入", "version": 2}  # fmt: skip
+    assert lead.post("/api/performance/manual-values", again, content_type="application/json").status_code == 201
+    assert lead.post("/api/performance/manual-values", again, content_type="application/json").status_code == 409
+    assert [h["version"] for h in lead.get(url).json()["history"]] == [2, 1]
     assert api_client(world.lead2).get(url).status_code == 404
-    assert ManualValue.objects.get(pk=row.pk).version == 2
+    assert ManualValue.objects.get(pk=row.pk).version == 3

@@ -67,6 +67,7 @@ class PerformanceManualValueIn(Schema):
     period_end: Day
     value: Value
     note: Annotated[str, Field(max_length=300)]
+    version: Count | None = Field(None, description="已有同一客户经理、同一期间的数值时必填：读取到的版本号")
 
 
 class PerformanceManualValueOut(Schema):
