@@ -164,6 +164,12 @@ def test_team_lead_sees_the_team_rolled_up_and_never_another_team(world, letters
     ]
 
 
+def test_a_team_lead_on_the_default_unit_sees_their_team(world, letters):
+    start, end, unit = parse_filters(world.lead, start=START, end=END)  # their home unit: maybe the outlet above
+    report = plan_completion(world.lead, start, end, unit)
+    assert {r[0] for r in rows(report, "plan-completion-rm")} == {"rm", "rm_b"}  # never 一队乙's rm_t1b
+
+
 def test_a_rate_with_different_targets_has_no_team_target(world, letters):
     letter = TargetLetter.objects.get(rm=world.rm_b, status=LetterStatus.ACTIVE)
     TargetLine.objects.create(

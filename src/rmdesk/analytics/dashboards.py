@@ -177,10 +177,8 @@ def letter_targets_tables(user) -> list[Table]:
     today = timezone.localdate()
     lines = target_lines([user.pk], today.replace(day=1), today)
     url = reverse("analytics:report", args=["plan-completion"]) + f"?start={today.replace(day=1).isoformat()}"
-    chart = Table("rm-letter-rate", _("本月目标完成率（%）"), "bar", [_("指标"), _("完成率（%）")])
-    detail = Table(
-        "rm-letter", _("本月目标与实际"), "table", [_("指标"), _("本月目标"), _("本月实际"), _("完成率（%）")]
-    )
+    chart = Table("rm-letter-rate", _("本月目标完成率（%）"), "hbar", [_("指标"), _("完成率（%）")])
+    detail = Table("rm-letter", _("本月目标与实际"), "table", [_("指标"), _("目标"), _("实际"), _("完成率（%）")])
     detail.rows = rm_rows(lines)
     for x, row in zip(lines, detail.rows, strict=True):
         rate = completion(x.target, x.actual.value if x.actual else None, lower_better=x.lower_better)

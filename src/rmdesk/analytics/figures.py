@@ -19,8 +19,8 @@ class Tile:
 @dataclass
 class Table:
     """A figure: `columns[0]` names the categories, the other columns are series; `urls` (one per row, optional)
-    lead from a bar or slice to the list behind it. `kind` says how it is drawn: bar, stack, line, pie, funnel,
-    or table (no chart)."""
+    lead from a bar or slice to the list behind it. `kind` says how it is drawn: bar, hbar (one series, bars across:
+    long names), stack, line, pie, funnel, or table (no chart)."""
 
     id: str
     title: str
@@ -58,6 +58,17 @@ def echarts_option(table: Table) -> dict:
             series = {"type": "funnel", "data": data, "sort": "none", "label": {"formatter": "{b}: {c}"}}
         return {"tooltip": {"trigger": "item"}, "legend": {"bottom": 0, "type": "scroll"}, "series": [series]}
     categories = [str(r[0]) for r in table.rows]
+    if table.kind == "hbar":  # long category names (indicators): bars across, names readable on a phone
+        data = [{"value": _num(r[1]), "url": u} for r, u in zip(table.rows, urls, strict=False)]
+        return {
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 8, "right": 24, "top": 8, "bottom": 8, "containLabel": True},
+            "yAxis": {"type": "category", "data": categories, "inverse": True},
+            "xAxis": {"type": "value"},
+            "series": [
+                {"name": table.columns[1], "type": "bar", "data": data, "label": {"show": True, "position": "right"}}
+            ],
+        }
     series = []
     for i, name in enumerate(table.columns[1:], start=1):
         data = [{"value": _num(r[i]), "url": u} for r, u in zip(table.rows, urls, strict=False)]

@@ -245,13 +245,10 @@ def indicators(user, start: date, end: date, unit) -> Report:
     (themselves, or the RMs of the unit's subtree in their scope), with the total row rolled up: sums add up,
     rates are Σnumerator / Σdenominator. Plan completion (visits, journals) is among them (work's indicators)."""
     from rmdesk.core.indicators import Measure, registry, rollup
-    from rmdesk.work.scope import team_members
 
-    members = list(team_members(user)) if unit is not None and covers(user, unit.path) else []
-    if unit is not None and members:
-        members = [m for m in members if (m.team or m.unit) and (m.team or m.unit).path.startswith(unit.path)]
-    if not members and user.has_role("rm"):
-        members = [user]
+    from .reports_plan import members_in
+
+    members = members_in(user, unit)  # a team lead's default unit is the outlet above their team: scope decides
     ids = [m.pk for m in members]
     found = sorted(registry().values(), key=lambda i: i.code)
     columns = [_("客户经理"), *[f"{i.name}（{i.unit}）" for i in found]]

@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _, gettext_lazy
 
 from rmdesk.core import indicators as kernel_indicators
 from rmdesk.core.indicators import Direction, Measure, rollup
-from rmdesk.core.scope import covers
 from rmdesk.core.targets import targets_for
 
 from .figures import Table
@@ -143,14 +142,14 @@ def _group_rows(groups: list[tuple[str, list[int]]], lines: list[Line]) -> list[
     return rows
 
 
-def _members(user, unit) -> list:
-    """The RMs the viewer may see in the unit (themselves, for an RM without a subtree over it)."""
+def members_in(user, unit) -> list:
+    """The RMs the viewer may see (work's team_members: their subtree and the staff they supervise) whose team or
+    unit lies in `unit`; an RM who sees no one else sees themselves. The unit need not be inside the viewer's
+    subtree (a team lead's home unit is the outlet above their team): the scope comes from team_members."""
     from rmdesk.work.scope import team_members
 
-    members = (
-        list(team_members(user).select_related("team", "unit")) if unit is not None and covers(user, unit.path) else []
-    )
-    if unit is not None and members:
+    members = list(team_members(user).select_related("team", "unit"))
+    if unit is not None:
         members = [m for m in members if (m.team or m.unit) and (m.team or m.unit).path.startswith(unit.path)]
     if not members and user.has_role("rm"):
         members = [user]
@@ -160,7 +159,7 @@ def _members(user, unit) -> list:
 def plan_completion(user, start: date, end: date, unit) -> Report:
     """计划完成情况: per RM, team and sub-unit in the viewer's scope, each target against its actual with the
     completion rate, and the visit plans and journals kept (work's plan indicators)."""
-    members = _members(user, unit)
+    members = members_in(user, unit)
     names = {m.pk: m.display_name for m in members}
     home = {m.pk: (m.team or m.unit) for m in members}
     lines = target_lines(names, start, end)
@@ -168,7 +167,7 @@ def plan_completion(user, start: date, end: date, unit) -> Report:
 
     # the chart: completion of each indicator over everyone shown
     overall = _group_rows([(_("合计"), list(names))], lines)
-    chart = Table("plan-completion-chart", _("目标完成率（%）"), "bar", [_("指标"), _("完成率（%）")])
+    chart = Table("plan-completion-chart", _("目标完成率（%）"), "hbar", [_("指标"), _("完成率（%）")])
     url = reverse("analytics:report", args=["plan-completion"])
     for _label, name, _target, _actual, rate in overall:
         if rate != DASH:
@@ -196,7 +195,7 @@ def plan_completion(user, start: date, end: date, unit) -> Report:
         per_team.rows = _group_rows(sorted((team_names[k], v) for k, v in teams.items()), lines)
         per_team.note = _("比率类指标的实际值为各人分子之和除以分母之和；各人目标相同时即为团队目标，否则不列目标。")
         tables.append(per_team)
-    children = list(unit.get_children().order_by("path")) if unit is not None and covers(user, unit.path) else []
+    children = list(unit.get_children().order_by("path")) if unit is not None and len(members) > 1 else []
     if children and members:
         groups = [
             (c.name, [m.pk for m in members if home[m.pk] and home[m.pk].path.startswith(c.path)]) for c in children
