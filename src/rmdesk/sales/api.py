@@ -401,6 +401,7 @@ def material_ledger(request, filters: Query[SalesLedgerFilter]):
         }
     qs = ledger.lines(user, f)
     page = qs[filters.offset : filters.offset + filters.limit]
+    labels = ledger.kind_labels()
     return {
         "summary": [
             {
@@ -412,7 +413,7 @@ def material_ledger(request, filters: Query[SalesLedgerFilter]):
             for s in ledger.summary(f)
         ],
         "count": qs.count(),
-        "lines": [ledger.line_dict(line) for line in page],
+        "lines": [ledger.line_dict(line, labels) for line in page],
     }
 
 

@@ -34,6 +34,7 @@ def material_ledger(request):
         errors, status = errors_by_field(exc), 422
         f = ledger.LedgerFilter()
     page = Paginator(ledger.lines(request.user, f), PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = ledger.kind_labels()
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -44,7 +45,7 @@ def material_ledger(request):
             "errors": errors,
             "summary": [] if errors else ledger.summary(f),
             "page": page,
-            "rows": [ledger.line_dict(line) for line in page] if not errors else [],
+            "rows": [ledger.line_dict(line, labels) for line in page] if not errors else [],
             "materials": Material.objects.order_by("name", "pk"),
             "kinds": MovementKind.choices,
             "query": query.urlencode(),
@@ -74,7 +75,7 @@ def material_ledger_export(request):
             },
             status=422,
         )
-    rows = (ledger.line_dict(line) for line in ledger.lines(request.user, f).iterator(chunk_size=2000))
+    rows = ledger.export_rows(request.user, f)
     columns = [
         Col(_("促销品"), width=16),
         Col(_("时间"), "datetime"),
@@ -93,22 +94,7 @@ def material_ledger_export(request):
         title=_("宣传促销品台账"),
         filename="material-ledger",
         columns=columns,
-        rows=(
-            (
-                r["material_name"],
-                r["at"],
-                r["kind_label"],
-                r["quantity"],
-                r["balance"],
-                r["unit_name"],
-                r["by_name"],
-                r["customer_no"],
-                r["customer_name"],
-                r["campaign_name"],
-                r["note"],
-            )
-            for r in rows
-        ),
+        rows=rows,
         action="sales.export_material_ledger",
         filters=f.as_dict(),
     )
