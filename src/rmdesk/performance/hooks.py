@@ -76,6 +76,22 @@ def register():
             roles=(RoleCode.RM, *SUPERVISORS),
             order=73,
         ),
+        hooks.MenuItem(
+            "performance_pay_rules",
+            _("薪酬规则"),
+            "performance:pay_rule_list",
+            roles=SUPERVISORS,
+            order=74,
+            admin_ok=True,
+        ),
+        hooks.MenuItem(
+            "performance_promotion_rules",
+            _("晋降级规则"),
+            "performance:promotion_rule_list",
+            roles=SUPERVISORS,
+            order=75,
+            admin_ok=True,
+        ),
         hooks.HomePanel("performance_rm", rm_panel),
         hooks.HomePanel("performance_supervisor", supervisor_panel),
     ):
