@@ -20,6 +20,8 @@ from rmdesk.compliance.scope import (
     visible_obligations,
     visible_violations,
 )
+from rmdesk.core import indicators as kernel_indicators
+from rmdesk.core.indicators import Measure, rollup
 from rmdesk.core.roles import RoleCode
 from rmdesk.core.scope import subtree_paths
 from rmdesk.credit.models import AppStatus, WarningLevel, WarningStatus
@@ -31,7 +33,7 @@ from rmdesk.org.scope import home_unit
 from rmdesk.sales import services as sales_services
 from rmdesk.sales.models import CampaignStatus, TargetStatus
 from rmdesk.sales.scope import visible_opportunities, visible_quotas, visible_targets
-from rmdesk.service.models import OPEN_STATUSES, CaseKind, CaseStatus
+from rmdesk.service.models import OPEN_STATUSES, CaseKind, CaseStatus, ChurnTarget
 from rmdesk.service.scope import visible_cases
 from rmdesk.work.models import ContactStatusCode, JournalStatus
 from rmdesk.work.scope import supervised_journals, team_members, visible_statuses
@@ -292,8 +294,94 @@ def _child_units(user):
     return unit, list(unit.get_children().order_by("path"))
 
 
+Q2 = Decimal("0.01")
+
+
+def _rolled(code: str, start, end, rm_ids: list[int]) -> Measure | None:
+    """A kernel indicator over these RMs for the period rolled up into one measure (one grouped pass);
+    None when the indicator is not installed or nobody has a figure."""
+    indicator = kernel_indicators.registry().get(code)
+    if indicator is None or not rm_ids:
+        return None
+    found = list(indicator.compute(start, end, rm_ids).values())
+    return rollup(found, percent=indicator.percent) if found else None
+
+
+def satisfaction_tile(rm_ids: list[int]) -> Tile:
+    """客户满意度 (issue 16 "satisfaction"): the kernel indicator service.satisfaction over this month's survey
+    answers about the RMs' customers (the last 30 days when this month has none), Σscore ÷ Σanswers."""
+    today = timezone.localdate()
+    period, measure = _("本月"), _rolled("service.satisfaction", today.replace(day=1), today, rm_ids)
+    if measure is None or not measure.denominator:
+        period, measure = _("近 30 天"), _rolled("service.satisfaction", today - timedelta(days=29), today, rm_ids)
+    url = reverse("service:satisfaction")
+    if measure is None or not measure.denominator:
+        return Tile("satisfaction", _("客户满意度"), "—", "", url, note=_("近 30 天没有满意度答卷"))
+    note = _("%(period)s %(n)d 份答卷") % {"period": period, "n": int(measure.denominator)}
+    return Tile("satisfaction", _("客户满意度"), measure.value.quantize(Q2), _("分"), url, note=note)
+
+
+def churn_tile(rm_ids: list[int]) -> Tile:
+    """重点客户流失率 against its target (issue 16 "churn vs target"): the kernel indicator service.key_churn
+    year to date over the RMs (Σlost ÷ Σ(held + lost)), against the service app's ChurnTarget without a tier
+    (the ceiling for every tiered customer the pack sets); over the target shows a 'bad' state."""
+    today = timezone.localdate()
+    measure = _rolled("service.key_churn", today.replace(month=1, day=1), today, rm_ids)
+    target = ChurnTarget.objects.filter(tier__isnull=True).values_list("max_rate", flat=True).first()
+    value = measure.value.quantize(Q2) if measure is not None and measure.denominator else None
+    notes = [_("本年累计")]
+    notes.append(_("目标 ≤ %(rate)s %%") % {"rate": target} if target is not None else _("未设定流失率目标"))
+    state = label = ""
+    if value is not None and target is not None:
+        state, label = ("bad", _("超出目标")) if value > target else ("ok", _("达标"))
+    return Tile(
+        "churn",
+        _("重点客户流失率"),
+        value if value is not None else "—",
+        "%" if value is not None else "",
+        reverse("service:churn"),
+        note=" · ".join(str(n) for n in notes),
+        state=state,
+        state_label=label,
+    )
+
+
+def plan_by_unit_table(user, members, children) -> Table:
+    """本月计划完成率（按机构） (issue 16 "plan completion by unit"): this month's target-letter targets of the
+    RMs under each child unit against their actual, per indicator (reports_plan's rollup and completion rule),
+    every bar opening the plan completion report for that unit. The targets and indicators are read once for
+    every RM; the grouping by unit is done here."""
+    from .reports_plan import DASH, _group_rows, target_lines
+
+    today = timezone.localdate()
+    month_start = today.replace(day=1)
+    home = {m.pk: (m.team or m.unit) for m in members}
+    groups = [(c, [pk for pk, h in home.items() if h is not None and h.path.startswith(c.path)]) for c in children]
+    groups = [(c, ids) for c, ids in groups if ids]
+    lines = target_lines([pk for _c, ids in groups for pk in ids], month_start, today)
+    by_unit: dict[str, dict[str, object]] = {}
+    names: list[str] = []
+    for label, name, _target, _actual, rate in _group_rows([(str(c.pk), ids) for c, ids in groups], lines):
+        by_unit.setdefault(label, {})[name] = rate
+        if name not in names:
+            names.append(name)
+    names = [n for n in names if any(rates.get(n, DASH) != DASH for rates in by_unit.values())]
+    table = Table("branch-plan-units", _("本月计划完成率（按机构）"), "bar", [_("机构"), *names])
+    base = reverse("analytics:report", args=["plan-completion"])
+    for child, _ids in groups:
+        rates = by_unit.get(str(child.pk))
+        if not rates or not names:
+            continue
+        table.rows.append([child.name, *[rates.get(n, DASH) for n in names]])
+        table.urls.append(f"{base}?start={month_start.isoformat()}&end={today.isoformat()}&unit={child.pk}")
+    if not table.rows:
+        table.note = _("下级机构本月没有生效的目标责任书。")
+    return table
+
+
 def branch_dashboard(user) -> dict:
-    """KPI tiles, AUM trend and tier mix by sub-unit, tier migration, complaint SLA by unit."""
+    """KPI tiles (with satisfaction and key-customer churn against its target), AUM trend and tier mix by
+    sub-unit, tier migration, complaint SLA and plan completion by unit."""
     today = timezone.localdate()
     month_start = today.replace(day=1)
     customers = visible_customers(user)
@@ -339,7 +427,12 @@ def branch_dashboard(user) -> dict:
         ),
         Tile("breached", _("其中超时"), case_totals["breached"], _("件"), _url("service:case_list", breached=1)),
     ]
+    from .reports_plan import members_in  # reports_plan builds on reports, which builds on this module
+
     unit, children = _child_units(user)
+    members = members_in(user, unit)
+    rm_ids = [m.pk for m in members]
+    tiles += [churn_tile(rm_ids), satisfaction_tile(rm_ids)]
     tables = []
     if children:
         mix = Table("branch-tier-mix", _("下级机构客户层级结构"), "stack", [_("机构")])
@@ -371,6 +464,7 @@ def branch_dashboard(user) -> dict:
             sla.rows.append([child.name, c["n"], c["b"]])
         tables.append(sla)
         tables.append(aum_trend_by_unit(children, "branch-aum-trend", _("下级机构金融资产走势（近 90 天）")))
+        tables.append(plan_by_unit_table(user, members, children))
     moves = TierChange.objects.filter(path_q if paths else Q(pk__in=[]), at__gte=_midnight(month_start))
     migration = Table("branch-migration", _("本月客户层级升降"), "bar", [_("方向"), _("客户数")])
     by_dir = dict(moves.values_list("direction").annotate(n=Count("id")).order_by())

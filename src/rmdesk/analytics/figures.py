@@ -14,6 +14,9 @@ class Tile:
     unit: str = ""
     url: str = ""
     note: str = ""
+    #: "" (no judgement), "ok" or "bad" (e.g. over its target): drawn as a badge with `state_label`
+    state: str = ""
+    state_label: str = ""
 
 
 @dataclass

@@ -13,6 +13,8 @@ class AnalyticsTileOut(Schema):
     unit: str = ""
     url: str = ""
     note: str = ""
+    state: str = ""
+    state_label: str = ""
 
 
 class AnalyticsTableOut(Schema):
