@@ -346,7 +346,7 @@ def churn_tile(rm_ids: list[int]) -> Tile:
     )
 
 
-def plan_by_unit_table(user, members, children) -> Table:
+def plan_by_unit_table(members, children) -> Table:
     """本月计划完成率（按机构） (issue 16 "plan completion by unit"): this month's target-letter targets of the
     RMs under each child unit against their actual, per indicator (reports_plan's rollup and completion rule),
     every bar opening the plan completion report for that unit. The targets and indicators are read once for
@@ -464,7 +464,7 @@ def branch_dashboard(user) -> dict:
             sla.rows.append([child.name, c["n"], c["b"]])
         tables.append(sla)
         tables.append(aum_trend_by_unit(children, "branch-aum-trend", _("下级机构金融资产走势（近 90 天）")))
-        tables.append(plan_by_unit_table(user, members, children))
+        tables.append(plan_by_unit_table(members, children))
     moves = TierChange.objects.filter(path_q if paths else Q(pk__in=[]), at__gte=_midnight(month_start))
     migration = Table("branch-migration", _("本月客户层级升降"), "bar", [_("方向"), _("客户数")])
     by_dir = dict(moves.values_list("direction").annotate(n=Count("id")).order_by())
