@@ -36,7 +36,7 @@ def seed_assessment(world) -> dict:
         world.lead, manual.pk, rm_id=world.rm.pk, period_start=date(2026, 3, 1), period_end=date(2026, 3, 31),
         value="80", note="季度检查",
     )  # fmt: skip
-    rule = PromotionRule.objects.filter(pk__in=PayRule.objects.values("pk")).order_by("pk").first()
+    rule = _rule_with_a_shared_id(PayRule, PromotionRule)
     return {
         "indicator_id": indicator.pk,
         "scorecard_id": card.pk,
@@ -48,3 +48,19 @@ def seed_assessment(world) -> dict:
         "manual_value_id": value.pk,
         "rule_id": rule.pk,  # a promotion rule whose id is a pay rule's too (both routes use {rule_id})
     }
+
+
+def _rule_with_a_shared_id(PayRule, PromotionRule):
+    """A promotion rule whose id is a pay rule's too (both routes take {rule_id}). The migrations seed such
+    pairs, but a transactional test run before this one may have emptied the tables: then switched-off rules
+    are added to both until their ids meet (no explicit ids, so neither table's sequence is overtaken)."""
+    rule = PromotionRule.objects.filter(pk__in=PayRule.objects.values("pk")).order_by("pk").first()
+    while rule is None:
+        pay = PayRule.objects.create(kind=PayRule.Kind.POST, rm_level="3", amount="1000", is_active=False)
+        promotion = PromotionRule.objects.create(move="up", grade="excellent", is_active=False)
+        while promotion.pk < pay.pk:
+            promotion = PromotionRule.objects.create(move="up", grade="excellent", is_active=False)
+        while pay.pk < promotion.pk:
+            pay = PayRule.objects.create(kind=PayRule.Kind.POST, rm_level="3", amount="1000", is_active=False)
+        rule = promotion
+    return rule
