@@ -129,3 +129,28 @@ def test_snapshots_are_replaced_not_doubled(world, book):
     again = snapshots.take(day)
     assert first == again and first["books"] == 3
     assert ContactStatusCode.OVERDUE == "overdue"
+
+
+def test_rm_dashboard_shows_this_weeks_visit_plan_completion(world, book):
+    """本周拜访计划完成率: the visits of my weekly plan this week done ÷ planned (work.visit_completion); another
+    RM's plan and a visit recorded by someone else do not count; without a plan the tile says so."""
+    from datetime import datetime, time
+
+    from rmdesk.work.models import Interaction, ScheduleItem, VisitSchedule
+
+    assert tiles(dashboard_for(world.rm))["week_plan"] == "—"
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    mine = VisitSchedule.objects.create(owner=world.rm, org_path=world.t1.path, week_start=monday)
+    first, second, third = book["customers"][:3]
+    for customer in (first, second, third):
+        ScheduleItem.objects.create(schedule=mine, customer=customer, day=monday)
+    at = timezone.make_aware(datetime.combine(monday, time(10, 0)))
+    Interaction.objects.create(customer=first, kind="visit", occurred_at=at, recorded_by=world.rm, purpose="拜访")
+    Interaction.objects.create(customer=second, kind="visit", occurred_at=at, recorded_by=world.rm_b, purpose="拜访")
+    other = VisitSchedule.objects.create(owner=world.rm_b, org_path=world.t1.path, week_start=monday)
+    ScheduleItem.objects.create(schedule=other, customer=book["customers"][3], day=monday)
+    tile = next(t for t in dashboard_for(world.rm)["tiles"] if t.key == "week_plan")
+    assert (tile.value, tile.unit) == (Decimal("33.3"), "%")
+    assert str(tile.note) == "已完成 1 / 计划 3 次"
+    assert tile.url == reverse("work:schedule")

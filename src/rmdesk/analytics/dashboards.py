@@ -209,6 +209,7 @@ def rm_dashboard(user) -> dict:
             "breached", _("其中已超时"), case_counts["breached"], _("件"), _url("service:case_list", mine=1, breached=1)
         ),
     ]
+    tiles.append(week_plan_tile(user))
     targets, target_tiles = targets_table(user)
     tiles += target_tiles
     stages = book.values("stage").annotate(n=Count("id")).order_by("stage")
@@ -305,6 +306,22 @@ def _rolled(code: str, start, end, rm_ids: list[int]) -> Measure | None:
         return None
     found = list(indicator.compute(start, end, rm_ids).values())
     return rollup(found, percent=indicator.percent) if found else None
+
+
+def week_plan_tile(user) -> Tile:
+    """本周拜访计划完成率 (issue 16, RM dashboard "this week's schedule completion"): the kernel indicator
+    work.visit_completion over Monday to Sunday of this week, the visits of my weekly plan done ÷ planned."""
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    measure = _rolled("work.visit_completion", monday, monday + timedelta(days=6), [user.pk])
+    url = reverse("work:schedule")
+    if measure is None or not measure.denominator:
+        return Tile("week_plan", _("本周拜访计划完成率"), "—", "", url, note=_("本周没有计划拜访"))
+    note = _("已完成 %(done)d / 计划 %(planned)d 次") % {
+        "done": int(measure.numerator),
+        "planned": int(measure.denominator),
+    }
+    return Tile("week_plan", _("本周拜访计划完成率"), measure.value.quantize(Decimal("0.1")), "%", url, note=note)
 
 
 def satisfaction_tile(rm_ids: list[int]) -> Tile:
