@@ -33,7 +33,7 @@ def _snapshot() -> dict:
 
 def test_the_bank_pack_lists_exactly_the_seeded_chains_steps_and_pledges():
     pack = services.read_pack("bank")
-    assert pack.header.version == "1.2.0"
+    assert pack.header.version == "1.3.0"
     listed = {(c["kind"], c["name"]) for c in pack.sections["approval_chains"]}
     assert listed == BANK_CHAINS
     seeded_steps = {

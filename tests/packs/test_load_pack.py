@@ -114,7 +114,7 @@ def test_a_changed_pack_updates_what_it_owns_and_keeps_what_users_changed(db, pa
     edited.soon_days = 9  # an administrator's own choice
     edited.save()
     text = (pack_dir / "telecom.toml").read_text()
-    text = text.replace('version = "1.0.0"', 'version = "1.1.0"', 1)
+    text = text.replace('version = "1.1.0"', 'version = "1.2.0"', 1)
     text = text.replace('name = "钻石卡：每月至少沟通一次"', 'name = "钻石卡：每月沟通"', 1)
     text = text.replace('name = "金卡：每月至少沟通一次"', 'name = "金卡：每月沟通"', 1)
     (pack_dir / "telecom.toml").write_text(text)
@@ -126,7 +126,7 @@ def test_a_changed_pack_updates_what_it_owns_and_keeps_what_users_changed(db, pa
     assert CadenceRule.objects.get(rule_set_code="telecom_vip", tier_code="gold").name == "金卡：每月沟通"
     assert result.kept == ['work.CadenceRule ["telecom_vip", "diamond"]']
     assert result.updated == ['work.CadenceRule ["telecom_vip", "gold"]']
-    load = PackLoad.objects.get(pack="telecom", version="1.1.0")
+    load = PackLoad.objects.get(pack="telecom", version="1.2.0")
     assert (load.updated, load.kept) == (1, 1)
     assert AuditEvent.objects.filter(action="packs.load", object_id=str(load.pk)).exists()
 
@@ -154,7 +154,7 @@ def test_a_row_users_entered_before_the_pack_is_kept(db):
         (('tier = ["telecom_vip", "gold"]', 'tier = ["telecom_vip", "platinum"]'), "churn_targets[2].tier"),
         (("soon_days = 10", 'soon_days = 10\ncolour = "red"'), "cadence_rules[2].colour"),
         (("[[tiers]]", "[[tierz]]"), "tierz"),
-        (('version = "1.0.0"', 'version = "latest"'), "pack.version"),
+        (('version = "1.1.0"', 'version = "latest"'), "pack.version"),
     ],
 )
 def test_an_invalid_pack_is_refused_with_the_record_path_and_writes_nothing(db, pack_dir, change, path):
@@ -180,8 +180,8 @@ def test_load_pack_command(db, capsys):
     call_command("load_pack", "telecom")
     call_command("load_pack", "telecom")
     out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("pack telecom 1.0.0: 24 created") or "created" in out[0]
-    assert out[1].startswith("pack telecom 1.0.0: 0 created, 0 updated, 0 adopted")
+    assert out[0].startswith("pack telecom 1.1.0: 24 created") or "created" in out[0]
+    assert out[1].startswith("pack telecom 1.1.0: 0 created, 0 updated, 0 adopted")
     with pytest.raises(CommandError, match="没有名为"):
         call_command("load_pack", "nonesuch")
 

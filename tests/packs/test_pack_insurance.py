@@ -32,7 +32,7 @@ def configuration() -> dict:
 def test_loads_on_an_empty_database_and_a_second_load_changes_nothing(db):
     out = io.StringIO()
     call_command("load_pack", "insurance", "--check", stdout=out)
-    assert "insurance 1.0.0 (check only)" in out.getvalue()
+    assert "insurance 1.1.0 (check only)" in out.getvalue()
     assert not TierRuleSet.objects.filter(code="insurance_outlet").exists()  # --check keeps nothing
     first = services.apply_pack("insurance")
     assert first.changed and not first.kept

@@ -199,7 +199,7 @@ def test_a_changed_pack_updates_its_rows_and_keeps_what_users_changed_or_entered
     edit(
         pack_dir,
         "telecom",
-        ('version = "1.0.0"', 'version = "1.1.0"'),
+        ('version = "1.1.0"', 'version = "1.2.0"'),
         ('weight = "0.3"', 'weight = "0.25"'),  # churn 0.3 -> 0.25 …
         (
             'indicator = "contracts.bad_debt_rate"\nweight = "0.1"',
@@ -334,7 +334,7 @@ def test_a_changed_visit_workflow_applies_and_is_validated(pack_dir, world, make
     edit(
         pack_dir,
         "telecom",
-        ('version = "1.0.0"', 'version = "1.1.0"'),
+        ('version = "1.1.0"', 'version = "1.2.0"'),
         ("door_to_door_staff = 1", "door_to_door_staff = 3"),
     )
     assert services.apply_pack("telecom").updated == ['work.VisitWorkflow ["default"]']

@@ -11,6 +11,7 @@ managers and read-only overseers find it with one indexed prefix scan; custodian
 import hashlib
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 USER = settings.AUTH_USER_MODEL
 PATH_IDX = {"opclasses": ["varchar_pattern_ops"]}
 MONEY = {"max_digits": 18, "decimal_places": 2}
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 
 class ContractKind(models.TextChoices):
@@ -422,11 +424,19 @@ class FollowUp(models.Model):
 
 class ContractPolicy(models.Model):
     """The organisation's settings (one row, seeded): how many days before the end a contract is listed
-    and its RM reminded about renewal; the bad-debt target (e.g. below 2 %, seed 002:241)."""
+    and its RM reminded about renewal; the bad-debt target (e.g. below 2 %, seed 002:241). The row's natural
+    key `code` ("default") lets an industry pack set it (contracts/packs.py)."""
 
-    expiry_window_days = models.PositiveSmallIntegerField(_("到期提醒窗口（天）"), default=30)
-    bad_debt_target = models.DecimalField(_("坏帐率目标上限（%）"), max_digits=5, decimal_places=2, default=2)
-    collection_target = models.DecimalField(_("回款率目标（%）"), max_digits=5, decimal_places=2, default=98)
+    code = models.CharField(_("代码"), max_length=30, unique=True, default="default", db_default="default")
+    expiry_window_days = models.PositiveSmallIntegerField(
+        _("到期提醒窗口（天）"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    bad_debt_target = models.DecimalField(
+        _("坏帐率目标上限（%）"), max_digits=5, decimal_places=2, default=2, validators=PERCENT
+    )
+    collection_target = models.DecimalField(
+        _("回款率目标（%）"), max_digits=5, decimal_places=2, default=98, validators=PERCENT
+    )
 
     class Meta:
         verbose_name = _("合同管理参数")
