@@ -23,7 +23,10 @@ Registration is idempotent by key: registering the same key again replaces the e
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import pgettext_lazy
 
 from .roles import RoleCode, is_admin
@@ -99,21 +102,30 @@ KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler, Intera
 _REGISTRY: dict[type, dict[str, object]] = {kind: {} for kind in KINDS}
 
 
+_SORTED: dict[type, list] = {}  # registered(kind), kept until the kind's registrations change
+
+
 def register(item):
     """Register one hook (any of KINDS); returns it, so it can be used as a decorator's result."""
     if type(item) not in _REGISTRY:
         raise TypeError(f"not a hook kind: {type(item).__name__}")
     _REGISTRY[type(item)][item.key] = item
+    _SORTED.pop(type(item), None)
     return item
 
 
 def unregister(kind: type, key: str):
     _REGISTRY[kind].pop(key, None)
+    _SORTED.pop(kind, None)
 
 
 def registered(kind: type) -> list:
-    """Every registered hook of one kind, by (order, key) where the kind has an order."""
-    return sorted(_REGISTRY[kind].values(), key=lambda i: (getattr(i, "order", 100), i.key))
+    """Every registered hook of one kind, by (order, key) where the kind has an order (sorted once per change of
+    the registrations, not on every page: the shell asks for the menu and the counters on each request)."""
+    ordered = _SORTED.get(kind)
+    if ordered is None:
+        ordered = _SORTED[kind] = sorted(_REGISTRY[kind].values(), key=lambda i: (getattr(i, "order", 100), i.key))
+    return list(ordered)
 
 
 def get(kind: type, key: str):
@@ -154,6 +166,25 @@ def _group_of(item: MenuItem) -> str:
     return _NAMESPACE_GROUPS.get(namespace, "")
 
 
+_URLS: dict = {}  # (url name, urlconf, script prefix) -> path, or None when it does not reverse
+
+
+def _menu_url(url_name: str) -> str | None:
+    """`reverse(url_name)` remembered per URL configuration and script prefix: a menu entry's URL takes no
+    arguments, so it is the same on every request (the shell reversed ~50 of them per page, issue 18)."""
+    key = (url_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    try:
+        return _URLS[key]
+    except KeyError:
+        pass
+    try:
+        url = reverse(url_name)
+    except NoReverseMatch:
+        url = None
+    _URLS[key] = url
+    return url
+
+
 def menu_for(user) -> list[dict]:
     """The menu entries `user` may use, in order, with their URLs and areas."""
     if not getattr(user, "is_authenticated", False):
@@ -167,9 +198,8 @@ def menu_for(user) -> list[dict]:
             allowed = item.roles is None or user.has_role(*item.roles)
         if not (allowed or (item.admin_ok and admin)):
             continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
+        url = _menu_url(item.url_name)
+        if url is None:
             continue
         out.append({"key": item.key, "label": item.label, "url": url, "group": _group_of(item)})
     return out
@@ -192,6 +222,68 @@ def menu_sections(items: list[dict], user, *, home: bool = False) -> list[dict]:
         opened = home or short or pinned or any(i.get("active") for i in members)
         sections.append({"code": code, "label": label, "items": members, "open": opened})
     return sections
+
+
+def _menu_links(items) -> SafeString:
+    return format_html_join(
+        "",
+        '<a href="{}" class="{}" data-nav="{}">{}</a>',
+        ((i["url"], "active" if i.get("active") else "", i["key"], i["label"]) for i in items),
+    )
+
+
+_MENU_HTML: dict = {}  # what the menu shows -> its HTML (a few distinct menus per role, language and page area)
+_MENU_HTML_MAX = 2048
+
+
+def menu_html(sections: list[dict], *, admin_label: str = "") -> SafeString:
+    """The side menu's inner HTML from `menu_sections()`, built in Python (the same markup base.html drew with
+    template loops: ~50 entries × four lookups cost milliseconds per page, issue 18) and kept per process under
+    everything it shows — each entry's key, label text, URL and active mark, each area's label and fold, the
+    admin label — so a cached menu is the HTML those exact values produce, for any person and language."""
+    key = (
+        str(admin_label),
+        tuple(
+            (
+                s["code"],
+                str(s["label"]),
+                bool(s["open"]),
+                tuple((i["key"], str(i["label"]), i["url"], bool(i.get("active"))) for i in s["items"]),
+            )
+            for s in sections
+        ),
+    )
+    html = _MENU_HTML.get(key)
+    if html is None:
+        html = _draw_menu(sections, admin_label)
+        if len(_MENU_HTML) >= _MENU_HTML_MAX:
+            _MENU_HTML.clear()
+        _MENU_HTML[key] = html
+    return html
+
+
+def _draw_menu(sections: list[dict], admin_label: str) -> SafeString:
+    parts = []
+    for s in sections:
+        if not s["code"]:
+            parts.append(_menu_links(s["items"]))
+            continue
+        extra = ""
+        if s["code"] == "system" and admin_label:
+            extra = format_html('<a href="{}" data-nav="admin">{}</a>', _menu_url("admin:index"), admin_label)
+        parts.append(
+            format_html(
+                '<details class="nav-group" data-nav-group="{}"{}><summary data-testid="nav-group-{}">{}</summary>'
+                '<div class="nav-items">{}{}</div></details>',
+                s["code"],
+                mark_safe(" open") if s["open"] else "",
+                s["code"],
+                s["label"],
+                _menu_links(s["items"]),
+                extra,
+            )
+        )
+    return mark_safe("".join(parts))
 
 
 def counters_for(user) -> list[dict]:
