@@ -1080,10 +1080,10 @@ def _holding_key(no, row, product_code=None):
 
 def _write_holding_plan(job, actor, plan, progress=_noop_progress):
     """Write a validated holdings plan, a batch of BATCH_SIZE rows at a time: the existing holdings
-    of the batch's customers read with one query (by account number, else by product with no
-    account, the lowest id first as `.first()`), new holdings inserted in bulk (COPY on PostgreSQL),
-    changed ones updated in bulk; then AUM, deposits and loans of every touched archive from one
-    grouped query per batch, and its tier (SPEC §2)."""
+    of the batch's customers read with one query as plain tuples (by account number, else by product
+    with no account, the lowest id first as `.first()`), new holdings inserted in bulk (COPY on
+    PostgreSQL), changed ones updated in bulk; then AUM, deposits and loans of every touched archive
+    from one grouped query per batch, and its tier (SPEC §2)."""
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
     touched = {}
     today = timezone.localdate()
@@ -1095,13 +1095,15 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
         start += len(batch)
         by_account, by_product = {}, {}
         existing = _matching(Holding.objects.all(), "customer_id", {r[1] for r in batch}).order_by("pk")
-        for h in existing.only(
+        # (id, customer, product, account, balance, opened, closed, matures): no model instance per
+        # holding (issue 18: a batch's customers hold tens of thousands of them)
+        for h in existing.values_list(
             "id", "customer_id", "product_id", "account_no", "balance", "opened_on", "closed_on", "matures_on"
         ):
-            if h.account_no:
-                by_account.setdefault((h.customer_id, h.account_no), h)
+            if h[3]:
+                by_account.setdefault((h[1], h[3]), h)
             else:
-                by_product.setdefault((h.customer_id, h.product_id), h)
+                by_product.setdefault((h[1], h[2]), h)
         creates, updates = [], []
         for _row, customer_id, product_id, account, balance, opened, closed, matures in batch:
             h = by_account.get((customer_id, account)) if account else by_product.get((customer_id, product_id))
@@ -1120,39 +1122,49 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
                 )
                 counts["created"] += 1
             elif (
-                (h.product_id, h.balance, h.closed_on) == (product_id, balance, closed)
-                and (not opened or h.opened_on == opened)
-                and (not matures or h.matures_on == matures)
+                (h[2], h[4], h[6]) == (product_id, balance, closed)
+                and (not opened or h[5] == opened)
+                and (not matures or h[7] == matures)
             ):
                 counts["unchanged"] += 1
                 continue
             else:
-                h.product_id, h.balance, h.closed_on = product_id, balance, closed
-                h.opened_on = opened or h.opened_on
-                h.matures_on = matures or h.matures_on  # an empty 到期日 cell keeps the current date
-                h.updated_at = now
-                updates.append(h)
+                # an empty 开户日期 / 到期日 cell keeps the current date
+                updates.append((h[0], product_id, balance, opened or h[5], closed, matures or h[7], now_db))
                 counts["updated"] += 1
             touched[customer_id] = None
         _insert_rows(Holding, creates)
-        update_rows(
-            Holding._meta.db_table,
-            "id",
-            ["product_id", "balance", "opened_on", "closed_on", "matures_on", "updated_at"],
-            ((h.pk, h.product_id, h.balance, h.opened_on, h.closed_on, h.matures_on, now_db) for h in updates),
-        )
+        if updates:
+            update_rows(
+                Holding._meta.db_table,
+                "id",
+                ["product_id", "balance", "opened_on", "closed_on", "matures_on", "updated_at"],
+                updates,
+            )
     progress(start, force=True)
     _recompute_touched(actor, list(touched), reason=_("持仓导入"))
     return counts
 
 
+class _Holder:
+    """What `metric_value` reads of an archive (its sums, contribution and metrics), without a model
+    instance (issue 18)."""
+
+    __slots__ = ("aum", "deposits", "loans", "contribution", "metrics")
+
+    def __init__(self, aum, deposits, loans, contribution, metrics):
+        self.aum, self.deposits, self.loans = aum, deposits, loans
+        self.contribution, self.metrics = contribution, metrics
+
+
 def _recompute_touched(actor, customer_ids, *, reason):
     """`services.recompute_aggregates` for many archives (by id), set-based: each BATCH_SIZE archives
-    read with one query (what their sums and tier are made of), the open holdings' sums from one
-    grouped query per batch, each archive's tier against its kind's set in use, the
-    changed archives written with one bulk UPDATE and their TierChange rows with one bulk INSERT per
-    batch. As for a customers file, no `tier_changed` per row: one `customers_imported` with every
-    touched archive (the work app then recomputes their cadence set-based)."""
+    read with one query as plain tuples (what their sums and tier are made of), the open holdings'
+    sums from one grouped query per batch, each archive's tier against its kind's set in use, the
+    changed archives written with one bulk UPDATE (`UPDATE … FROM` a COPYed staging table on
+    PostgreSQL) and their TierChange rows with one bulk INSERT per batch. As for a customers file, no
+    `tier_changed` per row: one `customers_imported` with every touched archive (the work app then
+    recomputes their cadence set-based)."""
     sets = _tier_sets()
     tiers_by_id = {t.pk: t for _rs, tiers in sets.values() for t in tiers}
     zero = Decimal("0.00")
@@ -1160,11 +1172,11 @@ def _recompute_touched(actor, customer_ids, *, reason):
     reason = reason[:200]
     for start in range(0, len(customer_ids), BATCH_SIZE):
         ids = customer_ids[start : start + BATCH_SIZE]
-        found = {c.pk: c for c in _matching(Customer.objects.all(), "id", ids).only(*_HOLDER_FIELDS)}
+        found = {r[0]: r for r in _matching(Customer.objects.all(), "id", ids).values_list(*_HOLDER_FIELDS).order_by()}
         batch = [found[pk] for pk in ids if pk in found]
         sums = {
-            r["customer_id"]: r
-            for r in _matching(Holding.objects.all(), "customer_id", [c.pk for c in batch])
+            r[0]: r[1:]
+            for r in _matching(Holding.objects.all(), "customer_id", [c[0] for c in batch])
             .filter(closed_on__isnull=True)
             .values("customer_id")
             .annotate(
@@ -1173,44 +1185,42 @@ def _recompute_touched(actor, customer_ids, *, reason):
                 loans=Sum("balance", filter=Q(product__category=ProductCategory.LOAN)),
             )
             .order_by()
+            .values_list("customer_id", "aum", "deposits", "loans")
         }
         changed, changes = [], []
-        for c in batch:
-            r = sums.get(c.pk, {})
-            new = {k: r.get(k) or zero for k in ("aum", "deposits", "loans")}
-            dirty = any(getattr(c, k) != v for k, v in new.items())
-            for k, v in new.items():
-                setattr(c, k, v)
-            rule_set, tiers = sets.get(c.kind, (None, None))
+        none = (None, None, None)
+        for pk, _no, kind, old_aum, old_deposits, old_loans, contribution, metrics, tier_id, a_rm_id, org_path in batch:
+            new_aum, new_deposits, new_loans = (v or zero for v in sums.get(pk, none))
+            dirty = (old_aum, old_deposits, old_loans) != (new_aum, new_deposits, new_loans)
+            new_tier_id = tier_id
+            rule_set, tiers = sets.get(kind, (None, None))
             if rule_set is not None:
-                value = services.metric_value(c, rule_set.metric)
+                value = services.metric_value(
+                    _Holder(new_aum, new_deposits, new_loans, contribution, metrics), rule_set.metric
+                )
                 tier = services.tier_for_value(tiers, value)
-                if tier is not None and tier.pk != c.tier_id:
-                    old = tiers_by_id.get(c.tier_id) if c.tier_id else None
-                    if old is None and c.tier_id:
-                        old = Tier.objects.filter(pk=c.tier_id).first()
+                if tier is not None and tier.pk != tier_id:
+                    old = tiers_by_id.get(tier_id) if tier_id else None
+                    if old is None and tier_id:
+                        old = Tier.objects.filter(pk=tier_id).first()
                     changes.append(
                         {
-                            "customer_id": c.pk,
+                            "customer_id": pk,
                             "from_tier_id": old.pk if old else None,
                             "to_tier_id": tier.pk,
                             "direction": _direction(old, tier),
                             "reason": reason,
                             "metric_value": value,
-                            "a_rm_id": c.a_rm_id,
-                            "org_path": c.org_path,
+                            "a_rm_id": a_rm_id,
+                            "org_path": org_path,
                         }
                     )
-                    c.tier = tier
+                    new_tier_id = tier.pk
                     dirty = True
             if dirty:
-                changed.append(c)
-        update_rows(
-            Customer._meta.db_table,
-            "id",
-            ["aum", "deposits", "loans", "tier_id"],
-            ((c.pk, c.aum, c.deposits, c.loans, c.tier_id) for c in changed),
-        )
+                changed.append((pk, new_aum, new_deposits, new_loans, new_tier_id))
+        if changed:
+            update_rows(Customer._meta.db_table, "id", ["aum", "deposits", "loans", "tier_id"], changed)
         _insert_rows(TierChange, changes)
     if customer_ids:
         signals.customers_imported.send(sender=Customer, actor=actor, customer_ids=list(customer_ids))

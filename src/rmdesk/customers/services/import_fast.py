@@ -309,34 +309,66 @@ def _sqlite_value(v):
     return v
 
 
-_staging_seq = 0
+_column_types: dict = {}
+
+
+def _pg_types(conn, table: str, columns: list[str]) -> list[str]:
+    """The SQL types of `columns` of `table` (PostgreSQL), read once per process and table."""
+    key = (conn.alias, table)
+    if key not in _column_types:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [conn.ops.quote_name(table)],
+            )
+            _column_types[key] = dict(cur.fetchall())
+    types = _column_types[key]
+    return [types[c] for c in columns]
 
 
 def update_rows(table: str, key: str, columns: list[str], rows, *, using: str = "default", batch: int = 1000) -> int:
     """Set `columns` of the rows of `table` whose `key` column matches: `rows` are sequences (key value
-    first, then the columns' values, database-ready). PostgreSQL: the rows are COPYed into a staging
-    table (temporary, dropped at commit) and applied with one `UPDATE ... FROM`; SQLite: one prepared
+    first, then the columns' values, database-ready). PostgreSQL: one `UPDATE ... FROM unnest(...)`
+    per `batch` rows, each column passed as one array parameter (the planner joins the few rows
+    through the key's index: no staging table, no scan of the table; issue 18); SQLite: one prepared
     UPDATE per row through executemany. Returns the number of rows given."""
-    global _staging_seq
     conn = connections[using]
     qn = conn.ops.quote_name
     n = 0
     with conn.cursor() as cur:
         if conn.vendor == "postgresql":
-            _staging_seq += 1
-            stage = qn(f"import_stage_{_staging_seq}")
             cols = [key, *columns]
-            cur.execute(
-                f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS "
-                f"SELECT {', '.join(qn(c) for c in cols)} FROM {qn(table)} WHERE false"
+            types = _pg_types(conn, table, cols)
+            # a json/jsonb column travels as text[] and is cast per value
+            arrays = ", ".join("%s::text[]" if t in ("json", "jsonb") else f"%s::{t}[]" for t in types)
+            casts = {c: f"::{t}" for c, t in zip(cols, types, strict=True) if t in ("json", "jsonb")}
+            sets = ", ".join(f"{qn(c)} = s.{qn(c)}{casts.get(c, '')}" for c in columns)
+            sql = (
+                f"UPDATE {qn(table)} AS t SET {sets} FROM unnest({arrays}) AS s({', '.join(qn(c) for c in cols)}) "
+                f"WHERE t.{qn(key)} = s.{qn(key)}"
             )
-            with cur.cursor.copy(f"COPY {stage} ({', '.join(qn(c) for c in cols)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
-                    n += 1
-            sets = ", ".join(f"{qn(c)} = s.{qn(c)}" for c in columns)
-            cur.execute(f"UPDATE {qn(table)} AS t SET {sets} FROM {stage} AS s WHERE t.{qn(key)} = s.{qn(key)}")
-            cur.execute(f"DROP TABLE {stage}")
+            jsons = [t in ("json", "jsonb") for t in types]
+
+            def flush(chunk):
+                params = [
+                    [None if v is None else json.dumps(v) if isinstance(v, (dict, list)) else v for v in col]
+                    if is_json
+                    else list(col)
+                    for col, is_json in zip(zip(*chunk, strict=True), jsons, strict=True)
+                ]
+                cur.execute(sql, params)
+
+            chunk = []
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) >= batch:
+                    flush(chunk)
+                    n += len(chunk)
+                    chunk = []
+            if chunk:
+                flush(chunk)
+                n += len(chunk)
             return n
         sql = f"UPDATE {qn(table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} WHERE {qn(key)} = %s"
         chunk = []
