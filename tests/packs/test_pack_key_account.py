@@ -1,7 +1,8 @@
 """The key-account (B2B) pack (issue 19; seeds 002, 004): it loads on an empty database and a second load changes
 nothing; key-account qualification is computed from the archive's figures (volume, margin, growth, share of
 wallet, credit standing, payment cycle) with a reason per criterion, on the 360° page and through the API
-(404 out of scope, 422 on a bad rule); an invalid qualification rule in a pack writes nothing."""
+(404 out of scope, 422 on a bad rule); an invalid qualification rule in a pack writes nothing. The demo signs
+framework agreements through the review chain with their quarterly installments, payments and one follow-up."""
 
 import io
 import shutil
@@ -10,9 +11,11 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.forms.models import model_to_dict
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from rmdesk.contracts.models import Contract
+from rmdesk.contracts import services as contracts
+from rmdesk.contracts.models import Contract, ContractPolicy, Installment
 from rmdesk.core.models import AuditEvent
 from rmdesk.core.packs import registry
 from rmdesk.customers.models import CREDIT_GRADES, Contact, Customer, QualificationRule, Tier, TierRuleSet
@@ -336,6 +339,26 @@ def test_seed_demo_key_account_builds_accounts_whose_qualification_is_computed_f
     assert Journal.objects.filter(owner=rm, template__code="ka_special_maintenance").exists()
     drafts = Contract.objects.filter(customer__in=accounts, kind="framework")
     assert drafts.count() == 4 and all(d.amount == d.customer.ka_volume for d in drafts)
+    # taken through the review chain (法律审查 → 审核 → 审批) and signed, from the pack's framework template
+    assert {(d.status, d.approval.status, d.template.version) for d in drafts} == {("signed", "approved", 2)}
+    assert all(d.signed_scan and d.versions.get().sha256 for d in drafts)
+    today = timezone.localdate()
+    items = Installment.objects.filter(contract__in=drafts)
+    assert items.count() == 16 and all(sum(i.amount for i in d.installments.all()) == d.amount for d in drafts)
+    past = items.filter(due_on__lt=today)
+    assert past.count() == 8  # two quarters of each agreement are behind us
+    late = contracts.overdue_installments(items).get()
+    assert late.contract.rm == rm and late.paid == (late.amount * Decimal("0.6")).quantize(Decimal("0.01"))
+    assert late.follow_ups.get().next_on > today
+    assert all(i.paid == i.amount for i in past.exclude(pk=late.pk))
+    manager = User.objects.get(username="ka_manager")
+    start = past.order_by("due_on").first().due_on
+    (row,) = contracts.collection_table(manager, start, today, by="unit")
+    due, paid = sum(i.amount for i in past), sum(i.paid for i in past)
+    assert (row["due"], row["collected"], row["bad"]) == (due, paid, 0)
+    assert abs(Decimal(str(row["collection_rate"])) - paid / due * 100) < Decimal("0.01")
+    assert ContractPolicy.current().collection_target == 95  # the pack's policy, judged on the page
+    assert row["collection_ok"] == (paid / due * 100 >= 95)
     client.force_login(rm)
     page = client.get(f"/customers/{accounts.filter(a_rm=rm).first().pk}/").content.decode()
     assert "符合大客户资格" in page and 'data-testid="slot-qualification"' in page

@@ -6,7 +6,10 @@ of wallet, credit standing, payment cycle) and `annual_volume` for the tier: mos
 the pass mark, one on the payment-cycle veto and one on credit, so the 360° page's qualification section shows
 both verdicts with their reasons. Each account has 3–5 contacts with role, attitude and influence (the stakeholder
 map; one account only two, so the page warns), visits over the last months, the quarter's 3-month development plan
-and special maintenance plan opened, and a framework agreement drafted for the largest accounts.
+and special maintenance plan opened, and for each manager's first two accounts a year's framework agreement (the
+pack's template) taken through the review chain (法律审查 → 审核 → 审批) and signed six months ago, with its quarterly
+payment schedule: the past quarters paid, one account's last quarter only part paid and chased (帐款跟催), so the
+receivables page shows its 回款率 and the overdue list.
 
 Everything is made through the apps' services (audited). Idempotent: nothing is made when the root unit exists.
 """
@@ -14,10 +17,13 @@ Everything is made through the apps' services (audited). Idempotent: nothing is 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from rmdesk.contracts import services as contracts
 from rmdesk.contracts.models import ContractKind
+from rmdesk.core import approvals
+from rmdesk.core.models import ApprovalStatus
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import ContactAttitude, ContactInfluence, ContactRole, CustomerKind, Stage
 from rmdesk.demo_names import person_name
@@ -54,6 +60,7 @@ LOGINS = [
     ("ka_lead2", "王丽娟", "KAC10", "KAC1002", (RoleCode.TEAM_LEAD,), ""),
     ("ka_manager", "陈国栋", "KAC10", None, (RoleCode.BRANCH_MANAGER,), ""),
     ("ka_admin", "大客户系统管理员", ROOT, None, (RoleCode.ADMIN,), ""),
+    ("ka_legal", "法务合规专员", ROOT, None, (RoleCode.COMPLIANCE,), ""),  # the contracts' 法律审查
 ]
 LEADS = {"KAC1001": "ka_lead", "KAC1002": "ka_lead2"}
 ACCOUNTS_PER_RM = 8
@@ -78,6 +85,79 @@ def make_credit_code(body16: str) -> str:
     first17 = "9" + body16
     total = sum(USCC_CHARSET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
     return first17 + USCC_CHARSET[(31 - total % 31) % 31]
+
+
+# the key terms of a framework agreement (seed 004:78: 标的, 数量, 价格, 履行期限, 地点和方式, 违约责任, 解决争议)
+FRAMEWORK_TERMS = {
+    "subject": "甲方标准产品、定制产品及技术支持服务",
+    "quantity": "以年度业务量为准，按月订单执行",
+    "price": "执行年度框架价格表，季度对账结算",
+    "term": "一年，按季度分期付款",
+    "place_method": "甲方仓库发货至乙方指定厂区，汽运交付，验收后开票",
+    "liability": "乙方逾期付款按日万分之五支付违约金；甲方逾期交货按同一标准承担违约责任",
+    "disputes": "协商不成的，提交甲方所在地人民法院诉讼解决",
+}
+QUARTERS = 4
+
+
+def _month_start(day: date, back: int) -> date:
+    """The first day of the month `back` months before `day`'s (a negative `back` is ahead)."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _sign_framework(ctx, rm, customer, *, deciders, today, late: bool) -> int:
+    """A year's framework agreement signed six months ago through the review chain, its four quarterly
+    installments (the last day of the quarter's third month), the past ones paid; `late`: the last past quarter
+    only 60 % paid, with a follow-up. Answers the number of installments."""
+    rng = ctx.rng
+    start = _month_start(today, 6)
+    amount = Decimal(customer.ka_volume or 0).quantize(Decimal("1"))
+    contract = contracts.create_contract(
+        rm,
+        customer_id=customer.pk,
+        kind=ContractKind.FRAMEWORK,
+        title=f"{customer.name}年度合作框架协议",
+        amount=amount,
+        start_on=start,
+        end_on=date(start.year + 1, start.month, 1) - timedelta(days=1),
+        **FRAMEWORK_TERMS,
+    )
+    contract = contracts.submit_contract(rm, contract.pk, version=contract.version)
+    for decider in deciders:  # 法律审查 → 审核 (team lead) → 审批 (manager): one million and more
+        req = contract.approval
+        req.refresh_from_db()
+        if req.status != ApprovalStatus.PENDING:
+            break
+        approvals.decide(decider, req.pk, "approve", opinion="同意", version=req.version)
+    contract.refresh_from_db()
+    contract = contracts.sign_contract(
+        rm,
+        contract.pk,
+        signed_on=start,
+        signatories=f"甲方：{rm.full_name}；乙方：{customer.legal_rep or customer.name}",
+        scan=ContentFile(b"%PDF-1.4 demo signed framework agreement", name=f"框架协议-{customer.customer_no}.pdf"),
+        version=contract.version,
+    )
+    share = (amount / QUARTERS).quantize(Decimal("0.01"))
+    for q in range(QUARTERS):
+        due = _month_start(today, 6 - 3 * q - 3) - timedelta(days=1)  # the last day of the quarter's third month
+        value = share if q < QUARTERS - 1 else amount - share * (QUARTERS - 1)
+        item = contracts.add_installment(rm, contract.pk, due_on=due, amount=value)
+        if due >= today:
+            continue
+        if late and q == 1:  # the quarter that ended last month
+            part = (value * Decimal("0.6")).quantize(Decimal("0.01"))
+            contracts.record_payment(rm, item.pk, amount=part, paid_on=min(due + timedelta(days=5), today))
+            contracts.add_follow_up(
+                rm,
+                item.pk,
+                note="财务总监确认余款因客户资金周转延后，承诺下月 10 日前付清；已发对账函。",
+                next_on=today + timedelta(days=7),
+            )
+        else:
+            contracts.record_payment(rm, item.pk, amount=value, paid_on=due - timedelta(days=rng.randint(0, 10)))
+    return QUARTERS
 
 
 PURPOSES = ["季度业务回顾", "了解新年度采购计划", "高层拜访：战略合作洽谈", "对账与回款沟通", "新产品技术交流"]
@@ -168,7 +248,7 @@ def build(ctx):
     # --- visits, plans and framework agreements ------------------------------------------------------------
     now, today = timezone.now(), timezone.localdate()
     tz = timezone.get_current_timezone()
-    visits = drafts = 0
+    visits = signed = installments = 0
     can_draft = contracts.active_template(ContractKind.FRAMEWORK) is not None
     for rm in rms:
         mine = book.get(rm.pk, [])
@@ -187,16 +267,15 @@ def build(ctx):
                 )
                 visits += 1
             if can_draft and k < 2:
-                contracts.create_contract(
+                installments += _sign_framework(
+                    ctx,
                     rm,
-                    customer_id=customer.pk,
-                    kind=ContractKind.FRAMEWORK,
-                    title=f"{customer.name}年度合作框架协议",
-                    amount=Decimal(customer.ka_volume or 0).quantize(Decimal("1")),
-                    start_on=date(today.year, 1, 1),
-                    end_on=date(today.year, 12, 31),
+                    customer,
+                    deciders=(staff["ka_legal"], rm.supervisor, staff["ka_manager"]),
+                    today=today,
+                    late=rm.username == "ka_rm" and k == 1,
                 )
-                drafts += 1
+                signed += 1
         plan = work.open_journal(rm, "ka_dev_plan_3m", today)
         work.save_journal(
             rm,
@@ -210,4 +289,7 @@ def build(ctx):
             version=plan.version,
         )
         work.open_journal(rm, "ka_special_maintenance", today)
-    ctx.log(f"key_account: {visits} visits and calls, {drafts} framework agreements drafted, plans opened")
+    ctx.log(
+        f"key_account: {visits} visits and calls, {signed} framework agreements signed with {installments} "
+        "quarterly installments, plans opened"
+    )
