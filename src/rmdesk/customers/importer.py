@@ -49,7 +49,6 @@ from .models import (
     TierChange,
     TierDirection,
 )
-from .protection import mask
 from .scope import visible_customers
 from .services.import_fast import clean_new_row, fast_initials, iter_table, update_rows, write_rows
 from .validators import validate_mobile
@@ -1442,101 +1441,11 @@ EXPORT_COLUMNS = [
 
 def export_xlsx(actor, qs, *, filters: dict) -> str:
     """Write the filtered list to a temporary .xlsx (constant memory) with sensitive fields masked;
-    permission-gated and audited (SPEC §2 protection). Returns the file path."""
-    import xlsxwriter
+    permission-gated and audited (SPEC §2 protection). Returns the file path. The writer is
+    customers.exporting (issue 18: rows in chunks, the kernel's fast row writer)."""
+    from .exporting import export_xlsx as write
 
-    if not services.can_export(actor):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied(_("您无权导出客户清单。"))
-    tmp = tempfile.NamedTemporaryFile(prefix="customers_", suffix=".xlsx", delete=False)
-    tmp.close()
-    # text cells stay text (write_row dispatches on type: no formula or link is made from a name)
-    wb = xlsxwriter.Workbook(
-        tmp.name, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
-    )
-    ws = wb.add_worksheet(_("客户清单"))
-    money = wb.add_format({"num_format": "#,##0.00"})
-    for col, (_f, label) in enumerate(EXPORT_COLUMNS):
-        ws.write_string(0, col, _(label))
-    kinds = {k: str(v) for k, v in CustomerKind.choices}
-    stages = {k: str(v) for k, v in Stage.choices}
-    # one row = the exported columns as plain values (joins as columns), streamed in id order chunks
-    columns = (
-        "customer_no",
-        "kind",
-        "name",
-        "id_number",
-        "mobile",
-        "credit_code",
-        "address",
-        "annual_income",
-        "tier__name",
-        "stage",
-        "aum",
-        "deposits",
-        "loans",
-        "a_rm__full_name",
-        "a_rm__username",
-        "b_rm__full_name",
-        "b_rm__username",
-        "completeness",
-    )
-    rows = qs.order_by("-aum", "id").values_list(*columns).iterator(chunk_size=5000)
-    write_row = ws.write_row
-    write_number = ws.write_number
-    row = 0
-    for (
-        no,
-        kind,
-        name,
-        id_number,
-        mobile,
-        credit_code,
-        address,
-        income,
-        tier,
-        stage,
-        aum,
-        deposits,
-        loans,
-        a_full,
-        a_user,
-        b_full,
-        b_user,
-        completeness,
-    ) in rows:
-        row += 1
-        write_row(
-            row,
-            0,
-            (
-                no,
-                kinds.get(kind, kind),
-                name or "",
-                mask("id_number", id_number),
-                mask("mobile", mobile),
-                credit_code or "",
-                mask("address", address),
-                mask("annual_income", income),
-                tier or "",
-                stages.get(stage, stage),
-            ),
-        )
-        write_number(row, 10, cents(aum), money)
-        write_number(row, 11, cents(deposits), money)
-        write_number(row, 12, cents(loans), money)
-        write_row(row, 13, (a_full or a_user or "", b_full or b_user or "", completeness))
-    wb.close()
-    with transaction.atomic():
-        audit.record(
-            actor,
-            "customers.export",
-            object_type="customers.customer",
-            object_id="",
-            after={"rows": row, "filters": {k: v for k, v in filters.items() if v}},
-        )
-    return tmp.name
+    return write(actor, qs, filters=filters, columns=EXPORT_COLUMNS)
 
 
 def decimal_or_zero(v):
