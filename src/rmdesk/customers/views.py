@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -39,6 +40,7 @@ from .models import (
     ConflictStatus,
     CustomerKind,
     Handover,
+    Holding,
     ImportJob,
     Stage,
     Tag,
@@ -95,12 +97,20 @@ def _rm_choices(user) -> list[tuple[int, str]]:
 
 
 def _row_links(items):
-    """Each listed row's 360° link and money text, so the rows template needs neither `{% url %}` nor
-    the number filters per row."""
+    """Each listed row's 360° link, money text, kind and stage labels and owners, so the rows template needs
+    neither `{% url %}`, the number filters, `get_FOO_display` (which rebuilds the choices' dict on every call)
+    nor a translation per row."""
     pattern = reverse("customers:detail", args=[987654321])
+    kinds = {k: str(v) for k, v in CustomerKind.choices}
+    stages = {k: str(v) for k, v in Stage.choices}
+    unassigned = _("待分配")
     for c in items:
         c.url = pattern.replace("987654321", str(c.pk))
         c.aum_text = money(c.aum)
+        c.kind_text = kinds.get(c.kind, c.kind)
+        c.stage_text = stages.get(c.stage, c.stage)
+        a = c.a_rm.display_name if c.a_rm_id else ""
+        c.owners_text = f"{a or unassigned} / {c.b_rm.display_name}" if c.b_rm_id else (a or unassigned)
     return items
 
 
@@ -317,7 +327,10 @@ def customer_detail(request, pk):
     services.record_view(request.user, customer, channel="ui")
     masked = {f: mask(f, getattr(customer, f)) for f in SENSITIVE_FIELDS}
     writable = bool(customer.writable)
-    holdings = list(customer.holdings.select_related("product").order_by("closed_on", "-balance"))
+    # prefetched onto the archive, so a slot that needs them (sales' next-best-product hints) reads no more
+    by_state = Holding.objects.select_related("product").order_by("closed_on", "-balance")
+    prefetch_related_objects([customer], Prefetch("holdings", queryset=by_state))
+    holdings = list(customer.holdings.all())
     for h in holdings:
         h.balance_text = money(h.balance)
     from .models import FinancialYear

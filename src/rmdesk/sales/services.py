@@ -1383,13 +1383,23 @@ def cross_sell(customers, *, group: str = "rm") -> list[dict]:
     return out
 
 
+def _open_holdings(customer) -> list[tuple[int, str]]:
+    """(product id, category) of the customer's open holdings: taken from `customer.holdings.all()` when the
+    caller has prefetched them with their products (the 360° page reads them anyway, issue 18), else one query."""
+    cached = getattr(customer, "_prefetched_objects_cache", {}).get("holdings")
+    if cached is not None and all(Holding.product.is_cached(h) for h in cached):
+        return [(h.product_id, h.product.category) for h in cached if h.closed_on is None]
+    rows = Holding.objects.filter(customer=customer, closed_on__isnull=True)
+    return list(rows.values_list("product_id", "product__category"))
+
+
 def next_best_products(customer, *, limit: int = 3) -> list[dict]:
     """Rule-based next-best-product hints for a customer (SPEC §4): each active rule whose conditions hold
     (holds X, lacks Y, tolerance ≥, AUM ≥) suggests its product, never one above the tolerance nor a risk
     product without a valid assessment, nor one the customer already holds."""
-    open_h = Holding.objects.filter(customer=customer, closed_on__isnull=True)
-    cats = set(open_h.values_list("product__category", flat=True))
-    held = set(open_h.values_list("product_id", flat=True))
+    open_h = _open_holdings(customer)
+    cats = {category for _pk, category in open_h}
+    held = {pk for pk, _category in open_h}
     out, seen = [], set()
     today = _today()
     for rule in CrossSellRule.objects.filter(is_active=True).select_related("product"):
