@@ -251,8 +251,10 @@ class _Seen:
         wanted = {(self.FIELDS.index(f), v) for f, v in keys if v}
         self.checked |= wanted
         values = sorted({v for _i, v in wanted})
-        for i in range(0, len(values), 900):
-            self._read(values[i : i + 900])
+        # one array parameter on PostgreSQL; SQLite's placeholders a chunk of 900 at a time
+        step = max(1, len(values)) if self.conn.vendor == "postgresql" else 900
+        for i in range(0, len(values), step):
+            self._read(values[i : i + step])
 
     def _read(self, values):
         with self.conn.cursor() as cur:
@@ -621,9 +623,10 @@ def _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen
 
 class _Duplicates:
     """`services.find_duplicate` for a whole plan: the archives sharing an ID number, credit code or
-    mobile with any planned row, read with one `__in` query per field and batch. An archive this file
-    updates counts with the values it will have after the file (the row-by-row import saw earlier
-    rows' updates; values are unique inside a file, so only swaps between rows can differ)."""
+    mobile with any planned row, read as (id, value) with one query per field and batch (a model
+    instance only for an archive a row conflicts with: issue 18). An archive this file updates counts
+    with the values it will have after the file (the row-by-row import saw earlier rows' updates;
+    values are unique inside a file, so only swaps between rows can differ)."""
 
     def __init__(self, plan):
         self.after = {}  # pk -> (customer, {field: value after this file})
@@ -637,25 +640,34 @@ class _Duplicates:
             for f in services.DUPLICATE_FIELDS:
                 if full.get(f):
                     wanted[f].add(full[f])
-        self.owners = {f: {} for f in services.DUPLICATE_FIELDS}  # field -> value -> {pk: customer}
+        self.owners = {f: {} for f in services.DUPLICATE_FIELDS}  # field -> value -> {pk}
+        self.stored = {}  # (pk, field) -> the value in the database
+        self.loaded = {}  # pk -> the archive a row conflicts with
+        live = Customer.objects.filter(is_anonymised=False, merged_into__isnull=True)
         for f, found in wanted.items():
             found = sorted(found)
             for i in range(0, len(found), BATCH_SIZE):
-                for c in _matching(Customer.objects.all(), f, found[i : i + BATCH_SIZE]).filter(
-                    is_anonymised=False, merged_into__isnull=True
-                ):
-                    self.owners[f].setdefault(getattr(c, f), {})[c.pk] = c
+                for pk, value in _matching(live, f, found[i : i + BATCH_SIZE]).values_list("pk", f).order_by():
+                    self.owners[f].setdefault(value, set()).add(pk)
+                    self.stored[(pk, f)] = value
         for pk, (c, full) in self.after.items():
             if c.is_anonymised or c.merged_into_id:
                 continue
             for f in services.DUPLICATE_FIELDS:
                 if full.get(f):
-                    self.owners[f].setdefault(full[f], {})[pk] = c
+                    self.owners[f].setdefault(full[f], set()).add(pk)
 
-    def _value(self, customer, field):
-        if customer.pk in self.after:
-            return self.after[customer.pk][1].get(field)
-        return getattr(customer, field)
+    def _value(self, pk, field):
+        if pk in self.after:
+            return self.after[pk][1].get(field)
+        return self.stored.get((pk, field))
+
+    def _archive(self, pk):
+        if pk in self.after:
+            return self.after[pk][0]
+        if pk not in self.loaded:
+            self.loaded[pk] = Customer.objects.get(pk=pk)
+        return self.loaded[pk]
 
     def find(self, values, exclude_pk=None):
         """(field, value, other archive) of the first duplicate, lowest id first, or None."""
@@ -663,10 +675,9 @@ class _Duplicates:
             value = values.get(f)
             if not value:
                 continue
-            for pk in sorted(self.owners[f].get(value, {})):
-                other = self.owners[f][value][pk]
-                if pk != exclude_pk and self._value(other, f) == value:
-                    return f, value, other
+            for pk in sorted(self.owners[f].get(value, ())):
+                if pk != exclude_pk and self._value(pk, f) == value:
+                    return f, value, self._archive(pk)
         return None
 
 

@@ -15,6 +15,7 @@ import json
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from operator import mul
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -180,7 +181,7 @@ def clean_new_row(data: dict, today: date):
             return None
         if born.year < 1900 or born > today:
             return None
-        if ID_CHECK[sum(int(c) * w for c, w in zip(id_number, ID_WEIGHTS, strict=False)) % 11] != id_number[17]:
+        if ID_CHECK[sum(map(mul, map(int, id_number[:17]), ID_WEIGHTS)) % 11] != id_number[17]:
             return None
         if birth and birth != born:
             return None
@@ -373,7 +374,9 @@ def update_rows(table: str, key: str, columns: list[str], rows, *, using: str = 
         sql = f"UPDATE {qn(table)} SET {', '.join(f'{qn(c)} = %s' for c in columns)} WHERE {qn(key)} = %s"
         chunk = []
         for row in rows:
-            chunk.append([_sqlite_value(v) for v in row[1:]] + [row[0]])
+            chunk.append(
+                [json.dumps(v) if isinstance(v, (dict, list)) else _sqlite_value(v) for v in row[1:]] + [row[0]]
+            )
             if len(chunk) >= batch:
                 cur.executemany(sql, chunk)
                 n += len(chunk)
