@@ -9,7 +9,16 @@ import pytest
 from django.utils import timezone
 
 from rmdesk.work import cadence
-from rmdesk.work.models import Appointment, Interaction, Journal, JournalTemplate, Task, VisitSchedule
+from rmdesk.work.models import (
+    Appointment,
+    CadenceSetting,
+    ChosenInterval,
+    Interaction,
+    Journal,
+    JournalTemplate,
+    Task,
+    VisitSchedule,
+)
 from tests.scope_matrix import Matrix, Sample, fresh
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +80,8 @@ def work_samples(world, records, make_customer, tiers, settings, tmp_path):
     from rmdesk.work.models import InteractionAttachment, JournalStatus, ScheduleItem
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    # the customer's chosen callback interval (issue 19) is in use, so its page and API answer
+    CadenceSetting.objects.update_or_create(code="default", defaults={"customer_interval": "shorter"})
     out = []
     for key, rm, readers, writers, lead, reviewers in (
         ("t1", world.rm, SEES_T1, WRITES_T1, world.lead, {"lead", "manager"}),
@@ -145,6 +156,7 @@ work.page("work:schedule_detail", obj="schedule")
 work.page("work:schedule_print", obj="schedule")
 work.page("work:schedule_pdf", obj="schedule", users=("rm", "lead2", "referrer"))  # WeasyPrint is slow
 work.page("work:journal_detail", obj="journal")
+work.page("work:chosen_interval", obj="customer", write=True)  # an edit form: writers only
 work.listing(
     "work:cadence",
     obj="customer",
@@ -192,6 +204,25 @@ work.api(
     "POST /api/work/appointments/{appointment_id}/cancel",
     obj="appointment",
     body=lambda s: {"reason": "客户出差", "version": fresh(s.appointment).version},
+)
+work.api("GET /api/work/cadence/{customer_id}/interval", obj="customer")
+
+
+def _chosen_version(s):
+    found = ChosenInterval.objects.filter(customer=s.customer).first()
+    return found.version if found else 0
+
+
+work.api(
+    "PUT /api/work/cadence/{customer_id}/interval",
+    obj="customer",
+    body=lambda s: {"interval_months": 1, "version": _chosen_version(s)},
+)
+work.api(  # after the PUT above: the writers withdraw the choice they recorded
+    "DELETE /api/work/cadence/{customer_id}/interval",
+    obj="customer",
+    ok=204,
+    query=lambda s: f"?version={_chosen_version(s)}",
 )
 # the weekly schedule, tasks and journals are changed by their RM only
 work.api(

@@ -13,10 +13,11 @@ from rmdesk.core.bounds import Count, Day, Id, Limit, Offset
 from rmdesk.core.models import Notification
 from rmdesk.core.schemas import may_answer
 from rmdesk.core.scope import get_or_404
+from rmdesk.customers.scope import get_customer_or_404
 from rmdesk.org.scope import visible_staff
 
 from . import cadence, services
-from .models import JournalStatus, JournalTemplate, ScheduleItem
+from .models import CadenceSetting, ChosenInterval, JournalStatus, JournalTemplate, ScheduleItem
 from .periods import next_monday
 from .schemas import (
     AddWorkingDaysOut,
@@ -24,6 +25,8 @@ from .schemas import (
     AppointmentOut,
     AppointmentPatch,
     CancelIn,
+    ChosenIntervalIn,
+    ChosenIntervalOut,
     ContactStatusOut,
     CountOut,
     GenerateIn,
@@ -114,6 +117,39 @@ def cadence_summary(request):
 @router.get("/cadence/{customer_id}", response=ContactStatusOut, summary="某客户的联系状态")
 def cadence_detail(request, customer_id: Id):
     return get_or_404(visible_statuses(request.user).select_related("customer"), customer_id)
+
+
+def _chosen_out(customer_id: int) -> dict:
+    chosen = ChosenInterval.objects.filter(customer_id=customer_id).first()
+    out = {"customer_id": customer_id, "mode": CadenceSetting.mode(), "recorded_by_id": None, "recorded_at": None}
+    out.update(services.chosen_snapshot(chosen) or {"interval_months": 0, "interval_days": 0, "declined": False})
+    out.setdefault("note", "")
+    out["version"] = 0
+    if chosen is not None:
+        out.update(recorded_by_id=chosen.recorded_by_id, recorded_at=chosen.recorded_at, version=chosen.version)
+    return out
+
+
+@router.get("/cadence/{customer_id}/interval", response=ChosenIntervalOut, summary="客户选择的回访周期")
+def chosen_interval_detail(request, customer_id: Id):
+    customer = get_customer_or_404(request.user, customer_id)
+    return _chosen_out(customer.pk)
+
+
+@router.put(
+    "/cadence/{customer_id}/interval",
+    response=ChosenIntervalOut,
+    summary="记录客户选择的回访周期（version 0：尚无记录）",
+)
+def chosen_interval_set(request, customer_id: Id, payload: ChosenIntervalIn):
+    services.set_chosen_interval(request.user, customer_id, **payload.dict())
+    return _chosen_out(customer_id)
+
+
+@router.delete("/cadence/{customer_id}/interval", response={204: None}, summary="撤销客户选择的回访周期")
+def chosen_interval_clear(request, customer_id: Id, version: Count):
+    services.clear_chosen_interval(request.user, customer_id, version=version)
+    return 204, None
 
 
 # --- interactions ------------------------------------------------------------------------------------

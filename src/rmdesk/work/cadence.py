@@ -18,10 +18,23 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Subquery
 from django.utils import timezone
 
-from .models import CadenceRule, ContactCounter, ContactStatus, ContactStatusCode, Interaction
+from .models import (
+    CadenceRule,
+    CadenceSetting,
+    ChosenInterval,
+    ContactCounter,
+    ContactStatus,
+    ContactStatusCode,
+    CustomerIntervalMode,
+    DueBasis,
+    Interaction,
+)
 
 S = ContactStatusCode
+M = CustomerIntervalMode
 COUNTED = (S.OVERDUE.value, S.DUE.value, S.SOON.value, S.OK.value)  # column names of ContactCounter
+#: "soon" before a due date set by the customer's chosen interval when their tier has no rule
+DEFAULT_SOON_DAYS = 7
 
 
 def status_for(due: date | None, today: date, soon_days: int) -> str:
@@ -48,6 +61,41 @@ def _local_day(dt: datetime) -> date:
     return timezone.localdate(dt) if timezone.is_aware(dt) else dt.date()
 
 
+def chosen_for(customer_id, mode: str) -> ChosenInterval | None:
+    """The customer's chosen callback interval when the industry uses it (issue 19), else None. A row
+    with no interval that does not decline (never written by the service) counts as no choice."""
+    if mode == M.OFF:
+        return None
+    chosen = ChosenInterval.objects.filter(customer_id=customer_id).first()
+    if chosen is not None and not chosen.declined and not (chosen.interval_months or chosen.interval_days):
+        return None
+    return chosen
+
+
+def due_for(base: date, rule: CadenceRule | None, chosen: ChosenInterval | None, mode: str, today: date):
+    """(next due date, basis, status) from the tier rule and the customer's choice (issue 19), the rule of
+    recompute_all()'s SQL in Python:
+
+    - no choice, or the setting off: the tier rule (no rule: no due date, status none);
+    - shorter: the earlier of the rule's and the choice's due dates (a tie is the rule's; a refusal is
+      recorded but the tier norm still binds);
+    - customer: the choice replaces the rule; a refusal takes the customer off the due lists (no due
+      date, status ok).
+    """
+    rule_due = rule.next_due(base) if rule is not None else None
+    due, basis = rule_due, DueBasis.RULE
+    if chosen is not None and mode != M.OFF:
+        if chosen.declined:
+            if mode == M.CUSTOMER:
+                return None, DueBasis.DECLINED, S.OK
+        else:
+            chosen_due = chosen.next_due(base)
+            if mode == M.CUSTOMER or rule_due is None or chosen_due < rule_due:
+                due, basis = chosen_due, DueBasis.CHOSEN
+    soon_days = rule.soon_days if rule is not None else DEFAULT_SOON_DAYS
+    return due, basis, status_for(due, today, soon_days)
+
+
 def refresh_one(customer, *, today: date | None = None) -> ContactStatus:
     """Bring one customer's cadence row up to date (owners, rule, due date, status): one row write,
     and the per-RM counters follow (old bucket -1, new bucket +1) in the same transaction."""
@@ -65,12 +113,9 @@ def refresh_one(customer, *, today: date | None = None) -> ContactStatus:
         rule = rule_for(customer)
         row.rule = rule
         row.a_rm_id, row.b_rm_id, row.org_path = customer.a_rm_id, customer.b_rm_id, customer.org_path
-        if rule is None:
-            row.next_due_on, row.status = None, S.NONE
-        else:
-            base = row.last_contact_on or _local_day(customer.created_at)
-            row.next_due_on = rule.next_due(base)
-            row.status = status_for(row.next_due_on, today, rule.soon_days)
+        mode = CadenceSetting.mode()
+        base = row.last_contact_on or _local_day(customer.created_at)
+        row.next_due_on, row.due_basis, row.status = due_for(base, rule, chosen_for(customer.pk, mode), mode, today)
         row.save()
         after = (row.a_rm_id, row.org_path, row.status)
         if before != after:
@@ -139,20 +184,45 @@ LAST_CONTACTS = "work_last_contact_tmp"
 ONLY_IDS = "work_recompute_ids_tmp"
 
 
-def _computed_rows(p: dict, source: str, last_on: str, extra_cols: str = "") -> str:
-    """SELECT of the computed state per customer: cid, owners, org path, rule, due date, status (and
-    `extra_cols`), from `source` (FROM … clause that names the customer `c` and defines `last_on`)."""
-    due = p["add"]("x.base", "x.months", "x.days")
+def _computed_rows(p: dict, source: str, last_on: str, extra_cols: str = "", mode: str = M.OFF) -> str:
+    """SELECT of the computed state per customer: cid, owners, org path, rule, due date, basis, status
+    (and `extra_cols`), from `source` (FROM … clause that names the customer `c` and defines `last_on`;
+    with the setting on (`mode`), it also LEFT JOINs the chosen interval as `ci`). The rule is due_for()'s."""
+    if mode == M.OFF:
+        due = p["add"]("x.base", "x.months", "x.days")
+        chosen_cols = ""
+        dated = f"CASE WHEN x.rid IS NULL THEN NULL ELSE {due} END AS due, 'rule' AS basis"
+    else:
+        rule_due = f"CASE WHEN x.rid IS NULL THEN NULL ELSE {p['add']('x.base', 'x.months', 'x.days')} END"
+        chosen_due = f"CASE WHEN x.ch IS NULL OR x.ch_no THEN NULL ELSE {p['add']('x.base', 'x.ch_m', 'x.ch_d')} END"
+        chosen_cols = (
+            "ci.customer_id AS ch, ci.declined AS ch_no, ci.interval_months AS ch_m, ci.interval_days AS ch_d, "
+        )
+        if mode == M.CUSTOMER:
+            pick = "w.ch IS NOT NULL"
+            declined = "w.ch IS NOT NULL AND w.ch_no"
+        else:
+            pick = "w.chosen_due IS NOT NULL AND (w.rule_due IS NULL OR w.chosen_due < w.rule_due)"
+            declined = "1 = 0"
+        dated = (
+            f"CASE WHEN {declined} THEN NULL WHEN {pick} THEN w.chosen_due ELSE w.rule_due END AS due, "
+            f"CASE WHEN {declined} THEN 'declined' WHEN {pick} THEN 'chosen' ELSE 'rule' END AS basis"
+        )
+        dated = f"w.*, {dated} FROM (SELECT x.*, {rule_due} AS rule_due, {chosen_due} AS chosen_due"
     days_until = p["days_until"]("y.due")
+    inner = (
+        f"(SELECT c.id AS cid, c.a_rm_id, c.b_rm_id, c.org_path, r.id AS rid, "
+        f"        r.interval_months AS months, r.interval_days AS days, "
+        f"        COALESCE(r.soon_days, {DEFAULT_SOON_DAYS}) AS soon_days, {chosen_cols}{extra_cols}"
+        f"        COALESCE({last_on}, {p['local_date']('c.created_at')}) AS base "
+        f"  {source}) x"
+    )
+    middle = f"SELECT x.*, {dated} FROM {inner}" if mode == M.OFF else f"SELECT {dated} FROM {inner}) w"
     return (
-        f"SELECT y.*, CASE WHEN y.rid IS NULL THEN 'none' "
+        f"SELECT y.*, CASE WHEN y.basis = 'declined' THEN 'ok' WHEN y.due IS NULL THEN 'none' "
         f"        WHEN y.due < %s THEN 'overdue' WHEN y.due = %s THEN 'due' "
         f"        WHEN {days_until} <= y.soon_days THEN 'soon' ELSE 'ok' END AS status "
-        f"FROM (SELECT x.*, CASE WHEN x.rid IS NULL THEN NULL ELSE {due} END AS due "
-        f"      FROM (SELECT c.id AS cid, c.a_rm_id, c.b_rm_id, c.org_path, r.id AS rid, "
-        f"                   r.interval_months AS months, r.interval_days AS days, r.soon_days, {extra_cols}"
-        f"                   COALESCE({last_on}, {p['local_date']('c.created_at')}) AS base "
-        f"            {source}) x) y"
+        f"FROM ({middle}) y"
     )
 
 
@@ -187,6 +257,12 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
         f"LEFT JOIN {rs} rs ON rs.id = t.rule_set_id "
         f"LEFT JOIN {rule} r ON r.rule_set_code = rs.code AND r.tier_code = t.code AND r.is_active = %s "
     )
+    mode = CadenceSetting.mode()
+    if mode != M.OFF:  # the customer's chosen interval (issue 19); a row with no interval that does not decline: none
+        rule_joins += (
+            f"LEFT JOIN {ChosenInterval._meta.db_table} ci ON ci.customer_id = c.id "
+            f"AND (ci.declined OR ci.interval_months > 0 OR ci.interval_days > 0) "
+        )
     status_params = [today_param, today_param, today_param]
     out = {}
     with transaction.atomic(), connection.cursor() as cur:
@@ -230,11 +306,12 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
             f"WHERE NOT EXISTS (SELECT 1 FROM {cs} s WHERE s.customer_id = c.id) {only_new}",
             last_on,
             last_cols,
+            mode,
         )
         cur.execute(
             f"INSERT INTO {cs} (customer_id, org_path, a_rm_id, b_rm_id, rule_id, last_contact_at, last_contact_on, "
-            f"                  next_due_on, status) "
-            f"SELECT z.cid, z.org_path, z.a_rm_id, z.b_rm_id, z.rid, z.l_at, z.l_on, z.due, z.status "
+            f"                  next_due_on, due_basis, status) "
+            f"SELECT z.cid, z.org_path, z.a_rm_id, z.b_rm_id, z.rid, z.l_at, z.l_on, z.due, z.basis, z.status "
             f"FROM ({new_rows}) z",
             [*status_params, True],
         )
@@ -259,15 +336,18 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
             out["contacts"] = cur.rowcount
             cur.execute(f"DROP TABLE {LAST_CONTACTS}")
         current = _computed_rows(
-            p, f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}{only_cur}", "s2.last_contact_on"
+            p,
+            f"FROM {cs} s2 JOIN {cust} c ON c.id = s2.customer_id {rule_joins}{only_cur}",
+            "s2.last_contact_on",
+            mode=mode,
         )
         cur.execute(
             f"UPDATE {cs} AS s SET rule_id = z.rid, a_rm_id = z.a_rm_id, b_rm_id = z.b_rm_id, "
-            f"org_path = z.org_path, next_due_on = z.due, status = z.status "
+            f"org_path = z.org_path, next_due_on = z.due, due_basis = z.basis, status = z.status "
             f"FROM ({current}) z "
             f"WHERE s.customer_id = z.cid AND (s.status {dist} z.status OR s.next_due_on {dist} z.due "
             f"  OR s.rule_id {dist} z.rid OR s.a_rm_id {dist} z.a_rm_id OR s.b_rm_id {dist} z.b_rm_id "
-            f"  OR s.org_path {dist} z.org_path)",
+            f"  OR s.org_path {dist} z.org_path OR s.due_basis {dist} z.basis)",
             [*status_params, True],
         )
         out["updated"] = cur.rowcount

@@ -76,13 +76,41 @@ class InteractionForm(forms.Form):
     confirmed_at = forms.DateTimeField(label=_("客户确认时间"), widget=DT, required=False)
     attachments = MultipleFileField(label=_("附件"), required=False)
     appointment = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # the customer's chosen callback interval (issue 19), only where the industry uses it: empty = no change
+    interval_months = forms.IntegerField(label=_("客户希望的回访周期（月）"), required=False, min_value=0)
+    interval_days = forms.IntegerField(label=_("客户希望的回访周期（天）"), required=False, min_value=0)
+    declined = forms.BooleanField(label=_("客户表示不需要回访"), required=False)
+    interval_version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=0)
 
-    def __init__(self, user, *args, **kwargs):
+    INTERVAL_FIELDS = ("interval_months", "interval_days", "declined", "interval_version")
+
+    def __init__(self, user, *args, chosen_interval=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].for_user(user)  # searchable, validated in the writable scope
         self.fields["companions"].queryset = (
             visible_staff(user).filter(is_active=True).exclude(pk=user.pk).order_by("employee_no")
         )
+        if not chosen_interval:
+            for name in self.INTERVAL_FIELDS:
+                del self.fields[name]
+
+    def interval_given(self) -> bool:
+        d = self.cleaned_data
+        return "declined" in self.fields and bool(
+            d.get("declined") or d.get("interval_months") or d.get("interval_days")
+        )
+
+
+class ChosenIntervalForm(forms.Form):
+    """客户希望的回访周期 (issue 19): months and/or days, or no callbacks; rules in services.set_chosen_interval."""
+
+    interval_months = forms.IntegerField(label=_("间隔月数"), required=False, min_value=0)
+    interval_days = forms.IntegerField(label=_("间隔天数"), required=False, min_value=0)
+    declined = forms.BooleanField(label=_("客户表示不需要回访"), required=False)
+    note = forms.CharField(label=_("备注"), required=False, max_length=200)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=0, error_messages={"required": _("缺少版本号，请刷新后重试。")}
+    )
 
 
 class AppointmentForm(forms.Form):

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,14 @@ class ContactStatusCode(models.TextChoices):
     OVERDUE = "overdue", _("已逾期")
 
 
+class DueBasis(models.TextChoices):
+    """Why a customer's next contact is due when it is (issue 19: the customer's chosen callback interval)."""
+
+    RULE = "rule", _("按层级联系频率")
+    CHOSEN = "chosen", _("按客户选择的回访周期")
+    DECLINED = "declined", _("客户谢绝回访")
+
+
 class ContactStatus(models.Model):
     """Per-customer cadence state, kept in its own table so "who is due" is one indexed scan at
     millions of customers (SPEC §3). Owners and org path are copies of the customer's, rewritten by
@@ -102,6 +111,10 @@ class ContactStatus(models.Model):
     next_due_on = models.DateField(_("下次应联系日"), null=True, blank=True)
     status = models.CharField(
         _("状态"), max_length=10, choices=ContactStatusCode.choices, default=ContactStatusCode.NONE
+    )
+    # what set next_due_on: the tier rule, the customer's chosen interval or their refusal (issue 19)
+    due_basis = models.CharField(
+        _("应联系依据"), max_length=10, choices=DueBasis.choices, default=DueBasis.RULE, db_default=DueBasis.RULE
     )
 
     class Meta:
@@ -554,3 +567,90 @@ class VisitWorkflow(models.Model):
     @classmethod
     def current(cls) -> "VisitWorkflow":
         return cls.objects.filter(code="default").first() or cls(name=str(_("银行上门服务（默认）")))
+
+
+# --- the customer's chosen callback interval (issue 19, seed 004 电话回访: 您希望我们多长时间回访您一次) ---------
+
+
+class CustomerIntervalMode(models.TextChoices):
+    OFF = "off", _("不记录客户选择的回访周期")
+    SHORTER = "shorter", _("取层级频率与客户选择中较短者")
+    CUSTOMER = "customer", _("按客户选择（替代层级频率）")
+
+
+class CadenceSetting(models.Model):
+    """How an industry uses the interval a customer chose for being called back (issue 19): not at all (the
+    bank: no row), as a shorter interval only (telecom VIP: the tier norms of seed 004 are minimums, a
+    customer may ask for more frequent calls, never fewer), or in place of the tier rule (a customer who
+    declines callbacks then leaves the due lists). One row (code "default"), loaded by the industry pack."""
+
+    code = models.CharField(_("代码"), max_length=20, unique=True, default="default")
+    customer_interval = models.CharField(
+        _("客户选择的回访周期"),
+        max_length=10,
+        choices=CustomerIntervalMode.choices,
+        default=CustomerIntervalMode.OFF,
+        db_default=CustomerIntervalMode.OFF,
+    )
+
+    class Meta:
+        verbose_name = _("联系频率设置")
+        verbose_name_plural = _("联系频率设置")
+
+    def __str__(self):
+        return str(self.get_customer_interval_display())
+
+    @classmethod
+    def mode(cls) -> str:
+        """The mode in force: the "default" row's, else off."""
+        found = cls.objects.filter(code="default").values_list("customer_interval", flat=True).first()
+        return found or CustomerIntervalMode.OFF
+
+
+class ChosenInterval(models.Model):
+    """The callback interval one customer chose (客户希望的回访周期), or their wish not to be called back.
+    Data users enter: kept apart from ContactStatus, which `cadence.recompute_all()` rewrites, and never
+    touched by a pack load. The cadence reads it when CadenceSetting says so."""
+
+    customer = models.OneToOneField(
+        "customers.Customer",
+        verbose_name=_("客户"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="chosen_interval",
+    )
+    interval_months = models.PositiveSmallIntegerField(_("间隔月数"), default=0, db_default=0)
+    interval_days = models.PositiveSmallIntegerField(_("间隔天数"), default=0, db_default=0)
+    declined = models.BooleanField(_("不需要回访"), default=False, db_default=False)
+    note = models.CharField(_("备注"), max_length=200, blank=True, default="", db_default="")
+    recorded_by = models.ForeignKey(
+        "org.User", verbose_name=_("记录人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now, db_default=Now())
+    version = models.PositiveIntegerField(default=1, db_default=1)
+
+    class Meta:
+        verbose_name = _("客户选择的回访周期")
+        verbose_name_plural = _("客户选择的回访周期")
+
+    def __str__(self):
+        return f"{self.customer_id} {self.display}"
+
+    def next_due(self, last: date) -> date:
+        return add_months(last, self.interval_months) + timedelta(days=self.interval_days)
+
+    @property
+    def display(self) -> str:
+        """每 2 个月 / 每 45 天 / 客户谢绝回访."""
+        if self.declined:
+            return str(_("客户谢绝回访"))
+        return interval_text(self.interval_months, self.interval_days)
+
+
+def interval_text(months: int, days: int) -> str:
+    """每 2 个月 / 每 1 个月 15 天 / 每 45 天."""
+    if months and days:
+        return str(_("每 %(m)d 个月 %(d)d 天") % {"m": months, "d": days})
+    if months:
+        return str(_("每 %(m)d 个月") % {"m": months})
+    return str(_("每 %(d)d 天") % {"d": days})

@@ -95,10 +95,13 @@ def _lead_panel(request):
 
 
 def _slot_context(request, customer):
-    """Two queries: the last ten interactions (scoped, with their recorder) and the cadence row. Whether
-    the viewer may record one comes from the 360° page's own scoped read (`customer.writable`) when it
-    has it, else from one more query."""
-    from .models import ContactStatus
+    """Two queries: the last ten interactions (scoped, with their recorder) and the cadence row, which
+    brings the industry's setting of chosen callback intervals along (issue 19; where it is on, one more:
+    the customer's choice with who recorded it). Whether the viewer may record one comes from the 360°
+    page's own scoped read (`customer.writable`) when it has it, else from one more query."""
+    from django.db.models import Subquery
+
+    from .models import CadenceSetting, ChosenInterval, ContactStatus, CustomerIntervalMode
     from .scope import visible_interactions
 
     items = list(
@@ -112,10 +115,18 @@ def _slot_context(request, customer):
         from rmdesk.customers.scope import visible_customers
 
         writable = visible_customers(request.user, write=True).filter(pk=customer.pk).exists()
+    setting = CadenceSetting.objects.filter(code="default").values("customer_interval")[:1]
+    status = ContactStatus.objects.filter(customer=customer).annotate(interval_mode=Subquery(setting)).first()
+    mode = status.interval_mode if status is not None else CadenceSetting.mode()
+    interval_on = (mode or CustomerIntervalMode.OFF) != CustomerIntervalMode.OFF
     return {
         "items": items,
-        "status": ContactStatus.objects.filter(customer=customer).first(),
+        "status": status,
         "can_write": bool(writable),
+        "interval_on": interval_on,
+        "chosen": ChosenInterval.objects.filter(customer=customer).select_related("recorded_by").first()
+        if interval_on
+        else None,
     }
 
 

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from ninja import Schema
 from pydantic import Field
 
+from rmdesk.core.bounds import Count
+
 from . import services
 
 
@@ -53,10 +55,37 @@ class ContactStatusOut(Schema):
     last_contact_at: datetime | None
     next_due_on: date | None
     status: str
+    #: why it is due then: rule (the tier's cadence), chosen (the customer's chosen interval), declined (issue 19)
+    due_basis: str
 
     @staticmethod
     def resolve_customer_name(obj):
         return obj.customer.name
+
+
+class ChosenIntervalOut(Schema):
+    """A customer's chosen callback interval (issue 19). `mode`: how this industry uses it (off, shorter,
+    customer); `version` 0 and `recorded_at` empty when nothing is recorded."""
+
+    customer_id: int
+    mode: str
+    interval_months: int
+    interval_days: int
+    declined: bool
+    note: str
+    recorded_by_id: int | None
+    recorded_at: datetime | None
+    version: int
+
+
+class ChosenIntervalIn(Schema):
+    """Months and days (not both zero unless `declined`); `version`: the one read (0 when none recorded)."""
+
+    interval_months: Count = 0
+    interval_days: Count = 0
+    declined: bool = False
+    note: str | None = None
+    version: Count
 
 
 class RMSummaryOut(Schema):

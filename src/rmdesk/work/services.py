@@ -6,12 +6,13 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rmdesk.core import audit, calendar as bizcal, hooks
-from rmdesk.core.actions import business_action, check_version, in_scope
+from rmdesk.core.actions import StaleVersion, business_action, check_version, in_scope
 from rmdesk.core.approvals import ensure_not_self
 from rmdesk.core.notifications import notify
 from rmdesk.core.roles import READERS, WORKERS
@@ -24,8 +25,11 @@ from . import cadence
 from .models import (
     Appointment,
     AppointmentStatus,
+    CadenceSetting,
+    ChosenInterval,
     ContactStatus,
     ContactStatusCode,
+    CustomerIntervalMode,
     Interaction,
     InteractionAttachment,
     InteractionKind,
@@ -246,6 +250,122 @@ def _feed_needs(actor, customer, inter):
     for line in inter.needs_found.splitlines():
         if line.strip():
             add_need(actor, customer.pk, line.strip())
+
+
+# --- the customer's chosen callback interval (issue 19) -------------------------------------------
+
+MAX_CHOSEN_MONTHS = 24
+MAX_CHOSEN_DAYS = 366
+
+
+def _as_count(value, field: str, top: int, errors) -> int:
+    """A whole number 0..top from a form or API value (None and "" are 0); anything else an error on `field`."""
+    if value in (None, ""):
+        return 0
+    try:
+        n = int(value)
+    except (TypeError, ValueError):
+        errors[field].append(_("请填写整数。"))
+        return 0
+    if isinstance(value, float) and value != n:
+        errors[field].append(_("请填写整数。"))
+    elif not 0 <= n <= top:
+        errors[field].append(_("应在 0 到 %(top)d 之间。") % {"top": top})
+    return n
+
+
+def chosen_snapshot(chosen: ChosenInterval | None) -> dict | None:
+    if chosen is None:
+        return None
+    return {
+        "interval_months": chosen.interval_months,
+        "interval_days": chosen.interval_days,
+        "declined": chosen.declined,
+        "note": chosen.note,
+    }
+
+
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
+def set_chosen_interval(
+    actor, customer_id, *, interval_months=0, interval_days=0, declined=False, note=None, version
+) -> ChosenInterval:
+    """Record the callback interval the customer chose, or that they want none (issue 19; seed 004 电话回访:
+    您希望我们多长时间回访您一次比较合适). Whoever may work on the customer records it; the industry must use it
+    (CadenceSetting not off). Months 0–24 and days 0–366, not both zero unless the customer declines, and no
+    interval with a refusal; the note at most 200 characters (None keeps the recorded one). `version` is the
+    choice's version the user saw, 0 when none was recorded: a stale one is refused (409). The customer's
+    cadence row follows at once (cadence.refresh_one); audited with before and after."""
+    customer = get_customer_or_404(actor, customer_id, write=True)
+    if CadenceSetting.mode() == CustomerIntervalMode.OFF:
+        raise ValidationError(_("本机构未启用客户选择的回访周期。"))
+    errors = defaultdict(list)
+    months = _as_count(interval_months, "interval_months", MAX_CHOSEN_MONTHS, errors)
+    days = _as_count(interval_days, "interval_days", MAX_CHOSEN_DAYS, errors)
+    if not isinstance(declined, bool):
+        errors["declined"].append(_("请选择是否需要回访。"))
+    elif declined and (months or days):
+        errors["declined"].append(_("客户不需要回访时不能同时填写回访周期。"))
+    elif not declined and not (months or days) and not errors:
+        errors["interval_months"].append(_("请填写回访周期（月数或天数），或选择“不需要回访”。"))
+    if note is not None and len(str(note)) > 200:
+        errors["note"].append(_("备注不能超过 200 个字符。"))
+    chosen = ChosenInterval.objects.select_for_update().filter(customer_id=customer.pk).first()
+    if chosen is None:
+        check_version(ChosenInterval(version=0), version)
+    else:
+        check_version(chosen, version)
+    if errors:
+        raise ValidationError(dict(errors))
+    before = chosen_snapshot(chosen)
+    if chosen is None:
+        chosen = ChosenInterval(customer=customer, version=0)
+    chosen.interval_months, chosen.interval_days, chosen.declined = months, days, declined
+    if note is not None:
+        chosen.note = str(note).strip()
+    chosen.recorded_by, chosen.recorded_at = actor, timezone.now()
+    chosen.version += 1
+    if chosen.version == 1:
+        try:
+            with transaction.atomic():
+                chosen.save(force_insert=True)
+        except IntegrityError:  # recorded by someone else since the user read "none"
+            raise StaleVersion({"version": [_("该记录已被他人修改，请刷新后重试。")]}, code="stale") from None
+    else:
+        chosen.save()
+    row = cadence.refresh_one(customer)
+    audit.record(
+        actor,
+        "work.chosen_interval_set",
+        chosen,
+        before=before,
+        after={
+            **chosen_snapshot(chosen),
+            "next_due_on": row.next_due_on.isoformat() if row.next_due_on else None,
+            "due_basis": row.due_basis,
+        },
+    )
+    return chosen
+
+
+@business_action(roles=WORKERS, subject=in_scope(visible_customers, write=True))
+def clear_chosen_interval(actor, customer_id, *, version) -> None:
+    """The customer withdrew their choice: the tier rule alone applies again (issue 19). `version` as for
+    set_chosen_interval; nothing recorded answers 404."""
+    customer = get_customer_or_404(actor, customer_id, write=True)
+    chosen = ChosenInterval.objects.select_for_update().filter(customer_id=customer.pk).first()
+    if chosen is None:
+        raise Http404
+    check_version(chosen, version)
+    before = chosen_snapshot(chosen)
+    chosen.delete()
+    row = cadence.refresh_one(customer)
+    audit.record(
+        actor,
+        "work.chosen_interval_cleared",
+        customer,
+        before=before,
+        after={"next_due_on": row.next_due_on.isoformat() if row.next_due_on else None},
+    )
 
 
 # --- appointments ----------------------------------------------------------------------------------
@@ -700,6 +820,8 @@ def absorb_merged_customer(actor, source, target) -> dict:
     planned = ScheduleItem.objects.filter(customer=target).values("schedule_id")
     ScheduleItem.objects.filter(customer=source, schedule_id__in=planned).delete()
     moved["schedule_items"] = ScheduleItem.objects.filter(customer=source).update(customer=target)
+    if not ChosenInterval.objects.filter(customer=target).exists():  # the customer's wish follows the archive
+        moved["chosen_interval"] = ChosenInterval.objects.filter(customer=source).update(customer=target)
     ContactStatus.objects.filter(customer=source).delete()  # its counter bucket: receivers.on_status_deleted
     last = Interaction.objects.filter(customer=target).order_by("-occurred_at").only("occurred_at").first()
     cadence.on_interaction(target, last.occurred_at if last else None)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("notifications/read/", views.notification_read, name="notification_read"),
     path("cadence/", views.cadence_list, name="cadence"),
     path("cadence/export/", export_views.cadence_export, name="cadence_export"),
+    path("cadence/<int:customer_id>/interval/", views.chosen_interval, name="chosen_interval"),
     path("interactions/", views.interaction_list, name="interactions"),
     path("interactions/new/", views.interaction_new, name="interaction_new"),
     path("interactions/<int:pk>/", views.interaction_detail, name="interaction_detail"),

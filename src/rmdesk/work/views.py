@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -24,10 +25,22 @@ from rmdesk.customers.scope import get_customer_or_404, visible_customers
 
 from . import cadence, monthly, services
 from .export_views import filtered_statuses
-from .forms import AppointmentForm, InteractionForm, JournalOpenForm, ReviewForm, TaskForm, apply_errors
+from .forms import (
+    AppointmentForm,
+    ChosenIntervalForm,
+    InteractionForm,
+    JournalOpenForm,
+    ReviewForm,
+    TaskForm,
+    apply_errors,
+)
 from .models import (
     AppointmentStatus,
+    CadenceSetting,
+    ChosenInterval,
+    ContactStatus,
     ContactStatusCode,
+    CustomerIntervalMode,
     InteractionKind,
     JournalStatus,
     ScheduleStatus,
@@ -113,6 +126,8 @@ def notification_read(request):
 def cadence_list(request):
     # the export's filters, one definition (export_views.filtered_statuses)
     qs = filtered_statuses(request.user, request.GET).select_related("customer", "customer__tier", "a_rm")
+    if CadenceSetting.mode() != CustomerIntervalMode.OFF:  # why a row is due: the customer's chosen interval
+        qs = qs.select_related("customer__chosen_interval")
     status = request.GET.get("status", "attention")
     rm = request.GET.get("rm", "")
     q = request.GET.get("q", "").strip()
@@ -134,6 +149,55 @@ def cadence_list(request):
             else None,
             "today": timezone.localdate(),
         },
+    )
+
+
+@login_required
+def chosen_interval(request, customer_id):
+    """客户希望的回访周期 (issue 19): the current choice, who recorded it and when, and the form to change or
+    withdraw it; through services.set_chosen_interval / clear_chosen_interval. Only where the industry uses
+    it and for whoever may work on the customer (others: 404, as a missing customer)."""
+    customer = get_customer_or_404(request.user, customer_id, write=True)
+    if CadenceSetting.mode() == CustomerIntervalMode.OFF:
+        raise Http404
+    current = ChosenInterval.objects.filter(customer=customer).select_related("recorded_by").first()
+    initial = {"version": current.version if current else 0}
+    if current is not None:
+        initial.update(
+            interval_months=current.interval_months or None,
+            interval_days=current.interval_days or None,
+            declined=current.declined,
+            note=current.note,
+        )
+    form = ChosenIntervalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if request.POST.get("clear"):
+                services.clear_chosen_interval(request.user, customer.pk, version=d["version"])
+                messages.success(request, _("已撤销客户选择的回访周期，按层级联系频率计算。"))
+            else:
+                services.set_chosen_interval(
+                    request.user,
+                    customer.pk,
+                    interval_months=d["interval_months"],
+                    interval_days=d["interval_days"],
+                    declined=d["declined"],
+                    note=d["note"],
+                    version=d["version"],
+                )
+                messages.success(request, _("客户选择的回访周期已记录，下次应联系日已更新。"))
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except Http404:
+            form.add_error(None, _("该记录已被他人撤销，请刷新后重试。"))
+        else:
+            return redirect(customer_url(customer.pk))
+    status = ContactStatus.objects.filter(customer=customer).first()
+    return render(
+        request,
+        "work/chosen_interval.html",
+        {"form": form, "customer": customer, "current": current, "status": status},
     )
 
 
@@ -171,38 +235,70 @@ def interaction_new(request):
     if request.GET.get("appointment", "").isdigit():
         appt = get_or_404(visible_appointments(user, write=True), int(request.GET["appointment"]))
         initial.update(customer=appt.customer_id, appointment=appt.pk, purpose=appt.subject, place=appt.place)
-    form = InteractionForm(user, request.POST or None, request.FILES or None, initial=initial)
+    # the customer's chosen callback interval (issue 19): asked only where the industry uses it; the version
+    # of the choice shown (as help) for the customer the page was opened for
+    interval_on = CadenceSetting.mode() != CustomerIntervalMode.OFF
+    current = None
+    if interval_on and initial.get("customer"):
+        current = ChosenInterval.objects.filter(customer_id=initial["customer"]).first()
+        initial["interval_version"] = current.version if current else 0
+    form = InteractionForm(
+        user, request.POST or None, request.FILES or None, initial=initial, chosen_interval=interval_on
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            inter = services.record_interaction(
-                user,
-                d["customer"].pk,
-                kind=d["kind"],
-                occurred_at=d["occurred_at"],
-                purpose=d["purpose"],
-                content=d["content"],
-                place=d["place"],
-                door_to_door=d["door_to_door"] or None,
-                companions=list(d["companions"]),
-                needs_found=d["needs_found"],
-                products_recommended=d["products_recommended"],
-                next_step=d["next_step"],
-                next_step_kind=d["next_step_kind"],
-                next_step_at=d["next_step_at"],
-                confirmed_by_name=d["confirmed_by_name"],
-                confirmed_at=d["confirmed_at"],
-                minutes_spent=d["minutes_spent"],
-                attachments=d["attachments"],
-                appointment_id=d["appointment"],
-                special_service_id=d.get("special_service_id"),
-            )
+            with transaction.atomic():  # the contact and the choice together, or neither
+                inter = _record_interaction(user, d)
+                if form.interval_given():
+                    version = d.get("interval_version")
+                    if version is None or d["customer"].pk != initial.get("customer"):
+                        # picked on the form: nothing was shown, the customer's words now replace any earlier choice
+                        seen = ChosenInterval.objects.filter(customer_id=d["customer"].pk).first()
+                        version = seen.version if seen else 0
+                    services.set_chosen_interval(
+                        user,
+                        d["customer"].pk,
+                        interval_months=d["interval_months"],
+                        interval_days=d["interval_days"],
+                        declined=d["declined"],
+                        version=version,
+                    )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
             messages.success(request, _("服务记录已保存，客户的下次应联系日已更新。"))
             return redirect("work:interaction_detail", pk=inter.pk)
-    return render(request, "work/interaction_form.html", {"form": form})
+    return render(
+        request,
+        "work/interaction_form.html",
+        {"form": form, "interval_on": interval_on, "current_interval": current},
+    )
+
+
+def _record_interaction(user, d):
+    return services.record_interaction(
+        user,
+        d["customer"].pk,
+        kind=d["kind"],
+        occurred_at=d["occurred_at"],
+        purpose=d["purpose"],
+        content=d["content"],
+        place=d["place"],
+        door_to_door=d["door_to_door"] or None,
+        companions=list(d["companions"]),
+        needs_found=d["needs_found"],
+        products_recommended=d["products_recommended"],
+        next_step=d["next_step"],
+        next_step_kind=d["next_step_kind"],
+        next_step_at=d["next_step_at"],
+        confirmed_by_name=d["confirmed_by_name"],
+        confirmed_at=d["confirmed_at"],
+        minutes_spent=d["minutes_spent"],
+        attachments=d["attachments"],
+        appointment_id=d["appointment"],
+        special_service_id=d.get("special_service_id"),
+    )
 
 
 @login_required
