@@ -105,3 +105,27 @@ def test_pages_do_not_read_team_or_unit_again(client, world):
         assert client.get("/customers/").status_code == 200
     unit_reads = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "org_orgunit"."id"')]
     assert not unit_reads, unit_reads
+
+
+def test_the_approvals_badge_counts_what_the_inbox_lists(client, world):
+    """approvals.pending_count (the header's badge, a lean EXISTS first) agrees with the inbox for every person,
+    before and after a request arrives and after it is decided."""
+    from rmdesk.core import approvals
+
+    people = [world.rm, world.rm_b, world.lead, world.lead2, world.manager, world.compliance, world.admin]
+
+    def agree():
+        for u in people:
+            assert approvals.pending_count(u) == len(approvals.pending_for(u)), u.username
+
+    agree()
+    assert approvals.pending_count(world.lead) == 0
+    req = approvals.request_approval(world.rm, "test.badge", "分配客户", {"n": 1}, unit=world.t1, reason="新客户")
+    agree()
+    assert approvals.pending_count(world.lead) == 1 and approvals.pending_count(world.rm) == 0
+    client.force_login(world.lead)
+    assert 'data-testid="counter-approvals"' in client.get("/").content.decode()
+    approvals.decide(world.lead, req.pk, "approve", version=req.version)
+    agree()
+    assert approvals.pending_count(world.lead) == 0
+    assert 'data-testid="counter-approvals"' not in client.get("/").content.decode()

@@ -267,10 +267,11 @@ def allowed_decisions(user, req: ApprovalRequest) -> set[str]:
     return set(handler.allowed_decisions(user, req)) & set(DecisionKind.values)
 
 
-def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
-    """Every pending step `user` may decide (never their own requests), newest first: the inbox."""
+def _pending_candidates(user):
+    """Pending requests in reach of `user` whose pending step names a decider they can be (not their own), or
+    None for nobody; the rest of `may_decide` is checked per request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return []
+        return None
     units = list(subtree_units(user, write=False))
     if (user.team or user.unit) is not None:  # group and RM steps are decided from the person's own unit down
         units.append(user.team or user.unit)
@@ -285,18 +286,28 @@ def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
     held = Exists(step_for_me)
     if StepDecider.SUPERVISOR in mine:
         held |= Q(chain__isnull=True)  # the default single step
-    qs = (
-        ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING)
-        .filter(where)
-        .filter(held)
-        .exclude(requested_by=user)
-        .select_related("requested_by", "unit", "chain")
-        .prefetch_related("chain__steps")
-        .order_by("-requested_at", "-id")
-    )
+    return ApprovalRequest.objects.filter(Q(status=ApprovalStatus.PENDING), where, held).exclude(requested_by=user)
+
+
+def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
+    """Every pending step `user` may decide (never their own requests), newest first: the inbox."""
+    qs = _pending_candidates(user)
+    if qs is None:
+        return []
+    qs = qs.select_related("requested_by", "unit", "chain").prefetch_related("chain__steps")
+    qs = qs.order_by("-requested_at", "-id")
     if kind:
         qs = qs.filter(kind=kind)
     return [r for r in qs if may_decide(user, r)]
+
+
+def pending_count(user) -> int:
+    """How many steps wait for `user` (the header's badge on every page): `len(pending_for(user))`, settled by
+    one lean EXISTS when no candidate is in reach — most people on most pages (issue 18)."""
+    qs = _pending_candidates(user)
+    if qs is None or not qs.exists():
+        return 0
+    return len(pending_for(user))
 
 
 def eligible_deciders(req: ApprovalRequest):

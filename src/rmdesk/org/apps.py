@@ -29,9 +29,9 @@ def _pending_approvals_counter(user):
     """Header badge: approval steps waiting for this person's decision (the inbox's count)."""
     from django.urls import reverse
 
-    from rmdesk.core.approvals import pending_for
+    from rmdesk.core.approvals import pending_count
 
-    count = len(pending_for(user))
+    count = pending_count(user)
     if not count:
         return None
     return {"key": "approvals", "label": _("待审批"), "count": count, "url": reverse("org:approvals")}
