@@ -1,20 +1,26 @@
 """The telecom VIP demo's main flow (issue 19; seed 004 四、电话回访服务用语 3; SPEC §3, §5): from an empty database,
 `seed_demo --pack telecom`, then this month's bill falls against last month's and the retention-trigger scan puts the
 subscriber on the watch list with a call for the account manager carrying the trigger's script, due in working days;
-the dispute raised on that call runs under the VIP SLA (24 hours, an answer in 3 working days).
+the dispute raised on that call runs under the VIP SLA (24 hours, an answer in 3 working days). The demo's signed
+service agreements carry six monthly bills each, and the receivables page shows the 回款率 and 坏帐率 they make.
 
 The demo is built today; the scan and the complaint are dated Wednesday 30 September 2026, the day before the National
 Day holiday (1–7 October), so every due date has to step over it; Saturday 10 October is a 调休 working day."""
 
 import io
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.template.defaultfilters import floatformat
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from rmdesk.contracts.models import Contract, ContractPolicy, Installment
 from rmdesk.core.models import AuditEvent
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import Customer
@@ -69,9 +75,41 @@ def test_seed_demo_telecom_builds_the_vip_organisation_once():
     tiers = set(subscribers.values_list("tier__rule_set__code", "tier__code"))
     assert {("telecom_vip", "diamond"), ("telecom_vip", "gold"), ("telecom_vip", "silver")} <= tiers
     assert all({"monthly_spend", "monthly_spend_prev"} <= set(c.metrics) for c in subscribers)
+    _the_receivables_page_shows_the_fees_collected_and_written_off(root)
     before = _counts()
     assert "already present" in _seed()
     assert _counts() == before  # a second run adds nothing
+
+
+def _the_receivables_page_shows_the_fees_collected_and_written_off(root):
+    """Signed VIP service agreements (the pack's 入网服务协议) whose monthly bills are installments: the branch
+    manager's receivables page shows 回款率 and 坏帐率 computed from them, against the pack's policy (< 2 %)."""
+    agreements = Contract.objects.filter(org_path__startswith=root.path, kind="service")
+    assert agreements.count() >= 6
+    assert {(c.status, c.template.name) for c in agreements} == {("signed", "VIP 用户入网服务协议")}
+    items = list(Installment.objects.filter(contract__in=agreements))
+    assert len(items) == 6 * agreements.count()
+    written_off = [i for i in items if i.written_off]
+    assert len(written_off) == 1 and "欠费停机" in written_off[0].write_off_reason
+    owing = [i for i in items if i.outstanding > 0]
+    assert len(owing) == 2 and all(i.follow_ups.exists() for i in owing + written_off)
+    due = sum(i.amount for i in items)
+    bad, paid = sum(i.written_off for i in items), sum(i.paid for i in items)
+    policy = ContractPolicy.current()
+    assert (policy.bad_debt_target, policy.collection_target, policy.expiry_window_days) == (2, 98, 60)
+    client = Client()
+    client.force_login(User.objects.get(username="tel_manager"))
+    start = min(i.due_on for i in items)
+    page = client.get(f"/contracts/receivables/?by=unit&start={start}&end={timezone.localdate()}")
+    assert page.status_code == 200
+    (row,) = page.context["rows"]
+    assert (row["label"], row["due"], row["collected"], row["bad"]) == ("VIP 客户中心", due, paid, bad)
+    assert abs(Decimal(str(row["bad_debt_rate"])) - bad / due * 100) < Decimal("0.01")
+    assert abs(Decimal(str(row["collection_rate"])) - paid / due * 100) < Decimal("0.01")
+    assert row["bad_debt_ok"] == (bad / due * 100 < 2)
+    html = page.content.decode()
+    assert f'<td class="num">{floatformat(row["bad_debt_rate"], 2)}' in html
+    assert "用户称出差未及时缴费" in html  # the overdue bill with its 跟催 note
 
 
 def test_an_unknown_pack_is_a_clear_error_listing_the_packs():

@@ -6,7 +6,10 @@ VIP subscribers (用户) in the pack's 钻石卡 / 金卡 / 银卡 tiers by mont
 the retention-trigger scan puts them on the watch list with the trigger's call script and a call due in working
 days (tests/packs/test_demo_telecom.py runs it). Contacts by phone over the last months (some diamond/gold
 subscribers overdue for their monthly contact), appointments, a billing dispute under the VIP SLA, the monthly
-service plan open.
+service plan open. Fees as receivables (seed 002:225, 241): a few VIP subscribers of two account managers signed
+the pack's 入网服务协议 seven months ago; its last six monthly bills are installments, mostly paid, one subscriber
+欠费停机 (one bill written off, the next chased) and one owing last month's bill (chased), so /contracts/receivables/
+shows the branch's 回款率 and 坏帐率 against the pack's targets.
 
 Everything is made through the apps' services as the people would (audited), so the demo is what the screens
 show after a few months of use. Idempotent: nothing is made when the root unit exists.
@@ -15,8 +18,12 @@ show after a few months of use. Idempotent: nothing is made when the root unit e
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from rmdesk.contracts import services as contracts
+from rmdesk.contracts.models import ContractKind
+from rmdesk.core import approvals
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import Customer, CustomerKind, Stage
 from rmdesk.demo_names import person_name
@@ -97,6 +104,90 @@ def _bill(rng) -> Decimal:
         if r < acc:
             return Decimal(rng.randint(low, high))
     return Decimal(rng.randint(*BILL_BANDS[-1][0]))
+
+
+# --- fees as receivables (contracts, SPEC §7; seed 002:225 保证回款率, 002:241 控制坏帐率低于2%) ---------------------
+AGREEMENT_TERMS = {
+    "subject": "移动通信及 VIP 客户服务（语音、数据、增值业务）",
+    "quantity": "手机号码 1 个，VIP 俱乐部会员 1 名",
+    "price": "按所选套餐资费月结，月初出账",
+    "term": "一年，期满未提出异议的自动续约",
+    "place_method": "营业厅、银行代扣或网上缴费，账单日后次月 20 日前缴清",
+    "liability": "逾期未缴话费的，甲方可催缴并暂停服务（欠费停机），乙方承担欠费及违约金",
+    "disputes": "双方协商解决，协商不成的提交甲方所在地人民法院诉讼解决",
+}
+MONTHS_BILLED = 6  # the monthly bills of the last six months, each due on the 20th of the month after the bill
+
+
+def _month_start(day: date, back: int) -> date:
+    """The first day of the month `back` months before `day`'s."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _service_agreements(ctx, rm, subscribers, *, approver, compliance, today, stopped=None, owing=None):
+    """Each subscriber signed the VIP service agreement (入网服务协议, the pack's template) seven months ago; the
+    last six monthly bills are its installments, most paid on time. `stopped` stopped paying (欠费停机): of its two
+    unpaid bills the older is written off by the team lead after chasing, the latest is chased (帐款跟催); `owing`
+    owes last month's bill, chased. Through the contracts services and the approval chain, as people would.
+    Answers (agreements, installments)."""
+    rng = ctx.rng
+    start = _month_start(today, MONTHS_BILLED + 1)
+    made = items = 0
+    for customer in subscribers:
+        base = max(Decimal(customer.metrics.get("monthly_spend_prev") or 0), Decimal("300"))
+        contract = contracts.create_contract(
+            rm,
+            customer_id=customer.pk,
+            kind=ContractKind.SERVICE,
+            title=f"{customer.name} VIP 用户入网服务协议",
+            amount=(base * 12 * Decimal("1.2")).quantize(Decimal("1")),
+            start_on=start,
+            end_on=date(start.year + 1, start.month, 1) - timedelta(days=1),
+            **AGREEMENT_TERMS,
+        )
+        contract = contracts.submit_contract(rm, contract.pk, version=contract.version)
+        for decider in (compliance, approver):  # 法律审查, then 审批 by the account manager's supervisor
+            req = contract.approval
+            req.refresh_from_db()
+            approvals.decide(decider, req.pk, "approve", opinion="同意", version=req.version)
+        contract.refresh_from_db()
+        contract = contracts.sign_contract(
+            rm,
+            contract.pk,
+            signed_on=start,
+            signatories=f"甲方：{rm.full_name}；乙方：{customer.name}",
+            scan=ContentFile(b"%PDF-1.4 demo signed agreement", name=f"入网服务协议-{customer.customer_no}.pdf"),
+            version=contract.version,
+        )
+        for k in range(MONTHS_BILLED, 0, -1):  # oldest bill first
+            due = _month_start(today, k).replace(day=20)
+            bill = (base * Decimal(str(rng.uniform(0.9, 1.1)))).quantize(Decimal("0.01"))
+            item = contracts.add_installment(rm, contract.pk, due_on=due, amount=bill)
+            items += 1
+            cut_off = customer == stopped and k <= 2  # 欠费停机: the last two bills unpaid
+            late = customer == owing and k == 1  # last month's bill not paid yet
+            if not (cut_off or late):
+                contracts.record_payment(
+                    rm, item.pk, amount=bill, paid_on=min(due - timedelta(days=rng.randint(0, 12)), today)
+                )
+            elif cut_off and k == 2:
+                contracts.add_follow_up(rm, item.pk, note="电话及短信催缴三次未果，用户已欠费停机。")
+                item.refresh_from_db()
+                contracts.write_off(
+                    approver, item.pk, reason="欠费停机满 30 天，多次催缴无果，按规定核销坏帐", version=item.version
+                )
+            else:
+                contracts.add_follow_up(
+                    rm,
+                    item.pk,
+                    note="电话跟催：用户称出差未及时缴费，承诺本周内到营业厅缴清。"
+                    if late
+                    else "上门催缴：用户拟办理复机后补缴欠费。",
+                    next_on=today + timedelta(days=3),
+                )
+        made += 1
+    return made, items
 
 
 def build(ctx):
@@ -213,6 +304,26 @@ def build(ctx):
             description="客户称出境期间已开通漫游套餐，账单仍按标准资费计费，要求核查并退还差额。",
         )
 
+    # --- service agreements and their monthly bills as receivables (回款率, 坏帐率) --------------------------------
+    agreements = items = 0
+    for rm in (staff["tel_rm"], staff["tel_rm2"]):
+        mine = book.get(rm.pk, [])
+        # tel_rm's third subscriber is the zero bill (欠费停机), tel_rm2's second the bill drop (owes last month)
+        zero = mine[2] if rm.username == "tel_rm" and len(mine) > 2 else None
+        late = mine[1] if rm.username == "tel_rm2" and len(mine) > 1 else None
+        made, n = _service_agreements(
+            ctx,
+            rm,
+            mine[:4],
+            approver=rm.supervisor,
+            compliance=staff["tel_compliance"],
+            today=today,
+            stopped=zero,
+            owing=late,
+        )
+        agreements, items = agreements + made, items + n
+    ctx.log(f"telecom: {agreements} VIP service agreements signed, {items} monthly bills as receivables")
+
     # The bill drops and the zero bill wait for the retention-trigger scan (service.churn.scan_triggers, run by
     # `run_sla --churn`). The demo does not run that scan: its churn half applies the bank's AUM floor to every
     # tiered customer, and a subscriber has no AUM, so it would record every subscriber as lost (reported to the
@@ -223,3 +334,21 @@ def build(ctx):
         if Decimal(c.metrics["monthly_spend"]) < Decimal(c.metrics["monthly_spend_prev"]) * Decimal("0.7")
     )
     ctx.log(f"telecom: {drops} subscribers whose bill fell by 30 % or more (话费异动 / 零话费) this month")
+    _record_chosen_intervals(ctx, staff["tel_rm"], book.get(staff["tel_rm"].pk, []))
+
+
+def _record_chosen_intervals(ctx, rm, subscribers):
+    """A few subscribers' answers to 您希望我们多长时间回访您一次比较合适 (seed 004 电话回访; issue 19), recorded
+    by their account manager through work's service: under the pack's "shorter" setting a wish for more frequent
+    calls moves the next callback forward, a longer wish or a refusal is kept but the VIP norm still binds."""
+    answers = [
+        {"interval_months": 1, "note": "客户希望每月电话回访一次"},
+        {"interval_days": 45, "note": "客户希望一个半月联系一次"},
+        {"interval_months": 2, "note": "客户希望每两个月回访一次"},
+        {"declined": True, "note": "客户表示暂不需要回访，有需求会主动联系"},
+    ]
+    done = 0
+    for customer, answer in zip(subscribers[-len(answers) :], answers, strict=False):
+        work.set_chosen_interval(rm, customer.pk, version=0, **answer)
+        done += 1
+    ctx.log(f"telecom: {done} subscribers' chosen callback intervals recorded (客户希望的回访周期)")
