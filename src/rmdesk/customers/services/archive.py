@@ -365,9 +365,9 @@ def link_related(actor, customer_id, related_id, kind, note=""):
 
 
 def record_view(actor, customer, *, channel="ui"):
-    """Every archive view is logged (SPEC §2 protection, §8 access audit)."""
-    with transaction.atomic():
-        audit.record(actor, "customers.view", customer, channel=channel)
+    """Every archive view is logged (SPEC §2 protection, §8 access audit): a read event, committed
+    before this returns (one autocommitted INSERT outside a transaction, issue 18), sealed later."""
+    audit.record(actor, "customers.view", customer, channel=channel)
 
 
 def record_document_download(actor, document):
