@@ -44,7 +44,7 @@ def supervisor_panel(request):
         "template": "people/panel_supervisor.html",
         "context": {
             "certificates": list(expiring_qualifications(user).exclude(user=user)[:8]),
-            "due": inspections_due(user)[:8],
+            "due": inspections_due(user, limit=8),
             "today": timezone.localdate(),
         },
         "order": 61,

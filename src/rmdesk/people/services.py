@@ -634,12 +634,13 @@ def record_inspection(actor, *, person_id, year, quarter, inspected_on, summary=
     return inspection
 
 
-def inspections_due(viewer, *, on=None) -> list[User]:
-    """RMs of the viewer's writable subtree without an inspection for the current quarter."""
+def inspections_due(viewer, *, on=None, limit: int | None = None) -> list[User]:
+    """RMs of the viewer's writable subtree without an inspection for the current quarter (the first `limit`
+    of them when given: the home panel shows eight, and a branch has hundreds of RMs, issue 18)."""
     on = on or _today()
     quarter = (on.month - 1) // 3 + 1
     done = Inspection.objects.filter(year=on.year, quarter=quarter).values("person_id")
-    return list(
+    qs = (
         visible_people(viewer, write=True)
         .filter(roles__code=RoleCode.RM, is_active=True)
         .exclude(status=StaffStatus.LEFT)
@@ -648,6 +649,7 @@ def inspections_due(viewer, *, on=None) -> list[User]:
         .distinct()
         .order_by("full_name", "pk")
     )
+    return list(qs[:limit] if limit is not None else qs)
 
 
 # --- career plans (SPEC §10, seed 001:249) ------------------------------------------------------------
