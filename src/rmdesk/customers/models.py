@@ -364,6 +364,9 @@ class ProductCategory(models.TextChoices):
     CARD = "card", _("银行卡")
     SETTLEMENT = "settlement", _("结算")
     PAYROLL = "payroll", _("代发")
+    # other industries' packs (issue 19): a telecom plan, a carton of cigarettes, a B2B product line
+    GOODS = "goods", _("商品")
+    SERVICE = "service", _("服务")
 
 
 # categories whose balances are financial assets (AUM, 金融资产)
