@@ -109,6 +109,23 @@ class _CpuMeter:
         return used
 
 
+def _wait_started(proc, *, postgres: bool, limit: float = 90.0) -> None:
+    """Until `proc` is up: connected to PostgreSQL (a backend serves it), or on SQLite idle (its CPU time
+    still for half a second after having grown)."""
+    deadline = time.time() + limit
+    last = _cpu(proc.pid)
+    while time.time() < deadline and proc.poll() is None:
+        time.sleep(0.5)
+        if postgres:
+            if _db_backends(_group(proc.pid)):
+                return
+            continue
+        now = _cpu(proc.pid)
+        if now > 0.2 and now - last < 0.02:
+            return
+        last = now
+
+
 def _views_recorded() -> int:
     from rmdesk.core.models import AuditEvent, AuditPending
 
@@ -123,10 +140,12 @@ def _run(ctx, reqs, workers, concurrency, duration, max_requests, audit_on: bool
     os.environ["RMDESK_AUDIT_READS"] = "1" if audit_on else "0"
     os.environ["RMDESK_AUDIT_SEAL_SYNC"] = "0"
     port = free_port()
-    sealer = None
+    sealer = proc = None
     try:
-        proc = start_gunicorn(ctx.db_url, workers, port)
         if audit_on:
+            # the sealer is a long-running process (the scheduler node's): started with gunicorn and let
+            # up (Django imported, connected) before the timed load, so its start-up is not measured as
+            # the audit's cost
             env = {**os.environ, "DATABASE_URL": ctx.db_url, "PYTHONPATH": str(ROOT / "src")}
             env.setdefault("DJANGO_SETTINGS_MODULE", "rmdesk.settings")
             sealer = subprocess.Popen(
@@ -135,25 +154,22 @@ def _run(ctx, reqs, workers, concurrency, duration, max_requests, audit_on: bool
                 env=env,
                 start_new_session=True,
             )
-            # the sealer is a long-running process (the scheduler node's): let it start (import Django,
-            # connect, seal once) before the timed load, so its start-up is not measured as the audit's
-            deadline = time.time() + 90
-            while time.time() < deadline and sealer.poll() is None and not _db_backends(_group(sealer.pid)):
-                time.sleep(0.5)
-        try:
-            load(port, reqs, 1.0, 2, 40)  # warm the workers
-            before = _views_recorded()
-            meter = _CpuMeter(proc.pid, sealer.pid if sealer is not None else None)
-            meter.start()
-            lat, errors, elapsed = load(port, reqs, duration, concurrency, max_requests)
-            time.sleep(1.5)  # the sealer's next round (interval 1 s)
-            cpu = meter.stop()
-            recorded = _views_recorded() - before
-        finally:
-            stop(proc)
-            if sealer is not None:
-                stop(sealer)
+        proc = start_gunicorn(ctx.db_url, workers, port)
+        if sealer is not None:
+            _wait_started(sealer, postgres=ctx.db_url.startswith("postgres"))
+        load(port, reqs, 1.0, 2, 40)  # warm the workers
+        before = _views_recorded()
+        meter = _CpuMeter(proc.pid, sealer.pid if sealer is not None else None)
+        meter.start()
+        lat, errors, elapsed = load(port, reqs, duration, concurrency, max_requests)
+        time.sleep(1.5)  # the sealer's next round (interval 1 s)
+        cpu = meter.stop()
+        recorded = _views_recorded() - before
     finally:
+        if proc is not None:
+            stop(proc)
+        if sealer is not None:
+            stop(sealer)
         for k, v in env_before.items():
             if v is None:
                 os.environ.pop(k, None)
