@@ -17,7 +17,7 @@ def deferred(settings):
     return settings
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_view_outside_a_transaction_is_one_insert(world, make_customer, deferred):
     c = make_customer(world.rm)
     assert not connection.in_atomic_block
@@ -36,7 +36,7 @@ def test_a_view_outside_a_transaction_is_one_insert(world, make_customer, deferr
     assert audit.seal_all() == 1 and audit.verify_chain()[1] is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_view_is_committed_before_the_api_answers(world, make_customer, api_client, deferred):
     """Seen from another connection as soon as the response is back: nothing lost if the worker dies
     after answering."""
