@@ -4,20 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0012_monthly_balance_tier_watch'),
+        ("customers", "0012_monthly_balance_tier_watch"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='need',
-            name='category',
-            field=models.CharField(blank=True, choices=[('deposit', '存款'), ('wealth', '理财'), ('fund', '基金'), ('insurance', '保险'), ('loan', '贷款'), ('card', '银行卡'), ('settlement', '结算'), ('payroll', '代发'), ('goods', '商品'), ('service', '服务')], default='', max_length=12, verbose_name='需求类别'),
+            model_name="need",
+            name="category",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("deposit", "存款"),
+                    ("wealth", "理财"),
+                    ("fund", "基金"),
+                    ("insurance", "保险"),
+                    ("loan", "贷款"),
+                    ("card", "银行卡"),
+                    ("settlement", "结算"),
+                    ("payroll", "代发"),
+                    ("goods", "商品"),
+                    ("service", "服务"),
+                ],
+                default="",
+                max_length=12,
+                verbose_name="需求类别",
+            ),
         ),
         migrations.AlterField(
-            model_name='product',
-            name='category',
-            field=models.CharField(choices=[('deposit', '存款'), ('wealth', '理财'), ('fund', '基金'), ('insurance', '保险'), ('loan', '贷款'), ('card', '银行卡'), ('settlement', '结算'), ('payroll', '代发'), ('goods', '商品'), ('service', '服务')], max_length=12, verbose_name='产品类别'),
+            model_name="product",
+            name="category",
+            field=models.CharField(
+                choices=[
+                    ("deposit", "存款"),
+                    ("wealth", "理财"),
+                    ("fund", "基金"),
+                    ("insurance", "保险"),
+                    ("loan", "贷款"),
+                    ("card", "银行卡"),
+                    ("settlement", "结算"),
+                    ("payroll", "代发"),
+                    ("goods", "商品"),
+                    ("service", "服务"),
+                ],
+                max_length=12,
+                verbose_name="产品类别",
+            ),
         ),
     ]

@@ -4,25 +4,73 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sales', '0004_material_ledger'),
+        ("sales", "0004_material_ledger"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='crosssellrule',
-            name='holds_category',
-            field=models.CharField(blank=True, choices=[('deposit', '存款'), ('wealth', '理财'), ('fund', '基金'), ('insurance', '保险'), ('loan', '贷款'), ('card', '银行卡'), ('settlement', '结算'), ('payroll', '代发'), ('goods', '商品'), ('service', '服务')], default='', max_length=12, verbose_name='已持有类别'),
+            model_name="crosssellrule",
+            name="holds_category",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("deposit", "存款"),
+                    ("wealth", "理财"),
+                    ("fund", "基金"),
+                    ("insurance", "保险"),
+                    ("loan", "贷款"),
+                    ("card", "银行卡"),
+                    ("settlement", "结算"),
+                    ("payroll", "代发"),
+                    ("goods", "商品"),
+                    ("service", "服务"),
+                ],
+                default="",
+                max_length=12,
+                verbose_name="已持有类别",
+            ),
         ),
         migrations.AlterField(
-            model_name='crosssellrule',
-            name='lacks_category',
-            field=models.CharField(choices=[('deposit', '存款'), ('wealth', '理财'), ('fund', '基金'), ('insurance', '保险'), ('loan', '贷款'), ('card', '银行卡'), ('settlement', '结算'), ('payroll', '代发'), ('goods', '商品'), ('service', '服务')], max_length=12, verbose_name='未持有类别'),
+            model_name="crosssellrule",
+            name="lacks_category",
+            field=models.CharField(
+                choices=[
+                    ("deposit", "存款"),
+                    ("wealth", "理财"),
+                    ("fund", "基金"),
+                    ("insurance", "保险"),
+                    ("loan", "贷款"),
+                    ("card", "银行卡"),
+                    ("settlement", "结算"),
+                    ("payroll", "代发"),
+                    ("goods", "商品"),
+                    ("service", "服务"),
+                ],
+                max_length=12,
+                verbose_name="未持有类别",
+            ),
         ),
         migrations.AlterField(
-            model_name='referral',
-            name='category',
-            field=models.CharField(blank=True, choices=[('deposit', '存款'), ('wealth', '理财'), ('fund', '基金'), ('insurance', '保险'), ('loan', '贷款'), ('card', '银行卡'), ('settlement', '结算'), ('payroll', '代发'), ('goods', '商品'), ('service', '服务')], default='', max_length=12, verbose_name='需求类别'),
+            model_name="referral",
+            name="category",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("deposit", "存款"),
+                    ("wealth", "理财"),
+                    ("fund", "基金"),
+                    ("insurance", "保险"),
+                    ("loan", "贷款"),
+                    ("card", "银行卡"),
+                    ("settlement", "结算"),
+                    ("payroll", "代发"),
+                    ("goods", "商品"),
+                    ("service", "服务"),
+                ],
+                default="",
+                max_length=12,
+                verbose_name="需求类别",
+            ),
         ),
     ]
