@@ -27,7 +27,7 @@ included). `build_tree()` and `make_staff()` below are helpers a demo module may
 
 import importlib
 import pkgutil
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -145,3 +145,37 @@ def make_staff(
             expires_on=today + timedelta(days=900),
         )
     return user
+
+
+def month_start(day: date, back: int) -> date:
+    """The first day of the month `back` months before `day`'s (a negative `back` is ahead)."""
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def approve_and_sign(rm, contract, deciders, *, signed_on: date, signatories: str, scan_name: str):
+    """Submit a drafted contract, have `deciders` approve its chain's steps in order (stopping when the request
+    is decided: a small amount may need fewer steps) and sign it with a demo scan, as people would through the
+    contracts services (SPEC §7). Answers the signed contract."""
+    from django.core.files.base import ContentFile
+
+    from rmdesk.contracts import services as contracts
+    from rmdesk.core import approvals
+    from rmdesk.core.models import ApprovalStatus
+
+    contract = contracts.submit_contract(rm, contract.pk, version=contract.version)
+    for decider in deciders:
+        req = contract.approval
+        req.refresh_from_db()
+        if req.status != ApprovalStatus.PENDING:
+            break
+        approvals.decide(decider, req.pk, "approve", opinion="同意", version=req.version)
+    contract.refresh_from_db()
+    return contracts.sign_contract(
+        rm,
+        contract.pk,
+        signed_on=signed_on,
+        signatories=signatories,
+        scan=ContentFile(b"%PDF-1.4 demo signed agreement", name=scan_name),
+        version=contract.version,
+    )

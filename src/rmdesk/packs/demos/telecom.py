@@ -18,12 +18,10 @@ show after a few months of use. Idempotent: nothing is made when the root unit e
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from rmdesk.contracts import services as contracts
 from rmdesk.contracts.models import ContractKind
-from rmdesk.core import approvals
 from rmdesk.customers import services as customers
 from rmdesk.customers.models import Customer, CustomerKind, Stage
 from rmdesk.demo_names import person_name
@@ -33,7 +31,7 @@ from rmdesk.service.models import CaseCategory, CaseKind, Channel, Severity
 from rmdesk.work import services as work
 from rmdesk.work.models import InteractionKind
 
-from . import DEMO_PASSWORD, build_organisation, make_staff, report_to
+from . import DEMO_PASSWORD, approve_and_sign, build_organisation, make_staff, month_start, report_to
 
 TITLE = "示范电信某市分公司"
 LOGIN = "tel_rm"  # the account manager whose home page the screenshot shows
@@ -119,12 +117,6 @@ AGREEMENT_TERMS = {
 MONTHS_BILLED = 6  # the monthly bills of the last six months, each due on the 20th of the month after the bill
 
 
-def _month_start(day: date, back: int) -> date:
-    """The first day of the month `back` months before `day`'s."""
-    index = day.year * 12 + day.month - 1 - back
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def _service_agreements(ctx, rm, subscribers, *, approver, compliance, today, stopped=None, owing=None):
     """Each subscriber signed the VIP service agreement (入网服务协议, the pack's template) seven months ago; the
     last six monthly bills are its installments, most paid on time. `stopped` stopped paying (欠费停机): of its two
@@ -132,7 +124,7 @@ def _service_agreements(ctx, rm, subscribers, *, approver, compliance, today, st
     owes last month's bill, chased. Through the contracts services and the approval chain, as people would.
     Answers (agreements, installments)."""
     rng = ctx.rng
-    start = _month_start(today, MONTHS_BILLED + 1)
+    start = month_start(today, MONTHS_BILLED + 1)
     made = items = 0
     for customer in subscribers:
         base = max(Decimal(customer.metrics.get("monthly_spend_prev") or 0), Decimal("300"))
@@ -146,22 +138,16 @@ def _service_agreements(ctx, rm, subscribers, *, approver, compliance, today, st
             end_on=date(start.year + 1, start.month, 1) - timedelta(days=1),
             **AGREEMENT_TERMS,
         )
-        contract = contracts.submit_contract(rm, contract.pk, version=contract.version)
-        for decider in (compliance, approver):  # 法律审查, then 审批 by the account manager's supervisor
-            req = contract.approval
-            req.refresh_from_db()
-            approvals.decide(decider, req.pk, "approve", opinion="同意", version=req.version)
-        contract.refresh_from_db()
-        contract = contracts.sign_contract(
+        contract = approve_and_sign(  # 法律审查, then 审批 by the account manager's supervisor
             rm,
-            contract.pk,
+            contract,
+            (compliance, approver),
             signed_on=start,
             signatories=f"甲方：{rm.full_name}；乙方：{customer.name}",
-            scan=ContentFile(b"%PDF-1.4 demo signed agreement", name=f"入网服务协议-{customer.customer_no}.pdf"),
-            version=contract.version,
+            scan_name=f"入网服务协议-{customer.customer_no}.pdf",
         )
         for k in range(MONTHS_BILLED, 0, -1):  # oldest bill first
-            due = _month_start(today, k).replace(day=20)
+            due = month_start(today, k).replace(day=20)
             bill = (base * Decimal(str(rng.uniform(0.9, 1.1)))).quantize(Decimal("0.01"))
             item = contracts.add_installment(rm, contract.pk, due_on=due, amount=bill)
             items += 1
