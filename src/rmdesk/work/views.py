@@ -7,13 +7,15 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -122,8 +124,54 @@ def notification_read(request):
 # --- contact cadence (客户维护) ------------------------------------------------------------------
 
 
+# the badge of each status, as work/_status.html draws it (the 360° slot and the interval page still include it)
+_BADGE_CLASS = {
+    ContactStatusCode.OVERDUE: "badge bad",
+    ContactStatusCode.DUE: "badge bad",
+    ContactStatusCode.SOON: "badge warn",
+    ContactStatusCode.OK: "badge ok",
+}
+
+
+def _cadence_rows(rows):
+    """Each cadence row's links, status badge, dates and due-basis note, built once per request (issue 18): the
+    page's rows then need neither `{% url %}` (four reversals a row), `{% translate %}`, `default:_()`, the
+    `date` filter nor the `_status.html` / `_due_basis.html` includes. The markup is the one those drew."""
+    ph = "987654321"
+    detail = reverse("customers:detail", args=[int(ph)])
+    log, record, appoint = (reverse(f"work:{n}") for n in ("interactions", "interaction_new", "appointment_new"))
+    labels = {k: str(v) for k, v in ContactStatusCode.choices}
+    never = _("从未联系")
+    declined = _("客户谢绝回访")
+    chosen = _("按客户选择的回访周期（%(i)s）")  # the blocktranslate of work/_due_basis.html
+    for s in rows:
+        pk = str(s.customer_id)
+        s.url = detail.replace(ph, pk)
+        s.log_url, s.record_url, s.appoint_url = (f"{u}?customer={pk}" for u in (log, record, appoint))
+        s.badge_class = _BADGE_CLASS.get(s.status, "badge")
+        s.status_text = labels.get(s.status, s.status)
+        s.tier_text = s.customer.tier.name if s.customer.tier_id else ""
+        s.rm_text = s.a_rm.display_name if s.a_rm_id else ""
+        s.last_text = timezone.localtime(s.last_contact_at).date().isoformat() if s.last_contact_at else never
+        s.due_text = s.next_due_on.isoformat() if s.next_due_on else ""
+        if s.due_basis == "chosen":
+            try:
+                interval = s.customer.chosen_interval.display
+            except ObjectDoesNotExist:  # withdrawn since the last recompute: an empty interval, as the include drew
+                interval = ""
+            # blocktranslate escapes the value, not the translated sentence
+            s.basis_text = mark_safe(chosen % {"i": escape(interval)})
+        elif s.due_basis == "declined":
+            s.basis_text = declined
+        else:
+            s.basis_text = ""
+    return rows
+
+
 @login_required
 def cadence_list(request):
+    """客户维护 (SPEC §3): the contact-cadence rows the user may see, with per-RM and per-team summaries for
+    supervisors; the rows are drawn from `_cadence_rows` (issue 18)."""
     # the export's filters, one definition (export_views.filtered_statuses)
     qs = filtered_statuses(request.user, request.GET).select_related("customer", "customer__tier", "a_rm")
     if CadenceSetting.mode() != CustomerIntervalMode.OFF:  # why a row is due: the customer's chosen interval
@@ -132,6 +180,7 @@ def cadence_list(request):
     rm = request.GET.get("rm", "")
     q = request.GET.get("q", "").strip()
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page.object_list = _cadence_rows(list(page.object_list))
     show_summary = request.user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant")
     # summaries from the per-RM counters (a few rows), not a GROUP BY over every state of the subtree
     return render(
@@ -148,6 +197,8 @@ def cadence_list(request):
             if request.user.has_role("branch_manager", "risk", "compliance")
             else None,
             "today": timezone.localdate(),
+            # the row words, translated once (not a `{% translate %}` per row)
+            "words": {"log": _("服务记录"), "record": _("记录服务"), "appoint": _("预约")},
         },
     )
 
