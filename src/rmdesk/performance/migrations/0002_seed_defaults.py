@@ -98,7 +98,7 @@ def seed(apps, schema_editor):
     kpis = [setting(code, name, "分" if code == "service.satisfaction" else "%", computed=code.startswith("service."))
             for code, name in SQI_KPI]  # fmt: skip
     for code, name in SQI_OPTIONAL:
-        setting(code, name, "%", kpi=False)
+        setting(code, name, "分钟" if code == "sqi.visit_time" else "%", kpi=False)  # a time, not a rate (0006)
     Card = apps.get_model("performance", "Scorecard")
     Item = apps.get_model("performance", "ScorecardItem")
     card, created = Card.objects.get_or_create(
