@@ -31,7 +31,7 @@ def test_login_and_logout_are_audited(client, world):
     assert "您好" in home.content.decode()
     client.post("/logout/")
     assert client.get("/").status_code == 302
-    actions = list(AuditEvent.objects.filter(actor=world.rm).values_list("action", flat=True))
+    actions = list(AuditEvent.objects.filter(actor=world.rm).order_by("id").values_list("action", flat=True))
     assert actions == ["auth.login", "auth.logout"]
 
 
