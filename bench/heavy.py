@@ -46,7 +46,7 @@ def _child(op: str, ctx, **kw) -> dict:
 
 
 def write_csv(path: Path, n: int, rm_nos: list[str], seed: int = 7):
-    """n new individual customers in the import template's columns (Chinese headers); n ≤ 100,000."""
+    """n new individual customers in the import template's columns (Chinese headers); n ≤ 1,000,000."""
     from datetime import date
 
     from bench.generate import _ID_CHECK, _ID_WEIGHTS
@@ -76,9 +76,10 @@ def write_csv(path: Path, n: int, rm_nos: list[str], seed: int = 7):
         )
         for i in range(n):
             birth = date(rng.randint(1950, 2003), rng.randint(1, 12), rng.randint(1, 28))
-            # region 3299xx is never generated for the dataset, and (region suffix, sequence) is
-            # unique per row, so no two rows share an ID number whatever their birth dates
-            idn = f"3299{i // 1000 % 100:02d}{birth:%Y%m%d}{i % 1000:03d}"
+            # regions 3290xx-3299xx are never generated for the dataset (it uses 3201xx), and
+            # (region, sequence) is unique per row up to 1,000,000 rows, so no two rows share an ID
+            # number whatever their birth dates (the first 100,000 rows are 3299xx, as before)
+            idn = f"329{9 - i // 100_000 % 10}{i // 1000 % 100:02d}{birth:%Y%m%d}{i % 1000:03d}"
             idn += _ID_CHECK[sum(int(c) * wt for c, wt in zip(idn, _ID_WEIGHTS, strict=True)) % 11]
             w.writerow(
                 [

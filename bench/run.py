@@ -57,6 +57,12 @@ def parse(argv=None):
     p.add_argument(
         "--rows", type=int, default=None, help="rows for import/export, item 6 (default 100,000, smoke 1,000)"
     )
+    p.add_argument(
+        "--rss-rows",
+        type=int,
+        default=None,
+        help="item 10 also imports a customers file of this many rows for its peak RSS (the budget's 1,000,000)",
+    )
     return p.parse_args(argv)
 
 
