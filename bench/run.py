@@ -42,7 +42,11 @@ def parse(argv=None):
     p.add_argument("--reps", type=int, default=None, help="timed repetitions per figure (default 40, smoke 5)")
     p.add_argument("--items", default=",".join(ALL_ITEMS), help="comma-separated items to run, e.g. 1,2,4")
     p.add_argument("--regenerate", action="store_true", help="drop the bench database and generate it again")
-    p.add_argument("--out", default=None, help="markdown file to write (default docs/benchmarks.md; smoke: bench/out/)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="markdown file to write, figures kept beside it as .json (default docs/benchmarks.md; bench/out/)",
+    )
     p.add_argument("--duration", type=float, default=None, help="seconds of HTTP load for item 7 (default 20, smoke 3)")
     p.add_argument(
         "--merge",
@@ -139,6 +143,8 @@ def main(argv=None) -> int:
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path = out_dir / f"{args.db}-{key}{'-smoke' if args.smoke else ''}.json"
+    if args.out:  # a run written elsewhere keeps its figures beside it, not over the recorded ones
+        json_path = Path(args.out).with_suffix(".json")
     run["item_dates"] = dict.fromkeys(wanted, run["date"])
     if args.merge and json_path.exists():
         previous = json.loads(json_path.read_text())
