@@ -213,17 +213,17 @@ class Customer(models.Model):
     kind = models.CharField(_("客户类型"), max_length=12, choices=CustomerKind.choices, default=CustomerKind.INDIVIDUAL)
     customer_no = models.CharField(_("客户号"), max_length=32, unique=True)
     name = models.CharField(_("客户名称"), max_length=120, db_index=True)
-    name_initials = models.CharField(_("拼音首字母"), max_length=60, blank=True, db_index=True)
+    name_initials = models.CharField(_("拼音首字母"), max_length=60, blank=True)
     # individual
     gender = models.CharField(_("性别"), max_length=1, choices=[("M", _("男")), ("F", _("女"))], blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     id_type = models.CharField(
         _("证件类型"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT_ID, blank=True
     )
-    id_number = models.CharField(_("证件号码"), max_length=40, blank=True, db_index=True)
-    mobile = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
-    mobile_tail = models.CharField(_("手机尾号"), max_length=4, blank=True, db_index=True)
-    id_tail = models.CharField(_("证件尾号"), max_length=4, blank=True, db_index=True)
+    id_number = models.CharField(_("证件号码"), max_length=40, blank=True)
+    mobile = models.CharField(_("手机号码"), max_length=20, blank=True)
+    mobile_tail = models.CharField(_("手机尾号"), max_length=4, blank=True)
+    id_tail = models.CharField(_("证件尾号"), max_length=4, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     occupation = models.CharField(_("职业"), max_length=60, blank=True)
     employer = models.CharField(_("工作单位"), max_length=120, blank=True)
@@ -231,7 +231,7 @@ class Customer(models.Model):
     risk_tolerance = models.CharField(_("风险承受能力"), max_length=2, choices=RiskTolerance.choices, blank=True)
     risk_assessed_on = models.DateField(_("风险测评日期"), null=True, blank=True)
     # corporate / outlet
-    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True, db_index=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     industry = models.CharField(_("行业"), max_length=60, blank=True)
     legal_rep = models.CharField(_("法定代表人"), max_length=50, blank=True)
     registered_capital = models.DecimalField(_("注册资本"), max_digits=18, decimal_places=2, null=True, blank=True)
@@ -243,8 +243,15 @@ class Customer(models.Model):
     # lifecycle
     source = models.CharField(_("来源"), max_length=12, choices=Source.choices, default=Source.SELF)
     stage = models.CharField(_("生命周期阶段"), max_length=12, choices=Stage.choices, default=Stage.POTENTIAL)
+    # tier, a_rm, b_rm: no index of their own, the (…, -aum, id) indexes below lead with them
     tier = models.ForeignKey(
-        Tier, verbose_name=_("层级"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Tier,
+        verbose_name=_("层级"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # ownership and scope
     a_rm = models.ForeignKey(
@@ -254,6 +261,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="a_customers",
+        db_index=False,
     )
     b_rm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -262,6 +270,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="b_customers",
+        db_index=False,
     )
     org_unit = models.ForeignKey(
         "org.OrgUnit", verbose_name=_("归属机构"), on_delete=models.PROTECT, related_name="customers"
@@ -318,6 +327,12 @@ class Customer(models.Model):
             models.Index(fields=["org_path", "-aum", "id"], name="cust_path_aum_idx"),
             models.Index(fields=["tier", "-aum"], name="cust_tier_aum_idx"),
             models.Index(fields=["-aum", "id"], name="cust_aum_idx"),
+            # the search keys: equality and prefix (LIKE 'x%') look-ups only, so one pattern-ops index
+            # each on PostgreSQL (it serves both) instead of Django's plain + _like pair (decision 88)
+            *(
+                models.Index(fields=[f], name=f"cust_{f}_pat_idx", opclasses=["varchar_pattern_ops"])
+                for f in ("name_initials", "id_number", "mobile", "mobile_tail", "id_tail", "credit_code")
+            ),
         ]
 
     def __str__(self):
