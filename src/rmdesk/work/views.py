@@ -168,10 +168,115 @@ def _cadence_rows(rows):
     return rows
 
 
+# the list's status filters whose rows the per-RM counters count (export_views.filtered_statuses' meaning)
+_COUNTED_FILTERS = {
+    "attention": (ContactStatusCode.OVERDUE, ContactStatusCode.DUE, ContactStatusCode.SOON),
+    **{code: (code,) for code in cadence.COUNTED},
+}
+
+
+def _cadence_summaries(user, by_team: bool):
+    """The per-RM and (for managers, risk, compliance) per-team tables of the cadence list from ONE read of
+    the counters (`cadence.scope_buckets`), plus one names query per table: `cadence.rm_summary` and
+    `cadence.team_summary` each read the counters again (issue 18). Same rows, keys and order as those two
+    (a test compares them); each RM row also carries the name the table shows."""
+    from rmdesk.org.models import OrgUnit, User
+
+    buckets = cadence.scope_buckets(user)
+    by_rm = {}
+    teams = {} if by_team else None
+    for b in buckets:
+        counts = [(code, b[code]) for code in cadence.COUNTED]
+        for key, acc in ((b["a_rm"], by_rm), (b["org_path"], teams)):
+            if acc is None:
+                continue
+            row = acc.setdefault(key, dict.fromkeys(cadence.COUNTED, 0))
+            for code, n in counts:
+                row[code] += n
+    by_rm = {k: c for k, c in by_rm.items() if sum(c.values())}
+    names = {
+        pk: (full, uname)
+        for pk, full, uname in User.objects.filter(pk__in=[k for k in by_rm if k is not None]).values_list(
+            "pk", "full_name", "username"
+        )
+    }
+    unassigned = _("未分配")
+    rm_rows = []
+    for pk, c in by_rm.items():
+        full, uname = names.get(pk, (None, None))
+        rm_rows.append(
+            {
+                "a_rm": pk,
+                "a_rm__full_name": full,
+                "a_rm__username": uname,
+                **c,
+                "total": sum(c.values()),
+                "name": full or uname or unassigned,
+            }
+        )
+    rm_rows.sort(key=lambda r: (-r["overdue"], r["a_rm__full_name"] is None, r["a_rm__full_name"] or ""))
+    team_rows = None
+    if teams is not None:
+        teams = {k: c for k, c in teams.items() if sum(c.values())}
+        units = dict(OrgUnit.objects.filter(path__in=list(teams)).values_list("path", "name")) if teams else {}
+        team_rows = [
+            {
+                "org_path": path,
+                "overdue": c["overdue"],
+                "due": c["due"],
+                "soon": c["soon"],
+                "total": sum(c.values()),
+                "unit_name": units.get(path, path),
+            }
+            for path, c in teams.items()
+        ]
+        team_rows.sort(key=lambda r: (-r["overdue"], r["org_path"]))
+    return buckets, rm_rows, team_rows
+
+
+def _counted_total(buckets, params):
+    """How many rows the list's filters select, from the counters already read for the summaries, or None
+    when the counters do not count them (a name search, 全部 / 无频率要求, an unknown status)."""
+    if (params.get("q") or "").strip():
+        return None
+    codes = _COUNTED_FILTERS.get(params.get("status", "attention"))
+    if codes is None:
+        return None
+    rm = params.get("rm", "")
+    rm = int(rm) if rm.isdigit() else None
+    return sum(b[code] for b in buckets if rm is None or b["a_rm"] == rm for code in codes)
+
+
+class _KnownCountPaginator(Paginator):
+    """A Paginator told its count (the counters' figure) instead of running COUNT(*)."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
+
+
+def _cadence_page(qs, number, total):
+    """The page `number` of `qs` (50 rows). With `total` (from the counters) no COUNT is run: the page reads
+    one row more than it shows and checks the figure against what it read (the last page must end exactly at
+    `total`, an earlier one must have rows after it); if the counters disagree the page is paginated again
+    with a real COUNT, so a counter out of step can never hide rows."""
+    if total is not None:
+        page = _KnownCountPaginator(qs, 50, total).get_page(number)
+        bottom = (page.number - 1) * 50
+        rows = list(qs[bottom : bottom + 51])
+        if (len(rows) > 50 and total > bottom + 50) or (len(rows) <= 50 and total == bottom + len(rows)):
+            page.object_list = rows[:50]
+            return page
+    page = Paginator(qs, 50).get_page(number)
+    page.object_list = list(page.object_list)
+    return page
+
+
 @login_required
 def cadence_list(request):
     """客户维护 (SPEC §3): the contact-cadence rows the user may see, with per-RM and per-team summaries for
-    supervisors; the rows are drawn from `_cadence_rows` (issue 18)."""
+    supervisors; the rows are drawn from `_cadence_rows`, the summaries and the page count from one read of
+    the counters (`_cadence_summaries`, issue 18)."""
     # the export's filters, one definition (export_views.filtered_statuses)
     qs = filtered_statuses(request.user, request.GET).select_related("customer", "customer__tier", "a_rm")
     if CadenceSetting.mode() != CustomerIntervalMode.OFF:  # why a row is due: the customer's chosen interval
@@ -179,10 +284,15 @@ def cadence_list(request):
     status = request.GET.get("status", "attention")
     rm = request.GET.get("rm", "")
     q = request.GET.get("q", "").strip()
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    page.object_list = _cadence_rows(list(page.object_list))
-    show_summary = request.user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant")
-    # summaries from the per-RM counters (a few rows), not a GROUP BY over every state of the subtree
+    user = request.user
+    by_rm = by_team = None
+    total = None
+    if user.has_role("team_lead", "branch_manager", "risk", "compliance", "assistant"):
+        # summaries from the per-RM counters (a few rows), not a GROUP BY over every state of the subtree
+        buckets, by_rm, by_team = _cadence_summaries(user, user.has_role("branch_manager", "risk", "compliance"))
+        total = _counted_total(buckets, request.GET)
+    page = _cadence_page(qs, request.GET.get("page"), total)
+    page.object_list = _cadence_rows(page.object_list)
     return render(
         request,
         "work/cadence.html",
@@ -192,10 +302,8 @@ def cadence_list(request):
             "rm": rm,
             "q": q,
             "statuses": ContactStatusCode.choices,
-            "by_rm": cadence.rm_summary(request.user) if show_summary else None,
-            "by_team": cadence.team_summary(request.user)
-            if request.user.has_role("branch_manager", "risk", "compliance")
-            else None,
+            "by_rm": by_rm,
+            "by_team": by_team,
             "today": timezone.localdate(),
             # the row words, translated once (not a `{% translate %}` per row)
             "words": {"log": _("服务记录"), "record": _("记录服务"), "appoint": _("预约")},
