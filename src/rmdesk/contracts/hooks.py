@@ -78,9 +78,30 @@ def oversight_panel(request):
 
 
 def customer_slot(request, customer):
-    """The customer's contracts on the 360° page, in the viewer's scope."""
-    contracts = visible_contracts(request.user).filter(customer=customer).order_by("-created_at")
-    return {"contracts": list(contracts[:10])}
+    """The customer's contracts on the 360° page, in the viewer's scope (SPEC §7): read as the columns shown,
+    each row's label and date made here, not per row in the template (issue 18)."""
+    from rmdesk.customers.slots import Row
+
+    rows = (
+        visible_contracts(request.user)
+        .filter(customer=customer)
+        .order_by("-created_at")
+        .values_list("pk", "number", "title", "amount", "status", "end_on")[:10]
+    )
+    statuses = {k: str(v) for k, v in ContractStatus.choices}
+    return {
+        "contracts": [
+            Row(
+                pk=pk,
+                number=number,
+                title=title,
+                amount=amount,
+                status=statuses.get(status, status),
+                end_on=end_on.strftime("%Y-%m-%d") if end_on else "",
+            )
+            for pk, number, title, amount, status, end_on in rows
+        ]
+    }
 
 
 def approval_subject_url(viewer, req):

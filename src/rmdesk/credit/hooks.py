@@ -65,20 +65,81 @@ def oversight_panel(request):
 
 
 def customer_slot(request, customer):
-    """The customer's credit on the 360° page: applications, loans and open warnings in the viewer's scope."""
+    """The customer's credit on the 360° page (SPEC §6): applications, loans, open warnings and ratings in the
+    viewer's scope. Each list is read as the few columns shown, its rows ready to print — links, labels and
+    dates made here once per request, not per row in the template (issue 18)."""
+    from django.urls import reverse
+
+    from rmdesk.customers.slots import Row
+
+    from .models import Classification, WarningLevel
     from .scope import visible_loans, visible_ratings
 
     user = request.user
-    apps = visible_applications(user).filter(customer=customer).select_related("product").order_by("-created_at")
-    loans = visible_loans(user).filter(customer=customer).order_by("-start_on")
-    warnings = visible_warnings(user).filter(customer=customer).exclude(status=WarningStatus.CLOSED)
-    ratings = visible_ratings(user).filter(customer=customer).select_related("rated_by")
+    apps = (
+        visible_applications(user)
+        .filter(customer=customer)
+        .order_by("-created_at")
+        .values_list("pk", "product__name", "amount", "status")[:10]
+    )
+    loans = (
+        visible_loans(user)
+        .filter(customer=customer)
+        .order_by("-start_on")
+        .values_list("pk", "cms_ref", "amount", "classification")[:10]
+    )
+    warnings = (
+        visible_warnings(user)
+        .filter(customer=customer)
+        .exclude(status=WarningStatus.CLOSED)
+        .values_list("level", "title", "status")[:10]
+    )
+    ratings = (
+        visible_ratings(user)
+        .filter(customer=customer)
+        .values_list("year", "grade", "credit_line", "rated_by__full_name", "rated_by__username", "rated_at")[:10]
+    )
+    app_url = reverse("credit:application_detail", args=[987654321])
+    loan_url = reverse("credit:loan_detail", args=[987654321])
+    statuses = {k: str(v) for k, v in AppStatus.choices}
+    classes = {k: str(v) for k, v in Classification.choices}
+    levels = {k: str(v) for k, v in WarningLevel.choices}
+    w_statuses = {k: str(v) for k, v in WarningStatus.choices}
     return {
         "customer_id": customer.pk,
-        "applications": list(apps[:10]),
-        "loans": list(loans[:10]),
-        "warnings": list(warnings[:10]),
-        "ratings": list(ratings[:10]),
+        "applications": [
+            Row(
+                pk=pk,
+                url=app_url.replace("987654321", str(pk)),
+                product=product,
+                amount=amount,
+                status=statuses.get(status, status),
+            )
+            for pk, product, amount, status in apps
+        ],
+        "loans": [
+            {
+                "url": loan_url.replace("987654321", str(pk)),
+                "cms_ref": ref,
+                "amount": amount,
+                "classification": classes.get(cls, cls),
+            }
+            for pk, ref, amount, cls in loans
+        ],
+        "warnings": [
+            {"level": levels.get(level, level), "title": title, "status": w_statuses.get(status, status)}
+            for level, title, status in warnings
+        ],
+        "ratings": [
+            {
+                "year": year,
+                "grade": grade,
+                "credit_line": line,
+                "rated_by": full or username or "",
+                "rated_at": timezone.localtime(at).strftime("%Y-%m-%d") if at else "",
+            }
+            for year, grade, line, full, username, at in ratings
+        ],
     }
 
 

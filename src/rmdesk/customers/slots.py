@@ -16,7 +16,21 @@ from rmdesk.core.hooks import Slot
 
 from .picker import CustomerPickerField, picker_queryset, suggest  # the customer picker other apps' forms use
 
-__all__ = ["CustomerPickerField", "Slot", "picker_queryset", "slots_for", "suggest"]
+__all__ = ["CustomerPickerField", "Row", "Slot", "picker_queryset", "slots_for", "suggest"]
+
+
+class Row(dict):
+    """One row of a slot's list, prepared in Python (issue 18, decision 87): its values are read in the template
+    as `{{ row.key }}` (a plain dict lookup, no model, no per-row `{% url %}` or `get_FOO_display`) and in
+    Python as `row.key` too, as a model instance's would be."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 def slots_for(request, customer) -> list[dict]:

@@ -246,6 +246,9 @@ _FORMS = {
     "document_form": DocumentForm,
     "related_form": RelatedForm,
 }
+#: the add-forms of every archive that is not anonymised, and those of a corporate archive only (detail.html)
+_ARCHIVE_FORMS = ("note_form", "need_form", "key_date_form", "holding_form", "document_form")
+_CORPORATE_FORMS = ("contact_form", "financial_form", "related_form")
 _LIVE_FIELDS = {HoldingForm: ("product",)}  # choices read from the database: rendered per request
 _form_html: dict = {}
 
@@ -265,13 +268,16 @@ def _live_select(bound_field) -> str:
     return format_html("<select{}>{}</select>", attrs, body)
 
 
-def _blank_forms() -> dict:
-    """The 360° page's empty forms. Their fields are the same HTML for every archive and request (no
-    instance, no initial data, choices from code), so each field is rendered once per language and
-    kept; fields whose choices come from the database (`_LIVE_FIELDS`) are rendered per request."""
+def _blank_forms(names=None) -> dict:
+    """The 360° page's empty forms (`names`: only those the page will show; all when None). Their fields are
+    the same HTML for every archive and request (no instance, no initial data, choices from code), so each
+    field is rendered once per language and kept; fields whose choices come from the database
+    (`_LIVE_FIELDS`) are rendered per request, and only when their form is shown."""
     lang = get_language()
     out = {}
     for name, form_cls in _FORMS.items():
+        if names is not None and name not in names:
+            continue
         key = (form_cls, lang)
         cached = _form_html.get(key)
         live = _LIVE_FIELDS.get(form_cls, ())
@@ -337,6 +343,11 @@ def customer_detail(request, pk):
 
     corporate = customer.kind != CustomerKind.INDIVIDUAL
     rm_choices = _rm_choices(request.user) if writable and not customer.is_anonymised else []
+    # only the add-forms the template shows this viewer on this archive (none for a reader)
+    forms = (_ARCHIVE_FORMS if not customer.is_anonymised else ()) + (_CORPORATE_FORMS if corporate else ())
+    if corporate:
+        # read once onto the archive: the qualification slot's stakeholder map reuses them (no query of its own)
+        prefetch_related_objects([customer], "contacts")
     # every collection is read here, in a fixed number of queries whatever its length, never lazily
     # from the template; the corporate-only sections are not read for an individual (issue 18)
     ctx = {
@@ -366,7 +377,7 @@ def customer_detail(request, pk):
         "documents": list(customer.documents.all()),
         "tags": list(customer.tags.all()),
         "slots": slots_for(request, customer),
-        **(_blank_forms() if writable else {}),
+        **(_blank_forms(forms) if writable and forms else {}),
         "rm_choices": rm_choices,
         "a_rm_options": options(rm_choices, customer.a_rm_id) if rm_choices else "",
         "b_rm_options": options(rm_choices, customer.b_rm_id) if rm_choices else "",

@@ -96,19 +96,60 @@ def referrer_panel(request):
 
 
 def customer_slot(request, customer):
-    """Opportunities, campaign membership, next-best-product hints and materials signed, in the viewer's scope."""
+    """Opportunities, campaign membership, next-best-product hints and materials signed, in the viewer's scope
+    (SPEC §4). Each list is read as the columns shown, its rows ready to print — links, labels and dates made
+    here once per request, not per row in the template (issue 18)."""
+    from django.urls import reverse
+
+    from rmdesk.customers.slots import Row
+
     from .services import next_best_products
 
     user = request.user
-    opps = visible_opportunities(user).filter(customer=customer).select_related("product", "stage", "owner")[:10]
-    targets = visible_targets(user).filter(customer=customer).select_related("campaign")[:10]
-    handouts = visible_handouts(user).filter(customer=customer).select_related("material")[:10]
+    opps = (
+        visible_opportunities(user)
+        .filter(customer=customer)
+        .values_list("pk", "product__name", "stage__name", "amount", "owner__full_name", "owner__username")[:10]
+    )
+    targets = (
+        visible_targets(user).filter(customer=customer).values_list("campaign_id", "campaign__name", "status")[:10]
+    )
+    handouts = (
+        visible_handouts(user)
+        .filter(customer=customer)
+        .values_list("material__name", "quantity", "signed_at", "signed_by")[:10]
+    )
+    opp_url = reverse("sales:opportunity_detail", args=[987654321])
+    campaign_url = reverse("sales:campaign_detail", args=[987654321])
+    statuses = {k: str(v) for k, v in TargetStatus.choices}
     return {
-        "opportunities": list(opps),
-        "targets": list(targets),
-        "handouts": list(handouts),
+        "opportunities": [
+            Row(
+                pk=pk,
+                url=opp_url.replace("987654321", str(pk)),
+                product=product,
+                stage=stage,
+                amount=amount,
+                owner=full or username,
+            )
+            for pk, product, stage, amount, full, username in opps
+        ],
+        "targets": [
+            Row(url=campaign_url.replace("987654321", str(cid)), campaign=name, status=statuses.get(st, st))
+            for cid, name, st in targets
+        ],
+        "handouts": [
+            Row(
+                material=material,
+                quantity=quantity,
+                signed_by=signed_by,
+                signed_at=timezone.localtime(at).strftime("%Y-%m-%d") if at else "",
+            )
+            for material, quantity, at, signed_by in handouts
+        ],
         "hints": next_best_products(customer),
         "can_sell": user.has_role(*WORKERS),
+        "new_url": reverse("sales:opportunity_new"),
     }
 
 

@@ -70,20 +70,66 @@ def lead_panel(request):
 
 
 def customer_slot(request, customer):
+    """The customer's complaints and service requests and their survey answers on the 360° page (SPEC §5), in
+    the viewer's scope: read as the columns shown, rows ready to print — links, labels and dates made here
+    once per request, not per row in the template (issue 18)."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from rmdesk.customers.slots import Row
+
+    from .models import CaseKind
+
     cases = (
-        visible_cases(request.user).filter(customer=customer).select_related("owner").order_by("-registered_at")[:20]
+        visible_cases(request.user)
+        .filter(customer=customer)
+        .order_by("-registered_at")
+        .values_list(
+            "pk",
+            "number",
+            "kind",
+            "title",
+            "status",
+            "ack_breached",
+            "answer_breached",
+            "is_valid",
+            "registered_at",
+            "satisfaction",
+        )[:20]
     )
     responses = (
         visible_responses(request.user)
         .filter(customer=customer, answered_at__isnull=False)
-        .select_related("round")
-        .order_by("-answered_at")[:10]
+        .order_by("-answered_at")
+        .values_list("round__name", "score", "answered_at")[:10]
     )
+    url = reverse("service:case_detail", args=[987654321])
+    kinds = {k: str(v) for k, v in CaseKind.choices}
+    statuses = {k: str(v) for k, v in CaseStatus.choices}
+
+    def day(at):
+        return timezone.localtime(at).strftime("%Y-%m-%d") if at else ""
+
     return {
-        "cases": list(cases),
-        "responses": list(responses),
+        "cases": [
+            Row(
+                pk=pk,
+                url=url.replace("987654321", str(pk)),
+                number=number,
+                kind=kinds.get(kind, kind),
+                title=title,
+                status=statuses.get(status, status),
+                breached=ack or answer,
+                is_valid=valid,
+                registered_at=day(at),
+                satisfaction=satisfaction,
+            )
+            for pk, number, kind, title, status, ack, answer, valid, at, satisfaction in cases
+        ],
+        "responses": [Row(round=name, score=score, answered_at=day(at)) for name, score, at in responses],
         "customer": customer,
         "can_register": request.user.has_role(*WORKERS),
+        "new_url": reverse("service:case_new"),
     }
 
 

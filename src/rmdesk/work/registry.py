@@ -101,15 +101,31 @@ def _slot_context(request, customer):
     page's own scoped read (`customer.writable`) when it has it, else from one more query."""
     from django.db.models import Subquery
 
-    from .models import CadenceSetting, ChosenInterval, ContactStatus, CustomerIntervalMode
+    from rmdesk.customers.slots import Row
+
+    from .models import CadenceSetting, ChosenInterval, ContactStatus, CustomerIntervalMode, InteractionKind
     from .scope import visible_interactions
 
-    items = list(
+    # the rows as the columns shown, ready to print: link, label and local time made once per request (issue 18)
+    rows = (
         visible_interactions(request.user)
         .filter(customer=customer)
-        .select_related("recorded_by")
-        .order_by("-occurred_at")[:10]
+        .order_by("-occurred_at")
+        .values_list("pk", "occurred_at", "kind", "purpose", "recorded_by__full_name", "recorded_by__username")[:10]
     )
+    url = reverse("work:interaction_detail", args=[987654321])
+    kinds = {k: str(v) for k, v in InteractionKind.choices}
+    items = [
+        Row(
+            pk=pk,
+            url=url.replace("987654321", str(pk)),
+            kind=kinds.get(kind, kind),
+            purpose=purpose,
+            occurred_at=timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else "",
+            recorded_by=full or user,
+        )
+        for pk, at, kind, purpose, full, user in rows
+    ]
     writable = getattr(customer, "writable", None)
     if writable is None:
         from rmdesk.customers.scope import visible_customers
@@ -121,6 +137,7 @@ def _slot_context(request, customer):
     interval_on = (mode or CustomerIntervalMode.OFF) != CustomerIntervalMode.OFF
     return {
         "items": items,
+        "all_url": reverse("work:interactions"),
         "status": status,
         "can_write": bool(writable),
         "interval_on": interval_on,
