@@ -10,6 +10,7 @@ events recorded (sealed + still pending) equal the requests answered 200.
 """
 
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -126,56 +127,58 @@ def _wait_started(proc, *, postgres: bool, limit: float = 90.0) -> None:
         last = now
 
 
-def _views_recorded() -> int:
+def _views_recorded() -> tuple[int, int]:
+    """(views in the chain or pending, of which still pending)."""
     from rmdesk.core.models import AuditEvent, AuditPending
 
-    return (
-        AuditEvent.objects.filter(action="customers.view").count()
-        + AuditPending.objects.filter(action="customers.view").count()
-    )
+    pending = AuditPending.objects.filter(action="customers.view").count()
+    return AuditEvent.objects.filter(action="customers.view").count() + pending, pending
 
 
-def _run(ctx, reqs, workers, concurrency, duration, max_requests, audit_on: bool):
+def _start_side(ctx, workers: int, audit_on: bool):
+    """A gunicorn serving the API with the read audit on or off (the setting is read at start-up)."""
     env_before = {k: os.environ.get(k) for k in ("RMDESK_AUDIT_READS", "RMDESK_AUDIT_SEAL_SYNC")}
     os.environ["RMDESK_AUDIT_READS"] = "1" if audit_on else "0"
     os.environ["RMDESK_AUDIT_SEAL_SYNC"] = "0"
-    port = free_port()
-    sealer = proc = None
     try:
-        if audit_on:
-            # the sealer is a long-running process (the scheduler node's): started with gunicorn and let
-            # up (Django imported, connected) before the timed load, so its start-up is not measured as
-            # the audit's cost
-            env = {**os.environ, "DATABASE_URL": ctx.db_url, "PYTHONPATH": str(ROOT / "src")}
-            env.setdefault("DJANGO_SETTINGS_MODULE", "rmdesk.settings")
-            sealer = subprocess.Popen(
-                [sys.executable, "-m", "django", "seal_audit", "--loop", "--interval", "1"],
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-            )
-        proc = start_gunicorn(ctx.db_url, workers, port)
-        if sealer is not None:
-            _wait_started(sealer, postgres=ctx.db_url.startswith("postgres"))
-        load(port, reqs, 1.0, 2, 40)  # warm the workers
-        before = _views_recorded()
-        meter = _CpuMeter(proc.pid, sealer.pid if sealer is not None else None)
-        meter.start()
-        lat, errors, elapsed = load(port, reqs, duration, concurrency, max_requests)
-        time.sleep(1.5)  # the sealer's next round (interval 1 s)
-        cpu = meter.stop()
-        recorded = _views_recorded() - before
+        port = free_port()
+        return start_gunicorn(ctx.db_url, workers, port), port
     finally:
-        if proc is not None:
-            stop(proc)
-        if sealer is not None:
-            stop(sealer)
         for k, v in env_before.items():
             if v is None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    return lat, errors, elapsed, recorded, cpu
+
+
+def _start_sealer(ctx):
+    """The sealer is a long-running process (the scheduler node's): started with gunicorn and let up
+    (Django imported, connected) before any timed load, so its start-up is not measured as the audit's
+    cost."""
+    env = {**os.environ, "DATABASE_URL": ctx.db_url, "PYTHONPATH": str(ROOT / "src")}
+    env.setdefault("DJANGO_SETTINGS_MODULE", "rmdesk.settings")
+    return subprocess.Popen(
+        [sys.executable, "-m", "django", "seal_audit", "--loop", "--interval", "1"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def _slice(port, reqs, duration, concurrency, max_requests, meter, *, drain: bool):
+    """One timed slice of load on one server. With the audit on, the slice ends when the sealer has
+    sealed what it recorded (at most 5 s after the load), so its sealing is charged to this slice
+    and does not run during the next one."""
+    before = _views_recorded()[0]
+    meter.start()
+    lat, errors, elapsed = load(port, reqs, duration, concurrency, max_requests)
+    deadline = time.time() + 5.0
+    while drain and time.time() < deadline:
+        time.sleep(0.25)
+        if _views_recorded()[1] == 0:
+            break
+    cpu = meter.stop()
+    return lat, errors, elapsed, _views_recorded()[0] - before, cpu
 
 
 def item_11(ctx) -> list[Figure]:
@@ -212,9 +215,53 @@ def item_11(ctx) -> list[Figure]:
     # interleave RMs so concurrent requests view different customers of different people
     reqs = [reqs[i] for i in sorted(range(len(reqs)), key=lambda i: (i % 25, i))]
     connections.close_all()
-    off = _run(ctx, reqs, workers, concurrency, duration, max_requests, audit_on=False)
-    on = _run(ctx, reqs, workers, concurrency, duration, max_requests, audit_on=True)
-    (lat_off, err_off, el_off, rec_off, cpu_off), (lat_on, err_on, el_on, rec_on, cpu_on) = off, on
+    # Both servers run side by side for the whole measurement (one idles while the other is loaded)
+    # and the load alternates between them: `rounds` slices each, every round's order flipped
+    # (off on | on off | off on | on off), so both sides see the same moments of whatever else the
+    # machine runs, and a drift over the run cancels out instead of landing on one side.
+    rounds = 2 if ctx.smoke else int(os.environ.get("BENCH_AUDIT_ROUNDS", 4))
+    slice_s = duration / rounds
+    procs = {}
+    sealer = None
+    try:
+        sealer = _start_sealer(ctx)
+        for side in ("off", "on"):
+            procs[side] = _start_side(ctx, workers, audit_on=side == "on")
+        _wait_started(sealer, postgres=ctx.db_url.startswith("postgres"))
+        for _proc, port in procs.values():
+            load(port, reqs, 1.0, 2, 40)  # warm the workers
+        time.sleep(1.5)  # the warm-up's events sealed
+        meters = {
+            "off": _CpuMeter(procs["off"][0].pid, None),
+            "on": _CpuMeter(procs["on"][0].pid, sealer.pid),
+        }
+        result = {side: {"lat": [], "err": [], "elapsed": 0.0, "rec": 0, "cpu": {}, "p95s": []} for side in procs}
+        for r in range(rounds):
+            for side in ("off", "on") if r % 2 == 0 else ("on", "off"):
+                lat, err, el, rec, cpu = _slice(
+                    procs[side][1],
+                    reqs,
+                    slice_s,
+                    concurrency,
+                    max(1, max_requests // rounds),
+                    meters[side],
+                    drain=side == "on",
+                )
+                acc = result[side]
+                acc["lat"] += lat
+                acc["err"] += err
+                acc["elapsed"] += el
+                acc["rec"] += rec
+                acc["p95s"].append(Stats.of(lat).p95 if lat else float("nan"))
+                for k, v in cpu.items():
+                    acc["cpu"][k] = acc["cpu"].get(k, 0.0) + v
+    finally:
+        for proc, _port in procs.values():
+            stop(proc)
+        if sealer is not None:
+            stop(sealer)
+    lat_on, err_on, el_on, rec_on, cpu_on = (result["on"][k] for k in ("lat", "err", "elapsed", "rec", "cpu"))
+    lat_off, err_off, el_off, rec_off, cpu_off = (result["off"][k] for k in ("lat", "err", "elapsed", "rec", "cpu"))
     if not lat_off or not lat_on:
         fig.error = "no request completed"
         return [fig]
@@ -231,6 +278,13 @@ def item_11(ctx) -> list[Figure]:
         "views recorded on": rec_on,
         "views recorded off": rec_off,
         "errors": len(err_on) + len(err_off),
+        "method": f"{rounds} alternated rounds of {slice_s:g} s a side (off on | on off | ...), both servers up",
+        "p95 per round on / off ms": " · ".join(
+            f"{a:.0f}/{b:.0f}" for a, b in zip(result["on"]["p95s"], result["off"]["p95s"], strict=True)
+        ),
+        "median of per-round p95 ratios": round(
+            statistics.median(a / b for a, b in zip(result["on"]["p95s"], result["off"]["p95s"], strict=True)), 3
+        ),
     }
     # phases: CPU ms per answered view (app = gunicorn, db = its PostgreSQL backends), load-independent
     n_on, n_off = max(1, len(lat_on) - len(err_on)), max(1, len(lat_off) - len(err_off))
