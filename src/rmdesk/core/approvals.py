@@ -267,21 +267,26 @@ def allowed_decisions(user, req: ApprovalRequest) -> set[str]:
     return set(handler.allowed_decisions(user, req)) & set(DecisionKind.values)
 
 
-def _pending_candidates(user):
+def _candidate_inputs(user):
+    """Everything `_pending_candidates` builds its query from: the units in reach and the deciders held."""
+    units = list(subtree_units(user, write=False))
+    if (user.team or user.unit) is not None:  # group and RM steps are decided from the person's own unit down
+        units.append(user.team or user.unit)
+    return units, _deciders_held(user)
+
+
+def _pending_candidates(user, inputs=None):
     """Pending requests in reach of `user` whose pending step names a decider they can be (not their own), or
     None for nobody; the rest of `may_decide` is checked per request."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    units = list(subtree_units(user, write=False))
-    if (user.team or user.unit) is not None:  # group and RM steps are decided from the person's own unit down
-        units.append(user.team or user.unit)
+    units, mine = inputs or _candidate_inputs(user)
     where = Q(unit__isnull=True)
     covered = paths_q("unit__path", units)
     if covered is not None:
         where |= covered
     # only requests whose pending step names a decider this person can be (the header counts this on
     # every page, so most people's inbox is settled in SQL without reading a request)
-    mine = _deciders_held(user)
     step_for_me = ApprovalStep.objects.filter(chain=OuterRef("chain"), order=OuterRef("step_order"), decider__in=mine)
     held = Exists(step_for_me)
     if StepDecider.SUPERVISOR in mine:
@@ -301,11 +306,38 @@ def pending_for(user, *, kind: str | None = None) -> list[ApprovalRequest]:
     return [r for r in qs if may_decide(user, r)]
 
 
+_CANDIDATES_SQL: dict = {}  # what the query is built from -> its compiled EXISTS (per process)
+_CANDIDATES_SQL_MAX = 4096
+
+
+def candidates_fact(user):
+    """The header's "does anything wait for me" EXISTS as a shell fact (hooks.ShellFact), compiled once per process
+    for everything `_pending_candidates` builds it from — the person's id, the paths (and leafness) of the units
+    in reach, the deciders held — so an unchanged person's badge costs no query compilation (issue 18)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    units, mine = inputs = _candidate_inputs(user)
+    key = (user.pk, tuple((u.path, getattr(u, "numchild", None) == 0) for u in units), tuple(mine))
+    fact = _CANDIDATES_SQL.get(key)
+    if fact is None:
+        qs = _pending_candidates(user, inputs)
+        sql, params = qs.query.exists(limit=True).get_compiler(using=qs.db).as_sql()
+        fact = hooks.FactSQL(ApprovalRequest, sql, tuple(params))
+        if len(_CANDIDATES_SQL) >= _CANDIDATES_SQL_MAX:
+            _CANDIDATES_SQL.clear()
+        _CANDIDATES_SQL[key] = fact
+    return fact
+
+
 def pending_count(user) -> int:
     """How many steps wait for `user` (the header's badge on every page): `len(pending_for(user))`, settled by
-    one lean EXISTS when no candidate is in reach — most people on most pages (issue 18)."""
-    qs = _pending_candidates(user)
-    if qs is None or not qs.exists():
+    one lean EXISTS when no candidate is in reach — most people on most pages (issue 18); while the shell is drawn
+    that EXISTS is one of the shell's facts, read with the others in one query (hooks.fact)."""
+    candidates = hooks.fact(user, "approvals.candidates")
+    if candidates is None:
+        qs = _pending_candidates(user)
+        candidates = qs is not None and qs.exists()
+    if not candidates:
         return 0
     return len(pending_for(user))
 

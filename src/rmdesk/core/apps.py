@@ -20,8 +20,23 @@ class CoreConfig(AppConfig):
             hooks.MenuItem("core_notices", _("消息渠道"), "core:notices", roles=("admin",), order=98, admin_ok=True),
             hooks.MenuItem("packs", _("行业方案"), "packs:list", roles=("admin",), order=96, admin_ok=True),
             hooks.Counter("calendar_unconfirmed", _calendar_counter),
+            # the header's two badges, read with the shell's other facts in one query (issue 18)
+            hooks.ShellFact("notifications.unread", _unread_notifications),
+            hooks.ShellFact("approvals.candidates", _approval_candidates, exists=True),
         ):
             hooks.register(item)
+
+
+def _unread_notifications(user):
+    from .notifications import unread_fact
+
+    return unread_fact(user)
+
+
+def _approval_candidates(user):
+    from .approvals import candidates_fact
+
+    return candidates_fact(user)
 
 
 def _calendar_counter(user):

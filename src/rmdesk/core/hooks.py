@@ -16,18 +16,27 @@ Each app calls `hooks.register(...)` from its AppConfig.ready(). Kinds:
 - `InteractionGuard` a rule another app adds to recording a customer contact (e.g. compliance: a
                     door-to-door visit needs an approved special-service request), so the work app
                     enforces it without importing that app (`check_interaction`, `interaction_recorded`).
+- `ShellFact`       a number about the signed-in person the shell shows or decides by (a badge's count,
+                    whether a menu entry shows): fn(user) -> QuerySet; while the shell is drawn every
+                    registered fact is read in ONE query (`shell_facts`, `fact`), fresh on every page.
 
 Registration is idempotent by key: registering the same key again replaces the entry.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
+from django.core.signals import setting_changed
+from django.db import connections, router
+from django.dispatch import receiver
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 
 from .roles import RoleCode, is_admin
 
@@ -98,7 +107,25 @@ class InteractionGuard:
     recorded: Callable | None = None  # fn(actor, interaction, facts), inside the recording's transaction
 
 
-KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler, InteractionGuard)
+@dataclass(frozen=True)
+class ShellFact:
+    key: str
+    query: Callable  # fn(user) -> QuerySet | FactSQL | None (None: 0 without asking the database)
+    exists: bool = False  # True: 1 when the queryset has a row, else 0 (read with LIMIT 1); False: its row count
+
+
+@dataclass(frozen=True)
+class FactSQL:
+    """A fact's query already compiled (kept per process by its owner when it is the same for everyone or for a
+    person's whole session: the ORM's compilation cost more than the query, issue 18). `sql` is the complete
+    inner SELECT (with its own LIMIT 1 for an `exists` fact); `model` decides the database alias."""
+
+    model: type
+    sql: str
+    params: tuple
+
+
+KINDS = (MenuItem, Counter, HomePanel, Slot, ListFilter, ApprovalHandler, InteractionGuard, ShellFact)
 _REGISTRY: dict[type, dict[str, object]] = {kind: {} for kind in KINDS}
 
 
@@ -235,20 +262,48 @@ def _menu_links(items) -> SafeString:
 _MENU_HTML: dict = {}  # what the menu shows -> its HTML (a few distinct menus per role, language and page area)
 _MENU_HTML_MAX = 2048
 
+#: the classes of gettext_lazy / pgettext_lazy proxies: their text depends on the message and the language only
+_CATALOGUE_LAZY = (type(gettext_lazy("菜单")), type(pgettext_lazy("menu area", "客户")))
+_TEXTS: dict = {}  # (id(label), language) -> (label, text); the label is kept so its id is never reused
+
+
+def _text(label, language) -> str:
+    """A menu label's text: a catalogue translation is looked up once per label and language (str() of ~60 lazy
+    labels per page was a third of base.html's own time); any other label — e.g. the customers entry in the
+    industry pack's word — is read afresh."""
+    if type(label) not in _CATALOGUE_LAZY:
+        return str(label)
+    hit = _TEXTS.get((id(label), language))
+    if hit is not None and hit[0] is label:
+        return hit[1]
+    text = str(label)
+    if len(_TEXTS) >= _MENU_HTML_MAX:
+        _TEXTS.clear()
+    _TEXTS[(id(label), language)] = (label, text)
+    return text
+
+
+@receiver(setting_changed)
+def _translations_changed(*, setting, **kwargs):
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS", "INSTALLED_APPS"):
+        _TEXTS.clear()
+        _MENU_HTML.clear()
+
 
 def menu_html(sections: list[dict], *, admin_label: str = "") -> SafeString:
     """The side menu's inner HTML from `menu_sections()`, built in Python (the same markup base.html drew with
     template loops: ~50 entries × four lookups cost milliseconds per page, issue 18) and kept per process under
     everything it shows — each entry's key, label text, URL and active mark, each area's label and fold, the
     admin label — so a cached menu is the HTML those exact values produce, for any person and language."""
+    language = get_language()
     key = (
         str(admin_label),
         tuple(
             (
                 s["code"],
-                str(s["label"]),
+                _text(s["label"], language),
                 bool(s["open"]),
-                tuple((i["key"], str(i["label"]), i["url"], bool(i.get("active"))) for i in s["items"]),
+                tuple((i["key"], _text(i["label"], language), i["url"], bool(i.get("active"))) for i in s["items"]),
             )
             for s in sections
         ),
@@ -284,6 +339,74 @@ def _draw_menu(sections: list[dict], admin_label: str) -> SafeString:
             )
         )
     return mark_safe("".join(parts))
+
+
+class ShellFacts:
+    """The registered facts about one person, read together on first use (one query per database alias: the
+    header's badges and menu tests were one query each, issue 18). Made per drawing of the shell, after the
+    view's writes, so a number is never older than the page it is shown on; nothing is kept across requests."""
+
+    def __init__(self, user):
+        self.user = user
+        self._values: dict | None = None
+
+    def get(self, key: str) -> int | None:
+        if self._values is None:
+            self._values = read_facts(self.user)
+        return self._values.get(key)
+
+
+_FACTS: ContextVar = ContextVar("rmdesk_shell_facts", default=None)
+
+
+@contextmanager
+def shell_facts(facts: ShellFacts):
+    """While open, `fact(user, key)` answers from `facts` for its person (the shell's menu and counters)."""
+    token = _FACTS.set(facts)
+    try:
+        yield facts
+    finally:
+        _FACTS.reset(token)
+
+
+def fact(user, key: str) -> int | None:
+    """A registered fact about `user` from the open batch (`shell_facts`), or None when no batch is open for this
+    person or no such fact is registered: the caller then asks the database itself, as it always did."""
+    facts = _FACTS.get()
+    if facts is None or facts.user.pk is None or facts.user.pk != getattr(user, "pk", None):
+        return None
+    return facts.get(key)
+
+
+def read_facts(user) -> dict[str, int]:
+    """Every registered ShellFact about `user` in one SELECT of scalar subqueries per database alias:
+    `SELECT (SELECT COUNT(*) FROM (<fact 1>) f0), (SELECT COUNT(*) FROM (<fact 2 LIMIT 1>) f1), ...`."""
+    values: dict[str, int] = {}
+    by_alias: dict[str, list] = {}
+    for item in registered(ShellFact):
+        qs = item.query(user)
+        if qs is None:
+            values[item.key] = 0
+            continue
+        if isinstance(qs, FactSQL):
+            alias, sql, params = router.db_for_read(qs.model), qs.sql, qs.params
+        else:
+            alias = qs.db
+            query = qs.query.exists(limit=True) if item.exists else qs.order_by().values("pk").query
+            try:
+                sql, params = query.get_compiler(using=alias).as_sql()
+            except EmptyResultSet:  # e.g. a filter on an empty list: nothing can match
+                values[item.key] = 0
+                continue
+        by_alias.setdefault(alias, []).append((item.key, sql, params))
+    for alias, parts in by_alias.items():
+        select = ", ".join(f"(SELECT COUNT(*) FROM ({sql}) f{i})" for i, (_key, sql, _params) in enumerate(parts))
+        params = [p for _key, _sql, part_params in parts for p in part_params]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(f"SELECT {select}", params)
+            row = cursor.fetchone()
+        values.update((key, int(n)) for (key, _sql, _params), n in zip(parts, row, strict=True))
+    return values
 
 
 def counters_for(user) -> list[dict]:

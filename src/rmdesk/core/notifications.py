@@ -7,10 +7,11 @@ Unread notifications are counted in the header; the centre page (`work:notificat
 and marks them read; the daily digest e-mail (rmdesk.work.digest) summarises them.
 """
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import hooks
 from .models import Notification
 
 # What the centre calls each kind. Kinds are plain strings; each app registers the labels of its own
@@ -103,8 +104,30 @@ def unread_for(user):
     return Notification.objects.filter(recipient=user, read_at__isnull=True)
 
 
+_UNREAD_SQL: dict = {}  # database vendor -> the unread notifications' SELECT (the same for everyone)
+
+
+def unread_fact(user):
+    """`unread_for(user)` as a shell fact (hooks.ShellFact), compiled once per process: only the person's id
+    changes between people (issue 18)."""
+    if getattr(user, "pk", None) is None:
+        return None
+    vendor = connections[router.db_for_read(Notification) or "default"].vendor
+    sql = _UNREAD_SQL.get(vendor)
+    if sql is None:
+        probe = unread_for(user).order_by().values("pk")
+        sql, params = probe.query.get_compiler(using=probe.db).as_sql()
+        if list(params) != [user.pk]:  # the filter changed shape: compile per call rather than guess
+            return hooks.FactSQL(Notification, sql, tuple(params))
+        _UNREAD_SQL[vendor] = sql
+    return hooks.FactSQL(Notification, sql, (user.pk,))
+
+
 def unread_count(user) -> int:
-    return unread_for(user).count()
+    """The user's unread notifications (the header's badge): from the shell's one query of facts while the shell
+    is drawn (rmdesk.core.hooks.fact, issue 18), otherwise counted here."""
+    count = hooks.fact(user, "notifications.unread")
+    return unread_for(user).count() if count is None else count
 
 
 def mark_read(user, ids=None) -> int:

@@ -2,8 +2,11 @@
 
 Each value is lazy (issue 18): it is computed the first time a template reads it, once per request,
 so a fragment that does not draw the shell (an htmx partial such as the customer list's next rows or a
-revealed field) pays none of the menu's, counters' or unit's queries. The role labels come from the
-role codes the user already carries for the request (`User.role_codes()`), not from another query.
+revealed field) pays none of the menu's, counters' or unit's queries. The numbers the menu and the badges
+need (registered `hooks.ShellFact`s: unread notifications, whether an approval waits) are read together in
+one query the first time either asks, while the template is drawn, i.e. after the view's own writes. The
+role labels come from the role codes the user already carries for the request (`User.role_codes()`), not
+from another query.
 """
 
 from django.utils.functional import SimpleLazyObject
@@ -32,9 +35,19 @@ def shell(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     current = request.path
+    facts = hooks.ShellFacts(user)  # the badges' and menu's numbers: one query, when first read
+
+    def nav():
+        with hooks.shell_facts(facts):
+            return _nav(user, current)
+
+    def counters():
+        with hooks.shell_facts(facts):
+            return hooks.counters_for(user)
+
     return {
-        "nav_items": SimpleLazyObject(lambda: _nav(user, current)),
+        "nav_items": SimpleLazyObject(nav),
         "user_roles": SimpleLazyObject(lambda: role_labels(user)),
         "user_unit": SimpleLazyObject(lambda: user.team or user.unit),
-        "header_counters": SimpleLazyObject(lambda: hooks.counters_for(user)),
+        "header_counters": SimpleLazyObject(counters),
     }
