@@ -946,11 +946,15 @@ def receivable_figures(contracts, start: date, end: date) -> dict:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def collection_table(viewer, start: date, end: date, *, by: str = "rm") -> list[dict]:
+def collection_table(viewer, start: date, end: date, *, by: str = "rm", contracts=None) -> list[dict]:
     """回款率 and 坏帐率 per RM, team or unit over the installments due in the period, in the viewer's scope
-    (team and unit figures are ratios of sums, never averages of rates), with the policy's targets."""
+    (team and unit figures are ratios of sums, never averages of rates), with the policy's targets.
+    `contracts`: the viewer's visible_contracts when the caller has them already (the home panel)."""
+    scope = visible_contracts(viewer) if contracts is None else contracts
+    figures = receivable_figures(scope.values("pk"), start, end)
+    if not figures:
+        return []
     policy = ContractPolicy.current()
-    figures = receivable_figures(visible_contracts(viewer).values("pk"), start, end)
     people = {u.pk: u for u in User.objects.filter(pk__in=figures).select_related("unit", "team")}
     groups: dict = {}
     for rm_id, (due, collected, bad) in figures.items():

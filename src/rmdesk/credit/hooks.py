@@ -2,6 +2,7 @@
 the RM (my applications, post-loan checks due), the supervisors and risk officers (overdue checks,
 open warnings), and the approval handler of kind "credit.application" (审贷分离, no override)."""
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,14 +21,17 @@ def rm_panel(request):
     apps = (
         visible_applications(user)
         .filter(rm=user, status__in=[*EDITABLE, AppStatus.IN_REVIEW, AppStatus.APPROVED])
-        .select_related("customer", "product")
-        .order_by("-created_at")[:8]
+        .order_by("-created_at")
+        .values(*_APP_FIELDS, customer_name=F("customer__name"))[:8]
+    )
+    checks = due_checks(user).values(
+        *_CHECK_FIELDS, cms_ref=F("loan__cms_ref"), customer_name=F("loan__customer__name")
     )
     return {
         "key": "credit_rm",
         "title": _("我的授信申请与贷后检查"),
         "template": "credit/panel.html",
-        "context": {"applications": list(apps), "checks": list(due_checks(user)[:8]), "today": timezone.localdate()},
+        "context": {**_panel_rows(apps, checks[:8], ()), "today": timezone.localdate()},
         "order": 35,
     }
 
@@ -40,28 +44,55 @@ def oversight_panel(request):
     overdue = (
         visible_checks(user)
         .filter(done_at__isnull=True, due_on__lt=today)
-        .select_related("loan", "loan__customer", "loan__rm")
-        .order_by("due_on")[:8]
+        .order_by("due_on")
+        .values(*_CHECK_FIELDS, cms_ref=F("loan__cms_ref"), customer_name=F("loan__customer__name"))[:8]
     )
     warnings = (
         visible_warnings(user)
         .exclude(status=WarningStatus.CLOSED)
-        .select_related("customer", "owner")
-        .order_by("-escalation_level", "-raised_at")[:8]
+        .order_by("-escalation_level", "-raised_at")
+        .values("level", "title", "escalation_level", customer_name=F("customer__name"))[:8]
     )
-    in_review = visible_applications(user).filter(status=AppStatus.IN_REVIEW).select_related("customer")[:8]
+    in_review = (
+        visible_applications(user)
+        .filter(status=AppStatus.IN_REVIEW)
+        .values(*_APP_FIELDS, customer_name=F("customer__name"))[:8]
+    )
     return {
         "key": "credit_oversight",
         "title": _("授信审批、逾期贷后检查与风险预警"),
         "template": "credit/panel.html",
-        "context": {
-            "applications": list(in_review),
-            "checks": list(overdue),
-            "warnings": list(warnings),
-            "today": today,
-        },
+        "context": {**_panel_rows(in_review, overdue, warnings), "today": today},
         "order": 36,
     }
+
+
+_APP_FIELDS = ("pk", "amount", "status")
+_CHECK_FIELDS = ("loan_id", "seq", "due_on")
+
+
+def _panel_rows(applications, checks, warnings) -> dict:
+    """The panel's rows as plain values (issue 18, decision 87): each link from one reverse() per URL name, each
+    label from one dict per choice set, so the template needs neither `{% url %}` nor `get_FOO_display` per row."""
+    from django.urls import reverse
+
+    from .models import CreditApplication, Warning
+
+    app_url = reverse("credit:application_detail", args=[987654321])
+    loan_url = reverse("credit:loan_detail", args=[987654321])
+    statuses = dict(CreditApplication._meta.get_field("status").flatchoices)
+    levels = dict(Warning._meta.get_field("level").flatchoices)
+    applications = list(applications)
+    for a in applications:
+        a["url"] = app_url.replace("987654321", str(a["pk"]))
+        a["status_label"] = statuses.get(a["status"], a["status"])
+    checks = list(checks)
+    for c in checks:
+        c["url"] = loan_url.replace("987654321", str(c["loan_id"]))
+    warnings = list(warnings)
+    for w in warnings:
+        w["level_label"] = levels.get(w["level"], w["level"])
+    return {"applications": applications, "checks": checks, "warnings": warnings}
 
 
 def customer_slot(request, customer):

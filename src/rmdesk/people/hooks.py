@@ -2,6 +2,7 @@
 (my training points, sessions and career plan) and the supervisors' (the team's expiring certificates
 and the inspections due this quarter), and the names of its notification kinds."""
 
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,12 +39,20 @@ def supervisor_panel(request):
         return None
     from .services import expiring_qualifications, inspections_due
 
+    # plain values, not certificates with their holder, team and unit (issue 18: drawn on every home view)
+    certificates = list(
+        expiring_qualifications(user)
+        .exclude(user=user)
+        .values("name", "expires_on", full_name=F("user__full_name"), username=F("user__username"))[:8]
+    )
+    for cert in certificates:
+        cert["person"] = cert["full_name"] or cert["username"]  # User.display_name
     return {
         "key": "people_supervisor",
         "title": _("团队资质到期与季度检查"),
         "template": "people/panel_supervisor.html",
         "context": {
-            "certificates": list(expiring_qualifications(user).exclude(user=user)[:8]),
+            "certificates": certificates,
             "due": inspections_due(user, limit=8),
             "today": timezone.localdate(),
         },

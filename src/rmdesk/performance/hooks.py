@@ -29,13 +29,38 @@ def supervisor_panel(request):
     user = request.user
     if not user.has_role(*SUPERVISORS):
         return None
-    runs = visible_runs(user).exclude(status=RunStatus.CLOSED).select_related("scorecard")[:6]
-    advice = visible_advice(user).filter(status=AdviceStatus.OPEN).select_related("rm")[:6]
+    from django.db.models import F
+    from django.urls import reverse
+
+    from .models import AssessmentRun, LevelAdvice
+
+    # plain values with their links and labels prepared once (issue 18, decision 87)
+    runs = list(
+        visible_runs(user)
+        .exclude(status=RunStatus.CLOSED)
+        .values("pk", "label", "status", scorecard_name=F("scorecard__name"))[:6]
+    )
+    url = reverse("performance:run_detail", args=[987654321])
+    statuses = dict(AssessmentRun._meta.get_field("status").flatchoices)
+    for r in runs:
+        r["url"] = url.replace("987654321", str(r["pk"]))
+        r["status_label"] = statuses.get(r["status"], r["status"])
+    advice = list(
+        visible_advice(user)
+        .filter(status=AdviceStatus.OPEN)
+        .values("move", full_name=F("rm__full_name"), username=F("rm__username"))[:6]
+    )
+    moves = dict(LevelAdvice._meta.get_field("move").flatchoices)
+    advice_url = reverse("performance:advice_list")
+    for a in advice:
+        a["person"] = a["full_name"] or a["username"]  # User.display_name
+        a["move_label"] = moves.get(a["move"], a["move"])
+        a["url"] = advice_url
     return {
         "key": "performance_supervisor",
         "title": _("绩效考核待办"),
         "template": "performance/panel.html",
-        "context": {"runs": list(runs), "advice": list(advice)},
+        "context": {"runs": runs, "advice": advice},
         "order": 41,
     }
 

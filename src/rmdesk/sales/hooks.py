@@ -60,20 +60,31 @@ def supervisor_panel(request):
     user = request.user
     if not user.has_role(*SUPERVISORS):
         return None
+    from django.urls import reverse
+
+    # only the columns the panel shows (the tasks stay instances for MarketingTask.progress; issue 18)
     tasks = (
         visible_tasks(user)
         .filter(assigned_by=user, status=TaskStatus.OPEN)
         .select_related("assignee")
+        .only(*_TASK_FIELDS, "assignee__full_name", "assignee__username")
         .order_by("due_on")[:8]
     )
-    campaigns = visible_campaigns(user).filter(status="active").order_by("ends_on")[:6]
+    campaigns = visible_campaigns(user).filter(status="active").order_by("ends_on")
+    campaigns = list(campaigns.values("pk", "name", "ends_on")[:6])
+    url = reverse("sales:campaign_detail", args=[987654321])
+    for c in campaigns:
+        c["url"] = url.replace("987654321", str(c["pk"]))
     return {
         "key": "sales_supervisor",
         "title": _("下达的营销任务与进行中的活动"),
         "template": "sales/panel_supervisor.html",
-        "context": {"tasks": list(tasks), "campaigns": list(campaigns), "today": timezone.localdate()},
+        "context": {"tasks": list(tasks), "campaigns": campaigns, "today": timezone.localdate()},
         "order": 31,
     }
+
+
+_TASK_FIELDS = ("title", "due_on", "target_count", "target_amount", "done_count", "done_amount", "assignee")
 
 
 def referrer_panel(request):

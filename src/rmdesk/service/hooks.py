@@ -2,7 +2,7 @@
 slot and the approval handler of the 主管批示 (SPEC §5). The plans waiting for a supervisor are counted
 by the approval inbox's header badge (审批中心), not by a counter of this app."""
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from rmdesk.core.roles import WORKERS
@@ -23,8 +23,8 @@ def _awaiting_my_approval(user):
     return list(
         visible_cases(user)
         .filter(pk__in=ids, status=CaseStatus.PROPOSED)
-        .select_related("customer")
-        .order_by("plan_at")[:50]
+        .order_by("plan_at")
+        .values("pk", "number", "title", customer_name=F("customer__name"))[:50]
     )
 
 
@@ -36,15 +36,15 @@ def rm_panel(request):
         visible_cases(user)
         .filter(status__in=OPEN_STATUSES)
         .filter(Q(owner=user) | Q(customer__a_rm=user) | Q(customer__b_rm=user))
-        .select_related("customer")
-        .order_by("answer_due_at")[:8]
+        .order_by("answer_due_at")
+        .values(*_CASE_FIELDS, customer_name=F("customer__name"))[:8]
     )
-    watch = visible_watch(user).filter(status=WatchStatus.OPEN, assigned_to=user).select_related("customer")[:5]
+    watch = visible_watch(user).filter(status=WatchStatus.OPEN, assigned_to=user)
     return {
         "key": "service_rm",
         "title": _("我的投诉与服务工单"),
         "template": "service/panel_open.html",
-        "context": {"cases": list(cases), "watch": list(watch), "approvals": []},
+        "context": _panel_rows(cases, watch, []),
         "order": 30,
     }
 
@@ -56,17 +56,44 @@ def lead_panel(request):
     cases = (
         visible_cases(user)
         .filter(status__in=OPEN_STATUSES)
-        .select_related("customer", "owner")
-        .order_by("-ack_breached", "-answer_breached", "answer_due_at")[:8]
+        .order_by("-ack_breached", "-answer_breached", "answer_due_at")
+        .values(*_CASE_FIELDS, customer_name=F("customer__name"))[:8]
     )
-    watch = visible_watch(user).filter(status=WatchStatus.OPEN).select_related("customer")[:5]
+    watch = visible_watch(user).filter(status=WatchStatus.OPEN)
     return {
         "key": "service_lead",
         "title": _("团队投诉与服务工单"),
         "template": "service/panel_open.html",
-        "context": {"cases": list(cases), "watch": list(watch), "approvals": _awaiting_my_approval(user)},
+        "context": _panel_rows(cases, watch, _awaiting_my_approval(user)),
         "order": 31,
     }
+
+
+_CASE_FIELDS = ("pk", "number", "status", "ack_breached", "answer_breached", "paused_at", "answer_due_at")
+
+
+def _panel_rows(cases, watch, approvals) -> dict:
+    """The open-cases panel's rows as plain values (issue 18, decision 87): each link from one reverse() per URL
+    name, each label from one dict per choice set; the first five watch entries in the model's order."""
+    from django.urls import reverse
+
+    from .models import Case, WatchEntry
+
+    case_url = reverse("service:case_detail", args=[987654321])
+    watch_url = reverse("service:watch_detail", args=[987654321])
+    statuses = dict(Case._meta.get_field("status").flatchoices)
+    reasons = dict(WatchEntry._meta.get_field("reason").flatchoices)
+    cases = list(cases)
+    for c in [*cases, *approvals]:
+        c["url"] = case_url.replace("987654321", str(c["pk"]))
+    for c in cases:
+        c["status_label"] = statuses.get(c["status"], c["status"])
+        c["breached"] = c["ack_breached"] or c["answer_breached"]  # Case.breached
+    watch = list(watch.values("pk", "reason", customer_name=F("customer__name"))[:5])
+    for w in watch:
+        w["url"] = watch_url.replace("987654321", str(w["pk"]))
+        w["reason_label"] = reasons.get(w["reason"], w["reason"])
+    return {"cases": cases, "watch": watch, "approvals": approvals}
 
 
 def customer_slot(request, customer):
