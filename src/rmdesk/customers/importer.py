@@ -50,6 +50,7 @@ from .models import (
     TierDirection,
 )
 from .scope import visible_customers
+from .services import import_sql
 from .services.import_fast import clean_new_row, fast_initials, iter_table, update_rows, write_rows
 from .validators import validate_mobile
 
@@ -147,6 +148,13 @@ def _cell(value):
 
 
 def _rows_as_dicts(rows, columns):
+    rows, fields = _header(rows, columns)
+    return _dict_rows(rows, fields)
+
+
+def _header(rows, columns):
+    """(the rows below the header, [(cell index, field)]) of a file's rows; a ValidationError when
+    the file is empty or has no 客户号 column."""
     rows = iter(rows)
     first = next(rows, None)
     if first is None:
@@ -164,15 +172,18 @@ def _rows_as_dicts(rows, columns):
         header.append(key)
     if "customer_no" not in header:
         raise ValidationError(_("缺少“客户号”列。请使用导入模板。"))
-    return _dict_rows(rows, [(j, f) for j, f in enumerate(header) if f])
+    return rows, [(j, f) for j, f in enumerate(header) if f]
 
 
-def _dict_rows(rows, fields):
+def _dict_rows(rows, fields, only=None):
     """(row number, {field: cell}) of each non-empty row below the header, one at a time (the file is
-    never held as a list: issue 18); a read error is raised as `_Unreadable`."""
+    never held as a list: issue 18); a read error is raised as `_Unreadable`. `only`: the row numbers
+    wanted (the others are skipped unread)."""
     i = 1
     try:
         for i, row in enumerate(rows, start=2):  # noqa: B007 - the row number is kept for errors
+            if only is not None and i not in only:
+                continue
             cells = [_cell(v) for v in row]
             if not any(cells):
                 continue
@@ -192,6 +203,7 @@ class _Spool:
         self.batches = 0
         self.items = 0
         self.rows = 0
+        self.fast = None  # the plain creates staged by the SQL screen (services.import_sql), if any
 
     def add(self, items):
         if items:
@@ -210,6 +222,8 @@ class _Spool:
 
     def close(self):
         self.fh.close()
+        if self.fast is not None:
+            self.fast.close()
 
 
 _seen_seq = itertools.count(1)
@@ -490,6 +504,12 @@ def _validate_customer_rows(job, actor, rows, errors):
 
     Rows are read in batches of BATCH_SIZE: the existing archives of a batch (with their tags), which
     of them the importer may change, the owners and units it names are each one query per batch."""
+    if isinstance(rows, _FileRows) and rows.screenable():
+        plan = _validate_customers_screened(job, actor, rows, errors)
+        if plan is not None:
+            return plan
+        errors.items.clear()  # a bad row: the existing path alone, for the existing report
+        rows = rows.again()
     plan = _Spool()
     seen = _Seen()
     try:
@@ -501,8 +521,8 @@ def _validate_customer_rows(job, actor, rows, errors):
         seen.close()
 
 
-def _validate_customer_batches(job, actor, rows, errors, plan, seen):
-    look = _Lookups(actor)
+def _validate_customer_batches(job, actor, rows, errors, plan, seen, look=None, offset=0):
+    look = look or _Lookups(actor)
     start = 0
     for batch in _batches(rows, BATCH_SIZE):
         items = []
@@ -519,7 +539,7 @@ def _validate_customer_batches(job, actor, rows, errors, plan, seen):
         new_rows = [r for _n, r in batch if r.get("customer_no", "") not in existing_by_no]
         look.load_rms(r.get("a_rm_no", "") for r in new_rows)
         look.load_units(r.get("org_unit_code", "") for r in new_rows if not r.get("a_rm_no", ""))
-        for n, (row_no, row) in enumerate(batch, start=start + 1):
+        for n, (row_no, row) in enumerate(batch, start=offset + start + 1):
             if n % PROGRESS_EVERY == 0:
                 _progress(job, n)
             item = _validate_customer_row(row_no, row, existing_by_no, writable_ids, look, seen, errors, actor)
@@ -529,7 +549,94 @@ def _validate_customer_batches(job, actor, rows, errors, plan, seen):
         if not errors.items:
             plan.add(items)
     plan.rows = start
-    _progress(job, start)
+    _progress(job, offset + start)
+    return plan
+
+
+def _screen_labels():
+    """{cell: code} of the cells a plain row may hold for its kind, gender, stage and source: each
+    cell mapped as `_validate_customer_row` and the check map it, kept when the check accepts it."""
+    kinds, genders, stages, sources = {}, {}, {}, {}
+    for cell in ("", *KIND_LABELS, *CustomerKind.values):
+        code = (KIND_LABELS.get(cell, cell) if cell else cell) or CustomerKind.INDIVIDUAL
+        if code in CustomerKind.values:
+            kinds[cell] = str(CustomerKind(code).value)
+    for cell in ("", *GENDER_LABELS, "M", "F"):
+        code = GENDER_LABELS.get(cell, cell)
+        if code in ("", "M", "F"):
+            genders[cell] = code
+    for cell in ("", *STAGE_LABELS, *Stage.values):
+        code = STAGE_LABELS.get(cell, cell) or Stage.POTENTIAL
+        if code in Stage.values:
+            stages[cell] = str(Stage(code).value)
+    for cell in ("", *SOURCE_LABELS, *Source.values):
+        code = SOURCE_LABELS.get(cell, cell) or Source.IMPORT
+        if code in Source.values:
+            sources[cell] = str(Source(code).value)
+    return kinds, genders, stages, sources
+
+
+def _guarded(rows):
+    """The raw rows, a read error raised as `_Unreadable` (as `_dict_rows` raises it)."""
+    try:
+        yield from rows
+    except Exception as exc:  # noqa: BLE001 - an unreadable row is the file's error, reported as such
+        raise _Unreadable(exc) from exc
+
+
+class _FileRows:
+    """A customers file's rows below its header: iterated, the (row number, {field: cell}) pairs of
+    `_dict_rows`; also readable raw (`rows`, `fields`) by the SQL screen, and again from the file."""
+
+    def __init__(self, job, rows, fields):
+        self.job, self.rows, self.fields = job, rows, fields
+
+    def __iter__(self):
+        return _dict_rows(self.rows, self.fields)
+
+    def screenable(self) -> bool:
+        """Whether the SQL screen takes the file: switched on, and no metric column (those rows
+        always take the existing path)."""
+        return import_sql.enabled() and not any(f.startswith("metric:") for _j, f in self.fields)
+
+    def again(self, only=None):
+        rows, fields = _header(read_rows(self.job.file.path, self.job.original_name), CUSTOMER_COLUMNS)
+        return _FileRows(self.job, rows, fields) if only is None else _dict_rows(rows, fields, only=only)
+
+
+def _validate_customers_screened(job, actor, file_rows, errors):
+    """The customers file through the SQL screen (services.import_sql): staged, the plain creates
+    kept aside, every other row validated by the existing path (`_validate_customer_batches`, with
+    the plain rows' keys registered as seen). Returns the plan (its `fast` holds the plain rows), or
+    None when a row has an error: the caller then validates the whole file again with the existing
+    path alone, so the error report is the existing one."""
+    look = _Lookups(actor)
+    screen = import_sql.Screen(actor, look)
+    plan = _Spool()
+    try:
+        fields = file_rows.fields
+        screen.stage(
+            _guarded(file_rows.rows), fields, _screen_labels(), look.today, lambda n: _progress(job, n), PROGRESS_EVERY
+        )
+        screen.screen()
+        seen = _Seen()
+        try:
+            screen.seed(seen.table)
+            if screen.others:
+                others = file_rows.again(only=set(screen.others))
+                _validate_customer_batches(job, actor, others, errors, plan, seen, look=look, offset=screen.plain)
+        finally:
+            seen.close()
+    except BaseException:
+        plan.close()
+        screen.close()
+        raise
+    if errors.items:
+        plan.close()
+        screen.close()
+        return None
+    plan.rows, plan.fast = screen.rows, screen
+    _progress(job, screen.rows)
     return plan
 
 
@@ -771,6 +878,12 @@ def _write_customer_plan(job, actor, plan, progress=_noop_progress):
     created, touched = array("q"), array("q")
     done = 0  # rows written (or found unchanged / sent to a conflict) so far
     conflicts = []
+    if plan.fast is not None:  # the plain creates of the SQL screen: INSERT … SELECT
+        new = plan.fast.write(actor, sets, _("建档定级")[:200], _("批量导入"), _("生日"), progress, BATCH_SIZE)
+        counts["created"] += len(new)
+        created.extend(pk for pk, _stage in new)
+        done += len(new)
+        _send_created_stages(actor, [pk for pk, stage in new if stage != Stage.POTENTIAL])
     for batch in plan:
         done = _write_customer_batch(actor, batch, sets, counts, created, touched, conflicts, progress, done)
     # the conflicts are opened last: each is audited under the audit chain's lock, which is then
@@ -870,7 +983,7 @@ def _insert_rows(model, objs, progress=None):
     def rows():
         if isinstance(objs[0], (dict, _NewArchive)):
             # start from the defaults (prepared once) and put in what each row carries
-            base = [prep(f, f.pre_save(model(), True)) for f in fields]
+            base = _insert_defaults(model)[1]
             index = {f.attname: i for i, f in enumerate(fields)}
             for n, obj in enumerate(objs):
                 if progress is not None and n % BATCH_SIZE == 0:
@@ -898,6 +1011,21 @@ def _insert_rows(model, objs, progress=None):
                 chunk = []
         if chunk:
             cur.executemany(sql, chunk)
+
+
+def _insert_defaults(model):
+    """(the columns `_insert_rows` writes, each one's default as it writes it: the field's pre_save
+    on a new instance, prepared for the database unless the driver takes the value as it is)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    plain = {str, int, bool, type(None)}
+    if conn.vendor == "postgresql":
+        plain |= {Decimal, date, datetime}
+    obj = model()
+    values = [f.pre_save(obj, True) for f in fields]
+    return fields, [
+        v if v.__class__ in plain else f.get_db_prep_save(v, conn) for f, v in zip(fields, values, strict=True)
+    ]
 
 
 def _insert_new_customers(actor, creates, sets, *, progress=_noop_progress, done=0):
@@ -965,13 +1093,17 @@ def _insert_new_customers(actor, creates, sets, *, progress=_noop_progress, done
     _bulk_tags(customers, [extra["tags"] for _c, extra in creates])
     # e.g. 流失预警 from the core system: the service app's watch list sees it (receivers get the
     # saved archive, read back a batch at a time)
-    staged = [c.pk for c in customers if c.stage != Stage.POTENTIAL]
+    _send_created_stages(actor, [c.pk for c in customers if c.stage != Stage.POTENTIAL])
+    return customers
+
+
+def _send_created_stages(actor, staged):
+    """`stage_changed` (old_stage None) for each new archive (by id) created past 潜在."""
     for i in range(0, len(staged), BATCH_SIZE):
         saved = Customer.objects.in_bulk(staged[i : i + BATCH_SIZE])
         for pk in staged[i : i + BATCH_SIZE]:
             c = saved[pk]
             signals.stage_changed.send(sender=Customer, actor=actor, customer=c, old_stage=None, new_stage=c.stage)
-    return customers
 
 
 def _bulk_tags(customers, names_per_customer):
@@ -1328,7 +1460,7 @@ def _run_claimed(job):
         job.total_rows = n
 
     try:
-        rows = _rows_as_dicts(read_rows(job.file.path, job.original_name, on_size=size), columns)
+        rows, fields = _header(read_rows(job.file.path, job.original_name, on_size=size), columns)
     except ValidationError as exc:
         return _fail(job, actor, [{"row": 0, "customer_no": "", "field": "", "message": m} for m in exc.messages])
     except Exception as exc:  # noqa: BLE001 - an unreadable upload is the user's error, reported as such
@@ -1337,9 +1469,9 @@ def _run_claimed(job):
     try:
         try:
             if job.kind == "customers":
-                plan = _validate_customer_rows(job, actor, rows, errors)
+                plan = _validate_customer_rows(job, actor, _FileRows(job, rows, fields), errors)
             else:
-                plan = _validate_holding_rows(job, actor, rows, errors)
+                plan = _validate_holding_rows(job, actor, _dict_rows(rows, fields), errors)
         except _Unreadable as exc:  # a row further down the file could not be read
             return _fail(job, actor, [_unreadable(exc.exc)])
         if errors.items:
