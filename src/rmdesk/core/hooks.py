@@ -130,6 +130,7 @@ _REGISTRY: dict[type, dict[str, object]] = {kind: {} for kind in KINDS}
 
 
 _SORTED: dict[type, list] = {}  # registered(kind), kept until the kind's registrations change
+_ROLE_MENUS: dict = {}  # (role codes, admin, urlconf, script prefix) -> the menu's plan (see menu_for)
 
 
 def register(item):
@@ -138,12 +139,14 @@ def register(item):
         raise TypeError(f"not a hook kind: {type(item).__name__}")
     _REGISTRY[type(item)][item.key] = item
     _SORTED.pop(type(item), None)
+    _ROLE_MENUS.clear()
     return item
 
 
 def unregister(kind: type, key: str):
     _REGISTRY[kind].pop(key, None)
     _SORTED.pop(kind, None)
+    _ROLE_MENUS.clear()
 
 
 def registered(kind: type) -> list:
@@ -213,23 +216,45 @@ def _menu_url(url_name: str) -> str | None:
 
 
 def menu_for(user) -> list[dict]:
-    """The menu entries `user` may use, in order, with their URLs and areas."""
+    """The menu entries `user` may use, in order, with their URLs and areas. What the role codes decide is planned
+    once per set of roles (and URL configuration) in the process, until a registration changes; an entry with
+    its own `visible_to` test is still asked on every call."""
     if not getattr(user, "is_authenticated", False):
         return []
     admin = is_admin(user)
+    key = (user.role_codes(), admin, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+    plan = _ROLE_MENUS.get(key)
+    if plan is None:
+        plan = []
+        for item in registered(MenuItem):
+            if item.visible_to is not None:
+                plan.append((item, None))  # decided per call
+                continue
+            if not (item.roles is None or user.has_role(*item.roles) or (item.admin_ok and admin)):
+                continue
+            entry = _menu_entry(item)
+            if entry is not None:
+                plan.append((item, entry))
+        if len(_ROLE_MENUS) >= _MENU_HTML_MAX:
+            _ROLE_MENUS.clear()
+        _ROLE_MENUS[key] = plan
     out = []
-    for item in registered(MenuItem):
-        if item.visible_to is not None:
-            allowed = item.visible_to(user)
-        else:
-            allowed = item.roles is None or user.has_role(*item.roles)
-        if not (allowed or (item.admin_ok and admin)):
-            continue
-        url = _menu_url(item.url_name)
-        if url is None:
-            continue
-        out.append({"key": item.key, "label": item.label, "url": url, "group": _group_of(item)})
+    for item, entry in plan:
+        if entry is None:
+            if not (item.visible_to(user) or (item.admin_ok and admin)):
+                continue
+            entry = _menu_entry(item)
+            if entry is None:
+                continue
+        out.append(dict(entry))  # a copy: the shell marks the active entry on it
     return out
+
+
+def _menu_entry(item: MenuItem) -> dict | None:
+    url = _menu_url(item.url_name)
+    if url is None:
+        return None
+    return {"key": item.key, "label": item.label, "url": url, "group": _group_of(item)}
 
 
 def menu_sections(items: list[dict], user, *, home: bool = False) -> list[dict]:
