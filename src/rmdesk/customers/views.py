@@ -55,8 +55,7 @@ def _rms_for(user):
         visible_staff(user)
         .filter(roles__code=RoleCode.RM, status="active", is_active=True)
         .select_related("team")
-        .order_by("team__code", "employee_no")
-        .distinct()
+        .order_by("team__code", "employee_no")  # one row per person: role codes are unique (no DISTINCT)
     )
 
 
@@ -136,11 +135,8 @@ def customer_list(request):
         "base_qs": base_qs,
         # the tiers of each kind's set in use, grouped by kind (SPEC §2: every kind its own tiers)
         "tier_groups": [
-            {
-                "label": f"{kind_labels.get(kind, kind)}：{rs.name}",
-                "options": options(((t.pk, t.name) for t in rs.tiers.all()), filters.get("tier")),
-            }
-            for kind, rs in services.active_rule_sets().items()
+            {"label": f"{kind_labels.get(kind, kind)}：{name}", "options": options(tiers, filters.get("tier"))}
+            for kind, name, tiers in queries.active_tier_groups()
         ],
         "stage_options": options(Stage.choices, filters.get("stage")),
         "kind_options": options(CustomerKind.choices, filters.get("kind")),
