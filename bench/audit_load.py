@@ -9,14 +9,17 @@ it is larger, so the ratio is the stricter test. After the run every view is acc
 events recorded (sealed + still pending) equal the requests answered 200.
 """
 
+import contextlib
+import http.client
 import os
+import signal
 import statistics
 import subprocess
 import sys
 import time
 
 from bench.items import Budget, Figure, NotBuilt
-from bench.load import ROOT, free_port, load, start_gunicorn, stop
+from bench.load import ROOT, free_port, load, stop
 from bench.timing import Stats
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -135,20 +138,47 @@ def _views_recorded() -> tuple[int, int]:
     return AuditEvent.objects.filter(action="customers.view").count() + pending, pending
 
 
-def _start_side(ctx, workers: int, audit_on: bool):
-    """A gunicorn serving the API with the read audit on or off (the setting is read at start-up)."""
-    env_before = {k: os.environ.get(k) for k in ("RMDESK_AUDIT_READS", "RMDESK_AUDIT_SEAL_SYNC")}
-    os.environ["RMDESK_AUDIT_READS"] = "1" if audit_on else "0"
-    os.environ["RMDESK_AUDIT_SEAL_SYNC"] = "0"
+def _start_sides(ctx, workers: int) -> dict:
+    """Two gunicorns serving the API, the read audit off and on (the setting is read at start-up),
+    started together (their start-ups overlap: the smoke run stays short) and ready when each answers
+    /healthz. Returns {"off": (proc, port), "on": (proc, port)}."""
+    procs = {}
     try:
-        port = free_port()
-        return start_gunicorn(ctx.db_url, workers, port), port
-    finally:
-        for k, v in env_before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        for side in ("off", "on"):
+            port = free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": ctx.db_url,
+                "RMDESK_DEBUG": "0",
+                "PYTHONPATH": str(ROOT / "src"),
+                "RMDESK_AUDIT_READS": "1" if side == "on" else "0",
+                "RMDESK_AUDIT_SEAL_SYNC": "0",
+            }
+            cmd = [sys.executable, "-m", "gunicorn", "rmdesk.wsgi:application", "--workers", str(workers)]
+            cmd += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
+            procs[side] = (subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True), port)
+        deadline = time.time() + 120
+        waiting = set(procs)
+        while waiting and time.time() < deadline:
+            for side in sorted(waiting):
+                proc, port = procs[side]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"gunicorn ({side}) exited {proc.returncode}")
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    conn.request("GET", "/healthz")
+                    if conn.getresponse().status == 200:
+                        waiting.discard(side)
+                except OSError:
+                    pass
+            time.sleep(0.3)
+        if waiting:
+            raise RuntimeError(f"gunicorn ({', '.join(sorted(waiting))}) did not answer /healthz within 120 s")
+    except BaseException:
+        for proc, _port in procs.values():
+            stop(proc)
+        raise
+    return procs
 
 
 def _start_sealer(ctx):
@@ -225,8 +255,7 @@ def item_11(ctx) -> list[Figure]:
     sealer = None
     try:
         sealer = _start_sealer(ctx)
-        for side in ("off", "on"):
-            procs[side] = _start_side(ctx, workers, audit_on=side == "on")
+        procs = _start_sides(ctx, workers)
         _wait_started(sealer, postgres=ctx.db_url.startswith("postgres"))
         for _proc, port in procs.values():
             load(port, reqs, 1.0, 2, 40)  # warm the workers
@@ -256,10 +285,13 @@ def item_11(ctx) -> list[Figure]:
                 for k, v in cpu.items():
                     acc["cpu"][k] = acc["cpu"].get(k, 0.0) + v
     finally:
-        for proc, _port in procs.values():
+        running = [proc for proc, _port in procs.values()] + ([sealer] if sealer is not None else [])
+        for proc in running:  # all told to stop first: their shutdowns overlap
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        for proc in running:
             stop(proc)
-        if sealer is not None:
-            stop(sealer)
     lat_on, err_on, el_on, rec_on, cpu_on = (result["on"][k] for k in ("lat", "err", "elapsed", "rec", "cpu"))
     lat_off, err_off, el_off, rec_off, cpu_off = (result["off"][k] for k in ("lat", "err", "elapsed", "rec", "cpu"))
     if not lat_off or not lat_on:
