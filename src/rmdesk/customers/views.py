@@ -308,7 +308,7 @@ def _tier_watch(customer):
 
 @login_required
 def customer_detail(request, pk):
-    from rmdesk.core.scope import annotate_writable, get_in_scope_or_404
+    from rmdesk.core.scope import annotate_writable, visible
 
     from .models import Customer
 
@@ -324,8 +324,12 @@ def customer_detail(request, pk):
         request.user,
         Customer.SCOPE,
     )
-    # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it
-    customer = get_in_scope_or_404(base, request.user, Customer.SCOPE, pk=pk)
+    # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it; out of scope
+    # is a 404 like a missing archive (as get_in_scope_or_404), without the ORDER BY that `.first()` would add
+    # to a primary-key read (ordering its ~100 joined columns costs ~2,000 Python calls per request)
+    customer = next(iter(visible(base, request.user, Customer.SCOPE).filter(pk=pk).order_by()[:1]), None)
+    if customer is None:
+        raise Http404
     services.record_view(request.user, customer, channel="ui")
     masked = {f: mask(f, getattr(customer, f)) for f in SENSITIVE_FIELDS}
     writable = bool(customer.writable)
@@ -379,7 +383,57 @@ def customer_detail(request, pk):
         "b_rm_options": options(rm_choices, customer.b_rm_id) if rm_choices else "",
         "sensitive_fields": [(f, str(label), masked[f]) for f, label in SENSITIVE_FIELDS.items()],
     }
+    _print_ready(customer, ctx)
     return render(request, "customers/detail.html", ctx)
+
+
+def _print_ready(customer, ctx):
+    """The 360° page's rows ready to print (issue 18, decision 87): each label from one dict per choice set
+    (not `get_FOO_display` per row), local times and links made here once, the markup left to the template."""
+    from django.utils import timezone
+
+    from .models import Document, KeyDate, Need, OwnershipChange, Product, TierChange
+
+    def labels(model, field):
+        return {k: str(v) for k, v in model._meta.get_field(field).flatchoices}
+
+    def day(value, fmt="%Y-%m-%d"):
+        if value is None:
+            return ""
+        return (timezone.localtime(value) if hasattr(value, "tzinfo") and value.tzinfo else value).strftime(fmt)
+
+    if ctx["holdings"]:
+        categories, risks = labels(Product, "category"), labels(Product, "risk_level")
+        for h in ctx["holdings"]:
+            p = h.product
+            h.category_text, h.risk_text = categories.get(p.category, p.category), risks.get(p.risk_level, p.risk_level)
+            h.opened_text, h.matures_text, h.closed_text = day(h.opened_on), day(h.matures_on), day(h.closed_on)
+    if ctx["tier_changes"]:
+        directions, badges = labels(TierChange, "direction"), {"up": "ok", "down": "warn"}
+        for t in ctx["tier_changes"]:
+            t.at_text, t.direction_text = day(t.at, "%Y-%m-%d %H:%M"), directions.get(t.direction, t.direction)
+            t.badge = badges.get(t.direction, "")
+    if ctx["ownership"]:
+        kinds = labels(OwnershipChange, "kind")
+        for o in ctx["ownership"]:
+            o.at_text, o.kind_text = day(o.at), kinds.get(o.kind, o.kind)
+    if ctx["needs"]:
+        categories, statuses = labels(Need, "category"), labels(Need, "status")
+        for n in ctx["needs"]:
+            n.at_text, n.category_text = day(n.created_at), categories.get(n.category, n.category)
+            n.status_text = statuses.get(n.status, n.status)
+    for n in ctx["notes"]:
+        n.at_text = day(n.created_at, "%Y-%m-%d %H:%M")
+    if ctx["key_dates"]:
+        kinds = labels(KeyDate, "kind")
+        for k in ctx["key_dates"]:
+            k.kind_text, k.day_text = kinds.get(k.kind, k.kind), day(k.date, "%m-%d")
+    if ctx["documents"]:
+        kinds = labels(Document, "kind")
+        pattern = reverse("customers:document", args=[customer.pk, 987654321])
+        for d in ctx["documents"]:
+            d.kind_text, d.at_text = kinds.get(d.kind, d.kind), day(d.uploaded_at)
+            d.url = pattern.replace("987654321", str(d.pk))
 
 
 @login_required
