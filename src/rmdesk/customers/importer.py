@@ -621,8 +621,8 @@ def _validate_customers_screened(job, actor, file_rows, errors):
         screen.screen()
         seen = _Seen()
         try:
-            screen.seed(seen.table)
-            if screen.others:
+            if screen.others:  # the plain rows' keys, for the duplicate check of the others
+                screen.seed(seen.table)
                 others = file_rows.again(only=set(screen.others))
                 _validate_customer_batches(job, actor, others, errors, plan, seen, look=look, offset=screen.plain)
         finally:
