@@ -8,8 +8,9 @@ so an event exists if and only if the action committed.
   keep alg "sha256"; the first keyed row after them is a recorded switch-over event
   ("core.audit_keyed"), and no plain row may follow a keyed one.
 - Read events (READ_ACTIONS: views, reveals, exports, downloads) take no lock: they are inserted into
-  AuditPending in the caller's transaction and sealed into the chain in batches by `seal_pending()`
-  (the `seal_audit --loop` process, or any writer already holding the chain's lock).
+  AuditPending — outside a transaction (a page or API view) by one autocommitted INSERT built once
+  (`_insert_pending`), inside one in the caller's transaction — and sealed into the chain in batches
+  by `seal_pending()` (the `seal_audit --loop` process, or any writer already holding the chain's lock).
 - Signed checkpoints (head id, head hash, count, archive boundary) are appended to a file outside
   the database; `verify()` compares the chain with the last one, so deleting the newest events or
   rewriting and re-hashing the chain is detected.
