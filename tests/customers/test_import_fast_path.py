@@ -307,3 +307,24 @@ def test_generated_clean_files_give_the_same_archives_both_ways(world, table):
         assert on == off
     finally:
         transaction.savepoint_rollback(sid)
+
+
+def test_a_key_taken_between_the_screen_and_the_write_gives_the_existing_paths_conflict(world, monkeypatch):
+    """Another writer creates an archive with a plain row's mobile after the validation: the write
+    notices, the file goes through the existing path, and the row opens a conflict as it would."""
+    real = importer._write_claimed
+
+    def late_writer(job, actor, plan):
+        Customer.objects.create(
+            customer_no="LATE1", name="后来者", mobile="13900000002", org_unit=world.t1, org_path=world.t1.path
+        )
+        return real(job, actor, plan)
+
+    monkeypatch.setattr(importer, "_write_claimed", late_writer)
+    rows = [
+        row("N01", "张伟明", mobile="13900000001", a_rm_no=world.rm.employee_no),
+        row("N02", "李小红", mobile="13900000002", a_rm_no=world.rm.employee_no),
+    ]
+    off, on, plain = _both_ways(world, csv_bytes(rows))
+    assert off["job"][0] == "done" and off["job"][6] == 1, off["job"]  # one conflict
+    assert plain == 0 and on == off

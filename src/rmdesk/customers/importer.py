@@ -878,6 +878,38 @@ def _write_customer_plan(job, actor, plan, progress=_noop_progress):
     created, touched = array("q"), array("q")
     done = 0  # rows written (or found unchanged / sent to a conflict) so far
     conflicts = []
+    redo = None
+    if plan.fast is not None and plan.fast.stale():
+        plan = redo = _revalidated(job, actor)
+    try:
+        return _write_customer_rows(job, actor, plan, progress, sets, counts, created, touched, done, conflicts)
+    finally:
+        if redo is not None:
+            redo.close()
+
+
+class _StillInvalid(Exception):
+    """The file, validated again at write time, has errors (`items`): reported as a failed import."""
+
+    def __init__(self, items):
+        super().__init__(len(items))
+        self.items = items
+
+
+def _revalidated(job, actor):
+    """The plan of the whole file through the existing path alone (the SQL screen's verdict went
+    stale: another writer took a plain row's number or key since); its errors raise _StillInvalid."""
+    errors = _Errors()
+    rows, fields = _header(read_rows(job.file.path, job.original_name), CUSTOMER_COLUMNS)
+    plan = _validate_customer_rows(job, actor, _dict_rows(rows, fields), errors)
+    if errors.items:
+        plan.close()
+        raise _StillInvalid(errors.items)
+    return plan
+
+
+def _write_customer_rows(job, actor, plan, progress, sets, counts, created, touched, done, conflicts):
+    """The body of `_write_customer_plan` once the plan is settled."""
     if plan.fast is not None:  # the plain creates of the SQL screen: INSERT … SELECT
         new = plan.fast.write(actor, sets, _("建档定级")[:200], _("批量导入"), _("生日"), progress, BATCH_SIZE)
         counts["created"] += len(new)
@@ -1527,6 +1559,8 @@ def _write_claimed(job, actor, plan):
             audit.record(actor, "customers.import", job, after={**counts, "file": job.original_name, "kind": job.kind})
     except ValidationError as exc:
         return _fail(job, actor, [{"row": 0, "customer_no": "", "field": "", "message": m} for m in exc.messages])
+    except _StillInvalid as exc:
+        return _fail(job, actor, exc.items)
     return job
 
 

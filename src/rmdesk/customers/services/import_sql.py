@@ -297,6 +297,26 @@ class Screen:
         )
         write_rows(self.t_owner, ["a_rm_no", "org_unit_code", "rm_id", "unit_id", "org_path"], owners, prepared=True)
 
+    def stale(self) -> bool:
+        """Whether, since the screen, an archive took a plain row's customer number or (live) one of
+        its keys — another writer between validation and write. The importer then validates and
+        writes the whole file through the existing path, which opens the conflicts as before."""
+        if not self.plain:
+            return False
+        qn = self.conn.ops.quote_name
+        s, c = qn(self.t_stage), qn(Customer._meta.db_table)
+        live = "c.is_anonymised = " + ("false" if self.pg else "0") + " AND c.merged_into_id IS NULL"
+        keys = " OR ".join(
+            f"(s.{k} <> '' AND EXISTS (SELECT 1 FROM {c} c WHERE c.{k} = s.{k} AND {live}))"
+            for k in ("id_number", "credit_code", "mobile")
+        )
+        with self.conn.cursor() as cur:
+            cur.execute(
+                f"SELECT 1 FROM {s} s WHERE s.plain AND (EXISTS (SELECT 1 FROM {c} c "
+                f"WHERE c.customer_no = s.customer_no) OR {keys}) LIMIT 1"
+            )
+            return cur.fetchone() is not None
+
     def seed(self, seen_table):
         """Register the plain rows' keys in the existing path's in-file key table (importer._Seen:
         fields customer_no 0, id_number 1, credit_code 2, mobile 3), so a row of that path sharing a
