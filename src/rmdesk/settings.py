@@ -376,6 +376,8 @@ RMDESK_DASHBOARD_CACHE_SECONDS = int(os.environ.get("RMDESK_DASHBOARD_CACHE_SECO
 MIDDLEWARE += ["rmdesk.core.db_router.ReplicaPinMiddleware"]
 if os.environ.get("RMDESK_IMPORT_STALL_MINUTES"):
     RMDESK_IMPORT_STALL_MINUTES = float(os.environ["RMDESK_IMPORT_STALL_MINUTES"])
+# a clean customers file's new archives screened in SQL and written with INSERT … SELECT (decision 92)
+RMDESK_IMPORT_FAST_PATH = os.environ.get("RMDESK_IMPORT_FAST_PATH", "1") != "0"
 # The periodic jobs' leader (manage.py run_scheduler) keeps their last starts here (and in the shared
 # cache when Redis is configured), so a standby that takes over does not rerun today's daily jobs.
 RMDESK_SCHEDULER_STATE = Path(os.environ.get("RMDESK_SCHEDULER_STATE") or VAR_DIR / "scheduler-cluster.json")
