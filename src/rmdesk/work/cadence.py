@@ -566,11 +566,13 @@ def _fold(rows: list[dict], key: str) -> dict:
     return out
 
 
-def rm_summary(user) -> list[dict]:
-    """summary_by_rm(visible_statuses(user)) from the counters: same keys, same numbers."""
+def rm_summary(user, buckets: list[dict] | None = None) -> list[dict]:
+    """summary_by_rm(visible_statuses(user)) from the counters: same keys, same numbers. `buckets`: the
+    user's `scope_buckets` when the caller has read them already (the cadence list draws both tables)."""
     from rmdesk.org.models import User
 
-    folded = {k: v for k, v in _fold(scope_buckets(user), "a_rm").items() if sum(v.values())}
+    buckets = scope_buckets(user) if buckets is None else buckets
+    folded = {k: v for k, v in _fold(buckets, "a_rm").items() if sum(v.values())}
     names = {
         pk: (full, uname)
         for pk, full, uname in User.objects.filter(pk__in=[k for k in folded if k is not None]).values_list(
@@ -585,11 +587,13 @@ def rm_summary(user) -> list[dict]:
     return rows
 
 
-def team_summary(user) -> list[dict]:
-    """summary_by_team(visible_statuses(user)) from the counters: same keys, same numbers."""
+def team_summary(user, buckets: list[dict] | None = None) -> list[dict]:
+    """summary_by_team(visible_statuses(user)) from the counters: same keys, same numbers (`buckets`: as
+    rm_summary's)."""
     from rmdesk.org.models import OrgUnit
 
-    folded = {k: v for k, v in _fold(scope_buckets(user), "org_path").items() if sum(v.values())}
+    buckets = scope_buckets(user) if buckets is None else buckets
+    folded = {k: v for k, v in _fold(buckets, "org_path").items() if sum(v.values())}
     names = dict(OrgUnit.objects.filter(path__in=list(folded)).values_list("path", "name"))
     rows = [
         {

@@ -177,60 +177,14 @@ _COUNTED_FILTERS = {
 
 def _cadence_summaries(user, by_team: bool):
     """The per-RM and (for managers, risk, compliance) per-team tables of the cadence list from ONE read of
-    the counters (`cadence.scope_buckets`), plus one names query per table: `cadence.rm_summary` and
-    `cadence.team_summary` each read the counters again (issue 18). Same rows, keys and order as those two
-    (a test compares them); each RM row also carries the name the table shows."""
-    from rmdesk.org.models import OrgUnit, User
-
+    the counters (`cadence.scope_buckets`), plus one names query per table (issue 18): `cadence.rm_summary`
+    and `cadence.team_summary` given the buckets read once. Each RM row also carries the name it shows."""
     buckets = cadence.scope_buckets(user)
-    by_rm = {}
-    teams = {} if by_team else None
-    for b in buckets:
-        counts = [(code, b[code]) for code in cadence.COUNTED]
-        for key, acc in ((b["a_rm"], by_rm), (b["org_path"], teams)):
-            if acc is None:
-                continue
-            row = acc.setdefault(key, dict.fromkeys(cadence.COUNTED, 0))
-            for code, n in counts:
-                row[code] += n
-    by_rm = {k: c for k, c in by_rm.items() if sum(c.values())}
-    names = {
-        pk: (full, uname)
-        for pk, full, uname in User.objects.filter(pk__in=[k for k in by_rm if k is not None]).values_list(
-            "pk", "full_name", "username"
-        )
-    }
     unassigned = _("未分配")
-    rm_rows = []
-    for pk, c in by_rm.items():
-        full, uname = names.get(pk, (None, None))
-        rm_rows.append(
-            {
-                "a_rm": pk,
-                "a_rm__full_name": full,
-                "a_rm__username": uname,
-                **c,
-                "total": sum(c.values()),
-                "name": full or uname or unassigned,
-            }
-        )
-    rm_rows.sort(key=lambda r: (-r["overdue"], r["a_rm__full_name"] is None, r["a_rm__full_name"] or ""))
-    team_rows = None
-    if teams is not None:
-        teams = {k: c for k, c in teams.items() if sum(c.values())}
-        units = dict(OrgUnit.objects.filter(path__in=list(teams)).values_list("path", "name")) if teams else {}
-        team_rows = [
-            {
-                "org_path": path,
-                "overdue": c["overdue"],
-                "due": c["due"],
-                "soon": c["soon"],
-                "total": sum(c.values()),
-                "unit_name": units.get(path, path),
-            }
-            for path, c in teams.items()
-        ]
-        team_rows.sort(key=lambda r: (-r["overdue"], r["org_path"]))
+    rm_rows = cadence.rm_summary(user, buckets)
+    for r in rm_rows:
+        r["name"] = r["a_rm__full_name"] or r["a_rm__username"] or unassigned
+    team_rows = cadence.team_summary(user, buckets) if by_team else None
     return buckets, rm_rows, team_rows
 
 
