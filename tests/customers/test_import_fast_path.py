@@ -109,7 +109,7 @@ def _both_ways(world, content, name="c.csv"):
 
     def spy(self, *args, **kwargs):
         out = real(self, *args, **kwargs)
-        written.append(len(out))
+        written.append(len(out[0]))  # (ids, ids created past 潜在)
         return out
 
     states = []

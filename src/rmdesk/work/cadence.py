@@ -10,6 +10,7 @@ the rule's months (clamped to the month's end, 31 Jan + 1 month = 28/29 Feb) plu
 status is "overdue" after that day, "due" on it, "soon" within `soon_days` before it.
 """
 
+from array import array
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -226,6 +227,19 @@ def _computed_rows(p: dict, source: str, last_on: str, extra_cols: str = "", mod
     )
 
 
+def _distinct_sorted(values) -> array:
+    """The distinct ids of `values`, ascending, as an int64 array: an import of a million archives
+    passes a million ids, and a set of Python ints would hold ~70 MB at once (issue 18)."""
+    ordered = array("q", sorted(map(int, values)))
+    out = array("q")
+    last = None
+    for v in ordered:
+        if v != last:
+            out.append(v)
+            last = v
+    return out
+
+
 def recompute_all(*, today: date | None = None, from_interactions: bool = False, customer_ids=None) -> dict:
     """Recompute every customer's cadence row with set-based SQL (SPEC §3 at scale).
 
@@ -270,11 +284,11 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
     with transaction.atomic(), connection.cursor() as cur:
         only_new = only_cur = only_lc = ""
         if customer_ids is not None:
-            ids = sorted({int(i) for i in customer_ids})
+            ids = _distinct_sorted(customer_ids)
             cur.execute(f"DROP TABLE IF EXISTS {ONLY_IDS}")
             cur.execute(f"CREATE TEMPORARY TABLE {ONLY_IDS} (id bigint PRIMARY KEY)")
             for i in range(0, len(ids), 1000):
-                chunk = ids[i : i + 1000]
+                chunk = ids[i : i + 1000].tolist()
                 cur.execute(f"INSERT INTO {ONLY_IDS} (id) VALUES " + ", ".join(["(%s)"] * len(chunk)), chunk)
             if connection.vendor == "postgresql":
                 cur.execute(f"ANALYZE {ONLY_IDS}")
