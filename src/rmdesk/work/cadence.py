@@ -287,11 +287,16 @@ def recompute_all(*, today: date | None = None, from_interactions: bool = False,
             ids = _distinct_sorted(customer_ids)
             cur.execute(f"DROP TABLE IF EXISTS {ONLY_IDS}")
             cur.execute(f"CREATE TEMPORARY TABLE {ONLY_IDS} (id bigint PRIMARY KEY)")
-            for i in range(0, len(ids), 1000):
-                chunk = ids[i : i + 1000].tolist()
-                cur.execute(f"INSERT INTO {ONLY_IDS} (id) VALUES " + ", ".join(["(%s)"] * len(chunk)), chunk)
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql":  # one array parameter per 100,000 ids, not 1,000-row VALUES
+                for i in range(0, len(ids), 100_000):
+                    cur.execute(
+                        f"INSERT INTO {ONLY_IDS} (id) SELECT unnest(%s::bigint[])", [ids[i : i + 100_000].tolist()]
+                    )
                 cur.execute(f"ANALYZE {ONLY_IDS}")
+            else:
+                for i in range(0, len(ids), 1000):
+                    chunk = ids[i : i + 1000].tolist()
+                    cur.execute(f"INSERT INTO {ONLY_IDS} (id) VALUES " + ", ".join(["(%s)"] * len(chunk)), chunk)
             only_new = f"AND c.id IN (SELECT id FROM {ONLY_IDS}) "
             only_cur = f"WHERE s2.customer_id IN (SELECT id FROM {ONLY_IDS}) "
             only_lc = f"AND lc.cid IN (SELECT id FROM {ONLY_IDS}) "
