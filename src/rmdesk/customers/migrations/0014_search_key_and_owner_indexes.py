@@ -6,81 +6,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0013_product_categories_goods_service'),
-        ('org', '0003_group_results'),
+        ("customers", "0013_product_categories_goods_service"),
+        ("org", "0003_group_results"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='a_rm',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='a_customers', to=settings.AUTH_USER_MODEL, verbose_name='主办客户经理(A岗)'),
+            model_name="customer",
+            name="a_rm",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="a_customers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="主办客户经理(A岗)",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='b_rm',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='b_customers', to=settings.AUTH_USER_MODEL, verbose_name='协办客户经理(B岗)'),
+            model_name="customer",
+            name="b_rm",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="b_customers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="协办客户经理(B岗)",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='credit_code',
-            field=models.CharField(blank=True, max_length=18, verbose_name='统一社会信用代码'),
+            model_name="customer",
+            name="credit_code",
+            field=models.CharField(blank=True, max_length=18, verbose_name="统一社会信用代码"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='id_number',
-            field=models.CharField(blank=True, max_length=40, verbose_name='证件号码'),
+            model_name="customer",
+            name="id_number",
+            field=models.CharField(blank=True, max_length=40, verbose_name="证件号码"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='id_tail',
-            field=models.CharField(blank=True, max_length=4, verbose_name='证件尾号'),
+            model_name="customer",
+            name="id_tail",
+            field=models.CharField(blank=True, max_length=4, verbose_name="证件尾号"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='mobile',
-            field=models.CharField(blank=True, max_length=20, verbose_name='手机号码'),
+            model_name="customer",
+            name="mobile",
+            field=models.CharField(blank=True, max_length=20, verbose_name="手机号码"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='mobile_tail',
-            field=models.CharField(blank=True, max_length=4, verbose_name='手机尾号'),
+            model_name="customer",
+            name="mobile_tail",
+            field=models.CharField(blank=True, max_length=4, verbose_name="手机尾号"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='name_initials',
-            field=models.CharField(blank=True, max_length=60, verbose_name='拼音首字母'),
+            model_name="customer",
+            name="name_initials",
+            field=models.CharField(blank=True, max_length=60, verbose_name="拼音首字母"),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='tier',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='customers.tier', verbose_name='层级'),
+            model_name="customer",
+            name="tier",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="customers.tier",
+                verbose_name="层级",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['name_initials'], name='cust_name_initials_pat_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(
+                fields=["name_initials"], name="cust_name_initials_pat_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['id_number'], name='cust_id_number_pat_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(fields=["id_number"], name="cust_id_number_pat_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['mobile'], name='cust_mobile_pat_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(fields=["mobile"], name="cust_mobile_pat_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['mobile_tail'], name='cust_mobile_tail_pat_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(
+                fields=["mobile_tail"], name="cust_mobile_tail_pat_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['id_tail'], name='cust_id_tail_pat_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(fields=["id_tail"], name="cust_id_tail_pat_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['credit_code'], name='cust_credit_code_pat_idx', opclasses=['varchar_pattern_ops']),
+            model_name="customer",
+            index=models.Index(
+                fields=["credit_code"], name="cust_credit_code_pat_idx", opclasses=["varchar_pattern_ops"]
+            ),
         ),
     ]
