@@ -61,14 +61,17 @@ def _figures(kind: str, label: str):
     ratio = Figure(
         "10", f"{label}: import / floor", "service", unit="x", budget=Budget("value", ">=", RATIO_BUDGET, "x")
     )
-    rss = Figure(
+    return imp, floor, ratio, _rss_figure(label)
+
+
+def _rss_figure(label: str) -> Figure:
+    return Figure(
         "10",
         f"{label} import: peak RSS of the process",
         "service",
         unit="MB",
         budget=Budget("value", "<=", RSS_BUDGET_MB, "MB"),
     )
-    return imp, floor, ratio, rss
 
 
 def _measure(ctx, kind, label, path: Path, n: int):
@@ -128,13 +131,8 @@ def item_10(ctx) -> list[Figure]:
 
 def _measure_rss(ctx, path: Path, n: int, rm_nos) -> Figure:
     """The customers import of an n-row file, for its peak RSS (the memory budget is for 1,000,000 rows)."""
-    rss = Figure(
-        "10",
-        f"customers import: peak RSS of the process ({n:,}-row file)",
-        "service",
-        unit="MB",
-        budget=Budget("value", "<=", RSS_BUDGET_MB, "MB"),
-    )
+    rss = _rss_figure("customers")
+    rss.name += f" ({n:,}-row file)"
     try:
         write_csv(path, n, rm_nos, seed=12)
         res = _child("import", ctx, csv=path, kind="customers", user=ctx.manager.pk)
