@@ -916,9 +916,13 @@ def _write_customer_rows(job, actor, plan, progress, sets, counts, created, touc
         created.extend(new)
         done += len(new)
         del new
-        _send_created_stages(actor, staged)
+    else:
+        staged = []
     for batch in plan:
         done = _write_customer_batch(actor, batch, sets, counts, created, touched, conflicts, progress, done)
+    # the plain rows' stage events go after the other rows' (sent as each of those is written), not
+    # interleaved in file order: each event is about one archive, so their order carries nothing (decision 92)
+    _send_created_stages(actor, staged)
     # the conflicts are opened last: each is audited under the audit chain's lock, which is then
     # held until the commit, so it is taken at the end of the write and not from the first conflicting
     # row on (issue 18: the chain's lock is not held for the length of an import)
