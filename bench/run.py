@@ -4,7 +4,9 @@
 2. fill what is empty with the generator (bench/generate.py);
 3. measure items 1-7 of issue #4 warm (bench/items.py, bench/heavy.py, bench/load.py) and item 8 of issue 15
    (bench/assessment.py: one month's assessment of every RM);
-4. write the figures to docs/benchmarks.md (or --out) and bench/out/<db>-<dataset>.json.
+4. write the figures to docs/benchmarks.md (or --out) and bench/out/<db>-<dataset>.json. The recorded runs'
+   .json files are committed with docs/benchmarks.md (decision 99): `--merge` and `--rerender` then work on a
+   fresh clone, so re-running some items on a new machine keeps the others' recorded figures.
 
 `--smoke` (CI): few repetitions, a 1,000-row import, export and a 3-second load test; it proves the
 harness works, asserts no timing, and writes to bench/out/ unless --out is given. Exit status is
