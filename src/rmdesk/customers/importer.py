@@ -50,7 +50,7 @@ from .models import (
     TierDirection,
 )
 from .scope import visible_customers
-from .services import import_sql
+from .services import import_holdings_sql, import_sql
 from .services.import_fast import clean_new_row, fast_initials, iter_table, update_rows, write_rows
 from .validators import validate_mobile
 
@@ -1184,6 +1184,28 @@ _HOLDER_FIELDS = (
 )
 
 
+_ACCOUNT_MAX = Holding._meta.get_field("account_no").max_length
+
+
+def _validate_holdings(job, actor, rows, fields, errors):
+    """The plan of a holdings file: staged and checked in SQL (`services.import_holdings_sql`, decision
+    94) while the fast path is on; a file that needs the existing path (any error, any value the fast
+    path does not take) is read again and validated row by row, so its report is the existing one."""
+    if import_holdings_sql.enabled():
+        stage = import_holdings_sql.Stage(actor)
+        try:
+            stage.stage(_dict_rows(rows, fields), lambda n: _progress(job, n))
+            stage.check()
+            return stage
+        except import_holdings_sql.NotClean:
+            stage.close()
+            rows, fields = _header(read_rows(job.file.path, job.original_name), HOLDING_COLUMNS)
+        except BaseException:
+            stage.close()
+            raise
+    return _validate_holding_rows(job, actor, _dict_rows(rows, fields), errors)
+
+
 def _validate_holding_rows(job, actor, rows, errors):
     """Validate every holding row of the stream `rows`; the customers of a batch of BATCH_SIZE rows
     are read with one query (their ids, in the importer's write scope), the products once for the
@@ -1225,6 +1247,8 @@ def _validate_holding_batches(job, actor, rows, errors, plan, seen):
                 errors.add(row_no, no, "product_code", _("产品代码不存在。"))
                 continue
             errs = {}
+            if len(row.get("account_no", "")) > _ACCOUNT_MAX:  # PostgreSQL would refuse the row (a 5xx)
+                errs["account_no"] = _("账号最多 %(n)d 个字符。") % {"n": _ACCOUNT_MAX}
             balance = services.parse_amount(row.get("balance"), "balance", errs)
             opened = services.parse_date(row.get("opened_on"), "opened_on", errs)
             closed = services.parse_date(row.get("closed_on"), "closed_on", errs)
@@ -1262,7 +1286,12 @@ def _write_holding_plan(job, actor, plan, progress=_noop_progress):
     of the batch's customers read with one query as plain tuples (by account number, else by product
     with no account, the lowest id first as `.first()`), new holdings inserted in bulk (COPY on
     PostgreSQL), changed ones updated in bulk; then AUM, deposits and loans of every touched archive
-    from one grouped query per batch, and its tier (SPEC §2)."""
+    from one grouped query per batch, and its tier (SPEC §2). A staged file (decision 94) is written
+    by its `import_holdings_sql.Stage` and recomputed the same way."""
+    if isinstance(plan, import_holdings_sql.Stage):
+        counts, touched = plan.write(progress, timezone.localdate(), timezone.now())
+        _recompute_touched(actor, touched, reason=_("持仓导入"))
+        return counts
     counts = {"created": 0, "updated": 0, "unchanged": 0, "conflicts": 0}
     touched = {}
     today = timezone.localdate()
@@ -1508,7 +1537,7 @@ def _run_claimed(job):
             if job.kind == "customers":
                 plan = _validate_customer_rows(job, actor, _FileRows(job, rows, fields), errors)
             else:
-                plan = _validate_holding_rows(job, actor, _dict_rows(rows, fields), errors)
+                plan = _validate_holdings(job, actor, rows, fields, errors)
         except _Unreadable as exc:  # a row further down the file could not be read
             return _fail(job, actor, [_unreadable(exc.exc)])
         if errors.items:
