@@ -85,14 +85,21 @@ def oversight_panel(request):
 def customer_slot(request, customer):
     """The customer's contracts on the 360° page, in the viewer's scope (SPEC §7): read as the columns shown,
     each row's label and date made here, not per row in the template (issue 18)."""
-    from rmdesk.customers.slots import Row
+    from rmdesk.customers.slots import Row, compiled, scope_key
 
-    rows = (
-        visible_contracts(request.user)
-        .filter(customer=customer)
-        .order_by("-created_at")
-        .values_list("pk", "number", "title", "amount", "status", "end_on")[:10]
-    )
+    from .scope import CONTRACT_SCOPE, custody_q
+
+    user = request.user
+    # compiled once per viewer scope and custody (customers.slots.compiled, decision 96)
+    rows = compiled(
+        ("contracts.360", scope_key(user, CONTRACT_SCOPE), repr(custody_q(user))),
+        lambda pk: (
+            visible_contracts(user)
+            .filter(customer_id=pk)
+            .order_by("-created_at")
+            .values_list("pk", "number", "title", "amount", "status", "end_on")[:10]
+        ),
+    )(customer.pk)
     statuses = {k: str(v) for k, v in ContractStatus.choices}
     return {
         "contracts": [

@@ -101,35 +101,49 @@ def customer_slot(request, customer):
     dates made here once per request, not per row in the template (issue 18)."""
     from django.urls import reverse
 
-    from rmdesk.customers.slots import Row
+    from rmdesk.customers.slots import Row, compiled, scope_key
 
     from .models import Classification, WarningLevel
-    from .scope import visible_loans, visible_ratings
+    from .scope import APPLICATION_SCOPE, LOAN_SCOPE, RATING_SCOPE, WARNING_SCOPE, visible_loans, visible_ratings
 
     user = request.user
-    apps = (
-        visible_applications(user)
-        .filter(customer=customer)
-        .order_by("-created_at")
-        .values_list("pk", "product__name", "amount", "status")[:10]
-    )
-    loans = (
-        visible_loans(user)
-        .filter(customer=customer)
-        .order_by("-start_on")
-        .values_list("pk", "cms_ref", "amount", "classification")[:10]
-    )
-    warnings = (
-        visible_warnings(user)
-        .filter(customer=customer)
-        .exclude(status=WarningStatus.CLOSED)
-        .values_list("level", "title", "status")[:10]
-    )
-    ratings = (
-        visible_ratings(user)
-        .filter(customer=customer)
-        .values_list("year", "grade", "credit_line", "rated_by__full_name", "rated_by__username", "rated_at")[:10]
-    )
+    # each read compiled once per viewer scope (customers.slots.compiled, decision 96)
+    apps = compiled(
+        ("credit.360.applications", scope_key(user, APPLICATION_SCOPE)),
+        lambda pk: (
+            visible_applications(user)
+            .filter(customer_id=pk)
+            .order_by("-created_at")
+            .values_list("pk", "product__name", "amount", "status")[:10]
+        ),
+    )(customer.pk)
+    loans = compiled(
+        ("credit.360.loans", scope_key(user, LOAN_SCOPE)),
+        lambda pk: (
+            visible_loans(user)
+            .filter(customer_id=pk)
+            .order_by("-start_on")
+            .values_list("pk", "cms_ref", "amount", "classification")[:10]
+        ),
+    )(customer.pk)
+    warnings = compiled(
+        ("credit.360.warnings", scope_key(user, WARNING_SCOPE)),
+        lambda pk: (
+            visible_warnings(user)
+            .filter(customer_id=pk)
+            .exclude(status=WarningStatus.CLOSED)
+            .values_list("level", "title", "status")[:10]
+        ),
+    )(customer.pk)
+    ratings = compiled(
+        ("credit.360.ratings", scope_key(user, RATING_SCOPE)),
+        lambda pk: (
+            visible_ratings(user)
+            .filter(customer_id=pk)
+            .values_list("year", "grade", "credit_line", "rated_by__full_name", "rated_by__username", "rated_at")[:10]
+        ),
+    )(customer.pk)
+
     app_url = reverse("credit:application_detail", args=[987654321])
     loan_url = reverse("credit:loan_detail", args=[987654321])
     statuses = {k: str(v) for k, v in AppStatus.choices}

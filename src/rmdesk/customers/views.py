@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,7 +46,7 @@ from .models import (
 )
 from .protection import SENSITIVE_FIELDS, mask
 from .scope import get_customer_or_404, visible_customers
-from .slots import slots_for
+from .slots import compiled, slots_for
 
 
 def _rms_for(user):
@@ -306,50 +305,119 @@ def _tier_watch(customer):
     return watch if customer.tier_id and watch.tier_id == customer.tier_id else None
 
 
-@login_required
-def customer_detail(request, pk):
-    from rmdesk.core.scope import annotate_writable, visible
+def _archive_query(user):
+    """The page's one scoped read of the archive, compiled once per viewer scope (decision 96): its SQL is
+    fixed by the read and write scope filters (their repr names every field and value they hold) and the id."""
+    from rmdesk.core.scope import annotate_writable, scope_q, visible
 
     from .models import Customer
 
-    base = annotate_writable(
-        Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit", "tier_watch__tier").defer(
-            *(
-                f"{r}__{f.name}"
-                for r in ("a_rm", "b_rm")
-                for f in Customer._meta.get_field(r).related_model._meta.concrete_fields
-                if f.name not in _STAFF
-            )
-        ),
-        request.user,
-        Customer.SCOPE,
+    spec = Customer.SCOPE
+    key = ("customers.360.archive", repr(scope_q(user, spec)), repr(scope_q(user, spec, write=True)))
+
+    def build(pk):
+        base = annotate_writable(
+            Customer.objects.select_related("tier__rule_set", "a_rm", "b_rm", "org_unit", "tier_watch__tier").defer(
+                *(
+                    f"{r}__{f.name}"
+                    for r in ("a_rm", "b_rm")
+                    for f in Customer._meta.get_field(r).related_model._meta.concrete_fields
+                    if f.name not in _STAFF
+                )
+            ),
+            user,
+            spec,
+        )
+        # out of scope is a 404 like a missing archive (as get_in_scope_or_404), without the ORDER BY that
+        # `.first()` would add to a primary-key read
+        return visible(base, user, spec).filter(pk=pk).order_by()[:1]
+
+    return compiled(key, build)
+
+
+def _section_queries():
+    """The 360° page's collections, each a query on the archive's id alone, compiled once per process
+    (decision 96); each is what the related manager would read (its model's ordering and limit)."""
+    from .models import (
+        Contact,
+        Document,
+        FinancialYear,
+        KeyDate,
+        Need,
+        Note,
+        OwnershipChange,
+        RelatedParty,
+        Tag,
+        TierChange,
     )
-    # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it; out of scope
-    # is a 404 like a missing archive (as get_in_scope_or_404), without the ORDER BY that `.first()` would add
-    # to a primary-key read (ordering its ~100 joined columns costs ~2,000 Python calls per request)
-    customer = next(iter(visible(base, request.user, Customer.SCOPE).filter(pk=pk).order_by()[:1]), None)
+
+    staff = ("from_a", "to_a", "from_b", "to_b", "approved_by")
+    builds = {
+        # by state: open ones first, then by balance; sales' next-best-product hints reuse them (prefetched)
+        "holdings": lambda pk: (
+            Holding.objects.select_related("product").filter(customer_id=pk).order_by("closed_on", "-balance")
+        ),
+        "tier_changes": lambda pk: TierChange.objects.filter(customer_id=pk).select_related("from_tier", "to_tier")[
+            :20
+        ],
+        "ownership": lambda pk: _staff_only(OwnershipChange.objects.filter(customer_id=pk), *staff)[:20],
+        "needs": lambda pk: _staff_only(Need.objects.filter(customer_id=pk), "created_by")[:30],
+        "notes": lambda pk: _staff_only(Note.objects.filter(customer_id=pk), "created_by")[:30],
+        "key_dates": lambda pk: KeyDate.objects.filter(customer_id=pk),
+        "contacts": lambda pk: Contact.objects.filter(customer_id=pk),
+        "financials": lambda pk: FinancialYear.objects.filter(customer_id=pk),
+        "relations": lambda pk: (
+            RelatedParty.objects.filter(customer_id=pk)
+            .select_related("related")
+            .only("id", "customer_id", "related_id", "kind", "note", "related__id", "related__name")
+        ),
+        "documents": lambda pk: Document.objects.filter(customer_id=pk),
+        "tags": lambda pk: Tag.objects.filter(customers__id=pk),
+    }
+    return {name: compiled(("customers.360", name), build) for name, build in builds.items()}
+
+
+def _read_sections(customer, names) -> dict:
+    """The named collections of `customer`, read by their compiled queries; each row knows its archive (as the
+    related manager's rows do), and holdings and contacts are kept on the archive as prefetched, so a slot that
+    needs them (sales' hints, the qualification slot's stakeholder map) reads no more."""
+    queries = _section_queries()
+    out = {}
+    for name in names:
+        rows = out[name] = queries[name](customer.pk)
+        if name != "tags":
+            for row in rows:
+                row.__class__.customer.field.set_cached_value(row, customer)
+    for name in ("holdings", "contacts"):
+        if name in out:
+            manager = getattr(customer, name)
+            qs = manager.all()
+            qs._result_cache, qs._prefetch_done = out[name], True
+            customer.__dict__.setdefault("_prefetched_objects_cache", {})[manager.field.remote_field.cache_name] = qs
+    return out
+
+
+@login_required
+def customer_detail(request, pk):
+    # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it
+    rows = _archive_query(request.user)(pk)
+    customer = rows[0] if rows else None
     if customer is None:
         raise Http404
     services.record_view(request.user, customer, channel="ui")
     masked = {f: mask(f, getattr(customer, f)) for f in SENSITIVE_FIELDS}
     writable = bool(customer.writable)
-    # prefetched onto the archive, so a slot that needs them (sales' next-best-product hints) reads no more
-    by_state = Holding.objects.select_related("product").order_by("closed_on", "-balance")
-    prefetch_related_objects([customer], Prefetch("holdings", queryset=by_state))
-    holdings = list(customer.holdings.all())
-    for h in holdings:
-        h.balance_text = money(h.balance)
-    from .models import FinancialYear
-
     corporate = customer.kind != CustomerKind.INDIVIDUAL
     rm_choices = _rm_choices(request.user) if writable and not customer.is_anonymised else []
     # only the add-forms the template shows this viewer on this archive (none for a reader)
     forms = (_ARCHIVE_FORMS if not customer.is_anonymised else ()) + (_CORPORATE_FORMS if corporate else ())
-    if corporate:
-        # read once onto the archive: the qualification slot's stakeholder map reuses them (no query of its own)
-        prefetch_related_objects([customer], "contacts")
     # every collection is read here, in a fixed number of queries whatever its length, never lazily
     # from the template; the corporate-only sections are not read for an individual (issue 18)
+    names = ["holdings", "tier_changes", "ownership", "needs", "notes", "key_dates", "documents", "tags"]
+    sections = _read_sections(customer, names + (["contacts", "financials", "relations"] if corporate else []))
+    holdings = sections["holdings"]
+    for h in holdings:
+        h.balance_text = money(h.balance)
     ctx = {
         "c": customer,
         "masked": masked,
@@ -357,25 +425,17 @@ def customer_detail(request, pk):
         "can_reveal": services.can_reveal(request.user) and not customer.is_anonymised,
         "can_privacy": services.can_privacy(request.user),
         "holdings": holdings,
-        "tier_changes": list(customer.tier_changes.select_related("from_tier", "to_tier")[:20]),
+        "tier_changes": sections["tier_changes"],
         "tier_watch": _tier_watch(customer),
-        "ownership": list(
-            _staff_only(customer.ownership_changes.all(), "from_a", "to_a", "from_b", "to_b", "approved_by")[:20]
-        ),
-        "needs": list(_staff_only(customer.needs.all(), "created_by")[:30]),
-        "notes": list(_staff_only(customer.notes.all(), "created_by")[:30]),
-        "key_dates": list(customer.key_dates.all()),
-        "contacts": list(customer.contacts.all()) if corporate else [],
-        "financials": list(FinancialYear.objects.filter(customer=customer)) if corporate else [],
-        "relations": list(
-            customer.relations.select_related("related").only(
-                "id", "customer_id", "related_id", "kind", "note", "related__id", "related__name"
-            )
-        )
-        if corporate
-        else [],
-        "documents": list(customer.documents.all()),
-        "tags": list(customer.tags.all()),
+        "ownership": sections["ownership"],
+        "needs": sections["needs"],
+        "notes": sections["notes"],
+        "key_dates": sections["key_dates"],
+        "contacts": sections.get("contacts", []),
+        "financials": sections.get("financials", []),
+        "relations": sections.get("relations", []),
+        "documents": sections["documents"],
+        "tags": sections["tags"],
         "slots": slots_for(request, customer),
         **(_blank_forms(forms) if writable and forms else {}),
         "rm_choices": rm_choices,

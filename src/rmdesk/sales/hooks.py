@@ -112,24 +112,35 @@ def customer_slot(request, customer):
     here once per request, not per row in the template (issue 18)."""
     from django.urls import reverse
 
-    from rmdesk.customers.slots import Row
+    from rmdesk.customers.slots import Row, compiled, scope_key
 
+    from .scope import HANDOUT_SCOPE, OPPORTUNITY_SCOPE, TARGET_SCOPE
     from .services import next_best_products
 
     user = request.user
-    opps = (
-        visible_opportunities(user)
-        .filter(customer=customer)
-        .values_list("pk", "product__name", "stage__name", "amount", "owner__full_name", "owner__username")[:10]
-    )
-    targets = (
-        visible_targets(user).filter(customer=customer).values_list("campaign_id", "campaign__name", "status")[:10]
-    )
-    handouts = (
-        visible_handouts(user)
-        .filter(customer=customer)
-        .values_list("material__name", "quantity", "signed_at", "signed_by")[:10]
-    )
+    # each read compiled once per viewer scope (customers.slots.compiled, decision 96)
+    opps = compiled(
+        ("sales.360.opportunities", scope_key(user, OPPORTUNITY_SCOPE)),
+        lambda pk: (
+            visible_opportunities(user)
+            .filter(customer_id=pk)
+            .values_list("pk", "product__name", "stage__name", "amount", "owner__full_name", "owner__username")[:10]
+        ),
+    )(customer.pk)
+    targets = compiled(
+        ("sales.360.targets", scope_key(user, TARGET_SCOPE)),
+        lambda pk: (
+            visible_targets(user).filter(customer_id=pk).values_list("campaign_id", "campaign__name", "status")[:10]
+        ),
+    )(customer.pk)
+    handouts = compiled(
+        ("sales.360.handouts", scope_key(user, HANDOUT_SCOPE)),
+        lambda pk: (
+            visible_handouts(user)
+            .filter(customer_id=pk)
+            .values_list("material__name", "quantity", "signed_at", "signed_by")[:10]
+        ),
+    )(customer.pk)
     opp_url = reverse("sales:opportunity_detail", args=[987654321])
     campaign_url = reverse("sales:campaign_detail", args=[987654321])
     statuses = {k: str(v) for k, v in TargetStatus.choices}

@@ -103,33 +103,42 @@ def customer_slot(request, customer):
     from django.urls import reverse
     from django.utils import timezone
 
-    from rmdesk.customers.slots import Row
+    from rmdesk.customers.slots import Row, compiled, scope_key
 
     from .models import CaseKind
+    from .scope import CASE_SCOPE, RESPONSE_SCOPE
 
-    cases = (
-        visible_cases(request.user)
-        .filter(customer=customer)
-        .order_by("-registered_at")
-        .values_list(
-            "pk",
-            "number",
-            "kind",
-            "title",
-            "status",
-            "ack_breached",
-            "answer_breached",
-            "is_valid",
-            "registered_at",
-            "satisfaction",
-        )[:20]
-    )
-    responses = (
-        visible_responses(request.user)
-        .filter(customer=customer, answered_at__isnull=False)
-        .order_by("-answered_at")
-        .values_list("round__name", "score", "answered_at")[:10]
-    )
+    user = request.user
+    # each read compiled once per viewer scope (customers.slots.compiled, decision 96)
+    cases = compiled(
+        ("service.360.cases", scope_key(user, CASE_SCOPE)),
+        lambda pk: (
+            visible_cases(user)
+            .filter(customer_id=pk)
+            .order_by("-registered_at")
+            .values_list(
+                "pk",
+                "number",
+                "kind",
+                "title",
+                "status",
+                "ack_breached",
+                "answer_breached",
+                "is_valid",
+                "registered_at",
+                "satisfaction",
+            )[:20]
+        ),
+    )(customer.pk)
+    responses = compiled(
+        ("service.360.responses", scope_key(user, RESPONSE_SCOPE)),
+        lambda pk: (
+            visible_responses(user)
+            .filter(customer_id=pk, answered_at__isnull=False)
+            .order_by("-answered_at")
+            .values_list("round__name", "score", "answered_at")[:10]
+        ),
+    )(customer.pk)
     url = reverse("service:case_detail", args=[987654321])
     kinds = {k: str(v) for k, v in CaseKind.choices}
     statuses = {k: str(v) for k, v in CaseStatus.choices}
