@@ -678,7 +678,10 @@ def cached_dashboard(user, role: str | None = None) -> dict | None:
     """`dashboard_for`, reused for CACHE_SECONDS (RMDESK_DASHBOARD_CACHE_SECONDS) from the default cache: the
     figures of a dashboard opened again within a minute (home page, back button, the API polled by a BI tool)
     are not recomputed. The key holds the person, the chosen role, the language of the labels and the time
-    of their last login, so signing in again always shows fresh figures."""
+    of their last login, so signing in again always shows fresh figures. A board kept this way carries a
+    random `stamp` (one per computation): what is drawn from it may be kept under that stamp (`board_drawing`)."""
+    import secrets
+
     from django.conf import settings
     from django.core.cache import cache
     from django.utils.translation import get_language
@@ -691,8 +694,31 @@ def cached_dashboard(user, role: str | None = None) -> dict | None:
     board = cache.get(key)
     if board is None:
         board = dashboard_for(user, role)
+        if board is not None:
+            board["stamp"] = secrets.token_hex(8)
         cache.set(key, board, seconds)
     return board
+
+
+def board_drawing(board: dict, draw) -> str:
+    """`draw(board)` (the board's HTML), kept beside a cached board under its stamp and the language for as long
+    as the board itself (issue 18: the home page draws the board on every view, and drawing its charts' data
+    tables cost more than the rest of the home panels' Python together). A board recomputed has a new stamp, so
+    the drawing is never older than the figures it shows; a board not cached (no stamp) is drawn every time."""
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.utils.translation import get_language
+
+    stamp = board.get("stamp")
+    seconds = getattr(settings, "RMDESK_DASHBOARD_CACHE_SECONDS", CACHE_SECONDS)
+    if not stamp or not seconds:
+        return draw(board)
+    key = f"analytics:dash-drawn:{stamp}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        html = draw(board)
+        cache.set(key, html, seconds)
+    return html
 
 
 def dashboard_for(user, role: str | None = None) -> dict | None:
