@@ -938,6 +938,8 @@ def receivable_figures(contracts, start: date, end: date) -> dict:
     out: dict = {}
     for row in items.values("contract__rm").annotate(due=Sum("amount"), bad=Sum("written_off")):
         out[row["contract__rm"]] = [row["due"] or Decimal(0), Decimal(0), row["bad"] or Decimal(0)]
+    if not out:  # no installment due in the period: none was paid either (issue 18: one query fewer)
+        return {}
     paid = (
         Payment.objects.filter(installment__in=items, paid_on__lte=end).values("contract__rm").annotate(s=Sum("amount"))
     )
@@ -955,18 +957,24 @@ def collection_table(viewer, start: date, end: date, *, by: str = "rm", contract
     if not figures:
         return []
     policy = ContractPolicy.current()
-    people = {u.pk: u for u in User.objects.filter(pk__in=figures).select_related("unit", "team")}
+    # (key, label) of each RM's group read as values, not users with their unit and team (issue 18: the
+    # supervisors' home panel draws this table on every view): User.display_name, OrgUnit.name
+    people = {}
+    for pk, full_name, username, team_id, team_name, unit_id, unit_name in User.objects.filter(
+        pk__in=figures
+    ).values_list("pk", "full_name", "username", "team_id", "team__name", "unit_id", "unit__name"):
+        if by == "team":
+            home = (team_id, team_name) if team_id is not None else (unit_id, unit_name)
+        elif by == "unit":
+            home = (unit_id, unit_name)
+        else:
+            home = (pk, full_name or username)
+        people[pk] = home if home[0] is not None else None
     groups: dict = {}
     for rm_id, (due, collected, bad) in figures.items():
-        person = people.get(rm_id)
-        if by == "team":
-            home = person and (person.team or person.unit)
-        elif by == "unit":
-            home = person and person.unit
-        else:
-            home = person
-        key = home.pk if home else 0
-        label = (home.display_name if by == "rm" else home.name) if home else "—"
+        home = people.get(rm_id)
+        key = home[0] if home else 0
+        label = home[1] if home else "—"
         group = groups.setdefault(key, {"label": label, "due": Decimal(0), "collected": Decimal(0), "bad": Decimal(0)})
         group["due"] += due
         group["collected"] += collected

@@ -53,7 +53,7 @@ def supervisor_panel(request):
         "template": "people/panel_supervisor.html",
         "context": {
             "certificates": certificates,
-            "due": inspections_due(user, limit=8),
+            "due": inspections_due(user, limit=8, only=("full_name", "username")),  # User.display_name
             "today": timezone.localdate(),
         },
         "order": 61,

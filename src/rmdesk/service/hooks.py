@@ -12,11 +12,23 @@ from .scope import visible_cases, visible_responses, visible_watch
 
 
 def _awaiting_my_approval(user):
-    """Cases whose plan waits for this supervisor's instruction: the inbox's pending requests of the kind."""
-    from rmdesk.core.approvals import pending_for
+    """Cases whose plan waits for this supervisor's instruction: the inbox's pending requests of the kind. The
+    inbox's requests (with their requester, unit, chain and steps) are read only when the header's "anything
+    waiting for me" EXISTS finds a candidate: that EXISTS is compiled once per process (approvals.candidates_fact),
+    the inbox's query is compiled on every read, and most supervisors have nothing waiting (issue 18)."""
+    from django.db import connections, router
+
+    from rmdesk.core.approvals import candidates_fact, pending_for
 
     from .services import PLAN_KIND
 
+    fact = candidates_fact(user)
+    if fact is None:
+        return []
+    with connections[router.db_for_read(fact.model)].cursor() as cursor:
+        cursor.execute(fact.sql, fact.params)
+        if cursor.fetchone() is None:
+            return []
     ids = [r.payload.get("case_id") for r in pending_for(user, kind=PLAN_KIND)]
     if not ids:
         return []
