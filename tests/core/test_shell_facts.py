@@ -134,3 +134,63 @@ def test_a_queryset_fact_registered_by_an_app_joins_the_batch(world):
     finally:
         for p in probes:
             hooks.unregister(hooks.ShellFact, p.key)
+
+
+def test_menu_tests_and_the_conflicts_badge_join_the_one_query(client, world, make_customer):
+    """The 待审阅 entry (an RM who supervises someone), the 合同保管 entry (a custodian) and the conflicts badge (a
+    supervisor) are shown from the shell's one query of facts, never from a query of their own (issue 18), and show
+    exactly when their own queries say so."""
+    from django.utils import timezone as tz
+
+    from rmdesk.contracts.models import CustodianAssignment, CustodyRole
+    from rmdesk.customers.models import Conflict
+    from rmdesk.work.models import Journal, JournalTemplate
+
+    def page(user):
+        client.force_login(user)
+        client.get("/org/ping/")
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get("/customers/").content.decode()
+        sqls = [q["sql"] for q in ctx.captured_queries]
+        facts = [s for s in sqls if s.startswith("SELECT (SELECT COUNT(*) FROM (")]
+        assert len(facts) == 1, facts
+        for table in ("work_journal", "contracts_custodianassignment", "customers_conflict"):
+            assert not [s for s in sqls if f'FROM "{table}"' in s and s not in facts], (user.username, table)
+        return html
+
+    # nobody reviews, keeps copies or has a conflict yet
+    assert 'data-nav="work_reviews"' not in page(world.rm)
+    assert 'data-nav="contracts_custody"' not in page(world.rm)
+    assert _badge(page(world.lead), "customer_conflicts") is None
+
+    world.rm_b.supervisor = world.rm
+    world.rm_b.save(update_fields=["supervisor"])
+    today = tz.localdate()
+    Journal.objects.create(
+        template=JournalTemplate.objects.get(code="monthly_summary"),
+        owner=world.rm_b,
+        org_path=world.t1.path,
+        period_start=today.replace(day=1),
+        period_end=today,
+        due_on=today,
+    )
+    role = CustodyRole.objects.order_by("pk").first() or CustodyRole.objects.create(name="综合办")
+    CustodianAssignment.objects.create(role=role, unit=world.s1, user=world.rm)
+    existing = make_customer(world.rm, world.t1, mobile="13800000001")
+    Conflict.objects.create(
+        existing=existing,
+        match_field="mobile",
+        match_value=existing.mobile,
+        source="create",
+        claimant=world.rm_b,
+        org_path=existing.org_path,
+        claimant_path=world.t1.path,
+    )
+    html = page(world.rm)
+    assert 'data-nav="work_reviews"' in html and 'data-nav="contracts_custody"' in html
+    assert _badge(page(world.lead), "customer_conflicts") == 1
+    # the same answers outside the shell, from each test's own query
+    assert hooks.fact(world.rm, "work.journals_to_review") is None
+    items = {i["key"] for i in hooks.menu_for(world.rm)}
+    assert {"work_reviews", "contracts_custody"} <= items
+    assert "contracts_custody" not in {i["key"] for i in hooks.menu_for(world.rm_b)}

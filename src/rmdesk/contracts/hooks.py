@@ -127,7 +127,21 @@ def approval_subject_url(viewer, req):
 
 
 def _custodian_menu(user) -> bool:
-    return is_custodian(user)
+    """合同保管 is shown to custodians: while the shell is drawn the EXISTS is one of its facts, read with the
+    others in one query (`_custodian_fact`, issue 18)."""
+    from rmdesk.core import hooks
+
+    known = hooks.fact(user, "contracts.custodian")
+    return is_custodian(user) if known is None else bool(known)
+
+
+def _custodian_fact(user):
+    """`is_custodian`'s EXISTS as a shell fact (hooks.ShellFact)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    from .models import CustodianAssignment
+
+    return CustodianAssignment.objects.filter(user=user)
 
 
 def register():
@@ -150,6 +164,7 @@ def register():
             admin_ok=True,
             order=90,
         ),
+        hooks.ShellFact("contracts.custodian", _custodian_fact, exists=True),
         hooks.HomePanel("contracts_rm", rm_panel),
         hooks.HomePanel("contracts_custody", custodian_panel),
         hooks.HomePanel("contracts_oversight", oversight_panel),

@@ -24,6 +24,7 @@ class CustomersConfig(AppConfig):
             hooks.MenuItem("customers_handover", _("客户移交"), "customers:handover", roles=SUPERVISORS, order=14),
             hooks.HomePanel("customers", _home_panel),
             hooks.Counter("customer_conflicts", _conflict_counter),
+            hooks.ShellFact("customers.open_conflicts", _open_conflicts),
             hooks.ListFilter(
                 "watch", "customers", _("降级关注"), choices=(("1", _("关注中")),), apply=_filter_watch, order=40
             ),
@@ -80,15 +81,29 @@ def _filter_watch(qs, value, user):
     return qs.filter(tier_watch__tier=F("tier"))
 
 
+def _open_conflicts(user):
+    """The conflicts badge's count as a shell fact (hooks.ShellFact): supervisors only."""
+    from .models import ConflictStatus
+    from .services import is_supervisor, visible_conflicts
+
+    if not getattr(user, "is_authenticated", False) or not is_supervisor(user):
+        return None
+    return visible_conflicts(user).filter(status=ConflictStatus.OPEN).exclude(claimant=user)
+
+
 def _conflict_counter(user):
     from django.urls import reverse
+
+    from rmdesk.core import hooks
 
     from .models import ConflictStatus
     from .services import is_supervisor, visible_conflicts
 
     if not is_supervisor(user):
         return None
-    n = visible_conflicts(user).filter(status=ConflictStatus.OPEN).exclude(claimant=user).count()
+    n = hooks.fact(user, "customers.open_conflicts")  # the shell's one query of facts (issue 18)
+    if n is None:
+        n = visible_conflicts(user).filter(status=ConflictStatus.OPEN).exclude(claimant=user).count()
     if not n:
         return None
     return {"key": "customer_conflicts", "label": _("客户冲突"), "count": n, "url": reverse("customers:conflicts")}

@@ -12,12 +12,25 @@ from rmdesk.core.roles import READERS, SUPERVISORS, WORKERS
 
 def _may_review_journals(user) -> bool:
     """待审阅 is shown to whoever reviews journals: supervisors, and any RM named as a reviewer or
-    supervising someone (a senior RM who reviews juniors' journals)."""
+    supervising someone (a senior RM who reviews juniors' journals). While the shell is drawn the EXISTS is
+    one of its facts, read with the others in one query (`_reviews_fact`, issue 18)."""
     if user.has_role(*SUPERVISORS):
         return True
+    known = hooks.fact(user, "work.journals_to_review")
+    if known is not None:
+        return bool(known)
     from .scope import supervised_journals
 
     return supervised_journals(user).exists()
+
+
+def _reviews_fact(user):
+    """`_may_review_journals`' EXISTS as a shell fact (hooks.ShellFact); none for supervisors, whose role decides."""
+    if not getattr(user, "is_authenticated", False) or user.has_role(*SUPERVISORS):
+        return None
+    from .scope import supervised_journals
+
+    return supervised_journals(user)
 
 
 def _unread_counter(user):
@@ -189,6 +202,7 @@ def register():
         hooks.MenuItem("work_journals", _("工作日志"), "work:journals", roles=WORKERS, order=35),
         hooks.MenuItem("work_reviews", _("待审阅"), "work:reviews", visible_to=_may_review_journals, order=36),
         hooks.MenuItem("work_notifications", _("消息中心"), "work:notifications", roles=None, order=90),
+        hooks.ShellFact("work.journals_to_review", _reviews_fact, exists=True),
         hooks.Counter("notifications", _unread_counter),
         hooks.HomePanel("work_rm", _rm_panel),
         hooks.HomePanel("work_lead", _lead_panel),
