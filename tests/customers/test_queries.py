@@ -86,8 +86,13 @@ def test_rm_only_scope_reads_two_ordered_owner_scans(world, book):
     assert qs.book_owner == world.rm.pk
     with CaptureQueriesContext(connection) as ctx:
         page = queries.page_of(qs, None, 5)
-    assert len(ctx.captured_queries) == 2
-    a_sql, b_sql = (q["sql"] for q in ctx.captured_queries)
+    if connection.features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: the two limited scans go as one statement, `(… LIMIT 6) UNION ALL (… LIMIT 6)` (issue 18)
+        assert len(ctx.captured_queries) == 1
+        a_sql, b_sql = ctx.captured_queries[0]["sql"].split(" UNION ALL ")
+    else:  # SQLite forbids a LIMIT inside a compound select: two queries
+        assert len(ctx.captured_queries) == 2
+        a_sql, b_sql = (q["sql"] for q in ctx.captured_queries)
     for sql, column in ((a_sql, "a_rm_id"), (b_sql, "b_rm_id")):
         where = sql.split(" WHERE ", 1)[1]
         assert f'"customers_customer"."{column}" = {world.rm.pk}' in where

@@ -10,7 +10,9 @@ Query shapes (bench/notes.md items 1-3):
 - when the rows are one person's book (an RM whose scope is only their own customers, or the
   `owner` filter), a page is two ordered scans, one per owner index (a_rm, -aum, id) and
   (b_rm, -aum, id), each limited to the page + 1 row, merged here: `a_rm = x OR b_rm = x` would make
-  PostgreSQL walk the whole table's AUM index and filter;
+  PostgreSQL walk the whole table's AUM index and filter. On PostgreSQL the two scans are sent as one
+  statement, `(… LIMIT n) UNION ALL (… LIMIT n)`; SQLite allows no LIMIT inside a compound select, so
+  there they stay two queries;
 - the keyset bound is sargable: `aum <= x AND NOT (aum = x AND id <= y)` is an index condition,
   `aum < x OR (aum = x AND id > y)` is not.
 """
@@ -18,7 +20,7 @@ Query shapes (bench/notes.md items 1-3):
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Q
 from django.db.models.sql.where import AND, OR, WhereNode
 
@@ -259,10 +261,17 @@ def _ordered_slice(qs, start, stop, related):
     owner = getattr(qs, "book_owner", None)
     if owner is None or qs.query.combinator:
         return list(list_rows(qs, related).order_by("-aum", "id")[start:stop])
-    # one person's book: one ordered index scan per owner column, each up to `stop` rows, merged
+    # one person's book: one ordered index scan per owner column, each up to `stop` rows, merged here
+    parts = [
+        list_rows(_owner_part(qs, column, owner), related).order_by("-aum", "id")[:stop]
+        for column in ("a_rm_id", "b_rm_id")
+    ]
+    if connections[parts[0].db].features.supports_slicing_ordering_in_compound:
+        # PostgreSQL: both limited scans in one round trip, `(… LIMIT n) UNION ALL (… LIMIT n)` (issue 18)
+        parts = [parts[0].union(parts[1], all=True)]
     rows = {}
-    for part in (_owner_part(qs, "a_rm_id", owner), _owner_part(qs, "b_rm_id", owner)):
-        for c in list_rows(part, related).order_by("-aum", "id")[:stop]:
+    for part in parts:
+        for c in part:
             rows.setdefault(c.pk, c)
     return sorted(rows.values(), key=lambda c: (-c.aum, c.pk))[start:stop]
 
