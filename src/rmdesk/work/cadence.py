@@ -647,10 +647,29 @@ def team_summary(user, buckets: list[dict] | None = None) -> list[dict]:
 
 
 def overdue_counts_for(user, by: str) -> list[dict]:
-    """overdue_counts(visible_statuses(user), by) from the counters (top 20, most overdue first)."""
-    folded = _fold(scope_buckets(user), by)
+    """overdue_counts(visible_statuses(user), by) from the counters (top 20, most overdue first). Only the
+    overdue column is read, summed per `by` in SQL (issue 18: the lead's and manager's home panel draws this on
+    every view, and a branch has a counter row per RM and team); the parts are scope_buckets' parts."""
+    from django.db.models import Sum
+
+    parts = _split_scope(user)
+    if parts is None:
+        counts = {k: c["overdue"] for k, c in _fold(scope_buckets(user), by).items()}
+    else:
+        path_q, owner_q = parts
+        counts = {}
+        if path_q:
+            counters = ContactCounter.objects.filter(path_q, overdue__gt=0).values_list(by).annotate(n=Sum("overdue"))
+            for key, n in counters.order_by():
+                counts[key] = counts.get(key, 0) + n
+        if owner_q:
+            extra = ContactStatus.objects.filter(owner_q, status=S.OVERDUE)
+            if path_q:
+                extra = extra.exclude(path_q)
+            for key, n in extra.values_list(by).annotate(n=Count("pk")).order_by():
+                counts[key] = counts.get(key, 0) + n
     rows = sorted(
-        ({by: k, "overdue": c["overdue"]} for k, c in folded.items() if c["overdue"] > 0),
+        ({by: k, "overdue": n} for k, n in counts.items() if n > 0),
         key=lambda r: (-r["overdue"], str(r[by])),
     )[:20]
     return _label_rows(rows, by)
