@@ -302,3 +302,10 @@ def test_an_account_number_longer_than_the_column_is_a_row_error_not_a_crash(wor
     assert job.status == "failed"
     assert [(e["row"], e["field"]) for e in job.errors] == [(2, "account_no")]
     assert not Holding.objects.filter(customer__customer_no="H03").exists()
+
+
+def test_a_file_of_only_the_header_gives_the_same_job_both_ways(world, make_customer):
+    _existing(world, make_customer)
+    slow, fast, written = _both_ways(world, csv_bytes([], header=HEADER))
+    assert written == 1 and slow["job"][:6] == ("done", 0, 0, 0, 0, 0)
+    assert slow == fast
