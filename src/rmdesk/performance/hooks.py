@@ -29,27 +29,46 @@ def supervisor_panel(request):
     user = request.user
     if not user.has_role(*SUPERVISORS):
         return None
-    from django.db.models import F
+    from django.db import router
     from django.urls import reverse
 
-    from .models import AssessmentRun, LevelAdvice
+    from rmdesk.core.scope import scope_q
+    from rmdesk.customers.slots import compiled
 
-    # plain values with their links and labels prepared once (issue 18, decision 87)
-    runs = list(
-        visible_runs(user)
-        .exclude(status=RunStatus.CLOSED)
-        .values("pk", "label", "status", scorecard_name=F("scorecard__name"))[:6]
-    )
+    from .models import AssessmentRun, LevelAdvice
+    from .scope import MANAGED
+
+    # plain values with their links and labels prepared once (issue 18, decision 87); each read compiled once
+    # per process for the managing-subtree filter both are read through, as the 360° slots are (decision 96)
+    using = router.db_for_read(AssessmentRun)  # the replica while the request reads from it
+    key = repr(scope_q(user, MANAGED, write=True))
+    runs = compiled(
+        ("performance.panel.runs", key),
+        lambda: (
+            visible_runs(user)
+            .exclude(status=RunStatus.CLOSED)
+            .values_list("pk", "label", "status", "scorecard__name")[:6]
+        ),
+        arity=0,
+        using=using,
+    )()
+    runs = [dict(zip(("pk", "label", "status", "scorecard_name"), row, strict=True)) for row in runs]
     url = reverse("performance:run_detail", args=[987654321])
     statuses = dict(AssessmentRun._meta.get_field("status").flatchoices)
     for r in runs:
         r["url"] = url.replace("987654321", str(r["pk"]))
         r["status_label"] = statuses.get(r["status"], r["status"])
-    advice = list(
-        visible_advice(user)
-        .filter(status=AdviceStatus.OPEN)
-        .values("move", full_name=F("rm__full_name"), username=F("rm__username"))[:6]
-    )
+    advice = compiled(
+        ("performance.panel.advice", key),
+        lambda: (
+            visible_advice(user)
+            .filter(status=AdviceStatus.OPEN)
+            .values_list("move", "rm__full_name", "rm__username")[:6]
+        ),
+        arity=0,
+        using=using,
+    )()
+    advice = [dict(zip(("move", "full_name", "username"), row, strict=True)) for row in advice]
     moves = dict(LevelAdvice._meta.get_field("move").flatchoices)
     advice_url = reverse("performance:advice_list")
     for a in advice:

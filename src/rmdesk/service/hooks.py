@@ -52,6 +52,7 @@ def rm_panel(request):
         .values(*_CASE_FIELDS, customer_name=F("customer__name"))[:8]
     )
     watch = visible_watch(user).filter(status=WatchStatus.OPEN, assigned_to=user)
+    watch = watch.values("pk", "reason", customer_name=F("customer__name"))[:5]
     return {
         "key": "service_rm",
         "title": _("我的投诉与服务工单"),
@@ -65,13 +66,35 @@ def lead_panel(request):
     user = request.user
     if not user.has_role("team_lead", "branch_manager"):
         return None
-    cases = (
-        visible_cases(user)
-        .filter(status__in=OPEN_STATUSES)
-        .order_by("-ack_breached", "-answer_breached", "answer_due_at")
-        .values(*_CASE_FIELDS, customer_name=F("customer__name"))[:8]
-    )
-    watch = visible_watch(user).filter(status=WatchStatus.OPEN)
+    from django.db import router
+
+    from rmdesk.customers.slots import compiled, scope_key
+
+    from .models import Case
+    from .scope import CASE_SCOPE, WATCH_SCOPE
+
+    using = router.db_for_read(Case)  # the replica while the request reads from it
+    # each read compiled once per process for the viewer's scope filters, as the 360° slots are
+    # (customers.slots.compiled, decision 96); its rows named as the panel reads them
+    cases = compiled(
+        ("service.panel.cases", scope_key(user, CASE_SCOPE)),
+        lambda: (
+            visible_cases(user)
+            .filter(status__in=OPEN_STATUSES)
+            .order_by("-ack_breached", "-answer_breached", "answer_due_at")
+            .values_list(*_CASE_FIELDS, "customer__name")[:8]
+        ),
+        arity=0,
+        using=using,
+    )()
+    watch = compiled(
+        ("service.panel.watch", scope_key(user, WATCH_SCOPE)),
+        lambda: visible_watch(user).filter(status=WatchStatus.OPEN).values_list("pk", "reason", "customer__name")[:5],
+        arity=0,
+        using=using,
+    )()
+    cases = [dict(zip((*_CASE_FIELDS, "customer_name"), row, strict=True)) for row in cases]
+    watch = [dict(zip(("pk", "reason", "customer_name"), row, strict=True)) for row in watch]
     return {
         "key": "service_lead",
         "title": _("团队投诉与服务工单"),
@@ -86,7 +109,8 @@ _CASE_FIELDS = ("pk", "number", "status", "ack_breached", "answer_breached", "pa
 
 def _panel_rows(cases, watch, approvals) -> dict:
     """The open-cases panel's rows as plain values (issue 18, decision 87): each link from one reverse() per URL
-    name, each label from one dict per choice set; the first five watch entries in the model's order."""
+    name, each label from one dict per choice set; `watch`: the first five watch entries (pk, reason,
+    customer_name) in the model's order."""
     from django.urls import reverse
 
     from .models import Case, WatchEntry
@@ -101,7 +125,7 @@ def _panel_rows(cases, watch, approvals) -> dict:
     for c in cases:
         c["status_label"] = statuses.get(c["status"], c["status"])
         c["breached"] = c["ack_breached"] or c["answer_breached"]  # Case.breached
-    watch = list(watch.values("pk", "reason", customer_name=F("customer__name"))[:5])
+    watch = list(watch)
     for w in watch:
         w["url"] = watch_url.replace("987654321", str(w["pk"]))
         w["reason_label"] = reasons.get(w["reason"], w["reason"])
