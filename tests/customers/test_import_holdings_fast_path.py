@@ -309,3 +309,24 @@ def test_a_file_of_only_the_header_gives_the_same_job_both_ways(world, make_cust
     slow, fast, written = _both_ways(world, csv_bytes([], header=HEADER))
     assert written == 1 and slow["job"][:6] == ("done", 0, 0, 0, 0, 0)
     assert slow == fast
+
+
+def test_the_sessions_jit_setting_is_put_back(world, make_customer, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's JIT")
+    codes = _existing(world, make_customer)
+    real, after = import_holdings_sql.Stage.check, []
+
+    def check(self):  # read right after the planning statement (the cadence receiver sets its own LOCAL jit later)
+        real(self)
+        with connection.cursor() as cur:
+            cur.execute("SELECT current_setting('jit')")
+            after.append(cur.fetchone()[0])
+
+    monkeypatch.setattr(import_holdings_sql.Stage, "check", check)
+    with connection.cursor() as cur:
+        cur.execute("SELECT set_config('jit', 'on', false)")
+    job = _run(world, csv_bytes(_fixed_rows(codes), header=HEADER))
+    assert (job.status, after) == ("done", ["on"])

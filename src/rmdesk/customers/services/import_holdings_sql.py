@@ -118,7 +118,14 @@ class Stage:
             cur.execute("SELECT current_setting('jit')")
             old = cur.fetchone()[0]
             cur.execute("SELECT set_config('jit', 'off', false)")
-            cur.execute(sql, params)  # on an error the transaction, and with it the setting, is rolled back
+            try:
+                cur.execute(sql, params)
+            except BaseException:
+                # inside a transaction its rollback reverts the setting (and nothing else may run);
+                # in autocommit nothing would
+                if not self.conn.in_atomic_block:
+                    cur.execute("SELECT set_config('jit', %s, false)", [old])
+                raise
             cur.execute("SELECT set_config('jit', %s, false)", [old])
 
     def _one(self, sql, params=()):
