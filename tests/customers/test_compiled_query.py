@@ -131,3 +131,19 @@ def test_values_list_rows_are_tuples_in_the_orms_order(world, make_customer):
     assert query(c.pk) == expected and len(expected) == 2
     with pytest.raises(ValueError):  # dicts, flat lists and the like are not kept
         CompiledQuery(lambda pk: Note.objects.filter(customer_id=pk).values("pk"), 1, "default")
+
+
+def test_compiling_reads_nothing_more_than_the_page(world, make_customer, client):
+    """The first view (every query compiled) reads exactly what a later one (every query kept) reads."""
+    from rmdesk.customers import slots
+
+    c = make_customer(world.rm, kind="corporate", name="己公司")
+    url = reverse("customers:detail", args=[c.pk])
+    for viewer in (world.rm, world.lead, world.risk):
+        client.force_login(viewer)
+        slots._compiled.clear()
+        with CaptureQueriesContext(connection) as cold:
+            assert client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as warm:
+            assert client.get(url).status_code == 200
+        assert len(cold.captured_queries) == len(warm.captured_queries), viewer

@@ -91,10 +91,11 @@ def customer_slot(request, customer):
 
     user = request.user
     # compiled once per viewer scope and custody (customers.slots.compiled, decision 96)
+    custody = custody_q(user)
     rows = compiled(
-        ("contracts.360", scope_key(user, CONTRACT_SCOPE), repr(custody_q(user))),
+        ("contracts.360", scope_key(user, CONTRACT_SCOPE), repr(custody)),
         lambda pk: (
-            visible_contracts(user)
+            visible_contracts(user, custody=custody)
             .filter(customer_id=pk)
             .order_by("-created_at")
             .values_list("pk", "number", "title", "amount", "status", "end_on")[:10]

@@ -43,11 +43,17 @@ def custodian_of(user, copy) -> bool:
     return any(copy.contract.org_path.startswith(p) for p in paths)
 
 
-def visible_contracts(user, *, write: bool = False):
-    """Contracts the user may see (or change). Custodians read the contracts in their custody only."""
+_UNREAD = object()
+
+
+def visible_contracts(user, *, write: bool = False, custody=_UNREAD):
+    """Contracts the user may see (or change). Custodians read the contracts in their custody only.
+    `custody`: the user's `custody_q`, when the caller has read it already (the 360° slot keys its compiled
+    query on it), so it is not read twice."""
     q = scope_q(user, CONTRACT_SCOPE, write=write)
     if not write:
-        custody = custody_q(user)
+        if custody is _UNREAD:
+            custody = custody_q(user)
         if custody is not None:
             q = custody if q is None else (q | custody)
     if q is None:

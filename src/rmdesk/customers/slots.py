@@ -13,6 +13,7 @@ The customer passed in has already been checked against the viewer's scope.
 
 import copy
 import threading
+from itertools import chain
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -95,6 +96,10 @@ class CompiledQuery:
         if len(found) != arity or inlined:
             raise ValueError(f"compiled query: each id must be a plain parameter (found {sorted(found)} of {arity})")
         self.sql, self.params, self.compiler = sql, list(params), compiler
+        self.fields = [col[0] for col in compiler.select[0 : compiler.col_count]]
+        if compiler.has_composite_fields(self.fields):
+            raise ValueError("compiled query: composite fields are not kept")
+        self.converters = (None, None)  # (connection, its converters by column), made on first use per connection
         if qs._iterable_class is ValuesListIterable:  # a values_list() query: its rows are handed back as tuples
             query = qs.query
             if list(qs._fields or ()) != [*query.extra_select, *query.values_select, *query.annotation_select]:
@@ -121,12 +126,18 @@ class CompiledQuery:
         compiler.connection = connections[self.using]  # this thread's connection, not the compiling one's
         compiler.as_sql = lambda *args, **kwargs: (sql, tuple(params))
         results = compiler.execute_sql(MULTI, chunked_fetch=False)
+        connection, converters = self.converters
+        if connection is not compiler.connection:  # the converters are the connection's own (bound methods)
+            connection, converters = self.converters = (compiler.connection, compiler.get_converters(self.fields))
+        rows = chain.from_iterable(results)
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
         if self.model is None:
-            return [tuple(row) for row in compiler.results_iter(results)]
+            return [tuple(row) for row in rows]
         db, (start, end), related = self.using, self.span, self.related
         from_db, init_list, annotations = self.model.from_db, self.init_list, self.annotations
         out = []
-        for row in compiler.results_iter(results):
+        for row in rows:
             obj = from_db(db, init_list, row[start:end])
             for populator in related:
                 populator.populate(row, obj)
