@@ -90,6 +90,11 @@ def server_versions() -> dict:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             cur.execute("SHOW server_version")
-            return {"engine": "PostgreSQL", "version": cur.fetchone()[0]}
+            version = cur.fetchone()[0]
+            settings = []
+            for name in ("shared_buffers", "work_mem", "effective_cache_size", "jit"):
+                cur.execute(f"SHOW {name}")
+                settings.append(f"{name} {cur.fetchone()[0]}")
+            return {"engine": "PostgreSQL", "version": version, "settings": ", ".join(settings)}
         cur.execute("SELECT sqlite_version()")
         return {"engine": "SQLite", "version": cur.fetchone()[0]}

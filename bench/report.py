@@ -76,6 +76,7 @@ def machine_info(db_info: dict) -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "database": f"{db_info['engine']} {db_info['version']}",
+        "database_settings": db_info.get("settings", ""),
         "commit": commit,
         "load_at_start": load,
     }
@@ -110,6 +111,7 @@ def render_section(run: dict) -> str:
     lines.append(
         f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; Python {m['python']},"
         f" Django {m['django']}, {m['database']}"
+        + (f" ({m['database_settings']})" if m.get("database_settings") else "")
         + (
             f"; load average at start {m['load_at_start']:.2f} (shared machine)"
             if m.get("load_at_start") is not None
