@@ -4,6 +4,7 @@ writing through rmdesk.work.services."""
 import calendar as pycal
 from collections import OrderedDict
 from datetime import date, datetime, time, timedelta
+from html import escape as _html_escape
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -168,6 +169,36 @@ def _cadence_rows(rows):
     return rows
 
 
+def _cadence_rows_html(rows, words) -> str:
+    """The rows `_cadence_rows` prepared, as the markup the template loop printed for them (issue 18, decision 97:
+    the loop cost ~1,100 Python calls a row); each value escaped as the template engine escapes it."""
+    esc = _esc
+    log, record, appoint = esc(words["log"]), esc(words["record"]), esc(words["appoint"])
+    out = []
+    for s in rows:
+        pk = esc(s.customer_id)
+        basis = esc(s.basis_text)
+        note = f' <small class="muted" data-testid="due-basis">{basis}</small>' if s.basis_text else ""
+        out.append(
+            f'<tr data-testid="cadence-row-{pk}">\n'
+            f'  <td><a href="{esc(s.url)}">{esc(s.customer.name)}</a> <small><a href="{esc(s.log_url)}">{log}</a>'
+            f"</small></td>\n"
+            f"  <td>{esc(s.tier_text)}</td><td>{esc(s.rm_text)}</td>\n"
+            f"  <td>{esc(s.last_text)}</td><td>{esc(s.due_text)}{note}</td>\n"
+            f'  <td><span class="{esc(s.badge_class)}">{esc(s.status_text)}</span></td>\n'
+            f'  <td><a href="{esc(s.record_url)}" data-testid="record-{pk}">{record}</a> · '
+            f'<a href="{esc(s.appoint_url)}">{appoint}</a></td>\n'
+            f"</tr>"
+        )
+    return mark_safe("".join(out))
+
+
+def _esc(value) -> str:
+    """`conditional_escape` as the template engine prints a value (a safe string as it is), as plain text."""
+    html = getattr(value, "__html__", None)
+    return html() if html is not None else _html_escape(str(value))
+
+
 # the list's status filters whose rows the per-RM counters count (export_views.filtered_statuses' meaning)
 _COUNTED_FILTERS = {
     "attention": (ContactStatusCode.OVERDUE, ContactStatusCode.DUE, ContactStatusCode.SOON),
@@ -247,6 +278,8 @@ def cadence_list(request):
         total = _counted_total(buckets, request.GET)
     page = _cadence_page(qs, request.GET.get("page"), total)
     page.object_list = _cadence_rows(page.object_list)
+    # the row words, translated once (not a `{% translate %}` per row)
+    words = {"log": _("服务记录"), "record": _("记录服务"), "appoint": _("预约")}
     return render(
         request,
         "work/cadence.html",
@@ -259,8 +292,8 @@ def cadence_list(request):
             "by_rm": by_rm,
             "by_team": by_team,
             "today": timezone.localdate(),
-            # the row words, translated once (not a `{% translate %}` per row)
-            "words": {"log": _("服务记录"), "record": _("记录服务"), "appoint": _("预约")},
+            "words": words,
+            "rows_html": _cadence_rows_html(page.object_list, words),
         },
     )
 

@@ -1,0 +1,48 @@
+"""The cadence list's rows are drawn in Python (`work.views._cadence_rows_html`, issue 18, decision 97): byte for
+byte what the template loop printed, for every status and due basis, names needing escaping, both languages."""
+
+import pytest
+from django.template import Context, Template
+from django.utils import translation
+
+from rmdesk.customers.models import Customer
+from rmdesk.work import views
+from rmdesk.work.models import ContactStatus
+from tests.work.test_cadence_page_rows import states  # noqa: F401  (the fixture: every status and due basis)
+
+pytestmark = pytest.mark.django_db
+
+# the rows loop of work/cadence.html before decision 97
+OLD_LOOP = Template(
+    '{% load i18n %}{% for s in page %}<tr data-testid="cadence-row-{{ s.customer_id }}">\n'
+    '  <td><a href="{{ s.url }}">{{ s.customer.name }}</a> <small><a href="{{ s.log_url }}">{{ words.log }}</a>'
+    "</small></td>\n"
+    "  <td>{{ s.tier_text }}</td><td>{{ s.rm_text }}</td>\n"
+    "  <td>{{ s.last_text }}</td><td>{{ s.due_text }}{% if s.basis_text %} "
+    '<small class="muted" data-testid="due-basis">{{ s.basis_text }}</small>{% endif %}</td>\n'
+    '  <td><span class="{{ s.badge_class }}">{{ s.status_text }}</span></td>\n'
+    '  <td><a href="{{ s.record_url }}" data-testid="record-{{ s.customer_id }}">{{ words.record }}</a> · '
+    '<a href="{{ s.appoint_url }}">{{ words.appoint }}</a></td>\n'
+    "</tr>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_rows_print_what_the_template_loop_printed(world, states, language):  # noqa: F811
+    first = next(iter(states.values()))
+    Customer.objects.filter(pk=first.pk).update(name="王<b>&\"'")
+    world.rm.full_name = "李<i>&'"
+    world.rm.save(update_fields=["full_name"])
+    with translation.override(language):
+        rows = views._cadence_rows(
+            list(
+                ContactStatus.objects.select_related(
+                    "customer", "customer__tier", "customer__chosen_interval", "a_rm"
+                ).order_by("pk")
+            )
+        )
+        assert len({s.due_basis for s in rows}) == 3 and len(rows) == len(states)
+        words = {"log": "服务<记录>", "record": translation.gettext("记录服务"), "appoint": translation.gettext("预约")}
+        new = views._cadence_rows_html(rows, words)
+        assert new == OLD_LOOP.render(Context({"page": rows, "words": words}))
+        assert "王&lt;b&gt;&amp;&quot;&#x27;" in new and 'data-testid="due-basis"' in new
