@@ -344,15 +344,26 @@ if REDIS_URL:
         }
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-# Pooling: pgbouncer in transaction mode in front of PostgreSQL (RMDESK_PGBOUNCER=1). A transaction
-# pooler cannot keep a server-side cursor or a prepared statement across transactions, so Django uses
-# client-side cursors and psycopg never prepares (/tmp/briefs → docs/decisions.md "pooling").
-if os.environ.get("RMDESK_PGBOUNCER", "0") == "1" and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 # The scheduler's advisory lock needs a session of its own on PostgreSQL itself, not through
 # pgbouncer's transaction pooling: RMDESK_DB_DIRECT_URL (default: DATABASE_URL).
 DB_DIRECT_URL = os.environ.get("RMDESK_DB_DIRECT_URL", "")
+# Background workers (RMDESK_DB_SESSIONS=1, set by deploy/systemd/rmdesk-worker@.service) connect to PostgreSQL
+# itself when a direct URL is given: an import stages its file in TEMPORARY tables across several transactions
+# (validation, then the write), which a transaction pooler would hand to different server sessions. Workers are
+# few, so their connections do not need the pooler (decision 100).
+_DEFAULT_DIRECT = os.environ.get("RMDESK_DB_SESSIONS", "0") == "1" and bool(DB_DIRECT_URL)
+if _DEFAULT_DIRECT:
+    DATABASES["default"] = dj_database_url.parse(DB_DIRECT_URL, conn_max_age=60)
+# Pooling: pgbouncer in transaction mode in front of PostgreSQL (RMDESK_PGBOUNCER=1). A transaction
+# pooler cannot keep a server-side cursor or a prepared statement across transactions, so Django uses
+# client-side cursors and psycopg never prepares (decision 55).
+if (
+    os.environ.get("RMDESK_PGBOUNCER", "0") == "1"
+    and not _DEFAULT_DIRECT
+    and DATABASES["default"]["ENGINE"].endswith("postgresql")
+):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 # Optional streaming replica: reports and dashboards read from it, a user who just wrote reads the
 # primary for RMDESK_REPLICA_PIN_SECONDS (rmdesk.core.db_router).
 if os.environ.get("DATABASE_REPLICA_URL"):
