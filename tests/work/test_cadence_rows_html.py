@@ -46,3 +46,28 @@ def test_rows_print_what_the_template_loop_printed(world, states, language):  # 
         new = views._cadence_rows_html(rows, words)
         assert new == OLD_LOOP.render(Context({"page": rows, "words": words}))
         assert "王&lt;b&gt;&amp;&quot;&#x27;" in new and 'data-testid="due-basis"' in new
+
+
+OLD_SUMMARIES = Template(
+    '{% for r in by_rm %}<tr><td><a href="?status=overdue&rm={{ r.a_rm }}">{{ r.name }}</a></td>'
+    '<td class="num">{{ r.overdue }}</td><td class="num">{{ r.due }}</td><td class="num">{{ r.soon }}</td>'
+    '<td class="num">{{ r.ok }}</td><td class="num">{{ r.total }}</td></tr>{% endfor %}|'
+    '{% for r in by_team %}<tr><td>{{ r.unit_name }}</td><td class="num">{{ r.overdue }}</td>'
+    '<td class="num">{{ r.due }}</td><td class="num">{{ r.soon }}</td><td class="num">{{ r.total }}</td></tr>'
+    "{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_summaries_print_what_the_template_loops_printed(world, states, language):  # noqa: F811
+    world.rm.full_name = "李<i>&'"
+    world.rm.save(update_fields=["full_name"])
+    with translation.override(language):
+        _buckets, by_rm, by_team = views._cadence_summaries(world.manager, True)
+        by_rm.append(
+            {"a_rm": None, "name": '未分配<&>"', "overdue": 0, "due": 1, "soon": 12345, "ok": 7, "total": 12353}
+        )
+        assert by_rm and by_team
+        rm_html, team_html = views._summary_html(by_rm, by_team)
+        assert f"{rm_html}|{team_html}" == OLD_SUMMARIES.render(Context({"by_rm": by_rm, "by_team": by_team}))
+        assert "李&lt;i&gt;&amp;&#x27;" in rm_html and "rm=None" in rm_html
