@@ -44,8 +44,19 @@ def test_a_worker_without_a_direct_url_keeps_database_url():
     assert d["client_cursors"] is True
 
 
-def test_the_worker_unit_sets_the_switch():
+def test_the_worker_unit_and_the_compose_workers_set_the_switch():
     from pathlib import Path
 
-    unit = Path(__file__).resolve().parents[2] / "deploy" / "systemd" / "rmdesk-worker@.service"
-    assert "Environment=RMDESK_DB_SESSIONS=1" in unit.read_text().splitlines()
+    import yaml
+
+    deploy = Path(__file__).resolve().parents[2] / "deploy"
+    assert (
+        "Environment=RMDESK_DB_SESSIONS=1" in (deploy / "systemd" / "rmdesk-worker@.service").read_text().splitlines()
+    )
+    services = yaml.safe_load((deploy / "docker-compose.yml").read_text())["services"]
+    workers = [name for name, svc in services.items() if "rqworker" in str(svc.get("command", ""))]
+    assert workers
+    for name in workers:
+        env = services[name]["environment"]
+        assert env["RMDESK_DB_SESSIONS"] == "1" and env["RMDESK_DB_DIRECT_URL"], name
+    assert "RMDESK_DB_SESSIONS" not in services["web1"]["environment"]
