@@ -2,7 +2,6 @@
 (my training points, sessions and career plan) and the supervisors' (the team's expiring certificates
 and the inspections due this quarter), and the names of its notification kinds."""
 
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,24 +36,49 @@ def supervisor_panel(request):
     user = request.user
     if not user.has_role(*SUPERVISORS):
         return None
-    from .services import expiring_qualifications, inspections_due
+    from django.db import router
 
-    # plain values, not certificates with their holder, team and unit (issue 18: drawn on every home view)
-    certificates = list(
-        expiring_qualifications(user)
-        .exclude(user=user)
-        .values("name", "expires_on", full_name=F("user__full_name"), username=F("user__username"))[:8]
-    )
-    for cert in certificates:
-        cert["person"] = cert["full_name"] or cert["username"]  # User.display_name
+    from rmdesk.core.scope import subtree_paths
+    from rmdesk.customers.slots import compiled
+    from rmdesk.org.models import User
+
+    from .services import expiring_qualifications, inspections_due_query, policy
+
+    today = timezone.localdate()
+    days = policy().cert_warning_days
+    # both reads compiled once per process under everything their SQL is built from — the viewer's id and
+    # activity, their subtree paths (read; writable), the day and the warning window — as the 360° slots'
+    # are (customers.slots.compiled, decision 96); plain values, not certificates with their holder (issue 18)
+    using = router.db_for_read(User)
+    person = (user.pk, user.is_active)
+    certificates = compiled(
+        ("people.panel.certificates", person, tuple(subtree_paths(user)), today, days),
+        lambda: (
+            expiring_qualifications(user, within_days=days, on=today)
+            .exclude(user=user)
+            .values_list("name", "expires_on", "user__full_name", "user__username")[:8]
+        ),
+        arity=0,
+        using=using,
+    )()
+    certificates = [
+        {"name": name, "expires_on": expires_on, "person": full_name or username}  # User.display_name
+        for name, expires_on, full_name, username in certificates
+    ]
+    due = compiled(
+        ("people.panel.due", person, tuple(subtree_paths(user, write=True)), today),
+        lambda: inspections_due_query(user, on=today, only=("full_name", "username"))[:8],  # User.display_name
+        arity=0,
+        using=using,
+    )()
     return {
         "key": "people_supervisor",
         "title": _("团队资质到期与季度检查"),
         "template": "people/panel_supervisor.html",
         "context": {
             "certificates": certificates,
-            "due": inspections_due(user, limit=8, only=("full_name", "username")),  # User.display_name
-            "today": timezone.localdate(),
+            "due": due,
+            "today": today,
         },
         "order": 61,
     }

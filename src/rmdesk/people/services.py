@@ -638,6 +638,13 @@ def inspections_due(viewer, *, on=None, limit: int | None = None, only: tuple = 
     """RMs of the viewer's writable subtree without an inspection for the current quarter (the first `limit`
     of them when given: the home panel shows eight, and a branch has hundreds of RMs, issue 18). `only`: the
     columns the caller reads (the home panel: the name), so the DISTINCT compares those, not every column."""
+    qs = inspections_due_query(viewer, on=on, only=only)
+    return list(qs[:limit] if limit is not None else qs)
+
+
+def inspections_due_query(viewer, *, on=None, only: tuple = ()):
+    """`inspections_due`'s queryset; it is built from the viewer's id, their writable subtree paths and the
+    quarter of `on` alone (the home panel keeps its compiled SQL under those, issue 18)."""
     on = on or _today()
     quarter = (on.month - 1) // 3 + 1
     done = Inspection.objects.filter(year=on.year, quarter=quarter).values("person_id")
@@ -650,9 +657,7 @@ def inspections_due(viewer, *, on=None, limit: int | None = None, only: tuple = 
         .distinct()
         .order_by("full_name", "pk")
     )
-    if only:
-        qs = qs.only(*only)
-    return list(qs[:limit] if limit is not None else qs)
+    return qs.only(*only) if only else qs
 
 
 # --- career plans (SPEC §10, seed 001:249) ------------------------------------------------------------
