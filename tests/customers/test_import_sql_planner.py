@@ -23,19 +23,19 @@ def test_the_screen_settings_hold_inside_the_block_only():
         cur.execute("SET LOCAL jit = on")
         before = _settings(cur)
         assert before == ("on", "8MB")
-        with import_sql._planned(connection, import_sql._SCREEN) as inner:
+        with import_sql.planner_settings(connection, import_sql._SCREEN) as inner:
             assert _settings(inner) == ("off", "4MB")
         assert _settings(cur) == before
-        with import_sql._planned(connection, import_sql._NO_JIT) as inner:
+        with import_sql.planner_settings(connection, import_sql.NO_JIT) as inner:
             assert _settings(inner) == ("off", "8MB")
         assert _settings(cur) == before
-        with pytest.raises(ZeroDivisionError), import_sql._planned(connection, import_sql._SCREEN) as inner:
+        with pytest.raises(ZeroDivisionError), import_sql.planner_settings(connection, import_sql._SCREEN) as inner:
             inner.execute("SELECT 1")
             raise ZeroDivisionError
         assert _settings(cur) == before  # rolled back with the block's savepoint; the transaction goes on
 
 
 def test_the_block_gives_a_working_cursor_on_every_database():
-    with import_sql._planned(connection, import_sql._SCREEN) as cur:
+    with import_sql.planner_settings(connection, import_sql._SCREEN) as cur:
         cur.execute("SELECT 1 + 1")
         assert cur.fetchone()[0] == 2

@@ -38,7 +38,7 @@ from ..models import Holding, Product
 from ..scope import visible_customers
 from .cleaning import parse_amount, parse_date
 from .import_fast import write_rows
-from .import_sql import enabled  # noqa: F401 - the one switch for both imports
+from .import_sql import NO_JIT, enabled, planner_settings  # noqa: F401 - `enabled`: one switch for both imports
 
 BATCH_SIZE = 2000
 _seq = itertools.count(1)
@@ -111,22 +111,9 @@ class Stage:
     def _no_jit(self, sql, params=()):
         """Run one statement with PostgreSQL's JIT off: the planner's cost of 100,000 index look-ups
         is far above `jit_above_cost`, and compiling the plan took 1.4 s of the statement's 2.7 s
-        (100,000 rows). The session's own setting is put back after it."""
-        if not self.pg:
-            return self._sql(sql, params)
-        with self.conn.cursor() as cur:
-            cur.execute("SELECT current_setting('jit')")
-            old = cur.fetchone()[0]
-            cur.execute("SELECT set_config('jit', 'off', false)")
-            try:
-                cur.execute(sql, params)
-            except BaseException:
-                # inside a transaction its rollback reverts the setting (and nothing else may run);
-                # in autocommit nothing would
-                if not self.conn.in_atomic_block:
-                    cur.execute("SELECT set_config('jit', %s, false)", [old])
-                raise
-            cur.execute("SELECT set_config('jit', %s, false)", [old])
+        (100,000 rows). The session's own setting is put back after it (`planner_settings`)."""
+        with planner_settings(self.conn, NO_JIT) as cur:
+            cur.execute(sql, params)
 
     def _one(self, sql, params=()):
         with self.conn.cursor() as cur:

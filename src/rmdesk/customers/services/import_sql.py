@@ -265,7 +265,7 @@ class Screen:
         s = qn(self.t_stage)
         self._owners()
         false = "false" if self.pg else "0"
-        with _planned(self.conn, _SCREEN) as cur:
+        with planner_settings(self.conn, _SCREEN) as cur:
             cur.execute(
                 f"UPDATE {s} SET plain = {false} WHERE seq IN (SELECT s.seq FROM {s} s WHERE s.plain AND ("
                 f"NOT EXISTS (SELECT 1 FROM {qn(self.t_owner)} o WHERE o.a_rm_no = s.a_rm_no "
@@ -376,7 +376,7 @@ class Screen:
         insert = f"INSERT INTO {qn(Customer._meta.db_table)} ({cols}) SELECT {exprs} {src} ORDER BY s.seq"
         companions = self._companions(actor, reason, note, birthday)
         out, staged = array("q"), []
-        with _planned(self.conn, _NO_JIT) as cur:
+        with planner_settings(self.conn, NO_JIT) as cur:
             for lo in range(0, self.rows, chunk):
                 hi = lo + chunk
                 cur.execute(f"DELETE FROM {ids}")
@@ -456,15 +456,15 @@ class Screen:
 #: the planner settings of the screen's and the write's statements on PostgreSQL (issue 18): JIT off
 #: (compiling the screen's UPDATE took 1.4 of its 2.1 s at branch size, for a statement that runs once;
 #: the write's statements are short)
-_NO_JIT = (("jit", "off"),)
+NO_JIT = (("jit", "off"),)
 #: and for the screen, work_mem pinned at PostgreSQL's default: its look-ups of the archives' keys are
 #: then index probes (1 µs each); given more memory the planner hashes every archive's keys instead
 #: (three scans of the whole archive table: the screen 0.7 → 4.7 s at branch size, measured)
-_SCREEN = (*_NO_JIT, ("work_mem", "4MB"))
+_SCREEN = (*NO_JIT, ("work_mem", "4MB"))
 
 
 @contextmanager
-def _planned(conn, settings):
+def planner_settings(conn, settings):
     """A cursor whose statements run with `settings` ((name, value) pairs) on PostgreSQL: inside a
     transaction (a savepoint when one is open), set locally and put back as they were after the
     block (rolled back with the savepoint when the block raises), so nothing else of the
