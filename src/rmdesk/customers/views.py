@@ -416,6 +416,36 @@ def _read_sections(customer, names) -> dict:
     return out
 
 
+#: the 360° page's links by the template's name for them: (url name, the arguments after the archive's id)
+_PAGE_URLS = {
+    "edit": ("customers:edit",),
+    "personal_data": ("customers:personal_data",),
+    "reveal": ("customers:reveal",),
+    "assign": ("customers:assign",),
+    "anonymise": ("customers:anonymise",),
+    **{
+        f"add_{what}": ("customers:add", what)
+        for what in ("note", "need", "contact", "key_date", "holding", "financial", "document", "related")
+    },
+}
+_page_url_patterns: dict = {}
+
+
+def _page_urls(pk) -> dict:
+    """The page's links for archive `pk`: each reversed once per process (and script prefix) with a marker id,
+    the marker then replaced per request (a `{% url %}` tag reverses on every render, ~150 Python calls each)."""
+    from django.urls import get_script_prefix
+
+    prefix = get_script_prefix()
+    patterns = _page_url_patterns.get(prefix)
+    if patterns is None:
+        patterns = {key: reverse(name, args=[987654321, *rest]) for key, (name, *rest) in _PAGE_URLS.items()}
+        patterns["list"] = reverse("customers:list")
+        _page_url_patterns[prefix] = patterns
+    text = str(pk)
+    return {key: value.replace("987654321", text) for key, value in patterns.items()}
+
+
 @login_required
 def customer_detail(request, pk):
     # one scoped read: the archive, its tier, owners, unit and whether the viewer may change it
@@ -461,6 +491,7 @@ def customer_detail(request, pk):
         "a_rm_options": options(rm_choices, customer.a_rm_id) if rm_choices else "",
         "b_rm_options": options(rm_choices, customer.b_rm_id) if rm_choices else "",
         "sensitive_fields": [(f, str(label), masked[f]) for f, label in SENSITIVE_FIELDS.items()],
+        "urls": _page_urls(customer.pk),
     }
     _print_ready(customer, ctx)
     return render(request, "customers/detail.html", ctx)
@@ -513,6 +544,10 @@ def _print_ready(customer, ctx):
         for d in ctx["documents"]:
             d.kind_text, d.at_text = kinds.get(d.kind, d.kind), day(d.uploaded_at)
             d.url = pattern.replace("987654321", str(d.pk))
+    if ctx["relations"]:
+        pattern = reverse("customers:detail", args=[987654321])
+        for r in ctx["relations"]:
+            r.url = pattern.replace("987654321", str(r.related_id))
 
 
 @login_required
