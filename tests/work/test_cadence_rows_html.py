@@ -71,3 +71,30 @@ def test_summaries_print_what_the_template_loops_printed(world, states, language
         rm_html, team_html = views._summary_html(by_rm, by_team)
         assert f"{rm_html}|{team_html}" == OLD_SUMMARIES.render(Context({"by_rm": by_rm, "by_team": by_team}))
         assert "李&lt;i&gt;&amp;&#x27;" in rm_html and "rm=None" in rm_html
+
+
+def test_the_page_reads_only_shown_columns_without_a_query_per_row(client, world, states):  # noqa: F811
+    """The rows' query names the columns shown (`views._CADENCE_COLUMNS`, issue 18): a column left out would be
+    loaded by one query per row, which this catches, with the customer's chosen interval on (the fixture's mode)."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.lead)
+    client.get("/org/ping/")
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get("/work/cadence/?status=all").content.decode()
+    assert len(re.findall(r'data-testid="cadence-row-\d+"', html)) == len(states)
+    assert 'data-testid="due-basis"' in html
+    per_row = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if re.search(r'FROM "(customers_customer|customers_tier|org_user|work_choseninterval)" WHERE', q["sql"])
+        and "LIMIT 21" in q["sql"]
+    ]
+    assert not per_row, per_row
+    rows = next(
+        q["sql"] for q in ctx.captured_queries if 'FROM "work_contactstatus"' in q["sql"] and "ORDER BY" in q["sql"]
+    )
+    assert '"customers_customer"."mobile"' not in rows and '"org_user"."password"' not in rows
