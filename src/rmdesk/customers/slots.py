@@ -16,7 +16,7 @@ import threading
 from itertools import chain
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 from django.db.models.sql.constants import MULTI
 
@@ -152,8 +152,11 @@ _compiled_lock = threading.Lock()
 _COMPILED_MAX = 4096  # distinct keys kept (a key per query and viewer scope); the cache starts over beyond
 
 
-def compiled(key, build, arity: int = 1, using: str = "default") -> CompiledQuery:
-    """The `CompiledQuery` kept under `key` for database `using`, compiled from `build` on first use."""
+def compiled(key, build, arity: int = 1, using: str | None = None) -> CompiledQuery:
+    """The `CompiledQuery` kept under `key` for database `using` (default: the one the router reads from for
+    this request, as the ORM's own read would), compiled from `build` on first use."""
+    if using is None:
+        using = router.db_for_read(None)
     full = (key, using, arity)
     query = _compiled.get(full)
     if query is None:
