@@ -218,7 +218,7 @@ def item_11(ctx) -> list[Figure]:
     from rmdesk.customers.models import Customer
 
     args = getattr(ctx, "args", None)
-    duration = args.duration if args and getattr(args, "duration", None) else (2.0 if ctx.smoke else 15.0)
+    duration = args.duration if args and getattr(args, "duration", None) else (2.0 if ctx.smoke else 30.0)
     concurrency = int(os.environ.get("BENCH_AUDIT_CONCURRENCY", 4 if ctx.smoke else 100))
     workers = int(os.environ.get("BENCH_WORKERS", (os.cpu_count() or 2) * 2))
     max_requests = 200 if ctx.smoke else 200_000
@@ -249,7 +249,7 @@ def item_11(ctx) -> list[Figure]:
     # and the load alternates between them: `rounds` slices each, every round's order flipped
     # (off on | on off | off on | on off), so both sides see the same moments of whatever else the
     # machine runs, and a drift over the run cancels out instead of landing on one side.
-    rounds = 2 if ctx.smoke else int(os.environ.get("BENCH_AUDIT_ROUNDS", 4))
+    rounds = 2 if ctx.smoke else int(os.environ.get("BENCH_AUDIT_ROUNDS", 8))
     slice_s = duration / rounds
     procs = {}
     sealer = None
