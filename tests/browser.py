@@ -49,3 +49,16 @@ def login(pg, base_url, username, password):
     pg.fill("#id_password", password)
     pg.click("[data-testid=login-submit]")
     pg.wait_for_url(f"{base_url}/")
+
+
+def shows(pg, selector, text=None, count=None):
+    """Wait (up to 15 s) until what a click re-renders is there: the element at `selector` contains `text`, or
+    `count` elements match it. A form post or an htmx swap answers after the click returns, so reading the page
+    at once may read the old one (the CI flake of stop 28)."""
+    from playwright.sync_api import expect
+
+    located = expect(pg.locator(selector))
+    if text is not None:
+        located.to_contain_text(text, timeout=15000)
+    if count is not None:
+        located.to_have_count(count, timeout=15000)

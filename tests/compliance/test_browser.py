@@ -3,7 +3,7 @@ outstanding list compliance sees shrinks with each signature."""
 
 import pytest
 
-from tests.browser import login, page  # noqa: F401  (fixture)
+from tests.browser import login, page, shows  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -40,7 +40,7 @@ def test_staff_sign_and_the_outstanding_list_shrinks(page, world, seeded):  # no
         pg.wait_for_selector("[data-testid=pledge-text]")
         assert "不收受客户赠送钱物" in pg.inner_text("[data-testid=pledge-text]")
         pg.click("[data-testid=sign]")  # not confirmed as read: refused next to the checkbox
-        assert "请先阅读承诺书全文并确认" in pg.inner_text("[data-testid=sign-form]")
+        shows(pg, "[data-testid=sign-form]", "请先阅读承诺书全文并确认")
         pg.check("#id_read_confirmed")
         pg.click("[data-testid=sign]")
         pg.wait_for_selector("[data-testid=signed]")

@@ -6,7 +6,7 @@ import pytest
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser import page  # noqa: F401  (fixture)
+from tests.browser import page, shows  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -66,7 +66,7 @@ def test_a_required_role_enrols_with_the_qr_page_first(page, world, settings):  
     device = TOTPDevice.objects.get(user=world.manager, confirmed=False)
     pg.fill("#id_code", _code(device))
     pg.click("[data-testid=otp-confirm]")
-    assert pg.locator("[data-testid=recovery-codes] li").count() == 10
+    shows(pg, "[data-testid=recovery-codes] li", count=10)
     pg.click("[data-testid=recovery-done]")
     pg.wait_for_url(f"{base}/")
     assert "您好" in pg.inner_text("[data-testid=home-title]")

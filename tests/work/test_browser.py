@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import login, page  # noqa: F401  (fixture)
+from tests.browser import login, page, shows  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -33,7 +33,7 @@ def test_rm_records_visit_and_customer_leaves_overdue_list(page, world, make_cus
     pg.fill("#id_content", "检视理财到期情况，介绍稳盈理财")
     # door-to-door without a second member of staff is refused
     pg.click("[data-testid=save-interaction]")
-    assert "上门服务须有两名员工在场" in pg.inner_text("[data-testid=interaction-form]")
+    shows(pg, "[data-testid=interaction-form]", "上门服务须有两名员工在场")
     pg.select_option("#id_companions", str(world.rm_b.pk))
     pg.click("[data-testid=save-interaction]")
     pg.wait_for_url(f"{base}/work/interactions/*/")

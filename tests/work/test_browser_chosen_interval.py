@@ -4,7 +4,7 @@ interval is refused next to the field. One browser session."""
 
 import pytest
 
-from tests.browser import login, page  # noqa: F401  (fixture)
+from tests.browser import login, page, shows  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -37,7 +37,7 @@ def test_account_manager_records_the_subscribers_chosen_interval_on_a_phone(page
     pg.fill("#id_interval_months", "1")
     pg.check("#id_declined")
     pg.click("[data-testid=save-chosen-interval]")
-    assert "客户不需要回访时不能同时填写回访周期" in pg.inner_text("[data-testid=chosen-interval-form]")
+    shows(pg, "[data-testid=chosen-interval-form]", "客户不需要回访时不能同时填写回访周期")
     assert not ChosenInterval.objects.filter(customer=c).exists()
     pg.uncheck("#id_declined")
     pg.fill("#id_note", "客户希望每月电话回访")
