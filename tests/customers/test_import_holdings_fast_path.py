@@ -10,15 +10,15 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
-from django.db import models, transaction
+from django.db import transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rmdesk.customers import importer, signals
-from rmdesk.customers.models import Customer, Holding, ImportJob, Product, TierChange
+from rmdesk.customers.models import Customer, Holding, Product, TierChange
 from rmdesk.customers.services import import_holdings_sql
 
+from .import_compare import job_outcome, plain_rows, run_file
 from .test_import import csv_bytes, xlsx
 
 pytestmark = pytest.mark.django_db
@@ -62,50 +62,16 @@ def _pid(code):
 
 
 def _run(world, content, name="h.csv"):
-    job = ImportJob(kind="holdings", original_name=name, created_by=world.lead)
-    job.file.save(name, ContentFile(content), save=False)
-    job.save()
-    return importer.run_import(job.pk)
-
-
-def _plain(model, qs=None, exclude=()):
-    """Every row of `model` in id order as comparable values: no ids or timestamps, an archive named
-    by its number."""
-    numbers = dict(Customer.objects.values_list("pk", "customer_no"))
-    out = []
-    for obj in (qs if qs is not None else model.objects.all()).order_by("pk"):
-        values = []
-        for f in model._meta.concrete_fields:
-            if f.primary_key or isinstance(f, models.DateTimeField) or f.attname in exclude:
-                continue
-            v = getattr(obj, f.attname)
-            if isinstance(f, models.ForeignKey) and f.related_model is Customer and v is not None:
-                v = numbers[v]
-            values.append((f.attname, repr(v)))
-        out.append(tuple(values))
-    return out
+    return run_file(world, "holdings", content, name)
 
 
 def _state(job, sent):
-    job.refresh_from_db()
     numbers = dict(Customer.objects.values_list("pk", "customer_no"))
     return {
-        "job": (
-            job.status,
-            job.total_rows,
-            job.processed_rows,
-            job.created_count,
-            job.updated_count,
-            job.unchanged_count,
-            job.conflict_count,
-            job.error_count,
-            job.errors,
-            job.message,
-            bool(job.error_report),
-        ),
-        "holdings": _plain(Holding),
-        "customers": _plain(Customer),
-        "tiers": _plain(TierChange),
+        "job": (*job_outcome(job), bool(job.error_report)),
+        "holdings": plain_rows(Holding),
+        "customers": plain_rows(Customer),
+        "tiers": plain_rows(TierChange),
         "signal": [[numbers[pk] for pk in ids] for ids in sent],
         "holdings_updated_at_set": not Holding.objects.filter(updated_at__isnull=True).exists(),
     }
@@ -175,10 +141,10 @@ def test_reimporting_a_file_changes_nothing_on_the_fast_path(world, make_custome
     content = csv_bytes(_fixed_rows(codes), header=HEADER)
     first = _run(world, content)
     assert first.status == "done"
-    before = _plain(Holding), _plain(Customer), _plain(TierChange)
+    before = plain_rows(Holding), plain_rows(Customer), plain_rows(TierChange)
     again = _run(world, content, "again.csv")
     assert (again.status, again.created_count, again.updated_count, again.unchanged_count) == ("done", 0, 0, 6)
-    assert (_plain(Holding), _plain(Customer), _plain(TierChange)) == before
+    assert (plain_rows(Holding), plain_rows(Customer), plain_rows(TierChange)) == before
 
 
 @pytest.mark.parametrize(

@@ -1184,9 +1184,6 @@ _HOLDER_FIELDS = (
 )
 
 
-_ACCOUNT_MAX = Holding._meta.get_field("account_no").max_length
-
-
 def _validate_holdings(job, actor, rows, fields, errors):
     """The plan of a holdings file: staged and checked in SQL (`services.import_holdings_sql`, decision
     94) while the fast path is on; a file that needs the existing path (any error, any value the fast
@@ -1247,8 +1244,10 @@ def _validate_holding_batches(job, actor, rows, errors, plan, seen):
                 errors.add(row_no, no, "product_code", _("产品代码不存在。"))
                 continue
             errs = {}
-            if len(row.get("account_no", "")) > _ACCOUNT_MAX:  # PostgreSQL would refuse the row (a 5xx)
-                errs["account_no"] = _("账号最多 %(n)d 个字符。") % {"n": _ACCOUNT_MAX}
+            if (
+                len(row.get("account_no", "")) > import_holdings_sql.ACCOUNT_MAX
+            ):  # PostgreSQL would refuse the row (a 5xx)
+                errs["account_no"] = _("账号最多 %(n)d 个字符。") % {"n": import_holdings_sql.ACCOUNT_MAX}
             balance = services.parse_amount(row.get("balance"), "balance", errs)
             opened = services.parse_date(row.get("opened_on"), "opened_on", errs)
             closed = services.parse_date(row.get("closed_on"), "closed_on", errs)

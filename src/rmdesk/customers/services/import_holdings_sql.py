@@ -46,7 +46,8 @@ _AMOUNT = re.compile(r"^[0-9]{1,13}(\.[0-9]{1,2})?$")
 _ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _CENT = Decimal("0.01")
 _BIG = Decimal(10) ** 13
-_ACCOUNT_MAX = Holding._meta.get_field("account_no").max_length
+#: the longest account number a holding takes (longer is a row error, not a database error); the importer shares it
+ACCOUNT_MAX = Holding._meta.get_field("account_no").max_length
 
 
 class NotClean(Exception):
@@ -149,7 +150,7 @@ class Stage:
             self.rows = n
             no = row.get("customer_no", "")
             account = row.get("account_no", "")
-            if not no or len(account) > _ACCOUNT_MAX:
+            if not no or len(account) > ACCOUNT_MAX:
                 raise NotClean
             balance = _balance(row.get("balance", ""))
             ok1, opened = _date(row.get("opened_on", ""))
