@@ -52,6 +52,7 @@ from .models import (
 from .scope import visible_customers
 from .services import import_holdings_sql, import_sql
 from .services.import_fast import clean_new_row, fast_initials, iter_table, update_rows, write_rows
+from .services.import_holdings_sql import ACCOUNT_MAX
 from .validators import validate_mobile
 
 CUSTOMER_COLUMNS = [
@@ -1244,10 +1245,8 @@ def _validate_holding_batches(job, actor, rows, errors, plan, seen):
                 errors.add(row_no, no, "product_code", _("产品代码不存在。"))
                 continue
             errs = {}
-            if (
-                len(row.get("account_no", "")) > import_holdings_sql.ACCOUNT_MAX
-            ):  # PostgreSQL would refuse the row (a 5xx)
-                errs["account_no"] = _("账号最多 %(n)d 个字符。") % {"n": import_holdings_sql.ACCOUNT_MAX}
+            if len(row.get("account_no", "")) > ACCOUNT_MAX:  # PostgreSQL would refuse the row (a 5xx)
+                errs["account_no"] = _("账号最多 %(n)d 个字符。") % {"n": ACCOUNT_MAX}
             balance = services.parse_amount(row.get("balance"), "balance", errs)
             opened = services.parse_date(row.get("opened_on"), "opened_on", errs)
             closed = services.parse_date(row.get("closed_on"), "closed_on", errs)
